@@ -1,0 +1,1 @@
+//! The protocol core: pure Rust, no browser calls. Everything here is tested on the host.
