@@ -1,1 +1,49 @@
 //! The protocol core: pure Rust, no browser calls. Everything here is tested on the host.
+//!
+//! One job per file: `config` (validated settings), `pkce`/`authorize` (login URL),
+//! `redirect` (reading the answer), `transaction` (state across the redirect),
+//! `token_request`/`token` (token endpoint bodies and results), `server_error`/`error`
+//! (classification), `policy` (when to refresh), `seal`/`cookie`/`json`/`encoding` (storage and
+//! wire formats), `url` (origins), `secret` (redaction), `random` (entropy seam).
+
+pub mod authorize;
+pub mod config;
+pub mod cookie;
+pub mod encoding;
+pub mod error;
+pub mod json;
+pub mod pkce;
+pub mod policy;
+pub mod random;
+pub mod redirect;
+pub mod seal;
+pub mod secret;
+pub mod server_error;
+pub mod token;
+pub mod token_request;
+pub mod transaction;
+pub mod url;
+
+pub use authorize::authorize_url;
+pub use config::{AuthorizeParams, Config, Endpoints, Flow, StorageKind};
+pub use cookie::{
+    cookie_names_with_prefix, delete_cookie_string, read_split_cookie, set_cookie_string,
+    split_into_cookies, MAX_COOKIE_VALUE,
+};
+pub use encoding::{base64url_nopad, form_encode, parse_form, percent_decode, percent_encode};
+pub use error::{Error, ErrorCode};
+pub use json::Json;
+pub use pkce::{challenge_from_digest, is_valid_verifier, new_state, new_verifier};
+pub use policy::{backoff_ms, decide, next_check_ms, Decision};
+pub use random::RandomSource;
+pub use redirect::{check_state, clean_url, parse_redirect, Redirect};
+pub use seal::{seal, unseal};
+pub use secret::Secret;
+pub use server_error::{
+    api_error, invalid_response, network_error, parse_error_body, parse_retry_after, timeout_error,
+    token_endpoint_error, ServerErrorBody,
+};
+pub use token::{from_implicit, parse_token_response, TokenInfo, TokenSet};
+pub use token_request::{authorization_code_form, refresh_form, revoke_form};
+pub use transaction::Transaction;
+pub use url::{is_allowed_origin, origin_of};

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# cargo (wasm32, release) → wasm-bindgen --target web → wasm-opt -Oz, into pkg/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session
+rm -rf pkg.tmp && mkdir pkg.tmp
+wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/release/oauth_spa_session.wasm
+node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
+# SessionError is a JS class (js/glue.js); re-export it from the package entry, from the very module the wasm
+# glue imports, so `instanceof SessionError` holds for the errors the session throws.
+glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)
+printf "export { SessionError } from './%s';\n" "$glue" >> pkg.tmp/oauth_spa_session.js
+rm -rf pkg && mv pkg.tmp pkg
+echo "[build] pkg/ ready: $(ls pkg | tr '\n' ' ')"

@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Prints pkg/'s wasm and JS sizes: raw, gzip -9, brotli -q 11, and the total. Budget: 13 KB brotli in all.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ -f pkg/oauth_spa_session_bg.wasm ] || bash scripts/build.sh >/dev/null
+row() { printf '| %-28s | %8s | %8s | %8s |\n' "$@"; }
+row file raw gzip-9 brotli-11
+row ---------------------------- -------- -------- ---------
+tr=0; tg=0; tb=0
+for f in pkg/oauth_spa_session_bg.wasm pkg/oauth_spa_session.js; do
+  r=$(wc -c <"$f"); g=$(gzip -9 -c "$f" | wc -c); b=$(brotli -q 11 -c "$f" | wc -c)
+  tr=$((tr+r)); tg=$((tg+g)); tb=$((tb+b))
+  row "$f" "$r" "$g" "$b"
+done
+row total "$tr" "$tg" "$tb"
+awk -v b="$tb" 'BEGIN{printf "brotli total: %.1f KB (budget 13 KB)\n", b/1000}'

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The whole test suite, on a fresh machine or a warm one: setup, host tests (core + emulator), the wasm build,
+# wasm-bindgen-test in headless Chromium, then Playwright end-to-end against the local RingCentral-compatible server.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+bash scripts/setup.sh
+
+echo "== host: core unit tests and emulator integration tests"
+cargo test --workspace
+
+echo "== build pkg/ (wasm + JS) and its size"
+bash scripts/build.sh
+bash scripts/size.sh
+
+echo "== browser: wasm-bindgen-test in headless Chromium"
+CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p oauth-spa-session --test web
+
+echo "== end-to-end: Playwright (Chromium) against the emulator"
+cargo build -p rc-emulator
+node --test --test-concurrency=1 tests/e2e/

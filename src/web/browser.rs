@@ -1,0 +1,96 @@
+//! The browser facts the session needs: time, randomness, SHA-256, the current URL and history.
+//! Each is one small function so the rest of the web layer reads as protocol, not plumbing.
+
+use js_sys::{Array, Promise, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+use crate::core::RandomSource;
+
+pub fn now_ms() -> f64 {
+    js_sys::Date::now()
+}
+
+pub fn window() -> web_sys::Window {
+    // The session is a window API; constructing it elsewhere (a worker) fails at `new Session`.
+    web_sys::window().expect_throw_msg()
+}
+
+trait ExpectThrow<T> {
+    fn expect_throw_msg(self) -> T;
+}
+impl<T> ExpectThrow<T> for Option<T> {
+    fn expect_throw_msg(self) -> T {
+        match self {
+            Some(v) => v,
+            None => wasm_bindgen::throw_str("oauth-spa-session needs a window"),
+        }
+    }
+}
+
+/// `crypto.getRandomValues`, behind the core's trait.
+pub struct BrowserRandom;
+
+impl RandomSource for BrowserRandom {
+    fn fill(&mut self, buf: &mut [u8]) {
+        if let Ok(c) = window().crypto() {
+            if c.get_random_values_with_u8_array(buf).is_ok() {
+                return;
+            }
+        }
+        // A browser without WebCrypto cannot do PKCE safely; never fall back to a weak generator.
+        wasm_bindgen::throw_str("crypto.getRandomValues is unavailable");
+    }
+}
+
+/// SHA-256 through `crypto.subtle.digest` (costs no wasm bytes, unlike a Rust implementation).
+pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, JsValue> {
+    let subtle = window().crypto()?.subtle();
+    let arr = Uint8Array::from(data);
+    let p: Promise = subtle.digest_with_str_and_buffer_source("SHA-256", &arr)?;
+    let buf = JsFuture::from(p).await?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+pub fn location_parts() -> (String, String, String) {
+    let loc = window().location();
+    (
+        loc.href().unwrap_or_default(),
+        loc.search().unwrap_or_default(),
+        loc.hash().unwrap_or_default(),
+    )
+}
+
+/// Rewrites the address bar without a navigation, so codes and tokens do not stay in the URL or history.
+pub fn replace_url(href: &str) {
+    if let Ok(h) = window().history() {
+        let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(href));
+    }
+}
+
+pub fn navigate(href: &str) -> Result<(), JsValue> {
+    window().location().assign(href)
+}
+
+pub fn is_secure_context_for_cookies() -> bool {
+    let loc = window().location();
+    let proto = loc.protocol().unwrap_or_default();
+    let host = loc.hostname().unwrap_or_default();
+    proto == "https:" || host == "localhost" || host == "127.0.0.1" || host == "[::1]"
+}
+
+pub fn array_of(values: &[JsValue]) -> Array {
+    values.iter().collect()
+}
+
+pub fn get(obj: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str(key), value);
+}
+
+pub fn as_function(v: JsValue) -> Option<js_sys::Function> {
+    v.dyn_into::<js_sys::Function>().ok()
+}

@@ -1,0 +1,159 @@
+//! Login across a full-page redirect, and logout. The PKCE verifier and the state travel in sessionStorage,
+//! keyed by state, single use, stale after 10 minutes; nothing of the callback is left in the URL.
+
+use std::rc::Rc;
+
+use wasm_bindgen::JsValue;
+
+use crate::core::{
+    authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, from_implicit, new_state,
+    new_verifier, parse_redirect, revoke_form, seal, unseal, Error, ErrorCode, Flow, Redirect, Transaction,
+};
+use crate::web::browser::{self, BrowserRandom};
+use crate::web::inner::Inner;
+use crate::web::{errors, http, json};
+
+impl Inner {
+    fn tx_prefix(&self) -> String {
+        let mut k = self.cfg.storage_key();
+        k.push_str(".tx.");
+        k
+    }
+
+    fn tx_store(&self) -> Result<web_sys::Storage, Error> {
+        match browser::window().session_storage() {
+            Ok(Some(s)) => Ok(s),
+            Ok(None) => Err(Error::new(ErrorCode::StorageUnavailable)),
+            Err(e) => Err(errors::from_js(ErrorCode::StorageUnavailable, &e)),
+        }
+    }
+
+    pub async fn login_url(&self) -> Result<String, Error> {
+        let ss = self.tx_store()?;
+        self.purge_stale_transactions(&ss);
+        let state = new_state(&mut BrowserRandom);
+        let (verifier, challenge) = match self.cfg.flow {
+            Flow::Pkce => {
+                let v = new_verifier(&mut BrowserRandom);
+                let digest = browser::sha256(v.expose().as_bytes())
+                    .await
+                    .map_err(|e| errors::from_js(ErrorCode::Other("crypto_unavailable".into()), &e))?;
+                let c = challenge_from_digest(&digest);
+                (Some(v), Some(c))
+            }
+            Flow::Implicit => (None, None),
+        };
+        let tx = Transaction {
+            state: state.clone(),
+            verifier,
+            flow: self.cfg.flow.clone(),
+            redirect_uri: self.cfg.redirect_uri.clone(),
+            created_at_ms: browser::now_ms(),
+        };
+        let mut key = self.tx_prefix();
+        key.push_str(&state);
+        ss.set_item(&key, &seal(&tx.to_json().to_json_string()))
+            .map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
+        Ok(authorize_url(&self.cfg, &state, challenge.as_deref()))
+    }
+
+    /// Consumes an OAuth callback in the current URL. `Ok(false)`: this page load was not one.
+    pub async fn handle_redirect(self: &Rc<Self>) -> Result<bool, Error> {
+        let (href, search, hash) = browser::location_parts();
+        let r = parse_redirect(&search, &hash);
+        if matches!(r, Redirect::None) {
+            return Ok(false);
+        }
+        // First of all: codes, tokens and errors leave the address bar and history, whatever happens next.
+        browser::replace_url(&clean_url(&href));
+        let tokens = match r {
+            Redirect::None => return Ok(false),
+            Redirect::Error { error, description, state } => {
+                if let Some(s) = state {
+                    let _ = self.take_transaction(&s);
+                }
+                let mut e = Error::new(ErrorCode::from_oauth(&error));
+                e.description = description;
+                return Err(e);
+            }
+            Redirect::Code { code, state } => {
+                let tx = self.transaction_for(state.as_deref())?;
+                let form = authorization_code_form(&self.cfg, &code, tx.verifier.as_ref());
+                http::token_request(&self.cfg.token_url(), form, None).await?
+            }
+            Redirect::Implicit { params, state } => {
+                self.transaction_for(state.as_deref())?;
+                from_implicit(&params, browser::now_ms())?
+            }
+        };
+        self.accept(tokens, "login", true).await;
+        Ok(true)
+    }
+
+    /// The transaction this callback answers. No matching state ⇒ `state_mismatch`, and no token request.
+    fn transaction_for(&self, state: Option<&str>) -> Result<Transaction, Error> {
+        let s = state.ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
+        let tx = self.take_transaction(s)?;
+        check_state(&tx.state, Some(s))?;
+        if tx.is_stale(browser::now_ms()) {
+            let mut e = Error::new(ErrorCode::StateMismatch);
+            e.description = Some("the login took longer than 10 minutes; start again".into());
+            return Err(e);
+        }
+        Ok(tx)
+    }
+
+    /// Reads and removes (single use) the transaction saved for `state`.
+    fn take_transaction(&self, state: &str) -> Result<Transaction, Error> {
+        let ss = self.tx_store()?;
+        let mut key = self.tx_prefix();
+        key.push_str(state);
+        let text = ss.get_item(&key).ok().flatten();
+        let _ = ss.remove_item(&key);
+        let text = text.ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
+        let j = unseal(&text).ok().and_then(json::parse_text).ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
+        Transaction::from_json(&j).map_err(|_| Error::new(ErrorCode::StateMismatch))
+    }
+
+    fn purge_stale_transactions(&self, ss: &web_sys::Storage) {
+        let prefix = self.tx_prefix();
+        let now = browser::now_ms();
+        let n = ss.length().unwrap_or(0);
+        let mut stale = Vec::new();
+        for i in 0..n {
+            let Some(k) = ss.key(i).ok().flatten() else { continue };
+            if !k.starts_with(&prefix) {
+                continue;
+            }
+            let keep = ss
+                .get_item(&k)
+                .ok()
+                .flatten()
+                .and_then(|t| unseal(&t).ok().and_then(json::parse_text))
+                .and_then(|j| Transaction::from_json(&j).ok())
+                .is_some_and(|tx| !tx.is_stale(now));
+            if !keep {
+                stale.push(k);
+            }
+        }
+        for k in stale {
+            let _ = ss.remove_item(&k);
+        }
+    }
+
+    /// Revokes (the refresh token if any, else the access token; errors ignored — RingCentral advises not to
+    /// retry), then clears storage and emits `logout` whatever the revoke did.
+    pub async fn logout(self: &Rc<Self>) {
+        if self.store.is_shared() {
+            // Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
+            if let Ok(Some(t)) = self.store.load().await {
+                self.tokens.replace(Some(t));
+            }
+        }
+        if let Some(t) = self.current() {
+            let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
+            let _ = http::post_form(&self.cfg.revoke_url(), revoke_form(&self.cfg, token)).await;
+        }
+        self.forget("logout", &JsValue::NULL, true).await;
+    }
+}

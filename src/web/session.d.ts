@@ -1,0 +1,98 @@
+/** Where tokens are kept. `persistence` means the app's own adapter. Never localStorage. */
+export type StorageName = 'sessionStorage' | 'cookie' | 'memory' | 'persistence';
+
+/** The token set as handed to a persistence adapter: a versioned plain object; store it as it is. */
+export interface StoredTokens {
+  readonly v: number;
+  readonly [field: string]: string | number | boolean | null;
+}
+
+/** An app backend for tokens (then refresh tokens are used and rotated). Each method may return a promise. */
+export interface PersistenceAdapter {
+  load(): Promise<StoredTokens | null> | StoredTokens | null;
+  save(tokens: StoredTokens): Promise<void> | void;
+  clear(): Promise<void> | void;
+}
+
+export interface AuthorizeParams {
+  brand_id?: string;
+  display?: 'page' | 'popup' | 'touch' | 'mobile';
+  prompt?: string;
+  ui_locales?: string;
+  login_hint?: string;
+  scope?: string;
+}
+
+export interface SessionConfig {
+  clientId: string;
+  /** The OAuth server, e.g. `https://platform.ringcentral.com`. Relative `session.fetch` URLs resolve against it. */
+  server: string;
+  redirectUri: string;
+  /** Default `'pkce'`. */
+  flow?: 'pkce' | 'implicit';
+  /** Default `'sessionStorage'` (per tab). `'cookie'` is shared by the tabs of the site. */
+  storage?: 'sessionStorage' | 'cookie' | 'memory';
+  persistence?: PersistenceAdapter;
+  /** Default: true when `persistence` is given, else false (then every token request sends `refresh_token_ttl=0`). */
+  refreshTokens?: boolean;
+  accessTokenTtl?: number;
+  refreshTokenTtl?: number;
+  /** Seconds before expiry to refresh, or to emit `expiring`. Default 60; clamped to half a token's life. */
+  refreshMarginSeconds?: number;
+  /** Origins that may receive the bearer token. Default: the origin of `server`. */
+  apiOrigins?: string[];
+  /** Paths (relative to `server`) or absolute URLs; default RingCentral's `/restapi/oauth/…`. */
+  endpoints?: { authorize?: string; token?: string; revoke?: string };
+  authorizeParams?: AuthorizeParams;
+}
+
+/** What the app may know about the tokens; never the token strings. Times are epoch milliseconds. */
+export interface TokenInfo {
+  expiresAt: number;
+  refreshExpiresAt?: number;
+  scope: string | null;
+  ownerId: string | null;
+  hasRefreshToken: boolean;
+}
+
+export type SessionErrorCode =
+  | 'login_required' | 'state_mismatch' | 'access_denied' | 'invalid_grant' | 'invalid_client'
+  | 'invalid_request' | 'network' | 'timeout' | 'rate_limited' | 'server_error' | 'invalid_response'
+  | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout'
+  | (string & {});
+
+/** Every error the session rejects with or emits. */
+export class SessionError extends Error {
+  readonly name: 'SessionError';
+  /** Stable machine-readable code; other OAuth `error` values from the server pass through. */
+  readonly code: SessionErrorCode;
+  readonly status: number | null;
+  /** RingCentral's code when present, e.g. `OAU-210`, `CMN-301`. */
+  readonly errorCode: string | null;
+  readonly description: string | null;
+  /** True for network errors, timeouts, 5xx and 429: the tokens were kept. */
+  readonly retryable: boolean;
+  /** Seconds, from `Retry-After`, when the server sent one. */
+  readonly retryAfter: number | null;
+}
+
+export interface SessionEvents {
+  login: TokenInfo;
+  refresh: TokenInfo;
+  refreshError: SessionError;
+  /** The access token is about to expire and cannot be refreshed: offer the user to log in again. */
+  expiring: TokenInfo;
+  /** The session ended without a logout (expired, or a terminal refresh error). */
+  expired: SessionError | null;
+  logout: null;
+  rateLimit: SessionError;
+  /** The chosen storage refused to work; tokens are kept in memory from now on. */
+  storageFallback: SessionError;
+  /** Tokens changed for any reason (login, refresh, another tab, logout). */
+  change: TokenInfo | null;
+}
+
+export interface Session {
+  /** Subscribes; returns the function that unsubscribes. */
+  on<K extends keyof SessionEvents>(name: K, listener: (detail: SessionEvents[K]) => void): () => void;
+}

@@ -1,0 +1,204 @@
+//! The `Session` class apps import. Thin: it parses the config, wires the pieces, and turns Rust futures into
+//! promises. The behaviour lives in inner.rs, refresh.rs, authed_fetch.rs, login.rs and tabs.rs.
+
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+
+use crate::core::{Config, Error, ErrorCode};
+use crate::web::inner::Inner;
+use crate::web::store::Store;
+use crate::web::tabs::Tabs;
+use crate::web::{browser, errors, json};
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = include_str!("session.d.ts");
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(typescript_type = "SessionConfig")]
+    pub type SessionConfig;
+    #[wasm_bindgen(typescript_type = "Promise<boolean>")]
+    pub type PromiseBool;
+    #[wasm_bindgen(typescript_type = "Promise<string>")]
+    pub type PromiseString;
+    #[wasm_bindgen(typescript_type = "Promise<void>")]
+    pub type PromiseVoid;
+    #[wasm_bindgen(typescript_type = "Promise<Response>")]
+    pub type PromiseResponse;
+    #[wasm_bindgen(typescript_type = "RequestInfo | URL")]
+    pub type FetchInput;
+    #[wasm_bindgen(typescript_type = "RequestInit | undefined")]
+    pub type FetchInit;
+    #[wasm_bindgen(typescript_type = "TokenInfo | null")]
+    pub type TokenInfoOrNull;
+    #[wasm_bindgen(typescript_type = "StorageName")]
+    pub type StorageName;
+}
+
+#[wasm_bindgen]
+pub struct Session {
+    inner: Rc<Inner>,
+}
+
+fn promise<F>(f: F) -> Promise
+where
+    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
+{
+    future_to_promise(async move { f.await.map_err(|e| errors::to_js(&e)) })
+}
+
+#[wasm_bindgen]
+impl Session {
+    /// Throws `SessionError` (`invalid_config`) for a bad config; never for bad stored data.
+    #[wasm_bindgen(constructor)]
+    pub fn new(config: SessionConfig) -> Result<Session, JsValue> {
+        let config: JsValue = config.into();
+        let adapter = browser::get(&config, "persistence");
+        let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
+        let j = json::from_js(plain_fields(&config)).ok_or_else(|| {
+            errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("config must be an object"))
+        })?;
+        let cfg = Config::from_json(&j, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
+        let (store, problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
+        let inner = Rc::new(Inner::new(cfg, store));
+        if inner.store.is_shared() {
+            *inner.tabs.borrow_mut() = Tabs::open(&inner.cfg.lock_name(), Rc::downgrade(&inner));
+        }
+        watch_wakeups(&inner);
+        let me = inner.clone();
+        let ready = future_to_promise(async move {
+            if let Some(e) = problem {
+                me.emit_error("storageFallback", &e);
+            }
+            Ok(JsValue::from_bool(me.restore().await))
+        });
+        *inner.ready.borrow_mut() = Some(ready);
+        Ok(Session { inner })
+    }
+
+    /// Resolves (never rejects) once stored tokens are restored; the value says whether a user is logged in.
+    #[wasm_bindgen(getter)]
+    pub fn ready(&self) -> PromiseBool {
+        self.inner.ready.borrow().clone().unwrap_or_else(|| Promise::resolve(&JsValue::FALSE)).unchecked_into()
+    }
+
+    /// The authorize URL for a new login (saves the PKCE verifier and state for the callback).
+    #[wasm_bindgen(js_name = loginUrl)]
+    pub fn login_url(&self) -> PromiseString {
+        let me = self.inner.clone();
+        promise(async move { me.login_url().await.map(|u| JsValue::from_str(&u)) }).unchecked_into()
+    }
+
+    /// Navigates the page to the authorize URL.
+    pub fn login(&self) -> PromiseVoid {
+        let me = self.inner.clone();
+        promise(async move {
+            let url = me.login_url().await?;
+            browser::navigate(&url).map_err(|e| errors::from_js(ErrorCode::Network, &e))?;
+            Ok(JsValue::UNDEFINED)
+        })
+        .unchecked_into()
+    }
+
+    /// Consumes the OAuth callback in the current URL, if this page load is one.
+    #[wasm_bindgen(js_name = handleRedirect)]
+    pub fn handle_redirect(&self) -> PromiseBool {
+        let me = self.inner.clone();
+        promise(async move {
+            me.wait_ready().await;
+            me.handle_redirect().await.map(JsValue::from_bool)
+        })
+        .unchecked_into()
+    }
+
+    /// `fetch` with the bearer token for the configured API origins; anything else passes through untouched.
+    pub fn fetch(&self, input: FetchInput, init: Option<FetchInit>) -> PromiseResponse {
+        let me = self.inner.clone();
+        let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
+        future_to_promise(async move { me.fetch(input.into(), init).await }).unchecked_into()
+    }
+
+    /// Refreshes now (joins a refresh already in flight).
+    pub fn refresh(&self) -> PromiseVoid {
+        let me = self.inner.clone();
+        promise(async move {
+            me.wait_ready().await;
+            me.refresh(None).await.map(|_| JsValue::UNDEFINED)
+        })
+        .unchecked_into()
+    }
+
+    /// Revokes the session at the server (errors ignored) and clears it locally.
+    pub fn logout(&self) -> PromiseVoid {
+        let me = self.inner.clone();
+        promise(async move {
+            me.wait_ready().await;
+            me.logout().await;
+            Ok(JsValue::UNDEFINED)
+        })
+        .unchecked_into()
+    }
+
+    /// True while a token is usable now or can be refreshed.
+    #[wasm_bindgen(js_name = isLoggedIn)]
+    pub fn is_logged_in(&self) -> bool {
+        self.inner.decision() != crate::core::Decision::LoginRequired
+    }
+
+    /// Expiries, scope and owner — never token strings.
+    #[wasm_bindgen(js_name = tokenInfo)]
+    pub fn token_info(&self) -> TokenInfoOrNull {
+        self.inner.info_js().unchecked_into()
+    }
+
+    /// Where tokens are kept now (after any fallback): sessionStorage, cookie, memory or persistence.
+    #[wasm_bindgen(getter, js_name = storage)]
+    pub fn storage(&self) -> StorageName {
+        JsValue::from_str(self.inner.store.kind_name()).unchecked_into()
+    }
+
+    /// Subscribes to an event; returns the function that unsubscribes. (Typed in the custom section.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn on(&self, name: &str, listener: Function) -> Result<Function, JsValue> {
+        let id = self.inner.listeners.add(name, listener).ok_or_else(|| {
+            errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
+        })?;
+        let weak = Rc::downgrade(&self.inner);
+        let off = Closure::once_into_js(move || {
+            if let Some(me) = weak.upgrade() {
+                me.listeners.remove(id);
+            }
+        });
+        Ok(off.unchecked_into())
+    }
+}
+
+/// The config minus `persistence` (functions do not convert to JSON).
+fn plain_fields(config: &JsValue) -> JsValue {
+    if !config.is_object() {
+        return JsValue::UNDEFINED;
+    }
+    let copy = js_sys::Object::assign(&js_sys::Object::new(), config.unchecked_ref());
+    let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("persistence"));
+    copy.into()
+}
+
+/// A tab that slept or went offline must not send an expired token: re-check when it is seen or online again.
+fn watch_wakeups(inner: &Rc<Inner>) {
+    let weak = Rc::downgrade(inner);
+    let cb = Closure::<dyn FnMut()>::new(move || {
+        if let Some(me) = weak.upgrade() {
+            me.check();
+        }
+    });
+    let w = browser::window();
+    let _ = w.add_event_listener_with_callback("online", cb.as_ref().unchecked_ref());
+    if let Some(d) = w.document() {
+        let _ = d.add_event_listener_with_callback("visibilitychange", cb.as_ref().unchecked_ref());
+    }
+    // Lives as long as the page: a session is created once per page in practice.
+    cb.forget();
+}

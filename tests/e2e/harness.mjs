@@ -1,0 +1,78 @@
+// Shared by the end-to-end tests: starts the RingCentral-compatible emulator (test mode) on a free loopback
+// port, launches Debian's Chromium through playwright-core, and talks to the emulator's control API.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { chromium } from 'playwright-core';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+export async function startEmulator() {
+  const proc = spawn(`${ROOT}target/debug/rc-emulator`,
+    ['--port', '0', '--test-mode', '--www', `${ROOT}www`, '--pkg', `${ROOT}pkg`, '--extra-static', `/test=${ROOT}tests/pages`],
+    { stdio: ['ignore', 'pipe', 'inherit'] });
+  let buf = '';
+  const port = await new Promise((resolve, reject) => {
+    proc.on('exit', (c) => reject(new Error(`emulator exited ${c}`)));
+    proc.stdout.on('data', (d) => {
+      buf += d;
+      const m = buf.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+      if (m) resolve(Number(m[1]));
+    });
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const control = async (path, body) => {
+    const res = await fetch(`${base}/_emulator/${path}`, body === undefined ? {} : {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+    });
+    if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
+    const text = await res.text();
+    return text ? JSON.parse(text) : null;
+  };
+  return {
+    port, base,
+    // The same server under its other loopback name: a different origin (and cookie jar) for cross-origin tests.
+    altBase: `http://localhost:${port}`,
+    control,
+    reset: () => control('reset', {}),
+    advance: (seconds) => control('clock/advance', { seconds }),
+    config: (c) => control('config', c),
+    fault: (f) => control('faults', f),
+    log: () => control('log'),
+    async stop() { proc.kill('SIGTERM'); await once(proc, 'exit').catch(() => {}); },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Opens the test app page with a session config (`?cfg=<json>`) and waits for it to be ready. */
+export async function openApp(context, base, cfg = {}) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error('[pageerror]', e.message));
+  await page.goto(`${base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(cfg))}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  return page;
+}
+
+/** Waits for the app page to come back from a redirect and finish `handleRedirect`. */
+export async function waitApp(page) {
+  await page.waitForFunction(() => window.app && window.app.done, null, { timeout: 15000 });
+  return page.evaluate(() => ({ handled: window.app.handled, error: window.app.error }));
+}
+
+/** Clicks through the emulator's authorize page. */
+export async function loginByClicking(page, button = 'Allow') {
+  await page.evaluate(() => window.app.session.login());
+  await page.waitForURL(/\/restapi\/oauth\/authorize/);
+  await page.click(`button:has-text("${button}")`);
+  await page.waitForURL(/\/test\/callback\.html/);
+  return waitApp(page);
+}
+
+export const tokenRequests = async (emu) => (await emu.log()).token_requests;
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));

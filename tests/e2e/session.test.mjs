@@ -1,0 +1,305 @@
+// End-to-end: the built package in real Chromium against the RingCentral-compatible emulator.
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { startEmulator, launchBrowser, openApp, loginByClicking, waitApp, tokenRequests } from './harness.mjs';
+
+let emu, browser, context;
+before(async () => { emu = await startEmulator(); browser = await launchBrowser(); });
+after(async () => { await browser?.close(); await emu?.stop(); });
+beforeEach(async () => {
+  await emu.reset();
+  await context?.close();
+  context = await browser.newContext();
+});
+
+const call = (page, path, init) => page.evaluate(([p, i]) => window.app.call(p, i), [path, init]);
+const events = (page, name) => page.evaluate((n) => window.app.count(n), name);
+const grants = async (type) => (await tokenRequests(emu)).filter((r) => r.grant_type === type);
+
+test('PKCE login by clicking, API call, server-side expiry, refresh on 401, old token never reused, logout revokes', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const r = await loginByClicking(page);
+  assert.deepEqual(r, { handled: true, error: null });
+  assert.ok(!page.url().includes('code='), 'code removed from the URL');
+  assert.ok(!page.url().includes('state='), 'state removed from the URL');
+  const code = await grants('authorization_code');
+  assert.equal(code.length, 1);
+  assert.ok(code[0].params.code_verifier.length >= 43, 'PKCE verifier sent');
+  assert.equal(code[0].params.client_id, 'demo-spa');
+
+  const first = await call(page);
+  assert.equal(first.status, 200);
+  assert.equal(JSON.parse(first.body).extensionNumber, '101');
+
+  // Only the server's clock moves: the browser still believes its token fresh, so this is the 401 path.
+  await emu.advance(3700);
+  const second = await call(page);
+  assert.equal(second.status, 200, 'the app never sees the 401');
+  assert.equal((await grants('refresh_token')).length, 1);
+  const api = (await emu.log()).api_requests;
+  const oldToken = api[0].token;
+  const rejected = api.filter((a) => a.token === oldToken && a.status === 401);
+  assert.equal(rejected.length, 1, 'the old token was rejected once');
+  const third = await call(page);
+  assert.equal(third.status, 200);
+  const after = (await emu.log()).api_requests;
+  const lastUseOfOld = after.findLastIndex((a) => a.token === oldToken);
+  assert.ok(after.slice(lastUseOfOld + 1).length >= 2, 'later calls use the new token');
+  assert.ok(after.slice(lastUseOfOld + 1).every((a) => a.token !== oldToken && a.status === 200));
+
+  await page.evaluate(() => window.app.session.logout());
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  const log = await emu.log();
+  assert.equal(log.revocations.length, 1, 'the server saw the revoke');
+  const afterLogout = await call(page);
+  assert.equal(afterLogout.error.code, 'login_required');
+  assert.equal(await events(page, 'logout'), 1);
+});
+
+test('implicit flow: token from the fragment, fragment removed, no refresh token', async () => {
+  const page = await openApp(context, emu.base, { flow: 'implicit' });
+  const r = await loginByClicking(page);
+  assert.deepEqual(r, { handled: true, error: null });
+  assert.ok(!page.url().includes('access_token'), 'token gone from the URL');
+  assert.equal((await tokenRequests(emu)).length, 0, 'implicit needs no token request');
+  const info = await page.evaluate(() => window.app.session.tokenInfo());
+  assert.equal(info.hasRefreshToken, false);
+  assert.equal(info.ownerId, '256440016');
+  assert.equal((await call(page)).status, 200);
+});
+
+test('no persistence ⇒ refresh_token_ttl=0 on the wire, no refresh token, expiring then expired, login_required without a request', async () => {
+  await context.close();
+  context = await browser.newContext();
+  const page0 = await context.newPage();
+  await page0.clock.install();
+  await page0.close();
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  const r = await loginByClicking(page);
+  assert.equal(r.handled, true);
+  const [req] = await grants('authorization_code');
+  assert.equal(req.params.refresh_token_ttl, '0', 'explicit refresh_token_ttl=0 sent');
+  const info = await page.evaluate(() => window.app.session.tokenInfo());
+  assert.equal(info.hasRefreshToken, false);
+  assert.equal((await call(page)).status, 200);
+
+  await page.clock.fastForward('59:30'); // inside the 60 s margin
+  await page.clock.runFor(2000);
+  assert.equal(await events(page, 'expiring'), 1, 'expiring emitted once');
+  assert.equal(await events(page, 'expired'), 0);
+  await page.clock.fastForward('02:00');
+  await page.clock.runFor(2000);
+  assert.equal(await events(page, 'expired'), 1, 'expired emitted once');
+  const before = (await emu.log()).api_requests.length;
+  const res = await call(page);
+  assert.equal(res.error.code, 'login_required');
+  assert.equal(res.error.isSessionError, true);
+  assert.equal(res.error.isError, true);
+  assert.equal((await emu.log()).api_requests.length, before, 'no request was sent');
+  assert.equal((await grants('refresh_token')).length, 0);
+});
+
+test('proactive refresh by timer when the browser clock nears expiry (no API call needed)', async () => {
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify({ refreshTokens: true }))}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  await loginByClicking(page);
+  assert.equal((await grants('refresh_token')).length, 0);
+  await emu.advance(3545);
+  await page.clock.fastForward('59:05');
+  await page.waitForFunction(() => window.app.count('refresh') === 1, null, { timeout: 5000 });
+  assert.equal((await grants('refresh_token')).length, 1);
+  assert.equal(await events(page, 'expired'), 0);
+  assert.equal((await call(page)).status, 200);
+});
+
+test('cookie storage survives a reload; sessionStorage is not shared with a new tab', async () => {
+  const page = await openApp(context, emu.base, { storage: 'cookie' });
+  await loginByClicking(page);
+  await page.reload();
+  await page.waitForFunction(() => window.app && window.app.done);
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
+  assert.equal(await page.evaluate(() => window.app.session.storage), 'cookie');
+  assert.equal((await call(page)).status, 200);
+  const cookies = await context.cookies();
+  const ours = cookies.filter((c) => c.name.startsWith('oss'));
+  assert.ok(ours.length >= 1);
+  for (const c of ours) {
+    assert.equal(c.sameSite, 'Strict');
+    assert.equal(c.secure, true);
+    assert.equal(c.path, '/');
+    assert.ok(c.expires > Date.now() / 1000 && c.expires < Date.now() / 1000 + 3700, 'Max-Age bounded by the token');
+  }
+
+  const a = await openApp(context, emu.base, {});
+  await loginByClicking(a);
+  assert.equal(await a.evaluate(() => window.app.session.isLoggedIn()), true);
+  const b = await openApp(context, emu.base, {});
+  assert.equal(await b.evaluate(() => window.app.session.isLoggedIn()), false, 'a new tab has its own sessionStorage');
+});
+
+test('1000 concurrent session.fetch calls on a server-expired token cause exactly one refresh', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.advance(3700);
+  const results = await page.evaluate(async () => {
+    const rs = await Promise.all(Array.from({ length: 1000 }, () => window.app.call()));
+    return rs.map((r) => r.status ?? r.error.code);
+  });
+  assert.equal(results.filter((s) => s === 200).length, 1000);
+  assert.equal((await grants('refresh_token')).length, 1);
+});
+
+test('1000 concurrent calls on a browser-expired token: one refresh, sent before any API request', async () => {
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify({ refreshTokens: true }))}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  await loginByClicking(page);
+  await emu.advance(3700);
+  await page.clock.setSystemTime(Date.now() + 3700 * 1000);
+  const before = (await emu.log()).api_requests.length;
+  const results = await page.evaluate(async () => {
+    const rs = await Promise.all(Array.from({ length: 1000 }, () => window.app.call()));
+    return rs.map((r) => r.status ?? r.error.code);
+  });
+  assert.equal(results.filter((s) => s === 200).length, 1000);
+  assert.equal((await grants('refresh_token')).length, 1);
+  const api = (await emu.log()).api_requests.slice(before);
+  assert.equal(api.filter((a) => a.status === 401).length, 0, 'no expired token was sent');
+});
+
+test('lost refresh response (dropped after commit) ⇒ replayed, same pair, session recovered, no expired', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.fault({ kind: 'drop_after_commit', count: 1 });
+  await emu.advance(3700);
+  const r = await call(page);
+  assert.equal(r.status, 200);
+  const refreshes = await grants('refresh_token');
+  assert.equal(refreshes.length, 2, 'one lost, one replayed');
+  assert.equal(refreshes[0].fault, 'drop_after_commit');
+  assert.equal(refreshes[0].params.refresh_token, refreshes[1].params.refresh_token, 'the same refresh token replayed');
+  assert.equal(await events(page, 'expired'), 0);
+  assert.equal(await events(page, 'refresh'), 1);
+});
+
+test('transient 503 with Retry-After is retried with the same refresh token', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.fault({ kind: 'status_503', count: 1, retry_after: 1 });
+  await emu.advance(3700);
+  const t0 = Date.now();
+  const r = await call(page);
+  assert.equal(r.status, 200);
+  assert.ok(Date.now() - t0 >= 900, 'waited for Retry-After');
+  assert.equal((await grants('refresh_token')).length, 2);
+  assert.equal(await events(page, 'expired'), 0);
+});
+
+test('three transient failures ⇒ retryable SessionError, tokens kept, no loop', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.fault({ kind: 'status_500_html', count: 5 });
+  await emu.advance(3700);
+  const r = await call(page);
+  assert.equal(r.error.code, 'server_error');
+  assert.equal(r.error.retryable, true);
+  assert.equal((await grants('refresh_token')).length, 3, 'at most 3 tries');
+  assert.equal(await page.evaluate(() => window.app.session.tokenInfo() !== null), true, 'tokens kept');
+  assert.equal(await events(page, 'expired'), 0);
+});
+
+test('terminal refresh error (refresh token expired, OAU-210) ⇒ expired once, invalid_grant, then login_required without requests', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.advance(8 * 86400);
+  const r = await call(page);
+  assert.equal(r.error.code, 'invalid_grant');
+  assert.equal(r.error.errorCode, 'OAU-210');
+  assert.equal(r.error.retryable, false);
+  assert.equal(await events(page, 'expired'), 1);
+  const n = (await tokenRequests(emu)).length;
+  const again = await call(page);
+  assert.equal(again.error.code, 'login_required');
+  assert.equal((await tokenRequests(emu)).length, n);
+  assert.equal(await events(page, 'expired'), 1, 'still once');
+});
+
+test('a foreign-origin session.fetch carries no Authorization header and triggers no refresh', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  const foreign = await call(page, `${emu.altBase}/_emulator/echo`);
+  assert.equal(foreign.status, 200);
+  assert.equal(JSON.parse(foreign.body).headers.authorization, undefined);
+  const own = await call(page, `${emu.base}/_emulator/echo`);
+  assert.match(JSON.parse(own.body).headers.authorization, /^Bearer /);
+  await emu.advance(3700);
+  await call(page, `${emu.altBase}/_emulator/echo`);
+  assert.equal((await grants('refresh_token')).length, 0);
+});
+
+test('a request body survives the 401 retry', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.advance(3700);
+  const r = await call(page, '/_emulator/echo', { method: 'POST', body: 'hello body', headers: { 'x-test': '1' } });
+  assert.equal(r.status, 200);
+  const echoed = JSON.parse(r.body);
+  assert.equal(echoed.method, 'POST');
+  assert.equal(echoed.headers['x-test'], '1');
+});
+
+test('state mismatch ⇒ state_mismatch, no token request, URL cleaned', async () => {
+  const page = await openApp(context, emu.base, {});
+  await page.goto(`${emu.base}/test/callback.html?keep=1&code=forged&state=forged`);
+  const r = await waitApp(page);
+  assert.equal(r.error.code, 'state_mismatch');
+  assert.equal(r.error.isSessionError, true);
+  assert.equal((await tokenRequests(emu)).length, 0);
+  assert.equal(new URL(page.url()).search, '?keep=1');
+});
+
+test('Deny on the authorize page ⇒ access_denied', async () => {
+  const page = await openApp(context, emu.base, {});
+  const r = await loginByClicking(page, 'Deny');
+  assert.equal(r.error.code, 'access_denied');
+  assert.ok(!page.url().includes('error='));
+});
+
+test('persistence adapter: refresh tokens used, save completes before refresh resolves, survives reload', async () => {
+  const page = await openApp(context, emu.base, { persistence: 'cache' });
+  await loginByClicking(page);
+  const [login] = await grants('authorization_code');
+  assert.equal(login.params.refresh_token_ttl, undefined, 'refresh tokens wanted');
+  const before = await page.evaluate(() => window.app.backend.load());
+  assert.ok(before.refresh_token, 'the backend got the refresh token');
+  const saved = await page.evaluate(async () => {
+    const n = window.app.backend.saves;
+    await window.app.session.refresh();
+    return { n, after: window.app.backend.saves, stored: await window.app.backend.load() };
+  });
+  assert.equal(saved.after, saved.n + 1, 'save had completed when refresh resolved');
+  assert.notEqual(saved.stored.access_token, before.access_token);
+  await page.reload();
+  await page.waitForFunction(() => window.app && window.app.done);
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
+  assert.equal((await call(page)).status, 200);
+});
+
+test('corrupt stored data ⇒ logged out, key removed, no throw', async () => {
+  const page = await openApp(context, emu.base, { storage: 'cookie' });
+  await loginByClicking(page);
+  const names = (await context.cookies()).filter((c) => c.name.startsWith('oss')).map((c) => c.name);
+  await context.addCookies([{ name: names[0], value: 'v1.00000000.tampered', url: emu.base }]);
+  await page.reload();
+  await page.waitForFunction(() => window.app && window.app.done);
+  assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  const left = (await context.cookies()).filter((c) => c.name.startsWith('oss'));
+  assert.equal(left.length, 0, 'bad keys removed');
+});

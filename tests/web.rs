@@ -1,0 +1,217 @@
+//! wasm-bindgen-test in headless Chromium: the browser adapters on their own (storage backends incl. cookie
+//! splitting and tampering, URL cleanup, error conversion, restore from bad data).
+#![cfg(target_arch = "wasm32")]
+
+use oauth_spa_session::core::{clean_url, parse_token_response, Config, ErrorCode, Json, StorageKind, TokenSet};
+use oauth_spa_session::web::{browser, errors, store::Store, Session};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn tokens(access_len: usize, with_refresh: bool) -> TokenSet {
+    let mut body = String::from("{\"access_token\":\"");
+    body.push_str(&"A".repeat(access_len));
+    body.push_str("\",\"token_type\":\"bearer\",\"expires_in\":3599,\"scope\":\"ReadAccounts\",\"owner_id\":\"256440016\"");
+    if with_refresh {
+        body.push_str(",\"refresh_token\":\"R-");
+        body.push_str(&"r".repeat(access_len));
+        body.push_str("\",\"refresh_token_expires_in\":604799");
+    }
+    body.push('}');
+    let j = Json::parse(&body).expect("test body parses");
+    parse_token_response(&j, browser::now_ms(), None).expect("test tokens parse")
+}
+
+fn document() -> web_sys::HtmlDocument {
+    browser::window().document().unwrap().dyn_into().unwrap()
+}
+
+fn jar() -> String {
+    document().cookie().unwrap()
+}
+
+fn session_storage() -> web_sys::Storage {
+    browser::window().session_storage().unwrap().unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn session_storage_round_trip_and_clear() {
+    let (s, problem) = Store::open(&StorageKind::SessionStorage, "t.ss1".into(), None);
+    assert!(problem.is_none());
+    assert_eq!(s.kind_name(), "sessionStorage");
+    assert!(!s.is_shared());
+    let t = tokens(40, true);
+    s.save(&t).await.unwrap();
+    let raw = session_storage().get_item("t.ss1").unwrap().unwrap();
+    assert!(raw.starts_with("v1."), "sealed value");
+    assert_eq!(s.load().await.unwrap(), Some(t));
+    s.clear().await;
+    assert_eq!(session_storage().get_item("t.ss1").unwrap(), None);
+    assert_eq!(s.load().await.unwrap(), None);
+}
+
+#[wasm_bindgen_test]
+async fn session_storage_tampering_is_detected() {
+    let (s, _) = Store::open(&StorageKind::SessionStorage, "t.ss2".into(), None);
+    s.save(&tokens(40, false)).await.unwrap();
+    let raw = session_storage().get_item("t.ss2").unwrap().unwrap();
+    let tampered = raw.replacen("256440016", "256440017", 1);
+    assert_ne!(raw, tampered);
+    session_storage().set_item("t.ss2", &tampered).unwrap();
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    session_storage().set_item("t.ss2", "not even sealed").unwrap();
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    s.clear().await;
+}
+
+#[wasm_bindgen_test]
+async fn cookie_store_splits_large_values_and_reassembles() {
+    let (s, _) = Store::open(&StorageKind::Cookie, "t.ck1".into(), None);
+    assert!(s.is_shared());
+    let t = tokens(5000, true); // > 10 KB once both tokens are in
+    s.save(&t).await.unwrap();
+    let pieces = jar().split("; ").filter(|c| c.starts_with("t.ck1.")).count();
+    assert!(pieces >= 3, "split across cookies: {pieces}");
+    assert_eq!(s.load().await.unwrap(), Some(t));
+    // A shorter value replaces every old piece.
+    let small = tokens(20, false);
+    s.save(&small).await.unwrap();
+    assert_eq!(s.load().await.unwrap(), Some(small));
+    s.clear().await;
+    assert!(!jar().contains("t.ck1."), "all pieces removed: {}", jar());
+}
+
+#[wasm_bindgen_test]
+async fn cookie_store_detects_a_missing_or_tampered_piece() {
+    let (s, _) = Store::open(&StorageKind::Cookie, "t.ck2".into(), None);
+    s.save(&tokens(5000, true)).await.unwrap();
+    document().set_cookie("t.ck2.1=; Path=/; Max-Age=0; SameSite=Strict; Secure").unwrap();
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    s.save(&tokens(30, false)).await.unwrap();
+    let name_value = jar().split("; ").find(|c| c.starts_with("t.ck2.0=")).unwrap().to_string();
+    let mut forged = name_value.replace("256440016", "999");
+    forged.push_str("; Path=/; SameSite=Strict; Secure");
+    document().set_cookie(&forged).unwrap();
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    s.clear().await;
+}
+
+#[wasm_bindgen_test]
+async fn memory_store_keeps_nothing_in_web_storage() {
+    let (s, _) = Store::open(&StorageKind::Memory, "t.mem".into(), None);
+    let before = session_storage().length().unwrap();
+    let t = tokens(40, true);
+    s.save(&t).await.unwrap();
+    assert_eq!(session_storage().length().unwrap(), before);
+    assert!(!jar().contains("t.mem"));
+    assert_eq!(s.load().await.unwrap(), Some(t));
+}
+
+#[wasm_bindgen_test]
+async fn adapter_store_calls_the_app_backend() {
+    let adapter: JsValue = js_sys::eval(
+        "({ data: null, saves: 0, async load() { return this.data }, async save(t) { this.saves++; this.data = t }, clear() { this.data = null } })",
+    )
+    .unwrap();
+    let (s, _) = Store::open(&StorageKind::SessionStorage, "t.ad".into(), Some(adapter.clone()));
+    assert_eq!(s.kind_name(), "persistence");
+    assert!(s.is_shared());
+    let t = tokens(40, true);
+    s.save(&t).await.unwrap();
+    assert_eq!(browser::get(&adapter, "saves").as_f64(), Some(1.0));
+    let data = browser::get(&adapter, "data");
+    assert_eq!(browser::get(&data, "v").as_f64(), Some(1.0), "a plain versioned object");
+    assert_eq!(s.load().await.unwrap(), Some(t));
+    s.clear().await;
+    assert!(browser::get(&adapter, "data").is_null());
+    browser::set(&adapter, "data", &js_sys::eval("({ v: 1, access_token: 5 })").unwrap());
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+}
+
+#[wasm_bindgen_test]
+async fn quota_exceeded_reports_storage_unavailable() {
+    let ss = session_storage();
+    // Fill the origin's quota, large pieces first, then ever smaller ones, so almost nothing is left.
+    let mut keys = Vec::new();
+    for size in [1 << 20, 1 << 16, 1 << 12, 1 << 8, 16] {
+        let chunk = "x".repeat(size);
+        loop {
+            let k = format!("filler{}", keys.len());
+            if ss.set_item(&k, &chunk).is_err() || keys.len() > 4096 {
+                break;
+            }
+            keys.push(k);
+        }
+    }
+    let (s, _) = Store::open(&StorageKind::SessionStorage, "t.quota".into(), None);
+    let err = s.save(&tokens(2000, true)).await.unwrap_err();
+    for k in &keys {
+        ss.remove_item(k).unwrap();
+    }
+    assert_eq!(err.code, ErrorCode::StorageUnavailable);
+}
+
+#[wasm_bindgen_test]
+fn url_cleanup_keeps_other_parameters() {
+    let w = browser::window();
+    let h = w.history().unwrap();
+    h.replace_state_with_url(&JsValue::NULL, "", Some("?keep=1&code=abc&state=xyz&expires_in=60&z=%20"))
+        .unwrap();
+    let href = w.location().href().unwrap();
+    browser::replace_url(&clean_url(&href));
+    assert_eq!(w.location().search().unwrap(), "?keep=1&z=%20");
+    h.replace_state_with_url(&JsValue::NULL, "", Some("?a=b#access_token=tok&state=s")).unwrap();
+    browser::replace_url(&clean_url(&w.location().href().unwrap()));
+    assert_eq!(w.location().hash().unwrap(), "");
+    assert_eq!(w.location().search().unwrap(), "?a=b");
+}
+
+#[wasm_bindgen_test]
+fn errors_are_real_error_subclasses_with_fields() {
+    let e = oauth_spa_session::core::Error::new(ErrorCode::InvalidGrant)
+        .with_status(400)
+        .with_error_code(Some("OAU-210".into()))
+        .with_description("Token expired");
+    let v = errors::to_js(&e);
+    assert!(v.is_instance_of::<js_sys::Error>());
+    assert_eq!(browser::get(&v, "name").as_string().as_deref(), Some("SessionError"));
+    assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some("invalid_grant"));
+    assert_eq!(browser::get(&v, "status").as_f64(), Some(400.0));
+    assert_eq!(browser::get(&v, "errorCode").as_string().as_deref(), Some("OAU-210"));
+    assert_eq!(browser::get(&v, "retryable").as_bool(), Some(false));
+    assert!(browser::get(&v, "retryAfter").is_null());
+    let msg = v.unchecked_ref::<js_sys::Error>().message();
+    assert_eq!(String::from(msg), "invalid_grant: Token expired");
+}
+
+fn config(storage: &str) -> JsValue {
+    let text = format!(
+        "({{ clientId: 'wb-test', server: 'http://127.0.0.1:9', redirectUri: location.origin + '/', storage: '{storage}' }})"
+    );
+    js_sys::eval(&text).unwrap()
+}
+
+#[wasm_bindgen_test]
+async fn restore_from_corrupt_storage_logs_out_and_removes_the_key() {
+    let cfg = Config::from_json(&Json::parse(
+        "{\"clientId\":\"wb-test\",\"server\":\"http://127.0.0.1:9\",\"redirectUri\":\"http://127.0.0.1:9/\"}",
+    ).unwrap(), false)
+    .unwrap();
+    let key = cfg.storage_key();
+    session_storage().set_item(&key, "v1.deadbeef.{garbage").unwrap();
+    let s = Session::new(config("sessionStorage").unchecked_into()).unwrap();
+    let ready: js_sys::Promise = s.ready().unchecked_into();
+    let logged_in = JsFuture::from(ready).await.unwrap();
+    assert_eq!(logged_in.as_bool(), Some(false));
+    assert!(!s.is_logged_in());
+    assert_eq!(session_storage().get_item(&key).unwrap(), None, "bad key removed");
+}
+
+#[wasm_bindgen_test]
+fn bad_config_throws_invalid_config_and_local_storage_is_refused() {
+    let err = Session::new(config("localStorage").unchecked_into()).err().unwrap();
+    assert_eq!(browser::get(&err, "code").as_string().as_deref(), Some("invalid_config"));
+    assert!(browser::get(&err, "description").as_string().unwrap().contains("localStorage"));
+}
