@@ -1,15 +1,8 @@
-//! A minimal JSON value, with accessors, a compact writer, a small strict parser and hand-written
-//! `serde` impls (no derive, no serde_json in the library).
-//!
-//! The browser layer can obtain a [`Json`] either with
-//! `serde_wasm_bindgen::from_value::<Json>(JSON.parse(text))` or, more cheaply, with [`Json::parse`].
-//! To turn a [`Json`] into a JS value with serde-wasm-bindgen use
-//! `Serializer::json_compatible()` (objects as plain objects, `Null` as `null`, not `Map`/`undefined`).
+//! A minimal JSON value, with accessors, a compact writer and a small strict parser (nesting-limited, so a
+//! hostile body cannot overflow the stack). The browser layer moves values across the boundary as JSON text
+//! (`JSON.stringify` / `JSON.parse`), so no serde code is linked into the wasm.
 
 use super::encoding::{push_hex, push_u64};
-use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
-use std::fmt;
 
 /// Nesting limit for [`Json::parse`] (hostile input must not overflow the stack).
 const MAX_DEPTH: u32 = 128;
@@ -529,6 +522,15 @@ impl Parser<'_> {
         }
     }
 }
+/// serde impls for the host tests only (compared against serde_json); the wasm build links no serde at all,
+/// which keeps its float formatting and error machinery out of the package.
+#[cfg(test)]
+mod serde_impls {
+    use super::{obj_insert, Json};
+    use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+    use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
+    use std::fmt;
+
 
 impl Serialize for Json {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -612,6 +614,7 @@ impl<'de> Deserialize<'de> for Json {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Json, D::Error> {
         d.deserialize_any(JsonVisitor)
     }
+}
 }
 
 #[cfg(test)]

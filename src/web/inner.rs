@@ -12,7 +12,7 @@ use crate::core::{decide, next_check_ms, Config, Decision, Error, ErrorCode, Tok
 use crate::web::events::Listeners;
 use crate::web::store::Store;
 use crate::web::tabs::Tabs;
-use crate::web::{browser, errors};
+use crate::web::{browser, errors, task};
 
 /// After a refresh that failed transiently, wait this long before the timer tries again on its own
 /// (a still-valid token keeps being used meanwhile). Stops refresh storms while a server is down.
@@ -177,17 +177,17 @@ impl Inner {
             Decision::Refresh => {
                 if now >= self.cooldown_until.get() {
                     let me = self.clone();
-                    wasm_bindgen_futures::spawn_local(async move {
+                    task::spawn(Box::pin(async move {
                         let _ = me.refresh(None).await;
-                    });
+                    }));
                     return; // the refresh reschedules when it lands
                 }
             }
             Decision::LoginRequired => {
                 let me = self.clone();
-                wasm_bindgen_futures::spawn_local(async move {
+                task::spawn(Box::pin(async move {
                     me.forget("expired", &JsValue::NULL, false).await;
-                });
+                }));
                 return;
             }
         }

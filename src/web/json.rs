@@ -1,21 +1,20 @@
-//! JSON across the boundary: text is parsed by the browser's `JSON.parse` (no serde_json in the wasm), then
-//! converted to the core's `Json` with serde-wasm-bindgen; the reverse builds plain JS objects.
+//! JSON across the boundary as text: `JSON.stringify`/`JSON.parse` on the JS side, the core's small parser
+//! and writer on ours. Cheaper in bytes than a serde bridge, and the parser limits nesting depth.
 
-use serde::Serialize;
 use wasm_bindgen::JsValue;
 
 use crate::core::Json;
 
 pub fn parse_text(text: &str) -> Option<Json> {
-    let v = js_sys::JSON::parse(text).ok()?;
-    from_js(v)
+    Json::parse(text)
 }
 
-pub fn from_js(v: JsValue) -> Option<Json> {
-    serde_wasm_bindgen::from_value::<Json>(v).ok()
+/// A JS value as `Json` (functions and undefined fields drop out, as in `JSON.stringify`).
+pub fn from_js(v: &JsValue) -> Option<Json> {
+    let text = js_sys::JSON::stringify(v).ok()?.as_string()?;
+    Json::parse(&text)
 }
 
 pub fn to_js(j: &Json) -> JsValue {
-    j.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    js_sys::JSON::parse(&j.to_json_string()).unwrap_or(JsValue::NULL)
 }

@@ -12,5 +12,6 @@ mod refresh;
 pub mod session;
 pub mod store;
 pub mod tabs;
+pub mod task;
 
 pub use session::Session;

@@ -8,11 +8,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{backoff_ms, refresh_form, Decision, Error, ErrorCode, TokenSet};
 use crate::web::inner::{FlightResult, Inner, COOLDOWN_MS};
-use crate::web::{browser, errors, http, tabs};
+use crate::web::{browser, errors, http, tabs, task};
 
 const MAX_TRIES: u32 = 3;
 
@@ -26,12 +26,12 @@ impl Inner {
             None => {
                 let result: FlightResult = Rc::new(RefCell::new(None));
                 let (me, slot) = (self.clone(), result.clone());
-                let promise = future_to_promise(async move {
+                let promise = task::promise(Box::pin(async move {
                     let r = me.refresh_flight(failed).await;
                     *slot.borrow_mut() = Some(r);
                     me.in_flight.borrow_mut().take();
                     Ok(JsValue::UNDEFINED)
-                });
+                }));
                 *self.in_flight.borrow_mut() = Some((promise.clone(), result.clone()));
                 (promise, result)
             }

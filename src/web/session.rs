@@ -5,12 +5,12 @@ use std::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 use crate::core::{Config, Error, ErrorCode};
 use crate::web::inner::Inner;
 use crate::web::store::Store;
 use crate::web::tabs::Tabs;
+use crate::web::task::{self, LocalFuture};
 use crate::web::{browser, errors, json};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -43,11 +43,8 @@ pub struct Session {
     inner: Rc<Inner>,
 }
 
-fn promise<F>(f: F) -> Promise
-where
-    F: std::future::Future<Output = Result<JsValue, Error>> + 'static,
-{
-    future_to_promise(async move { f.await.map_err(|e| errors::to_js(&e)) })
+fn promise(f: LocalFuture<Result<JsValue, Error>>) -> Promise {
+    task::promise(Box::pin(async move { f.await.map_err(|e| errors::to_js(&e)) }))
 }
 
 #[wasm_bindgen]
@@ -58,7 +55,7 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
-        let j = json::from_js(plain_fields(&config)).ok_or_else(|| {
+        let j = json::from_js(&plain_fields(&config)).ok_or_else(|| {
             errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("config must be an object"))
         })?;
         let cfg = Config::from_json(&j, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
@@ -69,12 +66,12 @@ impl Session {
         }
         watch_wakeups(&inner);
         let me = inner.clone();
-        let ready = future_to_promise(async move {
+        let ready = task::promise(Box::pin(async move {
             if let Some(e) = problem {
                 me.emit_error("storageFallback", &e);
             }
             Ok(JsValue::from_bool(me.restore().await))
-        });
+        }));
         *inner.ready.borrow_mut() = Some(ready);
         Ok(Session { inner })
     }
@@ -89,17 +86,17 @@ impl Session {
     #[wasm_bindgen(js_name = loginUrl)]
     pub fn login_url(&self) -> PromiseString {
         let me = self.inner.clone();
-        promise(async move { me.login_url().await.map(|u| JsValue::from_str(&u)) }).unchecked_into()
+        promise(Box::pin(async move { me.login_url().await.map(|u| JsValue::from_str(&u)) })).unchecked_into()
     }
 
     /// Navigates the page to the authorize URL.
     pub fn login(&self) -> PromiseVoid {
         let me = self.inner.clone();
-        promise(async move {
+        promise(Box::pin(async move {
             let url = me.login_url().await?;
             browser::navigate(&url).map_err(|e| errors::from_js(ErrorCode::Network, &e))?;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
         .unchecked_into()
     }
 
@@ -107,10 +104,10 @@ impl Session {
     #[wasm_bindgen(js_name = handleRedirect)]
     pub fn handle_redirect(&self) -> PromiseBool {
         let me = self.inner.clone();
-        promise(async move {
+        promise(Box::pin(async move {
             me.wait_ready().await;
             me.handle_redirect().await.map(JsValue::from_bool)
-        })
+        }))
         .unchecked_into()
     }
 
@@ -118,27 +115,27 @@ impl Session {
     pub fn fetch(&self, input: FetchInput, init: Option<FetchInit>) -> PromiseResponse {
         let me = self.inner.clone();
         let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
-        future_to_promise(async move { me.fetch(input.into(), init).await }).unchecked_into()
+        task::promise(Box::pin(async move { me.fetch(input.into(), init).await })).unchecked_into()
     }
 
     /// Refreshes now (joins a refresh already in flight).
     pub fn refresh(&self) -> PromiseVoid {
         let me = self.inner.clone();
-        promise(async move {
+        promise(Box::pin(async move {
             me.wait_ready().await;
             me.refresh(None).await.map(|_| JsValue::UNDEFINED)
-        })
+        }))
         .unchecked_into()
     }
 
     /// Revokes the session at the server (errors ignored) and clears it locally.
     pub fn logout(&self) -> PromiseVoid {
         let me = self.inner.clone();
-        promise(async move {
+        promise(Box::pin(async move {
             me.wait_ready().await;
             me.logout().await;
             Ok(JsValue::UNDEFINED)
-        })
+        }))
         .unchecked_into()
     }
 

@@ -150,7 +150,7 @@ async fn load_adapter(a: &JsValue) -> Result<Option<TokenSet>, Error> {
     if v.is_null() || v.is_undefined() {
         return Ok(None);
     }
-    let j: Json = json::from_js(v).ok_or_else(corrupt)?;
+    let j: Json = json::from_js(&v).ok_or_else(corrupt)?;
     TokenSet::from_stored(&j).map(Some)
 }
 

@@ -8,10 +8,11 @@ use std::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
+use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{Error, ErrorCode};
 use crate::web::inner::Inner;
+use crate::web::task;
 
 /// Upper bound on waiting for another tab's refresh; then a retryable `lock_timeout`, never a hang.
 const LOCK_WAIT_MS: u32 = 30_000;
@@ -38,10 +39,10 @@ where
     let s = slot.clone();
     let cb = Closure::once(move || -> Promise {
         let fut = work();
-        future_to_promise(async move {
+        task::promise(Box::pin(async move {
             *s.borrow_mut() = Some(fut.await);
             Ok(JsValue::UNDEFINED)
-        })
+        }))
     });
     let granted = JsFuture::from(with_lock_js(name, LOCK_WAIT_MS, cb.as_ref().unchecked_ref())).await;
     drop(cb);
@@ -67,7 +68,7 @@ impl Tabs {
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let kind = ev.data().as_string().unwrap_or_default();
             if let Some(me) = inner.upgrade() {
-                wasm_bindgen_futures::spawn_local(async move { me.sync_from_store(&kind).await });
+                task::spawn(Box::pin(async move { me.sync_from_store(&kind).await }));
             }
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));

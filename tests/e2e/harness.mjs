@@ -65,12 +65,17 @@ export async function waitApp(page) {
   return page.evaluate(() => ({ handled: window.app.handled, error: window.app.error }));
 }
 
-/** Clicks through the emulator's authorize page. */
+/** Logs in through the emulator's authorize page, clicking `button` when the page is shown (a second login in
+ * the same browser skips it: the emulator keeps a login session cookie, as RingCentral does). */
 export async function loginByClicking(page, button = 'Allow') {
-  await page.evaluate(() => window.app.session.login());
-  await page.waitForURL(/\/restapi\/oauth\/authorize/);
-  await page.click(`button:has-text("${button}")`);
-  await page.waitForURL(/\/test\/callback\.html/);
+  await Promise.all([
+    page.waitForURL((u) => !u.pathname.startsWith('/test/') || /[?#&](code|error|access_token)=/.test(u.href)),
+    page.evaluate(() => { window.app.session.login(); }),
+  ]);
+  if (new URL(page.url()).pathname.startsWith('/restapi/oauth/authorize')) {
+    await page.click(`button:has-text("${button}")`);
+    await page.waitForURL(/\/test\/callback\.html/);
+  }
   return waitApp(page);
 }
 
