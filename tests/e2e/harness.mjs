@@ -6,9 +6,11 @@ import { chromium } from 'playwright-core';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
-export async function startEmulator() {
+/** `extraStatic`: more `PREFIX=DIR` mounts for `--extra-static`, e.g. `['/vite=/abs/dist']`. */
+export async function startEmulator({ extraStatic = [] } = {}) {
   const proc = spawn(`${ROOT}target/debug/rc-emulator`,
-    ['--port', '0', '--test-mode', '--www', `${ROOT}www`, '--pkg', `${ROOT}pkg`, '--extra-static', `/test=${ROOT}tests/pages`],
+    ['--port', '0', '--test-mode', '--www', `${ROOT}www`, '--pkg', `${ROOT}pkg`, '--extra-static', `/test=${ROOT}tests/pages`,
+      ...extraStatic.flatMap((s) => ['--extra-static', s])],
     { stdio: ['ignore', 'pipe', 'inherit'] });
   let buf = '';
   const port = await new Promise((resolve, reject) => {
