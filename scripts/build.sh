@@ -11,5 +11,7 @@ node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oaut
 # glue imports, so `instanceof SessionError` holds for the errors the session throws.
 glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)
 printf "export { SessionError } from './%s';\n" "$glue" >> pkg.tmp/oauth_spa_session.js
+# wasm-bindgen types the raw wasm exports (InitOutput) with `any`; nothing public should be `any`.
+sed -i -E 's/([:(,] ?)any\b/\1unknown/g; s/=> any\b/=> unknown/g' pkg.tmp/oauth_spa_session.d.ts pkg.tmp/oauth_spa_session_bg.wasm.d.ts
 rm -rf pkg && mv pkg.tmp pkg
 echo "[build] pkg/ ready: $(ls pkg | tr '\n' ' ')"

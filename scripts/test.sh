@@ -13,6 +13,9 @@ echo "== build pkg/ (wasm + JS) and its size"
 bash scripts/build.sh
 bash scripts/size.sh
 
+echo "== types: the published .d.ts checked by tsc (strict, no any)"
+node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"
+
 echo "== browser: wasm-bindgen-test in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p oauth-spa-session --test web
 

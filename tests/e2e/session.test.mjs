@@ -303,3 +303,61 @@ test('corrupt stored data ⇒ logged out, key removed, no throw', async () => {
   const left = (await context.cookies()).filter((c) => c.name.startsWith('oss'));
   assert.equal(left.length, 0, 'bad keys removed');
 });
+
+test('a storage that throws ⇒ memory fallback with a storageFallback event; login says storage_unavailable', async () => {
+  const page = await context.newPage();
+  await page.addInitScript(() => {
+    Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('denied', 'SecurityError'); } });
+  });
+  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
+  assert.equal(await page.evaluate(() => window.app.session.storage), 'memory');
+  assert.equal(await events(page, 'storageFallback'), 1);
+  const ev = await page.evaluate(() => window.app.events.find((e) => e.name === 'storageFallback').detail);
+  assert.equal(ev.code, 'storage_unavailable');
+  // The PKCE verifier must survive a full-page redirect: without sessionStorage, login refuses clearly.
+  const err = await page.evaluate(() => window.app.session.loginUrl().then(() => null, (e) => e.code));
+  assert.equal(err, 'storage_unavailable');
+});
+
+test('429 on refresh ⇒ rateLimit event, Retry-After honored, then success', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await emu.fault({ kind: 'status_429', count: 1, retry_after: 1 });
+  await emu.advance(3700);
+  const r = await call(page);
+  assert.equal(r.status, 200);
+  assert.equal(await events(page, 'rateLimit'), 1);
+  const ev = await page.evaluate(() => window.app.events.find((e) => e.name === 'rateLimit').detail);
+  assert.equal(ev.code, 'rate_limited');
+  assert.equal(ev.retryAfter, 1);
+});
+
+test('tokens never appear in console output, events, errors or tokenInfo()', async () => {
+  const page = await openApp(context, emu.base, { refreshTokens: true, storage: 'cookie' });
+  const consoleText = [];
+  page.on('console', (m) => consoleText.push(m.text()));
+  await loginByClicking(page);
+  await call(page);
+  await emu.advance(3700);
+  await call(page);
+  await emu.advance(8 * 86400);
+  const failed = await call(page);
+  assert.equal(failed.error.code, 'invalid_grant');
+  const log = await emu.log();
+  const secrets = new Set();
+  for (const a of log.api_requests) if (a.token) secrets.add(a.token);
+  for (const t of log.token_requests) {
+    if (t.params.refresh_token) secrets.add(t.params.refresh_token);
+    if (t.params.code) secrets.add(t.params.code);
+    if (t.params.code_verifier) secrets.add(t.params.code_verifier);
+  }
+  assert.ok(secrets.size >= 4);
+  const seen = JSON.stringify({
+    events: await page.evaluate(() => window.app.events),
+    info: await page.evaluate(() => window.app.session.tokenInfo()),
+    failed, consoleText,
+  });
+  for (const s of secrets) assert.ok(!seen.includes(s), 'a token leaked into app-visible output');
+});

@@ -1,0 +1,37 @@
+// Compiled with `tsc --noEmit` by the test suite: the published .d.ts types the config, events and errors
+// exactly. Lines marked @ts-expect-error must fail to type-check, or tsc reports them as unused.
+import init, { Session, SessionError, type SessionConfig, type TokenInfo, type SessionErrorCode } from 'oauth-spa-session';
+
+await init();
+const config: SessionConfig = {
+  clientId: 'abc',
+  server: 'https://platform.ringcentral.com',
+  redirectUri: 'https://app.example/callback',
+  flow: 'pkce',
+  storage: 'cookie',
+  refreshMarginSeconds: 60,
+  apiOrigins: ['https://platform.ringcentral.com'],
+  endpoints: { token: '/restapi/oauth/token' },
+  authorizeParams: { display: 'popup', brand_id: '1210' },
+  persistence: { load: async () => null, save: async () => {}, clear: () => {} },
+};
+const session = new Session(config);
+const loggedIn: boolean = await session.ready;
+const res: Response = await session.fetch('/restapi/v1.0/account/~/extension/~', { method: 'GET' });
+const info: TokenInfo | null = session.tokenInfo();
+const off: () => void = session.on('refresh', (t) => { const at: number = t.expiresAt; void at; });
+session.on('refreshError', (e) => { const c: SessionErrorCode = e.code; const r: boolean = e.retryable; void c; void r; });
+session.on('expired', (e) => { if (e) { const s: number | null = e.status; void s; } });
+off();
+try { await session.refresh(); } catch (e) {
+  if (e instanceof SessionError) { const code: string = e.code; const oau: string | null = e.errorCode; void code; void oau; }
+}
+void loggedIn; void res; void info;
+
+// @ts-expect-error: localStorage is not a storage option
+const bad: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', storage: 'localStorage' };
+// @ts-expect-error: unknown event names are rejected
+session.on('loginSuccess', () => {});
+// @ts-expect-error: refresh listeners get TokenInfo, which has no token strings
+session.on('refresh', (t) => t.accessToken);
+void bad;
