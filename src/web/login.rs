@@ -141,8 +141,9 @@ impl Inner {
         }
     }
 
-    /// Revokes (the refresh token if any, else the access token; errors ignored — RingCentral advises not to
-    /// retry), then clears storage and emits `logout` whatever the revoke did.
+    /// Ends the session: this tab and every tab sharing storage are logged out at once, then the server is
+    /// told (the refresh token if any, else the access token; errors ignored — RingCentral advises not to
+    /// retry). Local state goes whatever the revoke does.
     pub async fn logout(self: &Rc<Self>) {
         if self.store.is_shared() {
             // Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
@@ -150,10 +151,11 @@ impl Inner {
                 self.tokens.replace(Some(t));
             }
         }
-        if let Some(t) = self.current() {
+        let current = self.current();
+        self.forget("logout", &JsValue::NULL, true).await;
+        if let Some(t) = current {
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             let _ = http::post_form(&self.cfg.revoke_url(), revoke_form(&self.cfg, token)).await;
         }
-        self.forget("logout", &JsValue::NULL, true).await;
     }
 }

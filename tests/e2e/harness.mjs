@@ -2,6 +2,7 @@
 // port, launches Debian's Chromium through playwright-core, and talks to the emulator's control API.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { before, after, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -50,6 +51,29 @@ export async function launchBrowser() {
     args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run'],
   });
+}
+
+/** Hooks for a test file: one emulator and one browser for the file, a reset server and a fresh browser
+ * context (one profile: shared cookies and locks) per test. Read `env.emu`, `env.browser`, `env.context`. */
+export function useEmulatorAndBrowser() {
+  const env = {};
+  before(async () => { env.emu = await startEmulator(); env.browser = await launchBrowser(); });
+  after(async () => { await env.browser?.close(); await env.emu?.stop(); });
+  beforeEach(async () => {
+    await env.emu.reset();
+    await env.context?.close();
+    env.context = await env.browser.newContext();
+  });
+  return env;
+}
+
+/** Like `openApp`, with Playwright's fake clock installed first, so the test moves the browser's time. */
+export async function openAppWithClock(context, base, cfg = {}) {
+  const page = await context.newPage();
+  await page.clock.install();
+  await page.goto(`${base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(cfg))}`);
+  await page.waitForFunction(() => window.app && window.app.done);
+  return page;
 }
 
 /** Opens the test app page with a session config (`?cfg=<json>`) and waits for it to be ready. */

@@ -1,23 +1,16 @@
 // End-to-end: the built package in real Chromium against the RingCentral-compatible emulator.
-import { test, before, after, beforeEach } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, launchBrowser, openApp, loginByClicking, waitApp, tokenRequests } from './harness.mjs';
+import { useEmulatorAndBrowser, openAppWithClock, openApp, loginByClicking, waitApp, tokenRequests } from './harness.mjs';
 
-let emu, browser, context;
-before(async () => { emu = await startEmulator(); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await emu?.stop(); });
-beforeEach(async () => {
-  await emu.reset();
-  await context?.close();
-  context = await browser.newContext();
-});
+const env = useEmulatorAndBrowser();
 
 const call = (page, path, init) => page.evaluate(([p, i]) => window.app.call(p, i), [path, init]);
 const events = (page, name) => page.evaluate((n) => window.app.count(n), name);
-const grants = async (type) => (await tokenRequests(emu)).filter((r) => r.grant_type === type);
+const grants = async (type) => (await tokenRequests(env.emu)).filter((r) => r.grant_type === type);
 
 test('PKCE login by clicking, API call, server-side expiry, refresh on 401, old token never reused, logout revokes', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   const r = await loginByClicking(page);
   assert.deepEqual(r, { handled: true, error: null });
   assert.ok(!page.url().includes('code='), 'code removed from the URL');
@@ -32,24 +25,24 @@ test('PKCE login by clicking, API call, server-side expiry, refresh on 401, old 
   assert.equal(JSON.parse(first.body).extensionNumber, '101');
 
   // Only the server's clock moves: the browser still believes its token fresh, so this is the 401 path.
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   const second = await call(page);
   assert.equal(second.status, 200, 'the app never sees the 401');
   assert.equal((await grants('refresh_token')).length, 1);
-  const api = (await emu.log()).api_requests;
+  const api = (await env.emu.log()).api_requests;
   const oldToken = api[0].token;
   const rejected = api.filter((a) => a.token === oldToken && a.status === 401);
   assert.equal(rejected.length, 1, 'the old token was rejected once');
   const third = await call(page);
   assert.equal(third.status, 200);
-  const after = (await emu.log()).api_requests;
+  const after = (await env.emu.log()).api_requests;
   const lastUseOfOld = after.findLastIndex((a) => a.token === oldToken);
   assert.ok(after.slice(lastUseOfOld + 1).length >= 2, 'later calls use the new token');
   assert.ok(after.slice(lastUseOfOld + 1).every((a) => a.token !== oldToken && a.status === 200));
 
   await page.evaluate(() => window.app.session.logout());
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
-  const log = await emu.log();
+  const log = await env.emu.log();
   assert.equal(log.revocations.length, 1, 'the server saw the revoke');
   const afterLogout = await call(page);
   assert.equal(afterLogout.error.code, 'login_required');
@@ -57,11 +50,11 @@ test('PKCE login by clicking, API call, server-side expiry, refresh on 401, old 
 });
 
 test('implicit flow: token from the fragment, fragment removed, no refresh token', async () => {
-  const page = await openApp(context, emu.base, { flow: 'implicit' });
+  const page = await openApp(env.context, env.emu.base, { flow: 'implicit' });
   const r = await loginByClicking(page);
   assert.deepEqual(r, { handled: true, error: null });
   assert.ok(!page.url().includes('access_token'), 'token gone from the URL');
-  assert.equal((await tokenRequests(emu)).length, 0, 'implicit needs no token request');
+  assert.equal((await tokenRequests(env.emu)).length, 0, 'implicit needs no token request');
   const info = await page.evaluate(() => window.app.session.tokenInfo());
   assert.equal(info.hasRefreshToken, false);
   assert.equal(info.ownerId, '256440016');
@@ -69,15 +62,7 @@ test('implicit flow: token from the fragment, fragment removed, no refresh token
 });
 
 test('no persistence ⇒ refresh_token_ttl=0 on the wire, no refresh token, expiring then expired, login_required without a request', async () => {
-  await context.close();
-  context = await browser.newContext();
-  const page0 = await context.newPage();
-  await page0.clock.install();
-  await page0.close();
-  const page = await context.newPage();
-  await page.clock.install();
-  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
-  await page.waitForFunction(() => window.app && window.app.done);
+  const page = await openAppWithClock(env.context, env.emu.base, {});
   const r = await loginByClicking(page);
   assert.equal(r.handled, true);
   const [req] = await grants('authorization_code');
@@ -93,23 +78,20 @@ test('no persistence ⇒ refresh_token_ttl=0 on the wire, no refresh token, expi
   await page.clock.fastForward('02:00');
   await page.clock.runFor(2000);
   assert.equal(await events(page, 'expired'), 1, 'expired emitted once');
-  const before = (await emu.log()).api_requests.length;
+  const before = (await env.emu.log()).api_requests.length;
   const res = await call(page);
   assert.equal(res.error.code, 'login_required');
   assert.equal(res.error.isSessionError, true);
   assert.equal(res.error.isError, true);
-  assert.equal((await emu.log()).api_requests.length, before, 'no request was sent');
+  assert.equal((await env.emu.log()).api_requests.length, before, 'no request was sent');
   assert.equal((await grants('refresh_token')).length, 0);
 });
 
 test('proactive refresh by timer when the browser clock nears expiry (no API call needed)', async () => {
-  const page = await context.newPage();
-  await page.clock.install();
-  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify({ refreshTokens: true }))}`);
-  await page.waitForFunction(() => window.app && window.app.done);
+  const page = await openAppWithClock(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
   assert.equal((await grants('refresh_token')).length, 0);
-  await emu.advance(3545);
+  await env.emu.advance(3545);
   await page.clock.fastForward('59:05');
   await page.waitForFunction(() => window.app.count('refresh') === 1, null, { timeout: 5000 });
   assert.equal((await grants('refresh_token')).length, 1);
@@ -118,14 +100,14 @@ test('proactive refresh by timer when the browser clock nears expiry (no API cal
 });
 
 test('cookie storage survives a reload; sessionStorage is not shared with a new tab', async () => {
-  const page = await openApp(context, emu.base, { storage: 'cookie' });
+  const page = await openApp(env.context, env.emu.base, { storage: 'cookie' });
   await loginByClicking(page);
   await page.reload();
   await page.waitForFunction(() => window.app && window.app.done);
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
   assert.equal(await page.evaluate(() => window.app.session.storage), 'cookie');
   assert.equal((await call(page)).status, 200);
-  const cookies = await context.cookies();
+  const cookies = await env.context.cookies();
   const ours = cookies.filter((c) => c.name.startsWith('oss'));
   assert.ok(ours.length >= 1);
   for (const c of ours) {
@@ -135,17 +117,17 @@ test('cookie storage survives a reload; sessionStorage is not shared with a new 
     assert.ok(c.expires > Date.now() / 1000 && c.expires < Date.now() / 1000 + 3700, 'Max-Age bounded by the token');
   }
 
-  const a = await openApp(context, emu.base, {});
+  const a = await openApp(env.context, env.emu.base, {});
   await loginByClicking(a);
   assert.equal(await a.evaluate(() => window.app.session.isLoggedIn()), true);
-  const b = await openApp(context, emu.base, {});
+  const b = await openApp(env.context, env.emu.base, {});
   assert.equal(await b.evaluate(() => window.app.session.isLoggedIn()), false, 'a new tab has its own sessionStorage');
 });
 
 test('1000 concurrent session.fetch calls on a server-expired token cause exactly one refresh', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   const results = await page.evaluate(async () => {
     const rs = await Promise.all(Array.from({ length: 1000 }, () => window.app.call()));
     return rs.map((r) => r.status ?? r.error.code);
@@ -155,29 +137,26 @@ test('1000 concurrent session.fetch calls on a server-expired token cause exactl
 });
 
 test('1000 concurrent calls on a browser-expired token: one refresh, sent before any API request', async () => {
-  const page = await context.newPage();
-  await page.clock.install();
-  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify({ refreshTokens: true }))}`);
-  await page.waitForFunction(() => window.app && window.app.done);
+  const page = await openAppWithClock(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   await page.clock.setSystemTime(Date.now() + 3700 * 1000);
-  const before = (await emu.log()).api_requests.length;
+  const before = (await env.emu.log()).api_requests.length;
   const results = await page.evaluate(async () => {
     const rs = await Promise.all(Array.from({ length: 1000 }, () => window.app.call()));
     return rs.map((r) => r.status ?? r.error.code);
   });
   assert.equal(results.filter((s) => s === 200).length, 1000);
   assert.equal((await grants('refresh_token')).length, 1);
-  const api = (await emu.log()).api_requests.slice(before);
+  const api = (await env.emu.log()).api_requests.slice(before);
   assert.equal(api.filter((a) => a.status === 401).length, 0, 'no expired token was sent');
 });
 
 test('lost refresh response (dropped after commit) ⇒ replayed, same pair, session recovered, no expired', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.fault({ kind: 'drop_after_commit', count: 1 });
-  await emu.advance(3700);
+  await env.emu.fault({ kind: 'drop_after_commit', count: 1 });
+  await env.emu.advance(3700);
   const r = await call(page);
   assert.equal(r.status, 200);
   const refreshes = await grants('refresh_token');
@@ -189,10 +168,10 @@ test('lost refresh response (dropped after commit) ⇒ replayed, same pair, sess
 });
 
 test('transient 503 with Retry-After is retried with the same refresh token', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.fault({ kind: 'status_503', count: 1, retry_after: 1 });
-  await emu.advance(3700);
+  await env.emu.fault({ kind: 'status_503', count: 1, retry_after: 1 });
+  await env.emu.advance(3700);
   const t0 = Date.now();
   const r = await call(page);
   assert.equal(r.status, 200);
@@ -202,10 +181,10 @@ test('transient 503 with Retry-After is retried with the same refresh token', as
 });
 
 test('three transient failures ⇒ retryable SessionError, tokens kept, no loop', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.fault({ kind: 'status_500_html', count: 5 });
-  await emu.advance(3700);
+  await env.emu.fault({ kind: 'status_500_html', count: 5 });
+  await env.emu.advance(3700);
   const r = await call(page);
   assert.equal(r.error.code, 'server_error');
   assert.equal(r.error.retryable, true);
@@ -215,38 +194,38 @@ test('three transient failures ⇒ retryable SessionError, tokens kept, no loop'
 });
 
 test('terminal refresh error (refresh token expired, OAU-210) ⇒ expired once, invalid_grant, then login_required without requests', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.advance(8 * 86400);
+  await env.emu.advance(8 * 86400);
   const r = await call(page);
   assert.equal(r.error.code, 'invalid_grant');
   assert.equal(r.error.errorCode, 'OAU-210');
   assert.equal(r.error.retryable, false);
   assert.equal(await events(page, 'expired'), 1);
-  const n = (await tokenRequests(emu)).length;
+  const n = (await tokenRequests(env.emu)).length;
   const again = await call(page);
   assert.equal(again.error.code, 'login_required');
-  assert.equal((await tokenRequests(emu)).length, n);
+  assert.equal((await tokenRequests(env.emu)).length, n);
   assert.equal(await events(page, 'expired'), 1, 'still once');
 });
 
 test('a foreign-origin session.fetch carries no Authorization header and triggers no refresh', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  const foreign = await call(page, `${emu.altBase}/_emulator/echo`);
+  const foreign = await call(page, `${env.emu.altBase}/_emulator/echo`);
   assert.equal(foreign.status, 200);
   assert.equal(JSON.parse(foreign.body).headers.authorization, undefined);
-  const own = await call(page, `${emu.base}/_emulator/echo`);
+  const own = await call(page, `${env.emu.base}/_emulator/echo`);
   assert.match(JSON.parse(own.body).headers.authorization, /^Bearer /);
-  await emu.advance(3700);
-  await call(page, `${emu.altBase}/_emulator/echo`);
+  await env.emu.advance(3700);
+  await call(page, `${env.emu.altBase}/_emulator/echo`);
   assert.equal((await grants('refresh_token')).length, 0);
 });
 
 test('a request body survives the 401 retry', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   const r = await call(page, '/_emulator/echo', { method: 'POST', body: 'hello body', headers: { 'x-test': '1' } });
   assert.equal(r.status, 200);
   const echoed = JSON.parse(r.body);
@@ -255,24 +234,24 @@ test('a request body survives the 401 retry', async () => {
 });
 
 test('state mismatch ⇒ state_mismatch, no token request, URL cleaned', async () => {
-  const page = await openApp(context, emu.base, {});
-  await page.goto(`${emu.base}/test/callback.html?keep=1&code=forged&state=forged`);
+  const page = await openApp(env.context, env.emu.base, {});
+  await page.goto(`${env.emu.base}/test/callback.html?keep=1&code=forged&state=forged`);
   const r = await waitApp(page);
   assert.equal(r.error.code, 'state_mismatch');
   assert.equal(r.error.isSessionError, true);
-  assert.equal((await tokenRequests(emu)).length, 0);
+  assert.equal((await tokenRequests(env.emu)).length, 0);
   assert.equal(new URL(page.url()).search, '?keep=1');
 });
 
 test('Deny on the authorize page ⇒ access_denied', async () => {
-  const page = await openApp(context, emu.base, {});
+  const page = await openApp(env.context, env.emu.base, {});
   const r = await loginByClicking(page, 'Deny');
   assert.equal(r.error.code, 'access_denied');
   assert.ok(!page.url().includes('error='));
 });
 
 test('persistence adapter: refresh tokens used, save completes before refresh resolves, survives reload', async () => {
-  const page = await openApp(context, emu.base, { persistence: 'cache' });
+  const page = await openApp(env.context, env.emu.base, { persistence: 'cache' });
   await loginByClicking(page);
   const [login] = await grants('authorization_code');
   assert.equal(login.params.refresh_token_ttl, undefined, 'refresh tokens wanted');
@@ -292,24 +271,24 @@ test('persistence adapter: refresh tokens used, save completes before refresh re
 });
 
 test('corrupt stored data ⇒ logged out, key removed, no throw', async () => {
-  const page = await openApp(context, emu.base, { storage: 'cookie' });
+  const page = await openApp(env.context, env.emu.base, { storage: 'cookie' });
   await loginByClicking(page);
-  const names = (await context.cookies()).filter((c) => c.name.startsWith('oss')).map((c) => c.name);
-  await context.addCookies([{ name: names[0], value: 'v1.00000000.tampered', url: emu.base }]);
+  const names = (await env.context.cookies()).filter((c) => c.name.startsWith('oss')).map((c) => c.name);
+  await env.context.addCookies([{ name: names[0], value: 'v1.00000000.tampered', url: env.emu.base }]);
   await page.reload();
   await page.waitForFunction(() => window.app && window.app.done);
   assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
-  const left = (await context.cookies()).filter((c) => c.name.startsWith('oss'));
+  const left = (await env.context.cookies()).filter((c) => c.name.startsWith('oss'));
   assert.equal(left.length, 0, 'bad keys removed');
 });
 
 test('a storage that throws ⇒ memory fallback with a storageFallback event; login says storage_unavailable', async () => {
-  const page = await context.newPage();
+  const page = await env.context.newPage();
   await page.addInitScript(() => {
     Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('denied', 'SecurityError'); } });
   });
-  await page.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
+  await page.goto(`${env.emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
   await page.waitForFunction(() => window.app && window.app.done);
   assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
   assert.equal(await page.evaluate(() => window.app.session.storage), 'memory');
@@ -322,10 +301,10 @@ test('a storage that throws ⇒ memory fallback with a storageFallback event; lo
 });
 
 test('429 on refresh ⇒ rateLimit event, Retry-After honored, then success', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
-  await emu.fault({ kind: 'status_429', count: 1, retry_after: 1 });
-  await emu.advance(3700);
+  await env.emu.fault({ kind: 'status_429', count: 1, retry_after: 1 });
+  await env.emu.advance(3700);
   const r = await call(page);
   assert.equal(r.status, 200);
   assert.equal(await events(page, 'rateLimit'), 1);
@@ -335,17 +314,17 @@ test('429 on refresh ⇒ rateLimit event, Retry-After honored, then success', as
 });
 
 test('tokens never appear in console output, events, errors or tokenInfo()', async () => {
-  const page = await openApp(context, emu.base, { refreshTokens: true, storage: 'cookie' });
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true, storage: 'cookie' });
   const consoleText = [];
   page.on('console', (m) => consoleText.push(m.text()));
   await loginByClicking(page);
   await call(page);
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   await call(page);
-  await emu.advance(8 * 86400);
+  await env.emu.advance(8 * 86400);
   const failed = await call(page);
   assert.equal(failed.error.code, 'invalid_grant');
-  const log = await emu.log();
+  const log = await env.emu.log();
   const secrets = new Set();
   for (const a of log.api_requests) if (a.token) secrets.add(a.token);
   for (const t of log.token_requests) {

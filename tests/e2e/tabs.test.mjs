@@ -1,29 +1,22 @@
 // One session across tabs: shared cookie storage, a single refresh under a Web Lock, and login/logout/refresh
-// propagated through a BroadcastChannel. One browser context = one profile, so the tabs share cookies and locks.
-import { test, before, after, beforeEach } from 'node:test';
+// propagated through a BroadcastChannel. One browser env.context = one profile, so the tabs share cookies and locks.
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startEmulator, launchBrowser, openApp, loginByClicking, tokenRequests, sleep } from './harness.mjs';
+import { useEmulatorAndBrowser, openApp, loginByClicking, tokenRequests, sleep } from './harness.mjs';
 
-let emu, browser, context;
-before(async () => { emu = await startEmulator(); browser = await launchBrowser(); });
-after(async () => { await browser?.close(); await emu?.stop(); });
-beforeEach(async () => {
-  await emu.reset();
-  await context?.close();
-  context = await browser.newContext();
-});
+const env = useEmulatorAndBrowser();
 
 const SHARED = { storage: 'cookie', refreshTokens: true };
-const refreshes = async () => (await tokenRequests(emu)).filter((r) => r.grant_type === 'refresh_token');
+const refreshes = async () => (await tokenRequests(env.emu)).filter((r) => r.grant_type === 'refresh_token');
 const count = (page, name) => page.evaluate((n) => window.app.count(n), name);
 const loggedIn = (page) => page.evaluate(() => window.app.session.isLoggedIn());
 
 /** Logs in in the first tab, then opens `n - 1` more tabs that restore the same session from the cookie. */
 async function tabs(n, cfg = SHARED) {
-  const first = await openApp(context, emu.base, cfg);
+  const first = await openApp(env.context, env.emu.base, cfg);
   await loginByClicking(first);
   const all = [first];
-  for (let i = 1; i < n; i++) all.push(await openApp(context, emu.base, cfg));
+  for (let i = 1; i < n; i++) all.push(await openApp(env.context, env.emu.base, cfg));
   for (const p of all) assert.equal(await loggedIn(p), true);
   return all;
 }
@@ -36,7 +29,7 @@ const burst = (page, n) => page.evaluate(async (k) => {
 
 test('4 tabs × 250 concurrent calls on server-expired shared tokens ⇒ exactly 1 refresh, 1000 successes, no expired', async () => {
   const pages = await tabs(4);
-  await emu.advance(3700);
+  await env.emu.advance(3700);
   const results = await Promise.all(pages.map((p) => burst(p, 250)));
   const statuses = results.flatMap((r) => r.statuses);
   assert.equal(statuses.length, 1000);
@@ -47,8 +40,8 @@ test('4 tabs × 250 concurrent calls on server-expired shared tokens ⇒ exactly
 
 test('the same burst with the winning refresh response dropped after commit ⇒ replayed, recovered, no expired', async () => {
   const pages = await tabs(4);
-  await emu.fault({ kind: 'drop_after_commit', count: 1 });
-  await emu.advance(3700);
+  await env.emu.fault({ kind: 'drop_after_commit', count: 1 });
+  await env.emu.advance(3700);
   const results = await Promise.all(pages.map((p) => burst(p, 250)));
   const statuses = results.flatMap((r) => r.statuses);
   assert.equal(statuses.filter((s) => s === 200).length, 1000);
@@ -63,32 +56,32 @@ test('logout in tab 1 ⇒ tabs 2–4 logged out within 1 s, and their next fetch
   const pages = await tabs(4);
   const t0 = Date.now();
   await pages[0].evaluate(() => window.app.session.logout());
-  await Promise.all(pages.slice(1).map((p) => p.waitForFunction(() => !window.app.session.isLoggedIn(), null, { timeout: 1000 })));
+  await Promise.all(pages.slice(1).map((p) => p.waitForFunction(() => !window.app.session.isLoggedIn(), null, { timeout: 1000, polling: 20 })));
   assert.ok(Date.now() - t0 < 1500);
-  const before = (await emu.log()).api_requests.length;
+  const before = (await env.emu.log()).api_requests.length;
   for (const p of pages.slice(1)) {
     assert.equal(await count(p, 'logout'), 1);
     const r = await p.evaluate(() => window.app.call());
     assert.equal(r.error.code, 'login_required');
   }
-  assert.equal((await emu.log()).api_requests.length, before, 'nothing was sent');
-  assert.equal((await emu.log()).revocations.length, 1);
+  assert.equal((await env.emu.log()).api_requests.length, before, 'nothing was sent');
+  assert.equal((await env.emu.log()).revocations.length, 1);
 });
 
 test('login in tab 1 ⇒ an open tab 2 becomes logged in without a reload', async () => {
-  const one = await openApp(context, emu.base, SHARED);
-  const two = await openApp(context, emu.base, SHARED);
+  const one = await openApp(env.context, env.emu.base, SHARED);
+  const two = await openApp(env.context, env.emu.base, SHARED);
   assert.equal(await loggedIn(two), false);
   await loginByClicking(one);
-  await two.waitForFunction(() => window.app.session.isLoggedIn(), null, { timeout: 2000 });
+  await two.waitForFunction(() => window.app.session.isLoggedIn(), null, { timeout: 2000, polling: 20 });
   assert.equal(await count(two, 'login'), 1);
   assert.equal((await two.evaluate(() => window.app.call())).status, 200);
 });
 
 test('a tab closed while holding the lock mid-refresh ⇒ the other tabs proceed', async () => {
   const [one, two, three] = await tabs(3);
-  await emu.advance(3700);
-  await emu.fault({ kind: 'delay', delay_ms: 1500, count: 1 });
+  await env.emu.advance(3700);
+  await env.emu.fault({ kind: 'delay', delay_ms: 1500, count: 1 });
   // Tab 1 takes the lock and sends a refresh that the server holds for 1.5 s.
   await one.evaluate(() => { window.app.session.refresh().catch(() => {}); });
   await sleep(300);
@@ -102,21 +95,21 @@ test('a tab closed while holding the lock mid-refresh ⇒ the other tabs proceed
 });
 
 test('without Web Locks or BroadcastChannel, a terminal refresh error adopts the newer tokens another tab stored', async () => {
-  const one = await openApp(context, emu.base, SHARED);
+  const one = await openApp(env.context, env.emu.base, SHARED);
   await loginByClicking(one);
-  const two = await context.newPage();
+  const two = await env.context.newPage();
   await two.addInitScript(() => { delete Navigator.prototype.locks; delete window.BroadcastChannel; });
-  await two.goto(`${emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(SHARED))}`);
+  await two.goto(`${env.emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(SHARED))}`);
   await two.waitForFunction(() => window.app && window.app.done);
   assert.equal(await loggedIn(two), true);
   // Tab 2 reads the cookie and sends its refresh, which the server holds for 1.5 s before processing it.
-  await emu.fault({ kind: 'delay', delay_ms: 1500, count: 1 });
+  await env.emu.fault({ kind: 'delay', delay_ms: 1500, count: 1 });
   await two.evaluate(() => { window.pending = window.app.session.refresh().then(() => 'ok', (e) => e.code); });
   await sleep(200);
   // Meanwhile tab 1 refreshes and uses the new token; 11 s later the old refresh token is past its grace window.
   await one.evaluate(() => window.app.session.refresh());
   assert.equal((await one.evaluate(() => window.app.call())).status, 200);
-  await emu.advance(11);
+  await env.emu.advance(11);
   // Tab 2's held request now spends a dead refresh token: a terminal invalid_grant…
   assert.equal(await two.evaluate(() => window.pending), 'ok');
   const rs = await refreshes();

@@ -181,15 +181,7 @@ async fn prompt_none_without_login_session_is_login_required_and_with_one_succee
     assert!(r.location().contains("?error=login_required"));
 
     // Log in once through the page, then prompt=none works silently with the cookie.
-    let page = emu.get(&emu.authorize_path(SPA, "code", &[])).await;
-    let done = emu.click(&page, "allow").await;
-    let cookie = done
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = emu.login_cookie(SPA).await;
     let r = emu
         .get_with(
             &emu.authorize_path(SPA, "token", &[("prompt", "none")]),
@@ -220,15 +212,7 @@ async fn prompt_none_without_login_session_is_login_required_and_with_one_succee
 #[tokio::test]
 async fn login_cookie_skips_the_page_unless_prompt_asks_for_login() {
     let emu = Emu::start().await;
-    let page = emu.get(&emu.authorize_path(SPA, "code", &[])).await;
-    let done = emu.click(&page, "allow").await;
-    let cookie = done
-        .header("set-cookie")
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = emu.login_cookie(SPA).await;
 
     let again = emu
         .get_with(

@@ -184,6 +184,14 @@ impl Emu {
         .await
     }
 
+    /// Signs in through the page for `client_id` (Allow) and returns the login cookie (`name=value`).
+    pub async fn login_cookie(&self, client_id: &str) -> String {
+        let page = self.get(&self.authorize_path(client_id, "code", &[])).await;
+        let done = self.click(&page, "allow").await;
+        let set = done.header("set-cookie").expect("login cookie");
+        set.split(';').next().expect("cookie pair").to_string()
+    }
+
     /// Full code flow through the sign-in page (Allow); returns the code.
     pub async fn authorize_code(&self, client_id: &str, extra: &[(&str, &str)]) -> String {
         let page = self
