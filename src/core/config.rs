@@ -4,6 +4,7 @@
 use super::encoding::{fnv1a64, push_hex, push_u64};
 use super::error::{config_error, Error};
 use super::json::Json;
+use super::token::TokenSet;
 use super::url::{normalize_base, origin_of, split_absolute};
 
 /// Which OAuth flow `login()` uses. There is no PKCE `plain`: PKCE always means S256.
@@ -327,6 +328,17 @@ impl Config {
         }
     }
 
+    /// Applies the refresh-token choice to what a server returned. `refresh_token_ttl=0` is RingCentral's;
+    /// a standards server may ignore it and issue a refresh token anyway. Without a backend the app asked for
+    /// none, so it is dropped here: never stored, never used (the session then ends with `expired`).
+    pub fn keep_allowed(&self, mut t: TokenSet) -> TokenSet {
+        if !self.refresh_tokens {
+            t.refresh_token = None;
+            t.refresh_expires_at_ms = None;
+        }
+        t
+    }
+
     /// Stable storage-key / cookie-name prefix, unique per client_id + server:
     /// `oss.` + 16 hex digits (only `a-z 0-9 .`, so it is cookie-name-safe).
     pub fn storage_key(&self) -> String {
@@ -532,5 +544,20 @@ pub(crate) mod tests {
         let mut c = rc();
         c.server = "https://platform.ringcentral.biz".into();
         assert_ne!(c.storage_key(), k);
+    }
+
+    #[test]
+    fn unrequested_refresh_tokens_are_dropped() {
+        let body = Json::parse(
+            r#"{"access_token":"a","token_type":"bearer","expires_in":300,"refresh_token":"r","refresh_token_expires_in":900}"#,
+        )
+        .unwrap();
+        let t = crate::core::parse_token_response(&body, 0.0, None).unwrap();
+        let none = cfg(r#"{"clientId":"c","server":"https://s.example","redirectUri":"https://a.example/"}"#, false).unwrap();
+        let kept = none.keep_allowed(t.clone());
+        assert!(kept.refresh_token.is_none() && kept.refresh_expires_at_ms.is_none());
+        assert_eq!(kept.access_token, t.access_token);
+        let with = cfg(r#"{"clientId":"c","server":"https://s.example","redirectUri":"https://a.example/"}"#, true).unwrap();
+        assert_eq!(with.keep_allowed(t.clone()).refresh_token, t.refresh_token);
     }
 }

@@ -119,6 +119,7 @@ impl Inner {
     /// New tokens (login, refresh, or another tab's): persist first — an adapter's `save` completes before a
     /// refresh resolves — then publish, reschedule, and tell the other tabs.
     pub async fn accept(self: &Rc<Self>, t: TokenSet, event: &str, announce: bool) {
+        let t = self.cfg.keep_allowed(t);
         if let Err(e) = self.store.save(&t).await {
             if self.store.is_shared() && e.code != ErrorCode::StorageUnavailable {
                 self.emit_error("storageFallback", &e);

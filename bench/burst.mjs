@@ -1,0 +1,58 @@
+// Scenario 3, refresh under burst: the access token expires, then 1000 concurrent calls in one tab, and
+// 4 tabs × 250 sharing the context's storage (cookies / localStorage). Counts the token requests the server saw,
+// the calls that failed, the 401s the API gave, and the wall time until every call has settled.
+//
+// Expiry, two ways: "both clocks" = server clock +3700 s and the tabs' clocks +3700 s (the tab slept an hour:
+// each library sees the expiry itself and takes its proactive refresh path); "server only" = server clock only
+// (the token was revoked or expired early: the 401 path).
+import { login, newPage, benchReady } from './lib/browser.mjs';
+
+export const BURST_IDS = ['ours', 'ringcentral', 'badgateway'];
+export const EXPIRY = { both: 'both clocks +1 h', server: 'server clock only (401 path)' };
+const HOUR = 3700;
+
+async function one({ server, browser, id, tabs, per, expiry }) {
+  await server.reset();
+  const context = await browser.newContext();
+  try {
+    await login(context, server.base, id);
+    const pages = [];
+    for (let t = 0; t < tabs; t++) {
+      const page = await newPage(context);
+      await page.clock.install();
+      await page.goto(`${server.base}/bench/burst.html?c=${id}`);
+      const { ok } = await benchReady(page);
+      if (!ok) throw new Error(`${id}: tab ${t} not logged in`);
+      pages.push(page);
+    }
+    await server.advance(HOUR);
+    if (expiry === 'both') for (const p of pages) await p.clock.setSystemTime(Date.now() + HOUR * 1000);
+    const before = await server.log();
+    const t0 = performance.now();
+    const tallies = await Promise.all(pages.map((p) => p.evaluate((k) => window.bench.burst(k), per)));
+    const ms = performance.now() - t0;
+    const after = await server.log();
+    const outcomes = {};
+    for (const t of tallies) for (const [k, v] of Object.entries(t)) outcomes[k] = (outcomes[k] || 0) + v;
+    const api = after.api_requests.slice(before.api_requests.length);
+    return {
+      id, tabs, per, expiry,
+      tokenRequests: after.token_requests.length - before.token_requests.length,
+      failed: tabs * per - (outcomes['200'] || 0),
+      unauthorized: api.filter((a) => a.status === 401).length,
+      ms, outcomes,
+    };
+  } finally {
+    await context.close();
+  }
+}
+
+export async function measureBurst({ server, browser, shapes }) {
+  const rows = [];
+  for (const { tabs, per } of shapes) {
+    for (const expiry of Object.keys(EXPIRY)) {
+      for (const id of BURST_IDS) rows.push(await one({ server, browser, id, tabs, per, expiry }));
+    }
+  }
+  return { rows };
+}

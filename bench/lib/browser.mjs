@@ -1,0 +1,44 @@
+// Headless Chromium (Debian's) through playwright-core, plus the page helpers the scenarios share.
+import { createRequire } from 'node:module';
+import { ROOT } from './paths.mjs';
+
+const { chromium } = createRequire(`${ROOT}/package.json`)('playwright-core');
+
+export const CHROMIUM = '/usr/bin/chromium';
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** Waits for a bench page's `window.bench.done`, and throws what the page reported as its error. */
+export async function benchReady(page, timeout = 30000) {
+  await page.waitForFunction(() => window.bench && window.bench.done, null, { timeout });
+  const state = await page.evaluate(() => ({ error: window.bench.error ?? null, ok: window.bench.ok ?? null }));
+  if (state.error) throw new Error(`${page.url()}: ${state.error}`);
+  return state;
+}
+
+/** Opens a page that reports its errors on the console of the bench. */
+export async function newPage(context) {
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  return page;
+}
+
+/** Logs `contender` in, in `context`, through its own login method (top-frame redirect; the server's
+ * consent is automatic); its tokens stay in the context's storage for the pages opened after. */
+export async function login(context, base, contender) {
+  const page = await newPage(context);
+  await Promise.all([
+    page.waitForURL(/[?&](code|error)=/, { timeout: 20000 }),
+    page.goto(`${base}/bench/login.html?c=${contender}`),
+  ]);
+  await benchReady(page);
+  const r = await page.evaluate(() => window.bench);
+  if (!r.loggedIn) throw new Error(`${contender}: not logged in after its login flow`);
+  await page.close();
+}

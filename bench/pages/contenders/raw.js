@@ -1,0 +1,17 @@
+// The floor: plain `fetch` with a hand-set Authorization header (token from a hand-written PKCE login).
+import { API, pkceLogin, pkceCallback } from './common.js';
+
+const KEY = 'bench-raw-token';
+export const label = 'raw fetch (floor)';
+
+export async function open() {
+  return { token: JSON.parse(localStorage.getItem(KEY) || 'null') };
+}
+export const loggedIn = async (c) => !!c.token;
+export const login = () => pkceLogin();
+export async function callback(c) {
+  c.token = await pkceCallback();
+  localStorage.setItem(KEY, JSON.stringify(c.token));
+  return true;
+}
+export const get = (c, path = API) => fetch(path, { headers: { authorization: `Bearer ${c.token.access_token}` } });

@@ -1,0 +1,52 @@
+// Scenario 1, size: each peer's esbuild bundle (dist/<id>.js) and our pkg/ as shipped (wasm + JS entry +
+// snippets), raw, gzip -9 and brotli -q 11 (the CLI tools, as scripts/size.sh; zlib if one is missing).
+import { readFileSync, readdirSync, statSync, existsSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import zlib from 'node:zlib';
+import path from 'node:path';
+import { ROOT, BENCH, DIST } from './lib/paths.mjs';
+import { CONTENDERS } from './lib/contenders.mjs';
+
+function compressed(file) {
+  const tool = (cmd, args) => {
+    try { return execFileSync(cmd, [...args, '-c', file], { maxBuffer: 1 << 28 }).length; } catch { return null; }
+  };
+  const buf = readFileSync(file);
+  const gzip = tool('gzip', ['-9']) ?? zlib.gzipSync(buf, { level: 9 }).length;
+  const brotli = tool('brotli', ['-q', '11'])
+    ?? zlib.brotliCompressSync(buf, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 11 } }).length;
+  return { raw: buf.length, gzip, brotli };
+}
+
+function walk(dir) {
+  return readdirSync(dir).flatMap((f) => {
+    const p = path.join(dir, f);
+    return statSync(p).isDirectory() ? walk(p) : [p];
+  });
+}
+
+/** What the browser loads of pkg/: the wasm and every JS module (not the .d.ts files). */
+export function ourFiles() {
+  const pkg = path.join(ROOT, 'pkg');
+  return walk(pkg).filter((f) => f.endsWith('.wasm') || f.endsWith('.js')).sort();
+}
+
+export function peerVersion(pkg) {
+  return JSON.parse(readFileSync(path.join(BENCH, 'node_modules', pkg, 'package.json'), 'utf8')).version;
+}
+
+export function measureSize() {
+  const rows = CONTENDERS.map(({ id, pkg }) => {
+    const files = id === 'ours' ? ourFiles() : [path.join(DIST, `${id}.js`)];
+    const parts = files.map((f) => ({ file: path.relative(ROOT, f), ...compressed(f) }));
+    const sum = (k) => parts.reduce((n, p) => n + p[k], 0);
+    return {
+      id, version: pkg ? peerVersion(pkg) : JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version,
+      parts, raw: sum('raw'), gzip: sum('gzip'), brotli: sum('brotli'),
+    };
+  });
+  // For reference: RC's own prebuilt browser bundle (webpack, with crypto-browserify and friends).
+  const rcDist = path.join(BENCH, 'node_modules/@ringcentral/sdk/dist/ringcentral.min.js');
+  const rcShipped = existsSync(rcDist) ? compressed(rcDist) : null;
+  return { rows, rcShipped };
+}
