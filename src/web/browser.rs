@@ -1,7 +1,7 @@
 //! The browser facts the session needs: time, randomness, SHA-256, the current URL and history.
 //! Each is one small function so the rest of the web layer reads as protocol, not plumbing.
 
-use js_sys::{Array, Promise, Uint8Array};
+use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
@@ -13,19 +13,7 @@ pub fn now_ms() -> f64 {
 
 pub fn window() -> web_sys::Window {
     // The session is a window API; constructing it elsewhere (a worker) fails at `new Session`.
-    web_sys::window().expect_throw_msg()
-}
-
-trait ExpectThrow<T> {
-    fn expect_throw_msg(self) -> T;
-}
-impl<T> ExpectThrow<T> for Option<T> {
-    fn expect_throw_msg(self) -> T {
-        match self {
-            Some(v) => v,
-            None => wasm_bindgen::throw_str("oauth-spa-session needs a window"),
-        }
-    }
+    web_sys::window().unwrap_or_else(|| wasm_bindgen::throw_str("oauth-spa-session needs a window"))
 }
 
 /// `crypto.getRandomValues`, behind the core's trait.
@@ -77,10 +65,6 @@ pub fn is_secure_context_for_cookies() -> bool {
     let proto = loc.protocol().unwrap_or_default();
     let host = loc.hostname().unwrap_or_default();
     proto == "https:" || host == "localhost" || host == "127.0.0.1" || host == "[::1]"
-}
-
-pub fn array_of(values: &[JsValue]) -> Array {
-    values.iter().collect()
 }
 
 pub fn get(obj: &JsValue, key: &str) -> JsValue {

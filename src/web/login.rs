@@ -46,7 +46,7 @@ impl Inner {
         let tx = Transaction {
             state: state.clone(),
             verifier,
-            flow: self.cfg.flow.clone(),
+            flow: self.cfg.flow,
             redirect_uri: self.cfg.redirect_uri.clone(),
             created_at_ms: browser::now_ms(),
         };

@@ -86,7 +86,18 @@ impl Store {
         *self.backend.borrow_mut() = Backend::Memory;
     }
 
+    fn adapter(&self) -> Option<JsValue> {
+        match &*self.backend.borrow() {
+            Backend::Adapter(a) => Some(a.clone()),
+            _ => None,
+        }
+    }
+
     pub async fn load(&self) -> Result<Option<TokenSet>, Error> {
+        // Never hold the backend borrow across an await: a fallback may swap it meanwhile.
+        if let Some(a) = self.adapter() {
+            return load_adapter(&a).await;
+        }
         let text = match &*self.backend.borrow() {
             Backend::Memory => return Ok(self.memory.borrow().clone()),
             Backend::Session(s) => s.get_item(&self.key).map_err(|e| unavailable(&e))?,
@@ -94,10 +105,7 @@ impl Store {
                 let jar = d.cookie().map_err(|e| unavailable(&e))?;
                 cookie::read_split_cookie(&jar, &self.key)?
             }
-            Backend::Adapter(a) => {
-                let a = a.clone();
-                return load_adapter(&a).await;
-            }
+            Backend::Adapter(_) => None,
         };
         match text {
             None => Ok(None),
@@ -111,37 +119,33 @@ impl Store {
 
     pub async fn save(&self, t: &TokenSet) -> Result<(), Error> {
         let stored = t.to_stored();
-        let adapter = match &*self.backend.borrow() {
-            Backend::Memory => {
+        if let Some(a) = self.adapter() {
+            return call_adapter(&a, "save", Some(&json::to_js(&stored))).await.map(|_| ());
+        }
+        match &*self.backend.borrow() {
+            Backend::Memory | Backend::Adapter(_) => {
                 *self.memory.borrow_mut() = Some(t.clone());
-                return Ok(());
+                Ok(())
             }
-            Backend::Session(s) => {
-                let text = seal(&stored.to_json_string());
-                return s.set_item(&self.key, &text).map_err(|e| unavailable(&e));
-            }
-            Backend::Cookie(d) => return save_cookie(d, &self.key, &stored, t),
-            Backend::Adapter(a) => a.clone(),
-        };
-        call_adapter(&adapter, "save", Some(&json::to_js(&stored))).await.map(|_| ())
+            Backend::Session(s) => s.set_item(&self.key, &seal(&stored.to_json_string())).map_err(|e| unavailable(&e)),
+            Backend::Cookie(d) => save_cookie(d, &self.key, &stored, t),
+        }
     }
 
     /// Removes this session's keys only (never other apps' data).
     pub async fn clear(&self) {
         *self.memory.borrow_mut() = None;
-        let adapter = match &*self.backend.borrow() {
-            Backend::Memory => return,
+        if let Some(a) = self.adapter() {
+            let _ = call_adapter(&a, "clear", None).await;
+            return;
+        }
+        match &*self.backend.borrow() {
+            Backend::Memory | Backend::Adapter(_) => {}
             Backend::Session(s) => {
                 let _ = s.remove_item(&self.key);
-                return;
             }
-            Backend::Cookie(d) => {
-                delete_cookies(d, &self.key);
-                return;
-            }
-            Backend::Adapter(a) => a.clone(),
-        };
-        let _ = call_adapter(&adapter, "clear", None).await;
+            Backend::Cookie(d) => delete_cookies(d, &self.key),
+        }
     }
 }
 
@@ -193,7 +197,9 @@ fn save_cookie(d: &web_sys::HtmlDocument, key: &str, stored: &Json, t: &TokenSet
 fn delete_cookies(d: &web_sys::HtmlDocument, key: &str) {
     let secure = browser::is_secure_context_for_cookies();
     let jar = d.cookie().unwrap_or_default();
-    for name in cookie::cookie_names_with_prefix(&jar, key) {
+    let mut prefix = key.to_string();
+    prefix.push('.');
+    for name in cookie::cookie_names_with_prefix(&jar, &prefix) {
         let _ = d.set_cookie(&cookie::delete_cookie_string(&name, secure));
     }
 }
