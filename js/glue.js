@@ -30,3 +30,65 @@ export function withLock(name, timeoutMs, work) {
     return work();
   }).finally(() => clearTimeout(timer));
 }
+
+// Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+export function arm(id, ms, f) {
+  clearTimeout(id);
+  return setTimeout(f, ms);
+}
+
+export const disarm = (id) => clearTimeout(id);
+
+export async function postForm(url, body, ms) {
+  const ctl = new AbortController();
+  const timer = setTimeout(() => ctl.abort(), ms);
+  try {
+    const res = await fetch(url, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
+      body,
+      signal: ctl.signal,
+    });
+    return `${res.status} ${res.headers.get('Retry-After') ?? ''}\n${await res.text()}`;
+  } catch {
+    throw ctl.signal.aborted ? 'timeout' : 'network';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export const makeRequest = (input, init, base) =>
+  input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
+
+export async function sendWithToken(req, token) {
+  const headers = new Headers(req.headers);
+  headers.set('Authorization', `Bearer ${token}`);
+  return fetch(new Request(req, { headers }));
+}
+
+export const peekText = async (res) => res.clone().text();
+
+export const spareOf = (req) => (req.body ? req.clone() : req);
+
+export class Emitter {
+  list = [];
+  on(name, f) {
+    const entry = [name, f];
+    this.list.push(entry);
+    return () => {
+      this.list = this.list.filter((e) => e !== entry);
+    };
+  }
+  emit(name, detail) {
+    for (const [n, f] of this.list.slice()) {
+      if (n === name) {
+        try {
+          f.call(null, detail);
+        } catch {}
+      }
+    }
+  }
+}

@@ -1,5 +1,8 @@
 //! The authorize URL the browser navigates to.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::config::{Config, Flow};
 use super::encoding::push_pair;
 

@@ -1,6 +1,9 @@
 //! Library configuration, read from the JS config object (camelCase keys) and validated once,
 //! so everything downstream can rely on it (URLs are absolute, the server is normalised, …).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{fnv1a64, push_hex, push_u64};
 use super::error::{config_error, Error};
 use super::json::Json;
@@ -108,7 +111,7 @@ fn opt_str<'a>(obj: &'a Json, key: &str, field: &str) -> Result<Option<&'a str>,
 fn opt_u32(obj: &Json, key: &str) -> Result<Option<u32>, Error> {
     match obj.get_present(key) {
         None => Ok(None),
-        Some(Json::Num(n)) if *n >= 0.0 && *n <= u32::MAX as f64 && n.trunc() == *n => {
+        Some(Json::Num(n)) if *n >= 0.0 && *n <= u32::MAX as f64 && super::num::trunc(*n) == *n => {
             Ok(Some(*n as u32))
         }
         Some(_) => Err(config_error(key, "must be a non-negative integer")),
@@ -261,7 +264,7 @@ impl Config {
                     None => None,
                     Some(Json::Str(s)) => Some(s.clone()),
                     // brand_id is commonly written as a number (1210).
-                    Some(Json::Num(n)) if *n >= 0.0 && n.trunc() == *n && *n < 1e15 => {
+                    Some(Json::Num(n)) if *n >= 0.0 && super::num::trunc(*n) == *n && *n < 1e15 => {
                         let mut s = String::new();
                         push_u64(&mut s, *n as u64);
                         Some(s)

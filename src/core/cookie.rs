@@ -6,6 +6,9 @@
 //! Chunk boundaries never matter because decoding happens after reassembly. Combine with
 //! `seal` to detect a mix of old and new chunks.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{percent_decode_strict, percent_encode, push_u64};
 use super::error::{corrupt, Error};
 

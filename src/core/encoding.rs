@@ -2,6 +2,9 @@
 //! `application/x-www-form-urlencoded`, small integer/hex writers and FNV hashes.
 //! Nothing here allocates through `format!` and nothing panics on any input.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";

@@ -1,6 +1,9 @@
 //! The one error type of the library. `code` is the stable, machine-readable classification;
 //! `error_code` carries RingCentral's own code (`OAU-210`, `CMN-301`, `TokenInvalid`, …) when known.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 /// Stable error classes. [`ErrorCode::as_str`] gives the snake_case string exposed to JS.
 #[derive(Clone, PartialEq, Eq, Debug)]
 pub enum ErrorCode {

@@ -2,6 +2,9 @@
 //! hostile body cannot overflow the stack). The browser layer moves values across the boundary as JSON text
 //! (`JSON.stringify` / `JSON.parse`), so no serde code is linked into the wasm.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{push_hex, push_u64};
 
 /// Nesting limit for [`Json::parse`] (hostile input must not overflow the stack).
@@ -168,7 +171,7 @@ pub(crate) fn push_num(out: &mut String, n: f64) {
         out.push_str("null");
         return;
     }
-    if n == n.trunc() && n.abs() < 1e15 {
+    if n == super::num::trunc(n) && n.abs() < 1e15 {
         if n < 0.0 {
             out.push('-');
         }
@@ -472,7 +475,7 @@ impl Parser<'_> {
                 self.i += 1;
             }
             // Stops only at ASCII bytes, so the slice is on char boundaries of valid UTF-8.
-            out.push_str(std::str::from_utf8(self.b.get(start..self.i)?).ok()?);
+            out.push_str(::core::str::from_utf8(self.b.get(start..self.i)?).ok()?);
             match *self.b.get(self.i)? {
                 b'"' => {
                     self.i += 1;

@@ -1,6 +1,9 @@
 //! PKCE (RFC 7636, S256 only) and the `state` value.
 //! SHA-256 itself is computed by the browser layer with `crypto.subtle.digest`.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{base64url_nopad, is_unreserved};
 use super::random::RandomSource;
 use super::secret::Secret;

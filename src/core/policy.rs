@@ -2,6 +2,9 @@
 //! token set and the clock; the browser layer calls `decide` whenever a token is about to be used
 //! (timers computed from `next_check_ms` are only hints).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::token::TokenSet;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]

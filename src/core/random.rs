@@ -1,6 +1,9 @@
 //! Source of cryptographically secure random bytes. The browser layer implements it with
 //! `crypto.getRandomValues`; tests use a deterministic source.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 pub trait RandomSource {
     /// Fills `buf` completely with random bytes.
     fn fill(&mut self, buf: &mut [u8]);

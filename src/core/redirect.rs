@@ -1,6 +1,9 @@
 //! Reading the authorization response from the redirect URL, checking `state`, and cleaning the
 //! URL afterwards. Everything here takes arbitrary (hostile) strings and never panics.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{parse_form, percent_decode};
 use super::error::{Error, ErrorCode};
 use super::secret::Secret;
@@ -133,7 +136,7 @@ pub fn check_state(expected: &str, got: Option<&str>) -> Result<(), Error> {
             for (a, b) in expected.bytes().zip(g.bytes()) {
                 diff |= a ^ b;
             }
-            std::hint::black_box(diff) == 0
+            ::core::hint::black_box(diff) == 0
         }
         _ => false,
     };

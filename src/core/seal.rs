@@ -4,6 +4,9 @@
 //! write the storage can recompute it, so it gives no protection against a deliberate attacker
 //! (who, being able to write our storage, already runs script on the origin).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::{fnv1a32, push_hex};
 use super::error::{corrupt, Error};
 

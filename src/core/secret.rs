@@ -1,6 +1,9 @@
 //! A string that must never be logged: access/refresh tokens, authorization codes, PKCE verifiers.
 
-use std::fmt;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::fmt;
 
 /// Holds a sensitive string. `Debug` and `Display` print `[redacted]`; use [`Secret::expose`]
 /// at the single place where the value really has to leave (a form body, a header, storage).

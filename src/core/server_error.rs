@@ -1,6 +1,9 @@
 //! Parsing error bodies (RFC 6749 §5.2 and RingCentral's shapes) and classifying HTTP failures
 //! into terminal vs retryable [`Error`]s.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::error::{join_desc, Error, ErrorCode};
 use super::json::Json;
 
@@ -150,7 +153,7 @@ pub fn parse_retry_after(v: &str, now_ms: f64) -> Option<u32> {
         return Some(n.min(MAX_RETRY_AFTER_S as u64) as u32);
     }
     let at = http_date_ms(v)?;
-    let secs = ((at - now_ms) / 1000.0).ceil();
+    let secs = super::num::ceil((at - now_ms) / 1000.0);
     Some(if secs > 0.0 {
         secs.min(MAX_RETRY_AFTER_S as f64) as u32
     } else {
@@ -158,7 +161,7 @@ pub fn parse_retry_after(v: &str, now_ms: f64) -> Option<u32> {
     })
 }
 
-fn num(s: &str, len: std::ops::RangeInclusive<usize>) -> Option<i64> {
+fn num(s: &str, len: ::core::ops::RangeInclusive<usize>) -> Option<i64> {
     if !len.contains(&s.len()) || !s.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }

@@ -1,5 +1,8 @@
 //! Token responses → [`TokenSet`], and the stored form of a [`TokenSet`].
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::error::{corrupt, Error};
 use super::json::{parse_number, push_num, Json};
 use super::secret::Secret;
@@ -52,7 +55,7 @@ fn lifetime_ms(body: &Json, key: &str) -> Result<Option<f64>, Error> {
         Some(_) => return Err(invalid_response(key)),
     };
     if secs.is_finite() && secs > 0.0 && secs <= MAX_LIFETIME_S {
-        Ok(Some((secs * 1000.0 + 0.5).floor()))
+        Ok(Some(super::num::floor(secs * 1000.0 + 0.5)))
     } else {
         Err(invalid_response(key))
     }

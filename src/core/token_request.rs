@@ -1,6 +1,9 @@
 //! Form bodies for the token and revoke endpoints (public client: `client_id` in the body,
 //! no Authorization header).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::config::Config;
 use super::encoding::{push_pair, u64_to_string};
 use super::secret::Secret;

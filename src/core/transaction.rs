@@ -1,6 +1,9 @@
 //! The login transaction kept in sessionStorage across the full-page redirect to the
 //! authorization server: the `state` we sent, the PKCE verifier, and when it started.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::config::Flow;
 use super::error::{corrupt, Error};
 use super::json::Json;

@@ -5,6 +5,9 @@
 //! browser would silently repair (whitespace, tabs, `%`-encoded or non-ASCII hosts, `https:host`)
 //! is rejected, which is the safe direction for an allow-list.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use super::encoding::push_u64;
 
 /// Splits an absolute http(s) URL into its normalised origin and the rest (path, query, fragment).

@@ -1,14 +1,19 @@
 //! `session.fetch`: a drop-in `fetch` that attaches the bearer token to allowed origins only, checks expiry
 //! against the wall clock on every call, and turns a 401 into one refresh and one retry.
 
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
 
-use wasm_bindgen::{JsCast, JsValue};
+use alloc::rc::Rc;
+
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
+use web_sys::{Request, Response};
 
 use crate::core::{api_error, is_allowed_origin, Decision, Error, ErrorCode};
 use crate::web::inner::Inner;
+use crate::web::refresh::Why;
 use crate::web::{browser, errors, json};
 
 impl Inner {
@@ -16,13 +21,13 @@ impl Inner {
         let req = self.build_request(&input, &init)?;
         if !is_allowed_origin(&self.cfg.api_origins, &req.url()) {
             // Not ours to authenticate: sent untouched, and no refresh is triggered for it.
-            return send(&req).await.map(Into::into);
+            return JsFuture::from(send(&req)).await;
         }
         self.wait_ready().await;
         let token = self.token_for_request().await.map_err(|e| errors::to_js(&e))?;
-        // Cloned before the first send so the body is still readable for the retry.
-        let spare = req.clone().map_err(|e| errors::to_js(&errors::from_js(ErrorCode::Network, &e)))?;
-        let res = send_with_token(&req, &token).await?;
+        // A request with a body is cloned before the first send so the body is still readable for the retry.
+        let spare = spare_of(&req)?;
+        let res: Response = JsFuture::from(send_with_token(&req, &token)).await?.unchecked_into();
         if res.status() != 401 {
             return Ok(res.into());
         }
@@ -31,35 +36,21 @@ impl Inner {
             self.note_rejected(&res, &token).await;
             return Ok(res.into());
         }
-        self.refresh(Some(token)).await.map_err(|e| errors::to_js(&e))?;
+        self.refresh(Why::Rejected(token)).await.map_err(|e| errors::to_js(&e))?;
         let Some(fresh) = self.access_token() else {
             return Err(errors::to_js(&Error::new(ErrorCode::LoginRequired)));
         };
-        send_with_token(&spare, &fresh).await.map(Into::into)
+        JsFuture::from(send_with_token(&spare, &fresh)).await
     }
 
     /// Relative URLs resolve against `server` (not the page); Request objects and absolute URLs pass as they are.
     fn build_request(&self, input: &JsValue, init: &JsValue) -> Result<Request, JsValue> {
-        let init: RequestInit = if init.is_undefined() || init.is_null() {
-            RequestInit::new()
-        } else {
-            init.clone().unchecked_into()
-        };
-        if let Some(r) = input.dyn_ref::<Request>() {
-            return Request::new_with_request_and_init(r, &init);
-        }
         if input.is_undefined() || input.is_null() {
             return Err(errors::to_js(&Error::new(ErrorCode::InvalidRequest)));
         }
-        // A string, or anything with a URL-ish toString (URL objects).
-        let text = match input.as_string() {
-            Some(s) => s,
-            None => String::from(input.unchecked_ref::<js_sys::Object>().to_string()),
-        };
         let mut base = self.cfg.server.clone();
         base.push('/');
-        let url = web_sys::Url::new_with_base(&text, &base)?;
-        Request::new_with_str_and_init(&url.href(), &init)
+        make_request(input, init, &base)
     }
 
     /// The token to send now, refreshing first when the policy says so. Without a usable token the request is
@@ -82,7 +73,7 @@ impl Inner {
                     if still_valid && now < self.cooldown_until.get() {
                         return self.access_token().ok_or_else(login_required);
                     }
-                    if let Err(e) = self.refresh(None).await {
+                    if let Err(e) = self.refresh(Why::Due).await {
                         let valid_now = self.tokens.borrow().as_ref().is_some_and(|t| browser::now_ms() < t.expires_at_ms);
                         if valid_now {
                             return self.access_token().ok_or_else(login_required);
@@ -103,13 +94,8 @@ impl Inner {
 
     /// A 401 with no way to refresh: if the server says the token is dead, the session is over.
     async fn note_rejected(self: &Rc<Self>, res: &Response, token: &str) {
-        let body = match res.clone() {
-            Ok(c) => match c.text() {
-                Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()).and_then(|t| json::parse_text(&t)),
-                Err(_) => None,
-            },
-            Err(_) => None,
-        };
+        let text = JsFuture::from(peek_text(res)).await.ok().and_then(|t| t.as_string());
+        let body = text.and_then(|t| json::parse_text(&t));
         let e = api_error(401, body.as_ref());
         if self.access_token().as_deref() == Some(token) && e.error_code.is_some() {
             self.forget("expired", &errors::to_js(&e), true).await;
@@ -121,19 +107,23 @@ fn login_required() -> Error {
     Error::new(ErrorCode::LoginRequired)
 }
 
-async fn send(req: &Request) -> Result<Response, JsValue> {
-    let p = browser::window().fetch_with_request(req);
-    Ok(JsFuture::from(p).await?.unchecked_into())
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeRequest, catch)]
+    fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
+    #[wasm_bindgen(js_name = sendWithToken)]
+    fn send_with_token(req: &Request, token: &str) -> Promise;
+    /// `res.clone().text()`: rejects if the body cannot be read.
+    #[wasm_bindgen(js_name = peekText)]
+    fn peek_text(res: &Response) -> Promise;
+    /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
+    #[wasm_bindgen(js_name = spareOf, catch)]
+    fn spare_of(req: &Request) -> Result<Request, JsValue>;
 }
 
-async fn send_with_token(req: &Request, token: &str) -> Result<Response, JsValue> {
-    let headers = Headers::new_with_headers(&req.headers())?;
-    let mut value = String::with_capacity(7 + token.len());
-    value.push_str("Bearer ");
-    value.push_str(token);
-    headers.set("Authorization", &value)?;
-    let init = RequestInit::new();
-    init.set_headers(&headers);
-    let authed = Request::new_with_request_and_init(req, &init)?;
-    send(&authed).await
+#[wasm_bindgen]
+extern "C" {
+    /// The page's own `fetch`, for requests that are not ours to authenticate.
+    #[wasm_bindgen(js_name = fetch)]
+    fn send(req: &Request) -> Promise;
 }

@@ -1,11 +1,25 @@
 //! The browser facts the session needs: time, randomness, SHA-256, the current URL and history.
 //! Each is one small function so the rest of the web layer reads as protocol, not plumbing.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::RandomSource;
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = sleep)]
+    fn sleep_js(ms: u32) -> Promise;
+}
+
+/// Resolves after `ms` milliseconds.
+pub async fn sleep(ms: u32) {
+    let _ = JsFuture::from(sleep_js(ms)).await;
+}
 
 pub fn now_ms() -> f64 {
     js_sys::Date::now()

@@ -1,5 +1,8 @@
 //! Core errors become real JS `SessionError` objects (an `Error` subclass defined in js/glue.js).
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 use crate::core::{Error, ErrorCode};

@@ -1,41 +1,42 @@
-//! `session.on(name, listener)` and the emit side. A throwing listener never breaks the session.
+//! `session.on(name, listener)` and the emit side. The listener list is js/glue.js's `Emitter` (plain
+//! bookkeeping); which names exist is decided here. A throwing listener never breaks the session.
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
 
 use js_sys::Function;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::prelude::*;
 
 pub const EVENTS: &[&str] = &[
     "login", "refresh", "refreshError", "expiring", "expired", "logout", "rateLimit", "storageFallback", "change",
 ];
 
-#[derive(Default)]
-pub struct Listeners {
-    next_id: RefCell<u32>,
-    list: RefCell<Vec<(u32, String, Function)>>,
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    pub type Emitter;
+    #[wasm_bindgen(constructor)]
+    fn new() -> Emitter;
+    #[wasm_bindgen(method, js_name = on)]
+    fn on_js(this: &Emitter, name: &str, f: &Function) -> Function;
+    #[wasm_bindgen(method, js_name = emit)]
+    fn emit_js(this: &Emitter, name: &str, detail: &JsValue);
+}
+
+pub struct Listeners(Emitter);
+
+impl Default for Listeners {
+    fn default() -> Self {
+        Listeners(Emitter::new())
+    }
 }
 
 impl Listeners {
-    pub fn add(&self, name: &str, f: Function) -> Option<u32> {
-        if !EVENTS.contains(&name) {
-            return None;
-        }
-        let mut id = self.next_id.borrow_mut();
-        *id += 1;
-        self.list.borrow_mut().push((*id, name.to_string(), f));
-        Some(*id)
-    }
-
-    pub fn remove(&self, id: u32) {
-        self.list.borrow_mut().retain(|(i, _, _)| *i != id);
+    /// Subscribes `f` to `name`; returns the function that unsubscribes, or `None` for an unknown name.
+    pub fn add(&self, name: &str, f: &Function) -> Option<Function> {
+        EVENTS.contains(&name).then(|| self.0.on_js(name, f))
     }
 
     pub fn emit(&self, name: &str, detail: &JsValue) {
-        // Copy first: a listener may add or remove listeners while we iterate.
-        let targets: Vec<Function> =
-            self.list.borrow().iter().filter(|(_, n, _)| n == name).map(|(_, _, f)| f.clone()).collect();
-        for f in targets {
-            let _ = f.call1(&JsValue::NULL, detail);
-        }
+        self.0.emit_js(name, detail);
     }
 }

@@ -2,9 +2,11 @@
 //! error: network failures and timeouts, 4xx/5xx with RingCentral or RFC 6749 bodies, and malformed 200s.
 //! Plain `fetch` through web-sys: a wrapper crate cost more wasm than it saved lines.
 
-use wasm_bindgen::{JsCast, JsValue};
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
 
 use crate::core::{
     network_error, parse_token_response, timeout_error, token_endpoint_error, Error, ErrorCode, Json, TokenSet,
@@ -14,50 +16,34 @@ use crate::web::{browser, json};
 /// How long one token request may take before it counts as a (retryable) timeout.
 const TOKEN_TIMEOUT_MS: u32 = 30_000;
 
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = postForm)]
+    fn post_form_js(url: &str, body: &str, timeout_ms: u32) -> js_sys::Promise;
+}
+
 pub struct FormResponse {
     pub status: u16,
     pub retry_after: Option<String>,
     pub body: Option<Json>,
 }
 
-fn form_request(url: &str, form: &str, signal: &web_sys::AbortSignal) -> Result<Request, JsValue> {
-    let headers = Headers::new()?;
-    headers.set("Content-Type", "application/x-www-form-urlencoded")?;
-    headers.set("Accept", "application/json")?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(form));
-    init.set_signal(Some(signal));
-    Request::new_with_str_and_init(url, &init)
-}
-
+/// The fetch itself is js/glue.js's `postForm` (plumbing only); its answer is `"<status> <retry-after>\n<body>"`.
 pub async fn post_form(url: &str, form: String) -> Result<FormResponse, Error> {
-    let ctl = web_sys::AbortController::new().map_err(|_| network_error())?;
-    let signal = ctl.signal();
-    let timer = gloo_timers::callback::Timeout::new(TOKEN_TIMEOUT_MS, move || ctl.abort());
-    let req = form_request(url, &form, &signal).map_err(|_| network_error())?;
-    let sent = JsFuture::from(browser::window().fetch_with_request(&req)).await;
-    let res: Response = match sent {
-        Ok(r) => r.unchecked_into(),
-        Err(_) if signal.aborted() => return Err(timeout_error()),
+    let r = JsFuture::from(post_form_js(url, &form, TOKEN_TIMEOUT_MS)).await;
+    let text = match r {
+        Ok(t) => t.as_string().unwrap_or_default(),
+        // A body that dies mid-stream is a network failure too: the server may have committed, so retryable.
+        Err(e) if e.as_string().as_deref() == Some("timeout") => return Err(timeout_error()),
         Err(_) => return Err(network_error()),
     };
-    let status = res.status();
-    let retry_after = res.headers().get("Retry-After").ok().flatten();
-    // A body that dies mid-stream is a network failure: the server may have committed, so it is retryable.
-    let text = match res.text() {
-        Ok(p) => JsFuture::from(p).await.ok().and_then(|t| t.as_string()),
-        Err(_) => None,
-    };
-    let aborted = signal.aborted();
-    drop(timer);
-    let text = match text {
-        Some(t) => t,
-        None if aborted => return Err(timeout_error()),
-        None => return Err(network_error()),
-    };
-    Ok(FormResponse { status, retry_after, body: json::parse_text(&text) })
+    let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
+    let (status, retry_after) = head.split_once(' ').unwrap_or((head, ""));
+    Ok(FormResponse {
+        status: status.bytes().fold(0u16, |a, b| a.wrapping_mul(10).wrapping_add(b.wrapping_sub(b'0') as u16)),
+        retry_after: (!retry_after.is_empty()).then(|| retry_after.to_string()),
+        body: json::parse_text(body),
+    })
 }
 
 /// One token request: success parses into a `TokenSet` (keeping `previous`'s refresh token when the server

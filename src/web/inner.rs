@@ -1,15 +1,18 @@
 //! The session's shared state and its lifecycle: restore, accept new tokens, forget them, and the timer that
 //! turns the core's refresh policy into action. Refresh, fetch and login live in their own files.
 
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
 
-use gloo_timers::callback::Timeout;
-use js_sys::Promise;
-use wasm_bindgen::JsValue;
+use ::core::cell::{Cell, RefCell};
+use alloc::rc::Rc;
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
 
 use crate::core::{decide, next_check_ms, Config, Decision, Error, ErrorCode, TokenSet};
 use crate::web::events::Listeners;
+use crate::web::refresh::Why;
 use crate::web::store::Store;
 use crate::web::tabs::Tabs;
 use crate::web::{browser, errors, task};
@@ -28,8 +31,11 @@ pub struct Inner {
     pub listeners: Listeners,
     pub in_flight: RefCell<Option<(Promise, FlightResult)>>,
     pub ready: RefCell<Option<Promise>>,
+    ready_done: Cell<bool>,
     pub tabs: RefCell<Option<Tabs>>,
-    timer: RefCell<Option<Timeout>>,
+    /// `setTimeout` id of the armed check (undefined: none), and the callback that runs `check` (set once).
+    timer: RefCell<JsValue>,
+    pub wake: RefCell<Option<Function>>,
     /// `expires_at_ms` of the token for which `expiring` was already emitted (once per token).
     expiring_sent_for: Cell<f64>,
     pub cooldown_until: Cell<f64>,
@@ -44,8 +50,10 @@ impl Inner {
             listeners: Listeners::default(),
             in_flight: RefCell::new(None),
             ready: RefCell::new(None),
+            ready_done: Cell::new(false),
             tabs: RefCell::new(None),
-            timer: RefCell::new(None),
+            timer: RefCell::new(JsValue::UNDEFINED),
+            wake: RefCell::new(None),
             expiring_sent_for: Cell::new(0.0),
             cooldown_until: Cell::new(0.0),
         }
@@ -80,10 +88,14 @@ impl Inner {
 
     /// Awaits `session.ready` so no method races the restore from storage.
     pub async fn wait_ready(&self) {
+        if self.ready_done.get() {
+            return; // the hot path: no promise hop once restored
+        }
         let p = self.ready.borrow().clone();
         if let Some(p) = p {
             let _ = wasm_bindgen_futures::JsFuture::from(p).await;
         }
+        self.ready_done.set(true);
     }
 
     /// Restores tokens from storage. Never fails: bad data is removed, a refusing storage falls back to memory.
@@ -155,7 +167,7 @@ impl Inner {
 
     pub fn drop_local(&self, event: &str, detail: &JsValue) {
         let had = self.tokens.borrow_mut().take().is_some();
-        self.timer.borrow_mut().take();
+        self.disarm();
         if had || event == "logout" {
             self.emit(event, detail);
             self.emit("change", &JsValue::NULL);
@@ -179,7 +191,7 @@ impl Inner {
                 if now >= self.cooldown_until.get() {
                     let me = self.clone();
                     task::spawn(Box::pin(async move {
-                        let _ = me.refresh(None).await;
+                        let _ = me.refresh(Why::Due).await;
                     }));
                     return; // the refresh reschedules when it lands
                 }
@@ -212,20 +224,27 @@ impl Inner {
             next_check_ms(t.as_ref(), now, self.cfg.refresh_margin_s)
         };
         let Some(mut at) = next else {
-            self.timer.borrow_mut().take();
+            self.disarm();
             return;
         };
         at = at.max(self.cooldown_until.get());
         // setTimeout overflows past 2^31 ms; a long wait is re-armed hourly instead.
         let delay = (at - now).clamp(0.0, 3_600_000.0) as u32;
-        let weak = Rc::downgrade(self);
-        let t = Timeout::new(delay + 5, move || {
-            if let Some(me) = weak.upgrade() {
-                me.check();
-            }
-        });
-        *self.timer.borrow_mut() = Some(t);
+        if let Some(f) = self.wake.borrow().as_ref() {
+            let id = arm(&self.timer.borrow(), delay + 5, f);
+            *self.timer.borrow_mut() = id;
+        }
     }
+
+    fn disarm(&self) {
+        disarm(&self.timer.replace(JsValue::UNDEFINED));
+    }
+}
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    fn arm(id: &JsValue, ms: u32, f: &Function) -> JsValue;
+    fn disarm(id: &JsValue);
 }
 
 pub fn token_info_js(t: &TokenSet) -> JsValue {

@@ -1,6 +1,9 @@
 //! JSON across the boundary as text: `JSON.stringify`/`JSON.parse` on the JS side, the core's small parser
 //! and writer on ours. Cheaper in bytes than a serde bridge, and the parser limits nesting depth.
 
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
 use wasm_bindgen::JsValue;
 
 use crate::core::Json;

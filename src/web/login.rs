@@ -1,7 +1,10 @@
 //! Login across a full-page redirect, and logout. The PKCE verifier and the state travel in sessionStorage,
 //! keyed by state, single use, stale after 10 minutes; nothing of the callback is left in the URL.
 
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
 

@@ -8,10 +8,24 @@ pub mod http;
 pub mod inner;
 pub mod json;
 mod login;
-mod refresh;
+pub mod refresh;
 pub mod session;
 pub mod store;
 pub mod tabs;
 pub mod task;
 
 pub use session::Session;
+
+// A coalescing free-list allocator: a fraction of dlmalloc's size, and this module is single-threaded (wasm32
+// without atomics), which is what `AssumeSingleThreaded` asks of us.
+#[global_allocator]
+static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
+    unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
+
+/// The shipped wasm is `no_std` (src/lib.rs): a panic — a bug, never an input the library handles — traps,
+/// which JS sees as a `RuntimeError: unreachable`. No message formatting is linked.
+#[cfg(not(feature = "std"))]
+#[panic_handler]
+fn panic(_: &::core::panic::PanicInfo) -> ! {
+    ::core::arch::wasm32::unreachable()
+}

@@ -4,8 +4,11 @@
 //! transient (keep the tokens, retry the same refresh token with backoff — RingCentral's grace window replays
 //! the same pair, so a lost response is recovered).
 
-use std::cell::RefCell;
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::cell::RefCell;
+use alloc::rc::Rc;
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
@@ -16,10 +19,21 @@ use crate::web::{browser, errors, http, tabs, task};
 
 const MAX_TRIES: u32 = 3;
 
+/// Why a refresh is wanted. Checked again once the flight runs (under the lock): another tab, or a broadcast
+/// that arrived meanwhile, may already have made it unnecessary.
+#[derive(Clone)]
+pub enum Why {
+    /// The policy says so (expiry near or past): skip if the tokens are fresh by then.
+    Due,
+    /// The server answered 401 to this access token: skip if it is no longer the current one.
+    Rejected(String),
+    /// The app called `session.refresh()`.
+    Forced,
+}
+
 impl Inner {
-    /// Refreshes, or joins the refresh already in flight. `failed` is the access token a 401 was returned for:
-    /// if the current token is already another one, nothing is sent and the caller just retries.
-    pub async fn refresh(self: &Rc<Self>, failed: Option<String>) -> Result<(), Error> {
+    /// Refreshes, or joins the refresh already in flight.
+    pub async fn refresh(self: &Rc<Self>, why: Why) -> Result<(), Error> {
         let joined = self.in_flight.borrow().clone();
         let (promise, result) = match joined {
             Some(f) => f,
@@ -27,7 +41,7 @@ impl Inner {
                 let result: FlightResult = Rc::new(RefCell::new(None));
                 let (me, slot) = (self.clone(), result.clone());
                 let promise = task::promise(Box::pin(async move {
-                    let r = me.refresh_flight(failed).await;
+                    let r = me.refresh_flight(why).await;
                     *slot.borrow_mut() = Some(r);
                     me.in_flight.borrow_mut().take();
                     Ok(JsValue::UNDEFINED)
@@ -41,38 +55,36 @@ impl Inner {
         r.unwrap_or_else(|| Err(Error::new(ErrorCode::Network)))
     }
 
-    async fn refresh_flight(self: &Rc<Self>, failed: Option<String>) -> Result<(), Error> {
+    async fn refresh_flight(self: &Rc<Self>, why: Why) -> Result<(), Error> {
         if !self.store.is_shared() || !tabs::locks_available() {
-            return self.refresh_unlocked(failed).await;
+            return self.refresh_unlocked(why).await;
         }
         let me = self.clone();
         let name = self.cfg.lock_name();
         tabs::with_lock(&name, move || {
             let me = me.clone();
-            let failed = failed.clone();
-            async move { me.refresh_unlocked(failed).await }
+            async move { me.refresh_unlocked(why).await }
         })
         .await
     }
 
     /// The body of a flight (under the lock when storage is shared).
-    async fn refresh_unlocked(self: &Rc<Self>, failed: Option<String>) -> Result<(), Error> {
-        let mine = self.access_token();
+    async fn refresh_unlocked(self: &Rc<Self>, why: Why) -> Result<(), Error> {
         if self.store.is_shared() {
-            // Another tab may have refreshed while we waited for the lock: use its tokens, send nothing.
+            // Another tab may have refreshed while we waited for the lock: take its tokens first.
             if let Ok(Some(stored)) = self.store.load().await {
-                let newer = Some(stored.access_token.expose()) != mine.as_deref();
-                self.tokens.replace(Some(stored.clone()));
-                if newer && self.decision() == Decision::Fresh {
+                if Some(stored.access_token.expose()) != self.access_token().as_deref() {
                     self.adopt(stored, "refresh");
-                    return Ok(());
                 }
             }
         }
-        if let Some(f) = failed {
-            if self.access_token().as_deref() != Some(f.as_str()) {
-                return Ok(()); // already replaced since the 401: just retry with the current token
-            }
+        let needed = match &why {
+            Why::Forced => true,
+            Why::Due => self.decision() != Decision::Fresh,
+            Why::Rejected(token) => self.access_token().as_deref() == Some(token.as_str()),
+        };
+        if !needed {
+            return Ok(()); // the current tokens already answer the need: send nothing
         }
         let Some(base) = self.current() else {
             return Err(Error::new(ErrorCode::LoginRequired));
@@ -102,7 +114,7 @@ impl Inner {
                         self.check();
                         return Err(e);
                     }
-                    gloo_timers::future::TimeoutFuture::new(backoff_ms(attempt - 1, e.retry_after_s) as u32).await;
+                    browser::sleep(backoff_ms(attempt - 1, e.retry_after_s) as u32).await;
                 }
                 Err(e) => return self.terminal(e, &rt).await,
             }

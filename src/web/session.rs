@@ -1,13 +1,17 @@
 //! The `Session` class apps import. Thin: it parses the config, wires the pieces, and turns Rust futures into
 //! promises. The behaviour lives in inner.rs, refresh.rs, authed_fetch.rs, login.rs and tabs.rs.
 
-use std::rc::Rc;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use alloc::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::core::{Config, Error, ErrorCode};
 use crate::web::inner::Inner;
+use crate::web::refresh::Why;
 use crate::web::store::Store;
 use crate::web::tabs::Tabs;
 use crate::web::task::{self, LocalFuture};
@@ -123,7 +127,7 @@ impl Session {
         let me = self.inner.clone();
         promise(Box::pin(async move {
             me.wait_ready().await;
-            me.refresh(None).await.map(|_| JsValue::UNDEFINED)
+            me.refresh(Why::Forced).await.map(|_| JsValue::UNDEFINED)
         }))
         .unchecked_into()
     }
@@ -160,16 +164,9 @@ impl Session {
     /// Subscribes to an event; returns the function that unsubscribes. (Typed in the custom section.)
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: &str, listener: Function) -> Result<Function, JsValue> {
-        let id = self.inner.listeners.add(name, listener).ok_or_else(|| {
+        self.inner.listeners.add(name, &listener).ok_or_else(|| {
             errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
-        })?;
-        let weak = Rc::downgrade(&self.inner);
-        let off = Closure::once_into_js(move || {
-            if let Some(me) = weak.upgrade() {
-                me.listeners.remove(id);
-            }
-        });
-        Ok(off.unchecked_into())
+        })
     }
 }
 
@@ -184,6 +181,7 @@ fn plain_fields(config: &JsValue) -> JsValue {
 }
 
 /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online again.
+/// The same callback is the session's timer (inner.rs `schedule`).
 fn watch_wakeups(inner: &Rc<Inner>) {
     let weak = Rc::downgrade(inner);
     let cb = Closure::<dyn FnMut()>::new(move || {
@@ -191,11 +189,13 @@ fn watch_wakeups(inner: &Rc<Inner>) {
             me.check();
         }
     });
+    let f: &Function = cb.as_ref().unchecked_ref();
     let w = browser::window();
-    let _ = w.add_event_listener_with_callback("online", cb.as_ref().unchecked_ref());
+    let _ = w.add_event_listener_with_callback("online", f);
     if let Some(d) = w.document() {
-        let _ = d.add_event_listener_with_callback("visibilitychange", cb.as_ref().unchecked_ref());
+        let _ = d.add_event_listener_with_callback("visibilitychange", f);
     }
+    *inner.wake.borrow_mut() = Some(f.clone());
     // Lives as long as the page: a session is created once per page in practice.
     cb.forget();
 }

@@ -2,7 +2,10 @@
 //! persistence adapter. Never localStorage. Every text store seals its value so truncation or tampering is seen
 //! on load; bad data is reported as `corrupt_storage` and the caller removes it.
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::cell::RefCell;
 
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -177,7 +180,7 @@ fn save_cookie(d: &web_sys::HtmlDocument, key: &str, stored: &Json, t: &TokenSet
     let secure = browser::is_secure_context_for_cookies();
     // The cookie must not outlive the longest-lived token it carries.
     let until = t.refresh_expires_at_ms.unwrap_or(0.0).max(t.expires_at_ms);
-    let max_age = ((until - browser::now_ms()) / 1000.0).ceil().max(1.0) as u64;
+    let max_age = crate::core::num::ceil((until - browser::now_ms()) / 1000.0).max(1.0) as u64;
     let text = seal(&stored.to_json_string());
     let parts = cookie::split_into_cookies(key, &text);
     // Drop chunks of a longer previous value first, so a reader never joins old and new pieces.

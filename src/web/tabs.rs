@@ -2,9 +2,12 @@
 //! Web Lock, and a BroadcastChannel says "tokens changed" so the others reload from storage. The message never
 //! carries tokens; receivers trust only what storage holds.
 
-use std::cell::RefCell;
-use std::future::Future;
-use std::rc::{Rc, Weak};
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::cell::RefCell;
+use ::core::future::Future;
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;

@@ -2,7 +2,7 @@
 // propagated through a BroadcastChannel. One browser env.context = one profile, so the tabs share cookies and locks.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { useEmulatorAndBrowser, openApp, loginByClicking, tokenRequests, sleep } from './harness.mjs';
+import { useEmulatorAndBrowser, openApp, openAppWithClock, loginByClicking, tokenRequests, sleep } from './harness.mjs';
 
 const env = useEmulatorAndBrowser();
 
@@ -36,6 +36,23 @@ test('4 tabs × 250 concurrent calls on server-expired shared tokens ⇒ exactly
   assert.equal(statuses.filter((s) => s === 200).length, 1000, `failures: ${statuses.filter((s) => s !== 200).slice(0, 5)}`);
   assert.equal((await refreshes()).length, 1, 'one refresh for all tabs');
   for (const p of pages) assert.equal(await count(p, 'expired'), 0);
+});
+
+test('4 tabs × 250 calls after both clocks passed expiry ⇒ 1 refresh before sending, no stale token sent, no failures', async () => {
+  const first = await openAppWithClock(env.context, env.emu.base, SHARED);
+  await loginByClicking(first);
+  const pages = [first];
+  for (let i = 1; i < 4; i++) pages.push(await openAppWithClock(env.context, env.emu.base, SHARED));
+  await env.emu.advance(3700);
+  const later = Date.now() + 3700 * 1000;
+  await Promise.all(pages.map((p) => p.clock.setSystemTime(later)));
+  const before = (await env.emu.log()).api_requests.length;
+  const results = await Promise.all(pages.map((p) => burst(p, 250)));
+  const statuses = results.flatMap((r) => r.statuses);
+  assert.equal(statuses.filter((s) => s === 200).length, 1000, `failures: ${statuses.filter((s) => s !== 200).slice(0, 5)}`);
+  assert.equal((await refreshes()).length, 1, 'the tabs that waited for the lock used the winner\'s tokens');
+  const api = (await env.emu.log()).api_requests.slice(before);
+  assert.equal(api.filter((a) => a.status === 401).length, 0, 'no expired or superseded token was sent');
 });
 
 test('the same burst with the winning refresh response dropped after commit ⇒ replayed, recovered, no expired', async () => {
