@@ -340,3 +340,18 @@ test('tokens never appear in console output, events, errors or tokenInfo()', asy
   });
   for (const s of secrets) assert.ok(!seen.includes(s), 'a token leaked into app-visible output');
 });
+
+test('memory stays flat over a long session (no allocator growth after warm-up)', async () => {
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  const size = () => page.evaluate(() => window.app.wasm.memory.buffer.byteLength);
+  const work = (calls, infos) => page.evaluate(async ([c, n]) => {
+    for (let i = 0; i < n; i++) window.app.session.tokenInfo();
+    for (let i = 0; i < c; i += 50) await Promise.all(Array.from({ length: 50 }, () => window.app.call()));
+  }, [calls, infos]);
+  await work(200, 20000);
+  const warm = await size();
+  await work(1000, 200000);
+  const after = await size();
+  assert.ok(after - warm <= 64 * 1024, `wasm memory grew from ${warm} to ${after} bytes`);
+});
