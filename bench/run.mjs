@@ -1,0 +1,122 @@
+#!/usr/bin/env node
+// `npm run bench`: builds what is missing, starts the local server and headless Chromium, runs the four
+// scenarios (size, fetch overhead, refresh burst, cold start), prints the markdown and writes docs/benchmarks.md.
+//
+//   node bench/run.mjs [--smoke] [--no-write] [--only=size,overhead,burst,coldstart] [--out=FILE]
+//
+// --smoke: tiny N (a liveness check for the test suite); --no-write: print only.
+import { existsSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
+import { spawnSync, execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+import { ROOT, BENCH } from './lib/paths.mjs';
+
+const args = process.argv.slice(2);
+const flag = (name) => args.includes(`--${name}`);
+const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
+
+export const SIZES = {
+  full: { overhead: { n: 2000, block: 20, warmup: 50 }, burst: [{ tabs: 1, per: 1000 }, { tabs: 4, per: 250 }], coldstart: 50 },
+  smoke: { overhead: { n: 10, block: 5, warmup: 2 }, burst: [{ tabs: 1, per: 10 }, { tabs: 4, per: 3 }], coldstart: 3 },
+};
+
+const say = (m) => process.stderr.write(`[bench] ${m}\n`);
+
+function sh(cmd, argv, opts = {}) {
+  say(`${cmd} ${argv.join(' ')}`);
+  const env = { ...process.env, PATH: `${os.homedir()}/.cargo/bin:${process.env.PATH}` };
+  // The child's stdout goes to our stderr: stdout carries only the markdown.
+  const r = spawnSync(cmd, argv, { cwd: ROOT, stdio: ['ignore', 2, 2], env, ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${argv.join(' ')} failed (${r.status ?? r.signal})`);
+}
+
+const has = (cmd) => spawnSync('sh', ['-c', `command -v ${cmd}`], { stdio: 'ignore' }).status === 0;
+const mtime = (f) => (existsSync(f) ? statSync(f).mtimeMs : 0);
+const iso = (ms) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
+const PKG_WASM = path.join(ROOT, 'pkg/oauth_spa_session_bg.wasm');
+
+/** Setup, the wasm package and the emulator binary, each only when missing. */
+export function ensureBuilt() {
+  const lock = path.join(BENCH, 'package-lock.json');
+  const installed = path.join(BENCH, 'node_modules/.package-lock.json');
+  if (!existsSync(path.join(ROOT, 'node_modules/playwright-core')) || !existsSync(installed)
+      || mtime(lock) > mtime(installed) || !has('brotli') || !existsSync('/usr/bin/chromium')) {
+    sh('bash', ['scripts/setup.sh']);
+  }
+  if (!existsSync(PKG_WASM)) sh('bash', ['scripts/build.sh']);
+  if (!existsSync(path.join(ROOT, 'target/debug/rc-emulator'))) sh('cargo', ['build', '-p', 'rc-emulator']);
+}
+
+function quiet(cmd, argv) {
+  try { return execFileSync(cmd, argv, { cwd: ROOT, stdio: ['ignore', 'pipe', 'ignore'] }).toString().trim(); } catch { return ''; }
+}
+
+function meta({ browserVersion, smoke, seconds, pkgBuiltMs }) {
+  const head = quiet('git', ['rev-parse', '--short', 'HEAD']) || 'unknown';
+  const dirty = quiet('git', ['status', '--porcelain', '--', 'src', 'js', 'Cargo.toml', 'Cargo.lock', 'emulator']);
+  const rebuilt = mtime(PKG_WASM) !== pkgBuiltMs;
+  return {
+    smoke,
+    date: iso(Date.now()),
+    cores: quiet('nproc', []) || String(os.availableParallelism()),
+    chromium: quiet('/usr/bin/chromium', ['--version']) || `Chromium ${browserVersion}`,
+    node: process.version,
+    commit: `\`${head}\`${dirty ? ' (with uncommitted changes in src/, js/ or emulator/)' : ''}`,
+    pkgBuilt: `${iso(pkgBuiltMs)}${rebuilt ? ` (**rebuilt by another process during the run, at ${iso(mtime(PKG_WASM))}**: figures may mix two builds)` : ''}`,
+    seconds,
+  };
+}
+
+export async function runBench({ smoke = false, only = ['size', 'overhead', 'burst', 'coldstart'] } = {}) {
+  const t0 = Date.now();
+  ensureBuilt();
+  const pkgBuiltMs = mtime(PKG_WASM);
+  const sizes = smoke ? SIZES.smoke : SIZES.full;
+  // Imported after the build step: these need the installed packages.
+  const { bundlePeers } = await import('./bundle.mjs');
+  const { startServer } = await import('./lib/server.mjs');
+  const { launchBrowser } = await import('./lib/browser.mjs');
+  const { render } = await import('./report.mjs');
+
+  say('bundling the peers with esbuild');
+  await bundlePeers();
+  const res = {};
+  const stages = [];
+  const stage = async (name, title, fn) => {
+    if (!only.includes(name)) return;
+    say(title);
+    const s0 = Date.now();
+    res[name] = await fn();
+    stages.push(`${name} ${Math.round((Date.now() - s0) / 1000)} s`);
+  };
+  await stage('size', '1/4 size', async () => (await import('./size.mjs')).measureSize());
+  const server = await startServer();
+  const browser = await launchBrowser();
+  try {
+    await stage('overhead', `2/4 fetch overhead (N = ${sizes.overhead.n} per contender)`, async () =>
+      (await import('./overhead.mjs')).measureOverhead({ server, browser, ...sizes.overhead }));
+    await stage('burst', `3/4 refresh burst (${sizes.burst.map((b) => `${b.tabs} × ${b.per}`).join(', ')})`, async () =>
+      (await import('./burst.mjs')).measureBurst({ server, browser, shapes: sizes.burst }));
+    await stage('coldstart', `4/4 cold start (${sizes.coldstart} page loads per contender)`, async () =>
+      (await import('./coldstart.mjs')).measureColdStart({ server, browser, runs: sizes.coldstart }));
+    const version = browser.version();
+    const seconds = `${Math.round((Date.now() - t0) / 1000)} s (${stages.join(', ')}; the rest: build check, bundling, browser start)`;
+    return { results: res, markdown: render(res, meta({ browserVersion: version, smoke, seconds, pkgBuiltMs })) };
+  } finally {
+    await browser.close();
+    await server.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1] === path.join(BENCH, 'run.mjs')) {
+  const smoke = flag('smoke');
+  const only = opt('only')?.split(',');
+  const { markdown } = await runBench({ smoke, ...(only ? { only } : {}) });
+  process.stdout.write(markdown);
+  if (!flag('no-write')) {
+    const out = opt('out') ? path.resolve(opt('out')) : path.join(ROOT, 'docs/benchmarks.md');
+    mkdirSync(path.dirname(out), { recursive: true });
+    writeFileSync(out, markdown);
+    say(`wrote ${path.relative(process.cwd(), out) || out}`);
+  }
+}
