@@ -69,6 +69,9 @@ export async function sendWithToken(req, token) {
   return fetch(new Request(req, { headers }));
 }
 
+export const sendAuthed = (req, spare, token, on401) =>
+  sendWithToken(req, token).then((res) => (res.status === 401 ? on401(res, spare, token) : res));
+
 export const peekText = async (res) => res.clone().text();
 
 export const spareOf = (req) => (req.body ? req.clone() : req);

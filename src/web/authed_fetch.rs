@@ -6,7 +6,7 @@ use crate::core::prelude::*;
 
 use alloc::rc::Rc;
 
-use js_sys::Promise;
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
@@ -17,6 +17,26 @@ use crate::web::refresh::Why;
 use crate::web::{browser, errors, json};
 
 impl Inner {
+    /// The hot path: ready, and the token fresh by the wall clock. `fetch` is then called synchronously,
+    /// before any await (every promise hop before it measurably delays the request in Chromium), and the
+    /// response goes back to the app through a single `then` unless it is a 401. `None`: take `fetch`.
+    pub fn fetch_now(&self, input: &JsValue, init: &JsValue) -> Option<Promise> {
+        if !self.ready_done.get() || self.decision() != Decision::Fresh {
+            return None;
+        }
+        let on_401 = self.on_401.borrow().clone()?;
+        let token = self.access_token()?;
+        // From here on the request is built (a body may move out of `input`), so this path always answers.
+        Some(match self.build_request(input, init) {
+            Ok(req) if !is_allowed_origin(&self.cfg.api_origins, &req.url()) => send(&req),
+            Ok(req) => match spare_of(&req) {
+                Ok(spare) => send_authed(&req, &spare, &token, &on_401),
+                Err(e) => Promise::reject(&e),
+            },
+            Err(e) => Promise::reject(&e),
+        })
+    }
+
     pub async fn fetch(self: &Rc<Self>, input: JsValue, init: JsValue) -> Result<JsValue, JsValue> {
         let req = self.build_request(&input, &init)?;
         if !is_allowed_origin(&self.cfg.api_origins, &req.url()) {
@@ -27,10 +47,12 @@ impl Inner {
         let token = self.token_for_request().await.map_err(|e| errors::to_js(&e))?;
         // A request with a body is cloned before the first send so the body is still readable for the retry.
         let spare = spare_of(&req)?;
-        let res: Response = JsFuture::from(send_with_token(&req, &token)).await?.unchecked_into();
-        if res.status() != 401 {
-            return Ok(res.into());
-        }
+        let on_401 = self.on_401.borrow().clone().ok_or(JsValue::NULL)?;
+        JsFuture::from(send_authed(&req, &spare, &token, &on_401)).await
+    }
+
+    /// A 401 on an API call: one refresh (only if `token` is still the current one) and one retry.
+    pub async fn after_401(self: &Rc<Self>, res: Response, spare: Request, token: String) -> Result<JsValue, JsValue> {
         let can_refresh = self.tokens.borrow().as_ref().is_some_and(|t| t.refresh_token.is_some());
         if !can_refresh {
             self.note_rejected(&res, &token).await;
@@ -116,6 +138,9 @@ extern "C" {
     /// `res.clone().text()`: rejects if the body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
     fn peek_text(res: &Response) -> Promise;
+    /// Sends with the token; a 401 goes to `on_401(res, spare, token)`, anything else straight back.
+    #[wasm_bindgen(js_name = sendAuthed)]
+    fn send_authed(req: &Request, spare: &Request, token: &str, on_401: &Function) -> Promise;
     /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
     #[wasm_bindgen(js_name = spareOf, catch)]
     fn spare_of(req: &Request) -> Result<Request, JsValue>;
@@ -126,4 +151,5 @@ extern "C" {
     /// The page's own `fetch`, for requests that are not ours to authenticate.
     #[wasm_bindgen(js_name = fetch)]
     fn send(req: &Request) -> Promise;
+
 }

@@ -31,11 +31,14 @@ pub struct Inner {
     pub listeners: Listeners,
     pub in_flight: RefCell<Option<(Promise, FlightResult)>>,
     pub ready: RefCell<Option<Promise>>,
-    ready_done: Cell<bool>,
+    /// Set once the restore from storage has finished: from then on `session.fetch` may take its hot path.
+    pub ready_done: Cell<bool>,
     pub tabs: RefCell<Option<Tabs>>,
     /// `setTimeout` id of the armed check (undefined: none), and the callback that runs `check` (set once).
     timer: RefCell<JsValue>,
     pub wake: RefCell<Option<Function>>,
+    /// `(response, spare request, token) => Promise<Response>`: the 401 path of `session.fetch` (set once).
+    pub on_401: RefCell<Option<Function>>,
     /// `expires_at_ms` of the token for which `expiring` was already emitted (once per token).
     expiring_sent_for: Cell<f64>,
     pub cooldown_until: Cell<f64>,
@@ -54,6 +57,7 @@ impl Inner {
             tabs: RefCell::new(None),
             timer: RefCell::new(JsValue::UNDEFINED),
             wake: RefCell::new(None),
+            on_401: RefCell::new(None),
             expiring_sent_for: Cell::new(0.0),
             cooldown_until: Cell::new(0.0),
         }

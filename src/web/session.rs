@@ -69,12 +69,15 @@ impl Session {
             *inner.tabs.borrow_mut() = Tabs::open(&inner.cfg.lock_name(), Rc::downgrade(&inner));
         }
         watch_wakeups(&inner);
+        *inner.on_401.borrow_mut() = Some(on_401_handler(&inner));
         let me = inner.clone();
         let ready = task::promise(Box::pin(async move {
             if let Some(e) = problem {
                 me.emit_error("storageFallback", &e);
             }
-            Ok(JsValue::from_bool(me.restore().await))
+            let logged_in = me.restore().await;
+            me.ready_done.set(true);
+            Ok(JsValue::from_bool(logged_in))
         }));
         *inner.ready.borrow_mut() = Some(ready);
         Ok(Session { inner })
@@ -117,9 +120,13 @@ impl Session {
 
     /// `fetch` with the bearer token for the configured API origins; anything else passes through untouched.
     pub fn fetch(&self, input: FetchInput, init: Option<FetchInit>) -> PromiseResponse {
-        let me = self.inner.clone();
         let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
-        task::promise(Box::pin(async move { me.fetch(input.into(), init).await })).unchecked_into()
+        let input: JsValue = input.into();
+        if let Some(p) = self.inner.fetch_now(&input, &init) {
+            return p.unchecked_into();
+        }
+        let me = self.inner.clone();
+        task::promise(Box::pin(async move { me.fetch(input, init).await })).unchecked_into()
     }
 
     /// Refreshes now (joins a refresh already in flight).
@@ -168,6 +175,18 @@ impl Session {
             errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
         })
     }
+}
+
+/// The 401 path of `session.fetch`, as one long-lived JS function (no closure per call).
+fn on_401_handler(inner: &Rc<Inner>) -> Function {
+    let weak = Rc::downgrade(inner);
+    let f = Closure::<dyn FnMut(web_sys::Response, web_sys::Request, String) -> Promise>::new(
+        move |res: web_sys::Response, spare: web_sys::Request, token: String| match weak.upgrade() {
+            Some(me) => task::promise(Box::pin(async move { me.after_401(res, spare, token).await })),
+            None => Promise::resolve(&JsValue::from(res)),
+        },
+    );
+    f.into_js_value().unchecked_into()
 }
 
 /// The config minus `persistence` (functions do not convert to JSON).
