@@ -339,6 +339,7 @@ test('tokens never appear in console output, events, errors or tokenInfo()', asy
     failed, consoleText,
   });
   for (const s of secrets) assert.ok(!seen.includes(s), 'a token leaked into app-visible output');
+  assert.equal(await page.evaluate(() => localStorage.length), 0, 'nothing in localStorage, ever');
 });
 
 test('memory stays flat over a long session (no allocator growth after warm-up)', async () => {
