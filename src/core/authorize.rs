@@ -40,7 +40,7 @@ pub fn authorize_url(cfg: &Config, state: &str, code_challenge: Option<&str>) ->
         }
     }
     let mut url = cfg.authorize_url_base();
-    if !url.contains('?') {
+    if super::bytes::find_any(&url, b"?").is_none() {
         url.push('?');
     } else if !url.ends_with('?') && !url.ends_with('&') {
         url.push('&');

@@ -4,6 +4,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use super::bytes;
 use super::encoding::{fnv1a64, push_hex, push_u64};
 use super::error::{config_error, Error};
 use super::json::Json;
@@ -135,7 +136,7 @@ fn valid_endpoint(s: &str) -> bool {
     {
         return false;
     }
-    if s.contains("://") {
+    if bytes::contains(s, "://") {
         split_absolute(s).is_some()
     } else {
         !s.starts_with("//")
@@ -162,7 +163,7 @@ impl Config {
                 )
             })?;
         let redirect_uri = match opt_str(j, "redirectUri", "redirectUri")? {
-            Some(s) if origin_of(s).is_some() && !s.contains('#') => s.to_string(),
+            Some(s) if origin_of(s).is_some() && bytes::find_any(s, b"#").is_none() => s.to_string(),
             _ => {
                 return Err(config_error(
                     "redirectUri",
@@ -296,7 +297,7 @@ impl Config {
     }
 
     fn resolve(&self, ep: &str) -> String {
-        if ep.contains("://") {
+        if bytes::contains(ep, "://") {
             return ep.to_string();
         }
         let mut s = String::with_capacity(self.server.len() + ep.len() + 1);

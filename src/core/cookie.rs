@@ -9,6 +9,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use super::bytes;
 use super::encoding::{percent_decode_strict, percent_encode, push_u64};
 use super::error::{corrupt, Error};
 
@@ -37,7 +38,9 @@ pub fn split_into_cookies(name: &str, value: &str) -> Vec<(String, String)> {
     let mut out = Vec::new();
     let mut rest = enc.as_str();
     loop {
-        let (chunk, tail) = rest.split_at(rest.len().min(MAX_COOKIE_VALUE));
+        let (chunk, tail) = rest
+            .split_at_checked(rest.len().min(MAX_COOKIE_VALUE))
+            .unwrap_or((rest, ""));
         out.push((index_name(name, out.len()), chunk.to_string()));
         rest = tail;
         if rest.is_empty() {
@@ -52,10 +55,9 @@ pub fn split_into_cookies(name: &str, value: &str) -> Vec<(String, String)> {
 
 /// Iterates `(name, value)` pairs of a `document.cookie` string (`a=b; c=d`).
 fn cookies(header: &str) -> impl Iterator<Item = (&str, &str)> {
-    header.split(';').filter_map(|c| {
-        let c = c.trim();
-        let i = c.find('=')?;
-        Some((c[..i].trim(), c[i + 1..].trim()))
+    bytes::split(header, ";").filter_map(|c| {
+        let (k, v) = bytes::split_once(c.trim(), "=")?;
+        Some((k.trim(), v.trim()))
     })
 }
 

@@ -140,16 +140,16 @@ pub fn percent_decode_strict(s: &str) -> Option<String> {
 /// One leading `?` or `#` is skipped, empty segments are skipped, a segment without `=`
 /// has an empty value, `+` is a space, malformed `%` escapes are kept literally. Never panics.
 pub fn parse_form(s: &str) -> Vec<(String, String)> {
-    let s = s.strip_prefix(['?', '#']).unwrap_or(s);
+    let s = match s.as_bytes().first() {
+        Some(b'?' | b'#') => s.get(1..).unwrap_or(s),
+        _ => s,
+    };
     let mut out = Vec::new();
-    for seg in s.split('&') {
+    for seg in super::bytes::split(s, "&") {
         if seg.is_empty() {
             continue;
         }
-        let (k, v) = match seg.find('=') {
-            Some(i) => (&seg[..i], &seg[i + 1..]),
-            None => (seg, ""),
-        };
+        let (k, v) = super::bytes::split_once(seg, "=").unwrap_or((seg, ""));
         out.push((percent_decode(k, true), percent_decode(v, true)));
     }
     out
@@ -157,17 +157,18 @@ pub fn parse_form(s: &str) -> Vec<(String, String)> {
 
 /// Appends the decimal digits of `n` (no `core::fmt`, to keep the wasm small).
 pub(crate) fn push_u64(out: &mut String, mut n: u64) {
+    // u64::MAX has 20 digits; `get_mut`/`get` keep bounds-check panics out of the wasm.
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
+    while let Some(d) = buf.get_mut(i.wrapping_sub(1)) {
         i -= 1;
-        buf[i] = b'0' + (n % 10) as u8;
+        *d = b'0' + (n % 10) as u8;
         n /= 10;
         if n == 0 {
             break;
         }
     }
-    for &b in &buf[i..] {
+    for &b in buf.get(i..).unwrap_or_default() {
         out.push(b as char);
     }
 }

@@ -220,7 +220,7 @@ pub(crate) fn push_num(out: &mut String, n: f64) {
                 out.push('0');
             }
         } else {
-            let (a, b) = digits.split_at(int_len);
+            let (a, b) = digits.split_at_checked(int_len).unwrap_or((digits, ""));
             out.push_str(a);
             out.push('.');
             out.push_str(b);
@@ -232,7 +232,7 @@ pub(crate) fn push_num(out: &mut String, n: f64) {
         }
         out.push_str(digits);
     } else {
-        let (a, b) = digits.split_at(1);
+        let (a, b) = digits.split_at_checked(1).unwrap_or((digits, ""));
         out.push_str(a);
         if !b.is_empty() {
             out.push('.');

@@ -7,6 +7,7 @@
 //! wire formats), `url` (origins), `secret` (redaction), `random` (entropy seam).
 
 pub mod authorize;
+pub(crate) mod bytes;
 pub mod config;
 pub mod cookie;
 pub mod encoding;

@@ -4,6 +4,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use super::bytes;
 use super::encoding::{parse_form, percent_decode};
 use super::error::{Error, ErrorCode};
 use super::secret::Secret;
@@ -166,8 +167,8 @@ const RESPONSE_KEYS: [&str; 8] = [
 ];
 
 fn seg_key(seg: &str) -> String {
-    let raw = match seg.find('=') {
-        Some(i) => &seg[..i],
+    let raw = match bytes::split_once(seg, "=") {
+        Some((k, _)) => k,
         None => seg,
     };
     percent_decode(raw, true)
@@ -181,26 +182,26 @@ fn seg_key(seg: &str) -> String {
 /// * If the fragment has `access_token` or `error`, the whole fragment is dropped.
 /// * Otherwise `href` is returned unchanged.
 pub fn clean_url(href: &str) -> String {
-    let (before_hash, frag) = match href.find('#') {
-        Some(i) => (&href[..i], Some(&href[i + 1..])),
+    let (before_hash, frag) = match bytes::split_once(href, "#") {
+        Some((b, f)) => (b, Some(f)),
         None => (href, None),
     };
-    let (base, query) = match before_hash.find('?') {
-        Some(i) => (&before_hash[..i], Some(&before_hash[i + 1..])),
+    let (base, query) = match bytes::split_once(before_hash, "?") {
+        Some((b, q)) => (b, Some(q)),
         None => (before_hash, None),
     };
     let mut out = String::with_capacity(href.len());
     out.push_str(base);
     let mut changed = false;
     if let Some(q) = query {
-        let is_response = q.split('&').any(|s| {
+        let is_response = bytes::split(q, "&").any(|s| {
             let k = seg_key(s);
             k == "code" || k == "error"
         });
         if is_response {
             changed = true;
             let mut first = true;
-            for seg in q.split('&') {
+            for seg in bytes::split(q, "&") {
                 if seg.is_empty() || RESPONSE_KEYS.contains(&seg_key(seg).as_str()) {
                     continue;
                 }

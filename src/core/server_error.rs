@@ -4,6 +4,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use super::bytes;
 use super::error::{join_desc, Error, ErrorCode};
 use super::json::Json;
 
@@ -170,8 +171,8 @@ fn num(s: &str, len: ::core::ops::RangeInclusive<usize>) -> Option<i64> {
 
 /// IMF-fixdate → Unix ms. The day name is not checked.
 fn http_date_ms(s: &str) -> Option<f64> {
-    let (_, rest) = s.split_once(", ")?;
-    let mut it = rest.split(' ');
+    let (_, rest) = bytes::split_once(s, ", ")?;
+    let mut it = bytes::split(rest, " ");
     let day = num(it.next()?, 1..=2)?;
     let mon = it.next()?;
     let month = [
@@ -181,7 +182,7 @@ fn http_date_ms(s: &str) -> Option<f64> {
     .position(|m| *m == mon)? as i64
         + 1;
     let year = num(it.next()?, 4..=4)?;
-    let mut hms = it.next()?.split(':');
+    let mut hms = bytes::split(it.next()?, ":");
     let h = num(hms.next()?, 2..=2)?;
     let mi = num(hms.next()?, 2..=2)?;
     let sec = num(hms.next()?, 2..=2)?;

@@ -8,12 +8,12 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use super::bytes;
 use super::encoding::push_u64;
 
 /// Splits an absolute http(s) URL into its normalised origin and the rest (path, query, fragment).
 pub(crate) fn split_absolute(url: &str) -> Option<(String, &str)> {
-    let sep = url.find("://")?;
-    let scheme = &url[..sep];
+    let (scheme, after) = bytes::split_once(url, "://")?;
     let https = if scheme.eq_ignore_ascii_case("https") {
         true
     } else if scheme.eq_ignore_ascii_case("http") {
@@ -21,16 +21,15 @@ pub(crate) fn split_absolute(url: &str) -> Option<(String, &str)> {
     } else {
         return None;
     };
-    let after = &url[sep + 3..];
     // Browsers treat `\` like `/` in http(s) URLs.
-    let end = after.find(['/', '?', '#', '\\']).unwrap_or(after.len());
-    let (auth, rest) = after.split_at(end);
-    if auth.is_empty() || auth.contains('@') {
+    let end = bytes::find_any(after, b"/?#\\").unwrap_or(after.len());
+    let (auth, rest) = (after.get(..end)?, after.get(end..)?);
+    if auth.is_empty() || bytes::find_any(auth, b"@").is_some() {
         return None; // no host, or userinfo (a classic allow-list bypass)
     }
     let (host, port) = if auth.starts_with('[') {
-        let close = auth.find(']')?;
-        let inner = &auth[1..close];
+        let close = bytes::find_any(auth, b"]")?;
+        let inner = auth.get(1..close)?;
         if inner.is_empty()
             || !inner
                 .bytes()
@@ -38,9 +37,9 @@ pub(crate) fn split_absolute(url: &str) -> Option<(String, &str)> {
         {
             return None;
         }
-        let r = &auth[close + 1..];
+        let r = auth.get(close + 1..)?;
         (
-            &auth[..=close],
+            auth.get(..=close)?,
             if r.is_empty() {
                 None
             } else {
@@ -48,8 +47,8 @@ pub(crate) fn split_absolute(url: &str) -> Option<(String, &str)> {
             },
         )
     } else {
-        let (h, p) = match auth.find(':') {
-            Some(i) => (&auth[..i], Some(&auth[i + 1..])),
+        let (h, p) = match bytes::split_once(auth, ":") {
+            Some((h, p)) => (h, Some(p)),
             None => (auth, None),
         };
         if h.is_empty()
@@ -108,7 +107,7 @@ pub fn is_allowed_origin(allowed: &[String], url: &str) -> bool {
 /// http(s) or has a query or fragment.
 pub(crate) fn normalize_base(url: &str) -> Option<String> {
     let (mut out, rest) = split_absolute(url)?;
-    if rest.contains(['?', '#', '\\']) {
+    if bytes::find_any(rest, b"?#\\").is_some() {
         return None;
     }
     out.push_str(rest.trim_end_matches('/'));

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    network_error, parse_token_response, timeout_error, token_endpoint_error, Error, ErrorCode, Json, TokenSet,
+    bytes, network_error, parse_token_response, timeout_error, token_endpoint_error, Error, ErrorCode, Json, TokenSet,
 };
 use crate::web::{browser, json};
 
@@ -37,8 +37,8 @@ pub async fn post_form(url: &str, form: String) -> Result<FormResponse, Error> {
         Err(e) if e.as_string().as_deref() == Some("timeout") => return Err(timeout_error()),
         Err(_) => return Err(network_error()),
     };
-    let (head, body) = text.split_once('\n').unwrap_or((&text, ""));
-    let (status, retry_after) = head.split_once(' ').unwrap_or((head, ""));
+    let (head, body) = bytes::split_once(&text, "\n").unwrap_or((&text, ""));
+    let (status, retry_after) = bytes::split_once(head, " ").unwrap_or((head, ""));
     Ok(FormResponse {
         status: status.bytes().fold(0u16, |a, b| a.wrapping_mul(10).wrapping_add(b.wrapping_sub(b'0') as u16)),
         retry_after: (!retry_after.is_empty()).then(|| retry_after.to_string()),
