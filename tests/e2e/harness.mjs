@@ -1,47 +1,20 @@
 // Shared by the end-to-end tests: starts the RingCentral-compatible emulator (test mode) on a free loopback
 // port, launches Debian's Chromium through playwright-core, and talks to the emulator's control API.
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { before, after, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
-
-const ROOT = new URL('../../', import.meta.url).pathname;
+import { spawnEmulator, ROOT } from '../../scripts/emulator.mjs';
 
 /** `extraStatic`: more `PREFIX=DIR` mounts for `--extra-static`, e.g. `['/vite=/abs/dist']`. */
 export async function startEmulator({ extraStatic = [] } = {}) {
-  const proc = spawn(`${ROOT}target/debug/rc-emulator`,
-    ['--port', '0', '--test-mode', '--www', `${ROOT}www`, '--pkg', `${ROOT}pkg`, '--extra-static', `/test=${ROOT}tests/pages`,
-      ...extraStatic.flatMap((s) => ['--extra-static', s])],
-    { stdio: ['ignore', 'pipe', 'inherit'] });
-  let buf = '';
-  const port = await new Promise((resolve, reject) => {
-    proc.on('exit', (c) => reject(new Error(`emulator exited ${c}`)));
-    proc.stdout.on('data', (d) => {
-      buf += d;
-      const m = buf.match(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
-      if (m) resolve(Number(m[1]));
-    });
-  });
-  const base = `http://127.0.0.1:${port}`;
-  const control = async (path, body) => {
-    const res = await fetch(`${base}/_emulator/${path}`, body === undefined ? {} : {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
-    });
-    if (!res.ok) throw new Error(`control ${path}: ${res.status} ${await res.text()}`);
-    const text = await res.text();
-    return text ? JSON.parse(text) : null;
-  };
+  const emu = await spawnEmulator(['--www', `${ROOT}/www`, '--pkg', `${ROOT}/pkg`, '--extra-static', `/test=${ROOT}/tests/pages`,
+    ...extraStatic.flatMap((s) => ['--extra-static', s])]);
   return {
-    port, base,
+    ...emu,
     // The same server under its other loopback name: a different origin (and cookie jar) for cross-origin tests.
-    altBase: `http://localhost:${port}`,
-    control,
-    reset: () => control('reset', {}),
-    advance: (seconds) => control('clock/advance', { seconds }),
-    config: (c) => control('config', c),
-    fault: (f) => control('faults', f),
-    log: () => control('log'),
-    async stop() { proc.kill('SIGTERM'); await once(proc, 'exit').catch(() => {}); },
+    altBase: `http://localhost:${emu.port}`,
+    reset: () => emu.control('reset', {}),
+    config: (c) => emu.control('config', c),
+    fault: (f) => emu.control('faults', f),
   };
 }
 
