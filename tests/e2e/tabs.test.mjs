@@ -139,3 +139,18 @@ test('without Web Locks or BroadcastChannel, a terminal refresh error adopts the
   assert.equal((await two.evaluate(() => window.app.call())).status, 200);
   assert.equal(await loggedIn(one), true);
 });
+
+test('a lock held forever elsewhere ⇒ a retryable lock_timeout after the bounded wait, never a hang', async () => {
+  const page = await openAppWithClock(env.context, env.emu.base, SHARED);
+  await loginByClicking(page);
+  const name = `oauth-spa-session:demo-spa@${env.emu.base}`;
+  await page.evaluate((n) => {
+    // Another holder (a hung tab, say) that never lets go.
+    navigator.locks.request(n, () => new Promise(() => {}));
+    window.pending = window.app.session.refresh().then(() => 'resolved', (e) => ({ code: e.code, retryable: e.retryable }));
+  }, name);
+  await page.clock.runFor(31_000);
+  assert.deepEqual(await page.evaluate(() => window.pending), { code: 'lock_timeout', retryable: true });
+  assert.equal((await refreshes()).length, 0, 'nothing was sent without the lock');
+  assert.equal(await loggedIn(page), true, 'tokens kept');
+});
