@@ -356,3 +356,19 @@ test('memory stays flat over a long session (no allocator growth after warm-up)'
   const after = await size();
   assert.ok(after - warm <= 64 * 1024, `wasm memory grew from ${warm} to ${after} bytes`);
 });
+
+test('a tab that slept refreshes on visibilitychange/online, before any API call', async () => {
+  const page = await openAppWithClock(env.context, env.emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  await page.clock.pauseAt(Date.now() + 1000);
+  // The machine slept for an hour: the wall clock jumped, no timer fired.
+  await env.emu.advance(3700);
+  await page.clock.setSystemTime(Date.now() + 3700 * 1000);
+  assert.equal((await grants('refresh_token')).length, 0);
+  await page.evaluate(() => document.dispatchEvent(new Event('visibilitychange')));
+  await page.waitForFunction(() => window.app.count('refresh') === 1, null, { timeout: 5000, polling: 50 });
+  assert.equal((await grants('refresh_token')).length, 1);
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  assert.equal((await call(page)).status, 200);
+  assert.equal((await grants('refresh_token')).length, 1, 'online with fresh tokens sends nothing');
+});
