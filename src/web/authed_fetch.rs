@@ -21,18 +21,14 @@ impl Inner {
     /// before any await (every promise hop before it measurably delays the request in Chromium), and the
     /// response goes back to the app through a single `then` unless it is a 401. `None`: take `fetch`.
     pub fn fetch_now(&self, input: &JsValue, init: &JsValue) -> Option<Promise> {
-        if !self.ready_done.get() || self.decision() != Decision::Fresh {
+        if !self.ready_done.get() || self.decision() != Decision::Fresh || self.on_401.borrow().is_none() {
             return None;
         }
-        let on_401 = self.on_401.borrow().clone()?;
         let token = self.access_token()?;
         // From here on the request is built (a body may move out of `input`), so this path always answers.
         Some(match self.build_request(input, init) {
             Ok(req) if !is_allowed_origin(&self.cfg.api_origins, &req.url()) => send(&req),
-            Ok(req) => match spare_of(&req) {
-                Ok(spare) => send_authed(&req, &spare, &token, &on_401),
-                Err(e) => Promise::reject(&e),
-            },
+            Ok(req) => self.send_authenticated(&req, &token).unwrap_or_else(|e| Promise::reject(&e)),
             Err(e) => Promise::reject(&e),
         })
     }
@@ -45,10 +41,15 @@ impl Inner {
         }
         self.wait_ready().await;
         let token = self.token_for_request().await.map_err(|e| errors::to_js(&e))?;
-        // A request with a body is cloned before the first send so the body is still readable for the retry.
-        let spare = spare_of(&req)?;
+        JsFuture::from(self.send_authenticated(&req, &token)?).await
+    }
+
+    /// Sends `req` with the bearer token; a 401 goes to the `on_401` path. A request with a body is cloned
+    /// before the first send so the body is still readable for the retry.
+    fn send_authenticated(&self, req: &Request, token: &str) -> Result<Promise, JsValue> {
+        let spare = spare_of(req)?;
         let on_401 = self.on_401.borrow().clone().ok_or(JsValue::NULL)?;
-        JsFuture::from(send_authed(&req, &spare, &token, &on_401)).await
+        Ok(send_authed(req, &spare, token, &on_401))
     }
 
     /// A 401 on an API call: one refresh (only if `token` is still the current one) and one retry.

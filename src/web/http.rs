@@ -1,6 +1,6 @@
 //! POSTs a form to the token or revoke endpoint and turns every outcome into a `TokenSet` or a classified
 //! error: network failures and timeouts, 4xx/5xx with RingCentral or RFC 6749 bodies, and malformed 200s.
-//! Plain `fetch` through web-sys: a wrapper crate cost more wasm than it saved lines.
+//! The request itself is `postForm` in js/glue.js (a wrapper crate cost more wasm than it saved lines).
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;

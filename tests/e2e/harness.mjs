@@ -40,23 +40,19 @@ export function useEmulatorAndBrowser() {
   return env;
 }
 
-/** Like `openApp`, with Playwright's fake clock installed first, so the test moves the browser's time. */
-export async function openAppWithClock(context, base, cfg = {}) {
+/** Opens the test app page with a session config (`?cfg=<json>`) and waits for it to be ready. `clock`:
+ * install Playwright's fake clock first (the test moves the browser's time); `initScript`: run before the page. */
+export async function openApp(context, base, cfg = {}, { clock = false, initScript } = {}) {
   const page = await context.newPage();
-  await page.clock.install();
+  page.on('pageerror', (e) => console.error('[pageerror]', e.message));
+  if (clock) await page.clock.install();
+  if (initScript) await page.addInitScript(initScript);
   await page.goto(`${base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(cfg))}`);
   await page.waitForFunction(() => window.app && window.app.done);
   return page;
 }
 
-/** Opens the test app page with a session config (`?cfg=<json>`) and waits for it to be ready. */
-export async function openApp(context, base, cfg = {}) {
-  const page = await context.newPage();
-  page.on('pageerror', (e) => console.error('[pageerror]', e.message));
-  await page.goto(`${base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(cfg))}`);
-  await page.waitForFunction(() => window.app && window.app.done);
-  return page;
-}
+export const openAppWithClock = (context, base, cfg = {}) => openApp(context, base, cfg, { clock: true });
 
 /** Waits for the app page to come back from a redirect and finish `handleRedirect`. */
 export async function waitApp(page) {

@@ -284,12 +284,11 @@ test('corrupt stored data ⇒ logged out, key removed, no throw', async () => {
 });
 
 test('a storage that throws ⇒ memory fallback with a storageFallback event; login says storage_unavailable', async () => {
-  const page = await env.context.newPage();
-  await page.addInitScript(() => {
-    Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('denied', 'SecurityError'); } });
+  const page = await openApp(env.context, env.emu.base, {}, {
+    initScript: () => {
+      Object.defineProperty(window, 'sessionStorage', { get() { throw new DOMException('denied', 'SecurityError'); } });
+    },
   });
-  await page.goto(`${env.emu.base}/test/callback.html?cfg=${encodeURIComponent('{}')}`);
-  await page.waitForFunction(() => window.app && window.app.done);
   assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
   assert.equal(await page.evaluate(() => window.app.session.storage), 'memory');
   assert.equal(await events(page, 'storageFallback'), 1);

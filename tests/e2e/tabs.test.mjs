@@ -114,10 +114,9 @@ test('a tab closed while holding the lock mid-refresh ⇒ the other tabs proceed
 test('without Web Locks or BroadcastChannel, a terminal refresh error adopts the newer tokens another tab stored', async () => {
   const one = await openApp(env.context, env.emu.base, SHARED);
   await loginByClicking(one);
-  const two = await env.context.newPage();
-  await two.addInitScript(() => { delete Navigator.prototype.locks; delete window.BroadcastChannel; });
-  await two.goto(`${env.emu.base}/test/callback.html?cfg=${encodeURIComponent(JSON.stringify(SHARED))}`);
-  await two.waitForFunction(() => window.app && window.app.done);
+  const two = await openApp(env.context, env.emu.base, SHARED, {
+    initScript: () => { delete Navigator.prototype.locks; delete window.BroadcastChannel; },
+  });
   assert.equal(await loggedIn(two), true);
   // Tab 2 reads the cookie and sends its refresh, which the server holds for 1.5 s before processing it.
   await env.emu.fault({ kind: 'delay', delay_ms: 1500, count: 1 });
