@@ -42,24 +42,6 @@ export function arm(id, ms, f) {
 
 export const disarm = (id) => clearTimeout(id);
 
-export async function postForm(url, body, ms) {
-  const ctl = new AbortController();
-  const timer = setTimeout(() => ctl.abort(), ms);
-  try {
-    const res = await fetch(url, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
-      body,
-      signal: ctl.signal,
-    });
-    return `${res.status} ${res.headers.get('Retry-After') ?? ''}\n${await res.text()}`;
-  } catch {
-    throw ctl.signal.aborted ? 'timeout' : 'network';
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export const makeRequest = (input, init, base) =>
   input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
 

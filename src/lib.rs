@@ -3,11 +3,9 @@
 //! `core` is pure Rust (no browser calls) and is tested on the host with `cargo test`.
 //! `web` is the thin browser layer (storage, fetch, timers, locks, history) compiled only for wasm32.
 //!
-//! The shipped wasm is `no_std` (alloc only) with a panic handler that just traps: std's panic and formatting
-//! machinery is kilobytes of wasm that nothing needs. The host build and the browser tests (feature `std`)
-//! keep std.
-
-#![cfg_attr(all(target_arch = "wasm32", not(feature = "std")), no_std)]
+//! The wasm links std: serde-wasm-bindgen and gloo-net (through wasm-bindgen's and js-sys's `std`
+//! features) need it, so the former `no_std` build with its own trapping panic handler is gone. Panics are
+//! still `abort` (release profile): a bug, never an input the library handles, traps.
 
 extern crate alloc;
 

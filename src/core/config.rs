@@ -4,15 +4,19 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 use super::bytes;
-use super::encoding::{fnv1a64, push_hex, push_u64};
-use super::error::{config_error, Error};
-use super::json::Json;
+use super::encoding::{fnv1a64, push_hex};
+use super::error::{config_error, Error, ErrorCode};
 use super::token::TokenSet;
 use super::url::{normalize_base, origin_of, split_absolute};
+use super::wire::*;
 
 /// Which OAuth flow `login()` uses. There is no PKCE `plain`: PKCE always means S256.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+/// Stored (in a login transaction) as `"pkce"` / `"implicit"`.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Flow {
     /// Authorization code + PKCE (S256). The default.
     Pkce,
@@ -99,31 +103,78 @@ pub struct Config {
     pub authorize_params: AuthorizeParams,
 }
 
-// ---- field readers: absent and null both mean "not set" -------------------------------------
+// ---- the config object as the app writes it ---------------------------------------------------
 
-fn opt_str<'a>(obj: &'a Json, key: &str, field: &str) -> Result<Option<&'a str>, Error> {
-    match obj.get_present(key) {
-        None => Ok(None),
-        Some(Json::Str(s)) => Ok(Some(s)),
-        Some(_) => Err(config_error(field, "must be a string")),
-    }
+/// The JS config object, camelCase as the README documents it. Absent and `null` both mean "not set"; unknown
+/// keys (and `persistence`, which the browser layer takes itself) are ignored. A value of the wrong type fails
+/// with an error naming the field ([`config_error_from`]); [`Config::from_input`] validates the rest.
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(test, derive(Debug))]
+pub struct ConfigInput {
+    #[serde(default, deserialize_with = "named::<_, F_CLIENT_ID, _>")]
+    pub client_id: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_SERVER, _>")]
+    pub server: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_REDIRECT_URI, _>")]
+    pub redirect_uri: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_FLOW, _>")]
+    pub flow: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_STORAGE, _>")]
+    pub storage: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_REFRESH_TOKENS, _>")]
+    pub refresh_tokens: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_ACCESS_TOKEN_TTL, _>")]
+    pub access_token_ttl: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_REFRESH_TOKEN_TTL, _>")]
+    pub refresh_token_ttl: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_REFRESH_MARGIN, _>")]
+    pub refresh_margin_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_API_ORIGINS, _>")]
+    pub api_origins: Option<OneOrMany>,
+    #[serde(default, deserialize_with = "named_object::<_, F_ENDPOINTS, _>")]
+    pub endpoints: Option<EndpointsInput>,
+    #[serde(default, deserialize_with = "named_object::<_, F_AUTHORIZE_PARAMS, _>")]
+    pub authorize_params: Option<AuthorizeParamsInput>,
 }
 
-fn opt_u32(obj: &Json, key: &str) -> Result<Option<u32>, Error> {
-    match obj.get_present(key) {
-        None => Ok(None),
-        Some(Json::Num(n)) if *n >= 0.0 && *n <= u32::MAX as f64 && super::num::trunc(*n) == *n => {
-            Ok(Some(*n as u32))
-        }
-        Some(_) => Err(config_error(key, "must be a non-negative integer")),
-    }
+/// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug))]
+pub struct EndpointsInput {
+    #[serde(default, deserialize_with = "named::<_, F_EP_AUTHORIZE, _>")]
+    pub authorize: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_EP_TOKEN, _>")]
+    pub token: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_EP_REVOKE, _>")]
+    pub revoke: Option<String>,
 }
 
-fn opt_obj<'a>(obj: &'a Json, key: &str) -> Result<Option<&'a Json>, Error> {
-    match obj.get_present(key) {
-        None => Ok(None),
-        Some(v @ Json::Obj(_)) => Ok(Some(v)),
-        Some(_) => Err(config_error(key, "must be an object")),
+/// `authorizeParams`: the authorize endpoint's own (snake_case) names; camelCase spellings are accepted too.
+/// `brand_id` may be a number (1210).
+#[derive(Deserialize, Default)]
+#[cfg_attr(test, derive(Debug))]
+pub struct AuthorizeParamsInput {
+    #[serde(default, alias = "brandId", deserialize_with = "named::<_, F_AP_BRAND_ID, _>")]
+    pub brand_id: Option<Scalar>,
+    #[serde(default, deserialize_with = "named::<_, F_AP_DISPLAY, _>")]
+    pub display: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_AP_PROMPT, _>")]
+    pub prompt: Option<String>,
+    #[serde(default, alias = "uiLocales", deserialize_with = "named::<_, F_AP_UI_LOCALES, _>")]
+    pub ui_locales: Option<String>,
+    #[serde(default, alias = "loginHint", deserialize_with = "named::<_, F_AP_LOGIN_HINT, _>")]
+    pub login_hint: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_AP_SCOPE, _>")]
+    pub scope: Option<String>,
+}
+
+/// A deserializer's error for the config object → `invalid_config` naming the field (a value of the wrong
+/// type), or the whole config when it is not an object.
+pub fn config_error_from(message: &str) -> Error {
+    match field_error(message) {
+        Some(d) => Error::new(ErrorCode::InvalidConfig).with_description(d),
+        None => config_error("config", "must be an object"),
     }
 }
 
@@ -144,26 +195,21 @@ fn valid_endpoint(s: &str) -> bool {
 }
 
 impl Config {
-    /// Reads the JS config object. `has_persistence` (decided by the browser layer) is the default of
-    /// `refreshTokens`. Unknown keys and `persistence` are ignored here.
-    pub fn from_json(j: &Json, has_persistence: bool) -> Result<Config, Error> {
-        if !matches!(j, Json::Obj(_)) {
-            return Err(config_error("config", "must be an object"));
-        }
-        let client_id = match opt_str(j, "clientId", "clientId")? {
-            Some(s) if !s.is_empty() => s.to_string(),
+    /// Validates the config object. `has_persistence` (decided by the browser layer) is the default of
+    /// `refreshTokens`.
+    pub fn from_input(j: ConfigInput, has_persistence: bool) -> Result<Config, Error> {
+        let client_id = match j.client_id {
+            Some(s) if !s.is_empty() => s,
             _ => return Err(config_error("clientId", "required (a non-empty string)")),
         };
-        let server = opt_str(j, "server", "server")?
-            .and_then(normalize_base)
-            .ok_or_else(|| {
-                config_error(
-                    "server",
-                    "required: an absolute http(s) URL without query or fragment",
-                )
-            })?;
-        let redirect_uri = match opt_str(j, "redirectUri", "redirectUri")? {
-            Some(s) if origin_of(s).is_some() && bytes::find_any(s, b"#").is_none() => s.to_string(),
+        let server = j.server.as_deref().and_then(normalize_base).ok_or_else(|| {
+            config_error(
+                "server",
+                "required: an absolute http(s) URL without query or fragment",
+            )
+        })?;
+        let redirect_uri = match j.redirect_uri {
+            Some(s) if origin_of(&s).is_some() && bytes::find_any(&s, b"#").is_none() => s,
             _ => {
                 return Err(config_error(
                     "redirectUri",
@@ -171,12 +217,12 @@ impl Config {
                 ))
             }
         };
-        let flow = match opt_str(j, "flow", "flow")? {
+        let flow = match j.flow.as_deref() {
             None => Flow::Pkce,
             Some(s) => Flow::from_name(s)
                 .ok_or_else(|| config_error("flow", "must be \"pkce\" or \"implicit\""))?,
         };
-        let storage = match opt_str(j, "storage", "storage")? {
+        let storage = match j.storage.as_deref() {
             None => StorageKind::SessionStorage,
             Some(s) if s.eq_ignore_ascii_case("sessionStorage") => StorageKind::SessionStorage,
             Some(s) if s.eq_ignore_ascii_case("cookie") => StorageKind::Cookie,
@@ -188,38 +234,18 @@ impl Config {
                 ))
             }
         };
-        let refresh_tokens = match j.get_present("refreshTokens") {
-            None => has_persistence,
-            Some(Json::Bool(b)) => *b,
-            Some(_) => return Err(config_error("refreshTokens", "must be a boolean")),
-        };
-        let access_token_ttl = opt_u32(j, "accessTokenTtl")?;
-        let refresh_token_ttl = opt_u32(j, "refreshTokenTtl")?;
-        let refresh_margin_s = opt_u32(j, "refreshMarginSeconds")?.unwrap_or(60);
+        let refresh_tokens = j.refresh_tokens.unwrap_or(has_persistence);
+        let refresh_margin_s = j.refresh_margin_seconds.unwrap_or(60);
 
-        let api_origins = match j.get_present("apiOrigins") {
+        let api_origins = match j.api_origins {
             None => match origin_of(&server) {
                 Some(o) => vec![o],
                 None => return Err(config_error("server", "has no origin")),
             },
-            Some(v) => {
-                let one;
-                let list: &[Json] = match v {
-                    Json::Arr(a) => a,
-                    Json::Str(_) => {
-                        one = [v.clone()];
-                        &one
-                    }
-                    _ => {
-                        return Err(config_error(
-                            "apiOrigins",
-                            "must be an array of absolute http(s) URLs",
-                        ))
-                    }
-                };
+            Some(OneOrMany(list)) => {
                 let mut out: Vec<String> = Vec::with_capacity(list.len());
-                for item in list {
-                    let o = item.as_str().and_then(origin_of).ok_or_else(|| {
+                for item in &list {
+                    let o = origin_of(item).ok_or_else(|| {
                         config_error("apiOrigins", "each entry must be an absolute http(s) URL")
                     })?;
                     if !out.contains(&o) {
@@ -231,53 +257,46 @@ impl Config {
         };
 
         let mut endpoints = Endpoints::default();
-        if let Some(e) = opt_obj(j, "endpoints")? {
-            for (key, field, slot) in [
-                ("authorize", "endpoints.authorize", &mut endpoints.authorize),
-                ("token", "endpoints.token", &mut endpoints.token),
-                ("revoke", "endpoints.revoke", &mut endpoints.revoke),
+        if let Some(e) = j.endpoints {
+            for (field, given, slot) in [
+                ("endpoints.authorize", e.authorize, &mut endpoints.authorize),
+                ("endpoints.token", e.token, &mut endpoints.token),
+                ("endpoints.revoke", e.revoke, &mut endpoints.revoke),
             ] {
-                if let Some(s) = opt_str(e, key, field)? {
-                    if !valid_endpoint(s) {
+                if let Some(s) = given {
+                    if !valid_endpoint(&s) {
                         return Err(config_error(
                             field,
                             "must be a path or an absolute http(s) URL",
                         ));
                     }
-                    *slot = s.to_string();
+                    *slot = s;
                 }
             }
         }
 
         let mut authorize_params = AuthorizeParams::default();
-        if let Some(p) = opt_obj(j, "authorizeParams")? {
-            let ap = &mut authorize_params;
-            for (snake, camel, slot) in [
-                ("brand_id", "brandId", &mut ap.brand_id),
-                ("display", "display", &mut ap.display),
-                ("prompt", "prompt", &mut ap.prompt),
-                ("ui_locales", "uiLocales", &mut ap.ui_locales),
-                ("login_hint", "loginHint", &mut ap.login_hint),
-                ("scope", "scope", &mut ap.scope),
-            ] {
-                let v = p.get_present(snake).or_else(|| p.get_present(camel));
-                *slot = match v {
-                    None => None,
-                    Some(Json::Str(s)) => Some(s.clone()),
-                    // brand_id is commonly written as a number (1210).
-                    Some(Json::Num(n)) if *n >= 0.0 && super::num::trunc(*n) == *n && *n < 1e15 => {
-                        let mut s = String::new();
-                        push_u64(&mut s, *n as u64);
-                        Some(s)
-                    }
-                    Some(_) => {
-                        let mut f = String::from("authorizeParams.");
-                        f.push_str(snake);
-                        return Err(config_error(&f, "must be a string"));
-                    }
-                }
-                .filter(|s| !s.is_empty());
-            }
+        if let Some(p) = j.authorize_params {
+            // brand_id is commonly written as a number (1210): a non-negative integer is taken as its digits.
+            let brand_id = match p.brand_id {
+                None => None,
+                Some(Scalar::Str(s)) => Some(s),
+                Some(Scalar::Num(n)) => Some(
+                    Some(Scalar::Num(n))
+                        .filter(|_| (0.0..1e15).contains(&n))
+                        .and_then(Scalar::into_id)
+                        .ok_or_else(|| config_error("authorizeParams.brand_id", "must be a string"))?,
+                ),
+            };
+            let keep = |v: Option<String>| v.filter(|s| !s.is_empty());
+            authorize_params = AuthorizeParams {
+                brand_id: keep(brand_id),
+                display: keep(p.display),
+                prompt: keep(p.prompt),
+                ui_locales: keep(p.ui_locales),
+                login_hint: keep(p.login_hint),
+                scope: keep(p.scope),
+            };
         }
 
         Ok(Config {
@@ -287,8 +306,8 @@ impl Config {
             flow,
             storage,
             refresh_tokens,
-            access_token_ttl,
-            refresh_token_ttl,
+            access_token_ttl: j.access_token_ttl,
+            refresh_token_ttl: j.refresh_token_ttl,
             refresh_margin_s,
             api_origins,
             endpoints,
@@ -364,11 +383,16 @@ impl Config {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::error::ErrorCode;
+    use crate::core::wire::tests::from_text;
 
+    /// As the browser layer does it: a non-object (or an array) is refused, then the object is read into
+    /// `ConfigInput` and validated.
     pub(crate) fn cfg(text: &str, persist: bool) -> Result<Config, Error> {
-        let j: Json = serde_json::from_str(text).unwrap();
-        Config::from_json(&j, persist)
+        if !text.trim_start().starts_with('{') {
+            return Err(config_error("config", "must be an object"));
+        }
+        let j: ConfigInput = from_text(text).map_err(|m| config_error_from(&m))?;
+        Config::from_input(j, persist)
     }
 
     pub(crate) fn rc() -> Config {
@@ -552,11 +576,11 @@ pub(crate) mod tests {
 
     #[test]
     fn unrequested_refresh_tokens_are_dropped() {
-        let body = Json::parse(
+        let t = crate::core::token::tests::parse_at(
             r#"{"access_token":"a","token_type":"bearer","expires_in":300,"refresh_token":"r","refresh_token_expires_in":900}"#,
+            0.0,
         )
         .unwrap();
-        let t = crate::core::parse_token_response(&body, 0.0, None).unwrap();
         let none = cfg(r#"{"clientId":"c","server":"https://s.example","redirectUri":"https://a.example/"}"#, false).unwrap();
         let kept = none.keep_allowed(t.clone());
         assert!(kept.refresh_token.is_none() && kept.refresh_expires_at_ms.is_none());

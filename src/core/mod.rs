@@ -3,8 +3,8 @@
 //! One job per file: `config` (validated settings), `pkce`/`authorize` (login URL),
 //! `redirect` (reading the answer), `transaction` (state across the redirect),
 //! `token_request`/`token` (token endpoint bodies and results), `server_error`/`error`
-//! (classification), `policy` (when to refresh), `seal`/`cookie`/`json`/`encoding` (storage and
-//! wire formats), `url` (origins), `secret` (redaction), `random` (entropy seam).
+//! (classification), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and
+//! wire formats), `wire` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random` (entropy seam).
 
 pub mod authorize;
 pub(crate) mod bytes;
@@ -12,8 +12,6 @@ pub mod config;
 pub mod cookie;
 pub mod encoding;
 pub mod error;
-pub mod json;
-pub mod num;
 pub mod pkce;
 pub mod policy;
 pub mod prelude;
@@ -26,16 +24,19 @@ pub mod token;
 pub mod token_request;
 pub mod transaction;
 pub mod url;
+pub mod wire;
 
 pub use authorize::authorize_url;
-pub use config::{AuthorizeParams, Config, Endpoints, Flow, StorageKind};
+pub use config::{
+    config_error_from, AuthorizeParams, AuthorizeParamsInput, Config, ConfigInput, Endpoints, EndpointsInput, Flow,
+    StorageKind,
+};
 pub use cookie::{
     cookie_names_with_prefix, delete_cookie_string, read_split_cookie, set_cookie_string,
     split_into_cookies, MAX_COOKIE_VALUE,
 };
 pub use encoding::{base64url_nopad, form_encode, parse_form, percent_decode, percent_encode};
 pub use error::{Error, ErrorCode};
-pub use json::Json;
 pub use pkce::{challenge_from_digest, is_valid_verifier, new_state, new_verifier};
 pub use policy::{backoff_ms, decide, next_check_ms, Decision};
 pub use random::RandomSource;
@@ -44,9 +45,12 @@ pub use seal::{seal, unseal};
 pub use secret::Secret;
 pub use server_error::{
     api_error, invalid_response, network_error, parse_error_body, parse_retry_after, timeout_error,
-    token_endpoint_error, ServerErrorBody,
+    token_endpoint_error, ErrorBody, ErrorItem, ServerErrorBody,
 };
-pub use token::{from_implicit, parse_token_response, TokenInfo, TokenSet};
+pub use token::{
+    from_implicit, invalid_response_from, StoredTokens, TokenInfo, TokenResponseBody, TokenSet,
+};
 pub use token_request::{authorization_code_form, refresh_form, revoke_form};
-pub use transaction::Transaction;
+pub use transaction::{StoredTransaction, Transaction};
 pub use url::{is_allowed_origin, origin_of};
+pub use wire::MAX_BODY_BYTES;

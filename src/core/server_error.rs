@@ -4,14 +4,44 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use serde::Deserialize;
+
 use super::bytes;
 use super::error::{join_desc, Error, ErrorCode};
-use super::json::Json;
+use super::wire::{lenient, Maybe};
 
 /// Retry-After values are capped at one hour.
 const MAX_RETRY_AFTER_S: u32 = 3600;
 
-/// The interesting parts of an error body; every field is optional and wrong types are ignored.
+/// An error body as the server sent it: RFC 6749 §5.2 (`error`, `error_description`) and RingCentral's
+/// (`errorCode`, `message`, `errors[]`). Tolerates anything: a field of the wrong type reads as absent, and
+/// unknown fields are ignored.
+#[derive(Deserialize, Default, Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub struct ErrorBody {
+    #[serde(default, deserialize_with = "lenient")]
+    pub error: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub error_description: Option<String>,
+    #[serde(default, rename = "errorCode", deserialize_with = "lenient")]
+    pub error_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub message: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub errors: Option<Vec<Maybe<ErrorItem>>>,
+}
+
+/// One entry of RingCentral's `errors[]`.
+#[derive(Deserialize, Default, Clone)]
+#[cfg_attr(test, derive(Debug))]
+pub struct ErrorItem {
+    #[serde(default, rename = "errorCode", deserialize_with = "lenient")]
+    pub error_code: Option<String>,
+    #[serde(default, deserialize_with = "lenient")]
+    pub message: Option<String>,
+}
+
+/// The interesting parts of an error body; every field is optional.
 #[derive(Clone, Default, PartialEq)]
 #[cfg_attr(test, derive(Debug))]
 pub struct ServerErrorBody {
@@ -26,32 +56,32 @@ pub struct ServerErrorBody {
     pub message: Option<String>,
 }
 
-fn str_field(j: Option<&Json>, key: &str) -> Option<String> {
-    j?.get(key)?
-        .as_str()
-        .filter(|s| !s.is_empty())
-        .map(str::to_string)
+fn non_empty(s: Option<String>) -> Option<String> {
+    s.filter(|s| !s.is_empty())
 }
 
 fn looks_like_rc_code(s: &str) -> bool {
     s.starts_with("OAU-") || s.starts_with("CMN-") || s.starts_with("AGW-")
 }
 
-/// Tolerates anything: `None` (e.g. an HTML 500 page), non-objects, missing or mistyped fields.
-pub fn parse_error_body(body: Option<&Json>) -> ServerErrorBody {
+/// `None` is a body that is not a JSON object (e.g. an HTML 500 page), or too large to read.
+pub fn parse_error_body(body: Option<ErrorBody>) -> ServerErrorBody {
+    let body = body.unwrap_or_default();
+    // Only the first entry counts, and only if it is an object.
     let first = body
-        .and_then(|b| b.get("errors"))
-        .and_then(Json::as_array)
-        .and_then(|a| a.first());
-    let top_error_code = str_field(body, "errorCode");
-    let error_code = str_field(first, "errorCode")
+        .errors
+        .and_then(|e| e.into_iter().next())
+        .and_then(|m| m.0)
+        .unwrap_or_default();
+    let top_error_code = non_empty(body.error_code);
+    let error_code = non_empty(first.error_code)
         .or_else(|| top_error_code.clone().filter(|c| looks_like_rc_code(c)));
     ServerErrorBody {
-        error: str_field(body, "error"),
-        error_description: str_field(body, "error_description"),
+        error: non_empty(body.error),
+        error_description: non_empty(body.error_description),
         error_code,
         top_error_code,
-        message: str_field(body, "message").or_else(|| str_field(first, "message")),
+        message: non_empty(body.message).or_else(|| non_empty(first.message)),
     }
 }
 
@@ -73,7 +103,7 @@ fn base(code: ErrorCode, status: u16, p: ServerErrorBody) -> Error {
 /// `error_code` keeps RingCentral's code; `description` is `error_description`, else `message`.
 pub fn token_endpoint_error(
     status: u16,
-    body: Option<&Json>,
+    body: Option<ErrorBody>,
     retry_after: Option<&str>,
     now_ms: f64,
 ) -> Error {
@@ -109,7 +139,7 @@ pub fn token_endpoint_error(
 /// such as `AGW-401`/`TokenInvalid`), 403 → `access_denied`, 429 → `rate_limited`, 408 → `timeout`,
 /// 5xx → `server_error` (retryable), other 4xx → `invalid_request`.
 /// The caller adds `with_retry_after(parse_retry_after(..))` when it can read the header.
-pub fn api_error(status: u16, body: Option<&Json>) -> Error {
+pub fn api_error(status: u16, body: Option<ErrorBody>) -> Error {
     let (code, retryable) = match status {
         401 => (ErrorCode::LoginRequired, false),
         403 => (ErrorCode::AccessDenied, false),
@@ -154,7 +184,7 @@ pub fn parse_retry_after(v: &str, now_ms: f64) -> Option<u32> {
         return Some(n.min(MAX_RETRY_AFTER_S as u64) as u32);
     }
     let at = http_date_ms(v)?;
-    let secs = super::num::ceil((at - now_ms) / 1000.0);
+    let secs = ((at - now_ms) / 1000.0).ceil();
     Some(if secs > 0.0 {
         secs.min(MAX_RETRY_AFTER_S as f64) as u32
     } else {
@@ -204,23 +234,29 @@ fn http_date_ms(s: &str) -> Option<f64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const NOW: f64 = 784_111_777_000.0; // Sun, 06 Nov 1994 08:49:37 GMT
 
-    fn j(text: &str) -> Json {
-        serde_json::from_str(text).unwrap()
+    /// As the browser layer does it: parsed, then read into the typed body (`None` if it is not one).
+    fn j(text: &str) -> Option<ErrorBody> {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap();
+        ErrorBody::deserialize(v).ok()
+    }
+
+    pub(crate) fn token_error_text(status: u16, text: &str) -> Error {
+        token_endpoint_error(status, j(text), None, NOW)
     }
 
     fn tok(status: u16, body: &str) -> Error {
-        token_endpoint_error(status, Some(&j(body)), None, NOW)
+        token_endpoint_error(status, j(body), None, NOW)
     }
 
     #[test]
     fn oau_210_expired_refresh_token() {
         let body = r#"{"error":"invalid_grant","errors":[{"errorCode":"OAU-210","message":"Token expired"}],"error_description":"Token expired"}"#;
-        let p = parse_error_body(Some(&j(body)));
+        let p = parse_error_body(j(body));
         assert_eq!(p.error.as_deref(), Some("invalid_grant"));
         assert_eq!(p.error_code.as_deref(), Some("OAU-210"));
         assert_eq!(p.top_error_code, None);
@@ -283,7 +319,7 @@ mod tests {
         let body = j(
             r#"{"message":"Service Unavailable","error":"service_unavailable","error_description":"The service is temporarily unavailable"}"#,
         );
-        let e = token_endpoint_error(503, Some(&body), Some("30"), NOW);
+        let e = token_endpoint_error(503, body.clone(), Some("30"), NOW);
         assert_eq!(e.code, ErrorCode::ServerError);
         assert!(e.retryable);
         assert_eq!(e.retry_after_s, Some(30));
@@ -305,15 +341,15 @@ mod tests {
         let body = j(
             r#"{"errorCode":"CMN-301","message":"Request rate exceeded","errors":[{"errorCode":"CMN-301","message":"Request rate exceeded"}]}"#,
         );
-        let e = token_endpoint_error(429, Some(&body), Some("60"), NOW);
+        let e = token_endpoint_error(429, body.clone(), Some("60"), NOW);
         assert_eq!(e.code, ErrorCode::RateLimited);
         assert!(e.retryable);
         assert_eq!(e.retry_after_s, Some(60));
         assert_eq!(e.error_code.as_deref(), Some("CMN-301"));
         assert_eq!(e.description.as_deref(), Some("Request rate exceeded"));
-        let e = token_endpoint_error(429, Some(&body), None, NOW);
+        let e = token_endpoint_error(429, body.clone(), None, NOW);
         assert_eq!(e.retry_after_s, None);
-        let e = api_error(429, Some(&body));
+        let e = api_error(429, body.clone());
         assert_eq!(
             (e.code.clone(), e.retryable),
             (ErrorCode::RateLimited, true)
@@ -364,36 +400,36 @@ mod tests {
     fn api_401_bodies() {
         let e = api_error(
             401,
-            Some(&j(
+            j(
                 r#"{"errorCode":"TokenInvalid","message":"Access token corrupted","errors":[{"errorCode":"OAU-129","message":"Access token corrupted"}]}"#,
-            )),
+            ),
         );
         assert_eq!(e.code, ErrorCode::LoginRequired);
         assert_eq!(e.error_code.as_deref(), Some("OAU-129"));
         assert_eq!(e.description.as_deref(), Some("Access token corrupted"));
         assert!(e.is_terminal());
-        let p = parse_error_body(Some(&j(
+        let p = parse_error_body(j(
             r#"{"errorCode":"TokenInvalid","message":"OAuth token is invalid","errors":[{"errorCode":"OAU-149","message":"OAuth token is invalid"}]}"#,
-        )));
+        ));
         assert_eq!(p.top_error_code.as_deref(), Some("TokenInvalid"));
         assert_eq!(p.error_code.as_deref(), Some("OAU-149"));
         let body =
             j(r#"{"errorCode":"AGW-401","message":"Authorization header is not specified"}"#);
-        let p = parse_error_body(Some(&body));
+        let p = parse_error_body(body.clone());
         assert_eq!(
             (p.error_code.as_deref(), p.top_error_code.as_deref()),
             (Some("AGW-401"), Some("AGW-401"))
         );
-        let e = api_error(401, Some(&body));
+        let e = api_error(401, body.clone());
         assert_eq!(e.error_code.as_deref(), Some("AGW-401"));
         // TokenInvalid alone: not an OAU-/CMN-/AGW- code, but still reported.
-        let p = parse_error_body(Some(&j(r#"{"errorCode":"TokenInvalid","message":"x"}"#)));
+        let p = parse_error_body(j(r#"{"errorCode":"TokenInvalid","message":"x"}"#));
         assert_eq!(
             (p.error_code, p.top_error_code.as_deref()),
             (None, Some("TokenInvalid"))
         );
         assert_eq!(
-            api_error(401, Some(&j(r#"{"errorCode":"TokenInvalid"}"#)))
+            api_error(401, j(r#"{"errorCode":"TokenInvalid"}"#))
                 .error_code
                 .as_deref(),
             Some("TokenInvalid")

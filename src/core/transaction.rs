@@ -4,9 +4,10 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 use super::config::Flow;
 use super::error::{corrupt, Error};
-use super::json::Json;
 use super::pkce::is_valid_verifier;
 use super::secret::Secret;
 
@@ -27,67 +28,53 @@ pub struct Transaction {
     pub created_at_ms: f64,
 }
 
+/// The stored form, versioned:
+/// `{"v":1,"state":…,"flow":"pkce"|"implicit","redirect_uri":…,"created_at_ms":…[,"verifier":…]}`.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(test, derive(Debug))]
+pub struct StoredTransaction {
+    pub v: u32,
+    pub state: String,
+    pub flow: Flow,
+    pub redirect_uri: String,
+    pub created_at_ms: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verifier: Option<String>,
+}
+
 impl Transaction {
-    /// `{"v":1,"state":…,"flow":"pkce"|"implicit","redirect_uri":…,"created_at_ms":…[,"verifier":…]}`
-    pub fn to_json(&self) -> Json {
-        let mut m = vec![
-            ("v".to_string(), Json::Num(1.0)),
-            ("state".to_string(), Json::Str(self.state.clone())),
-            (
-                "flow".to_string(),
-                Json::Str(self.flow.as_str().to_string()),
-            ),
-            (
-                "redirect_uri".to_string(),
-                Json::Str(self.redirect_uri.clone()),
-            ),
-            ("created_at_ms".to_string(), Json::Num(self.created_at_ms)),
-        ];
-        if let Some(v) = &self.verifier {
-            m.push(("verifier".to_string(), Json::Str(v.expose().to_string())));
+    pub fn to_stored(&self) -> StoredTransaction {
+        StoredTransaction {
+            v: 1,
+            state: self.state.clone(),
+            flow: self.flow,
+            redirect_uri: self.redirect_uri.clone(),
+            created_at_ms: self.created_at_ms,
+            verifier: self.verifier.as_ref().map(|v| v.expose().to_string()),
         }
-        Json::Obj(m)
     }
 
-    /// Strict: anything unexpected → `corrupt_storage`. A PKCE transaction must carry a valid verifier.
-    pub fn from_json(j: &Json) -> Result<Transaction, Error> {
+    /// Strict: anything unexpected → `corrupt_storage` (as is a value that did not deserialize). A PKCE
+    /// transaction must carry a valid verifier.
+    pub fn from_stored(s: StoredTransaction) -> Result<Transaction, Error> {
         let bad = || corrupt("login transaction is malformed");
-        if j.get("v").and_then(Json::as_f64) != Some(1.0) {
+        if s.v != 1 || s.state.is_empty() || !s.created_at_ms.is_finite() {
             return Err(bad());
         }
-        let state = j
-            .get("state")
-            .and_then(Json::as_str)
-            .filter(|s| !s.is_empty())
-            .ok_or_else(bad)?;
-        let flow = j
-            .get("flow")
-            .and_then(Json::as_str)
-            .and_then(Flow::from_name)
-            .ok_or_else(bad)?;
-        let redirect_uri = j
-            .get("redirect_uri")
-            .and_then(Json::as_str)
-            .ok_or_else(bad)?;
-        let created_at_ms = j
-            .get("created_at_ms")
-            .and_then(Json::as_f64)
-            .filter(|t| t.is_finite())
-            .ok_or_else(bad)?;
-        let verifier = match j.get_present("verifier") {
+        let verifier = match s.verifier {
             None => None,
-            Some(Json::Str(v)) if is_valid_verifier(v) => Some(Secret::new(v.as_str())),
+            Some(v) if is_valid_verifier(&v) => Some(Secret::new(v)),
             Some(_) => return Err(bad()),
         };
-        if flow == Flow::Pkce && verifier.is_none() {
+        if s.flow == Flow::Pkce && verifier.is_none() {
             return Err(bad());
         }
         Ok(Transaction {
-            state: state.to_string(),
+            state: s.state,
             verifier,
-            flow,
-            redirect_uri: redirect_uri.to_string(),
-            created_at_ms,
+            flow: s.flow,
+            redirect_uri: s.redirect_uri,
+            created_at_ms: s.created_at_ms,
         })
     }
 
@@ -115,27 +102,33 @@ mod tests {
         }
     }
 
+    fn read(text: &str) -> Result<Transaction, Error> {
+        crate::core::wire::tests::from_text::<StoredTransaction>(text)
+            .map_err(|_| corrupt("login transaction is malformed"))
+            .and_then(Transaction::from_stored)
+    }
+
     #[test]
     fn round_trip_through_text() {
         let t = tx();
-        let text = t.to_json().to_json_string();
+        let text = serde_json::to_string(&t.to_stored()).unwrap();
+        // The same text as the first release's hand-made writer, except that serde_json spells the number
+        // 1700000000000.0 where the browser's JSON.stringify writes 1700000000000.
         assert_eq!(
-            text,
+            text.replace(".0,", ","),
             r#"{"v":1,"state":"st","flow":"pkce","redirect_uri":"https://app.example/cb","created_at_ms":1700000000000,"verifier":"dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"}"#
         );
-        assert_eq!(
-            Transaction::from_json(&Json::parse(&text).unwrap()).unwrap(),
-            t
-        );
+        assert_eq!(read(&text).unwrap(), t);
+        assert_eq!(read(&text.replace(".0,", ",")).unwrap(), t);
         let mut imp = tx();
         imp.flow = Flow::Implicit;
         imp.verifier = None;
-        assert_eq!(Transaction::from_json(&imp.to_json()).unwrap(), imp);
+        assert_eq!(Transaction::from_stored(imp.to_stored()).unwrap(), imp);
     }
 
     #[test]
     fn malformed_transactions_are_corrupt() {
-        let good = tx().to_json().to_json_string();
+        let good = serde_json::to_string(&tx().to_stored()).unwrap().replace(".0,", ",");
         let variants = [
             good.replace("\"v\":1", "\"v\":2"),
             good.replace("\"state\":\"st\"", "\"state\":\"\""),
@@ -147,13 +140,7 @@ mod tests {
             "{}".to_string(),
         ];
         for v in variants {
-            let j = Json::parse(&v).unwrap();
-            assert_eq!(
-                Transaction::from_json(&j).unwrap_err().code,
-                ErrorCode::CorruptStorage,
-                "{}",
-                v
-            );
+            assert_eq!(read(&v).unwrap_err().code, ErrorCode::CorruptStorage, "{}", v);
         }
     }
 

@@ -14,7 +14,7 @@ use web_sys::{Request, Response};
 use crate::core::{api_error, is_allowed_origin, Decision, Error, ErrorCode};
 use crate::web::inner::Inner;
 use crate::web::refresh::Why;
-use crate::web::{browser, errors, json};
+use crate::web::{browser, errors, http, json};
 
 impl Inner {
     /// The hot path: ready, and the token fresh by the wall clock. `fetch` is then called synchronously,
@@ -118,8 +118,8 @@ impl Inner {
     /// A 401 with no way to refresh: if the server says the token is dead, the session is over.
     async fn note_rejected(self: &Rc<Self>, res: &Response, token: &str) {
         let text = JsFuture::from(peek_text(res)).await.ok().and_then(|t| t.as_string());
-        let body = text.and_then(|t| json::parse_text(&t));
-        let e = api_error(401, body.as_ref());
+        let body = http::error_body(text.as_deref().and_then(json::parse_body));
+        let e = api_error(401, body);
         if self.access_token().as_deref() == Some(token) && e.error_code.is_some() {
             self.forget("expired", &errors::to_js(&e), true).await;
         }

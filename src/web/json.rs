@@ -1,23 +1,49 @@
-//! JSON across the boundary as text: `JSON.stringify`/`JSON.parse` on the JS side, the core's small parser
-//! and writer on ours. Cheaper in bytes than a serde bridge, and the parser limits nesting depth.
+//! Values across the boundary: serde-wasm-bindgen between the typed structs and JS values, the browser's own
+//! `JSON.parse`/`JSON.stringify` for text (sealed storage, response bodies). No JSON text is parsed in Rust.
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
-use wasm_bindgen::JsValue;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::Json;
+use crate::core::MAX_BODY_BYTES;
 
-pub fn parse_text(text: &str) -> Option<Json> {
-    Json::parse(text)
+/// A typed struct as a plain JS object (absent optionals omitted).
+pub fn to_js<T: Serialize>(v: &T) -> JsValue {
+    serde_wasm_bindgen::to_value(v).unwrap_or(JsValue::NULL)
 }
 
-/// A JS value as `Json` (functions and undefined fields drop out, as in `JSON.stringify`).
-pub fn from_js(v: &JsValue) -> Option<Json> {
-    let text = js_sys::JSON::stringify(v).ok()?.as_string()?;
-    Json::parse(&text)
+/// A JS value as a typed struct; `Err` is the deserializer's message (it names our field when we do).
+pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
+    serde_wasm_bindgen::from_value(v).map_err(|e| message(&e.into()))
 }
 
-pub fn to_js(j: &Json) -> JsValue {
-    js_sys::JSON::parse(&j.to_json_string()).unwrap_or(JsValue::NULL)
+/// A typed struct as JSON text.
+pub fn to_text<T: Serialize>(v: &T) -> String {
+    js_sys::JSON::stringify(&to_js(v)).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
+/// JSON text as a typed struct, `None` when it does not parse or does not fit.
+pub fn from_text<T: DeserializeOwned>(text: &str) -> Option<T> {
+    from_js(js_sys::JSON::parse(text).ok()?).ok()
+}
+
+/// A response body as a JS value: `None` when it is longer than `MAX_BODY_BYTES` (not read as JSON at all) or
+/// not JSON. The browser's parser is linear; the typed read afterwards looks up only its own fields.
+pub fn parse_body(text: &str) -> Option<JsValue> {
+    if text.len() > MAX_BODY_BYTES {
+        return None;
+    }
+    js_sys::JSON::parse(text).ok()
+}
+
+/// A plain object (not an array, not a primitive): what a config or a token body must be.
+pub fn is_object(v: &JsValue) -> bool {
+    v.is_object() && !js_sys::Array::is_array(v)
+}
+
+fn message(e: &JsValue) -> String {
+    e.dyn_ref::<js_sys::Error>().map(|x| String::from(x.message())).unwrap_or_default()
 }

@@ -10,7 +10,8 @@ use wasm_bindgen::JsValue;
 
 use crate::core::{
     authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, from_implicit, new_state,
-    new_verifier, parse_redirect, revoke_form, seal, unseal, Error, ErrorCode, Flow, Redirect, Transaction,
+    new_verifier, parse_redirect, revoke_form, seal, unseal, Error, ErrorCode, Flow, Redirect, StoredTransaction,
+    Transaction,
 };
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::inner::Inner;
@@ -55,7 +56,7 @@ impl Inner {
         };
         let mut key = self.tx_prefix();
         key.push_str(&state);
-        ss.set_item(&key, &seal(&tx.to_json().to_json_string()))
+        ss.set_item(&key, &seal(&json::to_text(&tx.to_stored())))
             .map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
         Ok(authorize_url(&self.cfg, &state, challenge.as_deref()))
     }
@@ -114,8 +115,7 @@ impl Inner {
         let text = ss.get_item(&key).ok().flatten();
         let _ = ss.remove_item(&key);
         let text = text.ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
-        let j = unseal(&text).ok().and_then(json::parse_text).ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
-        Transaction::from_json(&j).map_err(|_| Error::new(ErrorCode::StateMismatch))
+        read_transaction(&text).ok_or_else(|| Error::new(ErrorCode::StateMismatch))
     }
 
     fn purge_stale_transactions(&self, ss: &web_sys::Storage) {
@@ -132,8 +132,7 @@ impl Inner {
                 .get_item(&k)
                 .ok()
                 .flatten()
-                .and_then(|t| unseal(&t).ok().and_then(json::parse_text))
-                .and_then(|j| Transaction::from_json(&j).ok())
+                .and_then(|t| read_transaction(&t))
                 .is_some_and(|tx| !tx.is_stale(now));
             if !keep {
                 stale.push(k);
@@ -161,4 +160,10 @@ impl Inner {
             let _ = http::post_form(&self.cfg.revoke_url(), revoke_form(&self.cfg, token)).await;
         }
     }
+}
+
+/// A sealed stored transaction; `None` when it was tampered with, malformed or of another version.
+fn read_transaction(text: &str) -> Option<Transaction> {
+    let stored: StoredTransaction = json::from_text(unseal(text).ok()?)?;
+    Transaction::from_stored(stored).ok()
 }

@@ -21,11 +21,3 @@ pub use session::Session;
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
-
-/// The shipped wasm is `no_std` (src/lib.rs): a panic — a bug, never an input the library handles — traps,
-/// which JS sees as a `RuntimeError: unreachable`. No message formatting is linked.
-#[cfg(not(feature = "std"))]
-#[panic_handler]
-fn panic(_: &::core::panic::PanicInfo) -> ! {
-    ::core::arch::wasm32::unreachable()
-}

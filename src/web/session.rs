@@ -9,7 +9,7 @@ use alloc::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::{Config, Error, ErrorCode};
+use crate::core::{config_error_from, Config, ConfigInput, Error, ErrorCode};
 use crate::web::inner::Inner;
 use crate::web::refresh::Why;
 use crate::web::store::Store;
@@ -59,10 +59,7 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
-        let j = json::from_js(&plain_fields(&config)).ok_or_else(|| {
-            errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("config must be an object"))
-        })?;
-        let cfg = Config::from_json(&j, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
+        let cfg = read_config(config, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
         let (store, problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
         let inner = Rc::new(Inner::new(cfg, store));
         if inner.store.is_shared() {
@@ -189,14 +186,14 @@ fn on_401_handler(inner: &Rc<Inner>) -> Function {
     f.into_js_value().unchecked_into()
 }
 
-/// The config minus `persistence` (functions do not convert to JSON).
-fn plain_fields(config: &JsValue) -> JsValue {
-    if !config.is_object() {
-        return JsValue::UNDEFINED;
+/// The config object through serde-wasm-bindgen (only the documented keys are read; `persistence` is taken
+/// by the caller), then validated.
+fn read_config(config: JsValue, has_persistence: bool) -> Result<Config, Error> {
+    if !json::is_object(&config) {
+        return Err(config_error_from(""));
     }
-    let copy = js_sys::Object::assign(&js_sys::Object::new(), config.unchecked_ref());
-    let _ = js_sys::Reflect::delete_property(&copy, &JsValue::from_str("persistence"));
-    copy.into()
+    let input: ConfigInput = json::from_js(config).map_err(|m| config_error_from(&m))?;
+    Config::from_input(input, has_persistence)
 }
 
 /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online again.

@@ -11,7 +11,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    cookie, seal, unseal, Error, ErrorCode, Json, StorageKind, TokenSet,
+    cookie, seal, unseal, Error, ErrorCode, StorageKind, StoredTokens, TokenSet,
 };
 use crate::web::{browser, errors, json};
 
@@ -114,8 +114,8 @@ impl Store {
             None => Ok(None),
             Some(t) => {
                 let body = unseal(&t)?;
-                let j = json::parse_text(body).ok_or_else(corrupt)?;
-                TokenSet::from_stored(&j).map(Some)
+                let stored: StoredTokens = json::from_text(body).ok_or_else(corrupt)?;
+                TokenSet::from_stored(stored).map(Some)
             }
         }
     }
@@ -130,7 +130,7 @@ impl Store {
                 *self.memory.borrow_mut() = Some(t.clone());
                 Ok(())
             }
-            Backend::Session(s) => s.set_item(&self.key, &seal(&stored.to_json_string())).map_err(|e| unavailable(&e)),
+            Backend::Session(s) => s.set_item(&self.key, &seal(&json::to_text(&stored))).map_err(|e| unavailable(&e)),
             Backend::Cookie(d) => save_cookie(d, &self.key, &stored, t),
         }
     }
@@ -157,8 +157,8 @@ async fn load_adapter(a: &JsValue) -> Result<Option<TokenSet>, Error> {
     if v.is_null() || v.is_undefined() {
         return Ok(None);
     }
-    let j: Json = json::from_js(&v).ok_or_else(corrupt)?;
-    TokenSet::from_stored(&j).map(Some)
+    let stored: StoredTokens = json::from_js(v).map_err(|_| corrupt())?;
+    TokenSet::from_stored(stored).map(Some)
 }
 
 /// Calls `adapter[name](arg)` and awaits it if it returned a promise (a plain value works too).
@@ -176,12 +176,12 @@ async fn call_adapter(a: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<
     }
 }
 
-fn save_cookie(d: &web_sys::HtmlDocument, key: &str, stored: &Json, t: &TokenSet) -> Result<(), Error> {
+fn save_cookie(d: &web_sys::HtmlDocument, key: &str, stored: &StoredTokens, t: &TokenSet) -> Result<(), Error> {
     let secure = browser::is_secure_context_for_cookies();
     // The cookie must not outlive the longest-lived token it carries.
     let until = t.refresh_expires_at_ms.unwrap_or(0.0).max(t.expires_at_ms);
-    let max_age = crate::core::num::ceil((until - browser::now_ms()) / 1000.0).max(1.0) as u64;
-    let text = seal(&stored.to_json_string());
+    let max_age = ((until - browser::now_ms()) / 1000.0).ceil().max(1.0) as u64;
+    let text = seal(&json::to_text(stored));
     let parts = cookie::split_into_cookies(key, &text);
     // Drop chunks of a longer previous value first, so a reader never joins old and new pieces.
     delete_cookies(d, key);
