@@ -2,7 +2,7 @@
 //! splitting and tampering, URL cleanup, error conversion, restore from bad data).
 #![cfg(target_arch = "wasm32")]
 
-use oauth_spa_session::core::{clean_url, parse_token_response, Config, ErrorCode, Json, StorageKind, TokenSet};
+use oauth_spa_session::core::{clean_url, Config, ConfigInput, ErrorCode, StorageKind, TokenResponseBody, TokenSet};
 use oauth_spa_session::web::{browser, errors, store::Store, Session};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -20,8 +20,9 @@ fn tokens(access_len: usize, with_refresh: bool) -> TokenSet {
         body.push_str("\",\"refresh_token_expires_in\":604799");
     }
     body.push('}');
-    let j = Json::parse(&body).expect("test body parses");
-    parse_token_response(&j, browser::now_ms(), None).expect("test tokens parse")
+    let v = js_sys::JSON::parse(&body).expect("test body parses");
+    let b: TokenResponseBody = serde_wasm_bindgen::from_value(v).expect("typed body");
+    TokenSet::from_response(b, browser::now_ms(), None).expect("test tokens parse")
 }
 
 fn document() -> web_sys::HtmlDocument {
@@ -195,10 +196,11 @@ fn config(storage: &str) -> JsValue {
 
 #[wasm_bindgen_test]
 async fn restore_from_corrupt_storage_logs_out_and_removes_the_key() {
-    let cfg = Config::from_json(&Json::parse(
-        "{\"clientId\":\"wb-test\",\"server\":\"http://127.0.0.1:9\",\"redirectUri\":\"http://127.0.0.1:9/\"}",
-    ).unwrap(), false)
+    let input: ConfigInput = serde_wasm_bindgen::from_value(
+        js_sys::eval("({ clientId: 'wb-test', server: 'http://127.0.0.1:9', redirectUri: 'http://127.0.0.1:9/' })").unwrap(),
+    )
     .unwrap();
+    let cfg = Config::from_input(input, false).unwrap();
     let key = cfg.storage_key();
     session_storage().set_item(&key, "v1.deadbeef.{garbage").unwrap();
     let s = Session::new(config("sessionStorage").unchecked_into()).unwrap();
@@ -214,4 +216,57 @@ fn bad_config_throws_invalid_config_and_local_storage_is_refused() {
     let err = Session::new(config("localStorage").unchecked_into()).err().unwrap();
     assert_eq!(browser::get(&err, "code").as_string().as_deref(), Some("invalid_config"));
     assert!(browser::get(&err, "description").as_string().unwrap().contains("localStorage"));
+}
+
+fn config_error_of(js: &str) -> String {
+    let err = Session::new(js_sys::eval(js).unwrap().unchecked_into()).err().expect("config refused");
+    assert_eq!(browser::get(&err, "code").as_string().as_deref(), Some("invalid_config"), "{js}");
+    browser::get(&err, "description").as_string().unwrap()
+}
+
+#[wasm_bindgen_test]
+fn config_errors_name_the_field_through_serde_wasm_bindgen() {
+    let base = "clientId: 'a', server: 'https://s.example', redirectUri: 'https://app.example/'";
+    for (extra, want) in [
+        ("refreshMarginSeconds: '60'", "refreshMarginSeconds: must be a non-negative integer"),
+        ("refreshMarginSeconds: -1", "refreshMarginSeconds: must be a non-negative integer"),
+        ("accessTokenTtl: 1.5", "accessTokenTtl: must be a non-negative integer"),
+        ("refreshTokens: 'yes'", "refreshTokens: must be a boolean"),
+        ("apiOrigins: 5", "apiOrigins: must be an array of absolute http(s) URLs"),
+        ("apiOrigins: ['/api']", "apiOrigins: each entry must be an absolute http(s) URL"),
+        ("endpoints: []", "endpoints: must be an object"),
+        ("endpoints: { revoke: 7 }", "endpoints.revoke: must be a string"),
+        ("authorizeParams: { display: true }", "authorizeParams.display: must be a string"),
+    ] {
+        assert_eq!(config_error_of(&format!("({{ {base}, {extra} }})")), want);
+    }
+    assert!(config_error_of("({ clientId: 5 })").starts_with("clientId:"));
+    for not_object in ["([])", "(5)", "('x')", "(null)"] {
+        assert!(config_error_of(not_object).starts_with("config:"), "{not_object}");
+    }
+    // Unknown keys and a function-bearing persistence object are fine; numbers as brand ids too.
+    let ok = format!("({{ {base}, unknown: () => 1, authorizeParams: {{ brandId: 1210 }}, apiOrigins: 'https://api.example' }})");
+    assert!(Session::new(js_sys::eval(&ok).unwrap().unchecked_into()).is_ok());
+}
+
+/// The typed read of a response looks up only its own fields: a 400 KB body with 40,000 keys is quick.
+#[wasm_bindgen_test]
+fn hostile_token_body_is_read_in_linear_time() {
+    let mut text = String::from("{");
+    for i in 0..40_000 {
+        text.push_str(&format!("\"k{i:05}\":\"vvv\","));
+    }
+    text.push_str("\"access_token\":\"a\",\"expires_in\":60}");
+    let started = browser::now_ms();
+    let v = js_sys::JSON::parse(&text).unwrap();
+    let b: TokenResponseBody = serde_wasm_bindgen::from_value(v).unwrap();
+    let t = TokenSet::from_response(b, 0.0, None).unwrap();
+    assert_eq!(t.expires_at_ms, 60_000.0);
+    let e: oauth_spa_session::core::ErrorBody = serde_wasm_bindgen::from_value(js_sys::JSON::parse(&text).unwrap()).unwrap();
+    assert!(e.error.is_none());
+    let took = browser::now_ms() - started;
+    assert!(took < 1000.0, "took {took} ms");
+    // The session never parses a body that large at all.
+    assert!(text.len() > oauth_spa_session::core::MAX_BODY_BYTES);
+    assert!(oauth_spa_session::web::json::parse_body(&text).is_none());
 }
