@@ -589,3 +589,70 @@ pub(crate) mod tests {
         assert_eq!(with.keep_allowed(t.clone()).refresh_token, t.refresh_token);
     }
 }
+
+/// The TypeScript types (src/web/session.d.ts) cannot drift from the serde field names: every key that
+/// `ConfigInput` (and its nested objects) reads is declared in `SessionConfig` (or `AuthorizeParams`).
+#[cfg(test)]
+mod ts_types {
+    use super::*;
+    use serde::de::{self, Deserializer, Visitor};
+
+    /// A deserializer that only records the field names `deserialize_struct` is asked for.
+    struct Probe<'a>(&'a mut Vec<&'static str>);
+
+    impl<'de, 'a> Deserializer<'de> for Probe<'a> {
+        type Error = de::value::Error;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+            Err(de::Error::custom("probe"))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Self::Error> {
+            self.0.extend_from_slice(fields);
+            Err(de::Error::custom("probe"))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option unit
+            unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
+        }
+    }
+
+    fn fields<T: for<'de> Deserialize<'de>>() -> Vec<&'static str> {
+        let mut v = Vec::new();
+        let _ = T::deserialize(Probe(&mut v));
+        v
+    }
+
+    /// The body of `export interface <name> { … }` in the .d.ts.
+    fn interface(dts: &str, name: &str) -> String {
+        let start = dts.find(&format!("export interface {} {{", name)).expect(name);
+        let body = &dts[start..];
+        body[..body.find("\n}").unwrap()].to_string()
+    }
+
+    #[test]
+    fn every_config_key_is_in_the_typescript_types() {
+        let dts = include_str!("../web/session.d.ts");
+        let config = interface(dts, "SessionConfig");
+        let top = fields::<ConfigInput>();
+        assert!(top.len() >= 12, "{:?}", top);
+        for f in top.iter().chain(["persistence"].iter()) {
+            assert!(config.contains(&format!("\n  {}?:", f)) || config.contains(&format!("\n  {}:", f)), "SessionConfig lacks {}", f);
+        }
+        let endpoints = config.lines().find(|l| l.contains("endpoints?:")).unwrap().to_string();
+        for f in fields::<EndpointsInput>() {
+            assert!(endpoints.contains(&format!("{}?:", f)), "endpoints lacks {}", f);
+        }
+        let params = interface(dts, "AuthorizeParams");
+        for f in fields::<AuthorizeParamsInput>() {
+            // The camelCase aliases are accepted but not advertised.
+            if f.contains(|c: char| c.is_ascii_uppercase()) {
+                continue;
+            }
+            assert!(params.contains(&format!("\n  {}?:", f)), "AuthorizeParams lacks {}", f);
+        }
+    }
+}

@@ -29,13 +29,18 @@ pub struct FormResponse {
 pub async fn post_form(url: &str, form: String) -> Result<FormResponse, Error> {
     let signal = web_sys::AbortSignal::timeout_with_u32(TOKEN_TIMEOUT_MS);
     let failed = |signal: &web_sys::AbortSignal| if signal.aborted() { timeout_error() } else { network_error() };
-    let request = Request::post(url)
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("Accept", "application/json")
-        .abort_signal(Some(&signal))
-        .body(form)
-        .map_err(|_| network_error())?;
-    let res = request.send().await.map_err(|_| failed(&signal))?;
+    // The web_sys::Request is built here rather than with gloo-net's RequestBuilder: the builder re-parses the
+    // URL to merge query parameters we never use, which costs formatting code in the wasm.
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    let headers = web_sys::Headers::new().map_err(|_| network_error())?;
+    let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
+    let _ = headers.set("Accept", "application/json");
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&form));
+    init.set_signal(Some(&signal));
+    let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| network_error())?;
+    let res = Request::from(request).send().await.map_err(|_| failed(&signal))?;
     let status = res.status();
     let retry_after = res.headers().get("Retry-After");
     let text = res.text().await.map_err(|_| failed(&signal))?;
