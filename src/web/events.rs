@@ -5,6 +5,10 @@
 use crate::core::prelude::*;
 
 use js_sys::Function;
+
+use crate::core::engine::SessionEvent;
+use crate::core::TokenInfo;
+use crate::web::{browser, errors};
 use wasm_bindgen::prelude::*;
 
 pub const EVENTS: &[&str] = &[
@@ -39,4 +43,33 @@ impl Listeners {
     pub fn emit(&self, name: &str, detail: &JsValue) {
         self.0.emit_js(name, detail);
     }
+}
+
+/// What a listener receives with an event: token info, a `SessionError`, or `null`. Never a token string.
+pub fn detail(e: &SessionEvent) -> JsValue {
+    match e {
+        SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) => info_js(i),
+        SessionEvent::Change(Some(i)) => info_js(i),
+        SessionEvent::RefreshError(e) | SessionEvent::RateLimit(e) | SessionEvent::StorageFallback(e) => {
+            errors::to_js(e)
+        }
+        SessionEvent::Expired(Some(e)) => errors::to_js(e),
+        SessionEvent::Expired(None) | SessionEvent::Change(None) | SessionEvent::Logout => JsValue::NULL,
+    }
+}
+
+pub fn info_js(i: &TokenInfo) -> JsValue {
+    let o = js_sys::Object::new();
+    browser::set(&o, "expiresAt", &JsValue::from_f64(i.expires_at_ms));
+    if let Some(r) = i.refresh_expires_at_ms {
+        browser::set(&o, "refreshExpiresAt", &JsValue::from_f64(r));
+    }
+    browser::set(&o, "scope", &opt_str(i.scope.as_deref()));
+    browser::set(&o, "ownerId", &opt_str(i.owner_id.as_deref()));
+    browser::set(&o, "hasRefreshToken", &JsValue::from_bool(i.has_refresh_token));
+    o.into()
+}
+
+fn opt_str(s: Option<&str>) -> JsValue {
+    s.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }

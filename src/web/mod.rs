@@ -1,14 +1,14 @@
-//! The browser layer: storage, fetch, timers, locks, history. Thin adapters around the core.
+//! The browser layer: it carries out the engine's commands (storage, fetch, timers, locks, broadcasts,
+//! history) and exposes the `Session` class. Decisions live in `crate::core::engine`.
 
-mod authed_fetch;
 pub mod browser;
+pub mod calls;
+pub mod driver;
 pub mod errors;
 pub mod events;
 pub mod http;
-pub mod inner;
 pub mod json;
 mod login;
-pub mod refresh;
 pub mod session;
 pub mod store;
 pub mod tabs;

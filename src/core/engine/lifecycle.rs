@@ -6,6 +6,9 @@ use crate::core::prelude::*;
 
 use super::flight::{Waiter, Why};
 use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+
+/// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
+const TIMER_SLACK_MS: f64 = 5.0;
 use crate::core::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
 
 /// What a storage operation was for; its answer continues there.
@@ -241,7 +244,7 @@ impl Engine {
 
     fn schedule(&mut self, now: f64) {
         let at = next_check_ms(self.tokens.as_ref(), now, self.cfg.refresh_margin_s)
-            .map(|at| at.max(self.cooldown_until).min(now + MAX_TIMER_MS));
+            .map(|at| (at + TIMER_SLACK_MS).max(self.cooldown_until).min(now + MAX_TIMER_MS));
         self.set_timer(TimerId::Check, at);
     }
 
