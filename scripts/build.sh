@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session
+# `npm`: the package's own allocator and panic handler (a Rust app depending on the crate gets neither).
+cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session --features npm
 rm -rf pkg.tmp && mkdir pkg.tmp
 wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/release/oauth_spa_session.wasm
 node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm

@@ -16,7 +16,7 @@ use web_sys::{Request, Response};
 use crate::core::engine::{CallId, Caps, Command, Engine, Input, SessionEvent, TimerId, Value};
 use crate::core::{api_error, Config, Error};
 use crate::web::calls::{Answer, Calls};
-use crate::web::events::{self, Listeners};
+use crate::web::events::Listeners;
 use crate::web::store::Store;
 use crate::web::tabs::{self, Tabs};
 use crate::web::task::{self, LocalFuture};
@@ -288,7 +288,7 @@ impl Driver {
     }
 
     fn emit(&self, e: &SessionEvent) {
-        self.listeners.emit(e.name(), &events::detail(e));
+        self.listeners.emit(e);
     }
 
     /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online.

@@ -9,6 +9,7 @@ pub mod events;
 pub mod http;
 pub mod json;
 mod login;
+pub mod native;
 pub mod session;
 pub mod store;
 pub mod tabs;
@@ -17,14 +18,15 @@ pub mod task;
 pub use session::Session;
 
 // A coalescing free-list allocator: a fraction of dlmalloc's size, and this module is single-threaded (wasm32
-// without atomics), which is what `AssumeSingleThreaded` asks of us.
+// without atomics), which is what `AssumeSingleThreaded` asks of us. The npm build only: a Rust app keeps its own.
+#[cfg(feature = "npm")]
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };
 
 /// The shipped wasm is `no_std` (src/lib.rs): a panic — a bug, never an input the library handles — traps,
 /// which JS sees as a `RuntimeError: unreachable`. No message formatting is linked.
-#[cfg(not(feature = "std"))]
+#[cfg(feature = "npm")]
 #[panic_handler]
 fn panic(_: &::core::panic::PanicInfo) -> ! {
     ::core::arch::wasm32::unreachable()
