@@ -37,6 +37,7 @@ pub struct Driver {
     lock_release: RefCell<Option<Function>>,
     timer_ids: RefCell<[JsValue; 2]>,
     hooks: RefCell<Option<Hooks>>,
+    disposed: ::core::cell::Cell<bool>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call).
@@ -62,6 +63,7 @@ impl Driver {
             lock_release: RefCell::new(None),
             timer_ids: RefCell::new([JsValue::UNDEFINED, JsValue::UNDEFINED]),
             hooks: RefCell::new(None),
+            disposed: ::core::cell::Cell::new(false),
         });
         if caps.shared {
             let w = Rc::downgrade(&d);
@@ -78,6 +80,9 @@ impl Driver {
 
     /// One input, then every command it led to.
     pub fn feed(self: &Rc<Self>, input: Input) {
+        if self.disposed.get() {
+            return; // answers still in flight after dispose() change nothing
+        }
         self.engine.borrow_mut().handle(Self::now(), input);
         loop {
             let c = self.engine.borrow_mut().poll();
@@ -314,6 +319,9 @@ impl Driver {
     /// Removes what the session added to the page: listeners, timers, the BroadcastChannel, a held lock.
     /// Pending calls never settle after this.
     pub fn dispose(&self) {
+        if self.disposed.replace(true) {
+            return;
+        }
         self.watch_wakeups(false);
         for id in self.timer_ids.borrow_mut().iter_mut() {
             disarm(id);
