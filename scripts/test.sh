@@ -19,6 +19,9 @@ node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"
 echo "== browser: wasm-bindgen-test in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p oauth-spa-session --test web
 
+echo "== Rust API example: build"
+bash scripts/build-example.sh
+
 echo "== end-to-end: Playwright (Chromium) against the emulator"
 cargo build -p rc-emulator
 node --test --test-concurrency=1 tests/e2e/
