@@ -85,10 +85,22 @@ impl Session {
         self.driver.handle_redirect().await
     }
 
-    /// `fetch` with the bearer token for the API origins (relative URLs resolve against `server`); other
-    /// URLs are fetched untouched. A 401 that a refresh can fix is never returned.
+    /// `fetch` with the bearer token for the API origins; other URLs are fetched untouched. A 401 that a
+    /// refresh can fix is never returned. The browser resolves a relative URL in a `Request` against the page:
+    /// use an absolute URL, or [`Session::fetch_path`].
     pub async fn fetch(&self, request: &web_sys::Request) -> Result<web_sys::Response, Error> {
-        let v = settle(self.driver.fetch(request.as_ref(), &JsValue::UNDEFINED), ErrorCode::Network).await?;
+        self.send(request.as_ref(), &JsValue::UNDEFINED).await
+    }
+
+    /// Like [`Session::fetch`] for a URL string, which may be relative to `server` (as in JS
+    /// `session.fetch('/restapi/…')`), with optional `RequestInit`.
+    pub async fn fetch_path(&self, url: &str, init: Option<&web_sys::RequestInit>) -> Result<web_sys::Response, Error> {
+        let init = init.map(|i| JsValue::from(i.clone())).unwrap_or(JsValue::UNDEFINED);
+        self.send(&JsValue::from_str(url), &init).await
+    }
+
+    async fn send(&self, input: &JsValue, init: &JsValue) -> Result<web_sys::Response, Error> {
+        let v = settle(self.driver.fetch(input, init), ErrorCode::Network).await?;
         v.dyn_into::<web_sys::Response>().map_err(|_| Error::new(ErrorCode::InvalidResponse))
     }
 
