@@ -152,11 +152,21 @@ impl Engine {
     pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
         match self.stage() {
             Some(Stage::Rereading) => {
-                if let Ok(Some(stored)) = result {
-                    if Some(&stored.access_token) != self.current_access() && !self.is_dead(&stored) {
-                        let stored = self.cfg.keep_allowed(stored);
-                        self.adopt(now, stored, SessionEvent::Refresh);
+                match result {
+                    Ok(Some(stored)) => {
+                        if Some(&stored.access_token) != self.current_access() && !self.is_dead(&stored) {
+                            let stored = self.cfg.keep_allowed(stored);
+                            self.adopt(now, stored, SessionEvent::Refresh);
+                        }
                     }
+                    Ok(None) if self.tokens.is_some() => {
+                        // Another tab logged out or saw the session end, and cleared storage while we waited
+                        // (its broadcast may still be on its way, or never come): our refresh token is spent or
+                        // revoked, and sending it would only earn an invalid_grant. Follow storage.
+                        self.storage_emptied();
+                        return self.flight_done(now, Err(login_required(None)));
+                    }
+                    _ => {}
                 }
                 self.decide_need(now);
             }
@@ -250,7 +260,8 @@ impl Engine {
                 }
                 if attempt >= MAX_TRIES {
                     self.emit(SessionEvent::RefreshError(e.clone()));
-                    self.cooldown_until = now + COOLDOWN_MS;
+                    // The cool-down also honours the last answer's Retry-After (capped as in the backoff).
+                    self.cooldown_until = now + COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s));
                     return self.flight_done(now, Err(e));
                 }
                 self.set_stage(Stage::Backoff);

@@ -287,14 +287,18 @@ impl Engine {
                     self.adopt(now, t, event);
                 }
             }
-            _ => {
-                if self.tokens.take().is_some() {
-                    self.generation = self.generation.wrapping_add(1);
-                    self.set_timer(TimerId::Check, None);
-                    self.emit(SessionEvent::Expired(None));
-                    self.emit(SessionEvent::Change(None));
-                }
-            }
+            _ => self.storage_emptied(),
+        }
+    }
+
+    /// Shared storage no longer holds a session: another tab ended it. This tab follows (storage is the one
+    /// source of truth) without clearing anything or telling anyone.
+    pub(super) fn storage_emptied(&mut self) {
+        if self.tokens.take().is_some() {
+            self.generation = self.generation.wrapping_add(1);
+            self.set_timer(TimerId::Check, None);
+            self.emit(SessionEvent::Expired(None));
+            self.emit(SessionEvent::Change(None));
         }
     }
 }
