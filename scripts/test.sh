@@ -9,6 +9,9 @@ bash scripts/setup.sh
 echo "== host: core unit tests and emulator integration tests"
 cargo test --workspace
 
+echo "== simulation: 10000 seeds"
+cargo run --release -p oss-sim -- --seeds 10000
+
 echo "== build pkg/ (wasm + JS) and its size"
 bash scripts/build.sh
 bash scripts/size.sh
