@@ -33,8 +33,6 @@ export function withLock(name, timeoutMs, work) {
 
 // Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
 
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 export function arm(id, ms, f) {
   clearTimeout(id);
   return setTimeout(f, ms);
@@ -50,9 +48,6 @@ export async function sendWithToken(req, token) {
   headers.set('Authorization', `Bearer ${token}`);
   return fetch(new Request(req, { headers }));
 }
-
-export const sendAuthed = (req, spare, token, on401) =>
-  sendWithToken(req, token).then((res) => (res.status === 401 ? on401(res, spare, token) : res));
 
 export const peekText = async (res) => res.clone().text();
 
@@ -77,3 +72,5 @@ export class Emitter {
     }
   }
 }
+
+export const track = (p, call, f) => p.then((r) => f(call, r, true), (e) => f(call, e, false));

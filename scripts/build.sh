@@ -3,7 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session
+# `npm`: the package's own allocator and panic handler (a Rust app depending on the crate gets neither).
+cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session --features npm
 rm -rf pkg.tmp && mkdir pkg.tmp
 wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/release/oauth_spa_session.wasm
 node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
@@ -11,6 +12,15 @@ node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oaut
 # glue imports, so `instanceof SessionError` holds for the errors the session throws.
 glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)
 printf "export { SessionError } from './%s';\n" "$glue" >> pkg.tmp/oauth_spa_session.js
+# The entry that needs no `await init()`: the module instantiates the wasm itself (top-level await).
+cat > pkg.tmp/auto.js <<'JS'
+// oauth-spa-session without `await init()`: importing this module instantiates the wasm (top-level await).
+import init from './oauth_spa_session.js';
+await init();
+export * from './oauth_spa_session.js';
+export { default } from './oauth_spa_session.js';
+JS
+printf "export * from './oauth_spa_session.js';\nexport { default } from './oauth_spa_session.js';\n" > pkg.tmp/auto.d.ts
 # wasm-bindgen types the raw wasm exports (InitOutput) with `any`; nothing public should be `any`.
 sed -i -E 's/([:(,] ?)any\b/\1unknown/g; s/=> any\b/=> unknown/g' pkg.tmp/oauth_spa_session.d.ts pkg.tmp/oauth_spa_session_bg.wasm.d.ts
 rm -rf pkg && mv pkg.tmp pkg

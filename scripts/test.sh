@@ -9,6 +9,9 @@ bash scripts/setup.sh
 echo "== host: core unit tests and emulator integration tests"
 cargo test --workspace
 
+echo "== simulation: 10000 seeds"
+cargo run --release -p oss-sim -- --seeds 10000
+
 echo "== build pkg/ (wasm + JS) and its size"
 bash scripts/build.sh
 bash scripts/size.sh
@@ -18,6 +21,9 @@ node_modules/.bin/tsc -p tests/types/tsconfig.json && echo "types: ok"
 
 echo "== browser: wasm-bindgen-test in headless Chromium"
 CHROMEDRIVER=/usr/bin/chromedriver cargo test --target wasm32-unknown-unknown -p oauth-spa-session --test web
+
+echo "== Rust API example: build"
+bash scripts/build-example.sh
 
 echo "== end-to-end: Playwright (Chromium) against the emulator"
 cargo build -p rc-emulator

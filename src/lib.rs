@@ -4,8 +4,9 @@
 //! `web` is the thin browser layer (storage, fetch, timers, locks, history) compiled only for wasm32.
 //!
 //! The wasm links std: serde-wasm-bindgen and gloo-net (through wasm-bindgen's and js-sys's `std`
-//! features) need it, so the former `no_std` build with its own trapping panic handler is gone. Panics are
-//! still `abort` (release profile): a bug, never an input the library handles, traps.
+//! features) need it. Panics are `abort` (release profile): a bug, never an input the library handles, traps.
+//! The npm package's build (feature `npm`) adds a small global allocator; without it — a Rust app depending on
+//! the crate — the crate installs no allocator of its own.
 
 extern crate alloc;
 
@@ -13,3 +14,7 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;
+
+/// The Rust API (`native::Session`), for Rust wasm apps.
+#[cfg(target_arch = "wasm32")]
+pub use web::native;

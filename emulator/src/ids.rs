@@ -4,13 +4,29 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use rand::RngCore;
+use rand::rngs::StdRng;
+use rand::{RngCore, SeedableRng};
+use std::cell::RefCell;
 
 const TOKEN_PREFIX: &str = "EMU01P01PAS00|";
 
+thread_local! {
+    /// `None` (the default, and always for the real server): real randomness from `thread_rng`.
+    static SEEDED: RefCell<Option<StdRng>> = const { RefCell::new(None) };
+}
+
+/// Makes every id drawn on this thread from now on a function of `seed` (a simulator replaying a run);
+/// `None` returns to real randomness.
+pub fn seed_thread(seed: Option<u64>) {
+    SEEDED.with(|s| *s.borrow_mut() = seed.map(StdRng::seed_from_u64));
+}
+
 fn random_bytes(n: usize) -> Vec<u8> {
     let mut buf = vec![0u8; n];
-    rand::thread_rng().fill_bytes(&mut buf);
+    SEEDED.with(|s| match s.borrow_mut().as_mut() {
+        Some(rng) => rng.fill_bytes(&mut buf),
+        None => rand::thread_rng().fill_bytes(&mut buf),
+    });
     buf
 }
 
@@ -45,4 +61,21 @@ pub fn request_id() -> String {
         &h[16..20],
         &h[20..32]
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeded_ids_repeat_and_unseeded_do_not() {
+        seed_thread(Some(7));
+        let a = (token(), random_id(16));
+        seed_thread(Some(7));
+        let b = (token(), random_id(16));
+        seed_thread(None);
+        assert_eq!(a, b);
+        assert!(is_token_shaped(&a.0));
+        assert_ne!(token(), token());
+    }
 }

@@ -1,6 +1,7 @@
 //! `POST /restapi/oauth/revoke` (RFC 7009): ends the whole session the token belongs
 //! to. Answers 200 with an empty body, also for a token it does not know.
 
+use crate::apps::App;
 use crate::client_auth::ClientCreds;
 use crate::errors::{self, OAuthError};
 use crate::log::RevocationEntry;
@@ -8,6 +9,7 @@ use crate::params::Params;
 use crate::ratelimit::Verdict;
 use crate::respond;
 use crate::token::{header_str, is_form_content_type, with_rate_headers};
+use crate::store::State;
 use crate::Shared;
 use axum::extract::{Request, State as AxState};
 use axum::http::header;
@@ -53,16 +55,7 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
                 let token = token
                     .as_deref()
                     .ok_or_else(|| OAuthError::missing_param("token"))?;
-                // Only the owning app may end a session; anything else is "unknown" (still 200).
-                let session = st.session_of_token(token).filter(|sid| {
-                    st.sessions
-                        .get(sid)
-                        .is_some_and(|s| s.client_id == app.client_id)
-                });
-                if let Some(sid) = &session {
-                    st.revoke_session(sid);
-                }
-                Ok(session)
+                Ok(revoke(&mut st, &app, token))
             });
             match outcome {
                 Ok(session) => (with_rate_headers(respond::empty(200), remaining), session),
@@ -80,4 +73,16 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
     };
     st.log.revocations.push(entry);
     res
+}
+
+/// Ends the session `token` (any of its access or refresh tokens) belongs to, if `app` owns it; returns
+/// that session's id. Only the owning app may end a session; anything else is "unknown" (still 200).
+pub fn revoke(st: &mut State, app: &App, token: &str) -> Option<String> {
+    let session = st
+        .session_of_token(token)
+        .filter(|sid| st.sessions.get(sid).is_some_and(|s| s.client_id == app.client_id));
+    if let Some(sid) = &session {
+        st.revoke_session(sid);
+    }
+    session
 }

@@ -112,7 +112,8 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
     with_rate_headers(res, remaining)
 }
 
-fn process(
+/// The grant stage on its own (no gateway faults, no rate limit, no log): what the simulator calls.
+pub fn process(
     st: &mut State,
     is_form: bool,
     p: &Params,

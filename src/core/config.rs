@@ -315,6 +315,27 @@ impl Config {
         })
     }
 
+    /// A config with every option at its default, for Rust callers and the simulator. `server` must be an
+    /// absolute http(s) URL; `None` otherwise.
+    pub fn with_defaults(client_id: &str, server: &str, redirect_uri: &str) -> Option<Config> {
+        let server = normalize_base(server)?;
+        let api_origins = vec![origin_of(&server)?];
+        Some(Config {
+            client_id: client_id.to_string(),
+            server,
+            redirect_uri: redirect_uri.to_string(),
+            flow: Flow::Pkce,
+            storage: StorageKind::SessionStorage,
+            refresh_tokens: false,
+            access_token_ttl: None,
+            refresh_token_ttl: None,
+            refresh_margin_s: 60,
+            api_origins,
+            endpoints: Endpoints::default(),
+            authorize_params: AuthorizeParams::default(),
+        })
+    }
+
     fn resolve(&self, ep: &str) -> String {
         if bytes::contains(ep, "://") {
             return ep.to_string();

@@ -49,6 +49,28 @@ impl ErrorCode {
         }
     }
 
+    /// The inverse of [`ErrorCode::as_str`] (the Rust API reads codes back from JS errors).
+    pub fn from_name(s: &str) -> ErrorCode {
+        const ALL: [ErrorCode; 15] = [
+            ErrorCode::LoginRequired,
+            ErrorCode::StateMismatch,
+            ErrorCode::AccessDenied,
+            ErrorCode::InvalidGrant,
+            ErrorCode::InvalidClient,
+            ErrorCode::InvalidRequest,
+            ErrorCode::Network,
+            ErrorCode::Timeout,
+            ErrorCode::RateLimited,
+            ErrorCode::ServerError,
+            ErrorCode::InvalidResponse,
+            ErrorCode::StorageUnavailable,
+            ErrorCode::CorruptStorage,
+            ErrorCode::InvalidConfig,
+            ErrorCode::LockTimeout,
+        ];
+        ALL.into_iter().find(|c| c.as_str() == s).unwrap_or_else(|| ErrorCode::Other(s.to_string()))
+    }
+
     /// Maps an RFC 6749 / OIDC `error` value. Unknown values (and library-internal names such
     /// as `network`, which a server has no business sending) become `Other`.
     pub fn from_oauth(s: &str) -> ErrorCode {
@@ -175,6 +197,13 @@ mod tests {
         ];
         for (c, s) in all {
             assert_eq!(c.as_str(), s);
+        }
+    }
+
+    #[test]
+    fn from_name_inverts_as_str() {
+        for c in [ErrorCode::LockTimeout, ErrorCode::Network, ErrorCode::Other("interaction_required".into())] {
+            assert_eq!(ErrorCode::from_name(c.as_str()), c);
         }
     }
 

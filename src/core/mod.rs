@@ -11,6 +11,7 @@ pub(crate) mod bytes;
 pub mod config;
 pub mod cookie;
 pub mod encoding;
+pub mod engine;
 pub mod error;
 pub mod pkce;
 pub mod policy;

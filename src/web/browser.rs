@@ -10,17 +10,6 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::RandomSource;
 
-#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/glue.js")]
-extern "C" {
-    #[wasm_bindgen(js_name = sleep)]
-    fn sleep_js(ms: u32) -> Promise;
-}
-
-/// Resolves after `ms` milliseconds.
-pub async fn sleep(ms: u32) {
-    let _ = JsFuture::from(sleep_js(ms)).await;
-}
-
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }

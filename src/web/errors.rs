@@ -4,6 +4,7 @@
 use crate::core::prelude::*;
 
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::core::{Error, ErrorCode};
 
@@ -44,5 +45,21 @@ pub fn from_js(code: ErrorCode, v: &JsValue) -> Error {
         .map(|x| String::from(x.message()))
         .or_else(|| v.as_string());
     e.description = msg;
+    e
+}
+
+/// A `SessionError` (made by [`to_js`]) back as a core error, for the Rust API. Anything else — a browser
+/// exception that reached a promise — becomes `code` with the exception's message.
+pub fn from_session_error(v: &JsValue, code: ErrorCode) -> Error {
+    let field = |k: &str| crate::web::browser::get(v, k);
+    let Some(c) = field("code").as_string().filter(|_| v.is_instance_of::<JsSessionError>()) else {
+        return from_js(code, v);
+    };
+    let mut e = Error::new(ErrorCode::from_name(&c));
+    e.status = field("status").as_f64().map(|n| n as u16);
+    e.error_code = field("errorCode").as_string();
+    e.description = field("description").as_string();
+    e.retryable = field("retryable").as_bool().unwrap_or(false);
+    e.retry_after_s = field("retryAfter").as_f64().map(|n| n as u32);
     e
 }

@@ -5,6 +5,10 @@
 use crate::core::prelude::*;
 
 use js_sys::Function;
+
+use crate::core::engine::SessionEvent;
+use crate::core::TokenInfo;
+use crate::web::{browser, errors};
 use wasm_bindgen::prelude::*;
 
 pub const EVENTS: &[&str] = &[
@@ -22,21 +26,73 @@ extern "C" {
     fn emit_js(this: &Emitter, name: &str, detail: &JsValue);
 }
 
-pub struct Listeners(Emitter);
+/// A Rust listener (the Rust API's `subscribe`).
+pub type NativeListener = alloc::rc::Rc<dyn Fn(&SessionEvent)>;
+
+pub struct Listeners {
+    js: Emitter,
+    native: core::cell::RefCell<Vec<(u32, NativeListener)>>,
+    next: core::cell::Cell<u32>,
+}
 
 impl Default for Listeners {
     fn default() -> Self {
-        Listeners(Emitter::new())
+        Listeners { js: Emitter::new(), native: Default::default(), next: Default::default() }
     }
 }
 
 impl Listeners {
     /// Subscribes `f` to `name`; returns the function that unsubscribes, or `None` for an unknown name.
     pub fn add(&self, name: &str, f: &Function) -> Option<Function> {
-        EVENTS.contains(&name).then(|| self.0.on_js(name, f))
+        EVENTS.contains(&name).then(|| self.js.on_js(name, f))
     }
 
-    pub fn emit(&self, name: &str, detail: &JsValue) {
-        self.0.emit_js(name, detail);
+    pub fn add_native(&self, f: NativeListener) -> u32 {
+        let id = self.next.get().wrapping_add(1);
+        self.next.set(id);
+        self.native.borrow_mut().push((id, f));
+        id
     }
+
+    pub fn remove_native(&self, id: u32) {
+        self.native.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// To the JS listeners (with the event's JS detail), then to the Rust ones.
+    pub fn emit(&self, e: &SessionEvent) {
+        self.js.emit_js(e.name(), &detail(e));
+        let native: Vec<NativeListener> = self.native.borrow().iter().map(|(_, f)| f.clone()).collect();
+        for f in native {
+            f(e);
+        }
+    }
+}
+
+/// What a listener receives with an event: token info, a `SessionError`, or `null`. Never a token string.
+pub fn detail(e: &SessionEvent) -> JsValue {
+    match e {
+        SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) => info_js(i),
+        SessionEvent::Change(Some(i)) => info_js(i),
+        SessionEvent::RefreshError(e) | SessionEvent::RateLimit(e) | SessionEvent::StorageFallback(e) => {
+            errors::to_js(e)
+        }
+        SessionEvent::Expired(Some(e)) => errors::to_js(e),
+        SessionEvent::Expired(None) | SessionEvent::Change(None) | SessionEvent::Logout => JsValue::NULL,
+    }
+}
+
+pub fn info_js(i: &TokenInfo) -> JsValue {
+    let o = js_sys::Object::new();
+    browser::set(&o, "expiresAt", &JsValue::from_f64(i.expires_at_ms));
+    if let Some(r) = i.refresh_expires_at_ms {
+        browser::set(&o, "refreshExpiresAt", &JsValue::from_f64(r));
+    }
+    browser::set(&o, "scope", &opt_str(i.scope.as_deref()));
+    browser::set(&o, "ownerId", &opt_str(i.owner_id.as_deref()));
+    browser::set(&o, "hasRefreshToken", &JsValue::from_bool(i.has_refresh_token));
+    o.into()
+}
+
+fn opt_str(s: Option<&str>) -> JsValue {
+    s.map(JsValue::from_str).unwrap_or(JsValue::NULL)
 }

@@ -1,4 +1,4 @@
-//! Login across a full-page redirect, and logout. The PKCE verifier and the state travel in sessionStorage,
+//! Login across a full-page redirect. The PKCE verifier and the state travel in sessionStorage,
 //! keyed by state, single use, stale after 10 minutes; nothing of the callback is left in the URL.
 
 #[allow(unused_imports)]
@@ -6,18 +6,17 @@ use crate::core::prelude::*;
 
 use alloc::rc::Rc;
 
-use wasm_bindgen::JsValue;
 
 use crate::core::{
     authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, from_implicit, new_state,
-    new_verifier, parse_redirect, revoke_form, seal, unseal, Error, ErrorCode, Flow, Redirect, StoredTransaction,
-    Transaction,
+    new_verifier, parse_redirect, seal, unseal, Error, ErrorCode, Flow, Redirect, StoredTransaction, Transaction,
 };
 use crate::web::browser::{self, BrowserRandom};
-use crate::web::inner::Inner;
+use crate::core::engine::Input;
+use crate::web::driver::Driver;
 use crate::web::{errors, http, json};
 
-impl Inner {
+impl Driver {
     fn tx_prefix(&self) -> String {
         let mut k = self.cfg.storage_key();
         k.push_str(".tx.");
@@ -90,7 +89,9 @@ impl Inner {
                 from_implicit(&params, browser::now_ms())?
             }
         };
-        self.accept(tokens, "login", true).await;
+        // The engine stores them, makes them current and tells the other tabs; this resolves after that.
+        let done = self.call(|call| Input::LoggedIn { call, tokens });
+        wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
         Ok(true)
     }
 
@@ -140,24 +141,6 @@ impl Inner {
         }
         for k in stale {
             let _ = ss.remove_item(&k);
-        }
-    }
-
-    /// Ends the session: this tab and every tab sharing storage are logged out at once, then the server is
-    /// told (the refresh token if any, else the access token; errors ignored — RingCentral advises not to
-    /// retry). Local state goes whatever the revoke does.
-    pub async fn logout(self: &Rc<Self>) {
-        if self.store.is_shared() {
-            // Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
-            if let Ok(Some(t)) = self.store.load().await {
-                self.tokens.replace(Some(t));
-            }
-        }
-        let current = self.current();
-        self.forget("logout", &JsValue::NULL, true).await;
-        if let Some(t) = current {
-            let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
-            let _ = http::post_form(&self.cfg.revoke_url(), revoke_form(&self.cfg, token)).await;
         }
     }
 }

@@ -1,14 +1,15 @@
-//! The browser layer: storage, fetch, timers, locks, history. Thin adapters around the core.
+//! The browser layer: it carries out the engine's commands (storage, fetch, timers, locks, broadcasts,
+//! history) and exposes the `Session` class. Decisions live in `crate::core::engine`.
 
-mod authed_fetch;
 pub mod browser;
+pub mod calls;
+pub mod driver;
 pub mod errors;
 pub mod events;
 pub mod http;
-pub mod inner;
 pub mod json;
 mod login;
-pub mod refresh;
+pub mod native;
 pub mod session;
 pub mod store;
 pub mod tabs;
@@ -17,7 +18,8 @@ pub mod task;
 pub use session::Session;
 
 // A coalescing free-list allocator: a fraction of dlmalloc's size, and this module is single-threaded (wasm32
-// without atomics), which is what `AssumeSingleThreaded` asks of us.
+// without atomics), which is what `AssumeSingleThreaded` asks of us. The npm build only: a Rust app keeps its own.
+#[cfg(feature = "npm")]
 #[global_allocator]
 static ALLOC: lol_alloc::AssumeSingleThreaded<lol_alloc::FreeListAllocator> =
     unsafe { lol_alloc::AssumeSingleThreaded::new(lol_alloc::FreeListAllocator::new()) };

@@ -1,0 +1,83 @@
+//! `session.fetch`: the bearer token goes to the allowed origins only, expiry is checked against the clock on
+//! every call, and a 401 becomes at most one refresh and one retry — only while the rejected token is still
+//! the current one (otherwise the call is retried with the newer token).
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use super::flight::{Waiter, Why};
+use super::lifecycle::AfterForget;
+use super::{login_required, CallId, Command, Engine, Notice, SessionEvent};
+use crate::core::{is_allowed_origin, Decision, Error, Secret};
+
+/// An authenticated request on the wire.
+#[derive(Debug)]
+pub(super) struct Sent {
+    call: CallId,
+    token: Secret,
+    retry: bool,
+}
+
+impl Engine {
+    /// Whether `url` may receive the bearer token. Requests elsewhere are sent untouched and never wait for
+    /// the restore or trigger a refresh.
+    pub fn is_api_url(&self, url: &str) -> bool {
+        is_allowed_origin(&self.cfg.api_origins, url)
+    }
+
+    pub(super) fn fetch(&mut self, now: f64, call: CallId, url: &str) {
+        if !self.is_api_url(url) {
+            return self.push(Command::SendApi { call, token: None, retry: false });
+        }
+        match self.decision(now) {
+            Decision::Fresh => self.send_current(call, false),
+            Decision::Expiring => {
+                self.note_expiring();
+                self.send_current(call, false);
+            }
+            Decision::Refresh => {
+                if self.valid_now(now) && now < self.cooldown_until {
+                    // A refresh gave up a moment ago: keep using the still-valid token meanwhile.
+                    self.send_current(call, false);
+                } else {
+                    self.join_flight(now, Why::Due, Waiter::Due(call));
+                }
+            }
+            Decision::LoginRequired => {
+                if self.tokens.is_some() {
+                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
+                }
+                self.settle(call, Err(login_required(None)));
+            }
+        }
+    }
+
+    /// Sends `call` with the current token (the caller checked there is one).
+    pub(super) fn send_current(&mut self, call: CallId, retry: bool) {
+        let Some(token) = self.current_access().cloned() else {
+            return self.settle(call, Err(login_required(None)));
+        };
+        self.sent.push(Sent { call, token: token.clone(), retry });
+        self.push(Command::SendApi { call, token: Some(token), retry });
+    }
+
+    pub(super) fn api_response(&mut self, now: f64, call: CallId, status: u16, error: Option<Error>) {
+        let Some(i) = self.sent.iter().position(|s| s.call == call) else {
+            return self.push(Command::Deliver { call }); // sent untouched
+        };
+        let sent = self.sent.swap_remove(i);
+        if status != 401 || sent.retry {
+            return self.push(Command::Deliver { call });
+        }
+        let can_refresh = self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
+        if can_refresh {
+            return self.join_flight(now, Why::Rejected(sent.token), Waiter::Rejected(call));
+        }
+        // No way to refresh: if the server says this (current) token is dead, the session is over.
+        let dead = error.as_ref().is_some_and(|e| e.error_code.is_some());
+        if dead && self.current_access() == Some(&sent.token) {
+            self.forget(SessionEvent::Expired(error), Some(Notice::Expired), AfterForget::Nothing);
+        }
+        self.push(Command::Deliver { call });
+    }
+}

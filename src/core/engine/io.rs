@@ -1,0 +1,168 @@
+//! The engine's vocabulary: what the outside world tells it ([`Input`]) and what it asks the outside world to
+//! do ([`Command`]). Plain data, no behaviour: the browser layer and the simulator both speak it.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use crate::core::{Error, Secret, TokenInfo, TokenSet};
+
+/// An app call (fetch, refresh, logout, login, the `ready` promise), numbered by the caller.
+pub type CallId = u32;
+/// A storage operation, numbered by the engine; its result comes back with the same number.
+pub type OpId = u32;
+
+/// What the browser (or the simulator) can do, fixed when the session is made.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Caps {
+    /// Storage seen by every tab (cookies, an app backend): refresh under a lock, broadcast changes.
+    pub shared: bool,
+    /// `navigator.locks` exists.
+    pub locks: bool,
+}
+
+/// The engine's timers. Each is armed at most once at a time; re-arming replaces it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimerId {
+    /// The next instant the refresh policy changes its answer (a hint: every use re-checks the clock).
+    Check = 0,
+    /// The wait before retrying a refresh that failed transiently.
+    Backoff = 1,
+}
+
+/// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Notice {
+    Login,
+    Refresh,
+    Logout,
+    Expired,
+}
+
+impl Notice {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::Login => "login",
+            Notice::Refresh => "refresh",
+            Notice::Logout => "logout",
+            Notice::Expired => "expired",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<Notice> {
+        match s {
+            "login" => Some(Notice::Login),
+            "refresh" => Some(Notice::Refresh),
+            "logout" => Some(Notice::Logout),
+            "expired" => Some(Notice::Expired),
+            _ => None,
+        }
+    }
+}
+
+/// Everything that happens to a session, with the time it happened passed beside it.
+#[derive(Clone, Debug)]
+pub enum Input {
+    /// The session was made: restore from storage, then settle `ready` with "logged in?". `storage_problem`:
+    /// the chosen storage refused to open (the browser layer already fell back to memory).
+    Start { ready: CallId, storage_problem: Option<Error> },
+    /// `session.fetch` to `url` (absolute, resolved by the browser's URL parser).
+    Fetch { call: CallId, url: String },
+    /// The answer to a [`Command::SendApi`]. `error`: for a 401, the server's reason read from the body.
+    ApiResponse { call: CallId, status: u16, error: Option<Error> },
+    /// `session.refresh()`.
+    Refresh { call: CallId },
+    /// `session.logout()`.
+    Logout { call: CallId },
+    /// A login callback produced these tokens (code exchange or implicit fragment).
+    LoggedIn { call: CallId, tokens: TokenSet },
+    /// The answer to [`Command::Load`].
+    Loaded { op: OpId, result: Result<Option<TokenSet>, Error> },
+    /// The answer to [`Command::Save`].
+    Saved { op: OpId, result: Result<(), Error> },
+    /// The answer to [`Command::Clear`].
+    Cleared { op: OpId },
+    /// The answer to [`Command::SendToken`]: the parsed token set (no refresh token merged in), or the
+    /// classified error (network, timeout, status and body).
+    TokenReply { result: Result<TokenSet, Error> },
+    /// The answer to [`Command::SendRevoke`] (its outcome does not matter).
+    RevokeDone { call: CallId },
+    LockGranted,
+    /// Waiting for the lock took longer than [`Command::Lock`]'s timeout; the request was withdrawn.
+    LockTimedOut,
+    /// Another tab said something.
+    Broadcast(Notice),
+    Timer(TimerId),
+    /// The page became visible or came back online: re-check now.
+    Wake,
+}
+
+/// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Value {
+    Unit,
+    Bool(bool),
+}
+
+/// The session's events, as the app sees them. Token strings never appear here.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEvent {
+    Login(TokenInfo),
+    Refresh(TokenInfo),
+    RefreshError(Error),
+    /// The access token is about to expire and cannot be refreshed.
+    Expiring(TokenInfo),
+    /// The session ended without a logout; the error says why when there was one.
+    Expired(Option<Error>),
+    Logout,
+    RateLimit(Error),
+    /// The chosen storage refused to work; tokens are kept in memory from now on.
+    StorageFallback(Error),
+    Change(Option<TokenInfo>),
+}
+
+impl SessionEvent {
+    pub fn name(&self) -> &'static str {
+        match self {
+            SessionEvent::Login(_) => "login",
+            SessionEvent::Refresh(_) => "refresh",
+            SessionEvent::RefreshError(_) => "refreshError",
+            SessionEvent::Expiring(_) => "expiring",
+            SessionEvent::Expired(_) => "expired",
+            SessionEvent::Logout => "logout",
+            SessionEvent::RateLimit(_) => "rateLimit",
+            SessionEvent::StorageFallback(_) => "storageFallback",
+            SessionEvent::Change(_) => "change",
+        }
+    }
+}
+
+/// What the engine asks for. The browser layer carries each out and reports back with the matching input.
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Read the stored tokens → [`Input::Loaded`].
+    Load { op: OpId },
+    /// Store these tokens → [`Input::Saved`].
+    Save { op: OpId, tokens: TokenSet },
+    /// Remove this session's stored keys → [`Input::Cleared`].
+    Clear { op: OpId },
+    /// The storage failed: keep tokens in memory from now on.
+    UseMemory,
+    /// POST `form` to the token endpoint `url`, giving up after `timeout_ms` → [`Input::TokenReply`].
+    SendToken { url: String, form: String, timeout_ms: u32 },
+    /// POST `form` to the revoke endpoint `url` → [`Input::RevokeDone`].
+    SendRevoke { call: CallId, url: String, form: String },
+    /// Send the app's request for `call`, with this bearer token or untouched (`None`) → [`Input::ApiResponse`].
+    /// `retry`: the second send of the call (its body comes from the copy kept before the first).
+    SendApi { call: CallId, token: Option<Secret>, retry: bool },
+    /// Resolve fetch `call` with the response it got.
+    Deliver { call: CallId },
+    /// Settle an app call (for fetch calls: reject with the error).
+    Settle { call: CallId, result: Result<Value, Error> },
+    /// Take the exclusive lock `name`; give up after `timeout_ms` → [`Input::LockGranted`] / [`Input::LockTimedOut`].
+    Lock { name: String, timeout_ms: u32 },
+    Unlock,
+    Broadcast(Notice),
+    /// Arm `timer` for the absolute time `at_ms` (by the clock the inputs are stamped with), or disarm it.
+    SetTimer { timer: TimerId, at_ms: Option<f64> },
+    Emit(SessionEvent),
+}

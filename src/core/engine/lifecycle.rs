@@ -1,0 +1,308 @@
+//! A session's life: restore at start, accept new tokens (login, refresh, another tab's), forget them (expiry,
+//! logout), keep the policy timer armed, and follow what other tabs announce.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use super::flight::{Waiter, Why};
+use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+
+/// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
+const TIMER_SLACK_MS: f64 = 5.0;
+use crate::core::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
+
+/// What a storage operation was for; its answer continues there.
+#[derive(Clone, Debug)]
+pub(super) enum Op {
+    Restore { ready: CallId },
+    /// The flight's re-read under the lock (or its last look after a terminal error).
+    Flight,
+    /// Another tab announced a change.
+    Sync,
+    /// Logout reads the newest tokens first, so it revokes the current ones.
+    LogoutRead { call: CallId },
+    /// New tokens being stored; then they become current.
+    Accept { tokens: TokenSet, event: Accepted },
+    /// Storage being cleared; then the session's end is announced.
+    Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
+    /// Nothing waits (a removal of bad data, a save to memory after a fallback).
+    Ignore,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Accepted {
+    Login(CallId),
+    /// The flight's refresh.
+    Refresh,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum AfterForget {
+    Nothing,
+    /// The flight ends with this error.
+    FailFlight(Error),
+    /// Tell the server (the form is ready), then settle the logout call.
+    Revoke { call: CallId, form: Option<String> },
+}
+
+impl Engine {
+    pub(super) fn start(&mut self, ready: CallId, problem: Option<Error>) {
+        if let Some(e) = problem {
+            self.emit(SessionEvent::StorageFallback(e));
+        }
+        let op = self.new_op(Op::Restore { ready });
+        self.push(Command::Load { op });
+    }
+
+    pub(super) fn loaded(&mut self, now: f64, op: OpId, result: Result<Option<TokenSet>, Error>) {
+        match self.take_op(op) {
+            Some(Op::Restore { ready }) => self.restored(now, ready, result),
+            Some(Op::Flight) => self.flight_loaded(now, result),
+            Some(Op::Sync) => self.synced(now, result),
+            Some(Op::LogoutRead { call }) => {
+                if let Ok(Some(t)) = result {
+                    if !self.is_dead(&t) {
+                        self.tokens = Some(self.cfg.keep_allowed(t));
+                    }
+                }
+                self.end_session(call);
+            }
+            _ => {}
+        }
+    }
+
+    /// Never fails: bad data is removed, a refusing storage falls back to memory; the app learns only
+    /// "logged in or not".
+    fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
+        let logged_in = match result {
+            Ok(Some(t)) => {
+                self.tokens = Some(self.cfg.keep_allowed(t));
+                if self.decision(now) == Decision::LoginRequired {
+                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
+                    false
+                } else {
+                    true
+                }
+            }
+            Ok(None) => false,
+            Err(e) if e.code == ErrorCode::StorageUnavailable => {
+                self.fall_back(e);
+                false
+            }
+            Err(_) => {
+                // Corrupt or tampered: logged out, and the bad keys go.
+                let op = self.new_op(Op::Ignore);
+                self.push(Command::Clear { op });
+                false
+            }
+        };
+        self.ready = true;
+        if logged_in {
+            self.check(now);
+        }
+        self.settle(ready, Ok(Value::Bool(logged_in)));
+        for (at, input) in core::mem::take(&mut self.deferred) {
+            self.handle(at.max(now), input);
+        }
+    }
+
+    pub(super) fn fall_back(&mut self, e: Error) {
+        self.caps.shared = false;
+        self.push(Command::UseMemory);
+        self.emit(SessionEvent::StorageFallback(e));
+    }
+
+    pub(super) fn logged_in(&mut self, _now: f64, call: CallId, tokens: TokenSet) {
+        // A refresh of the previous session that lands later must not overwrite this one.
+        self.generation = self.generation.wrapping_add(1);
+        self.accept(tokens, Accepted::Login(call));
+    }
+
+    /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
+    pub(super) fn accept(&mut self, tokens: TokenSet, event: Accepted) {
+        let tokens = self.cfg.keep_allowed(tokens);
+        let op = self.new_op(Op::Accept { tokens: tokens.clone(), event });
+        self.push(Command::Save { op, tokens });
+    }
+
+    pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
+        let Some(Op::Accept { tokens, event }) = self.take_op(op) else { return };
+        if let Err(e) = result {
+            if self.caps.shared && e.code != ErrorCode::StorageUnavailable {
+                // Shared storage that said no (a backend error): this tab goes on; the others keep theirs.
+                self.emit(SessionEvent::StorageFallback(e));
+            } else {
+                self.fall_back(e);
+                let op = self.new_op(Op::Ignore);
+                self.push(Command::Save { op, tokens: tokens.clone() });
+            }
+        }
+        match event {
+            Accepted::Login(call) => {
+                self.adopt(now, tokens, SessionEvent::Login);
+                self.announce(Notice::Login);
+                self.settle(call, Ok(Value::Bool(true)));
+            }
+            Accepted::Refresh => {
+                self.adopt(now, tokens, SessionEvent::Refresh);
+                self.announce(Notice::Refresh);
+                self.flight_done(now, Ok(()));
+            }
+        }
+    }
+
+    /// Takes tokens that are already stored (by us or by another tab) as current.
+    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::core::TokenInfo) -> SessionEvent) {
+        let info = t.info();
+        self.tokens = Some(t);
+        self.cooldown_until = 0.0;
+        self.emit(event(info.clone()));
+        self.emit(SessionEvent::Change(Some(info)));
+        self.check(now);
+    }
+
+    /// Drops the tokens at once (nothing may send them from now on), clears storage, and then emits `event`
+    /// and tells the other tabs.
+    pub(super) fn forget(&mut self, event: SessionEvent, notice: Option<Notice>, then: AfterForget) {
+        self.generation = self.generation.wrapping_add(1);
+        let had = self.tokens.take().is_some();
+        self.set_timer(TimerId::Check, None);
+        let event = if had || matches!(event, SessionEvent::Logout) { Some(event) } else { None };
+        let op = match event {
+            Some(event) => self.new_op(Op::Forget { event, notice, then }),
+            None => self.new_op(Op::Forget { event: SessionEvent::Change(None), notice: None, then }),
+        };
+        self.push(Command::Clear { op });
+    }
+
+    pub(super) fn cleared(&mut self, now: f64, op: OpId) {
+        let Some(Op::Forget { event, notice, then }) = self.take_op(op) else { return };
+        if !matches!(event, SessionEvent::Change(_)) {
+            self.emit(event);
+            self.emit(SessionEvent::Change(None));
+        }
+        if let Some(n) = notice {
+            self.announce(n);
+        }
+        match then {
+            AfterForget::Nothing => {}
+            AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
+            AfterForget::Revoke { call, form: Some(form) } => {
+                let url = self.cfg.revoke_url();
+                self.push(Command::SendRevoke { call, url, form });
+            }
+            AfterForget::Revoke { call, form: None } => self.settle(call, Ok(Value::Unit)),
+        }
+    }
+
+    /// The session is over for the user: every tab sharing storage is logged out at once, then the server is
+    /// told (the refresh token if any, else the access token; its answer is ignored — RingCentral advises not
+    /// to retry).
+    pub(super) fn logout(&mut self, call: CallId) {
+        if self.caps.shared {
+            // Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
+            let op = self.new_op(Op::LogoutRead { call });
+            self.push(Command::Load { op });
+        } else {
+            self.end_session(call);
+        }
+    }
+
+    fn end_session(&mut self, call: CallId) {
+        let form = self.tokens.clone().map(|t| {
+            self.bury(&t);
+            let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
+            crate::core::revoke_form(&self.cfg, token)
+        });
+        self.forget(SessionEvent::Logout, Some(Notice::Logout), AfterForget::Revoke { call, form });
+    }
+
+    /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
+    /// use of a token checks the clock again.
+    pub(super) fn check(&mut self, now: f64) {
+        match self.decision(now) {
+            Decision::Fresh => {}
+            Decision::Expiring => self.note_expiring(),
+            Decision::Refresh => {
+                if self.flight.is_some() {
+                    return; // the flight re-checks when it lands
+                }
+                if now >= self.cooldown_until {
+                    self.join_flight(now, Why::Due, Waiter::None);
+                    return;
+                }
+            }
+            Decision::LoginRequired => {
+                if self.tokens.is_some() {
+                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
+                }
+                return;
+            }
+        }
+        self.schedule(now);
+    }
+
+    fn schedule(&mut self, now: f64) {
+        let at = next_check_ms(self.tokens.as_ref(), now, self.cfg.refresh_margin_s)
+            .map(|at| (at + TIMER_SLACK_MS).max(self.cooldown_until).min(now + MAX_TIMER_MS));
+        self.set_timer(TimerId::Check, at);
+    }
+
+    /// `expiring`, once per access token.
+    pub(super) fn note_expiring(&mut self) {
+        let Some(t) = &self.tokens else { return };
+        if self.expiring_sent_for == t.expires_at_ms {
+            return;
+        }
+        self.expiring_sent_for = t.expires_at_ms;
+        let info = t.info();
+        self.emit(SessionEvent::Expiring(info));
+    }
+
+    /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
+    /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
+    pub(super) fn broadcast_received(&mut self, n: Notice) {
+        if n == Notice::Logout {
+            if let Some(t) = self.tokens.clone() {
+                self.bury(&t);
+                self.generation = self.generation.wrapping_add(1);
+                self.tokens = None;
+                self.set_timer(TimerId::Check, None);
+                self.emit(SessionEvent::Logout);
+                self.emit(SessionEvent::Change(None));
+            }
+            return;
+        }
+        let op = self.new_op(Op::Sync);
+        self.push(Command::Load { op });
+    }
+
+    fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        match result {
+            Ok(Some(t)) if self.is_dead(&t) => {}
+            Ok(Some(t)) => {
+                if Some(&t.access_token) != self.current_access() {
+                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                    let t = self.cfg.keep_allowed(t);
+                    self.adopt(now, t, event);
+                }
+            }
+            _ => self.storage_emptied(),
+        }
+    }
+
+    /// Shared storage no longer holds a session: another tab ended it. This tab follows (storage is the one
+    /// source of truth) without clearing anything or telling anyone.
+    pub(super) fn storage_emptied(&mut self) {
+        if self.tokens.take().is_some() {
+            self.generation = self.generation.wrapping_add(1);
+            self.set_timer(TimerId::Check, None);
+            self.emit(SessionEvent::Expired(None));
+            self.emit(SessionEvent::Change(None));
+        }
+    }
+}
+
+pub(super) fn no_refresh_token() -> Error {
+    login_required(Some("no refresh token: log in again"))
+}

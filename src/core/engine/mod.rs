@@ -1,0 +1,230 @@
+//! The session engine: every decision of a session (when to refresh, single flight, lock and re-read, retry
+//! and backoff, terminal vs transient, the 401 policy, cross-tab adoption, timers) as one sans-IO state
+//! machine. It takes [`Input`]s stamped with the time and queues [`Command`]s; it never calls the browser,
+//! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
+//!
+//! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
+//! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy).
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use alloc::collections::VecDeque;
+
+use crate::core::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
+
+mod calls;
+mod flight;
+pub mod io;
+mod lifecycle;
+#[cfg(test)]
+mod tests;
+
+pub use io::{Caps, CallId, Command, Input, Notice, OpId, SessionEvent, TimerId, Value};
+
+use calls::Sent;
+use flight::Flight;
+use lifecycle::Op;
+
+/// How many transient failures one refresh tolerates (the same refresh token each time) before giving up.
+pub const MAX_TRIES: u32 = 3;
+/// After a refresh gave up, the timer waits this long before trying on its own (a still-valid token keeps
+/// being used meanwhile): no refresh storm while a server is down.
+pub const COOLDOWN_MS: f64 = 30_000.0;
+/// Upper bound on waiting for another tab's refresh; then a retryable `lock_timeout`, never a hang.
+pub const LOCK_WAIT_MS: u32 = 30_000;
+/// How long one token request may take before it counts as a (retryable) timeout.
+pub const TOKEN_TIMEOUT_MS: u32 = 30_000;
+/// Timers are re-armed at least this often: `setTimeout` overflows past 2^31 ms, and a long wait is only a hint.
+const MAX_TIMER_MS: f64 = 3_600_000.0;
+/// Access tokens this tab saw logged out; a stale read of storage must not revive one.
+const DEAD_KEPT: usize = 8;
+
+pub struct Engine {
+    cfg: Config,
+    caps: Caps,
+    tokens: Option<TokenSet>,
+    /// Restored from storage: inputs that need the tokens wait in `deferred` until then.
+    ready: bool,
+    deferred: Vec<(f64, Input)>,
+    flight: Option<Flight>,
+    /// Authenticated requests on the wire, with the token each carried.
+    sent: Vec<Sent>,
+    ops: Vec<(OpId, Op)>,
+    next_op: OpId,
+    /// Bumped whenever the session is replaced (login, logout, expiry): a refresh answer that belongs to an
+    /// earlier session is dropped rather than reviving it.
+    generation: u32,
+    cooldown_until: f64,
+    /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
+    expiring_sent_for: f64,
+    armed: [Option<f64>; 2],
+    dead: Vec<Secret>,
+    out: VecDeque<Command>,
+}
+
+impl Engine {
+    pub fn new(cfg: Config, caps: Caps) -> Engine {
+        Engine {
+            cfg,
+            caps,
+            tokens: None,
+            ready: false,
+            deferred: Vec::new(),
+            flight: None,
+            sent: Vec::new(),
+            ops: Vec::new(),
+            next_op: 1,
+            generation: 0,
+            cooldown_until: 0.0,
+            expiring_sent_for: 0.0,
+            armed: [None, None],
+            dead: Vec::new(),
+            out: VecDeque::new(),
+        }
+    }
+
+    /// Feeds one input that happened at `now_ms`. Commands queue up for [`Engine::poll`].
+    pub fn handle(&mut self, now_ms: f64, input: Input) {
+        let waits = match &input {
+            Input::Fetch { url, .. } => self.is_api_url(url),
+            other => needs_ready(other),
+        };
+        if !self.ready && waits {
+            self.deferred.push((now_ms, input));
+            return;
+        }
+        match input {
+            Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
+            Input::Fetch { call, url } => self.fetch(now_ms, call, &url),
+            Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
+            Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
+            Input::Logout { call } => self.logout(call),
+            Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
+            Input::Loaded { op, result } => self.loaded(now_ms, op, result),
+            Input::Saved { op, result } => self.saved(now_ms, op, result),
+            Input::Cleared { op } => self.cleared(now_ms, op),
+            Input::TokenReply { result } => self.token_reply(now_ms, result),
+            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
+            Input::LockGranted => self.lock_granted(now_ms),
+            Input::LockTimedOut => self.lock_timed_out(now_ms),
+            Input::Broadcast(n) => self.broadcast_received(n),
+            Input::Timer(TimerId::Check) => {
+                self.armed[TimerId::Check as usize] = None;
+                self.check(now_ms);
+            }
+            Input::Timer(TimerId::Backoff) => {
+                self.armed[TimerId::Backoff as usize] = None;
+                self.backoff_over(now_ms);
+            }
+            Input::Wake => self.check(now_ms),
+        }
+    }
+
+    /// The next command to carry out, oldest first.
+    pub fn poll(&mut self) -> Option<Command> {
+        self.out.pop_front()
+    }
+
+    /// True while a token is usable now or can be refreshed.
+    pub fn is_logged_in(&self, now_ms: f64) -> bool {
+        self.decision(now_ms) != Decision::LoginRequired
+    }
+
+    pub fn token_info(&self) -> Option<TokenInfo> {
+        self.tokens.as_ref().map(TokenSet::info)
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    /// Whether the stored session is shared with other tabs (false after a fallback to memory).
+    pub fn is_shared(&self) -> bool {
+        self.caps.shared
+    }
+
+    // ---- small helpers shared by the files of this module ---------------------------------------
+
+    fn decision(&self, now_ms: f64) -> Decision {
+        decide(self.tokens.as_ref(), now_ms, self.cfg.refresh_margin_s)
+    }
+
+    fn current_access(&self) -> Option<&Secret> {
+        self.tokens.as_ref().map(|t| &t.access_token)
+    }
+
+    /// The access token is valid by the clock (whatever the margin says).
+    fn valid_now(&self, now_ms: f64) -> bool {
+        self.tokens.as_ref().is_some_and(|t| now_ms < t.expires_at_ms)
+    }
+
+    fn push(&mut self, c: Command) {
+        self.out.push_back(c);
+    }
+
+    fn emit(&mut self, e: SessionEvent) {
+        self.push(Command::Emit(e));
+    }
+
+    fn settle(&mut self, call: CallId, result: Result<Value, Error>) {
+        self.push(Command::Settle { call, result });
+    }
+
+    fn set_timer(&mut self, timer: TimerId, at_ms: Option<f64>) {
+        if self.armed[timer as usize] != at_ms {
+            self.armed[timer as usize] = at_ms;
+            self.push(Command::SetTimer { timer, at_ms });
+        }
+    }
+
+    fn announce(&mut self, n: Notice) {
+        if self.caps.shared {
+            self.push(Command::Broadcast(n));
+        }
+    }
+
+    fn new_op(&mut self, op: Op) -> OpId {
+        let id = self.next_op;
+        self.next_op = self.next_op.wrapping_add(1);
+        self.ops.push((id, op));
+        id
+    }
+
+    fn take_op(&mut self, id: OpId) -> Option<Op> {
+        let i = self.ops.iter().position(|(o, _)| *o == id)?;
+        Some(self.ops.swap_remove(i).1)
+    }
+
+    fn is_dead(&self, t: &TokenSet) -> bool {
+        self.dead.contains(&t.access_token)
+    }
+
+    fn bury(&mut self, t: &TokenSet) {
+        if self.dead.len() >= DEAD_KEPT {
+            self.dead.remove(0);
+        }
+        self.dead.push(t.access_token.clone());
+    }
+}
+
+/// Inputs that use the tokens wait for the restore; I/O answers and the start itself never do.
+fn needs_ready(i: &Input) -> bool {
+    matches!(
+        i,
+        Input::Fetch { .. }
+            | Input::Refresh { .. }
+            | Input::Logout { .. }
+            | Input::LoggedIn { .. }
+            | Input::Broadcast(_)
+            | Input::Wake
+    )
+}
+
+fn login_required(description: Option<&str>) -> Error {
+    let e = Error::new(ErrorCode::LoginRequired);
+    match description {
+        Some(d) => e.with_description(d),
+        None => e,
+    }
+}

@@ -1,0 +1,461 @@
+//! The README's guarantees, one test each, against the engine with a fake clock. Storage, the token endpoint,
+//! locks and broadcasts are answered by hand, so each test shows the exact commands the engine asks for.
+
+use super::*;
+use crate::core::{Error, ErrorCode, Secret, TokenSet};
+
+const T0: f64 = 1_700_000_000_000.0;
+const HOUR: f64 = 3_600_000.0;
+
+fn cfg(refresh_tokens: bool) -> Config {
+    let mut c = Config::with_defaults("app", "https://platform.example.com", "https://app.example.com/cb").unwrap();
+    c.refresh_tokens = refresh_tokens;
+    c
+}
+
+fn tokens(at: &str, rt: Option<&str>, issued: f64) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(at),
+        token_type: "bearer".into(),
+        issued_at_ms: issued,
+        expires_at_ms: issued + HOUR,
+        refresh_token: rt.map(Secret::new),
+        refresh_expires_at_ms: rt.map(|_| issued + 7.0 * 24.0 * HOUR),
+        scope: None,
+        owner_id: Some("1".into()),
+        endpoint_id: None,
+        session_id: None,
+    }
+}
+
+struct T {
+    e: Engine,
+}
+
+impl T {
+    fn new(refresh_tokens: bool, caps: Caps) -> T {
+        T { e: Engine::new(cfg(refresh_tokens), caps) }
+    }
+
+    fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
+        self.e.handle(now, i);
+        let mut out = Vec::new();
+        while let Some(c) = self.e.poll() {
+            out.push(c);
+        }
+        out
+    }
+
+    /// Starts and restores `stored`; returns the commands after the load was answered.
+    fn restored(refresh_tokens: bool, caps: Caps, stored: Option<TokenSet>, now: f64) -> (T, Vec<Command>) {
+        let mut t = T::new(refresh_tokens, caps);
+        let c = t.go(now, Input::Start { ready: 0, storage_problem: None });
+        let op = load_op(&c).expect("start loads");
+        let c = t.go(now, Input::Loaded { op, result: Ok(stored) });
+        (t, c)
+    }
+}
+
+fn load_op(c: &[Command]) -> Option<OpId> {
+    c.iter().find_map(|c| match c {
+        Command::Load { op } => Some(*op),
+        _ => None,
+    })
+}
+
+fn save_op(c: &[Command]) -> Option<(OpId, TokenSet)> {
+    c.iter().find_map(|c| match c {
+        Command::Save { op, tokens } => Some((*op, tokens.clone())),
+        _ => None,
+    })
+}
+
+fn clear_op(c: &[Command]) -> Option<OpId> {
+    c.iter().find_map(|c| match c {
+        Command::Clear { op } => Some(*op),
+        _ => None,
+    })
+}
+
+fn token_sends(c: &[Command]) -> usize {
+    c.iter().filter(|c| matches!(c, Command::SendToken { .. })).count()
+}
+
+fn sent_form(c: &[Command]) -> Option<String> {
+    c.iter().find_map(|c| match c {
+        Command::SendToken { form, .. } => Some(form.clone()),
+        _ => None,
+    })
+}
+
+fn api_sends(c: &[Command]) -> Vec<(CallId, Option<String>, bool)> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::SendApi { call, token, retry } => Some((*call, token.as_ref().map(|t| t.expose().to_string()), *retry)),
+            _ => None,
+        })
+        .collect()
+}
+
+fn events(c: &[Command]) -> Vec<&'static str> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::Emit(e) => Some(e.name()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn settled(c: &[Command], call: CallId) -> Option<Result<Value, Error>> {
+    c.iter().find_map(|c| match c {
+        Command::Settle { call: k, result } if *k == call => Some(result.clone()),
+        _ => None,
+    })
+}
+
+fn transient() -> Error {
+    Error::new(ErrorCode::Network).with_retryable(true)
+}
+
+fn terminal() -> Error {
+    let mut e = Error::new(ErrorCode::InvalidGrant).with_status(400);
+    e.error_code = Some("OAU-210".into());
+    e
+}
+
+const ALONE: Caps = Caps { shared: false, locks: true };
+const SHARED: Caps = Caps { shared: true, locks: true };
+
+#[test]
+fn restore_never_fails_and_reports_logged_in() {
+    let (_, c) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0 + 1000.0);
+    assert_eq!(settled(&c, 0), Some(Ok(Value::Bool(true))));
+    // Corrupt data: removed, logged out, no error to the app.
+    let mut t = T::new(true, ALONE);
+    let c = t.go(T0, Input::Start { ready: 7, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Err(Error::new(ErrorCode::CorruptStorage)) });
+    assert!(clear_op(&c).is_some());
+    assert_eq!(settled(&c, 7), Some(Ok(Value::Bool(false))));
+    // A refusing storage: memory from now on, and the app is told.
+    let mut t = T::new(true, SHARED);
+    let c = t.go(T0, Input::Start { ready: 7, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Err(Error::new(ErrorCode::StorageUnavailable)) });
+    assert!(c.iter().any(|c| matches!(c, Command::UseMemory)));
+    assert_eq!(events(&c), ["storageFallback"]);
+    assert!(!t.e.is_shared());
+}
+
+#[test]
+fn restore_drops_refresh_tokens_the_app_did_not_ask_for() {
+    let (t, _) = T::restored(false, ALONE, Some(tokens("a1", Some("r1"), T0)), T0 + 1000.0);
+    assert!(!t.e.token_info().unwrap().has_refresh_token);
+}
+
+#[test]
+fn fetches_before_restore_wait_for_it_and_foreign_origins_never_do() {
+    let mut t = T::new(true, ALONE);
+    let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    assert!(t.go(T0, Input::Fetch { call: 1, url: "https://platform.example.com/restapi/v1.0/x".into() }).is_empty());
+    let c = t.go(T0, Input::Fetch { call: 2, url: "https://evil.example/x".into() });
+    assert_eq!(api_sends(&c), [(2, None, false)]);
+    let c = t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+}
+
+#[test]
+fn bearer_token_goes_only_to_api_origins() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    for url in [
+        "https://platform.example.com.evil.example/x",
+        "http://platform.example.com/x",
+        "https://platform.example.com:444/x",
+        "https://evil.example/?u=https://platform.example.com/",
+    ] {
+        let c = t.go(T0, Input::Fetch { call: 9, url: url.into() });
+        assert_eq!(api_sends(&c), [(9, None, false)], "{}", url);
+    }
+    let c = t.go(T0, Input::Fetch { call: 10, url: "https://platform.example.com/restapi".into() });
+    assert_eq!(api_sends(&c), [(10, Some("a1".into()), false)]);
+}
+
+#[test]
+fn one_refresh_at_a_time_in_a_tab() {
+    // An expired token under 1000 concurrent calls: exactly one token request, every call sent once after it.
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let now = T0 + HOUR + 1.0;
+    let mut sends = 0;
+    for call in 1..=1000 {
+        let c = t.go(now, Input::Fetch { call, url: "https://platform.example.com/a".into() });
+        sends += token_sends(&c);
+        assert!(api_sends(&c).is_empty());
+    }
+    assert_eq!(sends, 1);
+    let c = t.go(now + 50.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), now)) });
+    let (op, saved) = save_op(&c).unwrap();
+    assert_eq!(saved.access_token.expose(), "a2");
+    let c = t.go(now + 60.0, Input::Saved { op, result: Ok(()) });
+    let sent = api_sends(&c);
+    assert_eq!(sent.len(), 1000);
+    assert!(sent.iter().all(|(_, tok, _)| tok.as_deref() == Some("a2")));
+    assert_eq!(token_sends(&c), 0);
+}
+
+#[test]
+fn refresh_resolves_only_after_the_new_tokens_are_stored() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Refresh { call: 5 });
+    assert_eq!(token_sends(&c), 1);
+    let c = t.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    assert_eq!(settled(&c, 5), None);
+    let (op, _) = save_op(&c).unwrap();
+    let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    assert_eq!(events(&c), ["refresh", "change"]);
+}
+
+#[test]
+fn a_server_that_does_not_rotate_keeps_the_refresh_token() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", None, T0)) });
+    let (_, saved) = save_op(&c).unwrap();
+    assert_eq!(saved.refresh_token.as_ref().map(Secret::expose), Some("r1"));
+}
+
+#[test]
+fn a_401_is_retried_once_after_one_refresh() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let url = "https://platform.example.com/a";
+    t.go(T0, Input::Fetch { call: 1, url: url.into() });
+    t.go(T0, Input::Fetch { call: 2, url: url.into() });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    assert_eq!(token_sends(&c), 1);
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None });
+    assert_eq!(token_sends(&c), 0, "joins the refresh in flight");
+    let c = t.go(T0 + 3.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let (op, _) = save_op(&c).unwrap();
+    let c = t.go(T0 + 4.0, Input::Saved { op, result: Ok(()) });
+    let mut sent = api_sends(&c);
+    sent.sort();
+    assert_eq!(sent, [(1, Some("a2".into()), true), (2, Some("a2".into()), true)]);
+    // A second 401 is the app's to see: no second refresh.
+    let c = t.go(T0 + 5.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    assert!(matches!(c.as_slice(), [Command::Deliver { call: 1 }]));
+}
+
+#[test]
+fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let url = "https://platform.example.com/a";
+    t.go(T0, Input::Fetch { call: 1, url: url.into() });
+    // The token changes (a refresh lands) while call 1 is on the wire with a1.
+    t.go(T0, Input::Refresh { call: 9 });
+    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0, Input::Saved { op, result: Ok(()) });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    assert_eq!(token_sends(&c), 0);
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
+}
+
+#[test]
+fn expiry_is_checked_against_the_clock_on_every_call() {
+    // A tab that slept past expiry (no timer fired) never sends the expired token.
+    let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
+    let c = t.go(T0 + HOUR + 1.0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    assert!(api_sends(&c).is_empty());
+    let e = settled(&c, 1).unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::LoginRequired);
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0 + HOUR + 2.0, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+}
+
+#[test]
+fn expiring_is_emitted_once_per_token_without_refresh_token() {
+    let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
+    let near = T0 + HOUR - 30_000.0;
+    let c = t.go(near, Input::Timer(TimerId::Check));
+    assert_eq!(events(&c), ["expiring"]);
+    let c = t.go(near + 1.0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    assert!(events(&c).is_empty());
+    assert_eq!(api_sends(&c).len(), 1);
+}
+
+#[test]
+fn timer_refreshes_ahead_of_expiry() {
+    let (mut t, c) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let at = c.iter().find_map(|c| match c {
+        Command::SetTimer { timer: TimerId::Check, at_ms } => *at_ms,
+        _ => None,
+    });
+    assert_eq!(at, Some(T0 + HOUR - 60_000.0 + 5.0));
+    let c = t.go(T0 + HOUR - 60_000.0, Input::Timer(TimerId::Check));
+    assert_eq!(token_sends(&c), 1);
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
+}
+
+#[test]
+fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Refresh { call: 5 });
+    let first = sent_form(&c).unwrap();
+    let mut now = T0;
+    for attempt in 0..2 {
+        let mut e = transient();
+        if attempt == 1 {
+            e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(7));
+        }
+        let c = t.go(now, Input::TokenReply { result: Err(e) });
+        let at = c
+            .iter()
+            .find_map(|c| match c {
+                Command::SetTimer { timer: TimerId::Backoff, at_ms } => *at_ms,
+                _ => None,
+            })
+            .unwrap();
+        assert_eq!(at - now, if attempt == 0 { 250.0 } else { 7000.0 }, "Retry-After is honoured");
+        now = at;
+        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        assert_eq!(sent_form(&c).unwrap(), first, "the same refresh token again");
+    }
+    let c = t.go(now, Input::TokenReply { result: Err(transient()) });
+    assert_eq!(token_sends(&c), 0, "nothing loops");
+    let e = settled(&c, 5).unwrap().unwrap_err();
+    assert!(e.retryable);
+    assert_eq!(events(&c), ["refreshError"]);
+    assert!(t.e.is_logged_in(now), "the tokens stay");
+    // The cool-down: a fetch with a still-valid token is sent, not refreshed again.
+    let c = t.go(now + 1.0, Input::Fetch { call: 6, url: "https://platform.example.com/a".into() });
+    assert_eq!(token_sends(&c), 0);
+    assert_eq!(api_sends(&c), [(6, Some("a1".into()), false)]);
+}
+
+#[test]
+fn a_terminal_error_ends_the_session_once() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::TokenReply { result: Err(terminal()) });
+    assert_eq!(events(&c), ["refreshError"]);
+    assert!(c.iter().any(|c| matches!(c, Command::Clear { .. })));
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired))) == false, "not shared: no broadcast");
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::InvalidGrant);
+    assert!(!t.e.is_logged_in(T0));
+}
+
+#[test]
+fn shared_storage_refreshes_under_the_lock_and_rereads_first() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Refresh { call: 5 });
+    assert!(matches!(c.as_slice(), [Command::Lock { .. }]));
+    let c = t.go(T0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    // Another tab refreshed while we waited: adopt, and spend nothing — for a due refresh.
+    let mut t2 = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0).0;
+    t2.go(T0 + HOUR, Input::Timer(TimerId::Check));
+    let c2 = t2.go(T0 + HOUR, Input::LockGranted);
+    let op2 = load_op(&c2).unwrap();
+    let c2 = t2.go(T0 + HOUR, Input::Loaded { op: op2, result: Ok(Some(tokens("a2", Some("r2"), T0 + HOUR - 5.0))) });
+    assert_eq!(token_sends(&c2), 0);
+    assert!(c2.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(events(&c2), ["refresh", "change"]);
+    // A forced refresh still spends the (re-read) newest refresh token.
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a2", Some("r2"), T0))) });
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
+}
+
+#[test]
+fn lock_timeout_is_retryable_and_sends_nothing() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0 + 30_000.0, Input::LockTimedOut);
+    assert_eq!(token_sends(&c), 0);
+    let e = settled(&c, 5).unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::LockTimeout);
+    assert!(e.retryable);
+}
+
+#[test]
+fn without_locks_a_terminal_error_adopts_another_tabs_newer_tokens() {
+    let caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, caps, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    assert_eq!(token_sends(&c), 1);
+    let c = t.go(T0, Input::TokenReply { result: Err(terminal()) });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a9", Some("r9"), T0))) });
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    assert_eq!(events(&c), ["refresh", "change"]);
+    assert!(clear_op(&c).is_none(), "nobody is logged out");
+}
+
+#[test]
+fn a_logout_broadcast_is_final_even_if_storage_still_shows_the_token() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    // A late "login" broadcast whose read still sees the deleted cookie does not revive it.
+    let c = t.go(T0, Input::Broadcast(Notice::Login));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    assert!(events(&c).is_empty());
+    assert!(!t.e.is_logged_in(T0));
+    // A real new login does come through.
+    let c = t.go(T0, Input::Broadcast(Notice::Login));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("b1", Some("s1"), T0))) });
+    assert_eq!(events(&c), ["login", "change"]);
+}
+
+#[test]
+fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    // A refresh is on the wire when the user logs out.
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let c = t.go(T0, Input::Logout { call: 6 });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0, Input::Cleared { op });
+    let order: Vec<&str> = c
+        .iter()
+        .filter_map(|c| match c {
+            Command::Broadcast(Notice::Logout) => Some("broadcast"),
+            Command::SendRevoke { form, .. } => {
+                assert!(form.contains("token=r1"));
+                Some("revoke")
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, ["broadcast", "revoke"]);
+    let c = t.go(T0, Input::RevokeDone { call: 6 });
+    assert_eq!(settled(&c, 6), Some(Ok(Value::Unit)));
+    // The refresh answer of the ended session lands: nothing is stored, nothing revived.
+    let c = t.go(T0 + 5.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    assert!(save_op(&c).is_none());
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert!(!t.e.is_logged_in(T0));
+}
+
+#[test]
+fn a_dead_token_without_refresh_ends_the_session_on_401() {
+    let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
+    t.go(T0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    let mut e = Error::new(ErrorCode::LoginRequired).with_status(401);
+    e.error_code = Some("OAU-213".into());
+    let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
+    assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    assert!(clear_op(&c).is_some());
+}

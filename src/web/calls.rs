@@ -1,0 +1,132 @@
+//! The app's pending calls (fetch, refresh, logout, login, `ready`): the promise each returned and what it
+//! settles with. Bookkeeping only: when a call settles is the engine's decision.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use alloc::collections::BTreeMap;
+use ::core::cell::{Cell, RefCell};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::JsValue;
+use web_sys::Request;
+
+use crate::core::engine::CallId;
+
+/// How a call ended before its promise existed (the engine answered synchronously).
+pub enum Answer {
+    /// Resolve with this value (a Response, or a plain value).
+    Value(JsValue),
+    /// Resolve with this promise (a request now on the wire).
+    Chain(Promise),
+    Reject(JsValue),
+}
+
+#[derive(Default)]
+pub struct Call {
+    /// The app's request, and its copy for a retry (kept only when it has a body).
+    pub request: Option<Request>,
+    pub spare: Option<Request>,
+    /// The last response the request got (or the network error, then `failed`).
+    pub response: JsValue,
+    pub failed: bool,
+    /// The promise handed to the app, once one exists.
+    resolvers: Option<(Function, Function)>,
+    answer: Option<Answer>,
+}
+
+#[derive(Default)]
+pub struct Calls {
+    next: Cell<CallId>,
+    map: RefCell<BTreeMap<CallId, Call>>,
+}
+
+impl Calls {
+    /// Registers a call (with the app's request, for a fetch) and gives it its number.
+    pub fn open(&self, request: Option<Request>) -> CallId {
+        let call = Call { request, ..Call::default() };
+        let id = self.next.get().wrapping_add(1);
+        self.next.set(id);
+        self.map.borrow_mut().insert(id, call);
+        id
+    }
+
+    pub fn with<R>(&self, id: CallId, f: impl FnOnce(&mut Call) -> R) -> Option<R> {
+        self.map.borrow_mut().get_mut(&id).map(f)
+    }
+
+    /// The call's outcome: settled through its promise if the app holds one, else kept for [`Calls::promise`].
+    pub fn answer(&self, id: CallId, a: Answer, done: bool) {
+        let mut map = self.map.borrow_mut();
+        let Some(c) = map.get_mut(&id) else { return };
+        // A promise is settled once: a later answer (the retry after a 401) gets a new one.
+        match c.resolvers.take() {
+            Some((resolve, reject)) => {
+                if done {
+                    map.remove(&id);
+                }
+                drop(map);
+                let _ = match a {
+                    Answer::Value(v) => resolve.call1(&JsValue::UNDEFINED, &v),
+                    Answer::Chain(p) => resolve.call1(&JsValue::UNDEFINED, &p),
+                    Answer::Reject(e) => reject.call1(&JsValue::UNDEFINED, &e),
+                };
+            }
+            None => {
+                c.answer = Some(a);
+                if done {
+                    // Removed when the answer is collected by `promise`.
+                    c.request = None;
+                    c.spare = None;
+                }
+            }
+        }
+    }
+
+    /// The promise for the app: the synchronous answer if there was one, else a pending promise that a later
+    /// [`Calls::answer`] settles.
+    pub fn promise(&self, id: CallId) -> Promise {
+        let answer = self.with(id, |c| c.answer.take()).flatten();
+        match answer {
+            Some(Answer::Chain(p)) => p,
+            Some(Answer::Value(v)) => {
+                self.map.borrow_mut().remove(&id);
+                Promise::resolve(&v)
+            }
+            Some(Answer::Reject(e)) => {
+                self.map.borrow_mut().remove(&id);
+                Promise::reject(&e)
+            }
+            None => {
+                let mut slot = None;
+                let p = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+                if let Some(c) = self.map.borrow_mut().get_mut(&id) {
+                    c.resolvers = slot;
+                }
+                p
+            }
+        }
+    }
+
+    /// The value for a JS callback that must return synchronously: the answer if there was one (a Response,
+    /// or a promise), else a pending promise.
+    pub fn value(&self, id: CallId) -> JsValue {
+        let answer = self.with(id, |c| c.answer.take()).flatten();
+        match answer {
+            Some(Answer::Value(v)) => {
+                self.map.borrow_mut().remove(&id);
+                v
+            }
+            Some(a) => {
+                self.with(id, |c| c.answer = Some(a));
+                self.promise(id).into()
+            }
+            None => self.promise(id).into(),
+        }
+    }
+
+    /// Forgets every call (dispose): their promises never settle after that.
+    pub fn clear(&self) {
+        self.map.borrow_mut().clear();
+    }
+}

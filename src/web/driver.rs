@@ -1,0 +1,384 @@
+//! Carries out the engine's commands in the browser and feeds back what happened. No decisions here: the
+//! engine (src/core/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::cell::RefCell;
+use ::core::task::{Context, Poll, Waker};
+use alloc::rc::{Rc, Weak};
+
+use js_sys::{Function, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Request, Response};
+
+use crate::core::engine::{CallId, Caps, Command, Engine, Input, SessionEvent, TimerId, Value};
+use crate::core::{api_error, Config, Error};
+use crate::web::calls::{Answer, Calls};
+use crate::web::events::Listeners;
+use crate::web::store::Store;
+use crate::web::tabs::{self, Tabs};
+use crate::web::task::{self, LocalFuture};
+use crate::web::{browser, errors, http, json};
+
+pub struct Driver {
+    pub cfg: Config,
+    pub store: Store,
+    pub engine: RefCell<Engine>,
+    pub calls: Calls,
+    pub listeners: Listeners,
+    /// `server` + `/`: what relative `session.fetch` URLs resolve against.
+    base: String,
+    tabs: RefCell<Option<Tabs>>,
+    lock_release: RefCell<Option<Function>>,
+    timer_ids: RefCell<[JsValue; 2]>,
+    hooks: RefCell<Option<Hooks>>,
+    disposed: ::core::cell::Cell<bool>,
+}
+
+/// The long-lived JS callbacks, made once per session (no closure per call).
+struct Hooks {
+    on_response: Closure<dyn FnMut(CallId, JsValue, bool) -> JsValue>,
+    timers: [Closure<dyn FnMut()>; 2],
+    wake: Closure<dyn FnMut()>,
+}
+
+impl Driver {
+    pub fn new(cfg: Config, store: Store) -> Rc<Driver> {
+        let caps = Caps { shared: store.is_shared(), locks: tabs::locks_available() };
+        let mut base = cfg.server.clone();
+        base.push('/');
+        let d = Rc::new(Driver {
+            engine: RefCell::new(Engine::new(cfg.clone(), caps)),
+            cfg,
+            store,
+            calls: Calls::default(),
+            listeners: Listeners::default(),
+            base,
+            tabs: RefCell::new(None),
+            lock_release: RefCell::new(None),
+            timer_ids: RefCell::new([JsValue::UNDEFINED, JsValue::UNDEFINED]),
+            hooks: RefCell::new(None),
+            disposed: ::core::cell::Cell::new(false),
+        });
+        if caps.shared {
+            let w = Rc::downgrade(&d);
+            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), move |n| feed_weak(&w, Input::Broadcast(n)));
+        }
+        *d.hooks.borrow_mut() = Some(Hooks::new(&d));
+        d.watch_wakeups(true);
+        d
+    }
+
+    pub fn now() -> f64 {
+        browser::now_ms()
+    }
+
+    /// One input, then every command it led to.
+    pub fn feed(self: &Rc<Self>, input: Input) {
+        if self.disposed.get() {
+            return; // answers still in flight after dispose() change nothing
+        }
+        self.engine.borrow_mut().handle(Self::now(), input);
+        loop {
+            let c = self.engine.borrow_mut().poll();
+            match c {
+                Some(c) => self.exec(c),
+                None => break,
+            }
+        }
+    }
+
+    /// An app call: registers it, feeds `input(call)`, and returns the promise the app gets.
+    pub fn call(self: &Rc<Self>, input: impl FnOnce(CallId) -> Input) -> Promise {
+        let id = self.calls.open(None);
+        self.feed(input(id));
+        self.calls.promise(id)
+    }
+
+    /// Restores from storage after the constructor returned, so the app's listeners (attached right after
+    /// `new Session`) hear a `storageFallback`. The promise is `session.ready`.
+    pub fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
+        let ready = self.calls.open(None);
+        let p = self.calls.promise(ready);
+        let me = self.clone();
+        task::spawn(Box::pin(async move { me.feed(Input::Start { ready, storage_problem }) }));
+        p
+    }
+
+    /// `session.fetch`: the request is built first (relative URLs against `server`), then the engine decides.
+    pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
+        if input.is_undefined() || input.is_null() {
+            return Promise::reject(&errors::to_js(&Error::new(crate::core::ErrorCode::InvalidRequest)));
+        }
+        let req = match make_request(input, init, &self.base) {
+            Ok(r) => r,
+            Err(e) => return Promise::reject(&e),
+        };
+        let url = req.url();
+        let id = self.calls.open(Some(req));
+        self.feed(Input::Fetch { call: id, url });
+        self.calls.promise(id)
+    }
+
+    fn exec(self: &Rc<Self>, c: Command) {
+        match c {
+            Command::Load { op } => {
+                let me = self.clone();
+                self.io(Box::pin(async move { Input::Loaded { op, result: me.store.load().await } }));
+            }
+            Command::Save { op, tokens } => {
+                let me = self.clone();
+                self.io(Box::pin(async move { Input::Saved { op, result: me.store.save(&tokens).await } }));
+            }
+            Command::Clear { op } => {
+                let me = self.clone();
+                self.io(Box::pin(async move {
+                    me.store.clear().await;
+                    Input::Cleared { op }
+                }));
+            }
+            Command::UseMemory => {
+                self.store.fall_back_to_memory();
+                self.tabs.borrow_mut().take();
+            }
+            Command::SendToken { url, form, timeout_ms: _ } => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let result = http::token_request(&url, form, None).await;
+                    me.feed(Input::TokenReply { result });
+                }));
+            }
+            Command::SendRevoke { call, url, form } => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let _ = http::post_form(&url, form).await;
+                    me.feed(Input::RevokeDone { call });
+                }));
+            }
+            Command::SendApi { call, token, retry } => self.send_api(call, token.as_ref().map(|t| t.expose()), retry),
+            Command::Deliver { call } => {
+                let (res, failed) = self.calls.with(call, |c| (c.response.clone(), c.failed)).unwrap_or_default();
+                self.calls.answer(call, if failed { Answer::Reject(res) } else { Answer::Value(res) }, true);
+            }
+            Command::Settle { call, result } => {
+                let a = match result {
+                    Ok(Value::Unit) => Answer::Value(JsValue::UNDEFINED),
+                    Ok(Value::Bool(b)) => Answer::Value(JsValue::from_bool(b)),
+                    Err(e) => Answer::Reject(errors::to_js(&e)),
+                };
+                self.calls.answer(call, a, true);
+            }
+            Command::Lock { name, timeout_ms } => self.lock(&name, timeout_ms),
+            Command::Unlock => {
+                if let Some(release) = self.lock_release.borrow_mut().take() {
+                    let _ = release.call0(&JsValue::UNDEFINED);
+                }
+            }
+            Command::Broadcast(n) => {
+                if let Some(t) = self.tabs.borrow().as_ref() {
+                    t.announce(n.as_str());
+                }
+            }
+            Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
+            Command::Emit(e) => self.emit(&e),
+        }
+    }
+
+    /// Storage answers at once for sessionStorage, cookies and memory (so `session.fetch` stays synchronous
+    /// on its hot path); an app backend's promise is awaited.
+    fn io(self: &Rc<Self>, mut f: LocalFuture<Input>) {
+        let mut cx = Context::from_waker(Waker::noop());
+        match f.as_mut().poll(&mut cx) {
+            Poll::Ready(input) => self.feed(input),
+            Poll::Pending => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let input = f.await;
+                    me.feed(input);
+                }));
+            }
+        }
+    }
+
+    fn send_api(self: &Rc<Self>, call: CallId, token: Option<&str>, retry: bool) {
+        let Some((req, spare)) = self.calls.with(call, |c| (c.request.clone(), c.spare.clone())) else { return };
+        let Some(req) = (if retry { spare.or(req) } else { req }) else { return };
+        let sent = match token {
+            None => send(&req),
+            Some(t) => {
+                if !retry {
+                    // A body can be read once: keep a copy for a retry after a 401.
+                    match spare_of(&req) {
+                        Ok(s) => {
+                            self.calls.with(call, |c| c.spare = Some(s));
+                        }
+                        Err(e) => return self.calls.answer(call, Answer::Reject(e), true),
+                    }
+                }
+                send_with_token(&req, t)
+            }
+        };
+        let hooks = self.hooks.borrow();
+        let Some(h) = hooks.as_ref() else { return };
+        let p = track(&sent, call, h.on_response.as_ref().unchecked_ref());
+        drop(hooks);
+        self.calls.answer(call, Answer::Chain(p), false);
+    }
+
+    /// A response (or a network failure) for `call`: the engine decides whether the app sees it.
+    fn on_response(self: &Rc<Self>, call: CallId, v: JsValue, ok: bool) -> JsValue {
+        self.calls.with(call, |c| {
+            c.response = v.clone();
+            c.failed = !ok;
+        });
+        let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
+        if status == 401 {
+            // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
+            let me = self.clone();
+            let res: Response = v.unchecked_into();
+            task::spawn(Box::pin(async move {
+                let text = JsFuture::from(peek_text(&res)).await.ok().and_then(|t| t.as_string());
+                let body = http::error_body(text.as_deref().and_then(json::parse_body));
+                let error = Some(api_error(401, body));
+                me.feed(Input::ApiResponse { call, status, error });
+            }));
+        } else {
+            self.feed(Input::ApiResponse { call, status, error: None });
+        }
+        self.calls.value(call)
+    }
+
+    fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
+        let w = Rc::downgrade(self);
+        let work = Closure::once(move || -> Promise {
+            let mut release = None;
+            let held = Promise::new(&mut |resolve, _| release = Some(resolve));
+            if let Some(me) = w.upgrade() {
+                *me.lock_release.borrow_mut() = release;
+                me.feed(Input::LockGranted);
+            }
+            held
+        });
+        let p = tabs::with_lock(name, timeout_ms, work.as_ref().unchecked_ref());
+        let me = self.clone();
+        task::spawn(Box::pin(async move {
+            let r = JsFuture::from(p).await;
+            drop(work);
+            if r.is_err() {
+                me.feed(Input::LockTimedOut);
+            }
+        }));
+    }
+
+    fn set_timer(&self, timer: TimerId, at_ms: Option<f64>) {
+        let i = timer as usize;
+        let old = self.timer_ids.borrow()[i].clone();
+        let hooks = self.hooks.borrow();
+        let id = match (at_ms, hooks.as_ref()) {
+            (Some(at), Some(h)) => {
+                let ms = (at - Self::now()).max(0.0) as u32;
+                arm(&old, ms, h.timers[i].as_ref().unchecked_ref())
+            }
+            _ => {
+                disarm(&old);
+                JsValue::UNDEFINED
+            }
+        };
+        self.timer_ids.borrow_mut()[i] = id;
+    }
+
+    fn emit(&self, e: &SessionEvent) {
+        self.listeners.emit(e);
+    }
+
+    /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online.
+    fn watch_wakeups(&self, on: bool) {
+        let hooks = self.hooks.borrow();
+        let Some(h) = hooks.as_ref() else { return };
+        let f: &Function = h.wake.as_ref().unchecked_ref();
+        let w = browser::window();
+        let d = w.document();
+        if on {
+            let _ = w.add_event_listener_with_callback("online", f);
+            if let Some(d) = d {
+                let _ = d.add_event_listener_with_callback("visibilitychange", f);
+            }
+        } else {
+            let _ = w.remove_event_listener_with_callback("online", f);
+            if let Some(d) = d {
+                let _ = d.remove_event_listener_with_callback("visibilitychange", f);
+            }
+        }
+    }
+
+    /// Removes what the session added to the page: listeners, timers, the BroadcastChannel, a held lock.
+    /// Pending calls never settle after this.
+    pub fn dispose(&self) {
+        if self.disposed.replace(true) {
+            return;
+        }
+        self.watch_wakeups(false);
+        for id in self.timer_ids.borrow_mut().iter_mut() {
+            disarm(id);
+            *id = JsValue::UNDEFINED;
+        }
+        self.tabs.borrow_mut().take();
+        if let Some(release) = self.lock_release.borrow_mut().take() {
+            let _ = release.call0(&JsValue::UNDEFINED);
+        }
+        self.calls.clear();
+        self.hooks.borrow_mut().take();
+    }
+}
+
+impl Hooks {
+    fn new(d: &Rc<Driver>) -> Hooks {
+        let w = Rc::downgrade(d);
+        let on_response = Closure::<dyn FnMut(CallId, JsValue, bool) -> JsValue>::new(
+            move |call: CallId, v: JsValue, ok: bool| match w.upgrade() {
+                Some(me) => me.on_response(call, v, ok),
+                None => v,
+            },
+        );
+        let timer = |t: TimerId| {
+            let w = Rc::downgrade(d);
+            Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Timer(t)))
+        };
+        let w = Rc::downgrade(d);
+        let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
+        Hooks { on_response, timers: [timer(TimerId::Check), timer(TimerId::Backoff)], wake }
+    }
+}
+
+fn feed_weak(w: &Weak<Driver>, input: Input) {
+    if let Some(me) = w.upgrade() {
+        me.feed(input);
+    }
+}
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = makeRequest, catch)]
+    fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
+    #[wasm_bindgen(js_name = sendWithToken)]
+    fn send_with_token(req: &Request, token: &str) -> Promise;
+    /// `res.clone().text()`: rejects if the body cannot be read.
+    #[wasm_bindgen(js_name = peekText)]
+    fn peek_text(res: &Response) -> Promise;
+    /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
+    #[wasm_bindgen(js_name = spareOf, catch)]
+    fn spare_of(req: &Request) -> Result<Request, JsValue>;
+    /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
+    fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
+    fn arm(id: &JsValue, ms: u32, f: &Function) -> JsValue;
+    fn disarm(id: &JsValue);
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The page's own `fetch`, for requests that are not ours to authenticate.
+    #[wasm_bindgen(js_name = fetch)]
+    fn send(req: &Request) -> Promise;
+}
