@@ -33,13 +33,6 @@ export function withLock(name, timeoutMs, work) {
 
 // Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
 
-export function arm(id, ms, f) {
-  clearTimeout(id);
-  return setTimeout(f, ms);
-}
-
-export const disarm = (id) => clearTimeout(id);
-
 export const makeRequest = (input, init, base) =>
   input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
 

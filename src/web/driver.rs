@@ -8,12 +8,13 @@ use ::core::cell::RefCell;
 use ::core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 
+use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::core::engine::{CallId, Caps, Command, Engine, Input, SessionEvent, TimerId, Value};
+use crate::core::engine::{CallId, Caps, Command, Engine, Input, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
 use crate::core::{api_error, Config, Error};
 use crate::web::calls::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -32,7 +33,7 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timer_ids: RefCell<[JsValue; 2]>,
+    timers: RefCell<[Option<Timeout>; 2]>,
     hooks: RefCell<Option<Hooks>>,
     disposed: ::core::cell::Cell<bool>,
 }
@@ -40,7 +41,6 @@ pub struct Driver {
 /// The long-lived JS callbacks, made once per session (no closure per call).
 struct Hooks {
     on_response: Closure<dyn FnMut(CallId, JsValue, bool) -> JsValue>,
-    timers: [Closure<dyn FnMut()>; 2],
     wake: Closure<dyn FnMut()>,
 }
 
@@ -58,7 +58,7 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timer_ids: RefCell::new([JsValue::UNDEFINED, JsValue::UNDEFINED]),
+            timers: RefCell::new([None, None]),
             hooks: RefCell::new(None),
             disposed: ::core::cell::Cell::new(false),
         });
@@ -143,17 +143,17 @@ impl Driver {
                 self.store.fall_back_to_memory();
                 self.tabs.borrow_mut().take();
             }
-            Command::SendToken { url, form, timeout_ms: _ } => {
+            Command::SendToken { url, form, timeout_ms } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let result = http::token_request(&url, form, None).await;
+                    let result = http::token_request(&url, form, timeout_ms).await;
                     me.feed(Input::TokenReply { result });
                 }));
             }
             Command::SendRevoke { call, url, form } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let _ = http::post_form(&url, form).await;
+                    let _ = http::post_form(&url, form, TOKEN_TIMEOUT_MS).await;
                     me.feed(Input::RevokeDone { call });
                 }));
             }
@@ -272,21 +272,15 @@ impl Driver {
         }));
     }
 
-    fn set_timer(&self, timer: TimerId, at_ms: Option<f64>) {
-        let i = timer as usize;
-        let old = self.timer_ids.borrow()[i].clone();
-        let hooks = self.hooks.borrow();
-        let id = match (at_ms, hooks.as_ref()) {
-            (Some(at), Some(h)) => {
-                let ms = (at - Self::now()).max(0.0) as u32;
-                arm(&old, ms, h.timers[i].as_ref().unchecked_ref())
-            }
-            _ => {
-                disarm(&old);
-                JsValue::UNDEFINED
-            }
-        };
-        self.timer_ids.borrow_mut()[i] = id;
+    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
+    fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
+        let next = at_ms.map(|at| {
+            let ms = (at - Self::now()).max(0.0) as u32;
+            let w = Rc::downgrade(self);
+            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
+        });
+        let old = ::core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
+        drop(old);
     }
 
     fn emit(&self, e: &SessionEvent) {
@@ -320,10 +314,8 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        for id in self.timer_ids.borrow_mut().iter_mut() {
-            disarm(id);
-            *id = JsValue::UNDEFINED;
-        }
+        let timers = ::core::mem::take(&mut *self.timers.borrow_mut());
+        drop(timers);
         self.tabs.borrow_mut().take();
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::UNDEFINED);
@@ -342,13 +334,9 @@ impl Hooks {
                 None => v,
             },
         );
-        let timer = |t: TimerId| {
-            let w = Rc::downgrade(d);
-            Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Timer(t)))
-        };
         let w = Rc::downgrade(d);
         let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response, timers: [timer(TimerId::Check), timer(TimerId::Backoff)], wake }
+        Hooks { on_response, wake }
     }
 }
 
@@ -372,8 +360,6 @@ extern "C" {
     fn spare_of(req: &Request) -> Result<Request, JsValue>;
     /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
     fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
-    fn arm(id: &JsValue, ms: u32, f: &Function) -> JsValue;
-    fn disarm(id: &JsValue);
 }
 
 #[wasm_bindgen]

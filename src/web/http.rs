@@ -14,8 +14,6 @@ use crate::core::{
 };
 use crate::web::{browser, json};
 
-/// How long one token request may take, body included, before it counts as a (retryable) timeout.
-const TOKEN_TIMEOUT_MS: u32 = 30_000;
 
 pub struct FormResponse {
     pub status: u16,
@@ -24,10 +22,10 @@ pub struct FormResponse {
     pub body: Option<JsValue>,
 }
 
-/// One form POST. A failure before or while reading the body is `timeout` if our 30 s signal fired, else
-/// `network` (the server may have committed, so both are retryable).
-pub async fn post_form(url: &str, form: String) -> Result<FormResponse, Error> {
-    let signal = web_sys::AbortSignal::timeout_with_u32(TOKEN_TIMEOUT_MS);
+/// One form POST. A failure before or while reading the body is `timeout` if `timeout_ms` (the engine's) ran
+/// out, else `network` (the server may have committed, so both are retryable).
+pub async fn post_form(url: &str, form: String, timeout_ms: u32) -> Result<FormResponse, Error> {
+    let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
     let failed = |signal: &web_sys::AbortSignal| if signal.aborted() { timeout_error() } else { network_error() };
     // The web_sys::Request is built here rather than with gloo-net's RequestBuilder: the builder re-parses the
     // URL to merge query parameters we never use, which costs formatting code in the wasm.
@@ -47,17 +45,17 @@ pub async fn post_form(url: &str, form: String) -> Result<FormResponse, Error> {
     Ok(FormResponse { status, retry_after, body: json::parse_body(&text) })
 }
 
-/// One token request: success parses into a `TokenSet` (keeping `previous`'s refresh token when the server
-/// sends none); anything else becomes a classified error. Expiries count from when the request was sent, so
-/// network delay shortens a token's life rather than stretching it.
-pub async fn token_request(url: &str, form: String, previous: Option<&TokenSet>) -> Result<TokenSet, Error> {
+/// One token request: success parses into a `TokenSet` (the engine keeps the previous refresh token when the
+/// server sends none); anything else becomes a classified error. Expiries count from when the request was sent,
+/// so network delay shortens a token's life rather than stretching it.
+pub async fn token_request(url: &str, form: String, timeout_ms: u32) -> Result<TokenSet, Error> {
     let sent_at = browser::now_ms();
-    let r = post_form(url, form).await?;
+    let r = post_form(url, form, timeout_ms).await?;
     if (200..300).contains(&r.status) {
         return match r.body {
             Some(b) if json::is_object(&b) => {
                 let body: TokenResponseBody = json::from_js(b).map_err(|m| invalid_response_from(&m))?;
-                TokenSet::from_response(body, sent_at, previous)
+                TokenSet::from_response(body, sent_at, None)
             }
             Some(_) => Err(invalid_response("body")),
             // A 200 whose body is not JSON (or too large to read): the server may have rotated, so a retry (same

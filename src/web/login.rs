@@ -82,7 +82,7 @@ impl Driver {
             Redirect::Code { code, state } => {
                 let tx = self.transaction_for(state.as_deref())?;
                 let form = authorization_code_form(&self.cfg, &code, tx.verifier.as_ref());
-                http::token_request(&self.cfg.token_url(), form, None).await?
+                http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await?
             }
             Redirect::Implicit { params, state } => {
                 self.transaction_for(state.as_deref())?;
