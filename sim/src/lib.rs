@@ -146,16 +146,8 @@ impl Fault {
 pub struct Options {
     pub disabled: HashSet<Fault>,
     pub trace: bool,
-    /// Also draw the fault combinations with open findings (see [`KNOWN_OPEN`]); off by default so the
-    /// test command guards everything else against regressions.
-    pub all: bool,
 }
 
-/// Fault combinations under which the engine is known to break an invariant (findings reported with the
-/// simulator; `--all` includes them): storage that throws or is full *with shared storage* (the tab falls
-/// back to memory while the others keep the superseded pair: invariants 1, 3, 5), and Web Locks missing
-/// (a late answer's older pair overwrites a newer one in storage and is adopted again: invariants 1, 3).
-pub const KNOWN_OPEN: &str = "storage-throw/storage-full with shared storage; no-locks";
 
 /// The invariants of issue 9. Each check below says precisely what it measures.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -229,7 +221,7 @@ impl Profile {
         let on = |f: Fault| !opts.disabled.contains(&f);
         let tabs = rng.range(1, MAX_TABS as u64) as usize;
         let shared = rng.chance(0.6);
-        let locks = !(shared && on(Fault::NoLocks) && rng.chance(0.2)) || (!opts.all && shared);
+        let locks = !(shared && on(Fault::NoLocks) && rng.chance(0.2));
         let broadcast = !(on(Fault::NoBroadcast) && rng.chance(0.15));
         let access_ttl_s = if rng.chance(0.8) { 600 } else { 3600 };
         let duration_ms = rng.real(2.0, 5.0) * 3_600_000.0;
@@ -240,9 +232,6 @@ impl Profile {
         if !calm {
             for f in ALL_FAULTS {
                 if !on(f) || matches!(f, Fault::NoBroadcast | Fault::NoLocks) || !rng.chance(0.35) {
-                    continue;
-                }
-                if !opts.all && shared && matches!(f, Fault::StorageThrow | Fault::StorageFull) {
                     continue;
                 }
                 if f.is_token_fault() {
@@ -491,6 +480,11 @@ pub struct World {
     delivered_access: HashSet<String>,
     healing: bool,
     non_transient: bool,
+    /// A tab gave shared storage up (it refused the refreshed pair for ~20 s: `UseMemory` in shared mode).
+    /// From then on the jar holds a spent pair that only a broadcast can warn the other tabs about: a
+    /// permanent fault for the session (invariant 3), and invariants 1, 5 and 6 cannot hold for what the jar
+    /// feeds tabs that did not hear the broadcast (none, or opened later).
+    shared_abandoned: bool,
     any_logout: bool,
     /// Sessions the app logged out (the logging-out tab's session when logout() was called, and the session
     /// of every revoked token): their end is the user's doing.
@@ -520,6 +514,7 @@ fn token_set(r: &TokenResponse, now: f64) -> TokenSet {
         owner_id: Some(r.owner_id.clone()),
         endpoint_id: Some(r.endpoint_id.clone()),
         session_id: Some(r.session_id.clone()),
+        lineage: Default::default(),
     }
 }
 
@@ -631,6 +626,7 @@ impl World {
             delivered_access: HashSet::new(),
             healing: false,
             non_transient: false,
+            shared_abandoned: false,
             any_logout: false,
             app_ended: HashSet::new(),
             logins_pending: HashSet::new(),
@@ -916,6 +912,10 @@ impl World {
             }
             Command::UseMemory => {
                 self.tr(Some(tab), "-> UseMemory".into());
+                if self.tabs[tab].mode == Mode::Shared {
+                    self.shared_abandoned = true;
+                    self.non_transient = true;
+                }
                 let t = &mut self.tabs[tab];
                 t.mode = Mode::Memory;
                 t.own = Slot::Empty;
@@ -1111,7 +1111,7 @@ impl World {
         if self.tabs[tab].outstanding.is_some() {
             self.fail(Inv::OnePerExpiry, format!("tab{tab} sent a token request while its previous one is unanswered"));
         }
-        if shared_locked {
+        if shared_locked && !self.shared_abandoned {
             for other in self.open_tabs() {
                 if other == tab {
                     continue;
@@ -1135,7 +1135,7 @@ impl World {
             let tampered_since = self.jar_tampered_at >= obs.first_answer_at;
             if answered.contains(&tab) {
                 self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
-            } else if shared_locked && !answered.is_empty() && !tampered_since {
+            } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned {
                 self.fail(Inv::Reuse, format!("tab{tab} sent a refresh token whose answer tab{} had received (Web Locks present)", answered[0]));
             }
             // Invariant 5 (one per expiry): a first attempt that no app call forced (session.refresh() or a
@@ -1711,7 +1711,7 @@ impl World {
     /// storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
     fn check_newest(&mut self) {
         let mut slots: Vec<(String, Slot)> = Vec::new();
-        if self.prof.shared {
+        if self.prof.shared && !self.shared_abandoned {
             slots.push(("the cookie jar".into(), self.jar.clone()));
         }
         for i in self.open_tabs() {

@@ -12,7 +12,7 @@ use oss_sim::{format_failure, run_seed, Fault, Failure, Options, Stats, World, A
 fn usage() -> ! {
     let names: Vec<&str> = ALL_FAULTS.iter().map(|f| f.name()).collect();
     eprintln!(
-        "usage: oss-sim [--seeds N] [--from S] [--jobs J] [--no-fault F,..] [--show K] [--all]\n       oss-sim --seed N [--trace]\nfaults: {}",
+        "usage: oss-sim [--seeds N] [--from S] [--jobs J] [--no-fault F,..] [--show K]\n       oss-sim --seed N [--trace]\nfaults: {}",
         names.join(", ")
     );
     std::process::exit(2)
@@ -23,7 +23,6 @@ fn main() -> ExitCode {
     let mut from: u64 = 0;
     let mut one: Option<u64> = None;
     let mut trace = false;
-    let mut all = false;
     let mut jobs: usize = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
     let mut show: usize = 3;
     let mut disabled = HashSet::new();
@@ -39,7 +38,6 @@ fn main() -> ExitCode {
             "--jobs" => jobs = num(&mut args).max(1) as usize,
             "--show" => show = num(&mut args) as usize,
             "--trace" => trace = true,
-            "--all" => all = true,
             "--no-fault" => {
                 for n in args.next().unwrap_or_else(|| usage()).split(',') {
                     disabled.insert(Fault::from_name(n).unwrap_or_else(|| usage()));
@@ -48,10 +46,7 @@ fn main() -> ExitCode {
             _ => usage(),
         }
     }
-    let opts = Options { disabled, trace, all };
-    if !all {
-        println!("sim: not drawn by default (open findings, add --all): {}", oss_sim::KNOWN_OPEN);
-    }
+    let opts = Options { disabled, trace };
 
     if let Some(seed) = one {
         println!("sim: seed {seed}: {}", World::new(seed, opts.clone()).profile_summary());

@@ -49,6 +49,7 @@ pub use server_error::{
     token_endpoint_error, ErrorBody, ErrorItem, ServerErrorBody,
 };
 pub use token::{
+    Lineage,
     from_implicit, invalid_response_from, StoredTokens, TokenInfo, TokenResponseBody, TokenSet,
 };
 pub use token_request::{authorization_code_form, refresh_form, revoke_form};

@@ -110,6 +110,7 @@ mod tests {
             owner_id: None,
             endpoint_id: None,
             session_id: None,
+            lineage: Default::default(),
         }
     }
 

@@ -35,6 +35,29 @@ pub struct TokenSet {
     pub owner_id: Option<String>,
     pub endpoint_id: Option<String>,
     pub session_id: Option<String>,
+    /// Which login this pair descends from and how many refreshes ago: tabs that share storage compare it so
+    /// a late write of an older pair of the same login is never taken over a newer one.
+    pub lineage: Lineage,
+}
+
+/// `since_ms`: when the login happened (0 for pairs stored before this field existed); `seq`: refreshes since.
+#[derive(Clone, Copy, PartialEq, Debug, Default)]
+pub struct Lineage {
+    pub since_ms: f64,
+    pub seq: u32,
+}
+
+impl Lineage {
+    /// The pair a refresh of this one produces.
+    pub fn next(self) -> Lineage {
+        Lineage { since_ms: self.since_ms, seq: self.seq.saturating_add(1) }
+    }
+
+    /// Whether a pair of lineage `self` should replace the current one of lineage `current`: another login
+    /// always does (storage is the source of truth); the same login only with more refreshes behind it.
+    pub fn supersedes(self, current: Lineage) -> bool {
+        self.since_ms != current.since_ms || self.seq > current.seq
+    }
 }
 
 /// What the app may see: no token strings.
@@ -147,6 +170,10 @@ pub struct StoredTokens {
     pub endpoint_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session_id: Option<String>,
+    #[serde(default)]
+    pub since_ms: f64,
+    #[serde(default)]
+    pub seq: u32,
 }
 
 impl TokenSet {
@@ -195,6 +222,7 @@ impl TokenSet {
             owner_id: id(body.owner_id, "owner_id")?,
             endpoint_id: id(body.endpoint_id, "endpoint_id")?,
             session_id: id(body.session_id, "session_id")?,
+            lineage: previous.map(|p| p.lineage.next()).unwrap_or_default(),
         })
     }
 
@@ -212,6 +240,8 @@ impl TokenSet {
             owner_id: self.owner_id.clone(),
             endpoint_id: self.endpoint_id.clone(),
             session_id: self.session_id.clone(),
+            since_ms: self.lineage.since_ms,
+            seq: self.lineage.seq,
         }
     }
 
@@ -239,6 +269,7 @@ impl TokenSet {
             owner_id: present(s.owner_id)?,
             endpoint_id: present(s.endpoint_id)?,
             session_id: present(s.session_id)?,
+            lineage: Lineage { since_ms: finite(s.since_ms)?, seq: s.seq },
         })
     }
 

@@ -12,6 +12,12 @@ use super::{
     login_required, CallId, Command, Engine, Notice, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
+
+/// Writes of a refreshed pair to shared storage before giving it up (backoff 0.25 s … 4 s: about 20 s in all,
+/// inside the other tabs' lock wait).
+const SAVE_TRIES: u32 = 8;
+/// How long the lock is kept after giving shared storage up (BroadcastChannel delivers within milliseconds).
+const HANDOVER_MS: f64 = 1_000.0;
 use crate::core::{backoff_ms, refresh_form, Decision, Error, ErrorCode, Secret, TokenSet};
 
 /// Why a refresh is wanted. Checked again when the flight runs (under the lock): another tab, or a broadcast
@@ -49,6 +55,14 @@ enum Stage {
     Landing,
     /// A terminal error: one last look at storage for another tab's newer tokens.
     LastLook,
+    /// Shared storage refused our answer: waiting to write it again, still under the lock.
+    SaveWait,
+    /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
+    /// spent before any of them can take the lock and read it.
+    Handover,
+    /// Without Web Locks: a look at storage before writing our answer, in case another tab stored a newer pair
+    /// meanwhile (its refresh raced ours).
+    PreSave,
 }
 
 #[derive(Debug)]
@@ -64,6 +78,8 @@ pub(super) struct Flight {
     spending: Option<(Secret, u32)>,
     base: Option<TokenSet>,
     terminal: Option<Error>,
+    answer: Option<TokenSet>,
+    save_attempt: u32,
 }
 
 impl Flight {
@@ -97,6 +113,8 @@ impl Engine {
             spending: None,
             base: None,
             terminal: None,
+            answer: None,
+            save_attempt: 0,
         };
         f.add(why, waiter);
         self.flight = Some(f);
@@ -154,7 +172,7 @@ impl Engine {
             Some(Stage::Rereading) => {
                 match result {
                     Ok(Some(stored)) => {
-                        if Some(&stored.access_token) != self.current_access() && !self.is_dead(&stored) {
+                        if self.takes_over(&stored) {
                             let stored = self.cfg.keep_allowed(stored);
                             self.adopt(now, stored, SessionEvent::Refresh);
                         }
@@ -175,9 +193,10 @@ impl Engine {
                 if let Ok(Some(stored)) = result {
                     // Another tab's refresh beat ours (or ran where Web Locks are missing): adopt its tokens
                     // instead of logging everyone out.
-                    let newer = stored.refresh_token.is_some() && stored.refresh_token != used;
+                    let other = stored.refresh_token.is_some() && stored.refresh_token != used;
                     let usable = crate::core::decide(Some(&stored), now, 0) != Decision::LoginRequired;
-                    if newer && usable && !self.is_dead(&stored) {
+                    let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
+                    if other && usable && (held || self.takes_over(&stored)) {
                         let stored = self.cfg.keep_allowed(stored);
                         self.adopt(now, stored, SessionEvent::Refresh);
                         self.flight_done(now, Ok(()));
@@ -186,6 +205,21 @@ impl Engine {
                 }
                 let e = self.flight.as_mut().and_then(|f| f.terminal.take()).unwrap_or_else(|| login_required(None));
                 self.end_after_terminal(e);
+            }
+            Some(Stage::PreSave) => {
+                let Some(ours) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+                if let Ok(Some(stored)) = result {
+                    if stored.lineage.seq > ours.lineage.seq && stored.lineage.since_ms == ours.lineage.since_ms {
+                        // Another tab already stored a later pair of this login: ours is superseded.
+                        if self.takes_over(&stored) {
+                            let stored = self.cfg.keep_allowed(stored);
+                            self.adopt(now, stored, SessionEvent::Refresh);
+                        }
+                        return self.flight_done(now, Ok(()));
+                    }
+                }
+                self.set_stage(Stage::Landing);
+                self.accept(ours, Accepted::Refresh);
             }
             _ => {}
         }
@@ -224,10 +258,26 @@ impl Engine {
         self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS });
     }
 
-    pub(super) fn backoff_over(&mut self, _now: f64) {
-        if self.stage() == Some(Stage::Backoff) {
-            self.send_refresh();
+    pub(super) fn backoff_over(&mut self, now: f64) {
+        if self.stage() == Some(Stage::Handover) {
+            return self.flight_done(now, Ok(()));
         }
+        if self.stage() == Some(Stage::SaveWait) {
+            let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+            self.set_stage(Stage::Landing);
+            return self.accept(t, Accepted::Refresh);
+        }
+        if self.stage() != Some(Stage::Backoff) {
+            return;
+        }
+        // Retrying the *same* refresh token recovers a lost answer; but if another tab's newer pair was
+        // adopted meanwhile, ours is spent for good: weigh the reasons again against the new tokens.
+        let spent = self.flight.as_ref().and_then(|f| f.spending.as_ref()).map(|(rt, _)| rt);
+        let current = self.tokens.as_ref().and_then(|t| t.refresh_token.as_ref());
+        if spent.is_some() && spent != current {
+            return self.decide_need(now);
+        }
+        self.send_refresh();
     }
 
     pub(super) fn token_reply(&mut self, now: f64, result: Result<TokenSet, Error>) {
@@ -242,12 +292,19 @@ impl Engine {
         }
         match result {
             Ok(mut t) => {
-                if t.refresh_token.is_none() {
-                    // RFC 6749 §6: a server need not rotate; the refresh token we spent stays valid.
-                    if let Some(b) = &f.base {
+                if let Some(b) = &f.base {
+                    t.lineage = b.lineage.next();
+                    if t.refresh_token.is_none() {
+                        // RFC 6749 §6: a server need not rotate; the refresh token we spent stays valid.
                         t.refresh_token = b.refresh_token.clone();
                         t.refresh_expires_at_ms = b.refresh_expires_at_ms;
                     }
+                }
+                if self.caps.shared && !self.caps.locks {
+                    f.stage = Stage::PreSave;
+                    f.answer = Some(t);
+                    let op = self.new_op(Op::Flight);
+                    return self.push(Command::Load { op });
                 }
                 f.stage = Stage::Landing;
                 self.accept(t, Accepted::Refresh);
@@ -279,6 +336,27 @@ impl Engine {
                 }
             }
         }
+    }
+
+    /// Shared storage refused the refreshed pair. The other tabs would read the spent one, so the pair is
+    /// written again with backoff while the lock is held; if storage still refuses, this tab keeps the
+    /// session in memory and tells the others theirs is over (what storage holds is spent).
+    pub(super) fn save_failed(&mut self, now: f64, tokens: TokenSet, e: Error) {
+        let Some(f) = &mut self.flight else { return };
+        f.save_attempt += 1;
+        if f.save_attempt < SAVE_TRIES {
+            let at = now + backoff_ms(f.save_attempt - 1, None);
+            f.answer = Some(tokens);
+            f.stage = Stage::SaveWait;
+            return self.set_timer(TimerId::Backoff, Some(at));
+        }
+        self.announce(Notice::Expired);
+        self.fall_back(e);
+        let op = self.new_op(Op::Ignore);
+        self.push(Command::Save { op, tokens: tokens.clone() });
+        self.adopt(now, tokens, SessionEvent::Refresh);
+        self.set_stage(Stage::Handover);
+        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
     }
 
     fn end_after_terminal(&mut self, e: Error) {

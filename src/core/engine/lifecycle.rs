@@ -61,7 +61,7 @@ impl Engine {
             Some(Op::Sync) => self.synced(now, result),
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
-                    if !self.is_dead(&t) {
+                    if self.takes_over(&t) {
                         self.tokens = Some(self.cfg.keep_allowed(t));
                     }
                 }
@@ -112,9 +112,10 @@ impl Engine {
         self.emit(SessionEvent::StorageFallback(e));
     }
 
-    pub(super) fn logged_in(&mut self, _now: f64, call: CallId, tokens: TokenSet) {
+    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet) {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
+        tokens.lineage = crate::core::Lineage { since_ms: now, seq: 0 };
         self.accept(tokens, Accepted::Login(call));
     }
 
@@ -128,14 +129,13 @@ impl Engine {
     pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
         let Some(Op::Accept { tokens, event }) = self.take_op(op) else { return };
         if let Err(e) = result {
-            if self.caps.shared && e.code != ErrorCode::StorageUnavailable {
-                // Shared storage that said no (a backend error): this tab goes on; the others keep theirs.
-                self.emit(SessionEvent::StorageFallback(e));
-            } else {
-                self.fall_back(e);
-                let op = self.new_op(Op::Ignore);
-                self.push(Command::Save { op, tokens: tokens.clone() });
+            if self.caps.shared && matches!(event, Accepted::Refresh) {
+                // The other tabs read the spent pair until ours is stored: retry under the lock first.
+                return self.save_failed(now, tokens, e);
             }
+            self.fall_back(e);
+            let op = self.new_op(Op::Ignore);
+            self.push(Command::Save { op, tokens: tokens.clone() });
         }
         match event {
             Accepted::Login(call) => {
@@ -262,13 +262,15 @@ impl Engine {
     /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
     /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
     pub(super) fn broadcast_received(&mut self, n: Notice) {
-        if n == Notice::Logout {
+        if n == Notice::Logout || n == Notice::Expired {
+            // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
+            // tab gave up a storage that refused the new pair (what is stored then is spent).
             if let Some(t) = self.tokens.clone() {
                 self.bury(&t);
                 self.generation = self.generation.wrapping_add(1);
                 self.tokens = None;
                 self.set_timer(TimerId::Check, None);
-                self.emit(SessionEvent::Logout);
+                self.emit(if n == Notice::Logout { SessionEvent::Logout } else { SessionEvent::Expired(None) });
                 self.emit(SessionEvent::Change(None));
             }
             return;
@@ -279,14 +281,15 @@ impl Engine {
 
     fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
         match result {
-            Ok(Some(t)) if self.is_dead(&t) => {}
             Ok(Some(t)) => {
-                if Some(&t.access_token) != self.current_access() {
+                if self.takes_over(&t) {
                     let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
                     let t = self.cfg.keep_allowed(t);
                     self.adopt(now, t, event);
                 }
             }
+            // A read that failed says nothing about the session: keep it.
+            Err(e) if e.code == ErrorCode::StorageUnavailable => {}
             _ => self.storage_emptied(),
         }
     }

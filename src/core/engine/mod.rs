@@ -108,7 +108,9 @@ impl Engine {
             Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
-            Input::Broadcast(n) => self.broadcast_received(n),
+            // A tab that no longer shares storage (it fell back to memory) follows no other tab.
+            Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
+            Input::Broadcast(_) => {}
             Input::Timer(TimerId::Check) => {
                 self.armed[TimerId::Check as usize] = None;
                 self.check(now_ms);
@@ -198,6 +200,18 @@ impl Engine {
 
     fn is_dead(&self, t: &TokenSet) -> bool {
         self.dead.contains(&t.access_token)
+    }
+
+    /// Whether a pair read from storage should become current: not one this tab saw logged out, not the one it
+    /// holds, and not an older pair of the same login (a late write by a tab whose answer came last).
+    fn takes_over(&self, stored: &TokenSet) -> bool {
+        if self.is_dead(stored) {
+            return false;
+        }
+        match &self.tokens {
+            None => true,
+            Some(c) => c.access_token != stored.access_token && stored.lineage.supersedes(c.lineage),
+        }
     }
 
     fn bury(&mut self, t: &TokenSet) {

@@ -25,7 +25,15 @@ fn tokens(at: &str, rt: Option<&str>, issued: f64) -> TokenSet {
         owner_id: Some("1".into()),
         endpoint_id: None,
         session_id: None,
+        lineage: Default::default(),
     }
+}
+
+/// A pair another tab stored after `seq` refreshes of the same login.
+fn later(at: &str, rt: &str, issued: f64, seq: u32) -> TokenSet {
+    let mut t = tokens(at, Some(rt), issued);
+    t.lineage.seq = seq;
+    t
 }
 
 struct T {
@@ -361,12 +369,12 @@ fn shared_storage_refreshes_under_the_lock_and_rereads_first() {
     t2.go(T0 + HOUR, Input::Timer(TimerId::Check));
     let c2 = t2.go(T0 + HOUR, Input::LockGranted);
     let op2 = load_op(&c2).unwrap();
-    let c2 = t2.go(T0 + HOUR, Input::Loaded { op: op2, result: Ok(Some(tokens("a2", Some("r2"), T0 + HOUR - 5.0))) });
+    let c2 = t2.go(T0 + HOUR, Input::Loaded { op: op2, result: Ok(Some(later("a2", "r2", T0 + HOUR - 5.0, 1))) });
     assert_eq!(token_sends(&c2), 0);
     assert!(c2.iter().any(|c| matches!(c, Command::Unlock)));
     assert_eq!(events(&c2), ["refresh", "change"]);
     // A forced refresh still spends the (re-read) newest refresh token.
-    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a2", Some("r2"), T0))) });
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", T0, 1))) });
     assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
 }
 
@@ -391,7 +399,7 @@ fn without_locks_a_terminal_error_adopts_another_tabs_newer_tokens() {
     assert_eq!(token_sends(&c), 1);
     let c = t.go(T0, Input::TokenReply { result: Err(terminal()) });
     let op = load_op(&c).unwrap();
-    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a9", Some("r9"), T0))) });
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a9", "r9", T0, 1))) });
     assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
     assert_eq!(events(&c), ["refresh", "change"]);
     assert!(clear_op(&c).is_none(), "nobody is logged out");
@@ -458,4 +466,113 @@ fn a_dead_token_without_refresh_ends_the_session_on_401() {
     let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
     assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     assert!(clear_op(&c).is_some());
+}
+
+#[test]
+fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
+    // Without Web Locks two tabs can refresh at once; the one whose answer lands last must not write its older
+    // pair over the newer one, and a reader never goes back to an older pair of the same login.
+    let caps = Caps { shared: true, locks: false };
+    let mut t = T::restored(true, caps, Some(later("a2", "r2", T0, 1)), T0).0;
+    let c = t.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", T0, 1))) });
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
+    let c = t.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a3", Some("r3"), T0)) });
+    let op = load_op(&c).expect("a look before writing");
+    assert!(save_op(&c).is_none());
+    let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(later("a4", "r4", T0, 3))) });
+    assert!(save_op(&c).is_none(), "the older answer is not written");
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    // A sync that reads an older pair of the same login keeps the newer one.
+    let c = t.go(T0 + 3.0, Input::Broadcast(Notice::Refresh));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(later("a3", "r3", T0, 2))) });
+    assert!(events(&c).is_empty());
+    // Another login always wins.
+    let c = t.go(T0 + 4.0, Input::Broadcast(Notice::Login));
+    let op = load_op(&c).unwrap();
+    let mut other = tokens("b1", Some("s1"), T0 + 4.0);
+    other.lineage.since_ms = T0 + 4.0;
+    let c = t.go(T0 + 4.0, Input::Loaded { op, result: Ok(Some(other)) });
+    assert_eq!(events(&c), ["refresh", "change"]);
+}
+
+#[test]
+fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let (mut op, _) = save_op(&c).unwrap();
+    let mut now = T0;
+    let refused = || Err(Error::new(ErrorCode::StorageUnavailable));
+    // A storage full for one write: the second write lands, nothing else changes.
+    let c = t.go(now, Input::Saved { op, result: refused() });
+    assert!(!c.iter().any(|c| matches!(c, Command::Unlock | Command::UseMemory)), "the lock is kept");
+    now += 250.0;
+    let c = t.go(now, Input::Timer(TimerId::Backoff));
+    (op, _) = save_op(&c).unwrap();
+    let c = t.go(now, Input::Saved { op, result: Ok(()) });
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    assert!(t.e.is_shared());
+    // A storage that keeps refusing: after SAVE_TRIES writes the tab keeps the pair in memory, tells the
+    // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
+    let mut t = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0).0;
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let (mut op, _) = save_op(&c).unwrap();
+    let mut now = T0;
+    let mut all = Vec::new();
+    for _ in 0..20 {
+        let c = t.go(now, Input::Saved { op, result: refused() });
+        all.extend(c.iter().cloned());
+        if c.iter().any(|c| matches!(c, Command::UseMemory)) {
+            break;
+        }
+        now += 5_000.0;
+        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        op = save_op(&c).unwrap().0;
+    }
+    assert!(all.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired))));
+    assert!(!all.iter().any(|c| matches!(c, Command::Unlock)), "not yet");
+    assert!(!t.e.is_shared());
+    assert_eq!(t.e.token_info().map(|i| i.has_refresh_token), Some(true), "this tab keeps the session");
+    let c = t.go(now + 1_000.0, Input::Timer(TimerId::Backoff));
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+}
+
+#[test]
+fn an_expired_broadcast_is_final_and_a_tab_in_memory_follows_no_one() {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = t.go(T0, Input::Broadcast(Notice::Expired));
+    assert_eq!(events(&c), ["expired", "change"]);
+    assert!(load_op(&c).is_none(), "nothing re-read: storage holds a spent pair");
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    assert!(t.go(T0, Input::Broadcast(Notice::Logout)).is_empty());
+}
+
+#[test]
+fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_token() {
+    let caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, caps, Some(tokens("a1", Some("r1"), T0)), T0);
+    let now = T0 + HOUR;
+    let c = t.go(now, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    let op = load_op(&c).unwrap();
+    t.go(now, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    t.go(now, Input::TokenReply { result: Err(transient()) });
+    // Another tab's refresh lands while we wait to retry.
+    let c = t.go(now + 10.0, Input::Broadcast(Notice::Refresh));
+    let op = load_op(&c).unwrap();
+    t.go(now + 10.0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", now, 1))) });
+    let c = t.go(now + 250.0, Input::Timer(TimerId::Backoff));
+    assert_eq!(token_sends(&c), 0, "r1 is spent; a2 is fresh");
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }
