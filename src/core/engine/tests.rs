@@ -36,6 +36,16 @@ fn later(at: &str, rt: &str, issued: f64, seq: u32) -> TokenSet {
     t
 }
 
+/// A tab on shared storage holding a1/r1 whose `session.refresh()` (call 5) is on the wire under the lock.
+fn refreshing_under_the_lock() -> T {
+    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let c = t.go(T0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    t
+}
+
 struct T {
     e: Engine,
 }
@@ -425,12 +435,8 @@ fn a_logout_broadcast_is_final_even_if_storage_still_shows_the_token() {
 
 #[test]
 fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
-    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
     // A refresh is on the wire when the user logs out.
-    t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::LockGranted);
-    let op = load_op(&c).unwrap();
-    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::Logout { call: 6 });
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
@@ -500,11 +506,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 
 #[test]
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
-    let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
-    t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::LockGranted);
-    let op = load_op(&c).unwrap();
-    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
@@ -521,11 +523,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     assert!(t.e.is_shared());
     // A storage that keeps refusing: after SAVE_TRIES writes the tab keeps the pair in memory, tells the
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
-    let mut t = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0).0;
-    t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::LockGranted);
-    let op = load_op(&c).unwrap();
-    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
