@@ -277,7 +277,7 @@ test('default mode: an unrequested refresh token is neither stored nor used', as
   );
 });
 
-test('a grant revoked at the provider: 401, refresh gets invalid_grant, the session ends once', async () => {
+test('a grant revoked at the provider: 401, refresh gets invalid_grant, the call rejects login_required, the session ends once', async () => {
   const page = await openApp(context, emu.base, cfg({ refreshTokens: true }));
   await loginAtProvider(page);
   assert.equal((await call(page, me())).status, 200);
@@ -293,7 +293,8 @@ test('a grant revoked at the provider: 401, refresh gets invalid_grant, the sess
   const refreshes0 = tokenCalls('refresh_token').length;
 
   const res = await call(page, me());
-  assert.equal(res.error?.code, 'invalid_grant', JSON.stringify(res));
+  assert.equal(res.error?.code, 'login_required', JSON.stringify(res));
+  assert.match(res.error.description, /invalid_grant/);
   assert.equal(res.error.retryable, false);
   assert.equal(res.error.isSessionError, true);
   assert.deepEqual(tokenCalls('refresh_token').slice(refreshes0).map((x) => x.status), [400], 'one refresh, no retry loop');

@@ -87,6 +87,21 @@ test('no persistence ⇒ refresh_token_ttl=0 on the wire, no refresh token, expi
   assert.equal((await grants('refresh_token')).length, 0);
 });
 
+test('default mode (no refresh token): a token the server killed ⇒ the call rejects login_required with the server code, expired once', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  await loginByClicking(page);
+  assert.equal((await call(page)).status, 200);
+  await env.emu.advance(3700); // the server clock only: the browser still thinks the token is fresh
+  const r = await call(page);
+  assert.equal(r.status, undefined, 'no 401 response reaches the app');
+  assert.equal(r.error.code, 'login_required');
+  assert.ok(r.error.errorCode, `the server's reason: ${JSON.stringify(r.error)}`);
+  assert.equal(await events(page, 'expired'), 1);
+  const again = await call(page);
+  assert.equal(again.error.code, 'login_required');
+  assert.match(again.error.description, /log in/);
+});
+
 test('proactive refresh by timer when the browser clock nears expiry (no API call needed)', async () => {
   const page = await openAppWithClock(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
@@ -193,15 +208,19 @@ test('three transient failures ⇒ retryable SessionError, tokens kept, no loop'
   assert.equal(await events(page, 'expired'), 0);
 });
 
-test('terminal refresh error (refresh token expired, OAU-210) ⇒ expired once, invalid_grant, then login_required without requests', async () => {
+test('terminal refresh error (refresh token expired, OAU-210) ⇒ expired once (invalid_grant), the call rejects login_required with OAU-210, then login_required without requests', async () => {
   const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);
   await env.emu.advance(8 * 86400);
   const r = await call(page);
-  assert.equal(r.error.code, 'invalid_grant');
+  // One code for "log in again", whichever way the end was seen; the server's reason travels along.
+  assert.equal(r.error.code, 'login_required');
   assert.equal(r.error.errorCode, 'OAU-210');
+  assert.match(r.error.description, /invalid_grant/);
   assert.equal(r.error.retryable, false);
   assert.equal(await events(page, 'expired'), 1);
+  const ev = await page.evaluate(() => window.app.events.find((e) => e.name === 'expired').detail);
+  assert.equal(ev.code, 'invalid_grant', 'the expired event carries the raw refresh error');
   const n = (await tokenRequests(env.emu)).length;
   const again = await call(page);
   assert.equal(again.error.code, 'login_required');
@@ -322,7 +341,8 @@ test('tokens never appear in console output, events, errors or tokenInfo()', asy
   await call(page);
   await env.emu.advance(8 * 86400);
   const failed = await call(page);
-  assert.equal(failed.error.code, 'invalid_grant');
+  assert.equal(failed.error.code, 'login_required');
+  assert.equal(failed.error.errorCode, 'OAU-210');
   const log = await env.emu.log();
   const secrets = new Set();
   for (const a of log.api_requests) if (a.token) secrets.add(a.token);

@@ -7,7 +7,7 @@ use crate::core::prelude::*;
 
 use super::flight::{Waiter, Why};
 use super::lifecycle::AfterForget;
-use super::{login_required, CallId, Command, Engine, Notice, SessionEvent};
+use super::{login_required, session_over, CallId, Command, Engine, Notice, SessionEvent};
 use crate::core::{is_allowed_origin, Decision, Error, Secret};
 
 /// An authenticated request on the wire.
@@ -44,10 +44,13 @@ impl Engine {
                 }
             }
             Decision::LoginRequired => {
-                if self.tokens.is_some() {
+                let e = if self.tokens.is_some() {
                     self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
-                }
-                self.settle(call, Err(login_required(None)));
+                    login_required(Some("the session expired: log in again"))
+                } else {
+                    login_required(None)
+                };
+                self.settle(call, Err(e));
             }
         }
     }
@@ -73,11 +76,15 @@ impl Engine {
         if can_refresh {
             return self.join_flight(now, Why::Rejected(sent.token), Waiter::Rejected(call));
         }
-        // No way to refresh: if the server says this (current) token is dead, the session is over.
+        // No way to refresh: if the server says this (current) token is dead, the session is over and the
+        // call rejects like every call that finds the session over (the 401's reason in errorCode).
         let dead = error.as_ref().is_some_and(|e| e.error_code.is_some());
-        if dead && self.current_access() == Some(&sent.token) {
-            self.forget(SessionEvent::Expired(error), Some(Notice::Expired), AfterForget::Nothing);
+        match error {
+            Some(e) if dead && self.current_access() == Some(&sent.token) => {
+                self.forget(SessionEvent::Expired(Some(e.clone())), Some(Notice::Expired), AfterForget::Nothing);
+                self.settle(call, Err(session_over(e)));
+            }
+            _ => self.push(Command::Deliver { call }),
         }
-        self.push(Command::Deliver { call });
     }
 }

@@ -9,7 +9,7 @@ use crate::core::prelude::*;
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::{
-    login_required, CallId, Command, Engine, Notice, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    login_required, session_over, CallId, Command, Engine, Notice, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 
@@ -373,6 +373,7 @@ impl Engine {
             self.push(Command::Unlock);
         }
         self.set_timer(TimerId::Backoff, None);
+        let result = result.map_err(session_over);
         for w in f.waiters {
             match w {
                 Waiter::None => {}

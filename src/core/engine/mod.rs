@@ -236,9 +236,22 @@ fn needs_ready(i: &Input) -> bool {
 }
 
 fn login_required(description: Option<&str>) -> Error {
-    let e = Error::new(ErrorCode::LoginRequired);
-    match description {
-        Some(d) => e.with_description(d),
-        None => e,
+    Error::with(ErrorCode::LoginRequired, description.unwrap_or("not logged in: log in first"))
+}
+
+/// One code for "log in again": a call that fails because the session is over rejects with
+/// `login_required`, carrying the server's reason (`status`, `errorCode`, and the original code and text in
+/// `description`). Transient errors (the session goes on) keep their own code.
+fn session_over(e: Error) -> Error {
+    if e.retryable || e.code == ErrorCode::LoginRequired {
+        return e;
     }
+    let mut d = String::from("the session ended (");
+    d.push_str(e.code.as_str());
+    if let Some(x) = &e.description {
+        d.push_str(": ");
+        d.push_str(x);
+    }
+    d.push_str("): log in again");
+    Error { code: ErrorCode::LoginRequired, description: Some(d), ..e }
 }

@@ -363,7 +363,10 @@ fn a_terminal_error_ends_the_session_once() {
     let c = t.go(T0, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired))) == false, "not shared: no broadcast");
-    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::InvalidGrant);
+    let e = settled(&c, 5).unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::LoginRequired, "one code for 'log in again'");
+    assert_eq!(e.error_code.as_deref(), Some("OAU-210"), "the server's reason is kept");
+    assert!(e.description.unwrap().contains("invalid_grant"));
     assert!(!t.e.is_logged_in(T0));
 }
 
@@ -470,7 +473,8 @@ fn a_dead_token_without_refresh_ends_the_session_on_401() {
     let mut e = Error::new(ErrorCode::LoginRequired).with_status(401);
     e.error_code = Some("OAU-213".into());
     let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
-    assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    let e = settled(&c, 1).unwrap().unwrap_err();
+    assert_eq!((e.code, e.error_code.as_deref()), (ErrorCode::LoginRequired, Some("OAU-213")));
     assert!(clear_op(&c).is_some());
 }
 
