@@ -173,7 +173,7 @@ impl Engine {
                 match result {
                     Ok(Some(stored)) => {
                         if self.takes_over(&stored) {
-                            let stored = self.cfg.keep_allowed(stored);
+                            let stored = self.admit(stored, now);
                             self.adopt(now, stored, SessionEvent::Refresh);
                         }
                     }
@@ -197,7 +197,7 @@ impl Engine {
                     let usable = crate::core::decide(Some(&stored), now, 0) != Decision::LoginRequired;
                     let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
                     if other && usable && (held || self.takes_over(&stored)) {
-                        let stored = self.cfg.keep_allowed(stored);
+                        let stored = self.admit(stored, now);
                         self.adopt(now, stored, SessionEvent::Refresh);
                         self.flight_done(now, Ok(()));
                         return;
@@ -212,14 +212,14 @@ impl Engine {
                     if stored.lineage.seq > ours.lineage.seq && stored.lineage.since_ms == ours.lineage.since_ms {
                         // Another tab already stored a later pair of this login: ours is superseded.
                         if self.takes_over(&stored) {
-                            let stored = self.cfg.keep_allowed(stored);
+                            let stored = self.admit(stored, now);
                             self.adopt(now, stored, SessionEvent::Refresh);
                         }
                         return self.flight_done(now, Ok(()));
                     }
                 }
                 self.set_stage(Stage::Landing);
-                self.accept(ours, Accepted::Refresh);
+                self.accept(now, ours, Accepted::Refresh);
             }
             _ => {}
         }
@@ -265,7 +265,7 @@ impl Engine {
         if self.stage() == Some(Stage::SaveWait) {
             let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
             self.set_stage(Stage::Landing);
-            return self.accept(t, Accepted::Refresh);
+            return self.accept(now, t, Accepted::Refresh);
         }
         if self.stage() != Some(Stage::Backoff) {
             return;
@@ -307,7 +307,7 @@ impl Engine {
                     return self.push(Command::Load { op });
                 }
                 f.stage = Stage::Landing;
-                self.accept(t, Accepted::Refresh);
+                self.accept(now, t, Accepted::Refresh);
             }
             Err(e) if e.retryable => {
                 f.attempt += 1;

@@ -62,7 +62,7 @@ impl Engine {
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
-                        self.tokens = Some(self.cfg.keep_allowed(t));
+                        self.tokens = Some(self.admit(t, now));
                     }
                 }
                 self.end_session(call);
@@ -76,7 +76,7 @@ impl Engine {
     fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
-                self.tokens = Some(self.cfg.keep_allowed(t));
+                self.tokens = Some(self.admit(t, now));
                 if self.decision(now) == Decision::LoginRequired {
                     self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
                     false
@@ -116,12 +116,12 @@ impl Engine {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
         tokens.lineage = crate::core::Lineage { since_ms: now, seq: 0 };
-        self.accept(tokens, Accepted::Login(call));
+        self.accept(now, tokens, Accepted::Login(call));
     }
 
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
-    pub(super) fn accept(&mut self, tokens: TokenSet, event: Accepted) {
-        let tokens = self.cfg.keep_allowed(tokens);
+    pub(super) fn accept(&mut self, now: f64, tokens: TokenSet, event: Accepted) {
+        let tokens = self.admit(tokens, now);
         let op = self.new_op(Op::Accept { tokens: tokens.clone(), event });
         self.push(Command::Save { op, tokens });
     }
@@ -284,7 +284,7 @@ impl Engine {
             Ok(Some(t)) => {
                 if self.takes_over(&t) {
                     let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                    let t = self.cfg.keep_allowed(t);
+                    let t = self.admit(t, now);
                     self.adopt(now, t, event);
                 }
             }

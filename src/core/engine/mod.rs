@@ -37,6 +37,10 @@ pub const LOCK_WAIT_MS: u32 = 30_000;
 pub const TOKEN_TIMEOUT_MS: u32 = 30_000;
 /// Timers are re-armed at least this often: `setTimeout` overflows past 2^31 ms, and a long wait is only a hint.
 const MAX_TIMER_MS: f64 = 3_600_000.0;
+/// The longest lives the session believes, counted from issue and from now (RingCentral's are 1 h and a
+/// week): a stored or received value beyond them — forged, or a unit mistake — is cut to them.
+pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
+pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 /// Access tokens this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
 
@@ -200,6 +204,16 @@ impl Engine {
 
     fn is_dead(&self, t: &TokenSet) -> bool {
         self.dead.contains(&t.access_token)
+    }
+
+    /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
+    /// choice of the config, and the lifetime caps.
+    fn admit(&self, t: TokenSet, now: f64) -> TokenSet {
+        let mut t = self.cfg.keep_allowed(t);
+        let cap = |at: f64, life: f64| at.min(t.issued_at_ms + life).min(now + life);
+        t.expires_at_ms = cap(t.expires_at_ms, MAX_ACCESS_LIFETIME_MS);
+        t.refresh_expires_at_ms = t.refresh_expires_at_ms.map(|r| cap(r, MAX_REFRESH_LIFETIME_MS));
+        t
     }
 
     /// Whether a pair read from storage should become current: not one this tab saw logged out, not the one it

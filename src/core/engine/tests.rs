@@ -578,3 +578,16 @@ fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_to
     assert_eq!(token_sends(&c), 0, "r1 is spent; a2 is fresh");
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }
+
+#[test]
+fn restore_caps_forged_lifetimes() {
+    // A planted value claiming validity until the year 9999 is believed for 24 h at most (refresh: 400 days).
+    let mut forged = tokens("a1", Some("r1"), T0);
+    forged.expires_at_ms = 253_402_300_799_000.0;
+    forged.refresh_expires_at_ms = Some(253_402_300_799_000.0);
+    let (t, _) = T::restored(true, ALONE, Some(forged), T0);
+    let i = t.e.token_info().unwrap();
+    assert_eq!(i.expires_at_ms, T0 + MAX_ACCESS_LIFETIME_MS);
+    assert_eq!(i.refresh_expires_at_ms, Some(T0 + MAX_REFRESH_LIFETIME_MS));
+    assert!(!t.e.is_logged_in(T0 + MAX_REFRESH_LIFETIME_MS));
+}
