@@ -85,6 +85,24 @@ test('logout in tab 1 ⇒ tabs 2–4 logged out within 1 s, and their next fetch
   assert.equal((await env.emu.log()).revocations.length, 1);
 });
 
+test('60 rounds: login in tab 1 → logout in tab 1 → tabs 2–4 logged out within 1 s, every round, and none revives', async () => {
+  const pages = await tabs(4);
+  await pages[0].evaluate(() => window.app.session.logout());
+  for (let round = 0; round < 60; round++) {
+    await loginByClicking(pages[0]);
+    await Promise.all(pages.slice(1).map((p) => p.waitForFunction(() => window.app.session.isLoggedIn(), null, { timeout: 2000, polling: 10 })));
+    const t0 = Date.now();
+    await pages[0].evaluate(() => window.app.session.logout());
+    await Promise.all(pages.slice(1).map((p) => p.waitForFunction(() => !window.app.session.isLoggedIn(), null, { timeout: 1000, polling: 10 })
+      .catch(() => { throw new Error(`round ${round}: a tab was still logged in ${Date.now() - t0} ms after the logout`); })));
+  }
+  // After the last round no tab came back from a stale cookie read, and none sent a revoked token.
+  await new Promise((r) => setTimeout(r, 300));
+  for (const p of pages) assert.equal(await loggedIn(p), false);
+  const log = await env.emu.log();
+  assert.equal(log.api_requests.filter((a) => a.status === 401).length, 0, 'no revoked token was sent');
+});
+
 test('login in tab 1 ⇒ an open tab 2 becomes logged in without a reload', async () => {
   const one = await openApp(env.context, env.emu.base, SHARED);
   const two = await openApp(env.context, env.emu.base, SHARED);
