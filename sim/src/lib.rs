@@ -555,7 +555,7 @@ pub fn oracle_origin(url: &str) -> Option<String> {
 fn describe_input(i: &Input) -> String {
     match i {
         Input::Start { ready, storage_problem } => format!("Start ready=#{ready} problem={}", storage_problem.is_some()),
-        Input::Fetch { call, url } => format!("Fetch #{call} {url}"),
+        Input::Fetch { call, origin } => format!("Fetch #{call} {origin}"),
         Input::ApiResponse { call, status, error } => {
             format!("ApiResponse #{call} {status}{}", error.as_ref().and_then(|e| e.error_code.as_deref()).map(|c| format!(" {c}")).unwrap_or_default())
         }
@@ -1376,7 +1376,9 @@ impl World {
         } else {
             let url = if self.rng.chance(0.1) { self.rng.pick(&FOREIGN_URLS).to_string() } else { API_URL.to_string() };
             let call = self.new_call(tab, CallKind::Fetch, url.clone());
-            self.feed(tab, Input::Fetch { call, url }, Cause::AppFetch);
+            // The origin as a browser serializes it; the bearer check below judges by the URL itself.
+            let origin = oracle_origin(&url).unwrap_or_else(|| "null".into());
+            self.feed(tab, Input::Fetch { call, origin }, Cause::AppFetch);
         }
     }
 
@@ -1745,7 +1747,8 @@ impl World {
         for &i in &tabs {
             let call = self.new_call(i, CallKind::Probe, API_URL.into());
             self.tabs[i].probe = Some((call, None));
-            self.feed(i, Input::Fetch { call, url: API_URL.into() }, Cause::AppFetch);
+            let origin = oracle_origin(API_URL).unwrap_or_else(|| "null".into());
+            self.feed(i, Input::Fetch { call, origin }, Cause::AppFetch);
         }
         let now = self.now;
         self.run_until_quiet(now);

@@ -116,9 +116,10 @@ impl Driver {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };
-        let url = req.url();
+        // The origin by the browser's own URL parser: the one `fetch` obeys.
+        let origin = web_sys::Url::new(&req.url()).map(|u| u.origin()).unwrap_or_else(|_| "null".into());
         let id = self.calls.open(Some(req));
-        self.feed(Input::Fetch { call: id, url });
+        self.feed(Input::Fetch { call: id, origin });
         self.calls.promise(id)
     }
 

@@ -8,7 +8,7 @@ use crate::core::prelude::*;
 use super::flight::{Waiter, Why};
 use super::lifecycle::AfterForget;
 use super::{login_required, session_over, CallId, Command, Engine, Notice, SessionEvent};
-use crate::core::{is_allowed_origin, Decision, Error, Secret};
+use crate::core::{Decision, Error, Secret};
 
 /// An authenticated request on the wire.
 #[derive(Debug)]
@@ -19,14 +19,14 @@ pub(super) struct Sent {
 }
 
 impl Engine {
-    /// Whether `url` may receive the bearer token. Requests elsewhere are sent untouched and never wait for
-    /// the restore or trigger a refresh.
-    pub fn is_api_url(&self, url: &str) -> bool {
-        is_allowed_origin(&self.cfg.api_origins, url)
+    /// Whether a request of `origin` may receive the bearer token: exactly one of `apiOrigins`. Requests
+    /// elsewhere are sent untouched and never wait for the restore or trigger a refresh.
+    pub fn is_api_origin(&self, origin: &str) -> bool {
+        self.cfg.api_origins.iter().any(|o| o == origin)
     }
 
-    pub(super) fn fetch(&mut self, now: f64, call: CallId, url: &str) {
-        if !self.is_api_url(url) {
+    pub(super) fn fetch(&mut self, now: f64, call: CallId, origin: &str) {
+        if !self.is_api_origin(origin) {
             return self.push(Command::SendApi { call, token: None, retry: false });
         }
         match self.decision(now) {

@@ -65,8 +65,9 @@ pub enum Input {
     /// The session was made: restore from storage, then settle `ready` with "logged in?". `storage_problem`:
     /// the chosen storage refused to open (the browser layer already fell back to memory).
     Start { ready: CallId, storage_problem: Option<Error> },
-    /// `session.fetch` to `url` (absolute, resolved by the browser's URL parser).
-    Fetch { call: CallId, url: String },
+    /// `session.fetch` of a request whose origin is `origin`, as the URL parser that `fetch` obeys serializes it
+    /// (the browser's `new URL(request.url).origin`; `"null"` when opaque).
+    Fetch { call: CallId, origin: String },
     /// The answer to a [`Command::SendApi`]. `error`: for a 401, the server's reason read from the body.
     ApiResponse { call: CallId, status: u16, error: Option<Error> },
     /// `session.refresh()`.

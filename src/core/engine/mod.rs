@@ -91,7 +91,7 @@ impl Engine {
     /// Feeds one input that happened at `now_ms`. Commands queue up for [`Engine::poll`].
     pub fn handle(&mut self, now_ms: f64, input: Input) {
         let waits = match &input {
-            Input::Fetch { url, .. } => self.is_api_url(url),
+            Input::Fetch { origin, .. } => self.is_api_origin(origin),
             other => needs_ready(other),
         };
         if !self.ready && waits {
@@ -100,7 +100,7 @@ impl Engine {
         }
         match input {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
-            Input::Fetch { call, url } => self.fetch(now_ms, call, &url),
+            Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
             Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(call),

@@ -7,6 +7,11 @@ use crate::core::{Error, ErrorCode, Secret, TokenSet};
 const T0: f64 = 1_700_000_000_000.0;
 const HOUR: f64 = 3_600_000.0;
 
+/// A URL's origin as the browser would give it (the core's parser agrees on these plain URLs).
+fn o(url: &str) -> String {
+    crate::core::origin_of(url).unwrap_or_else(|| "null".into())
+}
+
 fn cfg(refresh_tokens: bool) -> Config {
     let mut c = Config::with_defaults("app", "https://platform.example.com", "https://app.example.com/cb").unwrap();
     c.refresh_tokens = refresh_tokens;
@@ -176,8 +181,8 @@ fn fetches_before_restore_wait_for_it_and_foreign_origins_never_do() {
     let mut t = T::new(true, ALONE);
     let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
     let op = load_op(&c).unwrap();
-    assert!(t.go(T0, Input::Fetch { call: 1, url: "https://platform.example.com/restapi/v1.0/x".into() }).is_empty());
-    let c = t.go(T0, Input::Fetch { call: 2, url: "https://evil.example/x".into() });
+    assert!(t.go(T0, Input::Fetch { call: 1, origin: o("https://platform.example.com/restapi/v1.0/x") }).is_empty());
+    let c = t.go(T0, Input::Fetch { call: 2, origin: o("https://evil.example/x") });
     assert_eq!(api_sends(&c), [(2, None, false)]);
     let c = t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
@@ -192,10 +197,10 @@ fn bearer_token_goes_only_to_api_origins() {
         "https://platform.example.com:444/x",
         "https://evil.example/?u=https://platform.example.com/",
     ] {
-        let c = t.go(T0, Input::Fetch { call: 9, url: url.into() });
+        let c = t.go(T0, Input::Fetch { call: 9, origin: o(url) });
         assert_eq!(api_sends(&c), [(9, None, false)], "{}", url);
     }
-    let c = t.go(T0, Input::Fetch { call: 10, url: "https://platform.example.com/restapi".into() });
+    let c = t.go(T0, Input::Fetch { call: 10, origin: o("https://platform.example.com/restapi") });
     assert_eq!(api_sends(&c), [(10, Some("a1".into()), false)]);
 }
 
@@ -206,7 +211,7 @@ fn one_refresh_at_a_time_in_a_tab() {
     let now = T0 + HOUR + 1.0;
     let mut sends = 0;
     for call in 1..=1000 {
-        let c = t.go(now, Input::Fetch { call, url: "https://platform.example.com/a".into() });
+        let c = t.go(now, Input::Fetch { call, origin: o("https://platform.example.com/a") });
         sends += token_sends(&c);
         assert!(api_sends(&c).is_empty());
     }
@@ -247,8 +252,8 @@ fn a_server_that_does_not_rotate_keeps_the_refresh_token() {
 fn a_401_is_retried_once_after_one_refresh() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     let url = "https://platform.example.com/a";
-    t.go(T0, Input::Fetch { call: 1, url: url.into() });
-    t.go(T0, Input::Fetch { call: 2, url: url.into() });
+    t.go(T0, Input::Fetch { call: 1, origin: o(url) });
+    t.go(T0, Input::Fetch { call: 2, origin: o(url) });
     let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
     assert_eq!(token_sends(&c), 1);
     let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None });
@@ -268,7 +273,7 @@ fn a_401_is_retried_once_after_one_refresh() {
 fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     let url = "https://platform.example.com/a";
-    t.go(T0, Input::Fetch { call: 1, url: url.into() });
+    t.go(T0, Input::Fetch { call: 1, origin: o(url) });
     // The token changes (a refresh lands) while call 1 is on the wire with a1.
     t.go(T0, Input::Refresh { call: 9 });
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
@@ -283,7 +288,7 @@ fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
 fn expiry_is_checked_against_the_clock_on_every_call() {
     // A tab that slept past expiry (no timer fired) never sends the expired token.
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
-    let c = t.go(T0 + HOUR + 1.0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    let c = t.go(T0 + HOUR + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert!(api_sends(&c).is_empty());
     let e = settled(&c, 1).unwrap().unwrap_err();
     assert_eq!(e.code, ErrorCode::LoginRequired);
@@ -298,7 +303,7 @@ fn expiring_is_emitted_once_per_token_without_refresh_token() {
     let near = T0 + HOUR - 30_000.0;
     let c = t.go(near, Input::Timer(TimerId::Check));
     assert_eq!(events(&c), ["expiring"]);
-    let c = t.go(near + 1.0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    let c = t.go(near + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert!(events(&c).is_empty());
     assert_eq!(api_sends(&c).len(), 1);
 }
@@ -347,7 +352,7 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
     assert_eq!(events(&c), ["refreshError"]);
     assert!(t.e.is_logged_in(now), "the tokens stay");
     // The cool-down: a fetch with a still-valid token is sent, not refreshed again.
-    let c = t.go(now + 1.0, Input::Fetch { call: 6, url: "https://platform.example.com/a".into() });
+    let c = t.go(now + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(token_sends(&c), 0);
     assert_eq!(api_sends(&c), [(6, Some("a1".into()), false)]);
 }
@@ -469,7 +474,7 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
 #[test]
 fn a_dead_token_without_refresh_ends_the_session_on_401() {
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
-    t.go(T0, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    t.go(T0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let mut e = Error::new(ErrorCode::LoginRequired).with_status(401);
     e.error_code = Some("OAU-213".into());
     let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
@@ -566,7 +571,7 @@ fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_to
     let caps = Caps { shared: true, locks: false };
     let (mut t, _) = T::restored(true, caps, Some(tokens("a1", Some("r1"), T0)), T0);
     let now = T0 + HOUR;
-    let c = t.go(now, Input::Fetch { call: 1, url: "https://platform.example.com/a".into() });
+    let c = t.go(now, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let op = load_op(&c).unwrap();
     t.go(now, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     t.go(now, Input::TokenReply { result: Err(transient()) });
