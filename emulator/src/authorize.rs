@@ -187,6 +187,7 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
 /// Completes an approved request: a code (query) or an implicit token (fragment).
 fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<String>) -> Response {
     let state = req.state.as_deref();
+    let iss = st.config.authorization_response_iss.clone();
     let location = match req.response_type {
         ResponseType::Code => {
             let code = grants::issue_code(st, req);
@@ -194,6 +195,7 @@ fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<Strin
             let mut pairs = vec![("code", code.as_str())];
             pairs.extend(state.map(|s| ("state", s)));
             pairs.push(("expires_in", &ttl));
+            pairs.extend(iss.as_deref().map(|i| ("iss", i)));
             with_query(&req.redirect_uri, &form_encode(&pairs))
         }
         ResponseType::Token => {
@@ -208,6 +210,7 @@ fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<Strin
                 ("endpoint_id", &t.endpoint_id),
             ];
             pairs.extend(state.map(|s| ("state", s)));
+            pairs.extend(iss.as_deref().map(|i| ("iss", i)));
             with_fragment(&req.redirect_uri, &fragment_encode(&pairs))
         }
     };

@@ -55,6 +55,10 @@ pub struct Config {
     pub www_authenticate: bool,
     /// The assertion accepted by the jwt-bearer grant.
     pub jwt_assertion: String,
+    /// RFC 9207: when set, a successful authorization response (code or implicit token) carries `iss=<this>`.
+    /// RingCentral sends none, hence the default.
+    #[serde(default)]
+    pub authorization_response_iss: Option<String>,
 }
 
 impl Default for Config {
@@ -75,6 +79,7 @@ impl Default for Config {
             login_session_ttl_s: 0,
             www_authenticate: true,
             jwt_assertion: "emulator-jwt-assertion".to_string(),
+            authorization_response_iss: None,
         }
     }
 }

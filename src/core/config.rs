@@ -10,7 +10,7 @@ use super::bytes;
 use super::encoding::{fnv1a64, push_hex};
 use super::error::{config_error, Error, ErrorCode};
 use super::token::TokenSet;
-use super::url::{normalize_base, origin_of, split_absolute};
+use super::url::{is_secure_origin, normalize_base, origin_of, split_absolute};
 use super::wire::*;
 
 /// Which OAuth flow `login()` uses. There is no PKCE `plain`: PKCE always means S256.
@@ -101,6 +101,8 @@ pub struct Config {
     pub api_origins: Vec<String>,
     pub endpoints: Endpoints,
     pub authorize_params: AuthorizeParams,
+    /// RFC 9207: when set, every authorization response must carry `iss` equal to it (byte for byte).
+    pub issuer: Option<String>,
 }
 
 // ---- the config object as the app writes it ---------------------------------------------------
@@ -136,6 +138,8 @@ pub struct ConfigInput {
     pub endpoints: Option<EndpointsInput>,
     #[serde(default, deserialize_with = "named_object::<_, F_AUTHORIZE_PARAMS, _>")]
     pub authorize_params: Option<AuthorizeParamsInput>,
+    #[serde(default, deserialize_with = "named::<_, F_ISSUER, _>")]
+    pub issuer: Option<String>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -178,6 +182,14 @@ pub fn config_error_from(message: &str) -> Error {
     }
 }
 
+/// `https://…`, or `http://` to a loopback host only: anything else would send tokens (or the user's login) in
+/// the clear. `url` must already be an absolute http(s) URL.
+fn cleartext(url: &str) -> bool {
+    !origin_of(url).is_some_and(|o| is_secure_origin(&o))
+}
+
+const CLEARTEXT: &str = "must be https (http only for localhost, 127.0.0.0/8 or [::1]): bearer tokens must not travel in the clear";
+
 /// An endpoint is a path (joined to the server) or an absolute http(s) URL. No whitespace,
 /// no fragment, no backslash, no protocol-relative `//host`.
 fn valid_endpoint(s: &str) -> bool {
@@ -208,6 +220,9 @@ impl Config {
                 "required: an absolute http(s) URL without query or fragment",
             )
         })?;
+        if cleartext(&server) {
+            return Err(config_error("server", CLEARTEXT));
+        }
         let redirect_uri = match j.redirect_uri {
             Some(s) if origin_of(&s).is_some() && bytes::find_any(&s, b"#").is_none() => s,
             _ => {
@@ -248,6 +263,9 @@ impl Config {
                     let o = origin_of(item).ok_or_else(|| {
                         config_error("apiOrigins", "each entry must be an absolute http(s) URL")
                     })?;
+                    if !is_secure_origin(&o) {
+                        return Err(config_error("apiOrigins", CLEARTEXT));
+                    }
                     if !out.contains(&o) {
                         out.push(o);
                     }
@@ -269,6 +287,9 @@ impl Config {
                             field,
                             "must be a path or an absolute http(s) URL",
                         ));
+                    }
+                    if bytes::contains(&s, "://") && cleartext(&s) {
+                        return Err(config_error(field, CLEARTEXT));
                     }
                     *slot = s;
                 }
@@ -299,6 +320,22 @@ impl Config {
             };
         }
 
+        // RFC 8414 issuer identifier: https (loopback http for development), no query, no fragment. Kept exactly as
+        // given: RFC 9207 compares `iss` by simple string comparison.
+        let issuer = match j.issuer {
+            None => None,
+            Some(s) => {
+                let shape = normalize_base(&s).is_some() && !s.bytes().any(|b| b <= b' ' || b == 0x7f);
+                if !shape {
+                    return Err(config_error("issuer", "must be an absolute https URL without query or fragment"));
+                }
+                if cleartext(&s) {
+                    return Err(config_error("issuer", CLEARTEXT));
+                }
+                Some(s)
+            }
+        };
+
         Ok(Config {
             client_id,
             server,
@@ -312,13 +349,17 @@ impl Config {
             api_origins,
             endpoints,
             authorize_params,
+            issuer,
         })
     }
 
     /// A config with every option at its default, for Rust callers and the simulator. `server` must be an
-    /// absolute http(s) URL; `None` otherwise.
+    /// absolute https URL (http only to a loopback host); `None` otherwise.
     pub fn with_defaults(client_id: &str, server: &str, redirect_uri: &str) -> Option<Config> {
         let server = normalize_base(server)?;
+        if cleartext(&server) {
+            return None;
+        }
         let api_origins = vec![origin_of(&server)?];
         Some(Config {
             client_id: client_id.to_string(),
@@ -333,6 +374,7 @@ impl Config {
             api_origins,
             endpoints: Endpoints::default(),
             authorize_params: AuthorizeParams::default(),
+            issuer: None,
         })
     }
 
@@ -559,6 +601,56 @@ pub(crate) mod tests {
             let mut want = field.to_string();
             want.push(':');
             assert!(d.starts_with(&want), "{} → {}", text, d);
+        }
+    }
+
+    #[test]
+    fn cleartext_urls_are_refused_except_loopback() {
+        let ok = |extra: &str, server: &str| {
+            cfg(&format!(r#"{{"clientId":"a","server":"{}","redirectUri":"https://app.example/"{}}}"#, server, extra), false)
+        };
+        // Each field that can send a token (or the user's login) elsewhere, with a cleartext non-loopback URL.
+        for (server, extra, field) in [
+            ("http://platform.ringcentral.com", "", "server"),
+            ("HTTP://10.0.0.1:8080/rc", "", "server"),
+            ("http://127.0.0.1.evil.example", "", "server"),
+            ("https://s.example", r#","apiOrigins":["https://s.example","http://api.example"]"#, "apiOrigins"),
+            ("https://s.example", r#","apiOrigins":"http://192.168.1.2""#, "apiOrigins"),
+            ("https://s.example", r#","endpoints":{"authorize":"http://login.example/authorize"}"#, "endpoints.authorize"),
+            ("https://s.example", r#","endpoints":{"token":"http://login.example/token"}"#, "endpoints.token"),
+            ("https://s.example", r#","endpoints":{"revoke":"http://login.example/revoke"}"#, "endpoints.revoke"),
+            ("https://s.example", r#","issuer":"http://login.example""#, "issuer"),
+        ] {
+            let e = ok(extra, server).unwrap_err();
+            assert_eq!(e.code, ErrorCode::InvalidConfig);
+            let d = e.description.unwrap();
+            assert!(d.starts_with(&format!("{}: must be https", field)), "{} {} → {}", server, extra, d);
+        }
+        // Loopback development servers keep working, as do https everywhere and relative endpoints.
+        for (server, extra) in [
+            ("http://127.0.0.1:8080", r#","apiOrigins":["http://127.0.0.1:8080","http://localhost:8080","http://[::1]:8080"]"#),
+            ("http://localhost:3000/rc", r#","endpoints":{"token":"http://app.localhost:9/t","authorize":"/a"}"#),
+            ("https://s.example", r#","apiOrigins":["https://api.example"],"endpoints":{"token":"https://id.example/t"}"#),
+        ] {
+            assert!(ok(extra, server).is_ok(), "{} {}", server, extra);
+        }
+        // The Rust constructor applies the same rule.
+        assert!(Config::with_defaults("a", "http://platform.ringcentral.com", "https://app.example/").is_none());
+        assert!(Config::with_defaults("a", "http://127.0.0.1:8080", "http://127.0.0.1:8080/cb").is_some());
+    }
+
+    #[test]
+    fn issuer_is_an_https_url_kept_exactly() {
+        let with = |iss: &str| {
+            cfg(&format!(r#"{{"clientId":"a","server":"https://s.example","redirectUri":"https://app.example/","issuer":{}}}"#, iss), false)
+        };
+        assert_eq!(rc().issuer, None);
+        assert_eq!(with("null").unwrap().issuer, None);
+        assert_eq!(with(r#""https://Login.Example/""#).unwrap().issuer.as_deref(), Some("https://Login.Example/"));
+        assert_eq!(with(r#""http://127.0.0.1:8080""#).unwrap().issuer.as_deref(), Some("http://127.0.0.1:8080"));
+        for bad in [r#""login.example""#, r#""https://login.example/?x=1""#, r#""https://login.example/#f""#, r#""ftp://x.example""#, r#""""#, "5"] {
+            let d = with(bad).unwrap_err().description.unwrap();
+            assert!(d.starts_with("issuer:"), "{} → {}", bad, d);
         }
     }
 

@@ -22,6 +22,8 @@ pub enum ErrorCode {
     CorruptStorage,
     InvalidConfig,
     LockTimeout,
+    /// RFC 9207: `issuer` is configured and the authorization response's `iss` is missing or different.
+    IssuerMismatch,
     /// An OAuth `error` string from the server with no variant of its own
     /// (e.g. `interaction_required`, `unauthorized_client`).
     Other(String),
@@ -45,13 +47,14 @@ impl ErrorCode {
             ErrorCode::CorruptStorage => "corrupt_storage",
             ErrorCode::InvalidConfig => "invalid_config",
             ErrorCode::LockTimeout => "lock_timeout",
+            ErrorCode::IssuerMismatch => "issuer_mismatch",
             ErrorCode::Other(s) => s,
         }
     }
 
     /// The inverse of [`ErrorCode::as_str`] (the Rust API reads codes back from JS errors).
     pub fn from_name(s: &str) -> ErrorCode {
-        const ALL: [ErrorCode; 15] = [
+        const ALL: [ErrorCode; 16] = [
             ErrorCode::LoginRequired,
             ErrorCode::StateMismatch,
             ErrorCode::AccessDenied,
@@ -67,6 +70,7 @@ impl ErrorCode {
             ErrorCode::CorruptStorage,
             ErrorCode::InvalidConfig,
             ErrorCode::LockTimeout,
+            ErrorCode::IssuerMismatch,
         ];
         ALL.into_iter().find(|c| c.as_str() == s).unwrap_or_else(|| ErrorCode::Other(s.to_string()))
     }
@@ -190,6 +194,7 @@ mod tests {
             (ErrorCode::CorruptStorage, "corrupt_storage"),
             (ErrorCode::InvalidConfig, "invalid_config"),
             (ErrorCode::LockTimeout, "lock_timeout"),
+            (ErrorCode::IssuerMismatch, "issuer_mismatch"),
             (
                 ErrorCode::Other("interaction_required".into()),
                 "interaction_required",
@@ -202,7 +207,7 @@ mod tests {
 
     #[test]
     fn from_name_inverts_as_str() {
-        for c in [ErrorCode::LockTimeout, ErrorCode::Network, ErrorCode::Other("interaction_required".into())] {
+        for c in [ErrorCode::LockTimeout, ErrorCode::IssuerMismatch, ErrorCode::Network, ErrorCode::Other("interaction_required".into())] {
             assert_eq!(ErrorCode::from_name(c.as_str()), c);
         }
     }

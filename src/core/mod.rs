@@ -1,12 +1,13 @@
 //! The protocol core: pure Rust, no browser calls. Everything here is tested on the host.
 //!
 //! One job per file: `config` (validated settings), `pkce`/`authorize` (login URL),
-//! `redirect` (reading the answer), `transaction` (state across the redirect),
+//! `redirect` (reading the answer), `callback` (what to do with it), `transaction` (state across the redirect),
 //! `token_request`/`token` (token endpoint bodies and results), `server_error`/`error`
 //! (classification), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and
 //! wire formats), `wire` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random` (entropy seam).
 
 pub mod authorize;
+pub mod callback;
 pub(crate) mod bytes;
 pub mod config;
 pub mod cookie;
@@ -28,6 +29,7 @@ pub mod url;
 pub mod wire;
 
 pub use authorize::authorize_url;
+pub use callback::{decide_callback, Callback};
 pub use config::{
     config_error_from, AuthorizeParams, AuthorizeParamsInput, Config, ConfigInput, Endpoints, EndpointsInput, Flow,
     StorageKind,
@@ -54,5 +56,5 @@ pub use token::{
 };
 pub use token_request::{authorization_code_form, refresh_form, revoke_form};
 pub use transaction::{StoredTransaction, Transaction};
-pub use url::{is_allowed_origin, origin_of};
+pub use url::{is_allowed_origin, origin_of, resolve_api_url};
 pub use wire::MAX_BODY_BYTES;

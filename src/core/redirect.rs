@@ -15,18 +15,41 @@ pub enum Redirect {
     /// Not an authorization response.
     None,
     /// Authorization code in the query.
-    Code { code: Secret, state: Option<String> },
+    Code {
+        code: Secret,
+        state: Option<String>,
+        /// RFC 9207 `iss`, from the query.
+        iss: Option<String>,
+    },
     /// Implicit grant: all fragment parameters (feed them to `token::from_implicit`).
     Implicit {
         params: Vec<(String, String)>,
         state: Option<String>,
+        /// RFC 9207 `iss`, from the fragment.
+        iss: Option<String>,
     },
     /// `error` in the query or in the fragment.
     Error {
         error: String,
         description: Option<String>,
         state: Option<String>,
+        iss: Option<String>,
+        /// The URL also carries a code (query) or an access token (fragment), which must leave it whatever the
+        /// error is.
+        credential: bool,
     },
+}
+
+impl Redirect {
+    /// The `state` the response carries, if any.
+    pub fn state(&self) -> Option<&str> {
+        match self {
+            Redirect::None => None,
+            Redirect::Code { state, .. } | Redirect::Implicit { state, .. } | Redirect::Error { state, .. } => {
+                state.as_deref()
+            }
+        }
+    }
 }
 
 /// How often a key occurs. An empty value counts as absent (RingCentral's SDK sends `state=`).
@@ -60,11 +83,13 @@ fn single(p: &[(String, String)], key: &str) -> Option<String> {
     }
 }
 
-fn duplicate(p: &[(String, String)]) -> Redirect {
+fn duplicate(p: &[(String, String)], credential: bool) -> Redirect {
     Redirect::Error {
         error: "invalid_request".to_string(),
         description: Some("duplicate parameter in the authorization response".to_string()),
         state: single(p, "state"),
+        iss: single(p, "iss"),
+        credential,
     }
 }
 
@@ -76,55 +101,63 @@ fn duplicate(p: &[(String, String)]) -> Redirect {
 /// * else `access_token` in the fragment → `Implicit` (state from the fragment);
 /// * else `None`.
 ///
-/// Empty values count as absent. A duplicated `error`, `code`, `access_token` or `state` (parameter
+/// Empty values count as absent. A duplicated `error`, `code`, `access_token`, `state` or `iss` (parameter
 /// pollution) yields `Error { error: "invalid_request", .. }` rather than guessing which one is real.
+/// `iss` (RFC 9207) is read from the same part as the response; [`crate::core::callback`] checks it.
 pub fn parse_redirect(search: &str, hash: &str) -> Redirect {
     let q = parse_form(search);
     let f = parse_form(hash);
+    let credential =
+        !matches!(lookup(&q, "code"), Lookup::Absent) || !matches!(lookup(&f, "access_token"), Lookup::Absent);
     for p in [&q, &f] {
         match lookup(p, "error") {
-            Lookup::Dup => return duplicate(p),
+            Lookup::Dup => return duplicate(p, credential),
             Lookup::One(e) => {
+                if matches!(lookup(p, "iss"), Lookup::Dup) {
+                    return duplicate(p, credential);
+                }
                 return Redirect::Error {
                     error: e.to_string(),
                     description: single(p, "error_description"),
                     state: single(p, "state"),
-                }
+                    iss: single(p, "iss"),
+                    credential,
+                };
             }
             Lookup::Absent => {}
         }
     }
     match lookup(&q, "code") {
-        Lookup::Dup => return duplicate(&q),
+        Lookup::Dup => return duplicate(&q, credential),
         Lookup::One(c) => {
-            return match lookup(&q, "state") {
-                Lookup::Dup => duplicate(&q),
-                Lookup::One(s) => Redirect::Code {
+            return match (lookup(&q, "state"), lookup(&q, "iss")) {
+                (Lookup::Dup, _) | (_, Lookup::Dup) => duplicate(&q, credential),
+                (state, iss) => Redirect::Code {
                     code: Secret::new(c),
-                    state: Some(s.to_string()),
-                },
-                Lookup::Absent => Redirect::Code {
-                    code: Secret::new(c),
-                    state: None,
+                    state: one(state),
+                    iss: one(iss),
                 },
             }
         }
         Lookup::Absent => {}
     }
     match lookup(&f, "access_token") {
-        Lookup::Dup => duplicate(&f),
-        Lookup::One(_) => match lookup(&f, "state") {
-            Lookup::Dup => duplicate(&f),
-            Lookup::One(s) => {
-                let state = Some(s.to_string());
-                Redirect::Implicit { params: f, state }
+        Lookup::Dup => duplicate(&f, credential),
+        Lookup::One(_) => match (lookup(&f, "state"), lookup(&f, "iss")) {
+            (Lookup::Dup, _) | (_, Lookup::Dup) => duplicate(&f, credential),
+            (state, iss) => {
+                let (state, iss) = (one(state), one(iss));
+                Redirect::Implicit { params: f, state, iss }
             }
-            Lookup::Absent => Redirect::Implicit {
-                params: f,
-                state: None,
-            },
         },
         Lookup::Absent => Redirect::None,
+    }
+}
+
+fn one(l: Lookup) -> Option<String> {
+    match l {
+        Lookup::One(v) => Some(v.to_string()),
+        _ => None,
     }
 }
 
@@ -238,7 +271,7 @@ mod tests {
 
     fn code_of(r: &Redirect) -> Option<(&str, Option<&str>)> {
         match r {
-            Redirect::Code { code, state } => Some((code.expose(), state.as_deref())),
+            Redirect::Code { code, state, .. } => Some((code.expose(), state.as_deref())),
             _ => None,
         }
     }
@@ -249,6 +282,7 @@ mod tests {
                 error,
                 description,
                 state,
+                ..
             } => Some((error, description.as_deref(), state.as_deref())),
             _ => None,
         }
@@ -271,7 +305,7 @@ mod tests {
             "#access_token=U1BC%2Btok&token_type=bearer&expires_in=3600&endpoint_id=e1&scope=Contacts%20ReadCallLog&state=s1",
         );
         match r {
-            Redirect::Implicit { params, state } => {
+            Redirect::Implicit { params, state, .. } => {
                 assert_eq!(state.as_deref(), Some("s1"));
                 assert_eq!(
                     params[0],
@@ -457,6 +491,41 @@ mod tests {
             let _ = check_state("x", Some(&s));
         }
         assert!(seen_code > 0); // the generator does reach the interesting paths
+    }
+
+    #[test]
+    fn iss_is_read_from_the_part_of_the_response() {
+        let iss_of = |r: &Redirect| match r {
+            Redirect::Code { iss, .. } | Redirect::Implicit { iss, .. } | Redirect::Error { iss, .. } => iss.clone(),
+            Redirect::None => None,
+        };
+        let r = parse_redirect("?code=c&state=s&iss=https%3A%2F%2Flogin.example", "");
+        assert_eq!(iss_of(&r).as_deref(), Some("https://login.example"));
+        assert_eq!(iss_of(&parse_redirect("?code=c&state=s", "#iss=x")), None);
+        let r = parse_redirect("", "#access_token=t&state=s&iss=https://login.example");
+        assert_eq!(iss_of(&r).as_deref(), Some("https://login.example"));
+        let r = parse_redirect("?error=access_denied&state=s&iss=https://login.example", "");
+        assert_eq!(iss_of(&r).as_deref(), Some("https://login.example"));
+        // A duplicated iss is pollution, like a duplicated state.
+        for (q, h) in [("?code=c&state=s&iss=a&iss=b", ""), ("", "#access_token=t&state=s&iss=a&iss=b"), ("?error=e&iss=a&iss=b", "")] {
+            assert_eq!(err_of(&parse_redirect(q, h)).map(|e| e.0), Some("invalid_request"), "{} {}", q, h);
+        }
+    }
+
+    #[test]
+    fn error_responses_say_whether_a_credential_is_in_the_url() {
+        let cred = |q: &str, h: &str| match parse_redirect(q, h) {
+            Redirect::Error { credential, .. } => credential,
+            other => panic!("{:?}", other),
+        };
+        assert!(!cred("?error=access_denied&error_description=x", ""));
+        assert!(!cred("", "#error=login_required&state=s"));
+        assert!(cred("?code=c&error=server_error", ""));
+        assert!(cred("?error=e", "#access_token=t"));
+        assert!(cred("?code=a&code=b&state=s", ""));
+        assert!(cred("", "#access_token=a&state=1&state=2"));
+        assert_eq!(parse_redirect("?code=c&state=s", "").state(), Some("s"));
+        assert_eq!(parse_redirect("", "").state(), None);
     }
 
     #[test]

@@ -114,6 +114,77 @@ pub(crate) fn normalize_base(url: &str) -> Option<String> {
     Some(out)
 }
 
+/// Whether a normalised origin may carry tokens: `https`, or `http` to a loopback host (`localhost`, a
+/// `*.localhost` name, `127.0.0.0/8` written as four decimal octets, `[::1]`), which never leaves the machine.
+/// Anything a browser might also read as loopback (`127.1`, `0x7f.0.0.1`, `[0:0::1]`) is refused: the safe
+/// direction.
+pub(crate) fn is_secure_origin(origin: &str) -> bool {
+    if origin.starts_with("https://") {
+        return true;
+    }
+    let Some(auth) = origin.strip_prefix("http://") else { return false };
+    let host = if auth.starts_with('[') {
+        match bytes::find_any(auth, b"]") {
+            Some(close) => &auth[..=close],
+            None => return false,
+        }
+    } else {
+        match bytes::split_once(auth, ":") {
+            Some((h, _)) => h,
+            None => auth,
+        }
+    };
+    if host == "[::1]" || host == "localhost" || host.ends_with(".localhost") {
+        return true;
+    }
+    let mut parts = 0;
+    for (i, octet) in bytes::split(host, ".").enumerate() {
+        parts += 1;
+        let decimal = !octet.is_empty() && octet.len() <= 3 && octet.bytes().all(|b| b.is_ascii_digit());
+        if !decimal || octet.parse::<u16>().map_or(true, |n| n > 255) || (i == 0 && octet != "127") {
+            return false;
+        }
+    }
+    parts == 4
+}
+
+/// The URL string `session.fetch` hands to `new URL(…, server + "/")` for an app's `input` string: relative URLs
+/// resolve under `server`'s path, whether or not they start with `/`. With `server = https://host/rc`,
+/// `/restapi/v1.0/x` and `restapi/v1.0/x` both mean `https://host/rc/restapi/v1.0/x` (a bare `new URL` would
+/// resolve the first against the host's root). Absolute URLs (any `scheme:`) and network-path references
+/// (`//other.host/…`) are returned unchanged, as is any other relative form (`?q`, `./x`, `../x`), which the
+/// `server + "/"` base resolves as URLs do.
+pub fn resolve_api_url(server: &str, input: &str) -> String {
+    // The URL parser ignores leading C0 controls and spaces; so does the decision.
+    let t = input.trim_start_matches(|c: char| c <= ' ');
+    let b = t.as_bytes();
+    let slash = |i: usize| matches!(b.get(i), Some(b'/') | Some(b'\\'));
+    if has_scheme(t) || !slash(0) || slash(1) {
+        return input.to_string();
+    }
+    let mut out = String::with_capacity(server.len() + t.len());
+    out.push_str(server.trim_end_matches('/'));
+    out.push_str(t);
+    out
+}
+
+/// RFC 3986 `scheme ":"` at the start: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ) ":".
+fn has_scheme(s: &str) -> bool {
+    let mut it = s.bytes();
+    if !it.next().is_some_and(|b| b.is_ascii_alphabetic()) {
+        return false;
+    }
+    for b in it {
+        match b {
+            b':' => return true,
+            b'+' | b'-' | b'.' => {}
+            _ if b.is_ascii_alphanumeric() => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,5 +309,68 @@ mod tests {
         );
         assert_eq!(normalize_base("https://a.example/x?y=1"), None);
         assert_eq!(normalize_base("https://a.example/#f"), None);
+    }
+
+    #[test]
+    fn only_https_or_loopback_is_secure() {
+        for ok in [
+            "https://platform.ringcentral.com",
+            "https://a.example:8443",
+            "http://127.0.0.1",
+            "http://127.0.0.1:8080",
+            "http://127.255.3.4:1",
+            "http://localhost",
+            "http://localhost:3000",
+            "http://app.localhost:5173",
+            "http://[::1]:3000",
+            "http://[::1]",
+        ] {
+            assert!(is_secure_origin(ok), "{}", ok);
+        }
+        for bad in [
+            "http://platform.ringcentral.com",
+            "http://a.example:443",
+            "http://128.0.0.1",
+            "http://10.0.0.1:8080",
+            "http://127.0.0.1.evil.com",
+            "http://127.0.0",
+            "http://127.0.0.1.2",
+            "http://127.0.0.256",
+            "http://127.1",
+            "http://0x7f.0.0.1",
+            "http://127.0.0.01x",
+            "http://localhost.evil.com",
+            "http://evillocalhost",
+            "http://[::2]",
+            "http://[0:0:0:0:0:0:0:1]",
+            "http://[::ffff:127.0.0.1]",
+            "ftp://localhost",
+            "",
+        ] {
+            assert!(!is_secure_origin(bad), "{}", bad);
+        }
+    }
+
+    #[test]
+    fn relative_api_urls_resolve_under_the_server_path() {
+        let rc = "https://host.example/rc";
+        for (input, want) in [
+            ("/restapi/v1.0/account/~", "https://host.example/rc/restapi/v1.0/account/~"),
+            ("restapi/v1.0/account/~", "restapi/v1.0/account/~"), // resolved by the base `server + "/"`
+            ("\\restapi/x", "https://host.example/rc\\restapi/x"), // URL parsers read `\` as `/`
+            ("  /restapi/x?a=1#f", "https://host.example/rc/restapi/x?a=1#f"),
+            ("https://other.example/x", "https://other.example/x"),
+            ("HTTP://127.0.0.1:9/x", "HTTP://127.0.0.1:9/x"),
+            ("data:text/plain,hi", "data:text/plain,hi"),
+            ("//other.example/x", "//other.example/x"),
+            ("/\\other.example/x", "/\\other.example/x"),
+            ("?q=1", "?q=1"),
+            ("../up", "../up"),
+            ("", ""),
+        ] {
+            assert_eq!(resolve_api_url(rc, input), want, "{:?}", input);
+        }
+        // A server without a path: the root, as before.
+        assert_eq!(resolve_api_url("https://platform.ringcentral.com", "/restapi/v1.0"), "https://platform.ringcentral.com/restapi/v1.0");
     }
 }

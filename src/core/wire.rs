@@ -50,6 +50,7 @@ pub const FIELD_ERRORS: &[&str] = &[
     "owner_id: missing or invalid in the server response",
     "endpoint_id: missing or invalid in the server response",
     "session_id: missing or invalid in the server response",
+    "issuer: must be a string",
 ];
 
 // Indexes into FIELD_ERRORS, named after the field.
@@ -83,6 +84,7 @@ pub const F_SCOPE: usize = 26;
 pub const F_OWNER_ID: usize = 27;
 pub const F_ENDPOINT_ID: usize = 28;
 pub const F_SESSION_ID: usize = 29;
+pub const F_ISSUER: usize = 30;
 
 /// The entry of [`FIELD_ERRORS`] a deserializer error message carries, if any. Browser errors print as
 /// `Error: <message>`; both spellings are recognised.
@@ -279,6 +281,7 @@ pub(crate) mod tests {
             (F_OWNER_ID, "owner_id"),
             (F_ENDPOINT_ID, "endpoint_id"),
             (F_SESSION_ID, "session_id"),
+            (F_ISSUER, "issuer"),
         ];
         assert_eq!(named.len(), FIELD_ERRORS.len());
         for (i, field) in named {

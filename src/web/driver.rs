@@ -112,7 +112,9 @@ impl Driver {
         if input.is_undefined() || input.is_null() {
             return Promise::reject(&errors::to_js(&Error::new(crate::core::ErrorCode::InvalidRequest)));
         }
-        let req = match make_request(input, init, &self.base) {
+        // A relative URL string resolves under `server`'s path, with or without a leading `/` (core::resolve_api_url).
+        let resolved = input.as_string().map(|s| JsValue::from_str(&crate::core::resolve_api_url(&self.cfg.server, &s)));
+        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
         };

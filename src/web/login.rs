@@ -8,8 +8,9 @@ use alloc::rc::Rc;
 
 
 use crate::core::{
-    authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, from_implicit, new_state,
-    new_verifier, parse_redirect, seal, unseal, Error, ErrorCode, Flow, Redirect, StoredTransaction, Transaction,
+    authorization_code_form, authorize_url, challenge_from_digest, clean_url, decide_callback, from_implicit, new_state,
+    new_verifier, parse_redirect, seal, unseal, Callback, Error, ErrorCode, Flow, Redirect, StoredTransaction,
+    Transaction,
 };
 use crate::web::browser::{self, BrowserRandom};
 use crate::core::engine::Input;
@@ -60,34 +61,41 @@ impl Driver {
         Ok(authorize_url(&self.cfg, &state, challenge.as_deref()))
     }
 
-    /// Consumes an OAuth callback in the current URL. `Ok(false)`: this page load was not one.
+    /// Consumes an OAuth callback in the current URL. `Ok(false)`: this page load was not one (no response in the
+    /// URL, or an error response that names no pending login of this session). What to do is
+    /// `core::decide_callback`'s decision; this looks the transaction up and carries the decision out.
     pub async fn handle_redirect(self: &Rc<Self>) -> Result<bool, Error> {
         let (href, search, hash) = browser::location_parts();
         let r = parse_redirect(&search, &hash);
         if matches!(r, Redirect::None) {
             return Ok(false);
         }
+        // The transaction this response names, removed (single use) whatever happens next.
+        let found = match r.state() {
+            None => Ok(None),
+            Some(s) => self.take_transaction(s),
+        };
+        let (tx, storage_error) = match found {
+            Ok(tx) => (tx, None),
+            Err(e) => (None, Some(e)),
+        };
+        let decision = decide_callback(r, tx, &self.cfg, browser::now_ms());
+        if !decision.cleans_url() {
+            return Ok(false);
+        }
         // First of all: codes, tokens and errors leave the address bar and history, whatever happens next.
         browser::replace_url(&clean_url(&href));
-        let tokens = match r {
-            Redirect::None => return Ok(false),
-            Redirect::Error { error, description, state } => {
-                if let Some(s) = state {
-                    let _ = self.take_transaction(&s);
-                }
-                let mut e = Error::new(ErrorCode::from_oauth(&error));
-                e.description = description;
-                return Err(e);
-            }
-            Redirect::Code { code, state } => {
-                let tx = self.transaction_for(state.as_deref())?;
-                let form = authorization_code_form(&self.cfg, &code, tx.verifier.as_ref());
+        if let Some(e) = storage_error {
+            return Err(e);
+        }
+        let tokens = match decision {
+            Callback::NotOurs => return Ok(false),
+            Callback::Reject(e) => return Err(e),
+            Callback::Exchange { code, verifier } => {
+                let form = authorization_code_form(&self.cfg, &code, verifier.as_ref());
                 http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await?
             }
-            Redirect::Implicit { params, state } => {
-                self.transaction_for(state.as_deref())?;
-                from_implicit(&params, browser::now_ms())?
-            }
+            Callback::Implicit { params } => from_implicit(&params, browser::now_ms())?,
         };
         // The engine stores them, makes them current and tells the other tabs; this resolves after that.
         let done = self.call(|call| Input::LoggedIn { call, tokens });
@@ -95,28 +103,15 @@ impl Driver {
         Ok(true)
     }
 
-    /// The transaction this callback answers. No matching state ⇒ `state_mismatch`, and no token request.
-    fn transaction_for(&self, state: Option<&str>) -> Result<Transaction, Error> {
-        let s = state.ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
-        let tx = self.take_transaction(s)?;
-        check_state(&tx.state, Some(s))?;
-        if tx.is_stale(browser::now_ms()) {
-            let mut e = Error::new(ErrorCode::StateMismatch);
-            e.description = Some("the login took longer than 10 minutes; start again".into());
-            return Err(e);
-        }
-        Ok(tx)
-    }
-
-    /// Reads and removes (single use) the transaction saved for `state`.
-    fn take_transaction(&self, state: &str) -> Result<Transaction, Error> {
+    /// Reads and removes (single use) the transaction saved for `state`: `Ok(None)` when there is none or it
+    /// was tampered with; `Err` only when sessionStorage itself is unavailable.
+    fn take_transaction(&self, state: &str) -> Result<Option<Transaction>, Error> {
         let ss = self.tx_store()?;
         let mut key = self.tx_prefix();
         key.push_str(state);
         let text = ss.get_item(&key).ok().flatten();
         let _ = ss.remove_item(&key);
-        let text = text.ok_or_else(|| Error::new(ErrorCode::StateMismatch))?;
-        read_transaction(&text).ok_or_else(|| Error::new(ErrorCode::StateMismatch))
+        Ok(text.as_deref().and_then(read_transaction))
     }
 
     fn purge_stale_transactions(&self, ss: &web_sys::Storage) {

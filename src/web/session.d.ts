@@ -25,7 +25,9 @@ export interface AuthorizeParams {
 
 export interface SessionConfig {
   clientId: string;
-  /** The OAuth server, e.g. `https://platform.ringcentral.com`. Relative `session.fetch` URLs resolve against it. */
+  /** The OAuth server, e.g. `https://platform.ringcentral.com`; https (http only for localhost, 127.0.0.0/8, [::1]).
+   * Relative `session.fetch` URLs resolve under its path, with or without a leading `/`: with
+   * `server: 'https://host/rc'`, `'/restapi/v1.0/x'` and `'restapi/v1.0/x'` both fetch `https://host/rc/restapi/v1.0/x`. */
   server: string;
   redirectUri: string;
   /** Default `'pkce'`. */
@@ -39,11 +41,15 @@ export interface SessionConfig {
   refreshTokenTtl?: number;
   /** Seconds before expiry to refresh, or to emit `expiring`. Default 60; clamped to half a token's life. */
   refreshMarginSeconds?: number;
-  /** Origins that may receive the bearer token. Default: the origin of `server`. */
+  /** Origins that may receive the bearer token (https, or loopback http). Default: the origin of `server`. */
   apiOrigins?: string[];
-  /** Paths (relative to `server`) or absolute URLs; default RingCentral's `/restapi/oauth/…`. */
+  /** Paths (relative to `server`) or absolute https (loopback http) URLs; default RingCentral's `/restapi/oauth/…`. */
   endpoints?: { authorize?: string; token?: string; revoke?: string };
   authorizeParams?: AuthorizeParams;
+  /** RFC 9207: the authorization server's issuer identifier. When set, every authorization response must carry
+   * an `iss` equal to it byte for byte, else `handleRedirect()` rejects with `issuer_mismatch`. When not set,
+   * `iss` is ignored (and removed from the URL with the other response parameters). */
+  issuer?: string;
 }
 
 /** What the app may know about the tokens; never the token strings. Times are epoch milliseconds. */
@@ -58,7 +64,7 @@ export interface TokenInfo {
 export type SessionErrorCode =
   | 'login_required' | 'state_mismatch' | 'access_denied' | 'invalid_grant' | 'invalid_client'
   | 'invalid_request' | 'network' | 'timeout' | 'rate_limited' | 'server_error' | 'invalid_response'
-  | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout'
+  | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
   | (string & {});
 
 /** Every error the session rejects with or emits. */

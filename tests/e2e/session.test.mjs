@@ -262,6 +262,130 @@ test('state mismatch ⇒ state_mismatch, no token request, URL cleaned', async (
   assert.equal(new URL(page.url()).search, '?keep=1');
 });
 
+// A real pending login: its state, as the authorize URL carries it (the transaction is in sessionStorage).
+const pendingState = async (page) => new URL(await page.evaluate(() => window.app.session.loginUrl())).searchParams.get('state');
+const loggedIn = (page) => page.evaluate(() => window.app.session.isLoggedIn());
+
+test('flow confusion: a PKCE session refuses implicit tokens in the fragment, even with the real state', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  const state = await pendingState(page);
+  await page.goto(`${env.emu.base}/test/callback.html?keep=1#access_token=injected&token_type=bearer&expires_in=3600&owner_id=1&state=${state}`);
+  const r = await waitApp(page);
+  assert.equal(r.handled, null);
+  assert.equal(r.error.code, 'state_mismatch');
+  assert.match(r.error.message, /implicit-flow tokens, but this login used PKCE/);
+  assert.equal(await loggedIn(page), false, 'the injected token was not stored');
+  assert.equal(await page.evaluate(() => window.app.count('login')), 0);
+  assert.equal((await tokenRequests(env.emu)).length, 0);
+  assert.equal(new URL(page.url()).hash, '', 'fragment removed');
+  assert.equal(new URL(page.url()).search, '?keep=1');
+});
+
+test('flow confusion: an implicit session refuses a ?code=, even with the real state, and sends no token request', async () => {
+  const page = await openApp(env.context, env.emu.base, { flow: 'implicit' });
+  const state = await pendingState(page);
+  await page.goto(`${env.emu.base}/test/callback.html?code=injected&state=${state}&keep=1`);
+  const r = await waitApp(page);
+  assert.equal(r.error.code, 'state_mismatch');
+  assert.match(r.error.message, /carries a code, but this login used the implicit flow/);
+  assert.equal((await tokenRequests(env.emu)).length, 0, 'nothing was exchanged');
+  assert.equal(await loggedIn(page), false);
+  assert.equal(new URL(page.url()).search, '?keep=1', 'code and state removed');
+});
+
+test('an error callback without the pending login\'s state is not ours: resolves false, no attacker text, login still works', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  const state = await pendingState(page);
+  const text = 'Your account is locked. Call 555-0100';
+  for (const extra of ['', '&state=forged', `&state=${state}x`]) {
+    const url = `${env.emu.base}/test/callback.html?error=access_denied&error_description=${encodeURIComponent(text)}${extra}`;
+    await page.goto(url);
+    const r = await waitApp(page);
+    assert.deepEqual(r, { handled: false, error: null }, extra);
+    assert.equal(page.url(), url, 'not ours: the URL is left alone');
+    assert.equal(await loggedIn(page), false);
+  }
+  // The real login is not disturbed by the forged errors.
+  await page.goto(`${env.emu.base}/test/callback.html`);
+  await waitApp(page);
+  const r = await loginByClicking(page);
+  assert.deepEqual(r, { handled: true, error: null });
+  // With the pending login's state, the server's error and its text are reported.
+  await page.evaluate(() => window.app.session.logout());
+  const s2 = await pendingState(page);
+  await page.goto(`${env.emu.base}/test/callback.html?error=access_denied&error_description=The+user+said+no&state=${s2}`);
+  const denied = await waitApp(page);
+  assert.equal(denied.error.code, 'access_denied');
+  assert.match(denied.error.message, /The user said no/);
+  assert.ok(!page.url().includes('error='));
+});
+
+test('RFC 9207 iss: checked when issuer is configured, ignored (and removed) when not', async () => {
+  await env.emu.config({ authorization_response_iss: env.emu.base });
+  // issuer configured and equal: logged in.
+  let page = await openApp(env.context, env.emu.base, { issuer: env.emu.base });
+  assert.deepEqual(await loginByClicking(page), { handled: true, error: null });
+  assert.ok(!page.url().includes('iss='));
+  assert.equal((await grants('authorization_code')).length, 1);
+  // Another issuer configured (a mixed-up server): issuer_mismatch, nothing exchanged.
+  page = await openApp(env.context, env.emu.base, { issuer: env.emu.altBase });
+  let r = await loginByClicking(page);
+  assert.equal(r.error.code, 'issuer_mismatch');
+  assert.equal(await loggedIn(page), false);
+  assert.equal((await grants('authorization_code')).length, 1, 'no second exchange');
+  assert.ok(!page.url().includes('code='), 'URL cleaned');
+  // No issuer configured: iss ignored and removed from the URL.
+  page = await openApp(env.context, env.emu.base, {});
+  assert.deepEqual(await loginByClicking(page), { handled: true, error: null });
+  assert.ok(!page.url().includes('iss='));
+  // issuer configured, server sends no iss: refused.
+  await env.emu.config({ authorization_response_iss: null });
+  page = await openApp(env.context, env.emu.base, { issuer: env.emu.base });
+  r = await loginByClicking(page);
+  assert.equal(r.error.code, 'issuer_mismatch');
+  assert.match(r.error.message, /iss missing/);
+  assert.equal((await grants('authorization_code')).length, 2);
+});
+
+test('cleartext config is refused (invalid_config naming the field), loopback http is not', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  const made = await page.evaluate(() => {
+    const S = window.app.session.constructor;
+    const base = { clientId: 'c', redirectUri: location.origin + '/test/callback.html' };
+    const tryCfg = (c) => { try { new S({ ...base, ...c }).dispose(); return 'ok'; } catch (e) { return `${e.code} ${e.description}`; } };
+    return {
+      server: tryCfg({ server: 'http://platform.example.com' }),
+      apiOrigins: tryCfg({ server: location.origin, apiOrigins: ['http://api.example.com'] }),
+      token: tryCfg({ server: location.origin, endpoints: { token: 'http://id.example.com/token' } }),
+      loopback: tryCfg({ server: 'http://localhost:9', apiOrigins: ['http://127.0.0.1:9', 'http://[::1]:9'] }),
+    };
+  });
+  assert.match(made.server, /^invalid_config server: must be https/);
+  assert.match(made.apiOrigins, /^invalid_config apiOrigins: must be https/);
+  assert.match(made.token, /^invalid_config endpoints\.token: must be https/);
+  assert.equal(made.loopback, 'ok');
+});
+
+test('relative session.fetch URLs resolve under the server path, with or without a leading slash', async () => {
+  const server = `${env.emu.base}/restapi`;
+  const page = await openApp(env.context, env.emu.base, {
+    server, endpoints: { authorize: 'oauth/authorize', token: '/oauth/token', revoke: '/oauth/revoke' },
+  });
+  await loginByClicking(page);
+  const sent = [];
+  page.on('request', (q) => sent.push(q.url()));
+  for (const path of ['/v1.0/account/~/extension/~', 'v1.0/account/~/extension/~']) {
+    const r = await call(page, path);
+    assert.equal(r.status, 200, path);
+    assert.equal(JSON.parse(r.body).extensionNumber, '101');
+  }
+  const want = `${server}/v1.0/account/~/extension/~`;
+  assert.deepEqual(sent.filter((u) => u.includes('/v1.0/')), [want, want]);
+  // Absolute URLs are untouched.
+  const own = await call(page, `${env.emu.base}/_emulator/echo`);
+  assert.equal(own.status, 200);
+});
+
 test('Deny on the authorize page ⇒ access_denied', async () => {
   const page = await openApp(env.context, env.emu.base, {});
   const r = await loginByClicking(page, 'Deny');

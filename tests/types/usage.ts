@@ -13,6 +13,7 @@ const config: SessionConfig = {
   apiOrigins: ['https://platform.ringcentral.com'],
   endpoints: { token: '/restapi/oauth/token' },
   authorizeParams: { display: 'popup', brand_id: '1210' },
+  issuer: 'https://platform.ringcentral.com',
   persistence: { load: async () => null, save: async () => {}, clear: () => {} },
 };
 const session = new Session(config);
@@ -35,3 +36,7 @@ session.on('loginSuccess', () => {});
 // @ts-expect-error: refresh listeners get TokenInfo, which has no token strings
 session.on('refresh', (t) => t.accessToken);
 void bad;
+const mixUp: SessionErrorCode = 'issuer_mismatch';
+// @ts-expect-error: issuer is a URL string
+const badIssuer: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', issuer: true };
+void mixUp; void badIssuer;
