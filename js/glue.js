@@ -67,3 +67,82 @@ export class Emitter {
 }
 
 export const track = (p, call, f) => p.then((r) => f(call, r, true), (e) => f(call, e, false));
+
+// The cookie seal's key: one AES-GCM key per storage name, generated non-extractable and kept in IndexedDB, so
+// every tab of the origin opens what another sealed. Two tabs creating it at once: each generates a candidate,
+// then a readwrite transaction (they run one at a time per store) keeps the first one stored and both use it.
+const keys = new Map();
+const req = (r) => new Promise((ok, no) => { r.onsuccess = () => ok(r.result); r.onerror = () => no(r.error); });
+
+async function withKeys(mode, f) {
+  const open = indexedDB.open('oauth-spa-session', 1);
+  open.onupgradeneeded = () => open.result.createObjectStore('keys');
+  const db = await req(open);
+  try {
+    const tx = db.transaction('keys', mode);
+    const v = await f(tx.objectStore('keys'));
+    await new Promise((ok, no) => { tx.oncomplete = ok; tx.onabort = tx.onerror = () => no(tx.error); });
+    return v;
+  } finally {
+    db.close();
+  }
+}
+
+async function makeKey(name) {
+  const found = await withKeys('readonly', (s) => req(s.get(name)));
+  if (found) return found;
+  const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  return withKeys('readwrite', async (s) => {
+    const first = await req(s.get(name));
+    if (first) return first;
+    s.put(fresh, name);
+    return fresh;
+  });
+}
+
+function keyFor(name) {
+  let k = keys.get(name);
+  if (!k) {
+    k = makeKey(name);
+    keys.set(name, k);
+    k.catch(() => keys.delete(name));
+  }
+  return k;
+}
+
+const utf8 = (s) => new TextEncoder().encode(s);
+
+// Rejects when no key can be had (no IndexedDB or WebCrypto): the caller says storage_unavailable.
+export async function sealText(name, text) {
+  const key = await keyFor(name);
+  const iv = crypto.getRandomValues(new Uint8Array(12));
+  const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(name) }, key, utf8(text)));
+  let bin = '';
+  for (const b of iv) bin += String.fromCharCode(b);
+  for (const b of ct) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// The text, or null when `body` (base64url of iv ‖ ciphertext) does not open under the key and `name`; rejects
+// only when no key can be had.
+export async function openText(name, body) {
+  const key = await keyFor(name);
+  try {
+    const bin = atob(body.replace(/-/g, '+').replace(/_/g, '/'));
+    const all = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+    const pt = await crypto.subtle.decrypt({ name: 'AES-GCM', iv: all.subarray(0, 12), additionalData: utf8(name) }, key, all.subarray(12));
+    return new TextDecoder('utf-8', { fatal: true }).decode(pt);
+  } catch {
+    return null;
+  }
+}
+
+// The package entry's `init` passes its failure through here: a WebAssembly compilation the page's
+// Content-Security-Policy refused becomes a SessionError naming the directive; anything else is unchanged.
+export function initFailed(e) {
+  const m = String(e && e.message);
+  if ((e instanceof WebAssembly.CompileError || e instanceof EvalError) && /Content.Security|CSP|unsafe-eval|Refused/i.test(m)) {
+    throw new SessionError('csp_blocked', "the page's Content-Security-Policy does not allow WebAssembly: add 'wasm-unsafe-eval' to script-src", null, null, false);
+  }
+  throw e;
+}

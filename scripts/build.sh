@@ -12,6 +12,14 @@ node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oaut
 # glue imports, so `instanceof SessionError` holds for the errors the session throws.
 glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)
 printf "export { SessionError } from './%s';\n" "$glue" >> pkg.tmp/oauth_spa_session.js
+# `init`/`initSync` pass a failure through glue.js's `initFailed`: a compilation the page's Content-Security-Policy
+# refused (no 'wasm-unsafe-eval') becomes a SessionError `csp_blocked` naming the directive, not a raw CompileError.
+grep -qx 'export { initSync, __wbg_init as default };' pkg.tmp/oauth_spa_session.js \
+  || { echo "[build] wasm-bindgen's export line changed: update the init wrapper in scripts/build.sh" >&2; exit 1; }
+sed -i "s#^export { initSync, __wbg_init as default };\$#import { initFailed as __oss_initFailed } from './${glue}';\\
+export default (o) => __wbg_init(o).catch(__oss_initFailed);\\
+function __oss_initSync(o) { try { return initSync(o); } catch (e) { return __oss_initFailed(e); } }\\
+export { __oss_initSync as initSync };#" pkg.tmp/oauth_spa_session.js
 # The entry that needs no `await init()`: the module instantiates the wasm itself (top-level await).
 cat > pkg.tmp/auto.js <<'JS'
 // oauth-spa-session without `await init()`: importing this module instantiates the wasm (top-level await).

@@ -71,10 +71,15 @@ async fn session_storage_tampering_is_detected() {
 async fn cookie_store_splits_large_values_and_reassembles() {
     let (s, _) = Store::open(&StorageKind::Cookie, "t.ck1".into(), None);
     assert!(s.is_shared());
+    // http://127.0.0.1 counts as secure for cookies in Chromium, so the names carry `__Host-`.
+    assert_eq!(s.cookie_name().as_deref(), Some("__Host-t.ck1"));
     let t = tokens(5000, true); // > 10 KB once both tokens are in
     s.save(&t).await.unwrap();
-    let pieces = jar().split("; ").filter(|c| c.starts_with("t.ck1.")).count();
+    let pieces = jar().split("; ").filter(|c| c.starts_with("__Host-t.ck1.")).count();
     assert!(pieces >= 3, "split across cookies: {pieces}");
+    let first = jar().split("; ").find(|c| c.starts_with("__Host-t.ck1.0=")).unwrap().to_string();
+    assert!(first.starts_with("__Host-t.ck1.0=v2."), "AES-GCM sealed: {}", &first[..40]);
+    assert!(!first.contains("256440016"), "the value is not readable");
     assert_eq!(s.load().await.unwrap(), Some(t));
     // A shorter value replaces every old piece.
     let small = tokens(20, false);
@@ -88,15 +93,39 @@ async fn cookie_store_splits_large_values_and_reassembles() {
 async fn cookie_store_detects_a_missing_or_tampered_piece() {
     let (s, _) = Store::open(&StorageKind::Cookie, "t.ck2".into(), None);
     s.save(&tokens(5000, true)).await.unwrap();
-    document().set_cookie("t.ck2.1=; Path=/; Max-Age=0; SameSite=Strict; Secure").unwrap();
+    document().set_cookie("__Host-t.ck2.1=; Path=/; Max-Age=0; SameSite=Strict; Secure").unwrap();
     assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    assert!(!jar().contains("t.ck2."), "the bad pieces went: {}", jar());
     s.save(&tokens(30, false)).await.unwrap();
-    let name_value = jar().split("; ").find(|c| c.starts_with("t.ck2.0=")).unwrap().to_string();
-    let mut forged = name_value.replace("256440016", "999");
+    let name_value = jar().split("; ").find(|c| c.starts_with("__Host-t.ck2.0=")).unwrap().to_string();
+    // One character of the ciphertext changed: the tag no longer matches.
+    let at = name_value.len() - 5;
+    let c = if &name_value[at..at + 1] == "A" { "B" } else { "A" };
+    let mut forged = format!("{}{}{}", &name_value[..at], c, &name_value[at + 1..]);
     forged.push_str("; Path=/; SameSite=Strict; Secure");
     document().set_cookie(&forged).unwrap();
     assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    // A checksum-sealed value (what anyone can compute) is not accepted either.
+    s.save(&tokens(30, false)).await.unwrap();
+    let v1 = oauth_spa_session::core::seal("{\"v\":1}");
+    let enc = oauth_spa_session::core::percent_encode(&v1);
+    document().set_cookie(&format!("__Host-t.ck2.0={enc}; Path=/; SameSite=Strict; Secure")).unwrap();
+    assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
     s.clear().await;
+}
+
+#[wasm_bindgen_test]
+async fn cookie_values_are_bound_to_their_name() {
+    let (a, _) = Store::open(&StorageKind::Cookie, "t.ck3".into(), None);
+    let (b, _) = Store::open(&StorageKind::Cookie, "t.ck4".into(), None);
+    a.save(&tokens(30, false)).await.unwrap();
+    b.save(&tokens(31, false)).await.unwrap();
+    // Move a's sealed value under b's name: a different key and additional data, so it does not open.
+    let value = jar().split("; ").find(|c| c.starts_with("__Host-t.ck3.0=")).unwrap()["__Host-t.ck3.0=".len()..].to_string();
+    document().set_cookie(&format!("__Host-t.ck4.0={value}; Path=/; SameSite=Strict; Secure")).unwrap();
+    assert_eq!(b.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
+    a.clear().await;
+    b.clear().await;
 }
 
 #[wasm_bindgen_test]

@@ -1,6 +1,8 @@
 //! Serves the demo page (`--www` at `/`), the wasm package (`--pkg` at `/pkg/`) and any
 //! `--extra-static PREFIX=DIR`. Always `Cache-Control: no-store` so a rebuilt package
-//! is picked up on reload.
+//! is picked up on reload. A file `X` with a sidecar `X.csp` next to it is sent with that
+//! sidecar's text (trimmed) as its `Content-Security-Policy` header, so a test page can run
+//! under a policy of its own; files without one get no such header.
 
 use crate::{respond, Options, Shared};
 use axum::extract::State as AxState;
@@ -110,6 +112,13 @@ pub async fn handle(AxState(emu): AxState<Shared>, method: Method, uri: Uri) -> 
             let mut res = respond::raw(200, content_type(&file), bytes);
             res.headers_mut()
                 .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            let mut sidecar = file.into_os_string();
+            sidecar.push(".csp");
+            if let Ok(policy) = tokio::fs::read_to_string(&sidecar).await {
+                if let Ok(v) = HeaderValue::from_str(policy.trim()) {
+                    res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, v);
+                }
+            }
             res
         }
         Err(_) => not_found(),

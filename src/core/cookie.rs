@@ -142,6 +142,89 @@ pub fn cookie_names_with_prefix(cookie_header: &str, prefix: &str) -> Vec<String
     out
 }
 
+/// The prefix that makes a cookie name host-only and Secure by the browser's own rules: a `__Host-` cookie
+/// must be `Secure`, `Path=/` and carry no `Domain`, so a sibling subdomain (or an `http://` sibling) can
+/// neither plant one nor shadow it with a narrower path.
+pub const HOST_PREFIX: &str = "__Host-";
+
+/// The cookie base name for the storage key: `__Host-<key>` when the browser accepts `__Host-` cookies
+/// on this page (https, and loopback in Chromium), else `<key>`.
+pub fn cookie_base_name(key: &str, host_prefix: bool) -> String {
+    let mut s = String::with_capacity(key.len() + HOST_PREFIX.len());
+    if host_prefix {
+        s.push_str(HOST_PREFIX);
+    }
+    s.push_str(key);
+    s
+}
+
+/// True when any cookie starting with `prefix` appears more than once in `document.cookie`. The browser
+/// lists one name several times only for cookies of different Domain or Path: a copy planted by a sibling
+/// subdomain (`Domain=<parent>`) or scoped to a narrower path. Either way the value cannot be trusted.
+pub fn has_duplicate(cookie_header: &str, prefix: &str) -> bool {
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in cookies(cookie_header) {
+        if k.starts_with(prefix) {
+            if seen.contains(&k) {
+                return true;
+            }
+            seen.push(k);
+        }
+    }
+    false
+}
+
+fn is_ip(host: &str) -> bool {
+    host.starts_with('[') || host.bytes().last().is_some_and(|b| b.is_ascii_digit())
+}
+
+/// Every `Set-Cookie` line that could delete a copy of `name` visible on this page: host-only and for each
+/// parent domain of `host` (`a.b.c` → `a.b.c`, `b.c`, `c`; the browser ignores the ones it would never have
+/// stored), times `Path=/` and each path prefix of `pathname` with and without its trailing slash.
+pub fn removal_strings(name: &str, host: &str, pathname: &str, secure: bool) -> Vec<String> {
+    let mut domains: Vec<Option<&str>> = vec![None];
+    if !is_ip(host) {
+        let mut d = host;
+        loop {
+            domains.push(Some(d));
+            match d.split_once('.') {
+                Some((_, rest)) if !rest.is_empty() => d = rest,
+                _ => break,
+            }
+        }
+    }
+    let mut paths: Vec<&str> = vec!["/"];
+    for (i, b) in pathname.bytes().enumerate().skip(1) {
+        if b == b'/' {
+            paths.push(&pathname[..i]);
+            paths.push(&pathname[..=i]);
+        }
+    }
+    if pathname.len() > 1 && !pathname.ends_with('/') {
+        paths.push(pathname);
+    }
+    paths.dedup();
+    let mut out = Vec::with_capacity(domains.len() * paths.len());
+    for d in &domains {
+        for p in &paths {
+            let mut s = String::with_capacity(name.len() + p.len() + 60);
+            s.push_str(name);
+            s.push_str("=; Path=");
+            s.push_str(p);
+            if let Some(d) = d {
+                s.push_str("; Domain=");
+                s.push_str(d);
+            }
+            s.push_str("; Max-Age=0; SameSite=Strict");
+            if secure {
+                s.push_str("; Secure");
+            }
+            out.push(s);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -272,5 +355,41 @@ mod tests {
             vec!["oss.ab.0", "oss.ab.n", "oss.ab.1", "oss.ab.7"]
         );
         assert!(cookie_names_with_prefix(h, "nope").is_empty());
+    }
+
+    #[test]
+    fn host_prefix_names() {
+        assert_eq!(cookie_base_name("oss.ab", true), "__Host-oss.ab");
+        assert_eq!(cookie_base_name("oss.ab", false), "oss.ab");
+    }
+
+    #[test]
+    fn a_name_listed_twice_is_a_duplicate() {
+        assert!(!has_duplicate("k.n=1; k.0=a; other=1; other=2", "k."));
+        // A parent-domain or narrower-path copy: the browser lists the name twice.
+        assert!(has_duplicate("k.n=1; k.0=evil; k.0=a", "k."));
+        assert!(has_duplicate("k.0=a; k.n=1; x=y; k.n=1", "k."));
+        assert!(!has_duplicate("", "k."));
+    }
+
+    #[test]
+    fn removal_covers_every_domain_and_path_variant() {
+        let all = removal_strings("k.n", "app.example.test", "/test/callback.html", false);
+        for want in [
+            "k.n=; Path=/; Max-Age=0; SameSite=Strict",
+            "k.n=; Path=/; Domain=example.test; Max-Age=0; SameSite=Strict",
+            "k.n=; Path=/test; Domain=example.test; Max-Age=0; SameSite=Strict",
+            "k.n=; Path=/test/; Max-Age=0; SameSite=Strict",
+            "k.n=; Path=/test/callback.html; Domain=app.example.test; Max-Age=0; SameSite=Strict",
+            "k.n=; Path=/; Domain=test; Max-Age=0; SameSite=Strict",
+        ] {
+            assert!(all.iter().any(|s| s == want), "missing {want}: {all:#?}");
+        }
+        // 1 host-only + 3 domains, × 4 paths.
+        assert_eq!(all.len(), 16);
+        // An IP address has no parent domains; `/` alone gives one path.
+        let ip = removal_strings("k.0", "127.0.0.1", "/", true);
+        assert_eq!(ip, vec!["k.0=; Path=/; Max-Age=0; SameSite=Strict; Secure".to_string()]);
+        assert_eq!(removal_strings("k.0", "[::1]", "/a/", true).len(), 3);
     }
 }

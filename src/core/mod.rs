@@ -35,8 +35,8 @@ pub use config::{
     StorageKind,
 };
 pub use cookie::{
-    cookie_names_with_prefix, delete_cookie_string, read_split_cookie, set_cookie_string,
-    split_into_cookies, MAX_COOKIE_VALUE,
+    cookie_base_name, cookie_names_with_prefix, delete_cookie_string, has_duplicate, read_split_cookie,
+    removal_strings, set_cookie_string, split_into_cookies, HOST_PREFIX, MAX_COOKIE_VALUE,
 };
 pub use encoding::{base64url_nopad, form_encode, parse_form, percent_decode, percent_encode};
 pub use error::{Error, ErrorCode};
@@ -44,7 +44,7 @@ pub use pkce::{challenge_from_digest, is_valid_verifier, new_state, new_verifier
 pub use policy::{backoff_ms, decide, next_check_ms, Decision};
 pub use random::RandomSource;
 pub use redirect::{check_state, clean_url, parse_redirect, Redirect};
-pub use seal::{seal, unseal};
+pub use seal::{aead_body, seal, unseal, AEAD_PREFIX};
 pub use secret::Secret;
 pub use server_error::{
     api_error, invalid_response, network_error, parse_error_body, parse_retry_after, timeout_error,

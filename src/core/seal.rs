@@ -40,6 +40,20 @@ pub fn unseal(s: &str) -> Result<&str, Error> {
     }
 }
 
+/// Prefix of a value sealed with AES-GCM (the browser layer's cookie seal): `v2.<base64url(iv ‖ ciphertext ‖ tag)>`.
+/// The checksum above stays for sessionStorage, which only the origin's own script can write.
+pub const AEAD_PREFIX: &str = "v2.";
+
+/// The base64url body of an AES-GCM sealed value, or `corrupt_storage` when the envelope is not one
+/// (an unsealed or checksum-sealed value, or characters base64url never uses). Opening is the browser's job.
+pub fn aead_body(s: &str) -> Result<&str, Error> {
+    let body = s
+        .strip_prefix(AEAD_PREFIX)
+        .filter(|b| b.len() >= 38 && b.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-' || c == b'_'))
+        .ok_or_else(|| corrupt("stored data is not sealed"))?;
+    Ok(body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -83,5 +97,14 @@ mod tests {
             );
         }
         assert!(unseal(&s).is_ok());
+    }
+
+    #[test]
+    fn aead_envelope() {
+        let b = "A".repeat(38);
+        assert_eq!(aead_body(&format!("v2.{b}")).unwrap(), b);
+        for bad in [String::new(), "v2.".into(), format!("v1.{b}"), format!("v2.{b}="), format!("v2.{b}+"), "v2.short".into()] {
+            assert_eq!(aead_body(&bad).unwrap_err().code, ErrorCode::CorruptStorage, "{bad:?}");
+        }
     }
 }

@@ -63,13 +63,6 @@ pub fn navigate(href: &str) -> Result<(), JsValue> {
     window().location().assign(href)
 }
 
-pub fn is_secure_context_for_cookies() -> bool {
-    let loc = window().location();
-    let proto = loc.protocol().unwrap_or_default();
-    let host = loc.hostname().unwrap_or_default();
-    proto == "https:" || host == "localhost" || host == "127.0.0.1" || host == "[::1]"
-}
-
 pub fn get(obj: &JsValue, key: &str) -> JsValue {
     js_sys::Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }

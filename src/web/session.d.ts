@@ -65,6 +65,8 @@ export type SessionErrorCode =
   | 'login_required' | 'state_mismatch' | 'access_denied' | 'invalid_grant' | 'invalid_client'
   | 'invalid_request' | 'network' | 'timeout' | 'rate_limited' | 'server_error' | 'invalid_response'
   | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
+  /** `init()` only: the page's Content-Security-Policy refused to compile the wasm (add 'wasm-unsafe-eval'). */
+  | 'csp_blocked'
   | (string & {});
 
 /** Every error the session rejects with or emits. */

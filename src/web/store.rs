@@ -1,23 +1,42 @@
 //! Where tokens live: sessionStorage (per tab), cookies (shared by the tabs of a site), memory, or the app's own
 //! persistence adapter. Never localStorage. Every text store seals its value so truncation or tampering is seen
 //! on load; bad data is reported as `corrupt_storage` and the caller removes it.
+//!
+//! Cookies can be written by more than the origin's script (a sibling subdomain sets `Domain=<parent>`, any
+//! path of the site sets a narrower `Path`), so they get more: `__Host-` names wherever the browser accepts
+//! them, a name listed twice is tampering (every removable copy goes), and the value is sealed with AES-GCM
+//! under the origin's non-extractable key from IndexedDB (js/glue.js), the cookie name as additional data.
+//! sessionStorage keeps the checksum seal: only the origin's own script can write it, and that script could
+//! use the key too.
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
 use ::core::cell::RefCell;
 
+use js_sys::Promise;
+use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::core::{
-    cookie, seal, unseal, Error, ErrorCode, StorageKind, StoredTokens, TokenSet,
+    aead_body, cookie, seal, unseal, Error, ErrorCode, StorageKind, StoredTokens, TokenSet, AEAD_PREFIX,
 };
 use crate::web::{browser, errors, json};
 
+/// The cookie jar and how this page may write it.
+#[derive(Clone)]
+struct Jar {
+    doc: web_sys::HtmlDocument,
+    /// `__Host-<key>`, or `<key>` where the browser refuses `__Host-` cookies (plain http off loopback).
+    name: String,
+    /// `Secure` is set (always with `__Host-`; never where the browser would drop a Secure cookie).
+    secure: bool,
+}
+
 enum Backend {
     Session(web_sys::Storage),
-    Cookie(web_sys::HtmlDocument),
+    Cookie(Jar),
     Memory,
     /// `{ load(): Promise<object|null>, save(t): Promise<void>, clear(): Promise<void> }`
     Adapter(JsValue),
@@ -27,6 +46,9 @@ pub struct Store {
     key: String,
     backend: RefCell<Backend>,
     memory: RefCell<Option<TokenSet>>,
+    /// Bumped by every cookie save and clear: a save whose sealing finished after a newer save or a clear
+    /// began writes nothing (it would bring back what that one replaced or removed).
+    writes: ::core::cell::Cell<u32>,
 }
 
 fn unavailable(v: &JsValue) -> Error {
@@ -59,7 +81,10 @@ impl Store {
                     }
                 },
                 StorageKind::Cookie => match browser::window().document().and_then(|d| d.dyn_into().ok()) {
-                    Some(d) => Backend::Cookie(d),
+                    Some(doc) => {
+                        let host = host_prefix_works(&doc);
+                        Backend::Cookie(Jar { name: cookie::cookie_base_name(&key, host), secure: host, doc })
+                    }
                     None => {
                         problem = Some(Error::new(ErrorCode::StorageUnavailable));
                         Backend::Memory
@@ -67,7 +92,7 @@ impl Store {
                 },
             }
         };
-        let store = Store { key, backend: RefCell::new(backend), memory: RefCell::new(None) };
+        let store = Store { key, backend: RefCell::new(backend), memory: RefCell::new(None), writes: Default::default() };
         (store, problem)
     }
 
@@ -89,6 +114,18 @@ impl Store {
         *self.backend.borrow_mut() = Backend::Memory;
     }
 
+    fn jar(&self) -> Option<Jar> {
+        match &*self.backend.borrow() {
+            Backend::Cookie(j) => Some(j.clone()),
+            _ => None,
+        }
+    }
+
+    /// The cookie base name in use (`__Host-…` or the bare key), for tests and diagnostics.
+    pub fn cookie_name(&self) -> Option<String> {
+        self.jar().map(|j| j.name)
+    }
+
     fn adapter(&self) -> Option<JsValue> {
         match &*self.backend.borrow() {
             Backend::Adapter(a) => Some(a.clone()),
@@ -101,22 +138,22 @@ impl Store {
         if let Some(a) = self.adapter() {
             return load_adapter(&a).await;
         }
+        if let Some(j) = self.jar() {
+            let r = load_cookie(&j).await;
+            if matches!(&r, Err(e) if e.code == ErrorCode::CorruptStorage) {
+                // Planted or edited: every copy this page can reach goes, not only the one it would write.
+                purge(&j);
+            }
+            return r;
+        }
         let text = match &*self.backend.borrow() {
             Backend::Memory => return Ok(self.memory.borrow().clone()),
             Backend::Session(s) => s.get_item(&self.key).map_err(|e| unavailable(&e))?,
-            Backend::Cookie(d) => {
-                let jar = d.cookie().map_err(|e| unavailable(&e))?;
-                cookie::read_split_cookie(&jar, &self.key)?
-            }
-            Backend::Adapter(_) => None,
+            Backend::Cookie(_) | Backend::Adapter(_) => None,
         };
         match text {
             None => Ok(None),
-            Some(t) => {
-                let body = unseal(&t)?;
-                let stored: StoredTokens = json::from_text(body).ok_or_else(corrupt)?;
-                TokenSet::from_stored(stored).map(Some)
-            }
+            Some(t) => parse_stored(unseal(&t)?),
         }
     }
 
@@ -125,13 +162,25 @@ impl Store {
         if let Some(a) = self.adapter() {
             return call_adapter(&a, "save", Some(&json::to_js(&stored))).await.map(|_| ());
         }
+        if let Some(j) = self.jar() {
+            let turn = self.writes.get().wrapping_add(1);
+            self.writes.set(turn);
+            let sealed = seal_cookie(&j.name, &json::to_text(&stored)).await?;
+            if self.writes.get() != turn {
+                return Ok(()); // a newer save or a clear began meanwhile
+            }
+            if self.jar().is_some() {
+                return save_cookie(&j, &sealed, t);
+            }
+            // Fell back to memory while sealing: the value goes there.
+        }
         match &*self.backend.borrow() {
             Backend::Memory | Backend::Adapter(_) => {
                 *self.memory.borrow_mut() = Some(t.clone());
                 Ok(())
             }
             Backend::Session(s) => s.set_item(&self.key, &seal(&json::to_text(&stored))).map_err(|e| unavailable(&e)),
-            Backend::Cookie(d) => save_cookie(d, &self.key, &stored, t),
+            Backend::Cookie(_) => Ok(()),
         }
     }
 
@@ -147,7 +196,10 @@ impl Store {
             Backend::Session(s) => {
                 let _ = s.remove_item(&self.key);
             }
-            Backend::Cookie(d) => delete_cookies(d, &self.key),
+            Backend::Cookie(j) => {
+                self.writes.set(self.writes.get().wrapping_add(1));
+                delete_cookies(j);
+            }
         }
     }
 }
@@ -176,33 +228,118 @@ async fn call_adapter(a: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<
     }
 }
 
-fn save_cookie(d: &web_sys::HtmlDocument, key: &str, stored: &StoredTokens, t: &TokenSet) -> Result<(), Error> {
-    let secure = browser::is_secure_context_for_cookies();
+fn parse_stored(body: &str) -> Result<Option<TokenSet>, Error> {
+    let stored: StoredTokens = json::from_text(body).ok_or_else(corrupt)?;
+    TokenSet::from_stored(stored).map(Some)
+}
+
+/// Whether this page can hold a `__Host-` cookie (https; Chromium also on http loopback): a probe written,
+/// read back and removed.
+fn host_prefix_works(d: &web_sys::HtmlDocument) -> bool {
+    const PROBE: &str = "__Host-oss-probe";
+    let _ = d.set_cookie(&cookie::set_cookie_string(PROBE, "1", 10, true));
+    let ok = d.cookie().is_ok_and(|jar| cookie::cookie_names_with_prefix(&jar, PROBE).iter().any(|n| n == PROBE));
+    let _ = d.set_cookie(&cookie::delete_cookie_string(PROBE, true));
+    ok
+}
+
+fn chunk_prefix(name: &str) -> String {
+    let mut p = name.to_string();
+    p.push('.');
+    p
+}
+
+async fn load_cookie(j: &Jar) -> Result<Option<TokenSet>, Error> {
+    let jar = j.doc.cookie().map_err(|e| unavailable(&e))?;
+    if cookie::has_duplicate(&jar, &chunk_prefix(&j.name)) {
+        return Err(corrupt_with("a session cookie appears more than once (planted with another Domain or Path)"));
+    }
+    let Some(text) = cookie::read_split_cookie(&jar, &j.name)? else { return Ok(None) };
+    let body = aead_body(&text)?;
+    let opened = JsFuture::from(open_text(&j.name, body)).await.map_err(|e| key_unavailable(&e))?;
+    let plain = opened.as_string().ok_or_else(|| corrupt_with("the session cookie does not open under this origin's key"))?;
+    parse_stored(&plain)
+}
+
+async fn seal_cookie(name: &str, text: &str) -> Result<String, Error> {
+    let v = JsFuture::from(seal_text(name, text)).await.map_err(|e| key_unavailable(&e))?;
+    let mut s = String::from(AEAD_PREFIX);
+    s.push_str(&v.as_string().unwrap_or_default());
+    Ok(s)
+}
+
+fn corrupt_with(what: &str) -> Error {
+    Error::new(ErrorCode::CorruptStorage).with_description(what)
+}
+
+/// No IndexedDB or WebCrypto: cookies are not used unsealed; the caller falls back to memory.
+fn key_unavailable(v: &JsValue) -> Error {
+    let e = unavailable(v);
+    if e.description.is_some() {
+        e
+    } else {
+        e.with_description("cookie storage needs IndexedDB and WebCrypto for its sealing key")
+    }
+}
+
+fn save_cookie(j: &Jar, text: &str, t: &TokenSet) -> Result<(), Error> {
+    let d = &j.doc;
     // The cookie must not outlive the longest-lived token it carries.
     let until = t.refresh_expires_at_ms.unwrap_or(0.0).max(t.expires_at_ms);
     let max_age = ((until - browser::now_ms()) / 1000.0).ceil().max(1.0) as u64;
-    let text = seal(&json::to_text(stored));
-    let parts = cookie::split_into_cookies(key, &text);
-    // Drop chunks of a longer previous value first, so a reader never joins old and new pieces.
-    delete_cookies(d, key);
+    let parts = cookie::split_into_cookies(&j.name, text);
+    // Drop chunks of a longer previous value first, so a reader never joins old and new pieces; planted copies
+    // (another Domain or Path) go too, or the next read would see the name twice.
+    purge(j);
     for (name, value) in &parts {
-        d.set_cookie(&cookie::set_cookie_string(name, value, max_age, secure))
+        d.set_cookie(&cookie::set_cookie_string(name, value, max_age, j.secure))
             .map_err(|e| unavailable(&e))?;
     }
-    // A browser that silently refused the cookie (too large, blocked) must not look like success.
+    // A browser that silently refused the cookie (too large, blocked) must not look like success, nor may a
+    // planted copy this page cannot remove.
     let jar = d.cookie().map_err(|e| unavailable(&e))?;
-    match cookie::read_split_cookie(&jar, key) {
+    if cookie::has_duplicate(&jar, &chunk_prefix(&j.name)) {
+        return Err(Error::new(ErrorCode::StorageUnavailable)
+            .with_description("a planted copy of the session cookie cannot be removed"));
+    }
+    match cookie::read_split_cookie(&jar, &j.name) {
         Ok(Some(back)) if back == text => Ok(()),
         _ => Err(Error::new(ErrorCode::StorageUnavailable).with_description("the browser refused the cookie")),
     }
 }
 
-fn delete_cookies(d: &web_sys::HtmlDocument, key: &str) {
-    let secure = browser::is_secure_context_for_cookies();
-    let jar = d.cookie().unwrap_or_default();
-    let mut prefix = key.to_string();
-    prefix.push('.');
-    for name in cookie::cookie_names_with_prefix(&jar, &prefix) {
-        let _ = d.set_cookie(&cookie::delete_cookie_string(&name, secure));
+/// Our own cookies (host-only, `Path=/`): what a save wrote.
+fn delete_cookies(j: &Jar) {
+    let jar = j.doc.cookie().unwrap_or_default();
+    for name in cookie::cookie_names_with_prefix(&jar, &chunk_prefix(&j.name)) {
+        let _ = j.doc.set_cookie(&cookie::delete_cookie_string(&name, j.secure));
     }
+}
+
+/// Every copy of every chunk name visible here, whatever its Domain or Path (a `__Host-` name has only ours).
+fn purge(j: &Jar) {
+    if j.name.starts_with(cookie::HOST_PREFIX) {
+        return delete_cookies(j);
+    }
+    let jar = j.doc.cookie().unwrap_or_default();
+    let names = cookie::cookie_names_with_prefix(&jar, &chunk_prefix(&j.name));
+    let loc = browser::window().location();
+    let host = loc.hostname().unwrap_or_default();
+    let path = loc.pathname().unwrap_or_default();
+    for name in names {
+        for line in cookie::removal_strings(&name, &host, &path, j.secure) {
+            let _ = j.doc.set_cookie(&line);
+        }
+    }
+}
+
+#[wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    /// AES-GCM under the origin's key for `name` (created on first use): base64url of iv ‖ ciphertext.
+    /// Rejects when IndexedDB or WebCrypto is unavailable.
+    #[wasm_bindgen(js_name = sealText)]
+    fn seal_text(name: &str, text: &str) -> Promise;
+    /// The text, or `null` when the value does not open; rejects when no key can be had.
+    #[wasm_bindgen(js_name = openText)]
+    fn open_text(name: &str, body: &str) -> Promise;
 }

@@ -18,11 +18,12 @@ export async function startEmulator({ extraStatic = [] } = {}) {
   };
 }
 
-export async function launchBrowser() {
+/** `args`: more Chromium switches (e.g. host-resolver rules for a test that needs more host names). */
+export async function launchBrowser({ args = [] } = {}) {
   return chromium.launch({
     executablePath: '/usr/bin/chromium',
     args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
+      '--disable-sync', '--no-first-run', ...args],
   });
 }
 

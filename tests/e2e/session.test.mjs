@@ -123,7 +123,7 @@ test('cookie storage survives a reload; sessionStorage is not shared with a new 
   assert.equal(await page.evaluate(() => window.app.session.storage), 'cookie');
   assert.equal((await call(page)).status, 200);
   const cookies = await env.context.cookies();
-  const ours = cookies.filter((c) => c.name.startsWith('oss'));
+  const ours = cookies.filter((c) => c.name.startsWith('__Host-oss.'));
   assert.ok(ours.length >= 1);
   for (const c of ours) {
     assert.equal(c.sameSite, 'Strict');
@@ -416,13 +416,15 @@ test('persistence adapter: refresh tokens used, save completes before refresh re
 test('corrupt stored data ⇒ logged out, key removed, no throw', async () => {
   const page = await openApp(env.context, env.emu.base, { storage: 'cookie' });
   await loginByClicking(page);
-  const names = (await env.context.cookies()).filter((c) => c.name.startsWith('oss')).map((c) => c.name);
-  await env.context.addCookies([{ name: names[0], value: 'v1.00000000.tampered', url: env.emu.base }]);
+  const names = (await env.context.cookies()).filter((c) => c.name.startsWith('__Host-oss.')).map((c) => c.name);
+  // A __Host- cookie can only be written by the page itself (Secure, Path=/, no Domain).
+  await page.evaluate((n) => { document.cookie = `${n}=v1.00000000.tampered; Path=/; Secure; SameSite=Strict`; },
+    names.find((n) => n.endsWith('.0')));
   await page.reload();
   await page.waitForFunction(() => window.app && window.app.done);
   assert.equal(await page.evaluate(() => window.app.error), null, 'init did not throw');
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
-  const left = (await env.context.cookies()).filter((c) => c.name.startsWith('oss'));
+  const left = (await env.context.cookies()).filter((c) => c.name.includes('oss.'));
   assert.equal(left.length, 0, 'bad keys removed');
 });
 

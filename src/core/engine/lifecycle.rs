@@ -89,9 +89,10 @@ impl Engine {
                 self.fall_back(e);
                 false
             }
-            Err(_) => {
-                // Corrupt or tampered: logged out, and the bad keys go.
-                let op = self.new_op(Op::Ignore);
+            Err(e) => {
+                // Corrupt or tampered: logged out, the bad keys go, and the app hears why (`expired` with the
+                // `corrupt_storage` error) once they are gone.
+                let op = self.new_op(Op::Forget { event: SessionEvent::Expired(Some(e)), notice: None, then: AfterForget::Nothing });
                 self.push(Command::Clear { op });
                 false
             }
