@@ -324,7 +324,8 @@ impl Driver {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
         self.calls.clear();
-        self.hooks.borrow_mut().take();
+        // The hooks stay alive: a response still on the wire calls `on_response`, which must find a live
+        // closure (and then changes nothing, see `feed`).
     }
 }
 
