@@ -21,8 +21,8 @@ export function chart(res, meta) {
       rows: res.coldstart.rows.map((r) => ({ id: r.id, key: r.key, variant: r.variant, v: r.medianMs })),
     });
   }
-  const W = 760; const left = 250; const barH = 16; const gap = 6; const barMax = W - left - 90;
-  let y = 46;
+  const W = 760; const left = 250; const barH = 16; const gap = 6; const barMax = W - left - 160;
+  let y = 64;
   const parts = [];
   for (const p of panels) {
     parts.push(`<text x="10" y="${y}" class="t">${esc(p.title)}</text>`);
