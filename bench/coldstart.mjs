@@ -1,50 +1,69 @@
-// Scenario 4, cold start: a fresh page load per run; time from importing the library (our wasm instantiation
-// included) to stored tokens restored and usable — `session.ready` for us, construct + restore for the peers.
-// Runs are interleaved across contenders (one tab each, each with its own logged-in storage).
-import { login, newPage, benchReady } from './lib/browser.mjs';
-import { CONTENDERS } from './lib/contenders.mjs';
-import { median, p95 } from './lib/stats.mjs';
+// Scenario 4, cold start, split: a fresh page load per run, timed in the page: load (the library's `import()`;
+// for us also the wasm), construct, restore (stored tokens usable; no network: the run fails if any token
+// request is made); downloads from Resource Timing. Ours twice: `init()` as shipped (instantiateStreaming) and
+// step by step (fetch → ArrayBuffer, WebAssembly.compile, instantiate the Module). In the home arena, where every
+// contender logged in for real. Runs are interleaved (one tab each, each with its own logged-in storage).
+import { login, newPage, benchReady, arenaContext } from './lib/browser.mjs';
+import { ARENAS, HOME } from './lib/contenders.mjs';
+import { median, p95, iqr } from './lib/stats.mjs';
 
 export const RESTORE = {
-  ours: 'import + `init()` (wasm) + `new Session` + `await session.ready` (cookies)',
-  ringcentral: 'import + `new SDK` + `await platform.loggedIn()` (localStorage)',
-  badgateway: 'import + `new OAuth2Client` + `new OAuth2Fetch` + `await getAccessToken()` (localStorage)',
-  oidc: 'import + `new UserManager` + `await getUser()` (localStorage)',
-  auth0: 'import + `new Auth0Client` + `await getTokenSilently({cacheMode: "cache-only"})` (localStorage cache, seeded)',
+  ours: '`init()` (wasm) + `new Session` + `await session.ready` (cookies)',
+  ringcentral: '`new SDK` + `await platform.loggedIn()` (localStorage)',
+  badgateway: '`new OAuth2Client` + `new OAuth2Fetch` + `await getAccessToken()` (localStorage)',
+  oidc: '`new UserManager` + `await getUser()` (localStorage)',
+  auth0: '`new Auth0Client` + `await getTokenSilently({cacheMode: "cache-only"})` (localStorage)',
 };
+export const VARIANTS = [
+  { key: 'ours', id: 'ours', query: 'c=ours&wasm=streaming', label: 'streaming' },
+  { key: 'ours-split', id: 'ours', query: 'c=ours&wasm=split', label: 'ArrayBuffer' },
+  ...ARENAS[HOME].ids.filter((id) => id !== 'ours').map((id) => ({ key: id, id, query: `c=${id}` })),
+];
+const PHASES = ['ms', 'load', 'construct', 'restore', 'download', 'js', 'wasmStreaming', 'compile', 'instantiate'];
 
-export async function measureColdStart({ server, browser, runs }) {
-  await server.reset();
-  const ids = CONTENDERS.map((c) => c.id);
-  const contexts = [];
+export async function measureColdStart({ arenas, browser, runs }) {
+  const arena = arenas[HOME];
+  await arena.reset();
+  const contexts = {};
   const pages = {};
-  const times = Object.fromEntries(ids.map((id) => [id, []]));
-  const restored = Object.fromEntries(ids.map((id) => [id, 0]));
+  const samples = Object.fromEntries(VARIANTS.map((v) => [v.key, Object.fromEntries(PHASES.map((p) => [p, []]))]));
+  const restored = Object.fromEntries(VARIANTS.map((v) => [v.key, 0]));
+  let contentType = null;
   try {
-    for (const id of ids) {
-      const context = await browser.newContext();
-      contexts.push(context);
-      await login(context, server.base, id);
-      pages[id] = await newPage(context);
+    for (const v of VARIANTS) {
+      if (!contexts[v.id]) {
+        contexts[v.id] = await arenaContext(browser, arena);
+        await login(contexts[v.id], arena.base, v.id);
+      }
+      pages[v.key] = await newPage(contexts[v.id]);
     }
-    const tokenRequests = (await server.log()).token_requests.length;
+    const wasm = await fetch(`${arena.base}/pkg/oauth_spa_session_bg.wasm`, { method: 'HEAD' });
+    contentType = wasm.headers.get('content-type');
+    const tokenRequests = (await arena.log()).token_requests.length;
     for (let r = 0; r < runs + 1; r++) {
-      for (let k = 0; k < ids.length; k++) {
-        const id = ids[(k + r) % ids.length];
-        await pages[id].goto(`${server.base}/bench/coldstart.html?c=${id}`);
-        const { ok } = await benchReady(pages[id]);
+      for (let k = 0; k < VARIANTS.length; k++) {
+        const v = VARIANTS[(k + r) % VARIANTS.length];
+        await pages[v.key].goto(`${arena.base}/bench/coldstart.html?${v.query}`);
+        const { ok } = await benchReady(pages[v.key]);
         if (r === 0) continue; // the first load of each warms the browser's own caches, not the page's
-        times[id].push(await pages[id].evaluate(() => window.bench.ms));
-        if (ok) restored[id] += 1;
+        const b = await pages[v.key].evaluate(() => ({ ms: window.bench.ms, ...window.bench.split }));
+        for (const p of PHASES) if (typeof b[p] === 'number') samples[v.key][p].push(b[p]);
+        if (b.contentType) contentType = b.contentType;
+        if (ok) restored[v.key] += 1;
       }
     }
-    const refreshes = (await server.log()).token_requests.length - tokenRequests;
+    const refreshes = (await arena.log()).token_requests.length - tokenRequests;
     if (refreshes) throw new Error(`cold start made ${refreshes} token requests; it must only restore`);
+    const stat = (xs) => (xs.length ? { median: median(xs), p95: p95(xs), iqr: iqr(xs) } : null);
     return {
-      runs,
-      rows: ids.map((id) => ({ id, medianMs: median(times[id]), p95Ms: p95(times[id]), restored: restored[id], runs })),
+      runs, arena: HOME, contentType,
+      rows: VARIANTS.map((v) => ({
+        key: v.key, id: v.id, variant: v.label, restored: restored[v.key], runs,
+        medianMs: median(samples[v.key].ms), p95Ms: p95(samples[v.key].ms),
+        phases: Object.fromEntries(PHASES.map((p) => [p, stat(samples[v.key][p])])),
+      })),
     };
   } finally {
-    for (const c of contexts) await c.close();
+    for (const c of Object.values(contexts)) await c.close();
   }
 }

@@ -1,44 +1,73 @@
-// Scenario 2, session.fetch overhead: in one headless Chromium tab, N sequential authenticated GETs per contender
-// (raw fetch with a hand-set header = the floor, ours, RC platform.get, badgateway OAuth2Fetch.fetch),
-// interleaved in rounds of `block` calls whose order rotates, so machine drift hits all alike.
-import { login, newPage, benchReady } from './lib/browser.mjs';
-import { median, p95 } from './lib/stats.mjs';
+// Scenario 2, per-call overhead of each wrapper, two ways, in one headless Chromium tab (cross-origin isolated,
+// so performance.now() steps 5 µs, not 100 µs):
+//  - without the network (pages/stub.html): `fetch` replaced, before any library loads, by a stub that resolves
+//    at once to a 200 `{}`; n calls per contender (≥ 10,000 in a full run), in the home arena where every
+//    contender is logged in. What is left is the wrapper's own cost: token lookup, header, request object, its
+//    promise chain, the response handling.
+//  - over the network (pages/overhead.html): real GETs to each arena's API (`/restapi/v1.0/…` on the emulator,
+//    `/me` on oidc-provider, cross-origin), fewer calls; the connection set-up dominates and the noise is large.
+// Both interleave rounds of `block` calls whose order rotates every round, so machine drift hits all alike.
+import { login, newPage, benchReady, arenaContext } from './lib/browser.mjs';
+import { ARENAS, HOME, FLOOR } from './lib/contenders.mjs';
+import { median, p99, mean, iqr } from './lib/stats.mjs';
 
-export const OVERHEAD_IDS = ['raw', 'ours', 'ringcentral', 'badgateway'];
+async function isolatedPage(context, url) {
+  const page = await newPage(context);
+  // COOP/COEP on the page's document only (the route is gone before any measured request).
+  await page.route(url, async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({
+      response: res,
+      headers: { ...res.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
+    });
+  });
+  await page.goto(url);
+  await benchReady(page);
+  await page.unrouteAll({ behavior: 'wait' });
+  return page;
+}
 
-export async function measureOverhead({ server, browser, n, block, warmup }) {
-  await server.reset();
-  const context = await browser.newContext();
+function rows(ids, samples, rounds) {
+  const floor = median(samples[FLOOR.id]);
+  const floorMean = mean(rounds[FLOOR.id]);
+  return ids.map((id) => {
+    const s = samples[id];
+    const med = median(s);
+    const [q1, q3] = iqr(s);
+    const m = mean(rounds[id]);
+    return {
+      id, calls: s.length, medianMs: med, q1Ms: q1, q3Ms: q3, p99Ms: p99(s), meanMs: m,
+      roundSpreadMs: iqr(rounds[id]), overheadUs: (med - floor) * 1000, ratio: med / floor, meanRatio: m / floorMean,
+    };
+  });
+}
+
+async function measure({ browser, arena, ids, page: pageName, n, block, warmup }) {
+  await arena.reset();
+  const context = await arenaContext(browser, arena);
   try {
-    for (const id of OVERHEAD_IDS) await login(context, server.base, id);
-    const page = await newPage(context);
-    // COOP/COEP on the page's document only (the route is gone before any measured request): a cross-origin
-    // isolated page gets a 5 µs performance.now() instead of 100 µs.
-    const url = `${server.base}/bench/overhead.html?c=${OVERHEAD_IDS.join(',')}`;
-    await page.route(url, async (route) => {
-      const res = await route.fetch();
-      await route.fulfill({
-        response: res,
-        headers: { ...res.headers(), 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' },
-      });
-    });
-    await page.goto(url);
-    await benchReady(page);
-    await page.unrouteAll({ behavior: 'wait' });
-    const { isolated, resolution } = await page.evaluate(async () => ({
-      isolated: window.bench.isolated, resolution: window.bench.resolution(),
-    }));
-    const samples = await page.evaluate((o) => window.bench.run(o), { n, block, warmup });
-    const floor = median(samples.raw);
-    const rows = OVERHEAD_IDS.map((id) => {
-      const med = median(samples[id]);
-      return {
-        id, calls: samples[id].length, medianMs: med, p95Ms: p95(samples[id]),
-        overheadUs: id === 'raw' ? 0 : (med - floor) * 1000, ratio: med / floor,
-      };
-    });
-    return { rows, isolated, resolutionUs: resolution * 1000, n, block, warmup };
+    for (const id of ids) await login(context, arena.base, id);
+    const page = await isolatedPage(context, `${arena.base}/bench/${pageName}?c=${ids.join(',')}`);
+    const isolated = await page.evaluate(() => window.bench.isolated);
+    const out = await page.evaluate((o) => window.bench.run(o), { n, block, warmup })
+      .catch((e) => { throw new Error(`${arena.id} ${pageName}: ${e.message}`); });
+    const res = { rows: rows(ids, out.samples, out.rounds), isolated, n, block, warmup };
+    if (out.stubCalls !== undefined) {
+      res.stubCalls = out.stubCalls;
+      if (out.stubCalls !== n * ids.length) throw new Error(`stubbed overhead: ${out.stubCalls} fetches for ${n * ids.length} calls (a contender fetched more than once per call)`);
+    }
+    return res;
   } finally {
     await context.close();
   }
+}
+
+export async function measureOverhead({ arenas, browser, stub, net }) {
+  const out = { stub: null, net: {} };
+  out.stub = await measure({ browser, arena: arenas[HOME], ids: [FLOOR.id, ...ARENAS[HOME].ids], page: 'stub.html', ...stub });
+  out.stub.arena = HOME;
+  for (const a of Object.keys(ARENAS)) {
+    out.net[a] = await measure({ browser, arena: arenas[a], ids: [FLOOR.id, ...ARENAS[a].ids], page: 'overhead.html', ...net });
+  }
+  return out;
 }

@@ -1,19 +1,69 @@
-// Renders the results as markdown: the run's facts, a summary table, one table per scenario, the goals.
-import { CONTENDERS, FLOOR, CANNOT, label } from './lib/contenders.mjs';
+// Renders the results as markdown: the run's facts, the standing (ours ÷ the best peer, per figure) with the chart,
+// then one section per scenario, each with the command that reproduces it, and the goals.
+import { CONTENDERS, FLOOR, ARENAS, HOME, CALL, label } from './lib/contenders.mjs';
 import { EXPIRY } from './burst.mjs';
 import { RESTORE } from './coldstart.mjs';
 import { fmt, kb } from './lib/stats.mjs';
 
-// Numeric columns (numbers, "a / b", dashes, "cannot") right-aligned, text columns left-aligned.
-const NUMERIC = /^(-?[\d.]+( \/ -?[\d.]+)?|—|cannot|n\/a|)$/;
+// Numeric columns (numbers, "a / b", "a–b", ratios "×1.2", dashes, "cannot") right-aligned, text columns left.
+const NUMERIC = /^(-?[\d.]+( \/ -?[\d.]+| – -?[\d.]+)?|×[\d.]+|—|cannot|n\/a|)$/;
 const table = (head, rows) => [
   `| ${head.join(' | ')} |`,
   `| ${head.map((h, i) => (i > 0 && rows.every((r) => NUMERIC.test(String(r[i]))) ? '---:' : '---')).join(' | ')} |`,
   ...rows.map((r) => `| ${r.join(' | ')} |`),
 ].join('\n');
 
+const CMD = (only) => `\`npm run bench -- --only=${only}\``;
+const us = (ms, d = 0) => fmt(ms * 1000, d);
+const spread = (a, b, d = 0) => `${fmt(a, d)} – ${fmt(b, d)}`;
 const shapeName = (r) => `${r.tabs} × ${r.per}`;
-const pair = (r) => `${r.tokenRequests} / ${r.failed}`;
+const PEERS = CONTENDERS.filter((c) => c.id !== 'ours').map((c) => c.id);
+const cannot = (arena, id) => ARENAS[arena].cannot[id];
+
+/** Per figure: ours, the best peer (lowest), their ratio. `rows` [{id, v}], lower is better. */
+function standingRow(name, rows, unit, digits, command) {
+  const ours = rows.find((r) => r.id === 'ours');
+  const peers = rows.filter((r) => PEERS.includes(r.id) && Number.isFinite(r.v));
+  if (!ours || !peers.length) return null;
+  const best = peers.reduce((a, b) => (b.v < a.v ? b : a));
+  return {
+    name, ours: ours.v, best, ratio: ours.v / best.v, unit, command,
+    cells: [name, `${fmt(ours.v, digits)}`, `${fmt(best.v, digits)} (${label(best.id)})`, `×${fmt(ours.v / best.v, 2)}`, command],
+  };
+}
+
+export function standing(res) {
+  const out = [];
+  const push = (r) => r && out.push(r);
+  if (res.size) push(standingRow('size, brotli (KB)', res.size.rows.map((r) => ({ id: r.id, v: r.brotli / 1000 })), 'KB', 1, CMD('size')));
+  if (res.overhead) {
+    const s = res.overhead.stub.rows;
+    push(standingRow('per call, fetch stubbed: median (µs)', s.map((r) => ({ id: r.id, v: r.medianMs * 1000 })), 'µs', 0, CMD('overhead')));
+    push(standingRow('per call, fetch stubbed: p99 (µs)', s.map((r) => ({ id: r.id, v: r.p99Ms * 1000 })), 'µs', 0, CMD('overhead')));
+    for (const [a, o] of Object.entries(res.overhead.net)) {
+      push(standingRow(`per call over the network, ${ARENAS[a].short}: median (µs)`, o.rows.map((r) => ({ id: r.id, v: r.medianMs * 1000 })), 'µs', 0, CMD('overhead')));
+    }
+  }
+  if (res.memory) {
+    push(standingRow(`memory after ${res.memory.n} calls: JS heap + wasm (KB)`, res.memory.rows.map((r) => ({ id: r.id, v: (r.heapAfter + (r.wasm || 0)) / 1000 })), 'KB', 0, CMD('memory')));
+  }
+  if (res.coldstart) {
+    push(standingRow('cold start, median (ms)', res.coldstart.rows.filter((r) => r.key !== 'ours-split').map((r) => ({ id: r.id, v: r.medianMs })), 'ms', 1, CMD('coldstart')));
+  }
+  if (res.burst) {
+    for (const a of Object.keys(ARENAS)) {
+      for (const s of [...new Set(res.burst.rows.map(shapeName))]) {
+        for (const expiry of Object.keys(EXPIRY)) {
+          const rows = res.burst.rows.filter((r) => r.arena === a && shapeName(r) === s && r.expiry === expiry);
+          // Lower is better: failed calls first, then token requests.
+          push(standingRow(`burst ${s}, ${ARENAS[a].short}, ${expiry === 'both' ? 'expired' : '401 path'}: failed calls + token requests`,
+            rows.map((r) => ({ id: r.id, v: r.failed + r.tokenRequests })), '', 0, CMD('burst')));
+        }
+      }
+    }
+  }
+  return out;
+}
 
 export function goals(res) {
   const out = [];
@@ -23,12 +73,12 @@ export function goals(res) {
     out.push({ goal: 'size ≤ 13 KB brotli (pkg/ total)', value: `${kb(b)} KB`, met: b <= 13000 });
   }
   if (res.overhead) {
-    const rows = res.overhead.rows;
+    const rows = res.overhead.stub.rows;
     const o = ours(rows).overheadUs;
-    const peers = rows.filter((r) => r.id !== 'ours' && r.id !== FLOOR.id);
-    out.push({ goal: 'fetch overhead ≤ 25 µs (median)', value: `${fmt(o)} µs`, met: o <= 25 });
+    const peers = rows.filter((r) => PEERS.includes(r.id));
+    out.push({ goal: 'overhead over raw fetch ≤ 25 µs (median, fetch stubbed)', value: `${fmt(o)} µs`, met: o <= 25 });
     out.push({
-      goal: 'fetch overhead lower than both peers',
+      goal: 'overhead lower than every peer (median, fetch stubbed)',
       value: peers.map((p) => `${label(p.id)} ${fmt(p.overheadUs)} µs`).join(', '),
       met: peers.every((p) => o < p.overheadUs),
     });
@@ -36,8 +86,8 @@ export function goals(res) {
   if (res.burst) {
     const mine = res.burst.rows.filter((r) => r.id === 'ours');
     out.push({
-      goal: 'refresh burst: 1 token request, 0 failed calls (every shape and expiry)',
-      value: mine.map((r) => `${shapeName(r)}, ${EXPIRY[r.expiry]}: ${r.tokenRequests} req, ${r.failed} failed`).join('; '),
+      goal: 'refresh burst: 1 token request, 0 failed calls (both arenas, every shape and expiry)',
+      value: mine.map((r) => `${ARENAS[r.arena].short} ${shapeName(r)} ${r.expiry === 'both' ? 'expired' : '401'}: ${r.tokenRequests} / ${r.failed}`).join('; '),
       met: mine.every((r) => r.tokenRequests === 1 && r.failed === 0),
     });
   }
@@ -48,30 +98,6 @@ export function goals(res) {
   return out;
 }
 
-function summary(res) {
-  const shapes = res.burst ? [...new Set(res.burst.rows.map(shapeName))] : [];
-  const variants = shapes.flatMap((s) => Object.keys(EXPIRY).map((expiry) => ({ s, expiry })));
-  const head = ['contender', 'size, brotli (KB)', 'fetch overhead, median (µs)',
-    ...variants.map(({ s, expiry }) => `burst ${s}, ${expiry === 'both' ? 'expired' : '401 path'}: token requests / failed`),
-    'cold start, median (ms)'];
-  const rows = CONTENDERS.map(({ id }) => {
-    const size = res.size?.rows.find((r) => r.id === id);
-    const ov = res.overhead?.rows.find((r) => r.id === id);
-    const cs = res.coldstart?.rows.find((r) => r.id === id);
-    return [
-      label(id),
-      size ? kb(size.brotli) : '—',
-      ov ? fmt(ov.overheadUs) : (CANNOT.overhead[id] ? 'cannot' : '—'),
-      ...variants.map(({ s, expiry }) => {
-        const b = res.burst.rows.find((r) => r.id === id && shapeName(r) === s && r.expiry === expiry);
-        return b ? pair(b) : (CANNOT.burst[id] ? 'cannot' : '—');
-      }),
-      cs ? fmt(cs.medianMs, 1) : '—',
-    ];
-  });
-  return table(head, rows);
-}
-
 function sizeSection({ rows, rcShipped }) {
   const body = rows.map((r) => [
     label(r.id), r.version, r.parts.map((p) => `\`${p.file}\``).join(', '), r.raw, r.gzip, r.brotli,
@@ -79,10 +105,10 @@ function sizeSection({ rows, rcShipped }) {
   return [
     '## 1. Size',
     '',
-    'Peers: `esbuild --bundle --minify --format=esm --platform=browser` of an entry that exports their main class',
-    '(`bench/entries/*.js`; the same bundle the pages below run). Ours: `pkg/` as shipped — the wasm and every',
-    'JS module the browser loads (entry + `snippets/`). Bytes; compressed per file with `gzip -9` and',
-    '`brotli -q 11`, then summed.',
+    `Command: ${CMD('size')}. Peers: \`esbuild --bundle --minify --format=esm --platform=browser\` of an entry that`,
+    'exports what the pages use (`bench/entries/*.js`; the same bundle the pages below run). Ours: `pkg/` as shipped —',
+    'the wasm and every JS module the browser loads (entry + `snippets/`). Bytes; compressed per file with `gzip -9`',
+    'and `brotli -q 11`, then summed.',
     '',
     table(['contender', 'version', 'files', 'raw', 'gzip -9', 'brotli -q 11'], body),
     '',
@@ -94,84 +120,137 @@ function sizeSection({ rows, rcShipped }) {
 }
 
 function overheadSection(o) {
+  const ids = [FLOOR.id, ...CONTENDERS.map((c) => c.id)];
+  const arenas = Object.keys(o.net);
+  const body = ids.map((id) => {
+    const s = o.stub.rows.find((x) => x.id === id);
+    const net = arenas.flatMap((a) => {
+      const r = o.net[a].rows.find((x) => x.id === id);
+      return r ? [us(r.medianMs), `×${fmt(r.ratio, 2)}`] : [cannot(a, id) ? 'cannot' : '—', '—'];
+    });
+    if (!s) return [label(id), '—', '—', '—', '—', '—', '—', ...net];
+    return [label(id), us(s.medianMs), spread(s.q1Ms * 1000, s.q3Ms * 1000), us(s.p99Ms), us(s.meanMs, 1),
+      id === FLOOR.id ? '—' : fmt(s.overheadUs), `×${fmt(s.ratio, 2)}`, ...net];
+  });
+  const how = ids.map((id) => `- ${label(id)}: ${CALL[id]}`);
+  const cannots = arenas.flatMap((a) => Object.entries(ARENAS[a].cannot).map(([id, why]) => `- ${label(id)}, ${ARENAS[a].short}: ${why}`));
+  return [
+    '## 2. Per-call overhead: without the network, and over it',
+    '',
+    `Command: ${CMD('overhead')}. One headless Chromium tab per measurement, cross-origin isolated (performance.now()`,
+    `steps ${o.stub.isolated ? '5 µs' : '100 µs: the page was not isolated'}), every contender (and the floor) loaded in it and called in turn: rounds of`,
+    `${o.stub.block} calls whose order rotates every round, after ${o.stub.warmup} warm-up calls each; every call awaits the response body.`,
+    '',
+    `**Without the network** (\`bench/pages/stub.html\`, in the ${ARENAS[o.stub.arena].title} arena, where every contender`,
+    'is logged in): before any library loads, `window.fetch` is replaced by a stub that resolves at once to a fresh',
+    '`new Response("{}", {status: 200})` — the same stub for every contender and the floor (the libraries\' own files',
+    `load with the real fetch). ${o.stub.n} calls per contender; the stub saw exactly one fetch per call`,
+    `(${o.stub.stubCalls} in all: no contender refreshed or retried). What is left is the library's own cost per call:`,
+    'token lookup, header, request, promise chain. Overhead = median − floor median; ratio = median ÷ floor median.',
+    '',
+    `**Over the network** (second pair of columns per arena): ${o.net[arenas[0]].n} real GETs per contender and arena`,
+    '(`/restapi/v1.0/account/~/extension/~` on the emulator, same origin; `/me` on oidc-provider, cross-origin with CORS),',
+    `rounds of ${o.net[arenas[0]].block}. Connection set-up dominates, and this machine's noise is far above the wrappers' cost.`,
+    '',
+    table(['contender', 'stubbed: median (µs)', 'p25 – p75 (µs)', 'p99 (µs)', 'mean (µs)', 'overhead over floor, median (µs)', 'ratio to floor',
+      ...arenas.flatMap((a) => [`network, ${ARENAS[a].short}: median (µs)`, 'ratio to floor'])], body),
+    '',
+    'How each contender makes the call:',
+    ...how,
+    ...(cannots.length ? ['', '"cannot":', ...cannots] : []),
+  ].join('\n');
+}
+
+function memorySection(m) {
   const body = [FLOOR.id, ...CONTENDERS.map((c) => c.id)].map((id) => {
-    const r = o.rows.find((x) => x.id === id);
-    if (!r) return [label(id), '—', '—', '—', '—', '—', CANNOT.overhead[id] || 'not measured'];
-    return [label(id), r.calls, fmt(r.medianMs * 1000), fmt(r.p95Ms * 1000),
-      id === FLOOR.id ? '—' : fmt(r.overheadUs), id === FLOOR.id ? '1.000' : fmt(r.ratio, 3), ''];
+    const r = m.rows.find((x) => x.id === id);
+    if (!r) return [label(id), '—', '—', '—', '—', '—'];
+    return [label(id), kb(r.heapBefore), kb(r.heapAfter), kb(r.heapAfter - r.heapBefore),
+      id === FLOOR.id ? '—' : kb(r.heapOverFloor), r.wasm === null ? '—' : kb(r.wasm)];
   });
   return [
-    '## 2. `session.fetch` overhead',
+    '## 3. Memory',
     '',
-    `One headless Chromium tab, ${o.n} sequential authenticated \`GET /restapi/v1.0/account/~/extension/~\` per`,
-    `contender (response body read), after ${o.warmup} warm-up calls each, interleaved in rounds of ${o.block} calls`,
-    'whose order rotates every round. Floor: `fetch(path, {headers: {authorization}})`. Ours: `session.fetch(path)`;',
-    'RC: `platform.get(path)`; badgateway: `OAuth2Fetch.fetch(path)`. Overhead = median − floor median.',
-    `Timer: performance.now() step ${fmt(o.resolutionUs, 1)} µs (page ${o.isolated ? '' : 'not '}cross-origin isolated).`,
-    'Every call opens a new TCP connection (the server never keeps one alive), so the floor is mostly connection',
-    'setup; on a noisy machine differences of a few tens of µs are within the noise — compare across runs.',
+    `Command: ${CMD('memory')}. Each contender alone in a fresh tab (\`stub.html?c=<id>\`, the same fetch stub, the`,
+    `${ARENAS[m.arena].title} arena), one tab at a time: JS heap in use after a forced GC (CDP \`HeapProfiler.collectGarbage\`,`,
+    `then \`Runtime.getHeapUsage\`) once the library is restored, and again after ${m.n} calls; our wasm linear memory is`,
+    '`memory.buffer.byteLength` of the init output (it only grows, in 64 KiB pages). KB = 1000 bytes.',
     '',
-    table(['contender', 'calls', 'median (µs)', 'p95 (µs)', 'overhead, median (µs)', 'ratio to floor', 'note'], body),
+    table(['contender', 'JS heap, restored (KB)', `JS heap after ${m.n} calls (KB)`, 'growth (KB)', 'over the floor\'s tab (KB)', 'wasm memory (KB)'], body),
   ].join('\n');
 }
 
 function burstSection(b) {
   const body = [];
   const shapes = [...new Set(b.rows.map(shapeName))];
-  for (const s of shapes) {
-    for (const expiry of Object.keys(EXPIRY)) {
-      for (const { id } of CONTENDERS) {
-        const r = b.rows.find((x) => x.id === id && shapeName(x) === s && x.expiry === expiry);
-        if (r) {
-          const errors = Object.entries(r.outcomes).filter(([k]) => k !== '200').map(([k, v]) => `${v}× ${k}`).join('; ');
-          body.push([label(id), s, EXPIRY[expiry], r.tokenRequests, r.failed, r.unauthorized, fmt(r.ms), errors]);
-        } else if (CANNOT.burst[id] && expiry === 'both') {
-          body.push([label(id), s, '—', '—', '—', '—', '—', CANNOT.burst[id]]);
+  for (const a of Object.keys(ARENAS)) {
+    for (const s of shapes) {
+      for (const expiry of Object.keys(EXPIRY)) {
+        for (const { id } of CONTENDERS) {
+          const r = b.rows.find((x) => x.arena === a && x.id === id && shapeName(x) === s && x.expiry === expiry);
+          if (r) {
+            const errors = Object.entries(r.outcomes).filter(([k]) => k !== '200').map(([k, v]) => `${v}× ${k}`).join('; ');
+            body.push([ARENAS[a].short, label(id), s, EXPIRY[expiry], r.tokenRequests, r.failed, r.unauthorized, fmt(r.ms), errors]);
+          } else if (cannot(a, id) && expiry === 'both' && s === shapes[0]) {
+            body.push([ARENAS[a].short, label(id), '—', '—', 'cannot', 'cannot', 'cannot', 'cannot', cannot(a, id)]);
+          }
         }
       }
     }
   }
   return [
-    '## 3. Refresh under burst',
+    '## 4. Refresh under burst, both arenas',
     '',
-    'A logged-in tab (or 4 tabs of one browser profile, sharing its cookies and localStorage) whose access token',
-    'has expired fires all its calls at once. Expired by **both clocks +1 h**: the server clock (`/_emulator/clock/advance`)',
-    'and the tabs\' clocks (Playwright `clock.setSystemTime`) move 3700 s, so each library sees the expiry itself',
-    '(its proactive path). **Server clock only**: the token is dead at the server while the library still trusts it',
-    '(its 401 path). Token requests = every request the server\'s token endpoint saw during the burst; failed = calls',
-    'that did not end in a 200 for the app; 401s = API answers 401 (stale tokens sent); time until every call settled.',
-    'Ours: `storage: "cookie"`; RC: its localStorage cache; badgateway: `getStoredToken`/`storeToken` on localStorage.',
+    `Command: ${CMD('burst')}. A logged-in tab (or 4 tabs of one browser profile, sharing its cookies and localStorage)`,
+    'whose access token (3600 s on both servers) has expired fires all its calls at once. Expired by **both clocks +1 h**:',
+    'the server\'s clock (the emulator\'s `/_emulator/clock/advance`; oidc-provider runs in its own process with',
+    '`Date.now` offset) and the tabs\' clocks (Playwright `clock.setSystemTime`) move 3700 s, so each library sees the',
+    'expiry itself (its proactive path). **Server clock only**: the token is dead at the server while the library',
+    'still trusts it (its 401 path). Token requests = every request the token endpoint saw during the burst; failed =',
+    'calls that did not end in a 200 for the app; 401s = API answers 401 (stale tokens sent); time until every call settled.',
+    'Ours: `storage: "cookie"`; RC: its localStorage cache; badgateway: `getStoredToken`/`storeToken` on localStorage;',
+    'oidc-client-ts: its localStorage user store and the documented call (renew with `signinSilent()` when `user.expired`;',
+    'it has no 401 handling); auth0: `cacheLocation: "localstorage"`, `useRefreshTokens`, `fetchWithAuth`.',
     '',
-    table(['contender', 'tabs × calls', 'expired by', 'token requests', 'calls failed', 'API 401s', 'time to all complete (ms)', 'failures / note'], body),
+    table(['server', 'contender', 'tabs × calls', 'expired by', 'token requests', 'calls failed', 'API 401s', 'time to all settled (ms)', 'failures / note'], body),
   ].join('\n');
 }
 
 function coldSection(c) {
-  const body = CONTENDERS.map(({ id }) => {
-    const r = c.rows.find((x) => x.id === id);
-    return [label(id), RESTORE[id], fmt(r.medianMs, 1), fmt(r.p95Ms, 1), `${r.restored}/${r.runs}`];
-  });
+  const p = (r, k, d = 1) => (r.phases[k] ? fmt(r.phases[k].median, d) : '—');
+  const body = c.rows.map((r) => [
+    `${label(r.id)}${r.variant ? ` (${r.variant})` : ''}`, p(r, 'download'), p(r, 'load'), p(r, 'construct', 2), p(r, 'restore'),
+    fmt(r.medianMs, 1), r.phases.ms ? spread(r.phases.ms.iqr[0], r.phases.ms.iqr[1], 1) : '—', fmt(r.p95Ms, 1), `${r.restored}/${r.runs}`,
+  ]);
+  const ours = c.rows.filter((r) => r.id === 'ours');
+  const split = ours.map((r) => [r.variant, p(r, 'js'), r.key === 'ours' ? p(r, 'wasmStreaming') : '—',
+    p(r, 'download'), p(r, 'compile'), p(r, 'instantiate'), p(r, 'load')]);
   return [
-    '## 4. Cold start',
+    '## 5. Cold start, split',
     '',
-    `${c.runs} fresh page loads per contender (after one unmeasured load each), interleaved. Timed in the page from`,
-    'the library\'s `import()` to its stored tokens restored and usable (no network call: the run fails if any',
-    'token request is made). Modules and wasm are fetched from the loopback server (`Cache-Control: no-store`).',
-    'auth0 cannot log in against this server, so its cache is seeded (through its own `LocalStorageCache`) with',
-    'tokens from a hand-written PKCE login.',
+    `Command: ${CMD('coldstart')}. ${c.runs} fresh page loads per contender (after one unmeasured load each), interleaved, in`,
+    `the ${ARENAS[c.arena].title} arena (every contender logged in for real). Timed in the page: **load** = the library's`,
+    '`import()` (download + parse + evaluate; for us also the wasm), **construct** = its constructor, **restore** = until',
+    'its stored tokens are usable (no network: the run fails if any token request is made). **download** = Resource',
+    'Timing of the library\'s own files (responseEnd − startTime, summed; inside load). Files come from the loopback',
+    `server with \`Cache-Control: no-store\`; the wasm is served as \`${c.contentType}\`. Medians (ms).`,
     '',
-    table(['contender', 'timed', 'median (ms)', 'p95 (ms)', 'tokens restored'], body),
+    table(['contender', 'download', 'load', 'construct', 'restore', 'total, median', 'total p25 – p75', 'total p95', 'tokens restored'], body),
+    '',
+    'How each restores: ' + Object.entries(RESTORE).map(([id, how]) => `${label(id)}: ${how}`).join('; ') + '.',
+    '',
+    'Ours, the load phase step by step (medians, ms). **streaming** = `init()` as shipped: the JS module, then',
+    '`WebAssembly.instantiateStreaming(fetch(wasm))` (compiles while it downloads). **ArrayBuffer** = the JS module, then',
+    '`fetch` → `arrayBuffer()`, `WebAssembly.compile(buffer)`, and instantiating that Module (`init({module_or_path: module})`,',
+    'wasm-bindgen\'s start included) — what `WebAssembly.instantiate(buffer)` does in one call.',
+    '',
+    table(['ours', 'JS module import', 'wasm streaming init', 'wasm download', 'compile', 'instantiate', 'load total'], split),
   ].join('\n');
 }
 
 export function render(res, meta) {
+  const st = standing(res);
   const g = goals(res);
-  const cannot = [];
-  for (const [scenario, byId] of Object.entries(CANNOT)) {
-    for (const [id, why] of Object.entries(byId)) {
-      if (res[scenario]) cannot.push(`- ${label(id)}, ${scenario === 'overhead' ? 'fetch overhead' : 'refresh burst'} — ${why.replace(/^cannot: /, '')}`);
-    }
-  }
   return [
     '# Benchmarks: oauth-spa-session vs the JS SDKs',
     '',
@@ -180,14 +259,20 @@ export function render(res, meta) {
     `- Date: ${meta.date}`,
     `- Machine: ${meta.cores} cores (\`nproc\`), ${meta.chromium}, Node ${meta.node}`,
     `- Commit: ${meta.commit}; \`pkg/\` built ${meta.pkgBuilt}`,
-    '- Server: `rc-emulator` (debug build) on 127.0.0.1, test mode, consent automatic; every contender hits it alike.',
+    `- Arenas: **${ARENAS.rc.title}** (debug build, test mode, on 127.0.0.1; it also serves every page, bundle and our`,
+    `  \`pkg/\`) and **${ARENAS.oidc.title}** (\`bench/lib/oidc-arena.mjs\` over \`tests/oidc/server.mjs\`, another loopback`,
+    '  port, reached cross-origin). The same Chromium, pages and server for every contender in an arena.',
     `- Run time: ${meta.seconds}`,
     '',
-    '## Summary',
+    '## Standing: ours ÷ the best peer, per figure',
     '',
-    summary(res),
+    'Lower is better for every figure; ratio < 1 means we lead. "Best peer" = the lowest of the four peers that ran it.',
     '',
-    cannot.length ? ['"cannot" means the library has no way to do that scenario here:', ...cannot].join('\n') : '',
+    table(['figure', 'ours', 'best peer', 'ours ÷ best', 'command'], st.map((r) => r.cells)),
+    '',
+    '![size, overhead and cold start, each contender relative to the best](benchmarks.svg)',
+    '',
+    '[`benchmarks.svg`](benchmarks.svg): size, per-call time with fetch stubbed, and cold start, for every contender, drawn by the bench from this run.',
     '',
     '## Goals (ours)',
     '',
@@ -196,6 +281,8 @@ export function render(res, meta) {
     res.size ? sizeSection(res.size) : '',
     '',
     res.overhead ? overheadSection(res.overhead) : '',
+    '',
+    res.memory ? memorySection(res.memory) : '',
     '',
     res.burst ? burstSection(res.burst) : '',
     '',

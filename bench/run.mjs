@@ -1,8 +1,10 @@
 #!/usr/bin/env node
-// `npm run bench`: builds what is missing, starts the local server and headless Chromium, runs the four
-// scenarios (size, fetch overhead, refresh burst, cold start), prints the markdown and writes docs/benchmarks.md.
+// `npm run bench`: builds what is missing, starts both arenas (the RingCentral-compatible emulator, which also
+// serves the pages, and oidc-provider) and headless Chromium, runs the scenarios (size, overhead without and with
+// the network, memory, refresh burst, cold start), prints the markdown and writes docs/benchmarks.md and the chart
+// docs/benchmarks.svg.
 //
-//   node bench/run.mjs [--smoke] [--no-write] [--only=size,overhead,burst,coldstart] [--out=FILE]
+//   node bench/run.mjs [--smoke] [--no-write] [--only=size,overhead,memory,burst,coldstart] [--out=FILE]
 //
 // --smoke: tiny N (a liveness check for the test suite); --no-write: print only.
 import { existsSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
@@ -16,9 +18,16 @@ const flag = (name) => args.includes(`--${name}`);
 const opt = (name) => args.find((a) => a.startsWith(`--${name}=`))?.split('=')[1];
 
 export const SIZES = {
-  full: { overhead: { n: 2000, block: 20, warmup: 50 }, burst: [{ tabs: 1, per: 1000 }, { tabs: 4, per: 250 }], coldstart: 50 },
-  smoke: { overhead: { n: 10, block: 5, warmup: 2 }, burst: [{ tabs: 1, per: 10 }, { tabs: 4, per: 3 }], coldstart: 3 },
+  full: {
+    stub: { n: 10000, block: 250, warmup: 500 }, net: { n: 200, block: 10, warmup: 10 }, memory: 10000,
+    burst: [{ tabs: 1, per: 1000 }, { tabs: 4, per: 250 }], coldstart: 25,
+  },
+  smoke: {
+    stub: { n: 20, block: 5, warmup: 2 }, net: { n: 5, block: 5, warmup: 1 }, memory: 20,
+    burst: [{ tabs: 1, per: 10 }, { tabs: 4, per: 3 }], coldstart: 2,
+  },
 };
+export const SCENARIOS = ['size', 'overhead', 'memory', 'burst', 'coldstart'];
 
 const say = (m) => process.stderr.write(`[bench] ${m}\n`);
 
@@ -67,16 +76,17 @@ function meta({ browserVersion, smoke, seconds, pkgBuiltMs }) {
   };
 }
 
-export async function runBench({ smoke = false, only = ['size', 'overhead', 'burst', 'coldstart'] } = {}) {
+export async function runBench({ smoke = false, only = SCENARIOS } = {}) {
   const t0 = Date.now();
   ensureBuilt();
   const pkgBuiltMs = mtime(PKG_WASM);
   const sizes = smoke ? SIZES.smoke : SIZES.full;
   // Imported after the build step: these need the installed packages.
   const { bundlePeers } = await import('./bundle.mjs');
-  const { startServer } = await import('./lib/server.mjs');
+  const { startArenas } = await import('./lib/server.mjs');
   const { launchBrowser } = await import('./lib/browser.mjs');
   const { render } = await import('./report.mjs');
+  const { chart } = await import('./chart.mjs');
 
   say('bundling the peers with esbuild');
   await bundlePeers();
@@ -89,34 +99,39 @@ export async function runBench({ smoke = false, only = ['size', 'overhead', 'bur
     res[name] = await fn();
     stages.push(`${name} ${Math.round((Date.now() - s0) / 1000)} s`);
   };
-  await stage('size', '1/4 size', async () => (await import('./size.mjs')).measureSize());
-  const server = await startServer();
+  await stage('size', '1/5 size', async () => (await import('./size.mjs')).measureSize());
+  const arenas = await startArenas();
   const browser = await launchBrowser();
   try {
-    await stage('overhead', `2/4 fetch overhead (N = ${sizes.overhead.n} per contender)`, async () =>
-      (await import('./overhead.mjs')).measureOverhead({ server, browser, ...sizes.overhead }));
-    await stage('burst', `3/4 refresh burst (${sizes.burst.map((b) => `${b.tabs} × ${b.per}`).join(', ')})`, async () =>
-      (await import('./burst.mjs')).measureBurst({ server, browser, shapes: sizes.burst }));
-    await stage('coldstart', `4/4 cold start (${sizes.coldstart} page loads per contender)`, async () =>
-      (await import('./coldstart.mjs')).measureColdStart({ server, browser, runs: sizes.coldstart }));
+    await stage('overhead', `2/5 overhead (stubbed fetch: N = ${sizes.stub.n}; network: N = ${sizes.net.n} per contender and arena)`, async () =>
+      (await import('./overhead.mjs')).measureOverhead({ arenas, browser, stub: sizes.stub, net: sizes.net }));
+    await stage('memory', `3/5 memory (${sizes.memory} calls per contender)`, async () =>
+      (await import('./memory.mjs')).measureMemory({ arenas, browser, n: sizes.memory }));
+    await stage('burst', `4/5 refresh burst, both arenas (${sizes.burst.map((b) => `${b.tabs} × ${b.per}`).join(', ')})`, async () =>
+      (await import('./burst.mjs')).measureBurst({ arenas, browser, shapes: sizes.burst }));
+    await stage('coldstart', `5/5 cold start (${sizes.coldstart} page loads per contender)`, async () =>
+      (await import('./coldstart.mjs')).measureColdStart({ arenas, browser, runs: sizes.coldstart }));
     const version = browser.version();
-    const seconds = `${Math.round((Date.now() - t0) / 1000)} s (${stages.join(', ')}; the rest: build check, bundling, browser start)`;
-    return { results: res, markdown: render(res, meta({ browserVersion: version, smoke, seconds, pkgBuiltMs })) };
+    const seconds = `${Math.round((Date.now() - t0) / 1000)} s (${stages.join(', ')}; the rest: build check, bundling, servers and browser start)`;
+    const m = meta({ browserVersion: version, smoke, seconds, pkgBuiltMs });
+    return { results: res, markdown: render(res, m), svg: chart(res, m) };
   } finally {
     await browser.close();
-    await server.stop();
+    await arenas.stop();
   }
 }
 
 if (import.meta.url === `file://${process.argv[1]}` || process.argv[1] === path.join(BENCH, 'run.mjs')) {
   const smoke = flag('smoke');
   const only = opt('only')?.split(',');
-  const { markdown } = await runBench({ smoke, ...(only ? { only } : {}) });
+  const { markdown, svg } = await runBench({ smoke, ...(only ? { only } : {}) });
   process.stdout.write(markdown);
   if (!flag('no-write')) {
     const out = opt('out') ? path.resolve(opt('out')) : path.join(ROOT, 'docs/benchmarks.md');
     mkdirSync(path.dirname(out), { recursive: true });
     writeFileSync(out, markdown);
-    say(`wrote ${path.relative(process.cwd(), out) || out}`);
+    const svgOut = out.replace(/\.md$/, '') + '.svg';
+    writeFileSync(svgOut, svg);
+    say(`wrote ${path.relative(process.cwd(), out) || out} and ${path.relative(process.cwd(), svgOut) || svgOut}`);
   }
 }

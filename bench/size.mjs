@@ -28,7 +28,8 @@ function walk(dir) {
 /** What the browser loads of pkg/: the wasm and every JS module (not the .d.ts files). */
 export function ourFiles() {
   const pkg = path.join(ROOT, 'pkg');
-  return walk(pkg).filter((f) => f.endsWith('.wasm') || f.endsWith('.js')).sort();
+  // auto.js (the init-free entry) is an alternative to the main entry, not loaded with it.
+  return walk(pkg).filter((f) => (f.endsWith('.wasm') || f.endsWith('.js')) && path.basename(f) !== 'auto.js').sort();
 }
 
 export function peerVersion(pkg) {

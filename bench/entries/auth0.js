@@ -1,2 +1,2 @@
-// @auth0/auth0-spa-js: the Auth0Client and the cache it restores from.
-export { Auth0Client, LocalStorageCache, CacheKey } from '@auth0/auth0-spa-js';
+// @auth0/auth0-spa-js: the Auth0Client (its fetcher comes from `createFetcher()`).
+export { Auth0Client } from '@auth0/auth0-spa-js';

@@ -10,7 +10,10 @@ export function launchBrowser() {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
+      '--disable-sync', '--no-first-run',
+      // Documents the bench fulfils itself (COOP/COEP headers added by page.route) have no address space of their
+      // own, so Local Network Access would block their requests to the loopback servers.
+      '--disable-features=LocalNetworkAccessChecks'],
   });
 }
 
@@ -20,6 +23,13 @@ export async function benchReady(page, timeout = 30000) {
   const state = await page.evaluate(() => ({ error: window.bench.error ?? null, ok: window.bench.ok ?? null }));
   if (state.error) throw new Error(`${page.url()}: ${state.error}`);
   return state;
+}
+
+/** A fresh browser context (its own cookies and storage) whose pages run in `arena` (`window.BENCH_ARENA`). */
+export async function arenaContext(browser, arena) {
+  const context = await browser.newContext();
+  await context.addInitScript((cfg) => { window.BENCH_ARENA = cfg; }, arena.config);
+  return context;
 }
 
 /** Opens a page that reports its errors on the console of the bench. */

@@ -1,5 +1,5 @@
-// Who takes part, under which name, and what a contender cannot do here (and why). The ids name the adapter
-// modules in pages/contenders/ and the bundles in dist/.
+// Who takes part, under which name, in which arena, and what a contender cannot do there (and why). The ids name
+// the adapter modules in pages/contenders/ and the bundles in dist/.
 export const CONTENDERS = [
   { id: 'ours', label: 'oauth-spa-session (ours)' },
   { id: 'ringcentral', label: '@ringcentral/sdk', pkg: '@ringcentral/sdk' },
@@ -7,22 +7,37 @@ export const CONTENDERS = [
   { id: 'oidc', label: 'oidc-client-ts', pkg: 'oidc-client-ts' },
   { id: 'auth0', label: '@auth0/auth0-spa-js', pkg: '@auth0/auth0-spa-js' },
 ];
+export const IDS = CONTENDERS.map((c) => c.id);
 export const FLOOR = { id: 'raw', label: 'raw fetch + hand-set header (floor)' };
 export const label = (id) => (id === FLOOR.id ? FLOOR : CONTENDERS.find((c) => c.id === id)).label;
 
-const AUTH0_NO_SESSION = 'cannot: gets no session from a RingCentral server — its token requests go to '
-  + '`<domain>/oauth/token` (RC: `/restapi/oauth/token`) and every token response must carry an OIDC `id_token`, '
-  + 'which RC does not issue ("ID token is required but missing")';
-
-export const CANNOT = {
-  overhead: {
-    oidc: 'cannot: no fetch wrapper — the app reads `user.access_token` and calls `fetch` itself',
-    auth0: AUTH0_NO_SESSION,
-  },
-  burst: {
-    oidc: 'cannot: no call path that refreshes on demand (no fetch wrapper); renewal is a timer '
-      + '(`automaticSilentRenew`) or an app-called `signinSilent()`',
-    auth0: AUTH0_NO_SESSION,
-  },
-  coldstart: {},
+/** How each contender makes an authenticated call (what the overhead and burst scenarios time). */
+export const CALL = {
+  raw: '`fetch(url, {headers: {authorization: "Bearer …"}})`',
+  ours: '`session.fetch(url)`',
+  ringcentral: '`platform.get(url)`',
+  badgateway: '`OAuth2Fetch.fetch(url)`',
+  oidc: 'no fetch wrapper; its documented usage: `await mgr.getUser()` (+ `signinSilent()` when expired), then `fetch` with the bearer',
+  auth0: '`createFetcher().fetchWithAuth(url)` (its fetch wrapper)',
 };
+
+export const ARENAS = {
+  rc: {
+    title: 'RingCentral-compatible server (rc-emulator)',
+    short: 'RC server',
+    ids: ['ours', 'ringcentral', 'badgateway', 'oidc'],
+    cannot: {
+      auth0: 'cannot: gets no session from a RingCentral server — it always posts to `<domain>/oauth/token` and '
+        + 'authorizes at `<domain>/authorize` (paths not configurable; RC: `/restapi/oauth/…`), and every token response '
+        + 'must carry an OIDC `id_token`, which RC does not issue ("ID token is required but missing")',
+    },
+  },
+  oidc: {
+    title: 'standards server (oidc-provider)',
+    short: 'OIDC server',
+    ids: ['ours', 'ringcentral', 'badgateway', 'oidc', 'auth0'],
+    cannot: {},
+  },
+};
+/** Where the network-free scenarios (stubbed overhead, memory, cold start) run: the arena every contender logs in to. */
+export const HOME = 'oidc';

@@ -1,7 +1,12 @@
-// Starts the RingCentral-compatible emulator (test mode) on a free loopback port, serving the bench pages at
-// /bench/, the peer bundles at /bench/dist/ and our package at /pkg/, and wraps its control API.
+// The two arenas. Both serve the same pages from the same origin: the RingCentral-compatible emulator (test mode)
+// on a free loopback port serves the bench pages at /bench/, the peer bundles at /bench/dist/ and our package at
+// /pkg/, and is the RC arena's OAuth + API server; the standards arena's OAuth + API server is oidc-provider
+// (lib/oidc-arena.mjs) on another port, reached cross-origin (CORS), as a real SPA reaches its IdP.
+// Each arena: `config` (what the pages read as `window.BENCH_ARENA`), `reset()`, `advance(s)` (the server's
+// clock), `log()` ({token_requests, api_requests}).
 import { ROOT } from './paths.mjs';
 import { spawnEmulator } from '../../scripts/emulator.mjs';
+import { startOidcArena, OIDC_CLIENT_ID } from './oidc-arena.mjs';
 
 export const CLIENT_ID = 'bench-spa';
 
@@ -26,4 +31,36 @@ export async function startServer() {
   };
   await server.reset();
   return server;
+}
+
+export async function startArenas() {
+  const emu = await startServer();
+  let op;
+  try {
+    op = await startOidcArena(emu.base);
+  } catch (e) {
+    await emu.stop();
+    throw e;
+  }
+  const rc = {
+    id: 'rc', base: emu.base, server: emu,
+    config: {
+      id: 'rc', server: emu.base, issuer: emu.base, clientId: CLIENT_ID, scope: null,
+      endpoints: { authorize: '/restapi/oauth/authorize', token: '/restapi/oauth/token', revoke: '/restapi/oauth/revoke' },
+      api: `${emu.base}/restapi/v1.0/account/~/extension/~`,
+    },
+    reset: () => emu.reset(), advance: (s) => emu.advance(s), log: () => emu.log(),
+  };
+  const oidc = {
+    id: 'oidc', base: emu.base, server: op,
+    config: {
+      id: 'oidc', server: op.origin, issuer: op.issuer, clientId: OIDC_CLIENT_ID, scope: 'openid offline_access',
+      endpoints: op.endpoints, api: `${op.origin}/me`,
+    },
+    reset: () => op.reset(), advance: (s) => op.advance(s), log: () => op.log(),
+  };
+  return {
+    base: emu.base, emu, rc, oidc,
+    async stop() { await op.stop(); await emu.stop(); },
+  };
 }

@@ -9,6 +9,10 @@ export function quantile(values, q) {
 }
 export const median = (values) => quantile(values, 0.5);
 export const p95 = (values) => quantile(values, 0.95);
+export const p99 = (values) => quantile(values, 0.99);
+export const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
+/** The middle half: [p25, p75]. */
+export const iqr = (values) => [quantile(values, 0.25), quantile(values, 0.75)];
 
 /** `x` with `digits` decimals, or n/a. */
 export const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');

@@ -22,14 +22,26 @@ const page = (title, body) => `<!doctype html><meta charset="utf-8"><title>${tit
  * @param {string} o.pageOrigin       origin of the SPA page (allowed by CORS, base of the redirect URI)
  * @param {string} [o.redirectPath]   path of the redirect URI on the page origin
  * @param {number} [o.accessTokenTtl] seconds (default 5)
+ * @param {object} [o.routes]         oidc-provider `routes` overrides (e.g. auth0-style `/authorize`, `/oauth/token`)
+ * @param {boolean} [o.trailingSlash] the issuer ends in `/` (`http://127.0.0.1:<port>/`), as auth0-spa-js expects
+ *                                    of a `domain`'s `iss`
+ * @param {object} [o.ttl]            oidc-provider `ttl` overrides (seconds), over the defaults below
+ * @param {boolean} [o.autoConsent]   the interaction page finishes the login at once (no Allow button to click)
+ * @param {string} [o.defaultScope]   scope of an authorization request that has none (RFC 6749 §3.3: "a
+ *                                    pre-defined default value"); without it such a request is denied
+ * @param {boolean} [o.corsCredentials] answer the page origin with `Access-Control-Allow-Credentials: true`
+ *                                    (credentialed CORS, for clients that send `credentials: 'include'`)
  */
-export async function startOidcProvider({ pageOrigin, redirectPath = '/test/callback.html', accessTokenTtl = 5 } = {}) {
+export async function startOidcProvider({
+  pageOrigin, redirectPath = '/test/callback.html', accessTokenTtl = 5, routes = {}, trailingSlash = false, ttl = {},
+  autoConsent = false, defaultScope = null, corsCredentials = false,
+} = {}) {
   if (!pageOrigin) throw new Error('startOidcProvider: pageOrigin is required');
   const server = http.createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address();
-  const issuer = `http://127.0.0.1:${port}`;
+  const issuer = `http://127.0.0.1:${port}${trailingSlash ? '/' : ''}`;
   const redirectUri = `${pageOrigin}${redirectPath}`;
 
   const provider = new Provider(issuer, {
@@ -53,6 +65,7 @@ export async function startOidcProvider({ pageOrigin, redirectPath = '/test/call
     clientBasedCORS: (ctx, origin) => origin === pageOrigin,
     pkce: { required: () => true },
     rotateRefreshToken: () => true,
+    routes,
     issueRefreshToken: async (ctx, client) => client.grantTypeAllowed('refresh_token'),
     ttl: {
       AccessToken: accessTokenTtl,
@@ -62,6 +75,7 @@ export async function startOidcProvider({ pageOrigin, redirectPath = '/test/call
       Interaction: 600,
       Session: 3600,
       IdToken: 3600,
+      ...ttl,
     },
     clockTolerance: 0,
     cookies: { keys: ['oidc-conformance-test-key'] },
@@ -113,9 +127,10 @@ export async function startOidcProvider({ pageOrigin, redirectPath = '/test/call
     const entry = { method: ctx.method, path: ctx.path, origin: ctx.get('origin') || null, status: null };
     requests.push(entry);
     await next();
+    if (corsCredentials && entry.origin === pageOrigin) ctx.set('Access-Control-Allow-Credentials', 'true');
     entry.status = ctx.status;
     const body = ctx.oidc?.body;
-    if (body && (ctx.path === '/token' || ctx.path === '/token/revocation')) {
+    if (body && (ctx.path === (routes.token || '/token') || ctx.path === (routes.revocation || '/token/revocation'))) {
       const params = { ...body };
       for (const k of ['code', 'code_verifier', 'refresh_token', 'token']) if (k in params) params[k] = params[k] ? '[present]' : '';
       entry.params = params;
@@ -126,11 +141,18 @@ export async function startOidcProvider({ pageOrigin, redirectPath = '/test/call
   const callback = provider.callback();
   server.on('request', async (req, res) => {
     const url = new URL(req.url, issuer);
+    if (defaultScope && url.pathname === (routes.authorization || '/auth') && !url.searchParams.has('scope')) {
+      url.searchParams.set('scope', defaultScope);
+      req.url = `${url.pathname}${url.search}`;
+    }
     const m = url.pathname.match(/^\/interaction\/([^/]+)(\/allow)?$/);
     if (!m) return callback(req, res);
     requests.push({ method: req.method, path: url.pathname, status: null });
     try {
       const details = await provider.interactionDetails(req, res);
+      if (autoConsent && req.method === 'GET' && !m[2]) {
+        return await provider.interactionFinished(req, res, { login: { accountId: ACCOUNT } }, { mergeWithLastSubmission: false });
+      }
       if (req.method === 'GET' && !m[2]) {
         const html = page('Sign in', `<h1>Sign in to ${details.params.client_id}</h1>
 <p>Scopes: <code>${String(details.params.scope || '').replace(/[<>&"]/g, '')}</code></p>
@@ -150,7 +172,7 @@ export async function startOidcProvider({ pageOrigin, redirectPath = '/test/call
     return undefined;
   });
 
-  const discovery = await (await fetch(`${issuer}/.well-known/openid-configuration`)).json();
+  const discovery = await (await fetch(`${issuer.replace(/\/$/, '')}/.well-known/openid-configuration`)).json();
 
   return {
     provider, issuer, port, discovery, redirectUri, events, requests,

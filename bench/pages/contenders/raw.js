@@ -3,10 +3,11 @@ import { API, pkceLogin, pkceCallback } from './common.js';
 
 const KEY = 'bench-raw-token';
 export const label = 'raw fetch (floor)';
+export const urls = [];
 
-export async function open() {
-  return { token: JSON.parse(localStorage.getItem(KEY) || 'null') };
-}
+export const load = async () => null;
+export const construct = () => ({ token: JSON.parse(localStorage.getItem(KEY) || 'null') });
+export const open = async () => construct();
 export const loggedIn = async (c) => !!c.token;
 export const login = () => pkceLogin();
 export async function callback(c) {

@@ -1,16 +1,22 @@
 // @ringcentral/sdk, as its README says: SDK({server, clientId, redirectUri}), "Top Frame with PKCE" login,
 // platform.get (refreshes when the token is expired, and once on a 401). Tokens in localStorage (its default).
-import { CLIENT_ID, API, redirectUri } from './common.js';
+// On the standards server: the SDK's own `authorizeEndpoint` / `tokenEndpoint` / `revokeEndpoint` options.
+import { A, CLIENT_ID, API, redirectUri } from './common.js';
 
 export const label = '@ringcentral/sdk';
+export const urls = ['/bench/dist/ringcentral.js'];
 
-export async function open() {
-  const { SDK } = await import('/bench/dist/ringcentral.js');
-  return new SDK({ server: location.origin, clientId: CLIENT_ID, redirectUri: redirectUri() }).platform();
-}
+export const load = () => import('/bench/dist/ringcentral.js');
+export const construct = ({ SDK }) => new SDK({
+  server: new URL(A.server).origin, clientId: CLIENT_ID, redirectUri: redirectUri(),
+  ...(A.id === 'rc' ? {} : {
+    authorizeEndpoint: A.endpoints.authorize, tokenEndpoint: A.endpoints.token, revokeEndpoint: A.endpoints.revoke,
+  }),
+}).platform();
+export async function open() { return construct(await load()); }
 export const loggedIn = (p) => p.loggedIn();
 export async function login(p) {
-  const url = p.loginUrl({ usePKCE: true });
+  const url = p.loginUrl({ usePKCE: true, ...(A.scope ? { scope: A.scope } : {}) });
   localStorage.setItem('codeVerifier', p.codeVerifier);
   location.assign(url);
 }
