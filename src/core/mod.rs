@@ -56,5 +56,5 @@ pub use token::{
 };
 pub use token_request::{authorization_code_form, refresh_form, revoke_form};
 pub use transaction::{StoredTransaction, Transaction};
-pub use url::{is_allowed_origin, origin_of, resolve_api_url};
+pub use url::{origin_of, resolve_api_url};
 pub use wire::MAX_BODY_BYTES;

@@ -45,7 +45,16 @@ struct Hooks {
 }
 
 impl Driver {
-    pub fn new(cfg: Config, store: Store) -> Rc<Driver> {
+    /// Opens the configured storage (or the app's adapter) and starts the restore: the driver, and the promise
+    /// that is `session.ready`. The one way the JS class and the Rust API make a session.
+    pub fn open(cfg: Config, adapter: Option<JsValue>) -> (Rc<Driver>, Promise) {
+        let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
+        let driver = Driver::new(cfg, store);
+        let ready = driver.start(storage_problem);
+        (driver, ready)
+    }
+
+    fn new(cfg: Config, store: Store) -> Rc<Driver> {
         let caps = Caps { shared: store.is_shared(), locks: tabs::locks_available() };
         let mut base = cfg.server.clone();
         base.push('/');
@@ -99,7 +108,7 @@ impl Driver {
 
     /// Restores from storage after the constructor returned, so the app's listeners (attached right after
     /// `new Session`) hear a `storageFallback`. The promise is `session.ready`.
-    pub fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
+    fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
         let ready = self.calls.open(None);
         let p = self.calls.promise(ready);
         let me = self.clone();

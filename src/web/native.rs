@@ -24,7 +24,6 @@ pub use crate::core::{Config, Error, ErrorCode, TokenInfo};
 use crate::core::engine::Input;
 use crate::web::driver::Driver;
 use crate::web::errors;
-use crate::web::store::Store;
 
 pub struct Session {
     driver: Rc<Driver>,
@@ -57,9 +56,7 @@ impl Session {
     /// A session with `cfg` (see [`Config::with_defaults`]; set `storage`, `refresh_tokens`, `api_origins`…
     /// on it). Stored tokens are restored in the background: await [`Session::ready`].
     pub fn new(cfg: Config) -> Session {
-        let (store, problem) = Store::open(&cfg.storage, cfg.storage_key(), None);
-        let driver = Driver::new(cfg, store);
-        let ready = driver.start(problem);
+        let (driver, ready) = Driver::open(cfg, None);
         Session { driver, ready }
     }
 

@@ -12,7 +12,6 @@ use wasm_bindgen::prelude::*;
 use crate::core::engine::Input;
 use crate::core::{config_error_from, Config, ConfigInput, Error, ErrorCode};
 use crate::web::driver::Driver;
-use crate::web::store::Store;
 use crate::web::task::{self, LocalFuture};
 use crate::web::{browser, errors, events, json};
 
@@ -60,9 +59,7 @@ impl Session {
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
         let cfg = read_config(config, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
-        let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
-        let driver = Driver::new(cfg, store);
-        let ready = driver.start(storage_problem);
+        let (driver, ready) = Driver::open(cfg, adapter);
         Ok(Session { driver, ready })
     }
 

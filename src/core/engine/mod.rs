@@ -141,10 +141,6 @@ impl Engine {
         self.tokens.as_ref().map(TokenSet::info)
     }
 
-    pub fn config(&self) -> &Config {
-        &self.cfg
-    }
-
     /// Whether the stored session is shared with other tabs (false after a fallback to memory).
     pub fn is_shared(&self) -> bool {
         self.caps.shared
