@@ -37,14 +37,15 @@ const page = (title, body) => `<!doctype html><meta charset="utf-8"><title>${tit
  *                                    off (a proof is ignored and bearer tokens are issued). Without it: the
  *                                    provider's default (DPoP on, no nonces). `op.demandNonce(true)` then makes
  *                                    the token endpoint answer every POST with `use_dpop_nonce` and a new nonce.
+ * @param {number} [o.port]           a fixed port (default: a free one)
  */
 export async function startOidcProvider({
   pageOrigin, redirectPath = '/test/callback.html', accessTokenTtl = 5, routes = {}, trailingSlash = false, ttl = {},
-  autoConsent = false, defaultScope = null, corsCredentials = false, dpop = null,
+  autoConsent = false, defaultScope = null, corsCredentials = false, dpop = null, port: fixedPort = 0,
 } = {}) {
   if (!pageOrigin) throw new Error('startOidcProvider: pageOrigin is required');
   const server = http.createServer();
-  server.listen(0, '127.0.0.1');
+  server.listen(fixedPort, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}${trailingSlash ? '/' : ''}`;
