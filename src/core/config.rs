@@ -340,6 +340,12 @@ impl Config {
             }
         };
 
+        let dpop = j.dpop.unwrap_or(false);
+        if dpop && flow == Flow::Implicit {
+            // RFC 9449 binds tokens at the token endpoint; the implicit grant never calls it.
+            return Err(config_error("dpop", "needs flow \"pkce\": implicit tokens cannot be bound to a key"));
+        }
+
         Ok(Config {
             client_id,
             server,
@@ -354,7 +360,7 @@ impl Config {
             endpoints,
             authorize_params,
             issuer,
-            dpop: j.dpop.unwrap_or(false),
+            dpop,
         })
     }
 
@@ -594,6 +600,7 @@ pub(crate) mod tests {
             (format!("{{\"clientId\":\"a\",{},\"flow\":\"plain\"}}", base), "flow"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokens\":\"yes\"}}", base), "refreshTokens"),
             (format!("{{\"clientId\":\"a\",{},\"dpop\":\"true\"}}", base), "dpop"),
+            (format!("{{\"clientId\":\"a\",{},\"dpop\":true,\"flow\":\"implicit\"}}", base), "dpop"),
             (format!("{{\"clientId\":\"a\",{},\"accessTokenTtl\":-1}}", base), "accessTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokenTtl\":1.5}}", base), "refreshTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshMarginSeconds\":\"60\"}}", base), "refreshMarginSeconds"),

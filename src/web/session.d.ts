@@ -51,7 +51,8 @@ export interface SessionConfig {
    * `iss` is ignored (and removed from the URL with the other response parameters). */
   issuer?: string;
   /** RFC 9449: bind tokens to a non-extractable ECDSA P-256 key of this browser and send a DPoP proof with every
-   * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). */
+   * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). Needs
+   * `flow: 'pkce'`. */
   dpop?: boolean;
 }
 

@@ -82,9 +82,10 @@ impl Engine {
     }
 
     /// The proof for an API call carrying `token`: only a DPoP-bound token gets one (a bearer token that the
-    /// server issued although DPoP was asked for is sent as a bearer token).
+    /// server issued although DPoP was asked for is sent as a bearer token), and only with `dpop` on (with it
+    /// off no key exists, whatever a stored token or an implicit fragment says).
     pub(super) fn api_proof(&self, call: CallId, token: &TokenSet) -> Option<Proof> {
-        if !token.is_dpop() {
+        if !self.cfg.dpop || !token.is_dpop() {
             return None;
         }
         let origin = self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.as_str());

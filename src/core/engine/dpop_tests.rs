@@ -92,6 +92,9 @@ fn forgets(c: &[Command]) -> Vec<bool> {
 
 #[test]
 fn dpop_off_asks_for_no_proof_and_no_key() {
+    // Even a token that says "dpop" (stored while the option was on) gets no proof: there is no key to use.
+    let mut t = T::logged_in(false, "dpop");
+    assert_eq!(api_sends(&t.go(Input::Fetch { call: 9, origin: AS.into() })), vec![(false, None)]);
     let mut t = T::logged_in(false, "bearer");
     t.nonce(AS, "ignored");
     assert_eq!(token_proofs(&t.go(Input::Refresh { call: 1 })), vec![None]);
