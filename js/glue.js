@@ -152,13 +152,15 @@ export async function openText(name, body) {
 // `persist` false (storage: 'memory', or IndexedDB refused) only in this page's memory. Resolves to the private
 // key and the public coordinates (a public key is always exportable). The key material never reaches Rust.
 const dpopKeys = new Map();
+const memoryOnly = new Set(); // names whose key lives in this page only (storage: 'memory', or IndexedDB refused)
 const ecKey = () => crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 
 export function dpopKey(name, persist) {
   let k = dpopKeys.get(name);
   if (!k) {
     k = (async () => {
-      const pair = persist ? await makeKey(name, ecKey).catch(ecKey) : await ecKey();
+      if (!persist) memoryOnly.add(name);
+      const pair = persist ? await makeKey(name, ecKey).catch(() => { memoryOnly.add(name); return ecKey(); }) : await ecKey();
       const { x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
       return { key: pair.privateKey, x, y };
     })();
@@ -172,11 +174,12 @@ export function dpopKey(name, persist) {
 export const dpopSign = async (key, text) =>
   new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(text)));
 
-// Drops the key from this page's memory (a memory-only key is kept unless `del`); with `del` and `persist`, from
+// Drops the key from this page's memory (a memory-only key is its only copy: kept unless `del`); with `del`, from
 // IndexedDB too.
 export async function dpopForget(name, del, persist) {
-  if (!persist && !del) return;
+  if (!del && memoryOnly.has(name)) return;
   dpopKeys.delete(name);
+  memoryOnly.delete(name);
   if (del && persist) await withKeys('readwrite', (s) => { s.delete(name); });
 }
 

@@ -280,6 +280,16 @@ test('four tabs with cookie storage: one key, one refresh per expiry, every call
   assert.ok(errors.filter((e) => e.startsWith('userinfo')).length <= 3, JSON.stringify(errors));
 });
 
+test("storage: 'memory' keeps the key in the page's memory only", async () => {
+  const page = await openApp(context, emu.base, cfg(op, { storage: 'memory' }));
+  await loginAtProvider(page);
+  assert.equal((await tokenInfo(page)).tokenType, 'DPoP');
+  assert.equal((await call(page, `${op.issuer}/me`)).status, 200);
+  await page.evaluate(() => window.app.session.refresh());
+  assert.equal((await call(page, rs.url('/data'))).status, 200);
+  assert.deepEqual((await keyStore(page)).dpop, [], 'no key in IndexedDB');
+});
+
 test('a server that issues a bearer token although DPoP was asked for: bearer is used, tokenType and dpopDowngrade say so', async () => {
   const page = await openApp(context, emu.base, cfg(opBearer));
   await loginAtProvider(page, opBearer);

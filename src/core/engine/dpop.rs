@@ -107,10 +107,18 @@ impl Engine {
         }
     }
 
-    /// `dpopDowngrade`: DPoP was asked for, and the tokens that just became current are bearer tokens.
-    pub(super) fn note_downgrade(&mut self, t: &TokenSet) {
-        if self.cfg.dpop && !t.is_dpop() {
+    /// Tokens are becoming current. `dpopDowngrade` when DPoP was asked for and they are bearer tokens; and when
+    /// they belong to another login than the ones held (another tab logged out and in, and this tab missed the
+    /// broadcast), the key held in memory may be the old one: drop it, the next proof reads the stored key.
+    pub(super) fn dpop_adopting(&mut self, t: &TokenSet) {
+        if !self.cfg.dpop {
+            return;
+        }
+        if !t.is_dpop() {
             self.emit(super::SessionEvent::DpopDowngrade(t.info()));
+        }
+        if self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms != t.lineage.since_ms) {
+            self.drop_cached_key();
         }
     }
 }

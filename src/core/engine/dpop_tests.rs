@@ -196,6 +196,23 @@ fn logout_revokes_with_a_proof_then_deletes_the_key_other_tabs_drop_theirs() {
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     other.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
     assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout))), vec![false], "keeps nothing of the old key");
+
+    // A tab that missed the logout and later reads a pair of another login drops its key too.
+    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));
+    let c = missed.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    missed.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
+    let c = missed.go(Input::Broadcast(Notice::Login));
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    let mut relogin = tokens("b1", "s1", "dpop");
+    relogin.lineage.since_ms = T0 + 1.0;
+    assert_eq!(forgets(&missed.go(Input::Loaded { op, result: Ok(Some(relogin)) })), vec![false]);
+    // A refresh of the same login keeps it.
+    let c = missed.go(Input::Broadcast(Notice::Refresh));
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    let mut next = tokens("b2", "s2", "dpop");
+    next.lineage = crate::core::Lineage { since_ms: T0 + 1.0, seq: 1 };
+    assert_eq!(forgets(&missed.go(Input::Loaded { op, result: Ok(Some(next)) })), Vec::<bool>::new());
 }
 
 #[test]

@@ -155,7 +155,7 @@ impl Engine {
     /// Takes tokens that are already stored (by us or by another tab) as current.
     pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::core::TokenInfo) -> SessionEvent) {
         let info = t.info();
-        self.note_downgrade(&t);
+        self.dpop_adopting(&t);
         self.tokens = Some(t);
         self.cooldown_until = 0.0;
         self.emit(event(info.clone()));
