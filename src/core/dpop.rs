@@ -63,7 +63,8 @@ impl Claims {
     pub fn new(jti_bytes: &[u8], method: &str, url: &str, now_ms: f64, nonce: Option<&str>, sha256_of_token: Option<&[u8]>) -> Claims {
         Claims {
             jti: base64url_nopad(jti_bytes),
-            htm: method.to_ascii_uppercase(),
+            // As sent: methods are case-sensitive (fetch upper-cases only the standard ones; `patch` goes as is).
+            htm: method.to_string(),
             htu: htu(url).to_string(),
             iat: (now_ms / 1000.0) as u64,
             nonce: nonce.map(str::to_string),
@@ -175,7 +176,7 @@ mod tests {
     #[test]
     fn proof_header_and_claims() {
         let digest = [7u8; 32];
-        let c = Claims::new(&[1u8; 16], "post", "https://as.example/token?x=1#f", 1_700_000_000_999.0, Some("n-1"), Some(&digest));
+        let c = Claims::new(&[1u8; 16], "POST", "https://as.example/token?x=1#f", 1_700_000_000_999.0, Some("n-1"), Some(&digest));
         let input = signing_input(&SerdeJson, &jwk(), &c);
         let (h, p) = input.split_once('.').unwrap();
         let header: serde_json::Value = serde_json::from_slice(&b64d(h)).unwrap();
