@@ -103,7 +103,17 @@ pub struct Config {
     pub authorize_params: AuthorizeParams,
     /// RFC 9207: when set, every authorization response must carry `iss` equal to it (byte for byte).
     pub issuer: Option<String>,
+    /// Renew a session that cannot refresh with a hidden `prompt=none` authorize request before it expires.
+    pub silent_renew: bool,
+    /// How long a silent renewal may take (iframe and code exchange) before it counts as failed.
+    pub silent_timeout_s: u32,
+    /// How long `loginPopup()` waits for the popup's answer.
+    pub popup_timeout_s: u32,
 }
+
+/// Defaults of the popup login and silent renewal options.
+pub const SILENT_TIMEOUT_S: u32 = 10;
+pub const POPUP_TIMEOUT_S: u32 = 300;
 
 // ---- the config object as the app writes it ---------------------------------------------------
 
@@ -140,6 +150,12 @@ pub struct ConfigInput {
     pub authorize_params: Option<AuthorizeParamsInput>,
     #[serde(default, deserialize_with = "named::<_, F_ISSUER, _>")]
     pub issuer: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_RENEW, _>")]
+    pub silent_renew: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_TIMEOUT, _>")]
+    pub silent_timeout_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_POPUP_TIMEOUT, _>")]
+    pub popup_timeout_seconds: Option<u32>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -350,6 +366,11 @@ impl Config {
             endpoints,
             authorize_params,
             issuer,
+            // Default on exactly when there is no refresh token to keep the session going (RingCentral's SPA
+            // setup, refresh_token_ttl=0): then the login cookie at the server is what lasts the working day.
+            silent_renew: j.silent_renew.unwrap_or(!refresh_tokens),
+            silent_timeout_s: j.silent_timeout_seconds.filter(|s| *s > 0).unwrap_or(SILENT_TIMEOUT_S),
+            popup_timeout_s: j.popup_timeout_seconds.filter(|s| *s > 0).unwrap_or(POPUP_TIMEOUT_S),
         })
     }
 
@@ -375,6 +396,10 @@ impl Config {
             endpoints: Endpoints::default(),
             authorize_params: AuthorizeParams::default(),
             issuer: None,
+            // As in the JS default (no refresh tokens here): a caller that turns refresh tokens on sets it too.
+            silent_renew: true,
+            silent_timeout_s: SILENT_TIMEOUT_S,
+            popup_timeout_s: POPUP_TIMEOUT_S,
         })
     }
 

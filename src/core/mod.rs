@@ -14,6 +14,7 @@ pub mod cookie;
 pub mod encoding;
 pub mod engine;
 pub mod error;
+pub mod handover;
 pub mod pkce;
 pub mod policy;
 pub mod prelude;

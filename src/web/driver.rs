@@ -33,7 +33,7 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 2]>,
+    timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
     disposed: ::core::cell::Cell<bool>,
 }
@@ -67,7 +67,7 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None]),
+            timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
             disposed: ::core::cell::Cell::new(false),
         });

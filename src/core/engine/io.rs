@@ -27,6 +27,8 @@ pub enum TimerId {
     Check = 0,
     /// The wait before retrying a refresh that failed transiently.
     Backoff = 1,
+    /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
+    Silent = 2,
 }
 
 /// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
@@ -95,6 +97,11 @@ pub enum Input {
     Timer(TimerId),
     /// The page became visible or came back online: re-check now.
     Wake,
+    /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
+    Renew { call: CallId },
+    /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
+    /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
+    SilentDone { result: Result<TokenSet, Error> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -166,4 +173,9 @@ pub enum Command {
     /// Arm `timer` for the absolute time `at_ms` (by the clock the inputs are stamped with), or disarm it.
     SetTimer { timer: TimerId, at_ms: Option<f64> },
     Emit(SessionEvent),
+    /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`TimerId::Silent`] bounds it.
+    SilentRenew,
+    /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
+    CancelSilent,
 }
