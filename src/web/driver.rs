@@ -36,6 +36,8 @@ pub struct Driver {
     timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
     disposed: ::core::cell::Cell<bool>,
+    /// The silent renewal's iframe while one runs (web/frame.rs).
+    pub(crate) frame: RefCell<Option<crate::web::frame::Frame>>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call).
@@ -70,6 +72,7 @@ impl Driver {
             timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
             disposed: ::core::cell::Cell::new(false),
+            frame: RefCell::new(None),
         });
         if caps.shared {
             let w = Rc::downgrade(&d);
@@ -195,6 +198,14 @@ impl Driver {
             }
             Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
+            Command::SilentRenew => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let result = me.silent_renew().await;
+                    me.feed(Input::SilentDone { result });
+                }));
+            }
+            Command::CancelSilent => self.cancel_silent(),
         }
     }
 
@@ -329,6 +340,7 @@ impl Driver {
         let timers = ::core::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
         self.tabs.borrow_mut().take();
+        self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
