@@ -50,6 +50,7 @@ impl Driver {
     /// Opens the configured storage (or the app's adapter) and starts the restore: the driver, and the promise
     /// that is `session.ready`. The one way the JS class and the Rust API make a session.
     pub fn open(cfg: Config, adapter: Option<JsValue>) -> (Rc<Driver>, Promise) {
+        let (cfg, adapter) = crate::web::handover::inert_here(cfg, adapter);
         let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
         let driver = Driver::new(cfg, store);
         let ready = driver.start(storage_problem);

@@ -14,7 +14,7 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::core::handover::{self, Kind};
-use crate::core::{clean_url, parse_redirect};
+use crate::core::{clean_url, parse_redirect, Config, StorageKind};
 use crate::web::browser;
 
 /// What a waiting login hears.
@@ -123,6 +123,18 @@ pub fn kind_here() -> Kind {
         Kind::Frame if !framed => Kind::Redirect,
         k => k,
     }
+}
+
+/// A popup's or silent frame's callback page only hands its URL over: its session must neither read nor write the
+/// shared storage (a restore that found the token expired would clear it for every tab) nor renew anything, so it
+/// runs in memory, logged out.
+pub fn inert_here(mut cfg: Config, adapter: Option<JsValue>) -> (Config, Option<JsValue>) {
+    if kind_here() == Kind::Redirect {
+        return (cfg, adapter);
+    }
+    cfg.silent_renew = false;
+    cfg.storage = StorageKind::Memory;
+    (cfg, None)
 }
 
 /// On a popup's or silent frame's callback page: hands the callback URL to the window that started the login

@@ -7,7 +7,7 @@ pub mod driver;
 pub mod errors;
 pub mod events;
 mod frame;
-mod handover;
+pub(crate) mod handover;
 pub mod http;
 pub mod json;
 mod login;

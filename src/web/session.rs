@@ -58,11 +58,7 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
-        let mut cfg = read_config(config, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
-        if handover::kind_here() != crate::core::handover::Kind::Redirect {
-            // A popup's or silent frame's callback page only hands its URL over: it renews nothing itself.
-            cfg.silent_renew = false;
-        }
+        let cfg = read_config(config, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
         let (driver, ready) = Driver::open(cfg, adapter);
         Ok(Session { driver, ready })
     }
