@@ -119,3 +119,18 @@ test('window.open refused: popup_blocked at once', async () => {
   const o = await outcome(page);
   assert.equal(o.code, 'popup_blocked');
 });
+
+test('demo page: "Log in (popup)", then "Renew silently" shows the silent renewal in the event log', async () => {
+  const page = await env.context.newPage();
+  await page.goto(`${env.emu.base}/`);
+  await page.waitForSelector('#status.out');
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#login-popup')]);
+  await popup.waitForSelector('#allow');
+  await popup.click('#allow');
+  await page.waitForSelector('#status.in');
+  await page.click('#renew');
+  await page.waitForFunction(() => document.querySelector('#log').textContent.includes('silent renewal (prompt=none)'));
+  const log = await page.textContent('#log');
+  assert.match(log, /popup login: logged in/);
+  assert.ok(!page.url().includes('code='));
+});
