@@ -134,3 +134,19 @@ test('demo page: "Log in (popup)", then "Renew silently" shows the silent renewa
   assert.match(log, /popup login: logged in/);
   assert.ok(!page.url().includes('code='));
 });
+
+test('no window.opener on the way back (as after a Cross-Origin-Opener-Policy page): the BroadcastChannel of the transaction carries it', async () => {
+  // In the popup's callback page only, `opener` reads null.
+  await env.context.addInitScript(() => {
+    if (/[?&]state=p\./.test(location.search)) Object.defineProperty(window, 'opener', { get: () => null });
+  });
+  const page = await app();
+  const popup = await openPopup(page);
+  assert.equal(await popup.evaluate(() => window.opener), null, 'the override is in place (the sign-in page has the state too)');
+  const closed = popup.waitForEvent('close');
+  await popup.click('#allow');
+  await closed;
+  assert.equal((await outcome(page)).ok, true);
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
+  assert.equal((await codeGrants()).length, 1);
+});
