@@ -150,3 +150,16 @@ test('no window.opener on the way back (as after a Cross-Origin-Opener-Policy pa
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
   assert.equal((await codeGrants()).length, 1);
 });
+
+test('no answer within popupTimeoutSeconds: timeout, and the popup is closed', async () => {
+  const page = await app({ popupTimeoutSeconds: 1 });
+  const popup = await openPopup(page);
+  const closed = popup.waitForEvent('close');
+  const o = await outcome(page);
+  assert.equal(o.code, 'timeout');
+  assert.ok(o.t >= 1000 && o.t < 3000, `${Math.round(o.t)} ms`);
+  await closed;
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  const left = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('.tx.')));
+  assert.deepEqual(left, [], 'the transaction is gone');
+});
