@@ -108,6 +108,7 @@ export class SessionError extends Error {
 
 export interface SessionEvents {
   login: TokenInfo;
+  /** New tokens for the session: a refresh, a silent (`prompt=none`) renewal, or another tab's. */
   refresh: TokenInfo;
   refreshError: SessionError;
   /** The access token is about to expire and cannot be refreshed: offer the user to log in again. */
