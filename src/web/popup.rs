@@ -53,15 +53,15 @@ impl Driver {
         let (url, state) = self.login_url_for(Kind::Popup, false).await?;
         popup.location().set_href(&url).map_err(|e| errors::from_js(ErrorCode::Other("popup_blocked".into()), &e))?;
         let inbox = Rc::new(Inbox::default());
-        let _listener = Listener::new(popup.clone().into(), Some(&state), inbox.clone());
+        let listener = Listener::new(popup.clone().into(), Some(&state), inbox.clone());
         let (ib, p) = (inbox.clone(), popup.clone());
-        let _poll = Interval::new(POLL_MS, move || {
+        let poll = Interval::new(POLL_MS, move || {
             if p.closed().unwrap_or(true) {
                 ib.push(Outcome::Closed);
             }
         });
         let ib = inbox.clone();
-        let _timeout = Timeout::new(timeout_ms, move || ib.push(Outcome::TimedOut));
+        let timeout = Timeout::new(timeout_ms, move || ib.push(Outcome::TimedOut));
         loop {
             match inbox.next().await {
                 Outcome::Url(u) => match self.complete_handover(&u, &state).await? {
@@ -73,7 +73,8 @@ impl Driver {
                     if inbox.has_url() {
                         continue;
                     }
-                    self.drop_transaction(&state);
+                    drop(poll);
+                    self.late_handover(state, inbox, (listener, timeout));
                     return Err(code("popup_closed", "the login popup was closed before the login finished"));
                 }
                 Outcome::TimedOut => {
@@ -82,5 +83,26 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// The opener also sees a popup as closed when a Cross-Origin-Opener-Policy page severed it, while the user
+    /// goes on logging in there. So after `popup_closed` the transaction's BroadcastChannel keeps listening until
+    /// the popup timeout: a hand-over that still comes logs the session in (the app hears `login`).
+    fn late_handover(self: &Rc<Self>, state: String, inbox: Rc<Inbox>, keep: (Listener, Timeout)) {
+        let me = self.clone();
+        task::spawn(Box::pin(async move {
+            let _keep = keep;
+            loop {
+                match inbox.next().await {
+                    Outcome::Url(u) => match me.complete_handover(&u, &state).await {
+                        Ok(None) => {}
+                        Ok(Some(tokens)) => return drop(me.log_in(tokens).await),
+                        Err(_) => return, // the transaction is spent; nobody waits for the reason any more
+                    },
+                    Outcome::Closed => {}
+                    Outcome::TimedOut => return me.drop_transaction(&state),
+                }
+            }
+        }));
     }
 }

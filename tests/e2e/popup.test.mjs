@@ -163,3 +163,36 @@ test('no answer within popupTimeoutSeconds: timeout, and the popup is closed', a
   const left = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('.tx.')));
   assert.deepEqual(left, [], 'the transaction is gone');
 });
+
+test('a Cross-Origin-Opener-Policy page severs the popup: popup_closed at once, and the later hand-over still logs the session in', async () => {
+  // What COOP does, imitated: once the popup leaves for the server, the opener's handle reads `closed` and is no
+  // longer the message source, and the callback page has no `opener`; only the BroadcastChannel connects them.
+  await env.context.addInitScript(() => {
+    if (/[?&]state=p\./.test(location.search)) Object.defineProperty(window, 'opener', { get: () => null });
+    const open = window.open;
+    window.open = (...a) => {
+      const w = open.apply(window, a);
+      if (!w) return w;
+      return new Proxy(w, {
+        get(t, k) {
+          let severed;
+          try { severed = t.location.host !== location.host; } catch { severed = true; }
+          if (k === 'closed') return severed;
+          if (k === 'close' && severed) return () => {}; // a severed handle closes nothing
+          const v = Reflect.get(t, k);
+          return typeof v === 'function' ? v.bind(t) : v;
+        },
+      });
+    };
+  });
+  const page = await app();
+  const popup = await openPopup(page);
+  assert.equal((await outcome(page)).code, 'popup_closed');
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  const closed = popup.waitForEvent('close');
+  await popup.click('#allow');
+  await closed;
+  await page.waitForFunction(() => window.app.count('login') === 1, null, { timeout: 10000 });
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
+  assert.equal((await codeGrants()).length, 1);
+});
