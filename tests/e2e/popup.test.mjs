@@ -196,3 +196,20 @@ test('a Cross-Origin-Opener-Policy page severs the popup: popup_closed at once, 
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), true);
   assert.equal((await codeGrants()).length, 1);
 });
+
+test("a callback whose state is not the popup's: state_mismatch, nothing exchanged", async () => {
+  // The way back is tampered with: the code arrives with another (popup-shaped) state.
+  await env.context.route(/\/restapi\/oauth\/authorize\/decision/, async (route) => {
+    const res = await route.fetch({ maxRedirects: 0 });
+    const u = new URL(res.headers().location);
+    u.searchParams.set('state', 'p.tampered');
+    await route.fulfill({ response: res, headers: { ...res.headers(), location: u.href } });
+  });
+  const page = await app();
+  const popup = await openPopup(page);
+  await popup.click('#allow');
+  const o = await outcome(page);
+  assert.equal(o.code, 'state_mismatch');
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  assert.equal((await codeGrants()).length, 0);
+});
