@@ -41,6 +41,8 @@ function makeSession() {
     session.on(name, (d) => log(`event ${name}${d instanceof SessionError ? ` — ${describe(d)}` : ''}`, d instanceof SessionError));
   }
   session.on('change', render);
+  // Without a refresh token a `refresh` is a silent renewal: a hidden prompt=none login on the server's cookie.
+  session.on('refresh', (i) => { if (!i.hasRefreshToken) log(`silent renewal (prompt=none): new access token, expires in ${secs(i.expiresAt)}`); });
   return session;
 }
 
@@ -82,6 +84,9 @@ async function main() {
 
   $('login-pkce').onclick = () => { settings.flow = 'pkce'; saveSettings(); makeSession(); run('login', () => session.login()); };
   $('login-implicit').onclick = () => { settings.flow = 'implicit'; saveSettings(); makeSession(); run('login', () => session.login()); };
+  // Opened synchronously inside the click (else the browser blocks the popup).
+  $('login-popup').onclick = () => { settings.flow = 'pkce'; run('popup login', async () => { await session.loginPopup(); log('popup login: logged in'); }); };
+  $('renew').onclick = () => run('renew', async () => { await session.renew(); log('renewed'); });
   $('call').onclick = () => run('API call', async () => {
     const r = await session.fetch('/restapi/v1.0/account/~/extension/~');
     const body = await r.text();

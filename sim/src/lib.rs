@@ -391,7 +391,7 @@ struct Tab {
     frozen_until: Option<f64>,
     frozen_since: f64,
     frozen_total: f64,
-    timers: [Option<u64>; 2],
+    timers: [Option<u64>; 3],
     timer_gen: u64,
     next_call: CallId,
     calls: HashMap<CallId, Call>,
@@ -585,6 +585,8 @@ fn describe_input(i: &Input) -> String {
         Input::Timer(t) => format!("Timer({t:?})"),
         Input::Wake => "Wake".into(),
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
+        Input::Renew { call } => format!("Renew #{call}"),
+        Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
     }
 }
 
@@ -733,7 +735,7 @@ impl World {
             frozen_until: None,
             frozen_since: 0.0,
             frozen_total: 0.0,
-            timers: [None, None],
+            timers: [None, None, None],
             timer_gen: 0,
             next_call: 1,
             calls: HashMap::new(),
@@ -1024,6 +1026,14 @@ impl World {
             Command::Emit(e) => self.emitted(tab, e),
             // The simulated sessions run without DPoP: no key exists to forget.
             Command::ForgetKey { .. } => {}
+            // The simulated server keeps no login cookie: a prompt=none request is answered login_required (the
+            // session then ends as it would without silent renewal), after a page load's worth of time.
+            Command::SilentRenew => {
+                let d = self.rng.real(5.0, 200.0);
+                let e = Error::new(ErrorCode::LoginRequired);
+                self.push(d, Ev::Feed { tab, input: Input::SilentDone { result: Err(e) } });
+            }
+            Command::CancelSilent => {}
         }
     }
 

@@ -105,7 +105,17 @@ pub struct Config {
     pub issuer: Option<String>,
     /// RFC 9449: bind tokens to a non-extractable key of this browser and prove possession on every use.
     pub dpop: bool,
+    /// Renew a session that cannot refresh with a hidden `prompt=none` authorize request before it expires.
+    pub silent_renew: bool,
+    /// How long a silent renewal may take (iframe and code exchange) before it counts as failed.
+    pub silent_timeout_s: u32,
+    /// How long `loginPopup()` waits for the popup's answer.
+    pub popup_timeout_s: u32,
 }
+
+/// Defaults of the popup login and silent renewal options.
+pub const SILENT_TIMEOUT_S: u32 = 10;
+pub const POPUP_TIMEOUT_S: u32 = 300;
 
 // ---- the config object as the app writes it ---------------------------------------------------
 
@@ -144,6 +154,12 @@ pub struct ConfigInput {
     pub issuer: Option<String>,
     #[serde(default, deserialize_with = "named::<_, F_DPOP, _>")]
     pub dpop: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_RENEW, _>")]
+    pub silent_renew: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_TIMEOUT, _>")]
+    pub silent_timeout_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_POPUP_TIMEOUT, _>")]
+    pub popup_timeout_seconds: Option<u32>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -361,6 +377,11 @@ impl Config {
             authorize_params,
             issuer,
             dpop,
+            // Default on exactly when there is no refresh token to keep the session going (RingCentral's SPA
+            // setup, refresh_token_ttl=0): then the login cookie at the server is what lasts the working day.
+            silent_renew: j.silent_renew.unwrap_or(!refresh_tokens),
+            silent_timeout_s: j.silent_timeout_seconds.filter(|s| *s > 0).unwrap_or(SILENT_TIMEOUT_S),
+            popup_timeout_s: j.popup_timeout_seconds.filter(|s| *s > 0).unwrap_or(POPUP_TIMEOUT_S),
         })
     }
 
@@ -387,6 +408,10 @@ impl Config {
             authorize_params: AuthorizeParams::default(),
             issuer: None,
             dpop: false,
+            // As in the JS default (no refresh tokens here): a caller that turns refresh tokens on sets it too.
+            silent_renew: true,
+            silent_timeout_s: SILENT_TIMEOUT_S,
+            popup_timeout_s: POPUP_TIMEOUT_S,
         })
     }
 

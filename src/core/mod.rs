@@ -15,6 +15,7 @@ pub mod dpop;
 pub mod encoding;
 pub mod engine;
 pub mod error;
+pub mod handover;
 pub mod pkce;
 pub mod policy;
 pub mod prelude;

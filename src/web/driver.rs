@@ -33,9 +33,11 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 2]>,
+    timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
     disposed: ::core::cell::Cell<bool>,
+    /// The silent renewal's iframe while one runs (web/frame.rs).
+    pub(crate) frame: RefCell<Option<crate::web::frame::Frame>>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call).
@@ -48,6 +50,7 @@ impl Driver {
     /// Opens the configured storage (or the app's adapter) and starts the restore: the driver, and the promise
     /// that is `session.ready`. The one way the JS class and the Rust API make a session.
     pub fn open(cfg: Config, adapter: Option<JsValue>) -> (Rc<Driver>, Promise) {
+        let (cfg, adapter) = crate::web::handover::inert_here(cfg, adapter);
         let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
         let driver = Driver::new(cfg, store);
         let ready = driver.start(storage_problem);
@@ -67,9 +70,10 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None]),
+            timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
             disposed: ::core::cell::Cell::new(false),
+            frame: RefCell::new(None),
         });
         if caps.shared {
             let w = Rc::downgrade(&d);
@@ -204,6 +208,14 @@ impl Driver {
             }
             Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
+            Command::SilentRenew => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let result = me.silent_renew().await;
+                    me.feed(Input::SilentDone { result });
+                }));
+            }
+            Command::CancelSilent => self.cancel_silent(),
         }
     }
 
@@ -368,6 +380,7 @@ impl Driver {
         let timers = ::core::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
         self.tabs.borrow_mut().take();
+        self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::UNDEFINED);
         }

@@ -54,6 +54,22 @@ export interface SessionConfig {
    * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). Needs
    * `flow: 'pkce'`. */
   dpop?: boolean;
+  /** Renew silently (a hidden `prompt=none` authorize request, answered from the server's login cookie)
+   * `refreshMarginSeconds` before the access token expires, when there is no refresh token. Default: true when
+   * refresh tokens are off (the default), else false. Fails (then `expiring`, `expired`) where the browser
+   * blocks third-party cookies. */
+  silentRenew?: boolean;
+  /** Seconds a silent renewal may take before it counts as failed. Default 10. */
+  silentTimeoutSeconds?: number;
+  /** Seconds `loginPopup()` waits for the login to finish. Default 300. */
+  popupTimeoutSeconds?: number;
+}
+
+export interface LoginPopupOptions {
+  /** The third argument of `window.open`. Default `'popup,width=500,height=650'`. */
+  windowFeatures?: string;
+  /** Overrides `popupTimeoutSeconds` for this login. */
+  timeoutSeconds?: number;
 }
 
 /** What the app may know about the tokens; never the token strings. Times are epoch milliseconds. */
@@ -73,6 +89,12 @@ export type SessionErrorCode =
   | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
   /** `init()` only: the page's Content-Security-Policy refused to compile the wasm (add 'wasm-unsafe-eval'). */
   | 'csp_blocked'
+  /** `loginPopup()`: the browser refused to open the window (call it from a click handler). */
+  | 'popup_blocked'
+  /** `loginPopup()`: the user closed the popup before the login finished. */
+  | 'popup_closed'
+  /** From the server on a silent renewal (`renew()`): the user must interact. */
+  | 'interaction_required' | 'consent_required'
   | (string & {});
 
 /** Every error the session rejects with or emits. */
@@ -92,6 +114,7 @@ export class SessionError extends Error {
 
 export interface SessionEvents {
   login: TokenInfo;
+  /** New tokens for the session: a refresh, a silent (`prompt=none`) renewal, or another tab's. */
   refresh: TokenInfo;
   refreshError: SessionError;
   /** The access token is about to expire and cannot be refreshed: offer the user to log in again. */
@@ -109,6 +132,14 @@ export interface SessionEvents {
 }
 
 export interface Session {
+  /** Logs in in a popup; resolves once this page's session is logged in. Call it from a click handler (the window
+   * is opened synchronously). Rejects with `popup_blocked`, `popup_closed`, `timeout`, `access_denied`,
+   * `state_mismatch` … */
+  loginPopup(options?: LoginPopupOptions): Promise<void>;
+  /** New tokens now without interaction: a refresh when there is a refresh token, else a silent (`prompt=none`)
+   * renewal; also logs a logged-out session in while the server's login lives. Rejects with the reason
+   * (`login_required`, `interaction_required`, `timeout` …). */
+  renew(): Promise<void>;
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof SessionEvents>(name: K, listener: (detail: SessionEvents[K]) => void): () => void;
 }

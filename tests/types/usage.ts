@@ -47,3 +47,16 @@ if (info) { const kind: 'Bearer' | 'DPoP' = info.tokenType; void kind; }
 // @ts-expect-error: dpop is a boolean
 const badDpop: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: 'yes' };
 void dpopConfig; void badDpop;
+
+// Popup login and silent renewal.
+const silent: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', silentRenew: true, silentTimeoutSeconds: 10, popupTimeoutSeconds: 300 };
+const popupDone: Promise<void> = session.loginPopup({ windowFeatures: 'popup,width=480,height=640', timeoutSeconds: 120 });
+const renewed: Promise<void> = session.renew();
+await session.loginPopup();
+const blocked: SessionErrorCode = 'popup_blocked';
+const closed: SessionErrorCode = 'popup_closed';
+// @ts-expect-error: silentRenew is a boolean
+const badSilent: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', silentRenew: 'yes' };
+// @ts-expect-error: loginPopup takes options, not a URL
+session.loginPopup('https://evil.example');
+void silent; void popupDone; void renewed; void blocked; void closed; void badSilent;

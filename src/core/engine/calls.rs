@@ -37,7 +37,7 @@ impl Engine {
         match self.decision(now) {
             Decision::Fresh => self.send_current(call, false),
             Decision::Expiring => {
-                self.note_expiring();
+                self.expiring_due(now);
                 self.send_current(call, false);
             }
             Decision::Refresh => {

@@ -35,6 +35,8 @@ pub enum TimerId {
     Check = 0,
     /// The wait before retrying a refresh that failed transiently.
     Backoff = 1,
+    /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
+    Silent = 2,
 }
 
 /// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
@@ -105,6 +107,11 @@ pub enum Input {
     Wake,
     /// A response from `origin` carried `DPoP-Nonce: nonce` (fed before the answer it came with).
     DpopNonce { origin: String, nonce: String },
+    /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
+    Renew { call: CallId },
+    /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
+    /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
+    SilentDone { result: Result<TokenSet, Error> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -184,4 +191,9 @@ pub enum Command {
     /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
+    /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`TimerId::Silent`] bounds it.
+    SilentRenew,
+    /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
+    CancelSilent,
 }

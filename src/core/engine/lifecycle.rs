@@ -25,6 +25,8 @@ pub(super) enum Op {
     Accept { tokens: TokenSet, event: Accepted },
     /// Storage being cleared; then the session's end is announced.
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
+    /// The silent renewal's re-read under the lock.
+    Silent,
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -34,6 +36,9 @@ pub(super) enum Accepted {
     Login(CallId),
     /// The flight's refresh.
     Refresh,
+    /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
+    Silent,
+    SilentLogin,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +64,7 @@ impl Engine {
             Some(Op::Restore { ready }) => self.restored(now, ready, result),
             Some(Op::Flight) => self.flight_loaded(now, result),
             Some(Op::Sync) => self.synced(now, result),
+            Some(Op::Silent) => self.silent_loaded(now, result),
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
@@ -149,6 +155,8 @@ impl Engine {
                 self.announce(Notice::Refresh);
                 self.flight_done(now, Ok(()));
             }
+            Accepted::Silent => self.silent_landed(now, tokens, false),
+            Accepted::SilentLogin => self.silent_landed(now, tokens, true),
         }
     }
 
@@ -229,7 +237,7 @@ impl Engine {
     pub(super) fn check(&mut self, now: f64) {
         match self.decision(now) {
             Decision::Fresh => {}
-            Decision::Expiring => self.note_expiring(),
+            Decision::Expiring => self.expiring_due(now),
             Decision::Refresh => {
                 if self.flight.is_some() {
                     return; // the flight re-checks when it lands

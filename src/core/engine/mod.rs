@@ -19,6 +19,7 @@ pub mod dpop;
 mod flight;
 pub mod io;
 mod lifecycle;
+mod silent;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -30,6 +31,7 @@ pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, Ti
 use calls::Sent;
 use flight::Flight;
 use lifecycle::Op;
+use silent::Silent;
 
 /// How many transient failures one refresh tolerates (the same refresh token each time) before giving up.
 pub const MAX_TRIES: u32 = 3;
@@ -67,9 +69,12 @@ pub struct Engine {
     cooldown_until: f64,
     /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
     expiring_sent_for: f64,
-    armed: [Option<f64>; 2],
+    armed: [Option<f64>; 3],
     dead: Vec<Secret>,
     dpop: dpop::Dpop,
+    /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
+    silent: Option<Silent>,
+    silent_tried_for: f64,
     out: VecDeque<Command>,
 }
 
@@ -88,9 +93,11 @@ impl Engine {
             generation: 0,
             cooldown_until: 0.0,
             expiring_sent_for: 0.0,
-            armed: [None, None],
+            armed: [None, None, None],
             dead: Vec::new(),
             dpop: Default::default(),
+            silent: None,
+            silent_tried_for: f64::NAN,
             out: VecDeque::new(),
         }
     }
@@ -109,6 +116,8 @@ impl Engine {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
             Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
             Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
+            // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
+            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(call),
             Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
@@ -120,6 +129,8 @@ impl Engine {
                 self.settle(call, Ok(Value::Unit));
                 self.delete_key();
             }
+            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
+            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
@@ -135,6 +146,12 @@ impl Engine {
             }
             Input::Wake => self.check(now_ms),
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
+            Input::Timer(TimerId::Silent) => {
+                self.armed[TimerId::Silent as usize] = None;
+                self.silent_timer(now_ms);
+            }
+            Input::Renew { call } => self.renew(now_ms, call),
+            Input::SilentDone { result } => self.silent_result(now_ms, result),
         }
     }
 
@@ -254,7 +271,7 @@ fn needs_ready(i: &Input) -> bool {
             | Input::LoggedIn { .. }
             | Input::Broadcast(_)
             | Input::Wake
-    )
+    ) || silent::needs_ready(i)
 }
 
 fn login_required(description: Option<&str>) -> Error {
