@@ -67,6 +67,10 @@ export type SessionErrorCode =
   | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
   /** `init()` only: the page's Content-Security-Policy refused to compile the wasm (add 'wasm-unsafe-eval'). */
   | 'csp_blocked'
+  /** Under Node (server rendering): the package imports, but `init()` and `new Session()` fail with this. */
+  | 'unsupported_environment'
+  /** `oauth-spa-session/react` and `/vue` actions called before the session exists (server side, or before `ready`). */
+  | 'not_ready'
   | (string & {});
 
 /** Every error the session rejects with or emits. */

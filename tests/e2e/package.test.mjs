@@ -1,0 +1,60 @@
+// The published package: `npm pack --dry-run` lists exactly the files an app needs (entries, wasm, .d.ts, the
+// glue snippet, README, LICENSE, CHANGELOG, package.json), every `exports` target is in it, and
+// `npm publish --dry-run` succeeds. Both run with --ignore-scripts (pkg/ is built by the test command already;
+// `prepack` runs scripts/build.sh for a real pack) and against an unreachable registry (127.0.0.1:9): a dry run
+// never uploads, and nothing may leave the machine.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+const npm = (args) => execFileSync('npm', [...args, '--ignore-scripts', '--registry', 'http://127.0.0.1:9', '--loglevel=error'],
+  { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8'));
+
+const packed = JSON.parse(npm(['pack', '--dry-run', '--json']))[0];
+const files = packed.files.map((f) => f.path.replace(/snippets\/[^/]+\//, 'snippets/*/')).sort();
+
+test('the tarball holds exactly the entries, wasm, .d.ts, README, LICENSE, CHANGELOG', () => {
+  assert.deepEqual(files, [
+    'CHANGELOG.md', 'LICENSE', 'README.md', 'package.json',
+    'pkg/auto.d.ts', 'pkg/auto.js', 'pkg/node.js',
+    'pkg/oauth_spa_session.d.ts', 'pkg/oauth_spa_session.js',
+    'pkg/oauth_spa_session_bg.debug.wasm', 'pkg/oauth_spa_session_bg.wasm',
+    'pkg/react.d.ts', 'pkg/react.js', 'pkg/snippets/*/js/glue.js', 'pkg/vue.d.ts', 'pkg/vue.js',
+  ]);
+  assert.equal(packed.name, 'oauth-spa-session');
+  assert.equal(packed.version, pkg.version);
+});
+
+test('every exports/imports target is in the tarball', () => {
+  const targets = [];
+  const walk = (v) => (typeof v === 'string' ? targets.push(v) : Object.values(v).forEach(walk));
+  walk(pkg.exports);
+  walk(pkg.imports);
+  assert.ok(targets.length > 10);
+  const inTar = new Set(packed.files.map((f) => f.path));
+  for (const t of targets) assert.ok(inTar.has(t.replace(/^\.\//, '')), `${t} is packed`);
+  assert.ok(inTar.has(pkg.types.replace(/^\.\//, '')) && inTar.has(pkg.main.replace(/^\.\//, '')));
+});
+
+test('metadata for the registry: license file matches, repository, homepage, keywords, optional peers', () => {
+  assert.equal(pkg.license, 'MIT');
+  assert.match(readFileSync(`${ROOT}LICENSE`, 'utf8'), /^MIT License/);
+  assert.match(readFileSync(`${ROOT}CHANGELOG.md`, 'utf8'), new RegExp(`## ${pkg.version.replace(/\./g, '\\.')}`));
+  assert.ok(pkg.repository.url && pkg.homepage && pkg.keywords.length >= 5);
+  assert.equal(pkg.scripts.prepack, 'bash scripts/build.sh');
+  assert.deepEqual(Object.keys(pkg.peerDependencies).sort(), ['react', 'vue']);
+  assert.ok(pkg.peerDependenciesMeta.react.optional && pkg.peerDependenciesMeta.vue.optional);
+  assert.equal(pkg.dependencies, undefined, 'no runtime dependencies');
+});
+
+test('npm publish --dry-run exits 0 and reports the same tarball', () => {
+  // npm logs the dry-run summary on stderr; `--json` puts the tarball on stdout.
+  const out = JSON.parse(npm(['publish', '--dry-run', '--json', '--tag', 'dry-run']));
+  const report = out['oauth-spa-session'] ?? out;
+  assert.equal(report.name, 'oauth-spa-session');
+  assert.equal(report.version, pkg.version);
+  assert.equal(report.files.length, packed.files.length);
+});
