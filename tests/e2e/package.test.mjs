@@ -58,3 +58,15 @@ test('npm publish --dry-run exits 0 and reports the same tarball', () => {
   assert.equal(report.version, pkg.version);
   assert.equal(report.files.length, packed.files.length);
 });
+
+test('debug.wasm: the same module as the production .wasm plus a name section (a stack shows Rust names)', async () => {
+  const load = async (f) => WebAssembly.compile(readFileSync(`${ROOT}pkg/${f}`));
+  const [prod, debug] = await Promise.all([load('oauth_spa_session_bg.wasm'), load('oauth_spa_session_bg.debug.wasm')]);
+  const shape = (m) => JSON.stringify([WebAssembly.Module.imports(m), WebAssembly.Module.exports(m)]);
+  assert.equal(shape(debug), shape(prod), 'same imports and exports: init({ module_or_path }) swaps it in');
+  assert.equal(WebAssembly.Module.customSections(prod, 'name').length, 0, 'production ships no names');
+  const [names] = WebAssembly.Module.customSections(debug, 'name');
+  assert.ok(names && names.byteLength > 10000, 'debug build keeps the name section');
+  assert.ok(Buffer.from(names).toString('latin1').includes('oauth_spa_session'), 'names are the Rust paths');
+  assert.equal(pkg.exports['./debug.wasm'], './pkg/oauth_spa_session_bg.debug.wasm');
+});
