@@ -22,7 +22,7 @@ server.stdout.once('data', async () => {
       issue_refresh_tokens: false, allow_implicit: false, redirect_uris }),
   });
   if (!res.ok) { console.error(`registering the app failed: ${res.status} ${await res.text()}`); process.exit(1); }
-  console.log(`${name} example: open http://localhost:${port}/${name}/ (sign in with any user; Ctrl-C stops)`);
+  console.log(`${name} example: open http://localhost:${port}/${name}/ (press Allow on its sign-in page; Ctrl-C stops)`);
 });
 server.on('exit', (c) => process.exit(c ?? 0));
-process.on('SIGINT', () => server.kill('SIGTERM'));
+for (const sig of ['SIGINT', 'SIGTERM']) process.on(sig, () => server.kill('SIGTERM'));

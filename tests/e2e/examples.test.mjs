@@ -102,3 +102,24 @@ test('Vue 3: log in by clicking, useSession().fetch the extension, log out; one 
 test('no bundler (import map): log in by clicking, session.fetch the extension, log out', async () => {
   await loginCallLogout('vanilla');
 });
+
+test('debug.wasm swaps in for the production .wasm: a Session made on it restores and builds a login URL', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const wasm = [];
+    page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+    await page.goto(`${emu.altBase}/vanilla/config.js`);
+    const url = await page.evaluate(async (server) => {
+      const m = await import('/pkg/oauth_spa_session.js');
+      await m.default({ module_or_path: '/pkg/oauth_spa_session_bg.debug.wasm' });
+      const s = new m.Session({ clientId: 'demo-spa', server, redirectUri: `${location.origin}/callback` });
+      await s.ready;
+      return s.loginUrl();
+    }, emu.base);
+    assert.equal(new URL(url).searchParams.get('client_id'), 'demo-spa');
+    assert.deepEqual(wasm, ['/pkg/oauth_spa_session_bg.debug.wasm'], 'only the debug build was loaded');
+  } finally {
+    await context.close();
+  }
+});

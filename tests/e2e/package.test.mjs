@@ -72,4 +72,22 @@ test('debug.wasm: the same module as the production .wasm plus a name section (a
   assert.ok(names && names.byteLength > 10000, 'debug build keeps the name section');
   assert.ok(Buffer.from(names).toString('latin1').includes('oauth_spa_session'), 'names are the Rust paths');
   assert.equal(pkg.exports['./debug.wasm'], './pkg/oauth_spa_session_bg.debug.wasm');
+  // Every other section is byte for byte the production one: a production frame's function index names the
+  // same function in the debug build.
+  const sections = (f) => {
+    const b = readFileSync(`${ROOT}pkg/${f}`);
+    const out = [];
+    for (let i = 8; i < b.length;) {
+      const id = b[i++];
+      let n = 0, shift = 0, x;
+      do { x = b[i++]; n |= (x & 127) << shift; shift += 7; } while (x & 128);
+      const body = b.subarray(i, i + n);
+      i += n;
+      if (!(id === 0 && body.subarray(1, 5).toString() === 'name')) out.push(`${id}:${body.toString('base64')}`);
+    }
+    return out;
+  };
+  const [p, d] = [sections('oauth_spa_session_bg.wasm'), sections('oauth_spa_session_bg.debug.wasm')];
+  assert.ok(p.length > 5);
+  assert.ok(p.length === d.length && p.every((x, i) => x === d[i]), 'same sections but the name section');
 });
