@@ -2,7 +2,8 @@
 // both built with Vite, and examples/vanilla (no bundler: an import map): each is served by the emulator under
 // /NAME/ on `localhost` with the OAuth server on `127.0.0.1`, logs in by clicking in Chromium, calls the API through
 // the binding's fetch, and logs out. The React run also counts what sessions leave behind: StrictMode's double
-// mount must leave exactly one live session (one `online` listener, one `visibilitychange` listener).
+// mount must leave exactly one live session (one `online` listener, one `visibilitychange` listener), and
+// unmounting must leave none.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -80,18 +81,26 @@ async function loginCallLogout(name) {
     const mine = (r) => r.client_id === `example-${name}` || r.params?.client_id === `example-${name}`;
     assert.equal(log.token_requests.filter((r) => r.grant_type === 'authorization_code' && mine(r)).length, 1, 'one code exchange');
     assert.ok(log.api_requests.some((a) => a.status === 200), 'the API call reached the server with the token');
-    return { afterLogin, afterLogout: await page.evaluate(() => ({ ...window.__live })) };
+    const afterLogout = await page.evaluate(() => ({ ...window.__live }));
+    // The React development build exposes its root: unmounting disposes the session, which lets go of everything.
+    const afterUnmount = await page.evaluate(() => {
+      if (!window.exampleRoot) return null;
+      window.exampleRoot.unmount();
+      return { ...window.__live };
+    });
+    return { afterLogin, afterLogout, afterUnmount };
   } finally {
     await context.close();
   }
 }
 
 test('React (StrictMode): log in by clicking, useSession().fetch the extension, log out; one session left', async () => {
-  const { afterLogin, afterLogout } = await loginCallLogout('react');
+  const { afterLogin, afterLogout, afterUnmount } = await loginCallLogout('react');
   // One live session: its two window/document listeners; the StrictMode first mount made none (or disposed it).
   assert.deepEqual({ online: afterLogin.online, visibilitychange: afterLogin.visibilitychange }, { online: 1, visibilitychange: 1 });
   assert.ok(afterLogin.channels <= 1, `at most one BroadcastChannel open: ${afterLogin.channels}`);
   assert.deepEqual(afterLogout, afterLogin, 'logging out neither adds nor leaks listeners');
+  assert.deepEqual(afterUnmount, { online: 0, visibilitychange: 0, channels: 0 }, 'unmount disposes the session');
 });
 
 test('Vue 3: log in by clicking, useSession().fetch the extension, log out; one session', async () => {

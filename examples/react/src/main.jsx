@@ -31,7 +31,10 @@ function App() {
   );
 }
 
-createRoot(document.getElementById('root')).render(
+const root = createRoot(document.getElementById('root'));
+// Development builds only: lets the test (or you, from the console) unmount the app and see the session disposed.
+if (import.meta.env.DEV) window.exampleRoot = root;
+root.render(
   <StrictMode>
     <SessionProvider config={config}>
       <App />
