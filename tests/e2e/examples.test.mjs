@@ -1,9 +1,10 @@
-// examples/react (React 19, StrictMode on, oauth-spa-session/react; its development build, where StrictMode double-mounts), examples/vue (Vue 3, oauth-spa-session/vue),
-// both built with Vite, and examples/vanilla (no bundler: an import map): each is served by the emulator under
-// /NAME/ on `localhost` with the OAuth server on `127.0.0.1`, logs in by clicking in Chromium, calls the API through
-// the binding's fetch, and logs out. The React run also counts what sessions leave behind: StrictMode's double
-// mount must leave exactly one live session (one `online` listener, one `visibilitychange` listener), and
-// unmounting must leave none.
+// examples/react (React 19, StrictMode on, oauth-spa-session/react), examples/vue (Vue 3, oauth-spa-session/vue),
+// both built with Vite (production builds checked, development builds driven: StrictMode double-mounts only
+// there, and there the apps expose their root), and examples/vanilla (no bundler: an import map). Each is served
+// by the emulator under /NAME/ on `localhost` with the OAuth server on `127.0.0.1`, logs in by clicking in
+// Chromium, calls the API through the binding's fetch, and logs out. Both framework runs count what sessions leave
+// behind: one live session (one `online`, one `visibilitychange` listener) after StrictMode's double mount, none
+// after unmounting.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -20,8 +21,9 @@ function ensureBuilt(name) {
     try { run(['ci']); } catch { run(['install']); }
   }
   run(['run', 'build']);
-  // StrictMode double-mounts only in React's development build: the React app is driven in that one.
-  if (name === 'react') run(['run', 'build:dev']);
+  // StrictMode double-mounts only in React's development build, and development builds expose the app's root
+  // for the unmount check: the React and Vue apps are driven in those.
+  run(['run', 'build:dev']);
 }
 
 let emu, browser;
@@ -29,7 +31,7 @@ before(async () => {
   ensureBuilt('react');
   ensureBuilt('vue');
   emu = await startEmulator({ extraStatic: [
-    `/react=${ROOT}examples/react/dist-dev`, `/vue=${ROOT}examples/vue/dist`, `/vanilla=${ROOT}examples/vanilla`]  });
+    `/react=${ROOT}examples/react/dist-dev`, `/vue=${ROOT}examples/vue/dist-dev`, `/vanilla=${ROOT}examples/vanilla`]  });
   browser = await launchBrowser();
 });
 after(async () => { await browser?.close(); await emu?.stop(); });
@@ -82,7 +84,7 @@ async function loginCallLogout(name) {
     assert.equal(log.token_requests.filter((r) => r.grant_type === 'authorization_code' && mine(r)).length, 1, 'one code exchange');
     assert.ok(log.api_requests.some((a) => a.status === 200), 'the API call reached the server with the token');
     const afterLogout = await page.evaluate(() => ({ ...window.__live }));
-    // The React development build exposes its root: unmounting disposes the session, which lets go of everything.
+    // The development builds expose their root: unmounting disposes the session, which lets go of everything.
     const afterUnmount = await page.evaluate(() => {
       if (!window.exampleRoot) return null;
       window.exampleRoot.unmount();
@@ -104,8 +106,9 @@ test('React (StrictMode): log in by clicking, useSession().fetch the extension, 
 });
 
 test('Vue 3: log in by clicking, useSession().fetch the extension, log out; one session', async () => {
-  const { afterLogin } = await loginCallLogout('vue');
+  const { afterLogin, afterUnmount } = await loginCallLogout('vue');
   assert.deepEqual({ online: afterLogin.online, visibilitychange: afterLogin.visibilitychange }, { online: 1, visibilitychange: 1 });
+  assert.deepEqual(afterUnmount, { online: 0, visibilitychange: 0, channels: 0 }, 'unmount disposes the session');
 });
 
 test('no bundler (import map): log in by clicking, session.fetch the extension, log out', async () => {

@@ -34,4 +34,7 @@ const App = defineComponent({
   },
 });
 
-createApp(App).mount('#app');
+const app = createApp(App);
+app.mount('#app');
+// Development builds only: lets the test (or you, from the console) unmount the app and see the session disposed.
+if (import.meta.env.DEV) window.exampleRoot = app;
