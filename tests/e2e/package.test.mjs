@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 // --fetch-retries 0: publish --dry-run asks the registry about the version, and npm would retry the refused
@@ -90,4 +91,27 @@ test('debug.wasm: the same module as the production .wasm plus a name section (a
   const [p, d] = [sections('oauth_spa_session_bg.wasm'), sections('oauth_spa_session_bg.debug.wasm')];
   assert.ok(p.length > 5);
   assert.ok(p.length === d.length && p.every((x, i) => x === d[i]), 'same sections but the name section');
+});
+
+test('the packed tarball, installed into an app (offline), imports under Node through its node condition', () => {
+  const app = mkdtempSync(`${tmpdir()}/oss-tarball-`);
+  try {
+    execFileSync('npm', ['pack', ROOT, '--ignore-scripts', '--pack-destination', app, '--loglevel=error'], { cwd: app, stdio: 'ignore' });
+    writeFileSync(`${app}/package.json`, JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    execFileSync('npm', ['install', '--offline', '--no-audit', '--no-fund', '--loglevel=error', `./oauth-spa-session-${pkg.version}.tgz`],
+      { cwd: app, stdio: 'ignore' });
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', `
+      const m = await import('oauth-spa-session');
+      const a = await import('oauth-spa-session/auto');
+      let code;
+      try { new m.Session({}); } catch (e) { code = e instanceof m.SessionError && e instanceof Error ? e.code : 'wrong class'; }
+      console.log(JSON.stringify({ code, same: a.Session === m.Session, entry: import.meta.resolve('oauth-spa-session') }));
+    `], { cwd: app, encoding: 'utf8' });
+    const r = JSON.parse(out);
+    assert.equal(r.code, 'unsupported_environment');
+    assert.ok(r.same);
+    assert.match(r.entry, /\/node_modules\/oauth-spa-session\/pkg\/node\.js$/);
+  } finally {
+    rmSync(app, { recursive: true, force: true });
+  }
 });
