@@ -1,6 +1,7 @@
 // `node examples/serve.mjs NAME [DIR]`: serves one example with the local RingCentral-compatible server on
 // http://localhost:$PORT/NAME/ (PORT defaults to 8080) and registers its app `example-NAME`, whose redirect URI is
-// the app's own page: an SPA's callback path must serve the app itself. Builds the server if needed.
+// the app's own page: an SPA's callback path must serve the app itself. Builds the server and the package if
+// needed, and the example (`npm run build`) when it has a package.json.
 import { spawn, execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
@@ -11,6 +12,10 @@ const port = Number(process.env.PORT || 8080);
 const bin = `${root}target/debug/rc-emulator`;
 if (!existsSync(bin)) execFileSync('cargo', ['build', '-p', 'rc-emulator'], { cwd: root, stdio: 'inherit' });
 if (!existsSync(`${root}pkg/oauth_spa_session.js`)) execFileSync('bash', ['scripts/build.sh'], { cwd: root, stdio: 'inherit' });
+// A Vite example is built after the package (it bundles pkg/); the vanilla one is served as it is.
+if (existsSync(`${root}examples/${name}/package.json`)) {
+  execFileSync('npm', ['run', 'build'], { cwd: `${root}examples/${name}`, stdio: 'inherit' });
+}
 
 const server = spawn(bin, ['--port', String(port), '--test-mode', '--pkg', `${root}pkg`, '--extra-static', `/${name}=${root}${dir}`],
   { stdio: ['ignore', 'pipe', 'inherit'] });
