@@ -9,7 +9,7 @@ rm -rf pkg.tmp && mkdir pkg.tmp
 wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/release/oauth_spa_session.wasm
 # The debug build: the same optimized code with the name section kept (-g), so a stack shows Rust function names
 # instead of `wasm-function[N]`. Same imports and exports, so `init({ module_or_path: <its URL> })` swaps it in;
-# the production .wasm stays lean (the name section would cost the browser ~40% more bytes).
+# the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
 node_modules/.bin/wasm-opt -Oz -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
 node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
 # SessionError is a JS class (js/glue.js); re-export it from the package entry, from the very module the wasm
