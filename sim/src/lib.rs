@@ -584,6 +584,7 @@ fn describe_input(i: &Input) -> String {
         Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
         Input::Timer(t) => format!("Timer({t:?})"),
         Input::Wake => "Wake".into(),
+        Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
     }
 }
 
@@ -920,8 +921,8 @@ impl World {
                 t.mode = Mode::Memory;
                 t.own = Slot::Empty;
             }
-            Command::SendToken { url: _, form, timeout_ms } => self.send_token(tab, form, timeout_ms, cause),
-            Command::SendRevoke { call, url: _, form } => {
+            Command::SendToken { url: _, form, timeout_ms, proof: _ } => self.send_token(tab, form, timeout_ms, cause),
+            Command::SendRevoke { call, url: _, form, proof: _ } => {
                 let p = Params::parse(form.as_bytes());
                 let token = p.get("token").map(str::to_string);
                 if let Some(sid) = token.as_deref().and_then(|t| self.session_of(t)) {
@@ -931,7 +932,7 @@ impl World {
                 let d = self.rng.real(5.0, 300.0);
                 self.push(d, Ev::RevokeArrive { tab, call, token });
             }
-            Command::SendApi { call, token, retry } => {
+            Command::SendApi { call, token, retry, proof: _ } => {
                 let url = self.tabs[tab].calls.get(&call).map(|c| c.url.clone()).unwrap_or_default();
                 let api = oracle_origin(&url).is_some_and(|o| self.cfg.api_origins.contains(&o));
                 let token = token.map(|t| t.expose().to_string());
@@ -1021,6 +1022,8 @@ impl World {
                 }
             }
             Command::Emit(e) => self.emitted(tab, e),
+            // The simulated sessions run without DPoP: no key exists to forget.
+            Command::ForgetKey { .. } => {}
         }
     }
 

@@ -103,6 +103,8 @@ pub struct Config {
     pub authorize_params: AuthorizeParams,
     /// RFC 9207: when set, every authorization response must carry `iss` equal to it (byte for byte).
     pub issuer: Option<String>,
+    /// RFC 9449: bind tokens to a non-extractable key of this browser and prove possession on every use.
+    pub dpop: bool,
 }
 
 // ---- the config object as the app writes it ---------------------------------------------------
@@ -140,6 +142,8 @@ pub struct ConfigInput {
     pub authorize_params: Option<AuthorizeParamsInput>,
     #[serde(default, deserialize_with = "named::<_, F_ISSUER, _>")]
     pub issuer: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_DPOP, _>")]
+    pub dpop: Option<bool>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -336,6 +340,12 @@ impl Config {
             }
         };
 
+        let dpop = j.dpop.unwrap_or(false);
+        if dpop && flow == Flow::Implicit {
+            // RFC 9449 binds tokens at the token endpoint; the implicit grant never calls it.
+            return Err(config_error("dpop", "needs flow \"pkce\": implicit tokens cannot be bound to a key"));
+        }
+
         Ok(Config {
             client_id,
             server,
@@ -350,6 +360,7 @@ impl Config {
             endpoints,
             authorize_params,
             issuer,
+            dpop,
         })
     }
 
@@ -375,6 +386,7 @@ impl Config {
             endpoints: Endpoints::default(),
             authorize_params: AuthorizeParams::default(),
             issuer: None,
+            dpop: false,
         })
     }
 
@@ -498,6 +510,7 @@ pub(crate) mod tests {
             "https://platform.ringcentral.com/restapi/oauth/revoke"
         );
         assert_eq!(c.authorize_params, AuthorizeParams::default());
+        assert!(!c.dpop, "DPoP is off unless asked for");
         assert_eq!(c.refresh_token_ttl_param(), None);
         assert_eq!(
             c.lock_name(),
@@ -586,6 +599,8 @@ pub(crate) mod tests {
             (r#"{"clientId":"a","server":"https://s.example","redirectUri":"https://app.example/#x"}"#.into(), "redirectUri"),
             (format!("{{\"clientId\":\"a\",{},\"flow\":\"plain\"}}", base), "flow"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokens\":\"yes\"}}", base), "refreshTokens"),
+            (format!("{{\"clientId\":\"a\",{},\"dpop\":\"true\"}}", base), "dpop"),
+            (format!("{{\"clientId\":\"a\",{},\"dpop\":true,\"flow\":\"implicit\"}}", base), "dpop"),
             (format!("{{\"clientId\":\"a\",{},\"accessTokenTtl\":-1}}", base), "accessTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokenTtl\":1.5}}", base), "refreshTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshMarginSeconds\":\"60\"}}", base), "refreshMarginSeconds"),

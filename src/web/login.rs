@@ -93,7 +93,11 @@ impl Driver {
             Callback::Reject(e) => return Err(e),
             Callback::Exchange { code, verifier } => {
                 let form = authorization_code_form(&self.cfg, &code, verifier.as_ref());
-                http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await?
+                if self.cfg.dpop {
+                    self.dpop_exchange(form).await?
+                } else {
+                    http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await?
+                }
             }
             Callback::Implicit { params } => from_implicit(&params, browser::now_ms())?,
         };

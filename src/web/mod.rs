@@ -3,6 +3,7 @@
 
 pub mod browser;
 pub mod calls;
+mod dpop;
 pub mod driver;
 pub mod errors;
 pub mod events;

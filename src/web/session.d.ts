@@ -50,6 +50,10 @@ export interface SessionConfig {
    * an `iss` equal to it byte for byte, else `handleRedirect()` rejects with `issuer_mismatch`. When not set,
    * `iss` is ignored (and removed from the URL with the other response parameters). */
   issuer?: string;
+  /** RFC 9449: bind tokens to a non-extractable ECDSA P-256 key of this browser and send a DPoP proof with every
+   * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). Needs
+   * `flow: 'pkce'`. */
+  dpop?: boolean;
 }
 
 /** What the app may know about the tokens; never the token strings. Times are epoch milliseconds. */
@@ -59,6 +63,8 @@ export interface TokenInfo {
   scope: string | null;
   ownerId: string | null;
   hasRefreshToken: boolean;
+  /** `'DPoP'`: bound to this browser's key (sent with a proof); `'Bearer'`: usable by whoever holds it. */
+  tokenType: 'Bearer' | 'DPoP';
 }
 
 export type SessionErrorCode =
@@ -102,6 +108,8 @@ export interface SessionEvents {
   storageFallback: SessionError;
   /** Tokens changed for any reason (login, refresh, another tab, logout). */
   change: TokenInfo | null;
+  /** `dpop: true`, but the server issued a bearer token (`tokenType: 'Bearer'`); the session uses it as such. */
+  dpopDowngrade: TokenInfo;
 }
 
 export interface Session {

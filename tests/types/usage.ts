@@ -40,3 +40,10 @@ const mixUp: SessionErrorCode = 'issuer_mismatch';
 // @ts-expect-error: issuer is a URL string
 const badIssuer: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', issuer: true };
 void mixUp; void badIssuer;
+// DPoP: a boolean option, the token kind in TokenInfo, and the downgrade event.
+const dpopConfig: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: true };
+session.on('dpopDowngrade', (t) => { const k: 'Bearer' | 'DPoP' = t.tokenType; void k; });
+if (info) { const kind: 'Bearer' | 'DPoP' = info.tokenType; void kind; }
+// @ts-expect-error: dpop is a boolean
+const badDpop: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: 'yes' };
+void dpopConfig; void badDpop;

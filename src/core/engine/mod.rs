@@ -4,7 +4,8 @@
 //! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
 //!
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
-//! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy).
+//! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy), `dpop` (proofs,
+//! nonces and the key, RFC 9449).
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
@@ -14,13 +15,17 @@ use alloc::collections::VecDeque;
 use crate::core::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
 
 mod calls;
+pub mod dpop;
 mod flight;
 pub mod io;
 mod lifecycle;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod dpop_tests;
 
-pub use io::{Caps, CallId, Command, Input, Notice, OpId, SessionEvent, TimerId, Value};
+pub use dpop::retries_with_nonce;
+pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
 
 use calls::Sent;
 use flight::Flight;
@@ -64,6 +69,7 @@ pub struct Engine {
     expiring_sent_for: f64,
     armed: [Option<f64>; 2],
     dead: Vec<Secret>,
+    dpop: dpop::Dpop,
     out: VecDeque<Command>,
 }
 
@@ -84,6 +90,7 @@ impl Engine {
             expiring_sent_for: 0.0,
             armed: [None, None],
             dead: Vec::new(),
+            dpop: Default::default(),
             out: VecDeque::new(),
         }
     }
@@ -109,7 +116,10 @@ impl Engine {
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
             Input::TokenReply { result } => self.token_reply(now_ms, result),
-            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
+            Input::RevokeDone { call } => {
+                self.settle(call, Ok(Value::Unit));
+                self.delete_key();
+            }
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
@@ -124,6 +134,7 @@ impl Engine {
                 self.backoff_over(now_ms);
             }
             Input::Wake => self.check(now_ms),
+            Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
         }
     }
 
@@ -170,6 +181,7 @@ impl Engine {
     }
 
     fn settle(&mut self, call: CallId, result: Result<Value, Error>) {
+        self.dpop_untrack(call);
         self.push(Command::Settle { call, result });
     }
 

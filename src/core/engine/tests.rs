@@ -114,7 +114,7 @@ fn sent_form(c: &[Command]) -> Option<String> {
 fn api_sends(c: &[Command]) -> Vec<(CallId, Option<String>, bool)> {
     c.iter()
         .filter_map(|c| match c {
-            Command::SendApi { call, token, retry } => Some((*call, token.as_ref().map(|t| t.expose().to_string()), *retry)),
+            Command::SendApi { call, token, retry, .. } => Some((*call, token.as_ref().map(|t| t.expose().to_string()), *retry)),
             _ => None,
         })
         .collect()
