@@ -95,6 +95,10 @@ export type SessionErrorCode =
   | 'popup_closed'
   /** From the server on a silent renewal (`renew()`): the user must interact. */
   | 'interaction_required' | 'consent_required'
+  /** Under Node (server rendering): the package imports, but `init()` and `new Session()` fail with this. */
+  | 'unsupported_environment'
+  /** `oauth-spa-session/react` and `/vue` actions called before the session exists (server side, or before `ready`). */
+  | 'not_ready'
   | (string & {});
 
 /** Every error the session rejects with or emits. */

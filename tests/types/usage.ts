@@ -1,4 +1,4 @@
-// Compiled with `tsc --noEmit` by the test suite: the published .d.ts types the config, events and errors
+// Compiled with `tsc --noEmit` by the test suite under every tests/types/tsconfig*.json: the published .d.ts types the config, events and errors
 // exactly. Lines marked @ts-expect-error must fail to type-check, or tsc reports them as unused.
 import init, { Session, SessionError, type SessionConfig, type TokenInfo, type SessionErrorCode } from 'oauth-spa-session';
 
