@@ -42,6 +42,14 @@ export async function sendWithToken(req, token) {
   return fetch(new Request(req, { headers }));
 }
 
+// DPoP (RFC 9449): the token under the DPoP scheme, next to its proof.
+export async function sendWithDpop(req, token, proof) {
+  const headers = new Headers(req.headers);
+  headers.set('Authorization', `DPoP ${token}`);
+  headers.set('DPoP', proof);
+  return fetch(new Request(req, { headers }));
+}
+
 export const peekText = async (res) => res.clone().text();
 
 export const spareOf = (req) => (req.body ? req.clone() : req);
@@ -88,10 +96,12 @@ async function withKeys(mode, f) {
   }
 }
 
-async function makeKey(name) {
+const aesKey = () => crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+
+async function makeKey(name, generate = aesKey) {
   const found = await withKeys('readonly', (s) => req(s.get(name)));
   if (found) return found;
-  const fresh = await crypto.subtle.generateKey({ name: 'AES-GCM', length: 256 }, false, ['encrypt', 'decrypt']);
+  const fresh = await generate();
   return withKeys('readwrite', async (s) => {
     const first = await req(s.get(name));
     if (first) return first;
@@ -135,6 +145,42 @@ export async function openText(name, body) {
   } catch {
     return null;
   }
+}
+
+// DPoP's key: an ECDSA P-256 pair whose private half is non-extractable, kept (as the CryptoKeyPair) in the same
+// IndexedDB store as the cookie seal's key, under its own name, so the tabs of the origin share it; with
+// `persist` false (storage: 'memory', or IndexedDB refused) only in this page's memory. Resolves to the private
+// key and the public coordinates (a public key is always exportable). The key material never reaches Rust.
+const dpopKeys = new Map();
+const memoryOnly = new Set(); // names whose key lives in this page only (storage: 'memory', or IndexedDB refused)
+const ecKey = () => crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
+
+export function dpopKey(name, persist) {
+  let k = dpopKeys.get(name);
+  if (!k) {
+    k = (async () => {
+      if (!persist) memoryOnly.add(name);
+      const pair = persist ? await makeKey(name, ecKey).catch(() => { memoryOnly.add(name); return ecKey(); }) : await ecKey();
+      const { x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+      return { key: pair.privateKey, x, y };
+    })();
+    dpopKeys.set(name, k);
+    k.catch(() => dpopKeys.delete(name));
+  }
+  return k;
+}
+
+// ES256: WebCrypto's ECDSA signature is already the raw r ‖ s that JWS wants.
+export const dpopSign = async (key, text) =>
+  new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(text)));
+
+// Drops the key from this page's memory (a memory-only key is its only copy: kept unless `del`); with `del`, from
+// IndexedDB too.
+export async function dpopForget(name, del, persist) {
+  if (!del && memoryOnly.has(name)) return;
+  dpopKeys.delete(name);
+  memoryOnly.delete(name);
+  if (del && persist) await withKeys('readwrite', (s) => { s.delete(name); });
 }
 
 // The package entry's `init` passes its failure through here: a WebAssembly compilation the page's

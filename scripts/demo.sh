@@ -9,4 +9,9 @@ bash scripts/build.sh
 cargo build -p rc-emulator
 port="${PORT:-8080}"
 echo "Demo: open http://localhost:$port/ (Ctrl-C stops the server)"
+if [ "${1:-}" = dpop ]; then
+  # `bash scripts/demo.sh dpop`: also the local standards server (oidc-provider, DPoP with nonces) for www/dpop.html.
+  node scripts/demo-dpop.mjs "$port" &
+  echo "DPoP demo: open http://localhost:$port/dpop.html"
+fi
 exec target/debug/rc-emulator --port "$port" --test-mode --www www --pkg pkg

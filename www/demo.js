@@ -13,7 +13,7 @@ const readCookie = (name) => {
   try { return m ? JSON.parse(decodeURIComponent(m[1])) : {}; } catch { return {}; }
 };
 const settings = { storage: 'sessionStorage', persistence: false, refreshTokens: false, flow: 'pkce',
-  browserClock: false, ...readCookie(SETTINGS) };
+  browserClock: false, silentRenew: true, ...readCookie(SETTINGS) };
 const saveSettings = () => {
   document.cookie = `${SETTINGS}=${encodeURIComponent(JSON.stringify(settings))}; Path=/; SameSite=Strict; Max-Age=31536000`;
 };
@@ -92,6 +92,7 @@ function makeSession() {
     storage: settings.storage,
     persistence: settings.persistence ? backend : undefined,
     refreshTokens: settings.persistence || settings.refreshTokens,
+    silentRenew: settings.silentRenew && !(settings.persistence || settings.refreshTokens),
   });
   for (const name of ['login', 'refresh', 'refreshError', 'expiring', 'expired', 'logout', 'rateLimit', 'storageFallback']) {
     session.on(name, (d) => {
@@ -106,6 +107,8 @@ function makeSession() {
     });
   }
   session.on('change', render);
+  // Without a refresh token a `refresh` is a silent renewal: a hidden prompt=none login on the server's cookie.
+  session.on('refresh', (i) => { if (!i.hasRefreshToken) log(`silent renewal (prompt=none): new access token, expires in ${left(i.expiresAt)}`); });
   return session;
 }
 
@@ -131,12 +134,16 @@ function render() {
 function clockHint(info) {
   if (!info) return 'Log in first: the clocks then move past the token lifetimes.';
   const rt = info.hasRefreshToken;
+  const silent = !rt && settings.silentRenew && !settings.refreshTokens && !settings.persistence;
   const tail = rt ? ' "+8 days" also outlives the refresh token (7 days): the refresh is refused (OAU-210) and the session ends.'
     : ' There is no refresh token (the default without a backend; turn one on under Settings to see refreshes).';
   if (!settings.browserClock) {
     return (rt
       ? 'Only the server clock moves: the browser still thinks its token is fresh, so the next API call gets a 401 (OAU-128); the session refreshes once and retries that call.'
       : 'Only the server clock moves: the next API call gets a 401 (OAU-128) and, with no refresh token, the session ends: the call rejects login_required and "expired" fires.') + tail;
+  }
+  if (silent) {
+    return 'Both clocks move: in the token\'s last minute ("+59 min") the session renews silently (a hidden prompt=none login on the server\'s login cookie: a "refresh" mark, no refresh token); past its end ("+1 h") it is too late: the session ends ("expired"). Turn silent renewal off under Settings to see "expiring".' + tail;
   }
   return (rt
     ? 'Both clocks move: the session sees its token expired (or in its last minute) and refreshes before sending anything: no 401.'
@@ -185,6 +192,7 @@ async function main() {
   $('opt-persistence').checked = settings.persistence;
   $('opt-refresh').checked = settings.refreshTokens;
   $('opt-browser-clock').checked = settings.browserClock;
+  $('opt-silent').checked = settings.silentRenew;
   makeSession();
   await session.ready;
   await run('login callback', async () => { if (await session.handleRedirect()) log('callback handled: logged in'); }, false);
@@ -206,12 +214,16 @@ async function main() {
       mark('api-error', describe(e));
     });
   };
+  // Opened synchronously inside the click (else the browser blocks the popup).
+  $('login-popup').onclick = () => { settings.flow = 'pkce'; saveSettings(); run('popup login', async () => { await session.loginPopup(); log('popup login: logged in'); }); };
+  $('renew').onclick = () => run('renew', async () => { await session.renew(); log('renewed'); });
   $('refresh').onclick = () => run('refresh', async () => { await session.refresh(); log('refreshed'); });
   $('logout').onclick = () => run('logout', () => session.logout());
   $('apply').onclick = async () => {
     settings.storage = $('opt-storage').value;
     settings.persistence = $('opt-persistence').checked;
     settings.refreshTokens = $('opt-refresh').checked;
+    settings.silentRenew = $('opt-silent').checked;
     saveSettings();
     makeSession();
     await session.ready;

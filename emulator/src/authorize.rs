@@ -246,10 +246,13 @@ fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<Strin
     };
     let mut res = respond::redirect(&location);
     if let Some(id) = set_login {
+        // `SameSite=None; Secure`, as a login server must for silent renewal: the `prompt=none` request comes
+        // from a hidden iframe on the app's site, where a Lax cookie is not sent. Browsers take `Secure`
+        // cookies from loopback http too.
         respond::set_header(
             &mut res,
             "set-cookie",
-            &format!("{LOGIN_COOKIE}={id}; HttpOnly; SameSite=Lax; Path=/"),
+            &format!("{LOGIN_COOKIE}={id}; HttpOnly; SameSite=None; Secure; Path=/"),
         );
     }
     res

@@ -391,7 +391,7 @@ struct Tab {
     frozen_until: Option<f64>,
     frozen_since: f64,
     frozen_total: f64,
-    timers: [Option<u64>; 2],
+    timers: [Option<u64>; 3],
     timer_gen: u64,
     next_call: CallId,
     calls: HashMap<CallId, Call>,
@@ -584,6 +584,9 @@ fn describe_input(i: &Input) -> String {
         Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
         Input::Timer(t) => format!("Timer({t:?})"),
         Input::Wake => "Wake".into(),
+        Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
+        Input::Renew { call } => format!("Renew #{call}"),
+        Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
     }
 }
 
@@ -732,7 +735,7 @@ impl World {
             frozen_until: None,
             frozen_since: 0.0,
             frozen_total: 0.0,
-            timers: [None, None],
+            timers: [None, None, None],
             timer_gen: 0,
             next_call: 1,
             calls: HashMap::new(),
@@ -920,8 +923,8 @@ impl World {
                 t.mode = Mode::Memory;
                 t.own = Slot::Empty;
             }
-            Command::SendToken { url: _, form, timeout_ms } => self.send_token(tab, form, timeout_ms, cause),
-            Command::SendRevoke { call, url: _, form } => {
+            Command::SendToken { url: _, form, timeout_ms, proof: _ } => self.send_token(tab, form, timeout_ms, cause),
+            Command::SendRevoke { call, url: _, form, proof: _ } => {
                 let p = Params::parse(form.as_bytes());
                 let token = p.get("token").map(str::to_string);
                 if let Some(sid) = token.as_deref().and_then(|t| self.session_of(t)) {
@@ -931,7 +934,7 @@ impl World {
                 let d = self.rng.real(5.0, 300.0);
                 self.push(d, Ev::RevokeArrive { tab, call, token });
             }
-            Command::SendApi { call, token, retry } => {
+            Command::SendApi { call, token, retry, proof: _ } => {
                 let url = self.tabs[tab].calls.get(&call).map(|c| c.url.clone()).unwrap_or_default();
                 let api = oracle_origin(&url).is_some_and(|o| self.cfg.api_origins.contains(&o));
                 let token = token.map(|t| t.expose().to_string());
@@ -1021,6 +1024,16 @@ impl World {
                 }
             }
             Command::Emit(e) => self.emitted(tab, e),
+            // The simulated sessions run without DPoP: no key exists to forget.
+            Command::ForgetKey { .. } => {}
+            // The simulated server keeps no login cookie: a prompt=none request is answered login_required (the
+            // session then ends as it would without silent renewal), after a page load's worth of time.
+            Command::SilentRenew => {
+                let d = self.rng.real(5.0, 200.0);
+                let e = Error::new(ErrorCode::LoginRequired);
+                self.push(d, Ev::Feed { tab, input: Input::SilentDone { result: Err(e) } });
+            }
+            Command::CancelSilent => {}
         }
     }
 

@@ -103,7 +103,19 @@ pub struct Config {
     pub authorize_params: AuthorizeParams,
     /// RFC 9207: when set, every authorization response must carry `iss` equal to it (byte for byte).
     pub issuer: Option<String>,
+    /// RFC 9449: bind tokens to a non-extractable key of this browser and prove possession on every use.
+    pub dpop: bool,
+    /// Renew a session that cannot refresh with a hidden `prompt=none` authorize request before it expires.
+    pub silent_renew: bool,
+    /// How long a silent renewal may take (iframe and code exchange) before it counts as failed.
+    pub silent_timeout_s: u32,
+    /// How long `loginPopup()` waits for the popup's answer.
+    pub popup_timeout_s: u32,
 }
+
+/// Defaults of the popup login and silent renewal options.
+pub const SILENT_TIMEOUT_S: u32 = 10;
+pub const POPUP_TIMEOUT_S: u32 = 300;
 
 // ---- the config object as the app writes it ---------------------------------------------------
 
@@ -140,6 +152,14 @@ pub struct ConfigInput {
     pub authorize_params: Option<AuthorizeParamsInput>,
     #[serde(default, deserialize_with = "named::<_, F_ISSUER, _>")]
     pub issuer: Option<String>,
+    #[serde(default, deserialize_with = "named::<_, F_DPOP, _>")]
+    pub dpop: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_RENEW, _>")]
+    pub silent_renew: Option<bool>,
+    #[serde(default, deserialize_with = "named::<_, F_SILENT_TIMEOUT, _>")]
+    pub silent_timeout_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_POPUP_TIMEOUT, _>")]
+    pub popup_timeout_seconds: Option<u32>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -336,6 +356,12 @@ impl Config {
             }
         };
 
+        let dpop = j.dpop.unwrap_or(false);
+        if dpop && flow == Flow::Implicit {
+            // RFC 9449 binds tokens at the token endpoint; the implicit grant never calls it.
+            return Err(config_error("dpop", "needs flow \"pkce\": implicit tokens cannot be bound to a key"));
+        }
+
         Ok(Config {
             client_id,
             server,
@@ -350,6 +376,12 @@ impl Config {
             endpoints,
             authorize_params,
             issuer,
+            dpop,
+            // Default on exactly when there is no refresh token to keep the session going (RingCentral's SPA
+            // setup, refresh_token_ttl=0): then the login cookie at the server is what lasts the working day.
+            silent_renew: j.silent_renew.unwrap_or(!refresh_tokens),
+            silent_timeout_s: j.silent_timeout_seconds.filter(|s| *s > 0).unwrap_or(SILENT_TIMEOUT_S),
+            popup_timeout_s: j.popup_timeout_seconds.filter(|s| *s > 0).unwrap_or(POPUP_TIMEOUT_S),
         })
     }
 
@@ -375,6 +407,11 @@ impl Config {
             endpoints: Endpoints::default(),
             authorize_params: AuthorizeParams::default(),
             issuer: None,
+            dpop: false,
+            // As in the JS default (no refresh tokens here): a caller that turns refresh tokens on sets it too.
+            silent_renew: true,
+            silent_timeout_s: SILENT_TIMEOUT_S,
+            popup_timeout_s: POPUP_TIMEOUT_S,
         })
     }
 
@@ -498,6 +535,7 @@ pub(crate) mod tests {
             "https://platform.ringcentral.com/restapi/oauth/revoke"
         );
         assert_eq!(c.authorize_params, AuthorizeParams::default());
+        assert!(!c.dpop, "DPoP is off unless asked for");
         assert_eq!(c.refresh_token_ttl_param(), None);
         assert_eq!(
             c.lock_name(),
@@ -586,6 +624,8 @@ pub(crate) mod tests {
             (r#"{"clientId":"a","server":"https://s.example","redirectUri":"https://app.example/#x"}"#.into(), "redirectUri"),
             (format!("{{\"clientId\":\"a\",{},\"flow\":\"plain\"}}", base), "flow"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokens\":\"yes\"}}", base), "refreshTokens"),
+            (format!("{{\"clientId\":\"a\",{},\"dpop\":\"true\"}}", base), "dpop"),
+            (format!("{{\"clientId\":\"a\",{},\"dpop\":true,\"flow\":\"implicit\"}}", base), "dpop"),
             (format!("{{\"clientId\":\"a\",{},\"accessTokenTtl\":-1}}", base), "accessTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshTokenTtl\":1.5}}", base), "refreshTokenTtl"),
             (format!("{{\"clientId\":\"a\",{},\"refreshMarginSeconds\":\"60\"}}", base), "refreshMarginSeconds"),

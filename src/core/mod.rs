@@ -4,16 +4,18 @@
 //! `redirect` (reading the answer), `callback` (what to do with it), `transaction` (state across the redirect),
 //! `token_request`/`token` (token endpoint bodies and results), `server_error`/`error`
 //! (classification), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and
-//! wire formats), `wire` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random` (entropy seam).
+//! wire formats), `wire` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random` (entropy seam), `dpop` (RFC 9449 proofs).
 
 pub mod authorize;
 pub mod callback;
 pub(crate) mod bytes;
 pub mod config;
 pub mod cookie;
+pub mod dpop;
 pub mod encoding;
 pub mod engine;
 pub mod error;
+pub mod handover;
 pub mod pkce;
 pub mod policy;
 pub mod prelude;

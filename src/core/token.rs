@@ -24,7 +24,8 @@ const DEFAULT_EXPIRES_IN_S: f64 = 3600.0;
 #[derive(Clone, PartialEq, Debug)]
 pub struct TokenSet {
     pub access_token: Secret,
-    /// Always `"bearer"` (lower case, as RingCentral sends it).
+    /// `"bearer"` (lower case, as RingCentral sends it), or `"dpop"` for a token bound to the session's DPoP key
+    /// (RFC 9449: every use needs a proof signed by that key).
     pub token_type: String,
     pub issued_at_ms: f64,
     pub expires_at_ms: f64,
@@ -68,6 +69,8 @@ pub struct TokenInfo {
     pub scope: Option<String>,
     pub owner_id: Option<String>,
     pub has_refresh_token: bool,
+    /// A DPoP-bound token (`tokenType: 'DPoP'`), else a bearer token.
+    pub dpop: bool,
 }
 
 /// A token-endpoint success body (RFC 6749 §5.1 / RingCentral `TokenInfo`) as the server sent it. Lenient
@@ -195,11 +198,13 @@ impl TokenSet {
             Some(s) if !s.is_empty() => Secret::new(s),
             _ => return Err(invalid_response("access_token")),
         };
-        match body.token_type.as_deref() {
-            None => {}
-            Some(t) if t.eq_ignore_ascii_case("bearer") => {}
+        let token_type = match body.token_type.as_deref() {
+            None => "bearer",
+            Some(t) if t.eq_ignore_ascii_case("bearer") => "bearer",
+            // RFC 9449 §5: only ever issued to a request that carried a proof (the caller checks that).
+            Some(t) if t.eq_ignore_ascii_case("dpop") => "dpop",
             Some(_) => return Err(invalid_response("token_type")),
-        }
+        };
         let expires_ms =
             lifetime_ms(body.expires_in, "expires_in")?.unwrap_or(DEFAULT_EXPIRES_IN_S * 1000.0);
         let new_refresh = body.refresh_token.filter(|s| !s.is_empty()).map(Secret::new);
@@ -213,7 +218,7 @@ impl TokenSet {
         };
         Ok(TokenSet {
             access_token,
-            token_type: "bearer".to_string(),
+            token_type: token_type.to_string(),
             issued_at_ms: now_ms,
             expires_at_ms: now_ms + expires_ms,
             refresh_token,
@@ -255,7 +260,7 @@ impl TokenSet {
             Some(x) if x.is_empty() => Err(bad()),
             v => Ok(v),
         };
-        if s.v != 1 || s.access_token.is_empty() || s.token_type != "bearer" {
+        if s.v != 1 || s.access_token.is_empty() || (s.token_type != "bearer" && s.token_type != "dpop") {
             return Err(bad());
         }
         Ok(TokenSet {
@@ -280,7 +285,13 @@ impl TokenSet {
             scope: self.scope.clone(),
             owner_id: self.owner_id.clone(),
             has_refresh_token: self.refresh_token.is_some(),
+            dpop: self.is_dpop(),
         }
+    }
+
+    /// Bound to the DPoP key: sent as `Authorization: DPoP …` with a proof, never as a bearer token.
+    pub fn is_dpop(&self) -> bool {
+        self.token_type == "dpop"
     }
 }
 
@@ -370,6 +381,18 @@ pub(crate) mod tests {
         // integer-ish values
         let t = parse(r#"{"access_token":"a","expires_in":3599.0004}"#).unwrap();
         assert_eq!(t.expires_at_ms, NOW + 3_599_000.0);
+    }
+
+    #[test]
+    fn dpop_token_type_is_kept_and_stored() {
+        for tt in ["DPoP", "dpop", "DPOP"] {
+            let t = parse(&format!(r#"{{"access_token":"a","token_type":"{tt}"}}"#)).unwrap();
+            assert!(t.is_dpop() && t.info().dpop, "{tt}");
+            let back = TokenSet::from_stored(from_text(&serde_json::to_string(&t.to_stored()).unwrap()).unwrap()).unwrap();
+            assert!(back.is_dpop());
+        }
+        let t = parse(r#"{"access_token":"a","token_type":"Bearer"}"#).unwrap();
+        assert!(!t.is_dpop() && !t.info().dpop);
     }
 
     #[test]

@@ -51,6 +51,10 @@ pub const FIELD_ERRORS: &[&str] = &[
     "endpoint_id: missing or invalid in the server response",
     "session_id: missing or invalid in the server response",
     "issuer: must be a string",
+    "dpop: must be a boolean",
+    "silentRenew: must be a boolean",
+    "silentTimeoutSeconds: must be a non-negative integer",
+    "popupTimeoutSeconds: must be a non-negative integer",
 ];
 
 // Indexes into FIELD_ERRORS, named after the field.
@@ -85,6 +89,10 @@ pub const F_OWNER_ID: usize = 27;
 pub const F_ENDPOINT_ID: usize = 28;
 pub const F_SESSION_ID: usize = 29;
 pub const F_ISSUER: usize = 30;
+pub const F_DPOP: usize = 31;
+pub const F_SILENT_RENEW: usize = 32;
+pub const F_SILENT_TIMEOUT: usize = 33;
+pub const F_POPUP_TIMEOUT: usize = 34;
 
 /// The entry of [`FIELD_ERRORS`] a deserializer error message carries, if any. Browser errors print as
 /// `Error: <message>`; both spellings are recognised.
@@ -282,6 +290,10 @@ pub(crate) mod tests {
             (F_ENDPOINT_ID, "endpoint_id"),
             (F_SESSION_ID, "session_id"),
             (F_ISSUER, "issuer"),
+            (F_DPOP, "dpop"),
+            (F_SILENT_RENEW, "silentRenew"),
+            (F_SILENT_TIMEOUT, "silentTimeoutSeconds"),
+            (F_POPUP_TIMEOUT, "popupTimeoutSeconds"),
         ];
         assert_eq!(named.len(), FIELD_ERRORS.len());
         for (i, field) in named {

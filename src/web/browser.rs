@@ -74,3 +74,16 @@ pub fn set(obj: &JsValue, key: &str, value: &JsValue) {
 pub fn as_function(v: JsValue) -> Option<js_sys::Function> {
     v.dyn_into::<js_sys::Function>().ok()
 }
+
+/// This page's origin (`"null"` when opaque).
+pub fn own_origin() -> String {
+    window().location().origin().unwrap_or_else(|_| "null".into())
+}
+
+/// Resolves after `ms` (a `setTimeout`).
+pub async fn sleep(ms: u32) {
+    let p = Promise::new(&mut |resolve, _| {
+        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
+    });
+    let _ = JsFuture::from(p).await;
+}

@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::core::engine::{CallId, Caps, Command, Engine, Input, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::core::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
 use crate::core::{api_error, Config, Error};
 use crate::web::calls::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -33,9 +33,11 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 2]>,
+    timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
     disposed: ::core::cell::Cell<bool>,
+    /// The silent renewal's iframe while one runs (web/frame.rs).
+    pub(crate) frame: RefCell<Option<crate::web::frame::Frame>>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call).
@@ -48,6 +50,7 @@ impl Driver {
     /// Opens the configured storage (or the app's adapter) and starts the restore: the driver, and the promise
     /// that is `session.ready`. The one way the JS class and the Rust API make a session.
     pub fn open(cfg: Config, adapter: Option<JsValue>) -> (Rc<Driver>, Promise) {
+        let (cfg, adapter) = crate::web::handover::inert_here(cfg, adapter);
         let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
         let driver = Driver::new(cfg, store);
         let ready = driver.start(storage_problem);
@@ -67,9 +70,10 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None]),
+            timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
             disposed: ::core::cell::Cell::new(false),
+            frame: RefCell::new(None),
         });
         if caps.shared {
             let w = Rc::downgrade(&d);
@@ -155,21 +159,30 @@ impl Driver {
                 self.store.fall_back_to_memory();
                 self.tabs.borrow_mut().take();
             }
-            Command::SendToken { url, form, timeout_ms } => {
+            Command::SendToken { url, form, timeout_ms, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let result = http::token_request(&url, form, timeout_ms).await;
+                    let result = match proof {
+                        None => http::token_request(&url, form, timeout_ms).await,
+                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
+                    };
                     me.feed(Input::TokenReply { result });
                 }));
             }
-            Command::SendRevoke { call, url, form } => {
+            Command::SendRevoke { call, url, form, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let _ = http::post_form(&url, form, TOKEN_TIMEOUT_MS).await;
+                    match proof {
+                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
+                        Some(p) => me.dpop_revoke(&url, form, &p).await,
+                    }
                     me.feed(Input::RevokeDone { call });
                 }));
             }
-            Command::SendApi { call, token, retry } => self.send_api(call, token.as_ref().map(|t| t.expose()), retry),
+            Command::SendApi { call, token, retry, proof } => {
+                self.send_api(call, token.as_ref().map(|t| t.expose()), retry, proof)
+            }
+            Command::ForgetKey { delete } => self.dpop_forget(delete),
             Command::Deliver { call } => {
                 let (res, failed) = self.calls.with(call, |c| (c.response.clone(), c.failed)).unwrap_or_default();
                 self.calls.answer(call, if failed { Answer::Reject(res) } else { Answer::Value(res) }, true);
@@ -195,6 +208,14 @@ impl Driver {
             }
             Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
+            Command::SilentRenew => {
+                let me = self.clone();
+                task::spawn(Box::pin(async move {
+                    let result = me.silent_renew().await;
+                    me.feed(Input::SilentDone { result });
+                }));
+            }
+            Command::CancelSilent => self.cancel_silent(),
         }
     }
 
@@ -214,27 +235,47 @@ impl Driver {
         }
     }
 
-    fn send_api(self: &Rc<Self>, call: CallId, token: Option<&str>, retry: bool) {
+    fn send_api(self: &Rc<Self>, call: CallId, token: Option<&str>, retry: bool, proof: Option<Proof>) {
         let Some((req, spare)) = self.calls.with(call, |c| (c.request.clone(), c.spare.clone())) else { return };
         let Some(req) = (if retry { spare.or(req) } else { req }) else { return };
         let sent = match token {
             None => send(&req),
             Some(t) => {
-                if !retry {
-                    // A body can be read once: keep a copy for a retry after a 401.
-                    match spare_of(&req) {
-                        Ok(s) => {
-                            self.calls.with(call, |c| c.spare = Some(s));
-                        }
-                        Err(e) => return self.calls.answer(call, Answer::Reject(e), true),
-                    }
+                // A body can be read once: keep a copy for a retry after a 401 (a retry keeps one too: DPoP's
+                // nonce challenge may come before it).
+                let copy = match spare_of(&req) {
+                    Ok(c) => c,
+                    Err(e) => return self.calls.answer(call, Answer::Reject(e), true),
+                };
+                // The first send uses the app's request and keeps the copy; a retry sends a copy of the copy.
+                let (req, keep) = if retry { (copy, req) } else { (req, copy) };
+                self.calls.with(call, |c| c.spare = Some(keep));
+                match proof {
+                    None => send_with_token(&req, t),
+                    Some(p) => return self.send_dpop(call, req, t.to_string(), p),
                 }
-                send_with_token(&req, t)
             }
         };
+        self.chain(call, &sent);
+    }
+
+    /// DPoP: the proof is signed first (asynchronously), then the request goes out; a signing failure reaches
+    /// the app as this call's error.
+    fn send_dpop(self: &Rc<Self>, call: CallId, req: Request, token: String, p: Proof) {
+        let me = self.clone();
+        task::spawn(Box::pin(async move {
+            match me.dpop_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token)).await {
+                Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
+                Err(e) => drop(me.on_response(call, errors::to_js(&e), false)),
+            }
+        }));
+    }
+
+    /// The app's promise follows the request now on the wire; its response passes `on_response` first.
+    fn chain(self: &Rc<Self>, call: CallId, sent: &Promise) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
-        let p = track(&sent, call, h.on_response.as_ref().unchecked_ref());
+        let p = track(sent, call, h.on_response.as_ref().unchecked_ref());
         drop(hooks);
         self.calls.answer(call, Answer::Chain(p), false);
     }
@@ -246,7 +287,17 @@ impl Driver {
             c.failed = !ok;
         });
         let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        if status == 401 {
+        // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
+        let nonce_challenge = ok && self.cfg.dpop && {
+            let res = v.unchecked_ref::<Response>();
+            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
+            status == 401
+                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::core::dpop::is_nonce_challenge(&h))
+        };
+        if nonce_challenge {
+            let error = Some(Error::new(crate::core::ErrorCode::Other(crate::core::dpop::USE_DPOP_NONCE.into())).with_status(401));
+            self.feed(Input::ApiResponse { call, status, error });
+        } else if status == 401 {
             // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
             let me = self.clone();
             let res: Response = v.unchecked_into();
@@ -329,6 +380,7 @@ impl Driver {
         let timers = ::core::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
         self.tabs.borrow_mut().take();
+        self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
             let _ = release.call0(&JsValue::UNDEFINED);
         }
@@ -365,6 +417,8 @@ extern "C" {
     fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
     #[wasm_bindgen(js_name = sendWithToken)]
     fn send_with_token(req: &Request, token: &str) -> Promise;
+    #[wasm_bindgen(js_name = sendWithDpop)]
+    fn send_with_dpop(req: &Request, token: &str, proof: &str) -> Promise;
     /// `res.clone().text()`: rejects if the body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
     fn peek_text(res: &Response) -> Promise;

@@ -13,6 +13,7 @@ use wasm_bindgen::prelude::*;
 
 pub const EVENTS: &[&str] = &[
     "login", "refresh", "refreshError", "expiring", "expired", "logout", "rateLimit", "storageFallback", "change",
+    "dpopDowngrade",
 ];
 
 #[wasm_bindgen(module = "/js/glue.js")]
@@ -72,7 +73,7 @@ impl Listeners {
 pub fn detail(e: &SessionEvent) -> JsValue {
     match e {
         SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) => info_js(i),
-        SessionEvent::Change(Some(i)) => info_js(i),
+        SessionEvent::Change(Some(i)) | SessionEvent::DpopDowngrade(i) => info_js(i),
         SessionEvent::RefreshError(e) | SessionEvent::RateLimit(e) | SessionEvent::StorageFallback(e) => {
             errors::to_js(e)
         }
@@ -90,6 +91,7 @@ pub fn info_js(i: &TokenInfo) -> JsValue {
     browser::set(&o, "scope", &opt_str(i.scope.as_deref()));
     browser::set(&o, "ownerId", &opt_str(i.owner_id.as_deref()));
     browser::set(&o, "hasRefreshToken", &JsValue::from_bool(i.has_refresh_token));
+    browser::set(&o, "tokenType", &JsValue::from_str(if i.dpop { "DPoP" } else { "Bearer" }));
     o.into()
 }
 

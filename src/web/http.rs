@@ -20,11 +20,18 @@ pub struct FormResponse {
     pub retry_after: Option<String>,
     /// The body as a JS value; `None` when it is not JSON or longer than `MAX_BODY_BYTES`.
     pub body: Option<JsValue>,
+    /// `DPoP-Nonce` (RFC 9449 §8), read only when the request carried a proof.
+    pub dpop_nonce: Option<String>,
 }
 
 /// One form POST. A failure before or while reading the body is `timeout` if `timeout_ms` (the engine's) ran
 /// out, else `network` (the server may have committed, so both are retryable).
 pub async fn post_form(url: &str, form: String, timeout_ms: u32) -> Result<FormResponse, Error> {
+    post_form_with(url, form, timeout_ms, None).await
+}
+
+/// [`post_form`] with a `DPoP` proof header.
+pub async fn post_form_with(url: &str, form: String, timeout_ms: u32, dpop: Option<&str>) -> Result<FormResponse, Error> {
     let signal = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
     let failed = |signal: &web_sys::AbortSignal| if signal.aborted() { timeout_error() } else { network_error() };
     // The web_sys::Request is built here rather than with gloo-net's RequestBuilder: the builder re-parses the
@@ -34,6 +41,9 @@ pub async fn post_form(url: &str, form: String, timeout_ms: u32) -> Result<FormR
     let headers = web_sys::Headers::new().map_err(|_| network_error())?;
     let _ = headers.set("Content-Type", "application/x-www-form-urlencoded");
     let _ = headers.set("Accept", "application/json");
+    if let Some(p) = dpop {
+        let _ = headers.set("DPoP", p);
+    }
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&form));
     init.set_signal(Some(&signal));
@@ -41,21 +51,41 @@ pub async fn post_form(url: &str, form: String, timeout_ms: u32) -> Result<FormR
     let res = Request::from(request).send().await.map_err(|_| failed(&signal))?;
     let status = res.status();
     let retry_after = res.headers().get("Retry-After");
+    let dpop_nonce = if dpop.is_some() { res.headers().get("DPoP-Nonce") } else { None };
     let text = res.text().await.map_err(|_| failed(&signal))?;
-    Ok(FormResponse { status, retry_after, body: json::parse_body(&text) })
+    Ok(FormResponse { status, retry_after, body: json::parse_body(&text), dpop_nonce })
 }
 
 /// One token request: success parses into a `TokenSet` (the engine keeps the previous refresh token when the
 /// server sends none); anything else becomes a classified error. Expiries count from when the request was sent,
 /// so network delay shortens a token's life rather than stretching it.
 pub async fn token_request(url: &str, form: String, timeout_ms: u32) -> Result<TokenSet, Error> {
+    token_request_with(url, form, timeout_ms, None).await.0
+}
+
+/// [`token_request`] with a `DPoP` proof header; also the `DPoP-Nonce` the answer carried. A DPoP-bound token
+/// is accepted only in answer to a proof.
+pub async fn token_request_with(url: &str, form: String, timeout_ms: u32, dpop: Option<&str>) -> (Result<TokenSet, Error>, Option<String>) {
     let sent_at = browser::now_ms();
-    let r = post_form(url, form, timeout_ms).await?;
+    match post_form_with(url, form, timeout_ms, dpop).await {
+        Ok(r) => {
+            let nonce = r.dpop_nonce.clone();
+            (token_result(r, sent_at, dpop.is_some()), nonce)
+        }
+        Err(e) => (Err(e), None),
+    }
+}
+
+fn token_result(r: FormResponse, sent_at: f64, proved: bool) -> Result<TokenSet, Error> {
     if (200..300).contains(&r.status) {
         return match r.body {
             Some(b) if json::is_object(&b) => {
                 let body: TokenResponseBody = json::from_js(b).map_err(|m| invalid_response_from(&m))?;
-                TokenSet::from_response(body, sent_at, None)
+                let t = TokenSet::from_response(body, sent_at, None)?;
+                if t.is_dpop() && !proved {
+                    return Err(crate::core::invalid_response("token_type"));
+                }
+                Ok(t)
             }
             Some(_) => Err(invalid_response("body")),
             // A 200 whose body is not JSON (or too large to read): the server may have rotated, so a retry (same

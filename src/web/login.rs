@@ -7,10 +7,11 @@ use crate::core::prelude::*;
 use alloc::rc::Rc;
 
 
+use crate::core::handover::{self, Kind};
 use crate::core::{
-    authorization_code_form, authorize_url, challenge_from_digest, clean_url, decide_callback, from_implicit, new_state,
-    new_verifier, parse_redirect, seal, unseal, Callback, Error, ErrorCode, Flow, Redirect, StoredTransaction,
-    Transaction,
+    authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, decide_callback,
+    from_implicit, new_state, new_verifier, parse_redirect, seal, unseal, Callback, Error, ErrorCode, Flow, Redirect,
+    StoredTransaction, TokenSet, Transaction,
 };
 use crate::web::browser::{self, BrowserRandom};
 use crate::core::engine::Input;
@@ -33,9 +34,15 @@ impl Driver {
     }
 
     pub async fn login_url(&self) -> Result<String, Error> {
+        Ok(self.login_url_for(Kind::Redirect, false).await?.0)
+    }
+
+    /// A new login transaction of `kind` (saved in sessionStorage under its state, as for a redirect) and its
+    /// authorize URL, with `prompt=none` for a silent renewal. Returns the URL and the state.
+    pub(crate) async fn login_url_for(&self, kind: Kind, prompt_none: bool) -> Result<(String, String), Error> {
         let ss = self.tx_store()?;
         self.purge_stale_transactions(&ss);
-        let state = new_state(&mut BrowserRandom);
+        let state = handover::state_for(kind, new_state(&mut BrowserRandom));
         let (verifier, challenge) = match self.cfg.flow {
             Flow::Pkce => {
                 let v = new_verifier(&mut BrowserRandom);
@@ -58,7 +65,46 @@ impl Driver {
         key.push_str(&state);
         ss.set_item(&key, &seal(&json::to_text(&tx.to_stored())))
             .map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
-        Ok(authorize_url(&self.cfg, &state, challenge.as_deref()))
+        let url = if prompt_none {
+            let mut cfg = self.cfg.clone();
+            cfg.authorize_params.prompt = Some("none".into());
+            authorize_url(&cfg, &state, challenge.as_deref())
+        } else {
+            authorize_url(&self.cfg, &state, challenge.as_deref())
+        };
+        Ok((url, state))
+    }
+
+    /// A callback URL handed over by our popup or silent frame: checked against the transaction of `expected`
+    /// (the state this window started) exactly as `handleRedirect` checks a redirect, then exchanged.
+    /// `Ok(None)`: not an answer to that login (keep waiting).
+    pub(crate) async fn complete_handover(self: &Rc<Self>, url: &str, expected: &str) -> Result<Option<TokenSet>, Error> {
+        let (search, hash) = handover::search_and_hash(url);
+        let r = parse_redirect(search, hash);
+        // Only the transaction this window started may be spent here, never another pending login's.
+        let tx = if check_state(expected, r.state()).is_ok() { self.take_transaction(expected)? } else { None };
+        self.carry_out(decide_callback(r, tx, &self.cfg, browser::now_ms())).await
+    }
+
+    /// Forgets a login transaction that will not be answered (the popup was closed, the renewal timed out).
+    pub(crate) fn drop_transaction(&self, state: &str) {
+        let _ = self.take_transaction(state);
+    }
+
+    /// Exchanges the code, or reads the implicit tokens, as `decision` says.
+    async fn carry_out(self: &Rc<Self>, decision: Callback) -> Result<Option<TokenSet>, Error> {
+        match decision {
+            Callback::NotOurs => Ok(None),
+            Callback::Reject(e) => Err(e),
+            Callback::Exchange { code, verifier } => {
+                let form = authorization_code_form(&self.cfg, &code, verifier.as_ref());
+                if self.cfg.dpop {
+                    return self.dpop_exchange(form).await.map(Some);
+                }
+                http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await.map(Some)
+            }
+            Callback::Implicit { params } => from_implicit(&params, browser::now_ms()).map(Some),
+        }
     }
 
     /// Consumes an OAuth callback in the current URL. `Ok(false)`: this page load was not one (no response in the
@@ -88,19 +134,16 @@ impl Driver {
         if let Some(e) = storage_error {
             return Err(e);
         }
-        let tokens = match decision {
-            Callback::NotOurs => return Ok(false),
-            Callback::Reject(e) => return Err(e),
-            Callback::Exchange { code, verifier } => {
-                let form = authorization_code_form(&self.cfg, &code, verifier.as_ref());
-                http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await?
-            }
-            Callback::Implicit { params } => from_implicit(&params, browser::now_ms())?,
-        };
-        // The engine stores them, makes them current and tells the other tabs; this resolves after that.
+        let Some(tokens) = self.carry_out(decision).await? else { return Ok(false) };
+        self.log_in(tokens).await?;
+        Ok(true)
+    }
+
+    /// The engine stores the tokens, makes them current and tells the other tabs; this resolves after that.
+    pub(crate) async fn log_in(self: &Rc<Self>, tokens: TokenSet) -> Result<(), Error> {
         let done = self.call(|call| Input::LoggedIn { call, tokens });
         wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
-        Ok(true)
+        Ok(())
     }
 
     /// Reads and removes (single use) the transaction saved for `state`: `Ok(None)` when there is none or it

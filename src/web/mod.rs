@@ -3,13 +3,17 @@
 
 pub mod browser;
 pub mod calls;
+mod dpop;
 pub mod driver;
 pub mod errors;
 pub mod events;
+mod frame;
+pub(crate) mod handover;
 pub mod http;
 pub mod json;
 mod login;
 pub mod native;
+mod popup;
 pub mod session;
 pub mod store;
 pub mod tabs;

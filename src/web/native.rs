@@ -78,6 +78,9 @@ impl Session {
 
     /// Consumes the OAuth callback in the current URL; `Ok(false)` when this page load is not one.
     pub async fn handle_redirect(&self) -> Result<bool, Error> {
+        if crate::web::handover::hand_over() {
+            return Ok(false); // a popup's or silent frame's callback page: the window that started it finishes it
+        }
         let _ = JsFuture::from(self.ready.clone()).await;
         self.driver.handle_redirect().await
     }
@@ -102,6 +105,16 @@ impl Session {
     }
 
     /// Refreshes now (joins a refresh already in flight).
+    /// Logs in in a popup; call it from a click handler (the window is opened before the first await).
+    pub async fn login_popup(&self) -> Result<(), Error> {
+        settle(self.driver.login_popup(None, None), ErrorCode::Network).await.map(|_| ())
+    }
+
+    /// New tokens without interaction: a refresh, or else a silent `prompt=none` renewal.
+    pub async fn renew(&self) -> Result<(), Error> {
+        settle(self.driver.call(|call| Input::Renew { call }), ErrorCode::Network).await.map(|_| ())
+    }
+
     pub async fn refresh(&self) -> Result<(), Error> {
         settle(self.driver.call(|call| Input::Refresh { call }), ErrorCode::Network).await.map(|_| ())
     }

@@ -50,6 +50,26 @@ export interface SessionConfig {
    * an `iss` equal to it byte for byte, else `handleRedirect()` rejects with `issuer_mismatch`. When not set,
    * `iss` is ignored (and removed from the URL with the other response parameters). */
   issuer?: string;
+  /** RFC 9449: bind tokens to a non-extractable ECDSA P-256 key of this browser and send a DPoP proof with every
+   * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). Needs
+   * `flow: 'pkce'`. */
+  dpop?: boolean;
+  /** Renew silently (a hidden `prompt=none` authorize request, answered from the server's login cookie)
+   * `refreshMarginSeconds` before the access token expires, when there is no refresh token. Default: true when
+   * refresh tokens are off (the default), else false. Fails (then `expiring`, `expired`) where the browser
+   * blocks third-party cookies. */
+  silentRenew?: boolean;
+  /** Seconds a silent renewal may take before it counts as failed. Default 10. */
+  silentTimeoutSeconds?: number;
+  /** Seconds `loginPopup()` waits for the login to finish. Default 300. */
+  popupTimeoutSeconds?: number;
+}
+
+export interface LoginPopupOptions {
+  /** The third argument of `window.open`. Default `'popup,width=500,height=650'`. */
+  windowFeatures?: string;
+  /** Overrides `popupTimeoutSeconds` for this login. */
+  timeoutSeconds?: number;
 }
 
 /** What the app may know about the tokens; never the token strings. Times are epoch milliseconds. */
@@ -59,6 +79,8 @@ export interface TokenInfo {
   scope: string | null;
   ownerId: string | null;
   hasRefreshToken: boolean;
+  /** `'DPoP'`: bound to this browser's key (sent with a proof); `'Bearer'`: usable by whoever holds it. */
+  tokenType: 'Bearer' | 'DPoP';
 }
 
 export type SessionErrorCode =
@@ -67,6 +89,16 @@ export type SessionErrorCode =
   | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
   /** `init()` only: the page's Content-Security-Policy refused to compile the wasm (add 'wasm-unsafe-eval'). */
   | 'csp_blocked'
+  /** `loginPopup()`: the browser refused to open the window (call it from a click handler). */
+  | 'popup_blocked'
+  /** `loginPopup()`: the user closed the popup before the login finished. */
+  | 'popup_closed'
+  /** From the server on a silent renewal (`renew()`): the user must interact. */
+  | 'interaction_required' | 'consent_required'
+  /** Under Node (server rendering): the package imports, but `init()` and `new Session()` fail with this. */
+  | 'unsupported_environment'
+  /** `oauth-spa-session/react` and `/vue` actions called before the session exists (server side, or before `ready`). */
+  | 'not_ready'
   | (string & {});
 
 /** Every error the session rejects with or emits. */
@@ -86,6 +118,7 @@ export class SessionError extends Error {
 
 export interface SessionEvents {
   login: TokenInfo;
+  /** New tokens for the session: a refresh, a silent (`prompt=none`) renewal, or another tab's. */
   refresh: TokenInfo;
   refreshError: SessionError;
   /** The access token is about to expire and cannot be refreshed: offer the user to log in again. */
@@ -98,9 +131,19 @@ export interface SessionEvents {
   storageFallback: SessionError;
   /** Tokens changed for any reason (login, refresh, another tab, logout). */
   change: TokenInfo | null;
+  /** `dpop: true`, but the server issued a bearer token (`tokenType: 'Bearer'`); the session uses it as such. */
+  dpopDowngrade: TokenInfo;
 }
 
 export interface Session {
+  /** Logs in in a popup; resolves once this page's session is logged in. Call it from a click handler (the window
+   * is opened synchronously). Rejects with `popup_blocked`, `popup_closed`, `timeout`, `access_denied`,
+   * `state_mismatch` … */
+  loginPopup(options?: LoginPopupOptions): Promise<void>;
+  /** New tokens now without interaction: a refresh when there is a refresh token, else a silent (`prompt=none`)
+   * renewal; also logs a logged-out session in while the server's login lives. Rejects with the reason
+   * (`login_required`, `interaction_required`, `timeout` …). */
+  renew(): Promise<void>;
   /** Subscribes; returns the function that unsubscribes. */
   on<K extends keyof SessionEvents>(name: K, listener: (detail: SessionEvents[K]) => void): () => void;
 }

@@ -13,7 +13,7 @@ use crate::core::engine::Input;
 use crate::core::{config_error_from, Config, ConfigInput, Error, ErrorCode};
 use crate::web::driver::Driver;
 use crate::web::task::{self, LocalFuture};
-use crate::web::{browser, errors, events, json};
+use crate::web::{browser, errors, events, handover, json};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("session.d.ts");
@@ -92,6 +92,10 @@ impl Session {
     pub fn handle_redirect(&self) -> PromiseBool {
         let me = self.driver.clone();
         let ready = self.ready.clone();
+        if handover::hand_over() {
+            // A popup's or silent frame's callback page: the window that started the login finishes it.
+            return Promise::resolve(&JsValue::FALSE).unchecked_into();
+        }
         promise(Box::pin(async move {
             let _ = wasm_bindgen_futures::JsFuture::from(ready).await;
             me.handle_redirect().await.map(JsValue::from_bool)
@@ -103,6 +107,21 @@ impl Session {
     pub fn fetch(&self, input: FetchInput, init: Option<FetchInit>) -> PromiseResponse {
         let init: JsValue = init.map(Into::into).unwrap_or(JsValue::UNDEFINED);
         self.driver.fetch(&input.into(), &init).unchecked_into()
+    }
+
+    /// Logs in in a popup (opened synchronously: call it from a click handler). (Typed in the custom section.)
+    #[wasm_bindgen(js_name = loginPopup, skip_typescript)]
+    pub fn login_popup(&self, options: JsValue) -> Promise {
+        let features = browser::get(&options, "windowFeatures").as_string();
+        let timeout = browser::get(&options, "timeoutSeconds").as_f64().filter(|s| *s >= 1.0 && *s < 1e6).map(|s| s as u32);
+        self.driver.login_popup(features, timeout)
+    }
+
+    /// New tokens without interaction: a refresh, or else a silent `prompt=none` renewal. (Typed in the custom
+    /// section.)
+    #[wasm_bindgen(skip_typescript)]
+    pub fn renew(&self) -> Promise {
+        self.driver.call(|call| Input::Renew { call })
     }
 
     /// Refreshes now (joins a refresh already in flight).

@@ -101,12 +101,20 @@ test('the demo shows each control\'s effect on the timeline and shares cookie st
   mkdirSync(`${ROOT}/test-results`, { recursive: true });
   await page.screenshot({ path: `${ROOT}/test-results/demo.png`, fullPage: true });
 
-  // Both clocks, no refresh token: "expiring" in the last minute, then the end, with no request sent.
+  // Both clocks, no refresh token: with silent renewal (the default) the last minute renews the token through a
+  // hidden prompt=none login; without it, "expiring" in the last minute, then the end, with no request sent.
   await page.uncheck('#opt-refresh');
   await page.selectOption('#opt-storage', 'sessionStorage');
   await page.click('#apply');
   await logIn(page);
   await page.check('#opt-browser-clock');
+  assert.match(await text(page, '#clock-hint'), /Both clocks move.*renews silently/);
+  const renewed = await marks(page, 'refresh');
+  await press(page, '[data-advance="3540"]');
+  await waitMark(page, 'refresh', renewed + 1);
+  await page.uncheck('#opt-silent');
+  await page.click('#apply');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'logged in');
   assert.match(await text(page, '#clock-hint'), /Both clocks move.*expiring/);
   await press(page, '[data-advance="3540"]');
   await waitMark(page, 'expiring');

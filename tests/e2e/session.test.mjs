@@ -62,7 +62,8 @@ test('implicit flow: token from the fragment, fragment removed, no refresh token
 });
 
 test('no persistence ⇒ refresh_token_ttl=0 on the wire, no refresh token, expiring then expired, login_required without a request', async () => {
-  const page = await openAppWithClock(env.context, env.emu.base, {});
+  // Without silent renewal (on by default here: tests/e2e/silent.test.mjs covers it).
+  const page = await openAppWithClock(env.context, env.emu.base, { silentRenew: false });
   const r = await loginByClicking(page);
   assert.equal(r.handled, true);
   const [req] = await grants('authorization_code');

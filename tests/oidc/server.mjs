@@ -11,6 +11,7 @@
 // parameters minus secrets, so tests assert on what the server saw rather than on what the library says.
 import http from 'node:http';
 import { once } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import Provider from 'oidc-provider';
 
 const ACCOUNT = 'alice';
@@ -31,14 +32,20 @@ const page = (title, body) => `<!doctype html><meta charset="utf-8"><title>${tit
  *                                    pre-defined default value"); without it such a request is denied
  * @param {boolean} [o.corsCredentials] answer the page origin with `Access-Control-Allow-Credentials: true`
  *                                    (credentialed CORS, for clients that send `credentials: 'include'`)
+ * @param {object} [o.dpop]           RFC 9449: `{ requireNonce }` turns server nonces on (`DPoP-Nonce`, and with
+ *                                    `requireNonce` every proof must carry one); `{ enabled: false }` turns DPoP
+ *                                    off (a proof is ignored and bearer tokens are issued). Without it: the
+ *                                    provider's default (DPoP on, no nonces). `op.demandNonce(true)` then makes
+ *                                    the token endpoint answer every POST with `use_dpop_nonce` and a new nonce.
+ * @param {number} [o.port]           a fixed port (default: a free one)
  */
 export async function startOidcProvider({
   pageOrigin, redirectPath = '/test/callback.html', accessTokenTtl = 5, routes = {}, trailingSlash = false, ttl = {},
-  autoConsent = false, defaultScope = null, corsCredentials = false,
+  autoConsent = false, defaultScope = null, corsCredentials = false, dpop = null, port: fixedPort = 0,
 } = {}) {
   if (!pageOrigin) throw new Error('startOidcProvider: pageOrigin is required');
   const server = http.createServer();
-  server.listen(0, '127.0.0.1');
+  server.listen(fixedPort, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address();
   const issuer = `http://127.0.0.1:${port}${trailingSlash ? '/' : ''}`;
@@ -83,6 +90,11 @@ export async function startOidcProvider({
       devInteractions: { enabled: false },
       revocation: { enabled: true },
       userinfo: { enabled: true },
+      ...(dpop ? {
+        dPoP: dpop.enabled === false ? { enabled: false } : {
+          enabled: true, nonceSecret: randomBytes(32), requireNonce: () => !!dpop.requireNonce,
+        },
+      } : {}),
     },
     interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
     // Consent is implied: create the grant for whatever was asked, so no consent prompt appears.
@@ -135,7 +147,21 @@ export async function startOidcProvider({
       for (const k of ['code', 'code_verifier', 'refresh_token', 'token']) if (k in params) params[k] = params[k] ? '[present]' : '';
       entry.params = params;
     }
-    if (ctx.path === '/me') entry.authorization = ctx.get('authorization') ? 'Bearer [present]' : null;
+    if (ctx.path === '/me') entry.authorization = ctx.get('authorization') ? `${ctx.get('authorization').split(' ')[0]} [present]` : null;
+    entry.dpop = !!ctx.get('dpop');
+  });
+
+  // A server that never accepts a nonce: every token POST is `use_dpop_nonce` with a new one.
+  let demanding = false;
+  provider.use(async (ctx, next) => {
+    if (!demanding || ctx.method !== 'POST' || ctx.path !== (routes.token || '/token')) return next();
+    ctx.status = 400;
+    ctx.set('Access-Control-Allow-Origin', pageOrigin);
+    ctx.set('Access-Control-Expose-Headers', 'DPoP-Nonce');
+    ctx.set('DPoP-Nonce', randomBytes(16).toString('base64url'));
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = { error: 'use_dpop_nonce', error_description: 'a fresh nonce is required' };
+    return undefined;
   });
 
   const callback = provider.callback();
@@ -185,6 +211,7 @@ export async function startOidcProvider({
       revoke: new URL(discovery.revocation_endpoint).pathname,
     },
     eventsNamed: (name) => events.filter((e) => e.name === name),
+    demandNonce(on) { demanding = on; },
     reset() { events.length = 0; requests.length = 0; },
     async stop() {
       server.closeAllConnections?.();

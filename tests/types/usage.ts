@@ -1,4 +1,4 @@
-// Compiled with `tsc --noEmit` by the test suite: the published .d.ts types the config, events and errors
+// Compiled with `tsc --noEmit` by the test suite under every tests/types/tsconfig*.json: the published .d.ts types the config, events and errors
 // exactly. Lines marked @ts-expect-error must fail to type-check, or tsc reports them as unused.
 import init, { Session, SessionError, type SessionConfig, type TokenInfo, type SessionErrorCode } from 'oauth-spa-session';
 
@@ -40,3 +40,23 @@ const mixUp: SessionErrorCode = 'issuer_mismatch';
 // @ts-expect-error: issuer is a URL string
 const badIssuer: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', issuer: true };
 void mixUp; void badIssuer;
+// DPoP: a boolean option, the token kind in TokenInfo, and the downgrade event.
+const dpopConfig: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: true };
+session.on('dpopDowngrade', (t) => { const k: 'Bearer' | 'DPoP' = t.tokenType; void k; });
+if (info) { const kind: 'Bearer' | 'DPoP' = info.tokenType; void kind; }
+// @ts-expect-error: dpop is a boolean
+const badDpop: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: 'yes' };
+void dpopConfig; void badDpop;
+
+// Popup login and silent renewal.
+const silent: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', silentRenew: true, silentTimeoutSeconds: 10, popupTimeoutSeconds: 300 };
+const popupDone: Promise<void> = session.loginPopup({ windowFeatures: 'popup,width=480,height=640', timeoutSeconds: 120 });
+const renewed: Promise<void> = session.renew();
+await session.loginPopup();
+const blocked: SessionErrorCode = 'popup_blocked';
+const closed: SessionErrorCode = 'popup_closed';
+// @ts-expect-error: silentRenew is a boolean
+const badSilent: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', silentRenew: 'yes' };
+// @ts-expect-error: loginPopup takes options, not a URL
+session.loginPopup('https://evil.example');
+void silent; void popupDone; void renewed; void blocked; void closed; void badSilent;

@@ -83,7 +83,7 @@ async fn sign_in_page_has_allow_and_deny_and_allow_redirects_with_code_state_exp
     assert_eq!(param(&loc, "expires_in").as_deref(), Some("60"));
     let cookie = done.header("set-cookie").expect("login cookie");
     assert!(cookie.starts_with("RCEMU_LOGIN="));
-    for attr in ["HttpOnly", "SameSite=Lax", "Path=/"] {
+    for attr in ["HttpOnly", "SameSite=None", "Secure", "Path=/"] {
         assert!(cookie.contains(attr), "{cookie}");
     }
     // The transaction is single use.

@@ -210,7 +210,9 @@ fn describe_info(info: &TokenInfo) -> String {
 
 fn log_event(doc: &Document, e: &SessionEvent) {
     let detail = match e {
-        SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) => describe_info(i),
+        SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) | SessionEvent::DpopDowngrade(i) => {
+            describe_info(i)
+        }
         SessionEvent::RefreshError(err) | SessionEvent::RateLimit(err) | SessionEvent::StorageFallback(err) => {
             describe(err)
         }

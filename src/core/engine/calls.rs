@@ -15,7 +15,11 @@ use crate::core::{Decision, Error, Secret};
 pub(super) struct Sent {
     call: CallId,
     token: Secret,
+    /// The send after a 401 and a refresh (there is no other).
     retry: bool,
+    /// DPoP: sent with a proof, and whether this was the one resend with the server's nonce.
+    dpop: bool,
+    nonce_retried: bool,
 }
 
 impl Engine {
@@ -27,12 +31,13 @@ impl Engine {
 
     pub(super) fn fetch(&mut self, now: f64, call: CallId, origin: &str) {
         if !self.is_api_origin(origin) {
-            return self.push(Command::SendApi { call, token: None, retry: false });
+            return self.push(Command::SendApi { call, token: None, retry: false, proof: None });
         }
+        self.dpop_track(call, origin);
         match self.decision(now) {
             Decision::Fresh => self.send_current(call, false),
             Decision::Expiring => {
-                self.note_expiring();
+                self.expiring_due(now);
                 self.send_current(call, false);
             }
             Decision::Refresh => {
@@ -57,11 +62,22 @@ impl Engine {
 
     /// Sends `call` with the current token (the caller checked there is one).
     pub(super) fn send_current(&mut self, call: CallId, retry: bool) {
-        let Some(token) = self.current_access().cloned() else {
+        self.send_with(call, retry, false);
+    }
+
+    fn send_with(&mut self, call: CallId, retry: bool, nonce_retried: bool) {
+        let Some(t) = &self.tokens else {
             return self.settle(call, Err(login_required(None)));
         };
-        self.sent.push(Sent { call, token: token.clone(), retry });
-        self.push(Command::SendApi { call, token: Some(token), retry });
+        let token = t.access_token.clone();
+        let proof = self.api_proof(call, t);
+        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried });
+        self.push(Command::SendApi { call, token: Some(token), retry: retry || nonce_retried, proof });
+    }
+
+    fn deliver(&mut self, call: CallId) {
+        self.dpop_untrack(call);
+        self.push(Command::Deliver { call });
     }
 
     pub(super) fn api_response(&mut self, now: f64, call: CallId, status: u16, error: Option<Error>) {
@@ -69,8 +85,14 @@ impl Engine {
             return self.push(Command::Deliver { call }); // sent untouched
         };
         let sent = self.sent.swap_remove(i);
-        if status != 401 || sent.retry {
-            return self.push(Command::Deliver { call });
+        let nonce_challenge = error.as_ref().is_some_and(super::dpop::is_use_nonce);
+        if status == 401 && sent.dpop && nonce_challenge && !sent.nonce_retried {
+            // RFC 9449 §9: the resource wants its nonce (it came with this answer). One resend with it, keeping
+            // whether the 401 refresh was already spent; a second demand reaches the app as the 401 it is.
+            return self.send_with(call, sent.retry, true);
+        }
+        if status != 401 || sent.retry || nonce_challenge {
+            return self.deliver(call);
         }
         let can_refresh = self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
         if can_refresh {
@@ -84,7 +106,7 @@ impl Engine {
                 self.forget(SessionEvent::Expired(Some(e.clone())), Some(Notice::Expired), AfterForget::Nothing);
                 self.settle(call, Err(session_over(e)));
             }
-            _ => self.push(Command::Deliver { call }),
+            _ => self.deliver(call),
         }
     }
 }

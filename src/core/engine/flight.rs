@@ -80,6 +80,8 @@ pub(super) struct Flight {
     terminal: Option<Error>,
     answer: Option<TokenSet>,
     save_attempt: u32,
+    /// DPoP: the one resend with the server's nonce was made.
+    nonce_retried: bool,
 }
 
 impl Flight {
@@ -115,6 +117,7 @@ impl Engine {
             terminal: None,
             answer: None,
             save_attempt: 0,
+            nonce_retried: false,
         };
         f.add(why, waiter);
         self.flight = Some(f);
@@ -255,7 +258,8 @@ impl Engine {
         f.stage = Stage::Sending;
         let form = refresh_form(&self.cfg, rt);
         let url = self.cfg.token_url();
-        self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS });
+        let proof = self.endpoint_proof(&url);
+        self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
     }
 
     pub(super) fn backoff_over(&mut self, now: f64) {
@@ -284,6 +288,7 @@ impl Engine {
         if self.stage() != Some(Stage::Sending) {
             return;
         }
+        let nonce_known = self.token_endpoint_nonce().is_some();
         let Some(f) = &mut self.flight else { return };
         let same_session = f.spending.as_ref().is_some_and(|(_, g)| *g == self.generation);
         if !same_session {
@@ -308,6 +313,12 @@ impl Engine {
                 }
                 f.stage = Stage::Landing;
                 self.accept(now, t, Accepted::Refresh);
+            }
+            Err(e) if super::retries_with_nonce(&e, nonce_known, f.nonce_retried) => {
+                // RFC 9449 §8: the server wants its nonce in the proof. One resend with it; a second demand is
+                // the error it says (terminal), never a loop.
+                f.nonce_retried = true;
+                self.send_refresh();
             }
             Err(e) if e.retryable => {
                 f.attempt += 1;

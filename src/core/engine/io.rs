@@ -11,6 +11,14 @@ pub type CallId = u32;
 /// A storage operation, numbered by the engine; its result comes back with the same number.
 pub type OpId = u32;
 
+/// DPoP (RFC 9449): sign a proof for the request being sent, with the session's key, carrying this nonce (the
+/// latest the request's origin sent). The browser layer fills in the method, the URL and, for an API request,
+/// the hash of the token.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Proof {
+    pub nonce: Option<String>,
+}
+
 /// What the browser (or the simulator) can do, fixed when the session is made.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caps {
@@ -27,6 +35,8 @@ pub enum TimerId {
     Check = 0,
     /// The wait before retrying a refresh that failed transiently.
     Backoff = 1,
+    /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
+    Silent = 2,
 }
 
 /// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
@@ -95,6 +105,13 @@ pub enum Input {
     Timer(TimerId),
     /// The page became visible or came back online: re-check now.
     Wake,
+    /// A response from `origin` carried `DPoP-Nonce: nonce` (fed before the answer it came with).
+    DpopNonce { origin: String, nonce: String },
+    /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
+    Renew { call: CallId },
+    /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
+    /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
+    SilentDone { result: Result<TokenSet, Error> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -119,6 +136,8 @@ pub enum SessionEvent {
     /// The chosen storage refused to work; tokens are kept in memory from now on.
     StorageFallback(Error),
     Change(Option<TokenInfo>),
+    /// DPoP was asked for, but the server issued a bearer token (it is used as such).
+    DpopDowngrade(TokenInfo),
 }
 
 impl SessionEvent {
@@ -133,6 +152,7 @@ impl SessionEvent {
             SessionEvent::RateLimit(_) => "rateLimit",
             SessionEvent::StorageFallback(_) => "storageFallback",
             SessionEvent::Change(_) => "change",
+            SessionEvent::DpopDowngrade(_) => "dpopDowngrade",
         }
     }
 }
@@ -148,13 +168,15 @@ pub enum Command {
     Clear { op: OpId },
     /// The storage failed: keep tokens in memory from now on.
     UseMemory,
-    /// POST `form` to the token endpoint `url`, giving up after `timeout_ms` → [`Input::TokenReply`].
-    SendToken { url: String, form: String, timeout_ms: u32 },
-    /// POST `form` to the revoke endpoint `url` → [`Input::RevokeDone`].
-    SendRevoke { call: CallId, url: String, form: String },
+    /// POST `form` to the token endpoint `url`, giving up after `timeout_ms` → [`Input::TokenReply`]. With
+    /// `proof`, a `DPoP` header.
+    SendToken { url: String, form: String, timeout_ms: u32, proof: Option<Proof> },
+    /// POST `form` to the revoke endpoint `url` → [`Input::RevokeDone`]. With `proof`, a `DPoP` header.
+    SendRevoke { call: CallId, url: String, form: String, proof: Option<Proof> },
     /// Send the app's request for `call`, with this bearer token or untouched (`None`) → [`Input::ApiResponse`].
-    /// `retry`: the second send of the call (its body comes from the copy kept before the first).
-    SendApi { call: CallId, token: Option<Secret>, retry: bool },
+    /// `retry`: a later send of the call (its body comes from the copy kept before the first). With `proof`,
+    /// the token goes as `Authorization: DPoP …` next to a proof bound to it (`ath`).
+    SendApi { call: CallId, token: Option<Secret>, retry: bool, proof: Option<Proof> },
     /// Resolve fetch `call` with the response it got.
     Deliver { call: CallId },
     /// Settle an app call (for fetch calls: reject with the error).
@@ -166,4 +188,12 @@ pub enum Command {
     /// Arm `timer` for the absolute time `at_ms` (by the clock the inputs are stamped with), or disarm it.
     SetTimer { timer: TimerId, at_ms: Option<f64> },
     Emit(SessionEvent),
+    /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
+    /// it from where it is kept (logout: the next login makes a new one).
+    ForgetKey { delete: bool },
+    /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`TimerId::Silent`] bounds it.
+    SilentRenew,
+    /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
+    CancelSilent,
 }

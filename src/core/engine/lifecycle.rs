@@ -25,6 +25,8 @@ pub(super) enum Op {
     Accept { tokens: TokenSet, event: Accepted },
     /// Storage being cleared; then the session's end is announced.
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
+    /// The silent renewal's re-read under the lock.
+    Silent,
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -34,6 +36,9 @@ pub(super) enum Accepted {
     Login(CallId),
     /// The flight's refresh.
     Refresh,
+    /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
+    Silent,
+    SilentLogin,
 }
 
 #[derive(Clone, Debug)]
@@ -41,8 +46,8 @@ pub(super) enum AfterForget {
     Nothing,
     /// The flight ends with this error.
     FailFlight(Error),
-    /// Tell the server (the form is ready), then settle the logout call.
-    Revoke { call: CallId, form: Option<String> },
+    /// Tell the server (the form is ready, and the DPoP proof to send with it), then settle the logout call.
+    Revoke { call: CallId, form: Option<String>, proof: Option<super::Proof> },
 }
 
 impl Engine {
@@ -59,6 +64,7 @@ impl Engine {
             Some(Op::Restore { ready }) => self.restored(now, ready, result),
             Some(Op::Flight) => self.flight_loaded(now, result),
             Some(Op::Sync) => self.synced(now, result),
+            Some(Op::Silent) => self.silent_loaded(now, result),
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
@@ -149,12 +155,15 @@ impl Engine {
                 self.announce(Notice::Refresh);
                 self.flight_done(now, Ok(()));
             }
+            Accepted::Silent => self.silent_landed(now, tokens, false),
+            Accepted::SilentLogin => self.silent_landed(now, tokens, true),
         }
     }
 
     /// Takes tokens that are already stored (by us or by another tab) as current.
     pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::core::TokenInfo) -> SessionEvent) {
         let info = t.info();
+        self.dpop_adopting(&t);
         self.tokens = Some(t);
         self.cooldown_until = 0.0;
         self.emit(event(info.clone()));
@@ -188,11 +197,14 @@ impl Engine {
         match then {
             AfterForget::Nothing => {}
             AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
-            AfterForget::Revoke { call, form: Some(form) } => {
+            AfterForget::Revoke { call, form: Some(form), proof } => {
                 let url = self.cfg.revoke_url();
-                self.push(Command::SendRevoke { call, url, form });
+                self.push(Command::SendRevoke { call, url, form, proof });
             }
-            AfterForget::Revoke { call, form: None } => self.settle(call, Ok(Value::Unit)),
+            AfterForget::Revoke { call, form: None, .. } => {
+                self.settle(call, Ok(Value::Unit));
+                self.delete_key();
+            }
         }
     }
 
@@ -210,12 +222,14 @@ impl Engine {
     }
 
     fn end_session(&mut self, call: CallId) {
+        let revoke_url = self.cfg.revoke_url();
+        let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
         let form = self.tokens.clone().map(|t| {
             self.bury(&t);
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             crate::core::revoke_form(&self.cfg, token)
         });
-        self.forget(SessionEvent::Logout, Some(Notice::Logout), AfterForget::Revoke { call, form });
+        self.forget(SessionEvent::Logout, Some(Notice::Logout), AfterForget::Revoke { call, form, proof });
     }
 
     /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
@@ -223,7 +237,7 @@ impl Engine {
     pub(super) fn check(&mut self, now: f64) {
         match self.decision(now) {
             Decision::Fresh => {}
-            Decision::Expiring => self.note_expiring(),
+            Decision::Expiring => self.expiring_due(now),
             Decision::Refresh => {
                 if self.flight.is_some() {
                     return; // the flight re-checks when it lands
@@ -274,6 +288,7 @@ impl Engine {
                 self.emit(if n == Notice::Logout { SessionEvent::Logout } else { SessionEvent::Expired(None) });
                 self.emit(SessionEvent::Change(None));
             }
+            self.drop_cached_key();
             return;
         }
         let op = self.new_op(Op::Sync);
@@ -303,6 +318,7 @@ impl Engine {
             self.set_timer(TimerId::Check, None);
             self.emit(SessionEvent::Expired(None));
             self.emit(SessionEvent::Change(None));
+            self.drop_cached_key();
         }
     }
 }

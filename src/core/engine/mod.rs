@@ -4,7 +4,8 @@
 //! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
 //!
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
-//! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy).
+//! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy), `dpop` (proofs,
+//! nonces and the key, RFC 9449).
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
@@ -14,17 +15,23 @@ use alloc::collections::VecDeque;
 use crate::core::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
 
 mod calls;
+pub mod dpop;
 mod flight;
 pub mod io;
 mod lifecycle;
+mod silent;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod dpop_tests;
 
-pub use io::{Caps, CallId, Command, Input, Notice, OpId, SessionEvent, TimerId, Value};
+pub use dpop::retries_with_nonce;
+pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
 
 use calls::Sent;
 use flight::Flight;
 use lifecycle::Op;
+use silent::Silent;
 
 /// How many transient failures one refresh tolerates (the same refresh token each time) before giving up.
 pub const MAX_TRIES: u32 = 3;
@@ -62,8 +69,12 @@ pub struct Engine {
     cooldown_until: f64,
     /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
     expiring_sent_for: f64,
-    armed: [Option<f64>; 2],
+    armed: [Option<f64>; 3],
     dead: Vec<Secret>,
+    dpop: dpop::Dpop,
+    /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
+    silent: Option<Silent>,
+    silent_tried_for: f64,
     out: VecDeque<Command>,
 }
 
@@ -82,8 +93,11 @@ impl Engine {
             generation: 0,
             cooldown_until: 0.0,
             expiring_sent_for: 0.0,
-            armed: [None, None],
+            armed: [None, None, None],
             dead: Vec::new(),
+            dpop: Default::default(),
+            silent: None,
+            silent_tried_for: f64::NAN,
             out: VecDeque::new(),
         }
     }
@@ -102,6 +116,8 @@ impl Engine {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
             Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
             Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
+            // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
+            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(call),
             Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
@@ -109,7 +125,12 @@ impl Engine {
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
             Input::TokenReply { result } => self.token_reply(now_ms, result),
-            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
+            Input::RevokeDone { call } => {
+                self.settle(call, Ok(Value::Unit));
+                self.delete_key();
+            }
+            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
+            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
@@ -124,6 +145,13 @@ impl Engine {
                 self.backoff_over(now_ms);
             }
             Input::Wake => self.check(now_ms),
+            Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
+            Input::Timer(TimerId::Silent) => {
+                self.armed[TimerId::Silent as usize] = None;
+                self.silent_timer(now_ms);
+            }
+            Input::Renew { call } => self.renew(now_ms, call),
+            Input::SilentDone { result } => self.silent_result(now_ms, result),
         }
     }
 
@@ -170,6 +198,7 @@ impl Engine {
     }
 
     fn settle(&mut self, call: CallId, result: Result<Value, Error>) {
+        self.dpop_untrack(call);
         self.push(Command::Settle { call, result });
     }
 
@@ -242,7 +271,7 @@ fn needs_ready(i: &Input) -> bool {
             | Input::LoggedIn { .. }
             | Input::Broadcast(_)
             | Input::Wake
-    )
+    ) || silent::needs_ready(i)
 }
 
 fn login_required(description: Option<&str>) -> Error {

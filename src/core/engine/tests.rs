@@ -15,6 +15,8 @@ fn o(url: &str) -> String {
 fn cfg(refresh_tokens: bool) -> Config {
     let mut c = Config::with_defaults("app", "https://platform.example.com", "https://app.example.com/cb").unwrap();
     c.refresh_tokens = refresh_tokens;
+    // Today's behaviour without silent renewal; the silent tests turn it on.
+    c.silent_renew = false;
     c
 }
 
@@ -114,7 +116,7 @@ fn sent_form(c: &[Command]) -> Option<String> {
 fn api_sends(c: &[Command]) -> Vec<(CallId, Option<String>, bool)> {
     c.iter()
         .filter_map(|c| match c {
-            Command::SendApi { call, token, retry } => Some((*call, token.as_ref().map(|t| t.expose().to_string()), *retry)),
+            Command::SendApi { call, token, retry, .. } => Some((*call, token.as_ref().map(|t| t.expose().to_string()), *retry)),
             _ => None,
         })
         .collect()
@@ -595,4 +597,158 @@ fn restore_caps_forged_lifetimes() {
     assert_eq!(i.expires_at_ms, T0 + MAX_ACCESS_LIFETIME_MS);
     assert_eq!(i.refresh_expires_at_ms, Some(T0 + MAX_REFRESH_LIFETIME_MS));
     assert!(!t.e.is_logged_in(T0 + MAX_REFRESH_LIFETIME_MS));
+}
+
+// ---- silent renewal (prompt=none) -----------------------------------------------------------------------
+
+/// A tab with silent renewal on, restored with `stored` (no refresh token) at T0.
+fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
+    let mut c = cfg(false);
+    c.silent_renew = true;
+    let mut t = T { e: Engine::new(c, caps) };
+    let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    t.go(T0, Input::Loaded { op, result: Ok(stored) });
+    t
+}
+
+fn silent_sends(c: &[Command]) -> usize {
+    c.iter().filter(|c| matches!(c, Command::SilentRenew)).count()
+}
+
+fn login_required_err() -> Error {
+    Error::with(ErrorCode::LoginRequired, "User login is required")
+}
+
+const MARGIN: f64 = HOUR - 60_000.0;
+
+#[test]
+fn silent_renewal_inside_the_margin_renews_without_expiring() {
+    let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert_eq!(silent_sends(&c), 1);
+    assert!(events(&c).is_empty(), "no expiring while the renewal runs: {:?}", events(&c));
+    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: Some(at) } if *at == T0 + MARGIN + 10_000.0)));
+    // Calls meanwhile go out with the still-valid token and start nothing more.
+    let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    assert_eq!(silent_sends(&c), 0);
+    let c = t.go(T0 + MARGIN + 500.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 500.0)) });
+    let (op, saved) = save_op(&c).unwrap();
+    assert_eq!(saved.access_token.expose(), "a2");
+    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: None })));
+    let c = t.go(T0 + MARGIN + 501.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(events(&c), ["refresh", "change"]);
+    let c = t.go(T0 + MARGIN + 502.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(2, Some("a2".into()), false)]);
+}
+
+#[test]
+fn a_failed_silent_renewal_falls_back_to_expiring_then_expired_and_is_tried_once_per_token() {
+    let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert_eq!(silent_sends(&c), 1);
+    let c = t.go(T0 + MARGIN + 100.0, Input::SilentDone { result: Err(login_required_err()) });
+    assert_eq!(events(&c), ["expiring"]);
+    // No retry loop: neither the timer, nor calls, nor a wake-up tries again for this token.
+    let mut now = T0 + MARGIN + 200.0;
+    for i in 0..5 {
+        let mut c = t.go(now, Input::Timer(TimerId::Check));
+        c.extend(t.go(now, Input::Wake));
+        c.extend(t.go(now, Input::Fetch { call: 10 + i, origin: o("https://platform.example.com/a") }));
+        assert_eq!(silent_sends(&c), 0);
+        assert!(events(&c).is_empty());
+        now += 5_000.0;
+    }
+    let c = t.go(T0 + HOUR, Input::Timer(TimerId::Check));
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0 + HOUR + 1.0, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+}
+
+#[test]
+fn interaction_and_consent_required_fall_back_the_same_way() {
+    for code in ["interaction_required", "consent_required"] {
+        let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+        t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(Error::new(ErrorCode::from_oauth(code))) });
+        assert_eq!(events(&c), ["expiring"], "{}", code);
+    }
+}
+
+#[test]
+fn a_silent_renewal_without_an_answer_times_out_and_a_late_answer_changes_nothing() {
+    let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN + 10_000.0, Input::Timer(TimerId::Silent));
+    assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
+    assert_eq!(events(&c), ["expiring"]);
+    let c = t.go(T0 + MARGIN + 11_000.0, Input::SilentDone { result: Ok(tokens("late", None, T0 + MARGIN)) });
+    assert!(save_op(&c).is_none() && events(&c).is_empty());
+}
+
+#[test]
+fn renew_is_the_apps_way_to_try_again_and_logs_in_from_logged_out() {
+    let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(login_required_err()) });
+    // The app asks: a second attempt for the same token, and the call settles with its outcome.
+    let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 7 });
+    assert_eq!(silent_sends(&c), 1);
+    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { result: Err(login_required_err()) });
+    assert_eq!(settled(&c, 7).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    // Logged out, with a live login at the server: renew() logs in.
+    let mut t = silent_tab(ALONE, None);
+    let c = t.go(T0, Input::Renew { call: 8 });
+    assert_eq!(silent_sends(&c), 1);
+    let c = t.go(T0 + 1.0, Input::SilentDone { result: Ok(tokens("a9", None, T0)) });
+    let (op, _) = save_op(&c).unwrap();
+    let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(events(&c), ["login", "change"]);
+    assert_eq!(settled(&c, 8), Some(Ok(Value::Unit)));
+    // With silent renewal off, the margin says expiring at once and nothing is sent.
+    let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert_eq!((silent_sends(&c), events(&c)), (0, vec!["expiring"]));
+}
+
+#[test]
+fn a_logout_during_a_silent_renewal_wins() {
+    let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN + 1.0, Input::Logout { call: 3 });
+    let op = clear_op(&c).unwrap();
+    t.go(T0 + MARGIN + 2.0, Input::Cleared { op });
+    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN)) });
+    assert!(save_op(&c).is_none(), "the renewed pair of a logged-out session is not stored");
+    assert!(!t.e.is_logged_in(T0 + MARGIN + 4.0));
+}
+
+#[test]
+fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
+    // Tab A renews under the lock.
+    let mut a = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let c = a.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
+    assert_eq!(silent_sends(&c), 0, "not before the lock");
+    let c = a.go(T0 + MARGIN, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = a.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
+    assert_eq!(silent_sends(&c), 1);
+    let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let (op, renewed) = save_op(&c).unwrap();
+    let c = a.go(T0 + MARGIN + 301.0, Input::Saved { op, result: Ok(()) });
+    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Refresh))));
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    // Tab B's timer fired too; it got the lock after A: it re-reads, adopts A's pair and sends nothing.
+    let mut b = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = b.go(T0 + MARGIN + 302.0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = b.go(T0 + MARGIN + 302.0, Input::Loaded { op, result: Ok(Some(renewed)) });
+    assert_eq!(silent_sends(&c), 0);
+    assert_eq!(events(&c), ["refresh", "change"]);
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    let c = b.go(T0 + MARGIN + 303.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }

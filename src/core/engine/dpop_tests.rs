@@ -1,0 +1,226 @@
+//! DPoP's decisions against the engine with a fake clock: which request carries a proof and which nonce, the
+//! one retry a `use_dpop_nonce` earns (token endpoint and resource), and when the key goes.
+
+use super::*;
+use crate::core::dpop::USE_DPOP_NONCE;
+use crate::core::{Error, ErrorCode, Secret, TokenSet};
+
+const T0: f64 = 1_700_000_000_000.0;
+const HOUR: f64 = 3_600_000.0;
+const AS: &str = "https://as.example";
+const RS: &str = "https://rs.example";
+const SOLO: Caps = Caps { shared: false, locks: true };
+
+fn cfg(dpop: bool) -> Config {
+    let mut c = Config::with_defaults("app", AS, "https://app.example/cb").unwrap();
+    c.refresh_tokens = true;
+    c.api_origins.push(RS.into());
+    c.dpop = dpop;
+    c
+}
+
+fn tokens(at: &str, rt: &str, kind: &str) -> TokenSet {
+    TokenSet {
+        access_token: Secret::new(at),
+        token_type: kind.into(),
+        issued_at_ms: T0,
+        expires_at_ms: T0 + HOUR,
+        refresh_token: Some(Secret::new(rt)),
+        refresh_expires_at_ms: Some(T0 + 24.0 * HOUR),
+        scope: None,
+        owner_id: None,
+        endpoint_id: None,
+        session_id: None,
+        lineage: Default::default(),
+    }
+}
+
+fn use_nonce(status: u16) -> Error {
+    Error::new(ErrorCode::Other(USE_DPOP_NONCE.into())).with_status(status)
+}
+
+struct T(Engine);
+
+impl T {
+    fn logged_in(dpop: bool, kind: &str) -> T {
+        let mut t = T(Engine::new(cfg(dpop), SOLO));
+        let c = t.go(Input::Start { ready: 0, storage_problem: None });
+        let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+        t.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", kind))) });
+        t
+    }
+
+    /// One input and what follows, with storage answering at once (as sessionStorage does).
+    fn go(&mut self, i: Input) -> Vec<Command> {
+        self.0.handle(T0 + 1.0, i);
+        let mut out: Vec<Command> = Vec::new();
+        while let Some(c) = self.0.poll() {
+            match &c {
+                Command::Save { op, .. } => self.0.handle(T0 + 1.0, Input::Saved { op: *op, result: Ok(()) }),
+                Command::Clear { op } => self.0.handle(T0 + 1.0, Input::Cleared { op: *op }),
+                _ => {}
+            }
+            out.push(c);
+        }
+        out
+    }
+
+    fn nonce(&mut self, origin: &str, n: &str) {
+        self.go(Input::DpopNonce { origin: origin.into(), nonce: n.into() });
+    }
+}
+
+fn token_proofs(c: &[Command]) -> Vec<Option<Proof>> {
+    c.iter().filter_map(|c| if let Command::SendToken { proof, .. } = c { Some(proof.clone()) } else { None }).collect()
+}
+
+fn api_sends(c: &[Command]) -> Vec<(bool, Option<Proof>)> {
+    c.iter().filter_map(|c| if let Command::SendApi { retry, proof, .. } = c { Some((*retry, proof.clone())) } else { None }).collect()
+}
+
+fn with(n: &str) -> Option<Proof> {
+    Some(Proof { nonce: Some(n.into()) })
+}
+
+fn delivered(c: &[Command], call: CallId) -> bool {
+    c.iter().any(|c| matches!(c, Command::Deliver { call: x } if *x == call))
+}
+
+fn forgets(c: &[Command]) -> Vec<bool> {
+    c.iter().filter_map(|c| if let Command::ForgetKey { delete } = c { Some(*delete) } else { None }).collect()
+}
+
+#[test]
+fn dpop_off_asks_for_no_proof_and_no_key() {
+    // Even a token that says "dpop" (stored while the option was on) gets no proof: there is no key to use.
+    let mut t = T::logged_in(false, "dpop");
+    assert_eq!(api_sends(&t.go(Input::Fetch { call: 9, origin: AS.into() })), vec![(false, None)]);
+    let mut t = T::logged_in(false, "bearer");
+    t.nonce(AS, "ignored");
+    assert_eq!(token_proofs(&t.go(Input::Refresh { call: 1 })), vec![None]);
+    t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    let c = t.go(Input::Fetch { call: 2, origin: AS.into() });
+    assert_eq!(api_sends(&c), vec![(false, None)]);
+    let c = t.go(Input::Logout { call: 3 });
+    assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { proof: None, .. })));
+    let c = t.go(Input::RevokeDone { call: 3 });
+    assert_eq!(forgets(&c), Vec::<bool>::new());
+    assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
+}
+
+#[test]
+fn token_requests_carry_a_proof_with_the_token_endpoints_nonce() {
+    let mut t = T::logged_in(true, "dpop");
+    assert_eq!(token_proofs(&t.go(Input::Refresh { call: 1 })), vec![Some(Proof { nonce: None })]);
+    t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "dpop")) });
+    t.nonce(AS, "n1");
+    t.nonce(RS, "other origin's");
+    assert_eq!(token_proofs(&t.go(Input::Refresh { call: 2 })), vec![with("n1")]);
+    assert_eq!(t.0.token_endpoint_nonce().as_deref(), Some("n1"));
+}
+
+#[test]
+fn use_dpop_nonce_at_the_token_endpoint_is_retried_once_with_the_nonce_never_looped() {
+    let mut t = T::logged_in(true, "dpop");
+    t.go(Input::Refresh { call: 1 });
+    t.nonce(AS, "n1");
+    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    assert_eq!(token_proofs(&c), vec![with("n1")], "one resend, with the nonce that came with the answer");
+    t.nonce(AS, "n2");
+    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    assert_eq!(token_proofs(&c), Vec::<Option<Proof>>::new(), "a second demand is not retried");
+    assert!(c.iter().any(|c| matches!(c, Command::Settle { call: 1, result: Err(_) })));
+    // The code exchange follows the same rule.
+    assert!(retries_with_nonce(&use_nonce(400), true, false));
+    assert!(!retries_with_nonce(&use_nonce(400), true, true), "already retried");
+    assert!(!retries_with_nonce(&use_nonce(400), false, false), "no nonce came: a resend could not do better");
+    assert!(!retries_with_nonce(&Error::new(ErrorCode::InvalidGrant), true, false));
+}
+
+#[test]
+fn a_resource_nonce_challenge_is_retried_once_with_that_origins_nonce() {
+    let mut t = T::logged_in(true, "dpop");
+    t.nonce(AS, "as-nonce");
+    let c = t.go(Input::Fetch { call: 7, origin: RS.into() });
+    assert_eq!(api_sends(&c), vec![(false, Some(Proof { nonce: None }))], "the AS's nonce is not the RS's");
+    t.nonce(RS, "r1");
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
+    assert_eq!(api_sends(&c), vec![(true, with("r1"))], "resent (body from the kept copy) with the RS's nonce");
+    assert_eq!(token_proofs(&c).len(), 0, "a nonce challenge is no reason to refresh");
+    t.nonce(RS, "r2");
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
+    assert!(delivered(&c, 7), "the second challenge reaches the app");
+    assert!(api_sends(&c).is_empty() && token_proofs(&c).is_empty());
+    // The next call uses the remembered nonce at once.
+    assert_eq!(api_sends(&t.go(Input::Fetch { call: 8, origin: RS.into() })), vec![(false, with("r2"))]);
+}
+
+#[test]
+fn after_the_nonce_retry_an_expired_token_still_gets_its_one_refresh() {
+    let mut t = T::logged_in(true, "dpop");
+    t.go(Input::Fetch { call: 7, origin: RS.into() });
+    t.nonce(RS, "r1");
+    t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None });
+    assert_eq!(token_proofs(&c).len(), 1, "401 invalid_token: the refresh");
+    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "dpop")) });
+    assert_eq!(api_sends(&c), vec![(true, with("r1"))]);
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None });
+    assert!(delivered(&c, 7), "bounded: the retried call's 401 goes to the app");
+}
+
+#[test]
+fn a_bearer_token_gets_no_proof_and_the_downgrade_is_announced() {
+    let mut t = T::logged_in(true, "dpop");
+    t.go(Input::Refresh { call: 1 });
+    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(i)) if !i.dpop)));
+    let c = t.go(Input::Fetch { call: 2, origin: AS.into() });
+    assert_eq!(api_sends(&c), vec![(false, None)], "sent as a bearer token, no proof");
+    assert_eq!(token_proofs(&t.go(Input::Refresh { call: 3 })), vec![Some(Proof { nonce: None })], "token requests still offer DPoP");
+    let c = t.go(Input::TokenReply { result: Ok(tokens("a3", "r3", "dpop")) });
+    assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
+}
+
+#[test]
+fn logout_revokes_with_a_proof_then_deletes_the_key_other_tabs_drop_theirs() {
+    let mut t = T::logged_in(true, "dpop");
+    t.nonce(AS, "n1");
+    let c = t.go(Input::Logout { call: 4 });
+    assert_eq!(forgets(&c), Vec::<bool>::new(), "not before the revoke is signed");
+    assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { proof: Some(p), .. } if p.nonce.as_deref() == Some("n1"))));
+    assert_eq!(forgets(&t.go(Input::RevokeDone { call: 4 })), vec![true]);
+
+    let mut other = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));
+    let c = other.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    other.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
+    assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout))), vec![false], "keeps nothing of the old key");
+
+    // A tab that missed the logout and later reads a pair of another login drops its key too.
+    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));
+    let c = missed.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    missed.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
+    let c = missed.go(Input::Broadcast(Notice::Login));
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    let mut relogin = tokens("b1", "s1", "dpop");
+    relogin.lineage.since_ms = T0 + 1.0;
+    assert_eq!(forgets(&missed.go(Input::Loaded { op, result: Ok(Some(relogin)) })), vec![false]);
+    // A refresh of the same login keeps it.
+    let c = missed.go(Input::Broadcast(Notice::Refresh));
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    let mut next = tokens("b2", "s2", "dpop");
+    next.lineage = crate::core::Lineage { since_ms: T0 + 1.0, seq: 1 };
+    assert_eq!(forgets(&missed.go(Input::Loaded { op, result: Ok(Some(next)) })), Vec::<bool>::new());
+}
+
+#[test]
+fn calls_to_other_origins_are_untouched_and_forgotten() {
+    let mut t = T::logged_in(true, "dpop");
+    let c = t.go(Input::Fetch { call: 9, origin: "https://elsewhere.example".into() });
+    assert_eq!(api_sends(&c), vec![(false, None)]);
+    t.go(Input::Fetch { call: 10, origin: RS.into() });
+    t.go(Input::ApiResponse { call: 10, status: 200, error: None });
+    assert!(t.0.dpop.calls.is_empty(), "no call's origin is kept after it was delivered");
+}

@@ -1,0 +1,222 @@
+//! Silent renewal: a session that cannot refresh (no refresh token, RingCentral's SPA default) logs in again
+//! without interaction, `refreshMarginSeconds` before its access token expires, by a `prompt=none` authorize
+//! request that the server answers from its own login cookie. The decisions are here:
+//!
+//! * when: the policy says `Expiring` (inside the margin, nothing to refresh with) and `silentRenew` is on;
+//! * at most once per access token (the timer and every `session.fetch` ask; only the first starts one), unless
+//!   the app calls `session.renew()`;
+//! * across tabs sharing storage: under the refresh lock, after a re-read, so one tab renews and the others
+//!   adopt what it stored;
+//! * bounded: [`TimerId::Silent`] (`silentTimeoutSeconds`) ends a renewal that got no answer;
+//! * any failure (`login_required`, `interaction_required`, `consent_required`, a timeout, a failed exchange)
+//!   falls back to what happens without it: `expiring` now, `expired` at expiry. No retry loop.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use super::lifecycle::{Accepted, Op};
+use super::{login_required, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value, LOCK_WAIT_MS};
+use crate::core::{Decision, Error, ErrorCode, Lineage, TokenSet};
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stage {
+    Locking,
+    Rereading,
+    /// The iframe is out; waiting for [`Input::SilentDone`] or the timer.
+    Waiting,
+    /// The new pair is being stored.
+    Landing,
+}
+
+#[derive(Debug)]
+pub(super) struct Silent {
+    stage: Stage,
+    /// `session.renew()` calls waiting for it.
+    waiters: Vec<CallId>,
+    /// Asked for by the app: runs even when the tokens are fresh by the time it holds the lock.
+    forced: bool,
+    locked: bool,
+    /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
+    generation: u32,
+}
+
+impl Engine {
+    /// The policy said `Expiring`: renew silently once for this access token, else tell the app.
+    pub(super) fn expiring_due(&mut self, now: f64) {
+        if self.silent.is_some() {
+            return; // one at a time; `expiring` waits for its outcome
+        }
+        let untried = self.tokens.as_ref().is_some_and(|t| t.expires_at_ms != self.silent_tried_for);
+        if !(self.cfg.silent_renew && untried) {
+            return self.note_expiring();
+        }
+        if self.flight.is_some() {
+            return; // the flight holds the lock; its end re-checks
+        }
+        self.start_silent(now, None, false);
+    }
+
+    /// `session.renew()`: a refresh when there is a refresh token, else a silent renewal (also when logged out:
+    /// a live login at the server logs the session in).
+    pub(super) fn renew(&mut self, now: f64, call: CallId) {
+        let can_refresh = self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
+        if can_refresh || self.flight.is_some() {
+            return self.join_flight(now, super::flight::Why::Forced, super::flight::Waiter::App(call));
+        }
+        self.start_silent(now, Some(call), true);
+    }
+
+    fn start_silent(&mut self, now: f64, waiter: Option<CallId>, forced: bool) {
+        if let Some(s) = &mut self.silent {
+            s.waiters.extend(waiter);
+            s.forced |= forced;
+            return;
+        }
+        if let Some(t) = &self.tokens {
+            self.silent_tried_for = t.expires_at_ms;
+        }
+        self.silent =
+            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation });
+        if self.caps.shared && self.caps.locks {
+            let name = self.cfg.lock_name();
+            self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
+        } else {
+            self.silent_under_lock(now);
+        }
+    }
+
+    fn silent_stage(&self) -> Option<Stage> {
+        self.silent.as_ref().map(|s| s.stage)
+    }
+
+    fn set_silent_stage(&mut self, stage: Stage) {
+        if let Some(s) = &mut self.silent {
+            s.stage = stage;
+        }
+    }
+
+    /// Whether a lock answer is the silent renewal's (a flight and a silent renewal never wait for it together).
+    pub(super) fn silent_wants_lock(&self) -> bool {
+        self.silent_stage() == Some(Stage::Locking)
+    }
+
+    pub(super) fn silent_lock(&mut self, now: f64, granted: bool) {
+        if !granted {
+            let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's renewal").with_retryable(true);
+            return self.silent_done(now, Err(e));
+        }
+        if let Some(s) = &mut self.silent {
+            s.locked = true;
+        }
+        self.silent_under_lock(now);
+    }
+
+    fn silent_under_lock(&mut self, now: f64) {
+        if self.caps.shared {
+            // Another tab may have renewed while we waited: its pair is in storage.
+            self.set_silent_stage(Stage::Rereading);
+            let op = self.new_op(Op::Silent);
+            self.push(Command::Load { op });
+        } else {
+            self.send_silent(now);
+        }
+    }
+
+    pub(super) fn silent_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        if self.silent_stage() != Some(Stage::Rereading) {
+            return;
+        }
+        match result {
+            Ok(Some(stored)) if self.takes_over(&stored) => {
+                let stored = self.admit(stored, now);
+                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                self.adopt(now, stored, event);
+            }
+            Ok(None) if self.tokens.is_some() => {
+                // Another tab ended the session while we waited: follow storage.
+                self.storage_emptied();
+                return self.silent_done(now, Err(login_required(None)));
+            }
+            _ => {}
+        }
+        let forced = self.silent.as_ref().is_some_and(|s| s.forced);
+        if !forced && self.decision(now) == Decision::Fresh {
+            return self.silent_done(now, Ok(())); // another tab's renewal answers the need
+        }
+        self.send_silent(now);
+    }
+
+    fn send_silent(&mut self, now: f64) {
+        self.set_silent_stage(Stage::Waiting);
+        self.push(Command::SilentRenew);
+        let at = now + self.cfg.silent_timeout_s as f64 * 1000.0;
+        self.set_timer(TimerId::Silent, Some(at));
+    }
+
+    pub(super) fn silent_timer(&mut self, now: f64) {
+        if self.silent_stage() == Some(Stage::Waiting) {
+            self.push(Command::CancelSilent);
+            let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
+            self.silent_done(now, Err(e));
+        }
+    }
+
+    pub(super) fn silent_result(&mut self, now: f64, result: Result<TokenSet, Error>) {
+        if self.silent_stage() != Some(Stage::Waiting) {
+            return; // timed out (or the session went) already
+        }
+        self.set_timer(TimerId::Silent, None);
+        let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation);
+        match result {
+            Ok(_) if !same_session => self.silent_done(now, Err(login_required(None))),
+            Ok(mut t) => {
+                let event = match &self.tokens {
+                    // A renewal continues the session it renews: other tabs take it as that session's newer pair.
+                    Some(base) => {
+                        t.lineage = base.lineage.next();
+                        Accepted::Silent
+                    }
+                    None => {
+                        self.generation = self.generation.wrapping_add(1);
+                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        Accepted::SilentLogin
+                    }
+                };
+                self.set_silent_stage(Stage::Landing);
+                self.accept(now, t, event);
+            }
+            Err(e) => self.silent_done(now, Err(e)),
+        }
+    }
+
+    /// The renewed pair is stored: current, announced, and the lock goes back.
+    pub(super) fn silent_landed(&mut self, now: f64, tokens: TokenSet, login: bool) {
+        if login {
+            self.adopt(now, tokens, SessionEvent::Login);
+            self.announce(Notice::Login);
+        } else {
+            self.adopt(now, tokens, SessionEvent::Refresh);
+            self.announce(Notice::Refresh);
+        }
+        self.silent_done(now, Ok(()));
+    }
+
+    /// Ends the renewal: the lock goes back, `renew()` calls settle, and the policy runs again (after a failure
+    /// it finds this token already tried and says `expiring`).
+    fn silent_done(&mut self, now: f64, result: Result<(), Error>) {
+        let Some(s) = self.silent.take() else { return };
+        if s.locked {
+            self.push(Command::Unlock);
+        }
+        self.set_timer(TimerId::Silent, None);
+        for call in s.waiters {
+            self.settle(call, result.clone().map(|_| Value::Unit));
+        }
+        self.check(now);
+    }
+}
+
+/// Inputs of this file that must wait for the restore.
+pub(super) fn needs_ready(i: &Input) -> bool {
+    matches!(i, Input::Renew { .. })
+}

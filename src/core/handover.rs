@@ -1,0 +1,103 @@
+//! Logins that finish in another window: a popup (`loginPopup()`) or a hidden iframe (silent renewal). The
+//! callback page in that window does not exchange the code itself; it hands the callback URL to the window that
+//! started the login, which holds the transaction and checks it exactly as for a redirect (`decide_callback`).
+//!
+//! The `state` says which it is: a popup's starts with [`POPUP`], a silent frame's with [`FRAME`]. Neither
+//! prefix can begin a plain state (base64url has no `.`), and the prefix is only a routing hint: the opener still
+//! compares the whole state, in constant time, with the transaction it stored.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+pub const POPUP: &str = "p.";
+pub const FRAME: &str = "f.";
+/// The tag of our messages (`{ oss: TAG, url }`), so other messages on the window are not mistaken for ours.
+pub const TAG: &str = "oauth-spa-session:callback";
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Kind {
+    /// A full-page redirect: this page holds the transaction.
+    Redirect,
+    Popup,
+    Frame,
+}
+
+/// Which kind of login a callback's `state` belongs to.
+pub fn kind_of(state: Option<&str>) -> Kind {
+    match state {
+        Some(s) if s.starts_with(POPUP) => Kind::Popup,
+        Some(s) if s.starts_with(FRAME) => Kind::Frame,
+        _ => Kind::Redirect,
+    }
+}
+
+/// The state for a new login of `kind` from fresh random `base` (base64url).
+pub fn state_for(kind: Kind, base: String) -> String {
+    let prefix = match kind {
+        Kind::Redirect => return base,
+        Kind::Popup => POPUP,
+        Kind::Frame => FRAME,
+    };
+    let mut s = String::from(prefix);
+    s.push_str(&base);
+    s
+}
+
+/// Whether a `message` event is a hand-over for us: sent by a page of our own origin (the callback page is the
+/// app's `redirectUri`), from the very window we opened, with our tag and a URL. Anything else is ignored.
+pub fn accepts(event_origin: &str, own_origin: &str, from_our_window: bool, tag: Option<&str>, url: Option<&str>) -> bool {
+    from_our_window && event_origin == own_origin && own_origin != "null" && tag == Some(TAG) && url.is_some()
+}
+
+/// The BroadcastChannel that carries a popup's hand-over when `window.opener` is gone (a
+/// Cross-Origin-Opener-Policy page on the way severed it): one per transaction, named by its state.
+pub fn channel_name(state: &str) -> String {
+    let mut s = String::from("oauth-spa-session.handover.");
+    s.push_str(state);
+    s
+}
+
+/// The query and fragment of a handed-over callback URL, for `parse_redirect` (`("", "")` when it has none).
+pub fn search_and_hash(url: &str) -> (&str, &str) {
+    let (before, hash) = match url.find('#') {
+        Some(i) => (&url[..i], &url[i..]),
+        None => (url, ""),
+    };
+    let search = before.find('?').map_or("", |i| &before[i..]);
+    (search, hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_state_prefix_routes_the_callback() {
+        assert_eq!(kind_of(Some("p.abc")), Kind::Popup);
+        assert_eq!(kind_of(Some("f.abc")), Kind::Frame);
+        assert_eq!(kind_of(Some("abc-_p.")), Kind::Redirect);
+        assert_eq!(kind_of(None), Kind::Redirect);
+        assert_eq!(state_for(Kind::Popup, "xyz".into()), "p.xyz");
+        assert_eq!(state_for(Kind::Frame, "xyz".into()), "f.xyz");
+        assert_eq!(state_for(Kind::Redirect, "xyz".into()), "xyz");
+    }
+
+    #[test]
+    fn only_our_window_of_our_origin_with_our_tag_is_heard() {
+        let o = "http://localhost:8080";
+        assert!(accepts(o, o, true, Some(TAG), Some("http://localhost:8080/cb?code=1")));
+        assert!(!accepts("http://127.0.0.1:8080", o, true, Some(TAG), Some("u")), "another origin");
+        assert!(!accepts(o, o, false, Some(TAG), Some("u")), "another window of our origin");
+        assert!(!accepts(o, o, true, Some("other"), Some("u")), "another library's message");
+        assert!(!accepts(o, o, true, Some(TAG), None));
+        assert!(!accepts("null", "null", true, Some(TAG), Some("u")), "opaque origins never match");
+    }
+
+    #[test]
+    fn query_and_fragment_of_a_handed_over_url() {
+        assert_eq!(search_and_hash("http://a/cb?code=1&state=p.x#frag"), ("?code=1&state=p.x", "#frag"));
+        assert_eq!(search_and_hash("http://a/cb#access_token=t&state=f.x"), ("", "#access_token=t&state=f.x"));
+        assert_eq!(search_and_hash("http://a/cb"), ("", ""));
+        assert_eq!(search_and_hash("http://a/cb#x?y"), ("", "#x?y"));
+    }
+}

@@ -1,0 +1,73 @@
+//! Silent renewal's browser half: a hidden iframe loads the `prompt=none` authorize URL; the server answers from
+//! its login cookie with a redirect to our callback page, which hands the URL back (web/handover.rs); the code
+//! is checked like a redirect and exchanged with PKCE. When and whether to renew, and how long to wait, is the
+//! engine's (core/engine/silent.rs): this only carries `SilentRenew` / `CancelSilent` out.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use alloc::rc::Rc;
+
+use wasm_bindgen::JsValue;
+use web_sys::Element;
+
+use crate::core::handover::Kind;
+use crate::core::{Error, ErrorCode, TokenSet};
+use crate::web::browser;
+use crate::web::driver::Driver;
+use crate::web::errors;
+use crate::web::handover::{Inbox, Listener, Outcome};
+
+/// The renewal in progress: its iframe and listener go when it ends or is cancelled.
+pub struct Frame {
+    element: Element,
+    _listener: Listener,
+    inbox: Rc<Inbox>,
+}
+
+impl Drop for Frame {
+    fn drop(&mut self) {
+        self.element.remove();
+        self.inbox.push(Outcome::TimedOut);
+    }
+}
+
+fn dom_error(e: JsValue) -> Error {
+    errors::from_js(ErrorCode::Other("interaction_required".into()), &e)
+}
+
+impl Driver {
+    pub async fn silent_renew(self: &Rc<Self>) -> Result<TokenSet, Error> {
+        let (url, state) = self.login_url_for(Kind::Frame, true).await?;
+        let doc = browser::window().document().ok_or_else(|| Error::new(ErrorCode::Other("interaction_required".into())))?;
+        let el = doc.create_element("iframe").map_err(dom_error)?;
+        for (k, v) in [("style", "display:none"), ("aria-hidden", "true"), ("tabindex", "-1"), ("title", "session renewal"), ("src", &url)] {
+            let _ = el.set_attribute(k, v);
+        }
+        let parent = doc.document_element().ok_or_else(|| Error::new(ErrorCode::Other("interaction_required".into())))?;
+        parent.append_child(&el).map_err(dom_error)?;
+        let inbox = Rc::new(Inbox::default());
+        let source = browser::get(&el, "contentWindow");
+        let listener = Listener::new(source, None, inbox.clone());
+        *self.frame.borrow_mut() = Some(Frame { element: el, _listener: listener, inbox: inbox.clone() });
+        let result = loop {
+            match inbox.next().await {
+                Outcome::Url(u) => match self.complete_handover(&u, &state).await {
+                    Ok(None) => continue,
+                    Ok(Some(t)) => break Ok(t),
+                    Err(e) => break Err(e),
+                },
+                _ => break Err(Error::new(ErrorCode::Timeout)),
+            }
+        };
+        self.drop_transaction(&state);
+        self.frame.borrow_mut().take();
+        result
+    }
+
+    /// The engine gave up waiting: the iframe goes (its late answer would be ignored anyway).
+    pub fn cancel_silent(&self) {
+        let f = self.frame.borrow_mut().take();
+        drop(f);
+    }
+}

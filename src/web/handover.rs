@@ -1,0 +1,175 @@
+//! The two ends of a login that finishes in another window (see `core::handover`): the callback page in a popup
+//! or hidden iframe hands its URL to the window that started the login, and that window listens for it.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use ::core::cell::RefCell;
+use alloc::collections::VecDeque;
+use alloc::rc::Rc;
+
+use js_sys::{Function, Object, Promise};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+use crate::core::handover::{self, Kind};
+use crate::core::{clean_url, parse_redirect, Config, StorageKind};
+use crate::web::browser;
+
+/// What a waiting login hears.
+pub enum Outcome {
+    /// A callback URL our window handed over.
+    Url(String),
+    /// The popup is closed.
+    Closed,
+    TimedOut,
+}
+
+/// A queue of outcomes and a way to await the next one (messages, timers and polls all push here).
+#[derive(Default)]
+pub struct Inbox {
+    queue: RefCell<VecDeque<Outcome>>,
+    wake: RefCell<Option<Function>>,
+}
+
+impl Inbox {
+    pub fn push(&self, o: Outcome) {
+        self.queue.borrow_mut().push_back(o);
+        let wake = self.wake.borrow_mut().take();
+        if let Some(f) = wake {
+            let _ = f.call0(&JsValue::UNDEFINED);
+        }
+    }
+
+    pub fn has_url(&self) -> bool {
+        self.queue.borrow().iter().any(|o| matches!(o, Outcome::Url(_)))
+    }
+
+    pub async fn next(&self) -> Outcome {
+        loop {
+            if let Some(o) = self.queue.borrow_mut().pop_front() {
+                return o;
+            }
+            let p = Promise::new(&mut |resolve, _| *self.wake.borrow_mut() = Some(resolve));
+            let _ = JsFuture::from(p).await;
+        }
+    }
+}
+
+/// Listens for the hand-over of one login: `message` events on this window from `source` (the popup or the
+/// frame's window), and, for a popup, its BroadcastChannel. Removed when dropped.
+pub struct Listener {
+    on_message: Closure<dyn FnMut(MessageEvent)>,
+    channel: Option<(BroadcastChannel, Closure<dyn FnMut(MessageEvent)>)>,
+}
+
+fn field(data: &JsValue, key: &str) -> Option<String> {
+    if !data.is_object() {
+        return None;
+    }
+    browser::get(data, key).as_string()
+}
+
+impl Listener {
+    pub fn new(source: JsValue, channel_state: Option<&str>, inbox: Rc<Inbox>) -> Listener {
+        let own = browser::own_origin();
+        let ib = inbox.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let from_ours = ev.source().is_some_and(|s| Object::is(&s, &source));
+            let data = ev.data();
+            let (tag, url) = (field(&data, "oss"), field(&data, "url"));
+            if handover::accepts(&ev.origin(), &own, from_ours, tag.as_deref(), url.as_deref()) {
+                ib.push(Outcome::Url(url.unwrap_or_default()));
+            }
+        });
+        let _ = browser::window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        // A BroadcastChannel delivers only between pages of our own origin; the tag and the state still decide.
+        let channel = channel_state.and_then(|state| {
+            let ch = BroadcastChannel::new(&handover::channel_name(state)).ok()?;
+            let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                let data = ev.data();
+                if field(&data, "oss").as_deref() == Some(handover::TAG) {
+                    if let Some(url) = field(&data, "url") {
+                        inbox.push(Outcome::Url(url));
+                    }
+                }
+            });
+            ch.set_onmessage(Some(cb.as_ref().unchecked_ref()));
+            Some((ch, cb))
+        });
+        Listener { on_message, channel }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = browser::window().remove_event_listener_with_callback("message", self.on_message.as_ref().unchecked_ref());
+        if let Some((ch, _)) = &self.channel {
+            ch.set_onmessage(None);
+            ch.close();
+        }
+    }
+}
+
+/// What this page is, judged by the callback in its URL: a popup's or a silent frame's callback page hands
+/// the URL over instead of exchanging it.
+pub fn kind_here() -> Kind {
+    let (_, search, hash) = browser::location_parts();
+    let kind = handover::kind_of(parse_redirect(&search, &hash).state());
+    let w = browser::window();
+    let framed = w.parent().ok().flatten().is_some_and(|p| !Object::is(&p, &w));
+    match kind {
+        Kind::Frame if !framed => Kind::Redirect,
+        k => k,
+    }
+}
+
+/// A popup's or silent frame's callback page only hands its URL over: its session must neither read nor write the
+/// shared storage (a restore that found the token expired would clear it for every tab) nor renew anything, so it
+/// runs in memory, logged out.
+pub fn inert_here(mut cfg: Config, adapter: Option<JsValue>) -> (Config, Option<JsValue>) {
+    if kind_here() == Kind::Redirect {
+        return (cfg, adapter);
+    }
+    cfg.silent_renew = false;
+    cfg.storage = StorageKind::Memory;
+    (cfg, None)
+}
+
+/// On a popup's or silent frame's callback page: hands the callback URL to the window that started the login
+/// (`postMessage` aimed at our own origin, never `*`; a popup without `opener` uses the transaction's
+/// BroadcastChannel), cleans the URL, and a popup closes itself. `false`: this page is not one.
+pub fn hand_over() -> bool {
+    let kind = kind_here();
+    if kind == Kind::Redirect {
+        return false;
+    }
+    let (href, search, hash) = browser::location_parts();
+    let w = browser::window();
+    let msg = Object::new();
+    browser::set(&msg, "oss", &JsValue::from_str(handover::TAG));
+    browser::set(&msg, "url", &JsValue::from_str(&href));
+    let own = browser::own_origin();
+    let target = match kind {
+        Kind::Frame => w.parent().ok().flatten(),
+        _ => w.opener().ok().filter(|o| o.is_object()).map(|o| o.unchecked_into::<web_sys::Window>()),
+    };
+    match target {
+        Some(t) => {
+            let _ = t.post_message(&msg, &own);
+        }
+        None => {
+            let state = parse_redirect(&search, &hash).state().map(str::to_string).unwrap_or_default();
+            if let Ok(ch) = BroadcastChannel::new(&handover::channel_name(&state)) {
+                let _ = ch.post_message(&msg);
+                ch.close();
+            }
+        }
+    }
+    browser::replace_url(&clean_url(&href));
+    if kind == Kind::Popup {
+        let _ = w.close();
+    }
+    true
+}

@@ -1,0 +1,137 @@
+// examples/react (React 19, StrictMode on, oauth-spa-session/react), examples/vue (Vue 3, oauth-spa-session/vue),
+// both built with Vite (production builds checked, development builds driven: StrictMode double-mounts only
+// there, and there the apps expose their root), and examples/vanilla (no bundler: an import map). Each is served
+// by the emulator under /NAME/ on `localhost` with the OAuth server on `127.0.0.1`, logs in by clicking in
+// Chromium, calls the API through the binding's fetch, and logs out. Both framework runs count what sessions leave
+// behind: one live session (one `online`, one `visibilitychange` listener) after StrictMode's double mount, none
+// after unmounting.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { existsSync, statSync } from 'node:fs';
+import { startEmulator, launchBrowser } from './harness.mjs';
+
+const ROOT = new URL('../../', import.meta.url).pathname;
+
+function ensureBuilt(name) {
+  const dir = `${ROOT}examples/${name}`;
+  const marker = `${dir}/node_modules/.package-lock.json`;
+  const run = (args) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
+  if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(`${dir}/package-lock.json`).mtimeMs) {
+    try { run(['ci']); } catch { run(['install']); }
+  }
+  run(['run', 'build']);
+  // StrictMode double-mounts only in React's development build, and development builds expose the app's root
+  // for the unmount check: the React and Vue apps are driven in those.
+  run(['run', 'build:dev']);
+}
+
+let emu, browser;
+before(async () => {
+  ensureBuilt('react');
+  ensureBuilt('vue');
+  emu = await startEmulator({ extraStatic: [
+    `/react=${ROOT}examples/react/dist-dev`, `/vue=${ROOT}examples/vue/dist-dev`, `/vanilla=${ROOT}examples/vanilla`]  });
+  browser = await launchBrowser();
+});
+after(async () => { await browser?.close(); await emu?.stop(); });
+
+// Counts the listeners and channels the page's sessions hold: adds minus removes, per event type.
+const countListeners = () => {
+  const live = (window.__live = { online: 0, visibilitychange: 0, channels: 0 });
+  const add = EventTarget.prototype.addEventListener;
+  const remove = EventTarget.prototype.removeEventListener;
+  EventTarget.prototype.addEventListener = function (t, ...a) { if (t in live) live[t]++; return add.call(this, t, ...a); };
+  EventTarget.prototype.removeEventListener = function (t, ...a) { if (t in live) live[t]--; return remove.call(this, t, ...a); };
+  const BC = window.BroadcastChannel;
+  window.BroadcastChannel = class extends BC {
+    constructor(...a) { super(...a); live.channels++; }
+    close() { live.channels--; return super.close(); }
+  };
+};
+
+async function loginCallLogout(name) {
+  const app = `${emu.altBase}/${name}/`;
+  await emu.control('apps', {
+    client_id: `example-${name}`, client_secret: null, confidential: false, issue_refresh_tokens: false,
+    allow_implicit: false, redirect_uris: [app],
+  });
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.addInitScript(countListeners);
+  try {
+    await page.goto(app);
+    await page.waitForSelector('#status:text("logged out")', { timeout: 15000 });
+    await Promise.all([page.waitForURL(/127\.0\.0\.1:\d+\/restapi\/oauth\/authorize/), page.click('#login')]);
+    assert.equal(new URL(page.url()).searchParams.get('client_id'), `example-${name}`);
+    await Promise.all([page.waitForURL((u) => u.href.startsWith(app)), page.click('button:has-text("Allow")')]);
+    await page.waitForSelector('#status:text("logged in")', { timeout: 15000 });
+    assert.ok(!page.url().includes('code='), 'the callback parameters are removed from the URL');
+    const afterLogin = await page.evaluate(() => ({ ...window.__live }));
+
+    await page.click('#api');
+    await page.waitForSelector('#api-result[data-status]', { timeout: 15000 });
+    assert.equal(await page.getAttribute('#api-result', 'data-status'), '200');
+    assert.equal(JSON.parse(await page.textContent('#api-result')).extensionNumber, '101');
+
+    await page.click('#logout');
+    await page.waitForSelector('#status:text("logged out")', { timeout: 15000 });
+    assert.deepEqual(errors, []);
+    const log = await emu.log();
+    const mine = (r) => r.client_id === `example-${name}` || r.params?.client_id === `example-${name}`;
+    assert.equal(log.token_requests.filter((r) => r.grant_type === 'authorization_code' && mine(r)).length, 1, 'one code exchange');
+    assert.ok(log.api_requests.some((a) => a.status === 200), 'the API call reached the server with the token');
+    const afterLogout = await page.evaluate(() => ({ ...window.__live }));
+    // The development builds expose their root: unmounting disposes the session, which lets go of everything.
+    const afterUnmount = await page.evaluate(() => {
+      if (!window.exampleRoot) return null;
+      window.exampleRoot.unmount();
+      return { ...window.__live };
+    });
+    return { afterLogin, afterLogout, afterUnmount };
+  } finally {
+    await context.close();
+  }
+}
+
+test('React (StrictMode): log in by clicking, useSession().fetch the extension, log out; one session left', async () => {
+  const { afterLogin, afterLogout, afterUnmount } = await loginCallLogout('react');
+  // One live session: its two window/document listeners; the StrictMode first mount made none (or disposed it).
+  assert.deepEqual({ online: afterLogin.online, visibilitychange: afterLogin.visibilitychange }, { online: 1, visibilitychange: 1 });
+  assert.ok(afterLogin.channels <= 1, `at most one BroadcastChannel open: ${afterLogin.channels}`);
+  assert.deepEqual(afterLogout, afterLogin, 'logging out neither adds nor leaks listeners');
+  assert.deepEqual(afterUnmount, { online: 0, visibilitychange: 0, channels: 0 }, 'unmount disposes the session');
+});
+
+test('Vue 3: log in by clicking, useSession().fetch the extension, log out; one session', async () => {
+  const { afterLogin, afterUnmount } = await loginCallLogout('vue');
+  assert.deepEqual({ online: afterLogin.online, visibilitychange: afterLogin.visibilitychange }, { online: 1, visibilitychange: 1 });
+  assert.deepEqual(afterUnmount, { online: 0, visibilitychange: 0, channels: 0 }, 'unmount disposes the session');
+});
+
+test('no bundler (import map): log in by clicking, session.fetch the extension, log out', async () => {
+  await loginCallLogout('vanilla');
+});
+
+test('debug.wasm swaps in for the production .wasm: a Session made on it restores and builds a login URL', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const wasm = [];
+    page.on('response', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+    await page.goto(`${emu.altBase}/vanilla/config.js`);
+    const url = await page.evaluate(async (server) => {
+      const m = await import('/pkg/oauth_spa_session.js');
+      await m.default({ module_or_path: '/pkg/oauth_spa_session_bg.debug.wasm' });
+      const s = new m.Session({ clientId: 'demo-spa', server, redirectUri: `${location.origin}/callback` });
+      await s.ready;
+      return s.loginUrl();
+    }, emu.base);
+    assert.equal(new URL(url).searchParams.get('client_id'), 'demo-spa');
+    assert.deepEqual(wasm, ['/pkg/oauth_spa_session_bg.debug.wasm'], 'only the debug build was loaded');
+  } finally {
+    await context.close();
+  }
+});
