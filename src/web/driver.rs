@@ -38,10 +38,12 @@ pub struct Driver {
     disposed: ::core::cell::Cell<bool>,
 }
 
-/// The long-lived JS callbacks, made once per session (no closure per call).
+/// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
+/// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
+/// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 struct Hooks {
-    on_response: Closure<dyn FnMut(CallId, JsValue, bool) -> JsValue>,
-    wake: Closure<dyn FnMut()>,
+    on_response: Function,
+    wake: Function,
 }
 
 impl Driver {
@@ -234,7 +236,7 @@ impl Driver {
         };
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
-        let p = track(&sent, call, h.on_response.as_ref().unchecked_ref());
+        let p = track(&sent, call, &h.on_response);
         drop(hooks);
         self.calls.answer(call, Answer::Chain(p), false);
     }
@@ -303,7 +305,7 @@ impl Driver {
     fn watch_wakeups(&self, on: bool) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
-        let f: &Function = h.wake.as_ref().unchecked_ref();
+        let f = &h.wake;
         let w = browser::window();
         let d = w.document();
         if on {
@@ -349,7 +351,14 @@ impl Hooks {
         );
         let w = Rc::downgrade(d);
         let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response, wake }
+        Hooks { on_response: on_response.into_js_value().unchecked_into(), wake: wake.into_js_value().unchecked_into() }
+    }
+}
+
+impl Drop for Driver {
+    /// Dropped without `dispose()`: the window listeners go with it.
+    fn drop(&mut self) {
+        self.watch_wakeups(false);
     }
 }
 
