@@ -3,7 +3,7 @@
 // request is made); downloads from Resource Timing. Ours twice: `init()` as shipped (instantiateStreaming) and
 // step by step (fetch → ArrayBuffer, WebAssembly.compile, instantiate the Module). In the home arena, where every
 // contender logged in for real. Runs are interleaved (one tab each, each with its own logged-in storage).
-import { login, newPage, benchReady, arenaContext } from './lib/browser.mjs';
+import { newPage, benchReady } from './lib/browser.mjs';
 import { ARENAS, HOME } from './lib/contenders.mjs';
 import { median, p95, iqr } from './lib/stats.mjs';
 
@@ -21,22 +21,15 @@ export const VARIANTS = [
 ];
 const PHASES = ['ms', 'load', 'construct', 'restore', 'download', 'js', 'wasmStreaming', 'compile', 'instantiate'];
 
-export async function measureColdStart({ arenas, browser, runs }) {
+export async function measureColdStart({ arenas, home, runs }) {
   const arena = arenas[HOME];
-  await arena.reset();
-  const contexts = {};
   const pages = {};
   const samples = Object.fromEntries(VARIANTS.map((v) => [v.key, Object.fromEntries(PHASES.map((p) => [p, []]))]));
   const restored = Object.fromEntries(VARIANTS.map((v) => [v.key, 0]));
   let contentType = null;
   try {
-    for (const v of VARIANTS) {
-      if (!contexts[v.id]) {
-        contexts[v.id] = await arenaContext(browser, arena);
-        await login(contexts[v.id], arena.base, v.id);
-      }
-      pages[v.key] = await newPage(contexts[v.id]);
-    }
+    const context = await home(HOME);
+    for (const v of VARIANTS) pages[v.key] = await newPage(context);
     const wasm = await fetch(`${arena.base}/pkg/oauth_spa_session_bg.wasm`, { method: 'HEAD' });
     contentType = wasm.headers.get('content-type');
     const tokenRequests = (await arena.log()).token_requests.length;
@@ -64,6 +57,6 @@ export async function measureColdStart({ arenas, browser, runs }) {
       })),
     };
   } finally {
-    for (const c of Object.values(contexts)) await c.close();
+    for (const p of Object.values(pages)) await p.close();
   }
 }

@@ -3,7 +3,7 @@
 // the JS heap in use (CDP Runtime.getHeapUsage), before and after the calls; plus our wasm linear memory
 // (`memory.buffer.byteLength` of the init output). One tab at a time, closed before the next opens, so no two
 // contenders share a V8 heap. The floor's tab (no library) is the baseline.
-import { login, newPage, benchReady, arenaContext } from './lib/browser.mjs';
+import { newPage, benchReady } from './lib/browser.mjs';
 import { ARENAS, HOME, FLOOR } from './lib/contenders.mjs';
 
 async function heap(page) {
@@ -18,14 +18,12 @@ async function heap(page) {
   }
 }
 
-export async function measureMemory({ arenas, browser, n }) {
+export async function measureMemory({ arenas, home, n }) {
   const arena = arenas[HOME];
-  await arena.reset();
   const ids = [FLOOR.id, ...ARENAS[HOME].ids];
-  const context = await arenaContext(browser, arena);
+  const context = await home(HOME); // every contender logged in there once
   const rows = [];
-  try {
-    for (const id of ids) await login(context, arena.base, id);
+  {
     for (const id of ids) {
       const page = await newPage(context);
       await page.goto(`${arena.base}/bench/stub.html?c=${id}`);
@@ -38,8 +36,6 @@ export async function measureMemory({ arenas, browser, n }) {
       rows.push({ id, n, fetches, heapBefore: before, heapAfter: after, wasmBefore, wasm });
       await page.close();
     }
-  } finally {
-    await context.close();
   }
   const base = rows.find((r) => r.id === FLOOR.id);
   for (const r of rows) r.heapOverFloor = r.heapAfter - base.heapAfter;

@@ -7,7 +7,7 @@
 //  - over the network (pages/overhead.html): real GETs to each arena's API (`/restapi/v1.0/…` on the emulator,
 //    `/me` on oidc-provider, cross-origin), fewer calls; the connection set-up dominates and the noise is large.
 // Both interleave rounds of `block` calls whose order rotates every round, so machine drift hits all alike.
-import { login, newPage, benchReady, arenaContext } from './lib/browser.mjs';
+import { newPage, benchReady } from './lib/browser.mjs';
 import { ARENAS, HOME, FLOOR } from './lib/contenders.mjs';
 import { median, p99, mean, iqr } from './lib/stats.mjs';
 
@@ -42,12 +42,12 @@ function rows(ids, samples, rounds) {
   });
 }
 
-async function measure({ browser, arena, ids, page: pageName, n, block, warmup }) {
-  await arena.reset();
-  const context = await arenaContext(browser, arena);
+async function measure({ home, arena, ids, page: pageName, n, block, warmup }) {
+  // The arena's shared context, where every contender (and the floor) logged in once.
+  const context = await home(arena.id);
+  let page;
   try {
-    for (const id of ids) await login(context, arena.base, id);
-    const page = await isolatedPage(context, `${arena.base}/bench/${pageName}?c=${ids.join(',')}`);
+    page = await isolatedPage(context, `${arena.base}/bench/${pageName}?c=${ids.join(',')}`);
     const isolated = await page.evaluate(() => window.bench.isolated);
     const out = await page.evaluate((o) => window.bench.run(o), { n, block, warmup })
       .catch((e) => { throw new Error(`${arena.id} ${pageName}: ${e.message}`); });
@@ -58,16 +58,16 @@ async function measure({ browser, arena, ids, page: pageName, n, block, warmup }
     }
     return res;
   } finally {
-    await context.close();
+    await page?.close();
   }
 }
 
-export async function measureOverhead({ arenas, browser, stub, net }) {
+export async function measureOverhead({ arenas, home, stub, net }) {
   const out = { stub: null, net: {} };
-  out.stub = await measure({ browser, arena: arenas[HOME], ids: [FLOOR.id, ...ARENAS[HOME].ids], page: 'stub.html', ...stub });
+  out.stub = await measure({ home, arena: arenas[HOME], ids: [FLOOR.id, ...ARENAS[HOME].ids], page: 'stub.html', ...stub });
   out.stub.arena = HOME;
   for (const a of Object.keys(ARENAS)) {
-    out.net[a] = await measure({ browser, arena: arenas[a], ids: [FLOOR.id, ...ARENAS[a].ids], page: 'overhead.html', ...net });
+    out.net[a] = await measure({ home, arena: arenas[a], ids: [FLOOR.id, ...ARENAS[a].ids], page: 'overhead.html', ...net });
   }
   return out;
 }

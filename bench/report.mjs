@@ -3,7 +3,7 @@
 import { CONTENDERS, FLOOR, ARENAS, HOME, CALL, label } from './lib/contenders.mjs';
 import { EXPIRY } from './burst.mjs';
 import { RESTORE } from './coldstart.mjs';
-import { fmt, kb } from './lib/stats.mjs';
+import { fmt, kb, ratio } from './lib/stats.mjs';
 
 // Numeric columns (numbers, "a / b", "a–b", ratios "×1.2", dashes, "cannot") right-aligned, text columns left.
 const NUMERIC = /^(-?[\d.]+( \/ -?[\d.]+| – -?[\d.]+)?|×[\d.]+|—|cannot|n\/a|)$/;
@@ -28,7 +28,7 @@ function standingRow(name, rows, unit, digits, command) {
   const best = peers.reduce((a, b) => (b.v < a.v ? b : a));
   return {
     name, ours: ours.v, best, ratio: ours.v / best.v, unit, command,
-    cells: [name, `${fmt(ours.v, digits)}`, `${fmt(best.v, digits)} (${label(best.id)})`, `×${fmt(ours.v / best.v, 2)}`, command],
+    cells: [name, `${fmt(ours.v, digits)}`, `${fmt(best.v, digits)} (${label(best.id)})`, ratio(ours.v / best.v), command],
   };
 }
 
@@ -126,11 +126,11 @@ function overheadSection(o) {
     const s = o.stub.rows.find((x) => x.id === id);
     const net = arenas.flatMap((a) => {
       const r = o.net[a].rows.find((x) => x.id === id);
-      return r ? [us(r.medianMs), `×${fmt(r.ratio, 2)}`] : [cannot(a, id) ? 'cannot' : '—', '—'];
+      return r ? [us(r.medianMs), ratio(r.ratio)] : [cannot(a, id) ? 'cannot' : '—', '—'];
     });
     if (!s) return [label(id), '—', '—', '—', '—', '—', '—', ...net];
     return [label(id), us(s.medianMs), spread(s.q1Ms * 1000, s.q3Ms * 1000), us(s.p99Ms), us(s.meanMs, 1),
-      id === FLOOR.id ? '—' : fmt(s.overheadUs), `×${fmt(s.ratio, 2)}`, ...net];
+      id === FLOOR.id ? '—' : fmt(s.overheadUs), ratio(s.ratio), ...net];
   });
   const how = ids.map((id) => `- ${label(id)}: ${CALL[id]}`);
   const cannots = arenas.flatMap((a) => Object.entries(ARENAS[a].cannot).map(([id, why]) => `- ${label(id)}, ${ARENAS[a].short}: ${why}`));
@@ -212,6 +212,14 @@ function burstSection(b) {
     'oidc-client-ts: its localStorage user store and the documented call (renew with `signinSilent()` when `user.expired`;',
     'it has no 401 handling); auth0: `cacheLocation: "localstorage"`, `useRefreshTokens`, `fetchWithAuth`.',
     '',
+    'Each contender logs in once per arena (server reset first) and runs its four bursts in that browser profile, the',
+    'clocks moving on from run to run: 1 × 1000 (expired, then 401 path) in one tab, then 4 × 250 (expired, then 401',
+    'path) in that tab and three more opened on the storage it left; the tabs stay loaded between runs, as an app',
+    'keeps running. A run after which the contender is logged out (a failed refresh dropped its session) is followed',
+    `by a fresh login (logins this run: ${Object.entries(b.logins || {}).map(([a, n]) => `${ARENAS[a].short} ${n}`).join(', ')}).`,
+    b.sideBySide ? `The ${b.sideBySide} contender × arena sequences run side by side, each on a server of its own (same configuration,`
+      + ' its own clock and log): the counts are each contender\'s own; the times carry each other\'s load, roughly alike.' : '',
+    '',
     table(['server', 'contender', 'tabs × calls', 'expired by', 'token requests', 'calls failed', 'API 401s', 'time to all settled (ms)', 'failures / note'], body),
   ].join('\n');
 }
@@ -261,12 +269,14 @@ export function render(res, meta) {
     `- Commit: ${meta.commit}; \`pkg/\` built ${meta.pkgBuilt}`,
     `- Arenas: **${ARENAS.rc.title}** (debug build, test mode, on 127.0.0.1; it also serves every page, bundle and our`,
     `  \`pkg/\`) and **${ARENAS.oidc.title}** (\`bench/lib/oidc-arena.mjs\` over \`tests/oidc/server.mjs\`, another loopback`,
-    '  port, reached cross-origin). The same Chromium, pages and server for every contender in an arena.',
+    `  port, reached cross-origin). The same Chromium, pages and server for every contender in an arena${res.burst?.sideBySide ? ' (the burst: a server instance of the same build and configuration per contender, side by side)' : ''}.`,
     `- Run time: ${meta.seconds}`,
+    `- Load average (1 min) at the start and end of the measurements: ${meta.load.map((x) => x.toFixed(1)).join(' → ')} on ${meta.cores} cores (other builds share the machine: absolute figures are inflated for every contender alike; the runs are interleaved so the ratios hold)`,
+    `- Page errors during the run: ${meta.pageErrors.length ? meta.pageErrors.slice(0, 5).map((e) => `\`${e.slice(0, 160)}\``).join('; ') + (meta.pageErrors.length > 5 ? ` and ${meta.pageErrors.length - 5} more` : '') : 'none'}`,
     '',
     '## Standing: ours ÷ the best peer, per figure',
     '',
-    'Lower is better for every figure; ratio < 1 means we lead. "Best peer" = the lowest of the four peers that ran it.',
+    'Lower is better for every figure; ratio < 1 means we lead (×0.001 = a thousandth of the best peer\'s figure). "Best peer" = the lowest of the four peers that ran it.',
     '',
     table(['figure', 'ours', 'best peer', 'ours ÷ best', 'command'], st.map((r) => r.cells)),
     '',

@@ -32,11 +32,27 @@ export async function arenaContext(browser, arena) {
   return context;
 }
 
-/** Opens a page that reports its errors on the console of the bench. */
+/** Every page error (uncaught exception or rejection) of the run, by page URL: the report counts them. */
+export const PAGE_ERRORS = [];
+
+/** Opens a page that reports its errors on the console of the bench (and in PAGE_ERRORS). */
 export async function newPage(context) {
   const page = await context.newPage();
-  page.on('pageerror', (e) => console.error(`[page] ${e.message}`));
+  page.on('pageerror', (e) => {
+    PAGE_ERRORS.push(`${new URL(page.url()).pathname}: ${e.message}`);
+    console.error(`[page] ${e.message}`);
+  });
   return page;
+}
+
+/** A context of `arena` in which each of `ids` logged in once (its own login flow); the scenarios that only
+ * read the stored tokens (overhead, memory, cold start) share it instead of logging in again. */
+export async function loggedInContext(browser, arena, ids) {
+  const context = await arenaContext(browser, arena);
+  // Side by side, one tab each: their login state is per tab (sessionStorage), except @ringcentral/sdk's PKCE
+  // verifier (localStorage), and it logs in once here.
+  await Promise.all(ids.map((id) => login(context, arena.base, id)));
+  return context;
 }
 
 /** Logs `contender` in, in `context`, through its own login method (top-frame redirect; the server's

@@ -27,9 +27,10 @@ export const ARENAS = {
     short: 'RC server',
     ids: ['ours', 'ringcentral', 'badgateway', 'oidc'],
     cannot: {
-      auth0: 'cannot: gets no session from a RingCentral server — it always posts to `<domain>/oauth/token` and '
-        + 'authorizes at `<domain>/authorize` (paths not configurable; RC: `/restapi/oauth/…`), and every token response '
-        + 'must carry an OIDC `id_token`, which RC does not issue ("ID token is required but missing")',
+      auth0: 'cannot: @auth0/auth0-spa-js is an OpenID Connect client: it requires an `id_token` in every token '
+        + 'response, login and refresh alike ("ID token is required but missing"), and a RingCentral token endpoint '
+        + 'answers the authorization-code and refresh grants without one; its endpoint paths are also fixed '
+        + '(`<domain>/authorize`, `<domain>/oauth/token`; RC: `/restapi/oauth/…`)',
     },
   },
   oidc: {

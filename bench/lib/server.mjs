@@ -33,6 +33,31 @@ export async function startServer() {
   return server;
 }
 
+/** The RC arena over an emulator (which also serves the pages). */
+function rcArena(emu) {
+  return {
+    id: 'rc', base: emu.base, server: emu,
+    config: {
+      id: 'rc', server: emu.base, issuer: emu.base, clientId: CLIENT_ID, scope: null,
+      endpoints: { authorize: '/restapi/oauth/authorize', token: '/restapi/oauth/token', revoke: '/restapi/oauth/revoke' },
+      api: `${emu.base}/restapi/v1.0/account/~/extension/~`,
+    },
+    reset: () => emu.reset(), advance: (s) => emu.advance(s), log: () => emu.log(), stop: () => emu.stop(),
+  };
+}
+
+/** The OIDC arena over an oidc-provider process; its pages come from `pageBase` (an emulator). */
+function oidcArena(op, pageBase) {
+  return {
+    id: 'oidc', base: pageBase, server: op,
+    config: {
+      id: 'oidc', server: op.origin, issuer: op.issuer, clientId: OIDC_CLIENT_ID, scope: 'openid offline_access',
+      endpoints: op.endpoints, api: `${op.origin}/me`,
+    },
+    reset: () => op.reset(), advance: (s) => op.advance(s), log: () => op.log(), stop: () => op.stop(),
+  };
+}
+
 export async function startArenas() {
   const emu = await startServer();
   let op;
@@ -42,25 +67,13 @@ export async function startArenas() {
     await emu.stop();
     throw e;
   }
-  const rc = {
-    id: 'rc', base: emu.base, server: emu,
-    config: {
-      id: 'rc', server: emu.base, issuer: emu.base, clientId: CLIENT_ID, scope: null,
-      endpoints: { authorize: '/restapi/oauth/authorize', token: '/restapi/oauth/token', revoke: '/restapi/oauth/revoke' },
-      api: `${emu.base}/restapi/v1.0/account/~/extension/~`,
-    },
-    reset: () => emu.reset(), advance: (s) => emu.advance(s), log: () => emu.log(),
-  };
-  const oidc = {
-    id: 'oidc', base: emu.base, server: op,
-    config: {
-      id: 'oidc', server: op.origin, issuer: op.issuer, clientId: OIDC_CLIENT_ID, scope: 'openid offline_access',
-      endpoints: op.endpoints, api: `${op.origin}/me`,
-    },
-    reset: () => op.reset(), advance: (s) => op.advance(s), log: () => op.log(),
-  };
   return {
-    base: emu.base, emu, rc, oidc,
+    base: emu.base, emu, rc: rcArena(emu), oidc: oidcArena(op, emu.base),
+    /** One more server of arena `id`, for a contender's burst run side by side with the others': the same
+     * configuration, its own clock and log (RC: an emulator that serves the pages too; OIDC: an oidc-provider). */
+    async spare(id) {
+      return id === 'rc' ? rcArena(await startServer()) : oidcArena(await startOidcArena(emu.base), emu.base);
+    },
     async stop() { await op.stop(); await emu.stop(); },
   };
 }

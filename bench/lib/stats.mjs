@@ -17,3 +17,9 @@ export const iqr = (values) => [quantile(values, 0.25), quantile(values, 0.75)];
 /** `x` with `digits` decimals, or n/a. */
 export const fmt = (x, digits = 0) => (Number.isFinite(x) ? x.toFixed(digits) : 'n/a');
 export const kb = (bytes) => (bytes / 1000).toFixed(1);
+
+/** A ratio as `×r`: two decimals, and two significant digits below 0.1 (×0.0010 would read as nothing: ×0.001). */
+export function ratio(r) {
+  if (!Number.isFinite(r)) return 'n/a';
+  return `×${r >= 0.1 ? r.toFixed(2) : String(Number(r.toPrecision(2)))}`;
+}

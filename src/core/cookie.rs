@@ -12,6 +12,8 @@ use crate::core::prelude::*;
 use super::bytes;
 use super::encoding::{percent_decode_strict, percent_encode, push_u64};
 use super::error::{corrupt, Error};
+use super::policy::keep_until_ms;
+use super::token::TokenSet;
 
 /// Per-cookie value budget: 3800 + name + attributes stays below 4096 bytes.
 pub const MAX_COOKIE_VALUE: usize = 3800;
@@ -106,18 +108,22 @@ pub fn read_split_cookie(cookie_header: &str, name: &str) -> Result<Option<Strin
         .ok_or_else(|| corrupt("cookie value is not decodable"))
 }
 
-fn push_attrs(s: &mut String, max_age_s: u64, secure: bool) {
-    s.push_str("; Path=/; Max-Age=");
-    push_u64(s, max_age_s);
+fn push_attrs(s: &mut String, max_age_s: Option<u64>, secure: bool) {
+    s.push_str("; Path=/");
+    if let Some(n) = max_age_s {
+        s.push_str("; Max-Age=");
+        push_u64(s, n);
+    }
     s.push_str("; SameSite=Strict");
     if secure {
         s.push_str("; Secure");
     }
 }
 
-/// `name=value; Path=/; Max-Age=N; SameSite=Strict[; Secure]` for `document.cookie = …`.
+/// `name=value; Path=/[; Max-Age=N]; SameSite=Strict[; Secure]` for `document.cookie = …` (no `Max-Age`: a
+/// session cookie, gone when the browser ends its session).
 /// `value` must already be cookie-safe (the chunks from [`split_into_cookies`] are).
-pub fn set_cookie_string(name: &str, value: &str, max_age_s: u64, secure: bool) -> String {
+pub fn set_cookie_string(name: &str, value: &str, max_age_s: Option<u64>, secure: bool) -> String {
     let mut s = String::with_capacity(name.len() + value.len() + 60);
     s.push_str(name);
     s.push('=');
@@ -128,7 +134,15 @@ pub fn set_cookie_string(name: &str, value: &str, max_age_s: u64, secure: bool) 
 
 /// `name=; Path=/; Max-Age=0; SameSite=Strict[; Secure]`.
 pub fn delete_cookie_string(name: &str, secure: bool) -> String {
-    set_cookie_string(name, "", 0, secure)
+    set_cookie_string(name, "", Some(0), secure)
+}
+
+/// The `Max-Age` of the cookies holding `t`: as long as the tokens can serve ([`keep_until_ms`]: the refresh
+/// token's expiry, or the access token's when there is no refresh token), rounded up, at least 1 s; `None` (a
+/// session cookie) when the refresh token's expiry is unknown. Never shorter than the policy's use of the
+/// tokens, never longer than the longest-lived token when its end is known.
+pub fn cookie_max_age_s(t: &TokenSet, now_ms: f64) -> Option<u64> {
+    keep_until_ms(t).map(|until| ((until - now_ms) / 1000.0).ceil().max(1.0) as u64)
 }
 
 /// Names of all cookies starting with `prefix` (pass `name.` to find every chunk, stale ones included).
@@ -275,7 +289,7 @@ mod tests {
         for (i, p) in parts[..chunks].iter().enumerate() {
             assert_eq!(p.0, format!("k.{}", i));
             // Every Set-Cookie line stays below the 4096-byte browser limit.
-            assert!(set_cookie_string(&p.0, &p.1, 604_800, true).len() < 4096);
+            assert!(set_cookie_string(&p.0, &p.1, Some(604_800), true).len() < 4096);
         }
         // Order in document.cookie does not matter.
         let mut shuffled = parts.clone();
@@ -336,15 +350,42 @@ mod tests {
     }
 
     #[test]
+    fn cookie_lives_as_long_as_the_tokens_can_serve() {
+        use crate::core::secret::Secret;
+        let now = 1_000_000_000.0;
+        let t = |rt: Option<Option<f64>>| TokenSet {
+            access_token: Secret::new("a"),
+            token_type: "DPoP".into(),
+            issued_at_ms: now,
+            expires_at_ms: now + 4_950.0,
+            refresh_token: rt.map(|_| Secret::new("r")),
+            refresh_expires_at_ms: rt.flatten().map(|s| now + s * 1000.0),
+            scope: None,
+            owner_id: None,
+            endpoint_id: None,
+            session_id: None,
+            lineage: Default::default(),
+        };
+        // Regression: a refresh token of unknown expiry (oidc-provider) once gave the access token's 5 s, and the
+        // session was lost when a tab's refresh came a little late. Now a session cookie.
+        assert_eq!(cookie_max_age_s(&t(Some(None)), now), None);
+        assert_eq!(cookie_max_age_s(&t(Some(Some(3600.0))), now), Some(3600));
+        assert_eq!(cookie_max_age_s(&t(Some(Some(1.0))), now), Some(5), "the access token outlives it");
+        assert_eq!(cookie_max_age_s(&t(None), now), Some(5));
+        assert_eq!(cookie_max_age_s(&t(None), now + 10_000.0), Some(1), "at least 1 s");
+    }
+
+    #[test]
     fn cookie_strings_and_prefix_listing() {
         assert_eq!(
-            set_cookie_string("oss.ab.0", "v%20x", 3600, true),
+            set_cookie_string("oss.ab.0", "v%20x", Some(3600), true),
             "oss.ab.0=v%20x; Path=/; Max-Age=3600; SameSite=Strict; Secure"
         );
         assert_eq!(
-            set_cookie_string("a", "b", 0, false),
+            set_cookie_string("a", "b", Some(0), false),
             "a=b; Path=/; Max-Age=0; SameSite=Strict"
         );
+        assert_eq!(set_cookie_string("a", "b", None, true), "a=b; Path=/; SameSite=Strict; Secure");
         assert_eq!(
             delete_cookie_string("oss.ab.n", false),
             "oss.ab.n=; Path=/; Max-Age=0; SameSite=Strict"

@@ -37,13 +37,13 @@ pub use config::{
     StorageKind,
 };
 pub use cookie::{
-    cookie_base_name, cookie_names_with_prefix, delete_cookie_string, has_duplicate, read_split_cookie,
+    cookie_base_name, cookie_max_age_s, cookie_names_with_prefix, delete_cookie_string, has_duplicate, read_split_cookie,
     removal_strings, set_cookie_string, split_into_cookies, HOST_PREFIX, MAX_COOKIE_VALUE,
 };
 pub use encoding::{base64url_nopad, form_encode, parse_form, percent_decode, percent_encode};
 pub use error::{Error, ErrorCode};
 pub use pkce::{challenge_from_digest, is_valid_verifier, new_state, new_verifier};
-pub use policy::{backoff_ms, decide, next_check_ms, Decision};
+pub use policy::{backoff_ms, decide, keep_until_ms, next_check_ms, Decision};
 pub use random::RandomSource;
 pub use redirect::{check_state, clean_url, parse_redirect, Redirect};
 pub use seal::{aead_body, seal, unseal, AEAD_PREFIX};

@@ -82,6 +82,20 @@ pub fn next_check_ms(tokens: Option<&TokenSet>, now_ms: f64, margin_s: u32) -> O
     best
 }
 
+/// Until when stored tokens can still serve: the instant from which [`decide`] answers `LoginRequired` for
+/// good, or `None` if no such instant is known (a refresh token whose expiry the server did not give — OAuth
+/// servers need not say; RingCentral does, oidc-provider does not). Storage that expires by itself (cookies)
+/// must keep the tokens at least this long: a tab whose timer runs late (a loaded machine, a background tab, a
+/// laptop waking up) or a page loaded after the access token's expiry would otherwise find storage empty,
+/// take it for another tab's logout and end a session whose refresh token is still good.
+pub fn keep_until_ms(t: &TokenSet) -> Option<f64> {
+    match (&t.refresh_token, t.refresh_expires_at_ms) {
+        (Some(_), None) => None,
+        (Some(_), Some(r)) => Some(r.max(t.expires_at_ms)),
+        (None, _) => Some(t.expires_at_ms),
+    }
+}
+
 /// Delay before retry number `attempt` (0-based): `Retry-After` when the server gave one (capped at
 /// 60 s), else 250 ms × 2^attempt capped at 4 s. Deterministic (no jitter).
 pub fn backoff_ms(attempt: u32, retry_after_s: Option<u32>) -> f64 {
@@ -203,6 +217,38 @@ mod tests {
             next_check_ms(Some(&t), T0 + 540_000.0, 60),
             Some(T0 + 600_000.0)
         );
+    }
+
+    #[test]
+    fn kept_while_the_policy_can_still_use_them() {
+        // Regression: cookie storage once expired with the access token although the refresh token (of
+        // unknown expiry, as oidc-provider issues it) was good for an hour; a late timer found the cookie
+        // gone, and every tab ended the session (`expired` with no error) without a refresh.
+        let cases = [
+            ts(5.0, Some(None)),
+            ts(5.0, Some(Some(3600.0))),
+            ts(3600.0, Some(Some(600.0))),
+            ts(3600.0, None),
+            ts(0.0, None),
+            ts(-5.0, Some(Some(100.0))),
+        ];
+        assert_eq!(keep_until_ms(&cases[0]), None, "refresh token of unknown expiry: no end known");
+        assert_eq!(keep_until_ms(&cases[1]), Some(T0 + 3_600_000.0));
+        assert_eq!(keep_until_ms(&cases[2]), Some(T0 + 3_600_000.0), "the access token outlives the refresh token");
+        assert_eq!(keep_until_ms(&cases[3]), Some(T0 + 3_600_000.0));
+        for t in &cases {
+            for margin in [0, 60] {
+                for s in [-1.0, 0.0, 4.0, 5.0, 5.005, 6.5, 30.0, 99.0, 100.0, 599.0, 600.0, 3599.0, 3600.0, 1e6] {
+                    let now = T0 + s * 1000.0;
+                    let usable = decide(Some(t), now, margin) != Decision::LoginRequired;
+                    let kept = keep_until_ms(t).is_none_or(|u| now < u);
+                    assert!(!usable || kept, "usable at +{s} s (margin {margin}) but dropped from storage: {t:?}");
+                    if !kept {
+                        assert_eq!(next_check_ms(Some(t), now, margin), None, "nothing changes after the end");
+                    }
+                }
+            }
+        }
     }
 
     #[test]

@@ -40,10 +40,12 @@ pub struct Driver {
     pub(crate) frame: RefCell<Option<crate::web::frame::Frame>>,
 }
 
-/// The long-lived JS callbacks, made once per session (no closure per call).
+/// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
+/// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
+/// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 struct Hooks {
-    on_response: Closure<dyn FnMut(CallId, JsValue, bool) -> JsValue>,
-    wake: Closure<dyn FnMut()>,
+    on_response: Function,
+    wake: Function,
 }
 
 impl Driver {
@@ -275,7 +277,7 @@ impl Driver {
     fn chain(self: &Rc<Self>, call: CallId, sent: &Promise) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
-        let p = track(sent, call, h.on_response.as_ref().unchecked_ref());
+        let p = track(sent, call, &h.on_response);
         drop(hooks);
         self.calls.answer(call, Answer::Chain(p), false);
     }
@@ -354,7 +356,7 @@ impl Driver {
     fn watch_wakeups(&self, on: bool) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
-        let f: &Function = h.wake.as_ref().unchecked_ref();
+        let f = &h.wake;
         let w = browser::window();
         let d = w.document();
         if on {
@@ -401,7 +403,14 @@ impl Hooks {
         );
         let w = Rc::downgrade(d);
         let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response, wake }
+        Hooks { on_response: on_response.into_js_value().unchecked_into(), wake: wake.into_js_value().unchecked_into() }
+    }
+}
+
+impl Drop for Driver {
+    /// Dropped without `dispose()`: the window listeners go with it.
+    fn drop(&mut self) {
+        self.watch_wakeups(false);
     }
 }
 

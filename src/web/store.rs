@@ -237,7 +237,7 @@ fn parse_stored(body: &str) -> Result<Option<TokenSet>, Error> {
 /// read back and removed.
 fn host_prefix_works(d: &web_sys::HtmlDocument) -> bool {
     const PROBE: &str = "__Host-oss-probe";
-    let _ = d.set_cookie(&cookie::set_cookie_string(PROBE, "1", 10, true));
+    let _ = d.set_cookie(&cookie::set_cookie_string(PROBE, "1", Some(10), true));
     let ok = d.cookie().is_ok_and(|jar| cookie::cookie_names_with_prefix(&jar, PROBE).iter().any(|n| n == PROBE));
     let _ = d.set_cookie(&cookie::delete_cookie_string(PROBE, true));
     ok
@@ -284,9 +284,8 @@ fn key_unavailable(v: &JsValue) -> Error {
 
 fn save_cookie(j: &Jar, text: &str, t: &TokenSet) -> Result<(), Error> {
     let d = &j.doc;
-    // The cookie must not outlive the longest-lived token it carries.
-    let until = t.refresh_expires_at_ms.unwrap_or(0.0).max(t.expires_at_ms);
-    let max_age = ((until - browser::now_ms()) / 1000.0).ceil().max(1.0) as u64;
+    // As long as the tokens can serve and no longer (a session cookie when the refresh token's end is unknown).
+    let max_age = cookie::cookie_max_age_s(t, browser::now_ms());
     let parts = cookie::split_into_cookies(&j.name, text);
     // Drop chunks of a longer previous value first, so a reader never joins old and new pieces; planted copies
     // (another Domain or Path) go too, or the next read would see the name twice.

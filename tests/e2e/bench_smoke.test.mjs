@@ -42,7 +42,7 @@ const RATIO = /^×\d+(\.\d+)?$/;
 const SPREAD = /^-?\d+(\.\d+)? – -?\d+(\.\d+)?$/;
 const labels = CONTENDERS.map((c) => c.label);
 
-test('npm run bench --smoke prints every scenario for every contender, in both arenas, with numeric cells', { timeout: 15 * 60 * 1000 }, async () => {
+test('npm run bench --smoke prints every scenario for every contender, in both arenas, with numeric cells', { timeout: 5 * 60 * 1000 }, async () => {
   const out = path.join(mkdtempSync(path.join(os.tmpdir(), 'bench-smoke-')), 'benchmarks.md');
   const md = await runSmoke(out);
   assert.equal(readFileSync(out, 'utf8'), md, 'the markdown is written where --out says');
@@ -51,6 +51,10 @@ test('npm run bench --smoke prints every scenario for every contender, in both a
   for (const l of labels) assert.ok(svg.includes(l.replace(/&/g, '&amp;')), `chart has ${l}`);
   assert.match(md, /- Machine: \d+ cores/);
   assert.match(md, /- Commit: `[0-9a-f]+`/);
+  assert.match(md, /- Load average \(1 min\) at the start and end of the measurements: \d+\.\d → \d+\.\d on \d+ cores/);
+  // A destroyed wasm closure called by a page (a session dropped without dispose()) fails the smoke.
+  assert.doesNotMatch(md, /closure invoked recursively or after being dropped/);
+  assert.doesNotMatch(md, /×0\.00(?!\d)/, 'no ratio printed as ×0.00');
   assert.match(md, /\]\(benchmarks\.svg\)/, 'the chart is linked');
 
   // The standing: ours ÷ the best peer, for size, both overheads, memory, cold start, every burst.

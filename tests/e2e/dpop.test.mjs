@@ -280,6 +280,23 @@ test('four tabs with cookie storage: one key, one refresh per expiry, every call
   assert.ok(errors.filter((e) => e.startsWith('userinfo')).length <= 3, JSON.stringify(errors));
 });
 
+test('cookie storage outlives the access token: a tab whose timer runs late still refreshes (refresh token of unknown life)', async () => {
+  // oidc-provider sends no refresh_token_expires_in. The cookie once got the access token's 5 s, so a late timer
+  // (a loaded machine, a background tab) found it gone: `expired` with no error, no refresh, session lost.
+  const page = await openApp(context, emu.base, cfg(op, { storage: 'cookie', refreshMarginSeconds: 0 }));
+  await loginAtProvider(page);
+  const info = await tokenInfo(page);
+  assert.equal(info.refreshExpiresAt, undefined, 'the server did not say how long the refresh token lives');
+  const ours = (await context.cookies()).filter((k) => k.name.startsWith('__Host-oss.'));
+  assert.ok(ours.length >= 2, JSON.stringify(ours.map((k) => k.name)));
+  assert.ok(ours.every((k) => k.expires === -1), 'session cookies, not the access token\'s lifetime');
+  // Block the page past the access token's expiry: its timer fires 1.5 s late.
+  await page.evaluate((until) => { while (Date.now() < until); }, info.expiresAt + 1500);
+  assert.equal((await call(page, `${op.issuer}/me`)).status, 200);
+  assert.deepEqual(await page.evaluate(() => window.app.events.map((e) => e.name)), ['login', 'refresh']);
+  assert.deepEqual(tokenCalls('refresh_token').map((x) => x.status), [200]);
+});
+
 test("storage: 'memory' keeps the key in the page's memory only", async () => {
   const page = await openApp(context, emu.base, cfg(op, { storage: 'memory' }));
   await loginAtProvider(page);

@@ -398,6 +398,34 @@ fn shared_storage_refreshes_under_the_lock_and_rereads_first() {
     assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
 }
 
+/// Regression (dpop.test.mjs "four tabs", flaky on a loaded machine): cookie storage's lifetime came from the
+/// access token alone when the server gave no `refresh_token_expires_in` (oidc-provider), so a timer that fired
+/// a little late found the cookie gone, took it for another tab's logout and ended the session — `expired` with
+/// no error in every tab, no refresh sent, though the refresh token had an hour left. The store here keeps
+/// what was saved exactly as long as the cookie's `Max-Age` says.
+#[test]
+fn a_late_timer_still_refreshes_from_cookie_storage_when_the_refresh_tokens_end_is_unknown() {
+    let mut short = tokens("a1", Some("r1"), T0);
+    short.expires_at_ms = T0 + 5_000.0;
+    short.refresh_expires_at_ms = None;
+    let saved_at = T0 + 50.0;
+    let max_age = crate::core::cookie_max_age_s(&short, saved_at);
+    let cookie_read = |now: f64| max_age.is_none_or(|s| now < saved_at + s as f64 * 1000.0).then(|| short.clone());
+    let (mut t, _) = T::restored(true, SHARED, Some(short.clone()), saved_at);
+    // The check timer was due at +5 s; under load it fires 1.5 s late.
+    let late = T0 + 6_500.0;
+    let c = t.go(late, Input::Timer(TimerId::Check));
+    assert!(matches!(c.as_slice(), [Command::Lock { .. }]));
+    let c = t.go(late, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(late, Input::Loaded { op, result: Ok(cookie_read(late)) });
+    assert_eq!(events(&c), Vec::<&str>::new(), "no expired");
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
+    // So does a page loaded (restored) a minute after the access token's expiry.
+    let (_, c) = T::restored(true, SHARED, cookie_read(T0 + 65_000.0), T0 + 65_000.0);
+    assert_eq!(settled(&c, 0), Some(Ok(Value::Bool(true))));
+}
+
 #[test]
 fn lock_timeout_is_retryable_and_sends_nothing() {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
