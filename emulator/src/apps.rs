@@ -12,7 +12,10 @@ pub mod user {
 
 pub const DEFAULT_SCOPE: &str = "ReadAccounts ReadCallLog";
 
+/// `deny_unknown_fields`: a misspelt key (`redirect_uri` for `redirect_uris`) must fail
+/// `POST /_emulator/apps` with a 400 naming it, not register an app that cannot log in.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct App {
     pub client_id: String,
     /// `None` for apps that have no secret (public clients then cannot use Basic auth).

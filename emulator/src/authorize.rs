@@ -2,7 +2,8 @@
 //! (`POST /restapi/oauth/authorize/decision`). Validation failures on client_id or
 //! redirect_uri answer a 400 page and never redirect (§2.1); everything later is
 //! reported to the app through the redirect, in the query (code flow) or the
-//! fragment (implicit, RFC 6749 §4.2.2.1).
+//! fragment (implicit, RFC 6749 §4.2.2.1). A request that needs the user answers
+//! 302 to the sign-in page (`LOGIN_PATH?txn=…`), as RingCentral's spec says.
 
 use crate::apps::{user, App};
 use crate::config::Consent;
@@ -20,6 +21,9 @@ use axum::http::{header, HeaderMap, Uri};
 use axum::response::Response;
 
 pub const LOGIN_COOKIE: &str = "RCEMU_LOGIN";
+/// The login UI the authorize endpoint redirects to (under the authorize path, so a
+/// test that waits for "still on /restapi/oauth/authorize…" sees it as the sign-in step).
+pub const LOGIN_PATH: &str = "/restapi/oauth/authorize/login";
 /// How long the sign-in page's transaction stays usable.
 const PENDING_TTL_MS: i64 = 30 * 60 * 1000;
 
@@ -37,6 +41,26 @@ pub async fn post(
 ) -> Response {
     let params = Params::parse(&body).merged(Params::parse(uri.query().unwrap_or("").as_bytes()));
     start(&mut emu.lock(), &params, &headers)
+}
+
+/// `GET LOGIN_PATH?txn=…`: the sign-in page of a pending request.
+pub async fn login_page(AxState(emu): AxState<Shared>, uri: Uri) -> Response {
+    let p = Params::parse(uri.query().unwrap_or("").as_bytes());
+    let st = emu.lock();
+    let now = st.now();
+    let pending = p
+        .get("txn")
+        .and_then(|t| st.pending.get(t).map(|pa| (t, pa)))
+        .filter(|(_, pa)| now < pa.expires_ms);
+    let Some((txn, PendingAuth { request, .. })) = pending else {
+        return bad_page(
+            "This sign-in request has expired or was already answered. Start the login again.",
+        );
+    };
+    let Some(app) = st.apps.get(&request.client_id) else {
+        return bad_page("The application is no longer registered.");
+    };
+    respond::html(200, sign_in_page(app, txn))
 }
 
 /// The sign-in page's Allow/Deny form.
@@ -181,7 +205,13 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
             expires_ms: now + PENDING_TTL_MS,
         },
     );
-    respond::html(200, sign_in_page(&app, &txn))
+    // Absolute, on the host the browser used, so the login cookie lands where it asked.
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map_or_else(|| format!("127.0.0.1:{}", st.port), str::to_string);
+    let query = form_encode(&[("txn", &txn)]);
+    respond::redirect(&format!("http://{host}{LOGIN_PATH}?{query}"))
 }
 
 /// Completes an approved request: a code (query) or an implicit token (fragment).

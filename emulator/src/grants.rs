@@ -144,7 +144,7 @@ pub fn jwt(st: &mut State, app: &App, p: &Params) -> Result<TokenResponse, OAuth
         return Err(OAuthError::new(
             400,
             "invalid_grant",
-            None,
+            Some("OAU-140"),
             "Invalid assertion",
         ));
     }

@@ -1,7 +1,7 @@
 //! rc-emulator: a local, RingCentral-compatible OAuth 2.0 server (authorize, token,
 //! revoke, a small protected API) with faithful rotation/grace/expiry semantics, plus a
 //! test-control API under `/_emulator/` when started with `--test-mode`.
-//! See `shared/reference/ringcentral-oauth.md` for the behaviour reproduced here.
+//! README.md says what it reproduces; tests/it/spec.rs holds every answer to RingCentral's OpenAPI spec.
 
 pub mod access;
 pub mod api;
@@ -106,6 +106,7 @@ fn service(emu: Shared) -> server::AppService {
             "/restapi/oauth/authorize",
             get(authorize::get).post(authorize::post),
         )
+        .route(authorize::LOGIN_PATH, get(authorize::login_page))
         .route(
             "/restapi/oauth/authorize/decision",
             post(authorize::decision),

@@ -1,4 +1,4 @@
-//! `rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...]`
+//! `rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...]` (`--help` explains each).
 //! Prints exactly one line, `listening on http://127.0.0.1:PORT`, once it accepts connections.
 
 use rc_emulator::{serve, Options};
@@ -7,7 +7,32 @@ use std::path::PathBuf;
 
 const USAGE: &str = "usage: rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...]";
 
-fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
+const HELP: &str = "\
+rc-emulator: a local RingCentral-compatible OAuth 2.0 server (authorize, token, revoke,
+and a small protected API). Binds 127.0.0.1 only. Prints `listening on http://127.0.0.1:PORT`
+as its first line once it accepts connections.
+
+Options:
+  --port N                    port to listen on (default 8080; 0 picks a free one)
+  --test-mode                 enable the control API under /_emulator/ (clock, config, apps,
+                              faults, log, reset); 404 without it
+  --www DIR                   serve DIR at /
+  --pkg DIR                   serve DIR at /pkg/
+  --extra-static PREFIX=DIR   serve DIR at /PREFIX/ (repeatable)
+  -h, --help                  print this help and exit
+
+Built-in apps (client_id): demo-spa (public, refresh tokens, implicit), demo-confidential
+(Basic auth, secret demo-secret), no-refresh-spa (public, no refresh tokens); each accepts
+http://{127.0.0.1,localhost}:PORT + /, /callback, /callback.html, /index.html,
+/test/callback.html as redirect URIs. Register your own with POST /_emulator/apps
+(--test-mode), e.g.
+  curl -d '{\"client_id\":\"my-app\",\"redirect_uris\":[\"http://localhost:5173/\"],\"issue_refresh_tokens\":true}' \\
+    http://127.0.0.1:8080/_emulator/apps
+See emulator/README.md for the endpoints and the control API.
+";
+
+/// `Ok(None)` means `--help`.
+fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, String> {
     let mut opts = Options::default();
     let mut args = args.peekable();
     while let Some(arg) = args.next() {
@@ -43,17 +68,21 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Options, String> {
                 };
                 opts.extra_static.push((prefix, PathBuf::from(dir)));
             }
-            "-h" | "--help" => return Err(USAGE.to_string()),
+            "-h" | "--help" => return Ok(None),
             other => return Err(format!("unknown argument: {other}\n{USAGE}")),
         }
     }
-    Ok(opts)
+    Ok(Some(opts))
 }
 
 #[tokio::main]
 async fn main() {
     let opts = match parse_args(std::env::args().skip(1)) {
-        Ok(o) => o,
+        Ok(Some(o)) => o,
+        Ok(None) => {
+            print!("{USAGE}\n\n{HELP}");
+            return;
+        }
         Err(msg) => {
             eprintln!("{msg}");
             std::process::exit(2);

@@ -40,15 +40,9 @@ impl Params {
     }
 }
 
-/// Parses an integer parameter leniently (`"3599"`, `"-1"`, `"3599.0"`); junk is treated as absent.
+/// An integer parameter; the token endpoint has already refused non-integers (`token::check_int32`).
 pub fn int(value: Option<&str>) -> Option<i64> {
-    let v = value?.trim();
-    v.parse::<i64>().ok().or_else(|| {
-        v.parse::<f64>()
-            .ok()
-            .filter(|f| f.is_finite())
-            .map(|f| f as i64)
-    })
+    value?.parse().ok()
 }
 
 /// Builds `k=v&k=v` with form encoding (spaces as `+`), as RC's query redirects do.

@@ -8,8 +8,8 @@ use crate::log::RevocationEntry;
 use crate::params::Params;
 use crate::ratelimit::Verdict;
 use crate::respond;
-use crate::token::{header_str, is_form_content_type, with_rate_headers};
 use crate::store::State;
+use crate::token::{header_str, is_form_content_type, with_rate_headers};
 use crate::Shared;
 use axum::extract::{Request, State as AxState};
 use axum::http::header;
@@ -78,9 +78,11 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
 /// Ends the session `token` (any of its access or refresh tokens) belongs to, if `app` owns it; returns
 /// that session's id. Only the owning app may end a session; anything else is "unknown" (still 200).
 pub fn revoke(st: &mut State, app: &App, token: &str) -> Option<String> {
-    let session = st
-        .session_of_token(token)
-        .filter(|sid| st.sessions.get(sid).is_some_and(|s| s.client_id == app.client_id));
+    let session = st.session_of_token(token).filter(|sid| {
+        st.sessions
+            .get(sid)
+            .is_some_and(|s| s.client_id == app.client_id)
+    });
     if let Some(sid) = &session {
         st.revoke_session(sid);
     }

@@ -64,8 +64,11 @@ async function loginCallLogout(name) {
   try {
     await page.goto(app);
     await page.waitForSelector('#status:text("logged out")', { timeout: 15000 });
-    await Promise.all([page.waitForURL(/127\.0\.0\.1:\d+\/restapi\/oauth\/authorize/), page.click('#login')]);
-    assert.equal(new URL(page.url()).searchParams.get('client_id'), `example-${name}`);
+    // The authorize request itself: the server answers it with a 302 to its sign-in page.
+    const [req] = await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname === '/restapi/oauth/authorize'), page.click('#login')]);
+    await page.waitForSelector('#allow');
+    assert.match(req.url(), /^http:\/\/127\.0\.0\.1:\d+\/restapi\/oauth\/authorize\?/);
+    assert.equal(new URL(req.url()).searchParams.get('client_id'), `example-${name}`);
     await Promise.all([page.waitForURL((u) => u.href.startsWith(app)), page.click('button:has-text("Allow")')]);
     await page.waitForSelector('#status:text("logged in")', { timeout: 15000 });
     assert.ok(!page.url().includes('code='), 'the callback parameters are removed from the URL');

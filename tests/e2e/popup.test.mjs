@@ -25,11 +25,18 @@ async function app(cfg = {}, opts) {
   return page;
 }
 
-/** Clicks the button; returns the popup once it shows the server's sign-in page. */
+/** Clicks the button; returns the popup once it shows the server's sign-in page, with `authorizeUrl`: the
+ * authorize request it made (the server answers it with a 302 to its sign-in page, so the popup's own URL is
+ * that page's). */
 async function openPopup(page) {
+  const seen = [];
+  const onRequest = (r) => { const u = new URL(r.url()); if (u.pathname === '/restapi/oauth/authorize') seen.push(u); };
+  page.context().on('request', onRequest);
   const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#popup')]);
   await popup.waitForURL(/\/restapi\/oauth\/authorize/);
   await popup.waitForSelector('#allow');
+  page.context().off('request', onRequest);
+  popup.authorizeUrl = seen.at(-1);
   return popup;
 }
 
@@ -40,7 +47,7 @@ test('login by clicking Allow in the popup: the opener is logged in, the popup c
   const page = await app();
   const before = page.url();
   const popup = await openPopup(page);
-  const popupUrl = new URL(popup.url());
+  const popupUrl = popup.authorizeUrl;
   assert.match(popupUrl.searchParams.get('state'), /^p\./, 'a popup login is marked in its state');
   assert.ok(popupUrl.searchParams.get('code_challenge'), 'PKCE');
   const closed = popup.waitForEvent('close');
@@ -88,7 +95,7 @@ test('Deny in the popup: access_denied', async () => {
 test('a hand-over from another origin, or from a window of ours that is not the popup, is ignored', async () => {
   const page = await app();
   const popup = await openPopup(page);
-  const state = new URL(popup.url()).searchParams.get('state');
+  const state = popup.authorizeUrl.searchParams.get('state');
   const forged = `${env.emu.altBase}/test/callback.html?code=forged&state=${encodeURIComponent(state)}`;
   // Two frames in the app page post a well-formed hand-over with the right state and a forged code: one from the
   // server's origin (127.0.0.1, aimed at '*'), one from the app's own origin (not the popup).
@@ -142,7 +149,8 @@ test('no window.opener on the way back (as after a Cross-Origin-Opener-Policy pa
   });
   const page = await app();
   const popup = await openPopup(page);
-  assert.equal(await popup.evaluate(() => window.opener), null, 'the override is in place (the sign-in page has the state too)');
+  // The sign-in page (reached by the server's 302, its URL has no state) keeps its opener; only the callback loses it.
+  assert.notEqual(await popup.evaluate(() => window.opener), null, 'the override is limited to the callback page');
   const closed = popup.waitForEvent('close');
   await popup.click('#allow');
   await closed;

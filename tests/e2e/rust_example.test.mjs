@@ -53,8 +53,10 @@ test('Rust API example: login by clicking, session.fetch with the bearer token, 
     assert.equal(wasm[0].headers()['content-type'], 'application/wasm');
 
     // Login: the emulator's authorize page, Allow, back to the example page.
-    await Promise.all([page.waitForURL(/\/restapi\/oauth\/authorize/), page.click('#login')]);
-    const authorize = new URL(page.url());
+    // The authorize request itself: the server answers it with a 302 to its sign-in page.
+    const [req] = await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname === '/restapi/oauth/authorize'), page.click('#login')]);
+    await page.waitForSelector('#allow');
+    const authorize = new URL(req.url());
     assert.equal(authorize.origin, emu.base, 'the authorize page is on the server, not the app origin');
     assert.equal(authorize.searchParams.get('client_id'), 'demo-spa');
     assert.equal(authorize.searchParams.get('redirect_uri'), appUrl);

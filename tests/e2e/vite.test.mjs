@@ -69,8 +69,10 @@ test('the Vite-built app logs in by clicking and session.fetch gets the extensio
     assert.match(new URL(wasmResponses[0].url()).pathname, /^\/vite\/assets\/.+\.wasm$/);
     assert.equal(wasmResponses[0].status(), 200);
 
-    await Promise.all([page.waitForURL(/\/restapi\/oauth\/authorize/), page.click('#login')]);
-    const authorize = new URL(page.url());
+    // The authorize request itself: the server answers it with a 302 to its sign-in page.
+    const [req] = await Promise.all([page.waitForRequest((r) => new URL(r.url()).pathname === '/restapi/oauth/authorize'), page.click('#login')]);
+    await page.waitForSelector('#allow');
+    const authorize = new URL(req.url());
     assert.equal(authorize.searchParams.get('client_id'), 'vite-app');
     assert.equal(authorize.searchParams.get('code_challenge_method'), 'S256');
     assert.equal(authorize.searchParams.get('redirect_uri'), redirect);

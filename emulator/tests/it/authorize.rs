@@ -61,9 +61,11 @@ async fn redirect_uri_may_be_omitted_only_with_a_single_registered_uri() {
 async fn sign_in_page_has_allow_and_deny_and_allow_redirects_with_code_state_expires_in() {
     let emu = Emu::start().await;
     let page = emu
-        .get(&emu.authorize_path(SPA, "code", &[("state", "st&1 x")]))
+        .sign_in_page(
+            &emu.authorize_path(SPA, "code", &[("state", "st&1 x")]),
+            &[],
+        )
         .await;
-    assert_eq!(page.status, 200);
     let html = page.text();
     assert!(html.contains("<title>Sign in — RingCentral emulator</title>"));
     assert!(html.contains("id=\"allow\"") && html.contains(">Allow</button>"));
@@ -92,7 +94,7 @@ async fn sign_in_page_has_allow_and_deny_and_allow_redirects_with_code_state_exp
 async fn deny_reports_access_denied_in_query_for_code_and_fragment_for_implicit() {
     let emu = Emu::start().await;
     let page = emu
-        .get(&emu.authorize_path(SPA, "code", &[("state", "abc")]))
+        .sign_in_page(&emu.authorize_path(SPA, "code", &[("state", "abc")]), &[])
         .await;
     let loc = emu.click(&page, "deny").await.location();
     assert_eq!(
@@ -104,7 +106,7 @@ async fn deny_reports_access_denied_in_query_for_code_and_fragment_for_implicit(
     );
 
     let page = emu
-        .get(&emu.authorize_path(SPA, "token", &[("state", "abc")]))
+        .sign_in_page(&emu.authorize_path(SPA, "token", &[("state", "abc")]), &[])
         .await;
     let loc = emu.click(&page, "deny").await.location();
     let (base, fragment) = loc.split_once('#').expect("fragment");
@@ -230,7 +232,12 @@ async fn login_cookie_skips_the_page_unless_prompt_asks_for_login() {
                 &[("Cookie", &cookie)],
             )
             .await;
-        assert_eq!(r.status, 200, "prompt={prompt} must show the page");
+        assert_eq!(r.status, 302, "prompt={prompt} must show the page");
+        assert!(
+            r.location().contains("/restapi/oauth/authorize/login?txn="),
+            "prompt={prompt}: {}",
+            r.location()
+        );
     }
 }
 

@@ -31,14 +31,34 @@ async fn binary_prints_its_port_and_serves() {
         .parse()
         .unwrap();
     assert_ne!(port, 0);
-    let emu = crate::common::Emu { port };
+    let emu = crate::common::Emu::at(port);
     assert_eq!(emu.get("/_emulator/clock").await.status, 200);
-    assert_eq!(
-        emu.get(&emu.authorize_path("demo-spa", "code", &[]))
-            .await
-            .status,
-        200
-    );
+    let page = emu
+        .sign_in_page(&emu.authorize_path("demo-spa", "code", &[]), &[])
+        .await;
+    assert!(page.text().contains("id=\"allow\""));
+}
+
+#[test]
+fn help_explains_every_option_and_exits_0() {
+    let out = Command::new(env!("CARGO_BIN_EXE_rc-emulator"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    for needle in [
+        "usage: rc-emulator",
+        "--port N",
+        "--test-mode",
+        "--www DIR",
+        "--pkg DIR",
+        "--extra-static",
+        "demo-spa",
+        "/_emulator/apps",
+    ] {
+        assert!(text.contains(needle), "--help lacks {needle}:\n{text}");
+    }
 }
 
 #[test]

@@ -46,6 +46,8 @@ impl Resp {
 
 pub struct Emu {
     pub port: u16,
+    /// Set once the test queues gateway faults (see `spec::check`).
+    faults: std::sync::atomic::AtomicBool,
 }
 
 pub const SPA: &str = "demo-spa";
@@ -63,7 +65,15 @@ impl Emu {
 
     pub async fn start_with(opts: Options) -> Emu {
         let (addr, _handle) = serve(opts).await.expect("bind");
-        Emu { port: addr.port() }
+        Emu::at(addr.port())
+    }
+
+    /// A server already running on `port`.
+    pub fn at(port: u16) -> Emu {
+        Emu {
+            port,
+            faults: Default::default(),
+        }
     }
 
     pub fn origin(&self) -> String {
@@ -97,7 +107,10 @@ impl Emu {
         stream.write_all(body).await?;
         let mut raw = Vec::new();
         stream.read_to_end(&mut raw).await?;
-        parse_response(&raw)
+        let resp = parse_response(&raw)?;
+        let faults = self.faults.load(std::sync::atomic::Ordering::Relaxed);
+        crate::spec::check(method, path, &resp, faults);
+        Ok(resp)
     }
 
     pub async fn get(&self, path: &str) -> Resp {
@@ -127,6 +140,10 @@ impl Emu {
 
     /// POST JSON to the control API and return its JSON answer (must be 200).
     pub async fn control(&self, path: &str, body: Value) -> Value {
+        if path == "/_emulator/faults" {
+            self.faults
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let r = self
             .send(
                 "POST",
@@ -173,6 +190,19 @@ impl Emu {
         format!("/restapi/oauth/authorize?{}", form(&pairs))
     }
 
+    /// GET an authorize URL that needs the user: it answers 302 to the sign-in page,
+    /// which is fetched and returned (as a browser would follow the redirect).
+    pub async fn sign_in_page(&self, authorize: &str, headers: &[(&str, &str)]) -> Resp {
+        let r = self.get_with(authorize, headers).await;
+        assert_eq!(r.status, 302, "{}", r.text());
+        let loc = r.location();
+        let prefix = format!("{}/restapi/oauth/authorize/login?txn=", self.origin());
+        assert!(loc.starts_with(&prefix), "not the sign-in page: {loc}");
+        let page = self.get(&loc[self.origin().len()..]).await;
+        assert_eq!(page.status, 200, "{}", page.text());
+        page
+    }
+
     /// Clicks a button on the sign-in page; returns the decision response.
     pub async fn click(&self, page: &Resp, decision: &str) -> Resp {
         let html = page.text();
@@ -186,7 +216,9 @@ impl Emu {
 
     /// Signs in through the page for `client_id` (Allow) and returns the login cookie (`name=value`).
     pub async fn login_cookie(&self, client_id: &str) -> String {
-        let page = self.get(&self.authorize_path(client_id, "code", &[])).await;
+        let page = self
+            .sign_in_page(&self.authorize_path(client_id, "code", &[]), &[])
+            .await;
         let done = self.click(&page, "allow").await;
         let set = done.header("set-cookie").expect("login cookie");
         set.split(';').next().expect("cookie pair").to_string()
@@ -195,9 +227,8 @@ impl Emu {
     /// Full code flow through the sign-in page (Allow); returns the code.
     pub async fn authorize_code(&self, client_id: &str, extra: &[(&str, &str)]) -> String {
         let page = self
-            .get(&self.authorize_path(client_id, "code", extra))
+            .sign_in_page(&self.authorize_path(client_id, "code", extra), &[])
             .await;
-        assert_eq!(page.status, 200, "{}", page.text());
         let done = self.click(&page, "allow").await;
         assert_eq!(done.status, 302);
         param(&done.location(), "code").expect("code in redirect")

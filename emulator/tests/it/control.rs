@@ -19,10 +19,8 @@ async fn control_api_is_404_without_test_mode() {
         assert_eq!(r.status, 404, "{method} {path}");
     }
     // The OAuth server itself still works.
-    assert_eq!(
-        emu.get(&emu.authorize_path(SPA, "code", &[])).await.status,
-        200
-    );
+    emu.sign_in_page(&emu.authorize_path(SPA, "code", &[]), &[])
+        .await;
 }
 
 #[tokio::test]
@@ -158,6 +156,41 @@ async fn apps_can_be_added_and_replaced() {
         .await
         .unwrap();
     assert_eq!(r.status, 400, "confidential without secret");
+}
+
+#[tokio::test]
+async fn apps_with_unknown_or_misspelt_keys_are_refused_naming_the_key() {
+    let emu = Emu::start().await;
+    for (body, key) in [
+        (
+            json!({"client_id":"typo","redirect_uri":["http://127.0.0.1:9/cb"]}),
+            "redirect_uri",
+        ),
+        (
+            json!({"client_id":"typo","issueRefreshTokens":true}),
+            "issueRefreshTokens",
+        ),
+    ] {
+        let r = emu
+            .send("POST", "/_emulator/apps", &[], body.to_string().as_bytes())
+            .await
+            .unwrap();
+        assert_eq!(r.status, 400, "{body}");
+        let msg = r.json()["error"].as_str().unwrap_or("").to_string();
+        assert!(msg.contains(&format!("unknown field `{key}`")), "{msg}");
+        assert!(
+            msg.contains("redirect_uris"),
+            "the message lists the known keys: {msg}"
+        );
+    }
+    let apps = emu.get("/_emulator/apps").await.json();
+    assert!(
+        apps.as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["client_id"] != "typo"),
+        "nothing was registered"
+    );
 }
 
 #[tokio::test]

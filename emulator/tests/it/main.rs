@@ -12,5 +12,6 @@ mod faults;
 mod ratelimit;
 mod revoke;
 mod rotation;
+mod spec;
 mod static_files;
 mod token;

@@ -16,7 +16,11 @@ fn fixture() -> (PathBuf, PathBuf, PathBuf) {
     std::fs::write(www.join("test/index.html"), "<h1>test</h1>").unwrap();
     std::fs::write(www.join("app.css"), "body{}").unwrap();
     std::fs::write(www.join("test/csp.html"), "<h1>csp</h1>").unwrap();
-    std::fs::write(www.join("test/csp.html.csp"), "script-src 'self' 'wasm-unsafe-eval'\n").unwrap();
+    std::fs::write(
+        www.join("test/csp.html.csp"),
+        "script-src 'self' 'wasm-unsafe-eval'\n",
+    )
+    .unwrap();
     std::fs::write(pkg.join("lib_bg.wasm"), b"\0asm\x01\0\0\0").unwrap();
     std::fs::write(pkg.join("lib.js"), "export {}").unwrap();
     std::fs::write(vite.join("client.mjs"), "export {}").unwrap();
@@ -59,12 +63,19 @@ async fn serves_www_pkg_and_extra_prefixes_with_types_and_no_store() {
         assert_eq!(r.text(), body);
     }
     for (path, _, _) in cases {
-        assert_eq!(emu.get(path).await.header("content-security-policy"), None, "{path}");
+        assert_eq!(
+            emu.get(path).await.header("content-security-policy"),
+            None,
+            "{path}"
+        );
     }
     // A sidecar `X.csp` gives `X` its policy.
     let r = emu.get("/test/csp.html").await;
     assert_eq!((r.status, r.text().as_str()), (200, "<h1>csp</h1>"));
-    assert_eq!(r.header("content-security-policy"), Some("script-src 'self' 'wasm-unsafe-eval'"));
+    assert_eq!(
+        r.header("content-security-policy"),
+        Some("script-src 'self' 'wasm-unsafe-eval'")
+    );
     let wasm = emu.get("/pkg/lib_bg.wasm").await;
     assert_eq!(wasm.header("content-type"), Some("application/wasm"));
     assert_eq!(wasm.body, b"\0asm\x01\0\0\0");

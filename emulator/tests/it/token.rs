@@ -249,16 +249,51 @@ async fn confidential_clients_need_basic_public_ones_send_client_id() {
 #[tokio::test]
 async fn access_token_ttl_is_clamped_to_600_3600() {
     let emu = Emu::start().await;
-    for (asked, expected) in [
-        ("100", 599),
-        ("-1", 599),
-        ("99999", 3599),
-        ("1200", 1199),
-        ("junk", 3599),
-    ] {
+    for (asked, expected) in [("100", 599), ("-1", 599), ("99999", 3599), ("1200", 1199)] {
         let t = emu.login_with(&[("access_token_ttl", asked)]).await;
         assert_eq!(t["expires_in"], expected, "access_token_ttl={asked}");
     }
+}
+
+#[tokio::test]
+async fn non_integer_ttls_are_refused_with_cmn_101_naming_the_parameter() {
+    // The spec types both as integer (int32): `abc` was ignored and `1.5` truncated
+    // (refresh_token_expires_in: 0) before; now neither reaches the grant.
+    let emu = Emu::start().await;
+    let t = emu.login().await;
+    let mut rt = str_of(&t, "refresh_token").to_string();
+    for name in ["access_token_ttl", "refresh_token_ttl"] {
+        for bad in ["abc", "1.5", "3599.0", " 60", "99999999999"] {
+            let r = emu.refresh(&rt, &[(name, bad)]).await;
+            assert_eq!(r.status, 400, "{name}={bad}: {}", r.text());
+            let body = r.json();
+            assert_eq!(body["error"], "invalid_request");
+            assert_eq!(nested_code(&body), "CMN-101", "{body}");
+            assert_eq!(
+                body["errors"][0]["parameters"][0],
+                json!({"parameterName": name, "parameterValue": bad})
+            );
+        }
+        // Nothing was spent: the same refresh token still rotates.
+        let ok = emu.refresh(&rt, &[(name, "-1")]).await;
+        assert_eq!(ok.status, 200, "{}", ok.text());
+        rt = str_of(&ok.json(), "refresh_token").to_string();
+    }
+}
+
+#[tokio::test]
+async fn unsupported_grant_type_carries_errors_like_every_token_400() {
+    let emu = Emu::start().await;
+    let r = emu
+        .post_form(
+            "/restapi/oauth/token",
+            &[("grant_type", "magic"), ("client_id", SPA)],
+        )
+        .await;
+    assert_eq!(r.status, 400);
+    let body = r.json();
+    assert_eq!(body["error"], "unsupported_grant_type");
+    assert_eq!(nested_code(&body), "OAU-250");
 }
 
 #[tokio::test]
