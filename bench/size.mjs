@@ -28,8 +28,11 @@ function walk(dir) {
 /** What the browser loads of pkg/: the wasm and every JS module (not the .d.ts files). */
 export function ourFiles() {
   const pkg = path.join(ROOT, 'pkg');
-  // auto.js (the init-free entry) is an alternative to the main entry, not loaded with it.
-  return walk(pkg).filter((f) => (f.endsWith('.wasm') || f.endsWith('.js')) && path.basename(f) !== 'auto.js').sort();
+  // Not loaded by a browser app: auto.js (the init-free entry, an alternative to the main one), the debug wasm
+  // (the same build with names), node.js (the server-rendering stub) and the React/Vue bindings (2-3 KB
+  // bytes of JS an app opts into).
+  const alternatives = new Set(['auto.js', 'oauth_spa_session_bg.debug.wasm', 'node.js', 'react.js', 'vue.js']);
+  return walk(pkg).filter((f) => (f.endsWith('.wasm') || f.endsWith('.js')) && !alternatives.has(path.basename(f))).sort();
 }
 
 export function peerVersion(pkg) {
