@@ -30,7 +30,7 @@ export function ourFiles() {
   const pkg = path.join(ROOT, 'pkg');
   // Not loaded by a browser app: auto.js (the init-free entry, an alternative to the main one), the debug wasm
   // (the same build with names), node.js (the server-rendering stub) and the React/Vue bindings (2-3 KB
-  // bytes of JS an app opts into).
+  // of JS an app opts into).
   const alternatives = new Set(['auto.js', 'oauth_spa_session_bg.debug.wasm', 'node.js', 'react.js', 'vue.js']);
   return walk(pkg).filter((f) => (f.endsWith('.wasm') || f.endsWith('.js')) && !alternatives.has(path.basename(f))).sort();
 }
