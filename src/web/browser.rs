@@ -79,11 +79,3 @@ pub fn as_function(v: JsValue) -> Option<js_sys::Function> {
 pub fn own_origin() -> String {
     window().location().origin().unwrap_or_else(|_| "null".into())
 }
-
-/// Resolves after `ms` (a `setTimeout`).
-pub async fn sleep(ms: u32) {
-    let p = Promise::new(&mut |resolve, _| {
-        let _ = window().set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms as i32);
-    });
-    let _ = JsFuture::from(p).await;
-}

@@ -32,19 +32,24 @@ impl Drop for Frame {
     }
 }
 
+/// The page could not host the frame: the renewal fails as one that needs the user.
+fn no_frame() -> ErrorCode {
+    ErrorCode::Other("interaction_required".into())
+}
+
 fn dom_error(e: JsValue) -> Error {
-    errors::from_js(ErrorCode::Other("interaction_required".into()), &e)
+    errors::from_js(no_frame(), &e)
 }
 
 impl Driver {
     pub async fn silent_renew(self: &Rc<Self>) -> Result<TokenSet, Error> {
         let (url, state) = self.login_url_for(Kind::Frame, true).await?;
-        let doc = browser::window().document().ok_or_else(|| Error::new(ErrorCode::Other("interaction_required".into())))?;
+        let doc = browser::window().document().ok_or_else(|| Error::new(no_frame()))?;
         let el = doc.create_element("iframe").map_err(dom_error)?;
         for (k, v) in [("style", "display:none"), ("aria-hidden", "true"), ("tabindex", "-1"), ("title", "session renewal"), ("src", &url)] {
             let _ = el.set_attribute(k, v);
         }
-        let parent = doc.document_element().ok_or_else(|| Error::new(ErrorCode::Other("interaction_required".into())))?;
+        let parent = doc.document_element().ok_or_else(|| Error::new(no_frame()))?;
         parent.append_child(&el).map_err(dom_error)?;
         let inbox = Rc::new(Inbox::default());
         let source = browser::get(&el, "contentWindow");

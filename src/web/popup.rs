@@ -9,6 +9,7 @@ use crate::core::prelude::*;
 use alloc::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
+use gloo_timers::future::TimeoutFuture;
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Window;
@@ -69,7 +70,7 @@ impl Driver {
                     Some(tokens) => return self.log_in(tokens).await,
                 },
                 Outcome::Closed => {
-                    browser::sleep(LAST_WORD_MS).await;
+                    TimeoutFuture::new(LAST_WORD_MS).await;
                     if inbox.has_url() {
                         continue;
                     }
