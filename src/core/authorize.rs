@@ -4,7 +4,7 @@
 use crate::core::prelude::*;
 
 use super::config::{Config, Flow};
-use super::encoding::push_pair;
+use super::encoding::form;
 
 /// Builds the authorize URL. Parameter order: `response_type`, `client_id`, `redirect_uri`,
 /// `state`, then for PKCE `code_challenge` + `code_challenge_method=S256`, then the non-empty
@@ -12,18 +12,17 @@ use super::encoding::push_pair;
 /// empty. A configured authorize endpoint that already has a query is extended with `&`.
 /// `code_challenge` is ignored for the implicit flow.
 pub fn authorize_url(cfg: &Config, state: &str, code_challenge: Option<&str>) -> String {
-    let mut q = String::new();
+    let mut q = form();
     let pkce = cfg.flow == Flow::Pkce;
-    push_pair(&mut q, "response_type", if pkce { "code" } else { "token" });
-    push_pair(&mut q, "client_id", &cfg.client_id);
-    push_pair(&mut q, "redirect_uri", &cfg.redirect_uri);
+    q.append_pair("response_type", if pkce { "code" } else { "token" })
+        .append_pair("client_id", &cfg.client_id)
+        .append_pair("redirect_uri", &cfg.redirect_uri);
     if !state.is_empty() {
-        push_pair(&mut q, "state", state);
+        q.append_pair("state", state);
     }
     if pkce {
         if let Some(c) = code_challenge.filter(|c| !c.is_empty()) {
-            push_pair(&mut q, "code_challenge", c);
-            push_pair(&mut q, "code_challenge_method", "S256");
+            q.append_pair("code_challenge", c).append_pair("code_challenge_method", "S256");
         }
     }
     let p = &cfg.authorize_params;
@@ -36,7 +35,7 @@ pub fn authorize_url(cfg: &Config, state: &str, code_challenge: Option<&str>) ->
         ("scope", &p.scope),
     ] {
         if let Some(v) = v.as_deref().filter(|v| !v.is_empty()) {
-            push_pair(&mut q, k, v);
+            q.append_pair(k, v);
         }
     }
     let mut url = cfg.authorize_url_base();
@@ -45,7 +44,7 @@ pub fn authorize_url(cfg: &Config, state: &str, code_challenge: Option<&str>) ->
     } else if !url.ends_with('?') && !url.ends_with('&') {
         url.push('&');
     }
-    url.push_str(&q);
+    url.push_str(&q.finish());
     url
 }
 
@@ -96,10 +95,10 @@ mod tests {
         assert!(!q.contains("state="));
         assert!(!q.contains("display"));
         assert!(!q.contains("code_challenge"));
-        assert!(q.contains("client_id=a%20b%26c%3Dd&"));
+        assert!(q.contains("client_id=a+b%26c%3Dd&"));
         assert!(q.contains("redirect_uri=https%3A%2F%2Fapp.example%2Fcb%3Fx%3D1%2B2&"));
         assert!(q.contains("&login_hint=j%C3%B6rg%2Btest%40example.com&"));
-        assert!(q.ends_with("&prompt=login%20sso&ui_locales=fr-CA&login_hint=j%C3%B6rg%2Btest%40example.com&scope=ReadAccounts%20CallControl"));
+        assert!(q.ends_with("&prompt=login+sso&ui_locales=fr-CA&login_hint=j%C3%B6rg%2Btest%40example.com&scope=ReadAccounts+CallControl"));
         // A form parser gets back the exact values.
         let p = parse_form(q);
         let get = |k: &str| p.iter().find(|(pk, _)| pk == k).map(|(_, v)| v.as_str());

@@ -1,28 +1,26 @@
-//! Byte/text encodings used on the wire and in storage: base64url, percent-encoding,
-//! `application/x-www-form-urlencoded`, small integer/hex writers and FNV hashes.
+//! Byte/text encodings used on the wire and in storage, each through the field's standard crate: base64url
+//! (`base64`), percent-encoding (`percent-encoding`) and `application/x-www-form-urlencoded` (`form_urlencoded`,
+//! the WHATWG form syntax: space as `+`); plus small integer/hex writers and FNV hashes.
 //! Nothing here allocates through `format!` and nothing panics on any input.
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
-const B64URL: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-const HEX_UPPER: &[u8; 16] = b"0123456789ABCDEF";
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine as _;
+use form_urlencoded::Serializer;
+use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
 const HEX_LOWER: &[u8; 16] = b"0123456789abcdef";
+
+/// Every byte but RFC 3986's unreserved `A-Z a-z 0-9 - . _ ~` (non-ASCII bytes are always encoded).
+const NOT_UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
 /// base64url (RFC 4648 §5) without `=` padding.
 pub fn base64url_nopad(data: &[u8]) -> String {
-    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
-    for chunk in data.chunks(3) {
-        let b0 = chunk[0] as u32;
-        let b1 = chunk.get(1).copied().unwrap_or(0) as u32;
-        let b2 = chunk.get(2).copied().unwrap_or(0) as u32;
-        let n = (b0 << 16) | (b1 << 8) | b2;
-        let emit = chunk.len() + 1; // 1 byte → 2 chars, 2 → 3, 3 → 4
-        for i in 0..emit {
-            let idx = (n >> (18 - 6 * i as u32)) & 63;
-            out.push(B64URL[idx as usize] as char);
-        }
-    }
+    // `encode_string`, not `encode`: 125 B less brotli (no exact-length buffer, no second UTF-8 check).
+    let mut out = String::new();
+    URL_SAFE_NO_PAD.encode_string(data, &mut out);
     out
 }
 
@@ -34,125 +32,40 @@ pub fn is_unreserved(b: u8) -> bool {
 /// Percent-encodes every byte except the unreserved set (space → `%20`, hex upper case).
 pub fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    push_percent_encoded(&mut out, s);
+    out.extend(utf8_percent_encode(s, NOT_UNRESERVED));
     out
 }
 
-pub(crate) fn push_percent_encoded(out: &mut String, s: &str) {
-    for &b in s.as_bytes() {
-        if is_unreserved(b) {
-            out.push(b as char);
-        } else {
-            out.push('%');
-            out.push(HEX_UPPER[(b >> 4) as usize] as char);
-            out.push(HEX_UPPER[(b & 15) as usize] as char);
-        }
-    }
+/// Percent-decoding without the `+` rule: a malformed escape stays as it is; `None` when the bytes are not UTF-8.
+/// Used for values this library wrote itself (cookies), which are sealed: any other damage fails the seal.
+pub fn percent_decode(s: &str) -> Option<String> {
+    percent_decode_str(s).decode_utf8().ok().map(|c| c.into_owned())
 }
 
-/// `k=v&k2=v2` with both sides percent-encoded. Usable as a form body and as a query string.
+/// A form body or query string being built: `append_pair(k, v)` adds `k=v`, `&`-separated, both sides form-encoded.
+pub(crate) fn form() -> Serializer<'static, String> {
+    Serializer::new(String::new())
+}
+
+/// `k=v&k2=v2`, form-encoded. Usable as a form body and as a query string.
 pub fn form_encode(pairs: &[(&str, &str)]) -> String {
-    let mut out = String::new();
+    let mut f = form();
     for (k, v) in pairs {
-        push_pair(&mut out, k, v);
+        f.append_pair(k, v);
     }
-    out
-}
-
-/// Appends `k=v` (percent-encoded), preceded by `&` unless `out` is empty.
-pub(crate) fn push_pair(out: &mut String, k: &str, v: &str) {
-    if !out.is_empty() {
-        out.push('&');
-    }
-    push_percent_encoded(out, k);
-    out.push('=');
-    push_percent_encoded(out, v);
-}
-
-fn hex_val(b: u8) -> Option<u8> {
-    match b {
-        b'0'..=b'9' => Some(b - b'0'),
-        b'a'..=b'f' => Some(b - b'a' + 10),
-        b'A'..=b'F' => Some(b - b'A' + 10),
-        _ => None,
-    }
-}
-
-/// Lenient percent-decoding: `%XX` → byte, a malformed escape is kept literally,
-/// `+` → space when `plus_as_space`; invalid UTF-8 becomes U+FFFD.
-pub fn percent_decode(s: &str, plus_as_space: bool) -> String {
-    let bytes = s.as_bytes();
-    if !bytes
-        .iter()
-        .any(|&b| b == b'%' || (plus_as_space && b == b'+'))
-    {
-        return s.to_string();
-    }
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            if let (Some(h), Some(l)) = (
-                bytes.get(i + 1).and_then(|&x| hex_val(x)),
-                bytes.get(i + 2).and_then(|&x| hex_val(x)),
-            ) {
-                out.push((h << 4) | l);
-                i += 3;
-                continue;
-            }
-            out.push(b'%');
-        } else if b == b'+' && plus_as_space {
-            out.push(b' ');
-        } else {
-            out.push(b);
-        }
-        i += 1;
-    }
-    match String::from_utf8(out) {
-        Ok(s) => s,
-        Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
-    }
-}
-
-/// Strict percent-decoding (no `+` rule): `None` on a malformed escape or invalid UTF-8.
-/// Used for values this library wrote itself (cookies), where any damage means corruption.
-pub fn percent_decode_strict(s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        if b == b'%' {
-            let h = hex_val(*bytes.get(i + 1)?)?;
-            let l = hex_val(*bytes.get(i + 2)?)?;
-            out.push((h << 4) | l);
-            i += 3;
-        } else {
-            out.push(b);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    f.finish()
 }
 
 /// Parses `application/x-www-form-urlencoded` text (a query string or a fragment).
 /// One leading `?` or `#` is skipped, empty segments are skipped, a segment without `=`
-/// has an empty value, `+` is a space, malformed `%` escapes are kept literally. Never panics.
+/// has an empty value, `+` is a space, malformed `%` escapes are kept literally, invalid UTF-8 becomes U+FFFD.
+/// Never panics.
 pub fn parse_form(s: &str) -> Vec<(String, String)> {
     let s = match s.as_bytes().first() {
         Some(b'?' | b'#') => s.get(1..).unwrap_or(s),
         _ => s,
     };
-    let mut out = Vec::new();
-    for seg in super::bytes::split(s, "&") {
-        if seg.is_empty() {
-            continue;
-        }
-        let (k, v) = super::bytes::split_once(seg, "=").unwrap_or((seg, ""));
-        out.push((percent_decode(k, true), percent_decode(v, true)));
-    }
-    out
+    form_urlencoded::parse(s.as_bytes()).into_owned().collect()
 }
 
 /// Appends the decimal digits of `n` (no `core::fmt`, to keep the wasm small).
@@ -246,9 +159,19 @@ mod tests {
     fn form_encode_pairs() {
         assert_eq!(
             form_encode(&[("grant_type", "refresh_token"), ("x y", "1+1=2")]),
-            "grant_type=refresh_token&x%20y=1%2B1%3D2"
+            "grant_type=refresh_token&x+y=1%2B1%3D2"
         );
         assert_eq!(form_encode(&[]), "");
+    }
+
+    #[test]
+    fn form_encoding_leaves_only_the_safe_bytes() {
+        let all: String = (1u8..128).map(char::from).chain("é€😀".chars()).collect();
+        let enc = form_encode(&[(&all, &all)]);
+        // WHATWG form encoding keeps `*-._` and alphanumerics, writes space as `+`, escapes everything else.
+        let body = &enc[..enc.find('=').unwrap()];
+        assert!(body.bytes().all(|b| b.is_ascii_alphanumeric() || b"*-._%+".contains(&b)), "{}", body);
+        assert_eq!(parse_form(&enc), vec![(all.clone(), all)]);
     }
 
     #[test]
@@ -289,13 +212,16 @@ mod tests {
     }
 
     #[test]
-    fn strict_decode_rejects_damage() {
-        assert_eq!(percent_decode_strict("a%20b").as_deref(), Some("a b"));
-        assert_eq!(percent_decode_strict("a+b").as_deref(), Some("a+b"));
-        assert_eq!(percent_decode_strict("%"), None);
-        assert_eq!(percent_decode_strict("%4"), None);
-        assert_eq!(percent_decode_strict("%zz"), None);
-        assert_eq!(percent_decode_strict("%FF"), None);
+    fn cookie_decoding_keeps_bad_escapes_and_refuses_bad_utf8() {
+        assert_eq!(percent_decode("a%20b").as_deref(), Some("a b"));
+        assert_eq!(percent_decode("a+b").as_deref(), Some("a+b"));
+        assert_eq!(percent_decode(&percent_encode("é€ x")).as_deref(), Some("é€ x"));
+        // Lenient on escapes (the seal check after it catches the damage), strict on UTF-8.
+        assert_eq!(percent_decode("%").as_deref(), Some("%"));
+        assert_eq!(percent_decode("%4").as_deref(), Some("%4"));
+        assert_eq!(percent_decode("%zz").as_deref(), Some("%zz"));
+        assert_eq!(percent_decode("%FF"), None);
+        assert_eq!(percent_decode("%E2%82"), None);
     }
 
     #[test]

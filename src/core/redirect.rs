@@ -5,7 +5,7 @@
 use crate::core::prelude::*;
 
 use super::bytes;
-use super::encoding::{parse_form, percent_decode};
+use super::encoding::parse_form;
 use super::error::{Error, ErrorCode};
 use super::secret::Secret;
 
@@ -199,12 +199,9 @@ const RESPONSE_KEYS: [&str; 8] = [
     "iss",
 ];
 
+/// The decoded name of one `name=value` segment of a query (`""` for an empty segment).
 fn seg_key(seg: &str) -> String {
-    let raw = match bytes::split_once(seg, "=") {
-        Some((k, _)) => k,
-        None => seg,
-    };
-    percent_decode(raw, true)
+    form_urlencoded::parse(seg.as_bytes()).next().map(|(k, _)| k.into_owned()).unwrap_or_default()
 }
 
 /// The URL to `history.replaceState` to after handling a redirect.

@@ -5,51 +5,50 @@
 use crate::core::prelude::*;
 
 use super::config::Config;
-use super::encoding::{push_pair, u64_to_string};
+use form_urlencoded::Serializer;
+
+use super::encoding::{form, u64_to_string};
 use super::secret::Secret;
 
 /// `access_token_ttl` / `refresh_token_ttl` when set. `refresh_token_ttl=0` IS sent (it means
 /// "issue no refresh token"; the official SDK drops zero values).
-fn push_ttls(out: &mut String, cfg: &Config) {
+fn push_ttls(f: &mut Serializer<'static, String>, cfg: &Config) {
     if let Some(t) = cfg.access_token_ttl {
-        push_pair(out, "access_token_ttl", &u64_to_string(t as u64));
+        f.append_pair("access_token_ttl", &u64_to_string(t as u64));
     }
     if let Some(t) = cfg.refresh_token_ttl_param() {
-        push_pair(out, "refresh_token_ttl", &u64_to_string(t as u64));
+        f.append_pair("refresh_token_ttl", &u64_to_string(t as u64));
     }
 }
 
 /// `grant_type=authorization_code&code&redirect_uri[&code_verifier]&client_id[&ttls]`.
 /// `redirect_uri` is `cfg.redirect_uri`; it must equal the one sent to authorize.
 pub fn authorization_code_form(cfg: &Config, code: &Secret, verifier: Option<&Secret>) -> String {
-    let mut s = String::new();
-    push_pair(&mut s, "grant_type", "authorization_code");
-    push_pair(&mut s, "code", code.expose());
-    push_pair(&mut s, "redirect_uri", &cfg.redirect_uri);
+    let mut f = form();
+    f.append_pair("grant_type", "authorization_code")
+        .append_pair("code", code.expose())
+        .append_pair("redirect_uri", &cfg.redirect_uri);
     if let Some(v) = verifier {
-        push_pair(&mut s, "code_verifier", v.expose());
+        f.append_pair("code_verifier", v.expose());
     }
-    push_pair(&mut s, "client_id", &cfg.client_id);
-    push_ttls(&mut s, cfg);
-    s
+    f.append_pair("client_id", &cfg.client_id);
+    push_ttls(&mut f, cfg);
+    f.finish()
 }
 
 /// `grant_type=refresh_token&refresh_token&client_id[&ttls]`.
 pub fn refresh_form(cfg: &Config, refresh_token: &Secret) -> String {
-    let mut s = String::new();
-    push_pair(&mut s, "grant_type", "refresh_token");
-    push_pair(&mut s, "refresh_token", refresh_token.expose());
-    push_pair(&mut s, "client_id", &cfg.client_id);
-    push_ttls(&mut s, cfg);
-    s
+    let mut f = form();
+    f.append_pair("grant_type", "refresh_token")
+        .append_pair("refresh_token", refresh_token.expose())
+        .append_pair("client_id", &cfg.client_id);
+    push_ttls(&mut f, cfg);
+    f.finish()
 }
 
 /// `token&client_id` (RFC 7009; RingCentral revokes the whole session for either token).
 pub fn revoke_form(cfg: &Config, token: &Secret) -> String {
-    let mut s = String::new();
-    push_pair(&mut s, "token", token.expose());
-    push_pair(&mut s, "client_id", &cfg.client_id);
-    s
+    form().append_pair("token", token.expose()).append_pair("client_id", &cfg.client_id).finish()
 }
 
 #[cfg(test)]
@@ -94,7 +93,7 @@ mod tests {
         let body = refresh_form(&c, &Secret::new("r t"));
         assert_eq!(
             body,
-            "grant_type=refresh_token&refresh_token=r%20t&client_id=abc"
+            "grant_type=refresh_token&refresh_token=r+t&client_id=abc"
         );
         c.refresh_token_ttl = Some(604800);
         assert!(refresh_form(&c, &Secret::new("r"))
