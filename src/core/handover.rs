@@ -9,10 +9,34 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use serde::{Deserialize, Serialize};
+
 pub const POPUP: &str = "p.";
 pub const FRAME: &str = "f.";
 /// The tag of our messages (`{ oss: TAG, url }`), so other messages on the window are not mistaken for ours.
 pub const TAG: &str = "oauth-spa-session:callback";
+
+/// The hand-over message, `{ oss: TAG, url }`: what the callback page posts (to its opener or parent, or on the
+/// transaction's BroadcastChannel) and what the waiting window reads back. Crosses into JS with serde-wasm-bindgen.
+#[derive(Serialize, Deserialize)]
+#[cfg_attr(test, derive(Debug, PartialEq))]
+pub struct Message {
+    oss: String,
+    url: String,
+}
+
+impl Message {
+    /// Our message handing over the callback URL `url`.
+    pub fn new(url: String) -> Message {
+        Message { oss: TAG.into(), url }
+    }
+
+    /// The callback URL, when the message carries our tag (the one check of it, for every channel it came by);
+    /// `None` for another library's message that happens to have the same shape.
+    pub fn into_url(self) -> Option<String> {
+        (self.oss == TAG).then_some(self.url)
+    }
+}
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Kind {
@@ -43,10 +67,11 @@ pub fn state_for(kind: Kind, base: String) -> String {
     s
 }
 
-/// Whether a `message` event is a hand-over for us: sent by a page of our own origin (the callback page is the
-/// app's `redirectUri`), from the very window we opened, with our tag and a URL. Anything else is ignored.
-pub fn accepts(event_origin: &str, own_origin: &str, from_our_window: bool, tag: Option<&str>, url: Option<&str>) -> bool {
-    from_our_window && event_origin == own_origin && own_origin != "null" && tag == Some(TAG) && url.is_some()
+/// Whether a `message` event may be a hand-over for us: sent by a page of our own origin (the callback page is the
+/// app's `redirectUri`), from the very window we opened. Anything else is ignored; what it carries is
+/// [`Message::into_url`]'s to judge.
+pub fn accepts(event_origin: &str, own_origin: &str, from_our_window: bool) -> bool {
+    from_our_window && event_origin == own_origin && own_origin != "null"
 }
 
 /// The BroadcastChannel that carries a popup's hand-over when `window.opener` is gone (a
@@ -83,14 +108,26 @@ mod tests {
     }
 
     #[test]
-    fn only_our_window_of_our_origin_with_our_tag_is_heard() {
+    fn only_our_window_of_our_origin_is_heard() {
         let o = "http://localhost:8080";
-        assert!(accepts(o, o, true, Some(TAG), Some("http://localhost:8080/cb?code=1")));
-        assert!(!accepts("http://127.0.0.1:8080", o, true, Some(TAG), Some("u")), "another origin");
-        assert!(!accepts(o, o, false, Some(TAG), Some("u")), "another window of our origin");
-        assert!(!accepts(o, o, true, Some("other"), Some("u")), "another library's message");
-        assert!(!accepts(o, o, true, Some(TAG), None));
-        assert!(!accepts("null", "null", true, Some(TAG), Some("u")), "opaque origins never match");
+        assert!(accepts(o, o, true));
+        assert!(!accepts("http://127.0.0.1:8080", o, true), "another origin");
+        assert!(!accepts(o, o, false), "another window of our origin");
+        assert!(!accepts("null", "null", true), "opaque origins never match");
+    }
+
+    #[test]
+    fn the_message_is_ours_only_with_our_tag_and_a_url() {
+        let read = |json: &str| serde_json::from_str::<Message>(json).ok().and_then(Message::into_url);
+        let sent = serde_json::to_value(Message::new("http://a/cb?code=1".into())).unwrap();
+        assert_eq!(sent, serde_json::json!({ "oss": TAG, "url": "http://a/cb?code=1" }));
+        assert_eq!(read(&sent.to_string()).as_deref(), Some("http://a/cb?code=1"));
+        assert_eq!(read(r#"{"oss":"oauth-spa-session:callback","url":"u","extra":1}"#).as_deref(), Some("u"));
+        assert_eq!(read(r#"{"oss":"other","url":"u"}"#), None, "another library's message");
+        assert_eq!(read(r#"{"oss":"oauth-spa-session:callback"}"#), None, "no url");
+        assert_eq!(read(r#"{"oss":"oauth-spa-session:callback","url":7}"#), None, "not a string");
+        assert_eq!(read(r#"{"url":"u"}"#), None, "no tag");
+        assert_eq!(read(r#""oauth-spa-session:callback""#), None, "not an object");
     }
 
     #[test]

@@ -13,7 +13,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
 
-use crate::core::handover::{self, Kind};
+use crate::core::handover::{self, Kind, Message};
 use crate::core::{clean_url, parse_redirect, Config, StorageKind};
 use crate::web::browser;
 
@@ -64,11 +64,10 @@ pub struct Listener {
     channel: Option<(BroadcastChannel, Closure<dyn FnMut(MessageEvent)>)>,
 }
 
-fn field(data: &JsValue, key: &str) -> Option<String> {
-    if !data.is_object() {
-        return None;
-    }
-    browser::get(data, key).as_string()
+/// The callback URL a hand-over message carries, `None` for any other data: the one reading of the message, for
+/// the `message` listener and the BroadcastChannel's alike.
+fn handed_over(data: JsValue) -> Option<String> {
+    serde_wasm_bindgen::from_value::<Message>(data).ok()?.into_url()
 }
 
 impl Listener {
@@ -77,10 +76,10 @@ impl Listener {
         let ib = inbox.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let from_ours = ev.source().is_some_and(|s| Object::is(&s, &source));
-            let data = ev.data();
-            let (tag, url) = (field(&data, "oss"), field(&data, "url"));
-            if handover::accepts(&ev.origin(), &own, from_ours, tag.as_deref(), url.as_deref()) {
-                ib.push(Outcome::Url(url.unwrap_or_default()));
+            if handover::accepts(&ev.origin(), &own, from_ours) {
+                if let Some(url) = handed_over(ev.data()) {
+                    ib.push(Outcome::Url(url));
+                }
             }
         });
         let _ = browser::window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
@@ -88,11 +87,8 @@ impl Listener {
         let channel = channel_state.and_then(|state| {
             let ch = BroadcastChannel::new(&handover::channel_name(state)).ok()?;
             let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
-                let data = ev.data();
-                if field(&data, "oss").as_deref() == Some(handover::TAG) {
-                    if let Some(url) = field(&data, "url") {
-                        inbox.push(Outcome::Url(url));
-                    }
+                if let Some(url) = handed_over(ev.data()) {
+                    inbox.push(Outcome::Url(url));
                 }
             });
             ch.set_onmessage(Some(cb.as_ref().unchecked_ref()));
@@ -147,9 +143,7 @@ pub fn hand_over() -> bool {
     }
     let (href, search, hash) = browser::location_parts();
     let w = browser::window();
-    let msg = Object::new();
-    browser::set(&msg, "oss", &JsValue::from_str(handover::TAG));
-    browser::set(&msg, "url", &JsValue::from_str(&href));
+    let msg = serde_wasm_bindgen::to_value(&Message::new(href.clone())).unwrap_or(JsValue::UNDEFINED);
     let own = browser::own_origin();
     let target = match kind {
         Kind::Frame => w.parent().ok().flatten(),
