@@ -16,19 +16,20 @@ use crate::core::{Error, ErrorCode, TokenSet};
 use crate::web::browser;
 use crate::web::driver::Driver;
 use crate::web::errors;
-use crate::web::handover::{Inbox, Listener, Outcome};
+use crate::web::handover::{self, Listener, Outcome, Sender};
 
 /// The renewal in progress: its iframe and listener go when it ends or is cancelled.
 pub struct Frame {
     element: Element,
     _listener: Listener,
-    inbox: Rc<Inbox>,
+    /// Tells the waiting renewal that it is over when the frame goes first (cancelled).
+    outcomes: Sender,
 }
 
 impl Drop for Frame {
     fn drop(&mut self) {
         self.element.remove();
-        self.inbox.push(Outcome::TimedOut);
+        self.outcomes.push(Outcome::TimedOut);
     }
 }
 
@@ -51,10 +52,10 @@ impl Driver {
         }
         let parent = doc.document_element().ok_or_else(|| Error::new(no_frame()))?;
         parent.append_child(&el).map_err(dom_error)?;
-        let inbox = Rc::new(Inbox::default());
+        let (tx, mut inbox) = handover::inbox();
         let source = browser::get(&el, "contentWindow");
-        let listener = Listener::new(source, None, inbox.clone());
-        *self.frame.borrow_mut() = Some(Frame { element: el, _listener: listener, inbox: inbox.clone() });
+        let listener = Listener::new(source, None, tx.clone());
+        *self.frame.borrow_mut() = Some(Frame { element: el, _listener: listener, outcomes: tx });
         let result = loop {
             match inbox.next().await {
                 Outcome::Url(u) => match self.complete_handover(&u, &state).await {

@@ -4,13 +4,13 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
-use ::core::cell::RefCell;
-use alloc::collections::VecDeque;
-use alloc::rc::Rc;
+use ::core::future::poll_fn;
+use ::core::pin::Pin;
 
-use js_sys::{Function, Object, Promise};
+use futures_channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures_core::Stream;
+use js_sys::Object;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{BroadcastChannel, MessageEvent};
 
 use crate::core::handover::{self, Kind, Message};
@@ -23,37 +23,35 @@ pub enum Outcome {
     Url(String),
     /// The popup is closed.
     Closed,
+    /// The closed popup's last message had its time to arrive.
+    Gone,
     TimedOut,
 }
 
-/// A queue of outcomes and a way to await the next one (messages, timers and polls all push here).
-#[derive(Default)]
-pub struct Inbox {
-    queue: RefCell<VecDeque<Outcome>>,
-    wake: RefCell<Option<Function>>,
+/// A waiting login's outcomes, in the order they came: the receiving end of a channel whose senders are the
+/// hand-over listener, the timers and the closed-window poll.
+pub struct Inbox(UnboundedReceiver<Outcome>);
+
+/// One sending end of an [`Inbox`]; cloned into each listener, timer and poll.
+#[derive(Clone)]
+pub struct Sender(UnboundedSender<Outcome>);
+
+pub fn inbox() -> (Sender, Inbox) {
+    let (tx, rx) = mpsc::unbounded();
+    (Sender(tx), Inbox(rx))
+}
+
+impl Sender {
+    pub fn push(&self, o: Outcome) {
+        // An error means the login no longer waits: nobody to tell.
+        let _ = self.0.unbounded_send(o);
+    }
 }
 
 impl Inbox {
-    pub fn push(&self, o: Outcome) {
-        self.queue.borrow_mut().push_back(o);
-        let wake = self.wake.borrow_mut().take();
-        if let Some(f) = wake {
-            let _ = f.call0(&JsValue::UNDEFINED);
-        }
-    }
-
-    pub fn has_url(&self) -> bool {
-        self.queue.borrow().iter().any(|o| matches!(o, Outcome::Url(_)))
-    }
-
-    pub async fn next(&self) -> Outcome {
-        loop {
-            if let Some(o) = self.queue.borrow_mut().pop_front() {
-                return o;
-            }
-            let p = Promise::new(&mut |resolve, _| *self.wake.borrow_mut() = Some(resolve));
-            let _ = JsFuture::from(p).await;
-        }
+    /// The next outcome; `TimedOut` once every sender is gone (nothing can come any more).
+    pub async fn next(&mut self) -> Outcome {
+        poll_fn(|cx| Pin::new(&mut self.0).poll_next(cx)).await.unwrap_or(Outcome::TimedOut)
     }
 }
 
@@ -71,7 +69,7 @@ fn handed_over(data: JsValue) -> Option<String> {
 }
 
 impl Listener {
-    pub fn new(source: JsValue, channel_state: Option<&str>, inbox: Rc<Inbox>) -> Listener {
+    pub fn new(source: JsValue, channel_state: Option<&str>, inbox: Sender) -> Listener {
         let own = browser::own_origin();
         let ib = inbox.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {

@@ -9,7 +9,6 @@ use crate::core::prelude::*;
 use alloc::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
-use gloo_timers::future::TimeoutFuture;
 use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Window;
@@ -17,7 +16,7 @@ use web_sys::Window;
 use crate::core::handover::Kind;
 use crate::core::{Error, ErrorCode};
 use crate::web::driver::Driver;
-use crate::web::handover::{Inbox, Listener, Outcome};
+use crate::web::handover::{self, Inbox, Listener, Outcome};
 use crate::web::{browser, errors, task};
 
 const FEATURES: &str = "popup,width=500,height=650";
@@ -53,28 +52,32 @@ impl Driver {
     async fn run_popup(self: &Rc<Self>, popup: &Window, timeout_ms: u32) -> Result<(), Error> {
         let (url, state) = self.login_url_for(Kind::Popup, false).await?;
         popup.location().set_href(&url).map_err(|e| errors::from_js(ErrorCode::Other("popup_blocked".into()), &e))?;
-        let inbox = Rc::new(Inbox::default());
-        let listener = Listener::new(popup.clone().into(), Some(&state), inbox.clone());
-        let (ib, p) = (inbox.clone(), popup.clone());
-        let poll = Interval::new(POLL_MS, move || {
+        let (tx, mut inbox) = handover::inbox();
+        let listener = Listener::new(popup.clone().into(), Some(&state), tx.clone());
+        let (t, p) = (tx.clone(), popup.clone());
+        let mut poll = Some(Interval::new(POLL_MS, move || {
             if p.closed().unwrap_or(true) {
-                ib.push(Outcome::Closed);
+                t.push(Outcome::Closed);
             }
-        });
-        let ib = inbox.clone();
-        let timeout = Timeout::new(timeout_ms, move || ib.push(Outcome::TimedOut));
+        }));
+        let t = tx.clone();
+        let timeout = Timeout::new(timeout_ms, move || t.push(Outcome::TimedOut));
+        let mut _last_word = None;
         loop {
             match inbox.next().await {
                 Outcome::Url(u) => match self.complete_handover(&u, &state).await? {
                     None => continue, // an error response without our state: not an answer to this login
                     Some(tokens) => return self.log_in(tokens).await,
                 },
+                // Closed is final: the poll stops, and a popup that closed itself right after handing over gets
+                // LAST_WORD_MS for its message, which the channel delivers before `Gone`.
                 Outcome::Closed => {
-                    TimeoutFuture::new(LAST_WORD_MS).await;
-                    if inbox.has_url() {
-                        continue;
+                    if poll.take().is_some() {
+                        let t = tx.clone();
+                        _last_word = Some(Timeout::new(LAST_WORD_MS, move || t.push(Outcome::Gone)));
                     }
-                    drop(poll);
+                }
+                Outcome::Gone => {
                     self.late_handover(state, inbox, (listener, timeout));
                     return Err(code("popup_closed", "the login popup was closed before the login finished"));
                 }
@@ -89,7 +92,7 @@ impl Driver {
     /// The opener also sees a popup as closed when a Cross-Origin-Opener-Policy page severed it, while the user
     /// goes on logging in there. So after `popup_closed` the transaction's BroadcastChannel keeps listening until
     /// the popup timeout: a hand-over that still comes logs the session in (the app hears `login`).
-    fn late_handover(self: &Rc<Self>, state: String, inbox: Rc<Inbox>, keep: (Listener, Timeout)) {
+    fn late_handover(self: &Rc<Self>, state: String, mut inbox: Inbox, keep: (Listener, Timeout)) {
         let me = self.clone();
         task::spawn(Box::pin(async move {
             let _keep = keep;
@@ -100,7 +103,7 @@ impl Driver {
                         Ok(Some(tokens)) => return drop(me.log_in(tokens).await),
                         Err(_) => return, // the transaction is spent; nobody waits for the reason any more
                     },
-                    Outcome::Closed => {}
+                    Outcome::Closed | Outcome::Gone => {}
                     Outcome::TimedOut => return me.drop_transaction(&state),
                 }
             }
