@@ -299,3 +299,15 @@ fn hostile_token_body_is_read_in_linear_time() {
     assert!(text.len() > oauth_spa_session::core::MAX_BODY_BYTES);
     assert!(oauth_spa_session::web::json::parse_body(&text).is_none());
 }
+
+#[wasm_bindgen_test]
+fn a_handed_over_url_is_split_by_the_browsers_parser() {
+    let parts = |u: &str| browser::url_parts(u);
+    let s = |a: &str, b: &str| (a.to_string(), b.to_string());
+    assert_eq!(parts("http://localhost:8080/cb?code=1&state=p.x#frag"), s("?code=1&state=p.x", "#frag"));
+    assert_eq!(parts("http://localhost:8080/cb#access_token=t&state=f.x"), s("", "#access_token=t&state=f.x"));
+    assert_eq!(parts("http://localhost:8080/cb#x?y"), s("", "#x?y"));
+    assert_eq!(parts("http://localhost:8080/cb"), s("", ""));
+    // Not a URL (a forged hand-over): nothing to read, so nothing is taken for a callback.
+    assert_eq!(parts("cb?code=1&state=p.x"), s("", ""));
+}

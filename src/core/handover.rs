@@ -82,16 +82,6 @@ pub fn channel_name(state: &str) -> String {
     s
 }
 
-/// The query and fragment of a handed-over callback URL, for `parse_redirect` (`("", "")` when it has none).
-pub fn search_and_hash(url: &str) -> (&str, &str) {
-    let (before, hash) = match url.find('#') {
-        Some(i) => (&url[..i], &url[i..]),
-        None => (url, ""),
-    };
-    let search = before.find('?').map_or("", |i| &before[i..]);
-    (search, hash)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,13 +118,5 @@ mod tests {
         assert_eq!(read(r#"{"oss":"oauth-spa-session:callback","url":7}"#), None, "not a string");
         assert_eq!(read(r#"{"url":"u"}"#), None, "no tag");
         assert_eq!(read(r#""oauth-spa-session:callback""#), None, "not an object");
-    }
-
-    #[test]
-    fn query_and_fragment_of_a_handed_over_url() {
-        assert_eq!(search_and_hash("http://a/cb?code=1&state=p.x#frag"), ("?code=1&state=p.x", "#frag"));
-        assert_eq!(search_and_hash("http://a/cb#access_token=t&state=f.x"), ("", "#access_token=t&state=f.x"));
-        assert_eq!(search_and_hash("http://a/cb"), ("", ""));
-        assert_eq!(search_and_hash("http://a/cb#x?y"), ("", "#x?y"));
     }
 }

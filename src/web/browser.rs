@@ -52,6 +52,12 @@ pub fn location_parts() -> (String, String, String) {
     )
 }
 
+/// The query and fragment (`search`, `hash`) of a URL by the browser's own parser; `("", "")` for a string it
+/// refuses.
+pub fn url_parts(url: &str) -> (String, String) {
+    web_sys::Url::new(url).map(|u| (u.search(), u.hash())).unwrap_or_default()
+}
+
 /// Rewrites the address bar without a navigation, so codes and tokens do not stay in the URL or history.
 pub fn replace_url(href: &str) {
     if let Ok(h) = window().history() {

@@ -79,8 +79,8 @@ impl Driver {
     /// (the state this window started) exactly as `handleRedirect` checks a redirect, then exchanged.
     /// `Ok(None)`: not an answer to that login (keep waiting).
     pub(crate) async fn complete_handover(self: &Rc<Self>, url: &str, expected: &str) -> Result<Option<TokenSet>, Error> {
-        let (search, hash) = handover::search_and_hash(url);
-        let r = parse_redirect(search, hash);
+        let (search, hash) = browser::url_parts(url);
+        let r = parse_redirect(&search, &hash);
         // Only the transaction this window started may be spent here, never another pending login's.
         let tx = if check_state(expected, r.state()).is_ok() { self.take_transaction(expected)? } else { None };
         self.carry_out(decide_callback(r, tx, &self.cfg, browser::now_ms())).await
