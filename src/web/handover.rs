@@ -69,14 +69,14 @@ fn handed_over(data: JsValue) -> Option<String> {
 }
 
 impl Listener {
-    pub fn new(source: JsValue, channel_state: Option<&str>, inbox: Sender) -> Listener {
+    pub fn new(source: JsValue, channel_state: Option<&str>, to: Sender) -> Listener {
         let own = browser::own_origin();
-        let ib = inbox.clone();
+        let t = to.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let from_ours = ev.source().is_some_and(|s| Object::is(&s, &source));
             if handover::accepts(&ev.origin(), &own, from_ours) {
                 if let Some(url) = handed_over(ev.data()) {
-                    ib.push(Outcome::Url(url));
+                    t.push(Outcome::Url(url));
                 }
             }
         });
@@ -86,7 +86,7 @@ impl Listener {
             let ch = BroadcastChannel::new(&handover::channel_name(state)).ok()?;
             let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 if let Some(url) = handed_over(ev.data()) {
-                    inbox.push(Outcome::Url(url));
+                    to.push(Outcome::Url(url));
                 }
             });
             ch.set_onmessage(Some(cb.as_ref().unchecked_ref()));
