@@ -91,7 +91,10 @@ pub async fn serve(opts: Options) -> std::io::Result<(SocketAddr, JoinHandle<()>
         statics: static_files::Mounts::new(&opts),
     });
     let service = service(emu);
-    Ok((addr, tokio::spawn(server::accept_loop(listener, service, opts.keep_alive))))
+    Ok((
+        addr,
+        tokio::spawn(server::accept_loop(listener, service, opts.keep_alive)),
+    ))
 }
 
 /// Like `TcpListener::bind`, but with a deep accept backlog (std uses 128) so a burst

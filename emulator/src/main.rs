@@ -107,3 +107,19 @@ async fn main() {
     }
     let _ = handle.await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args;
+
+    fn parse(args: &[&str]) -> Result<Option<rc_emulator::Options>, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn keep_alive_is_off_unless_asked_for() {
+        assert!(!parse(&[]).unwrap().unwrap().keep_alive);
+        assert!(parse(&["--keep-alive"]).unwrap().unwrap().keep_alive);
+        assert!(parse(&["--keep-alives"]).is_err());
+    }
+}

@@ -337,3 +337,46 @@ async fn state_survives_a_thousand_concurrent_token_requests() {
     seqs.dedup();
     assert_eq!(seqs, (1..=1000).collect::<Vec<_>>());
 }
+
+/// Two requests written on one TCP connection: with `keep_alive` both are answered on it; without it the
+/// first answer says `connection: close` and the socket ends there (the drop fault depends on that).
+async fn answers_on_one_connection(keep_alive: bool) -> (usize, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = Emu::start_with(Options {
+        port: 0,
+        keep_alive,
+        ..Options::default()
+    })
+    .await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port))
+        .await
+        .unwrap();
+    let req = "GET /restapi/v1.0/client-info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    s.write_all(format!("{req}{req}").as_bytes()).await.unwrap();
+    let mut all = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&all).matches("HTTP/1.1 ").count() == 2 {
+                break;
+            }
+        }
+    });
+    let _ = read.await;
+    let text = String::from_utf8_lossy(&all).into_owned();
+    (text.matches("HTTP/1.1 ").count(), text.to_ascii_lowercase())
+}
+
+#[tokio::test]
+async fn keep_alive_reuses_the_connection_only_when_asked() {
+    let (n, text) = answers_on_one_connection(false).await;
+    assert_eq!(n, 1, "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    let (n, text) = answers_on_one_connection(true).await;
+    assert_eq!(n, 2, "{text}");
+    assert!(!text.contains("connection: close"), "{text}");
+}
