@@ -380,3 +380,31 @@ async fn keep_alive_reuses_the_connection_only_when_asked() {
     assert_eq!(n, 2, "{text}");
     assert!(!text.contains("connection: close"), "{text}");
 }
+
+#[tokio::test]
+async fn echo_authenticates_a_presented_token_like_the_api() {
+    let emu = Emu::start().await;
+    let t = emu.login().await;
+    let auth = format!("Bearer {}", str_of(&t, "access_token"));
+    let r = emu
+        .get_with("/_emulator/echo", &[("Authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["headers"]["authorization"], auth.as_str());
+    let r = emu
+        .get_with(
+            "/_emulator/echo",
+            &[("Authorization", "Bearer not-a-real-token")],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|h| h.contains("OAU-149")));
+    emu.control("/_emulator/clock/advance", json!({"seconds": 3700}))
+        .await;
+    let r = emu
+        .get_with("/_emulator/echo", &[("Authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 401, "an expired token");
+}
