@@ -1,5 +1,6 @@
 // Bundles each peer for the browser with esbuild (--bundle --minify --format=esm, browser platform) from its
 // entry in entries/ into dist/<id>.js. The same bundle is what the size table measures and what the pages run.
+// Ours too (entries/ours.js → dist/ours.js), for the size table only: its JS as an app's bundler ships it.
 import * as esbuild from 'esbuild';
 import path from 'node:path';
 import { BENCH, DIST } from './lib/paths.mjs';
@@ -13,7 +14,7 @@ const ALIAS = {
 
 export async function bundlePeers() {
   const out = {};
-  for (const { id } of CONTENDERS.filter((c) => c.pkg)) {
+  for (const { id } of CONTENDERS) {
     out[id] = path.join(DIST, `${id}.js`);
     await esbuild.build({
       entryPoints: [path.join(BENCH, 'entries', `${id}.js`)],

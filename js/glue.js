@@ -36,18 +36,18 @@ export function withLock(name, timeoutMs, work) {
 export const makeRequest = (input, init, base) =>
   input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
 
+// `req` is always the session's own Request (makeRequest copied the app's), so its headers are set in place:
+// no second Request and Headers per call. `set` replaces, so a retry of the same request carries the new token.
 export async function sendWithToken(req, token) {
-  const headers = new Headers(req.headers);
-  headers.set('Authorization', `Bearer ${token}`);
-  return fetch(new Request(req, { headers }));
+  req.headers.set('Authorization', `Bearer ${token}`);
+  return fetch(req);
 }
 
 // DPoP (RFC 9449): the token under the DPoP scheme, next to its proof.
 export async function sendWithDpop(req, token, proof) {
-  const headers = new Headers(req.headers);
-  headers.set('Authorization', `DPoP ${token}`);
-  headers.set('DPoP', proof);
-  return fetch(new Request(req, { headers }));
+  req.headers.set('Authorization', `DPoP ${token}`);
+  req.headers.set('DPoP', proof);
+  return fetch(req);
 }
 
 export const peekText = async (res) => res.clone().text();

@@ -12,6 +12,19 @@ wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/releas
 # the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
 node_modules/.bin/wasm-opt -Oz -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
 node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
+# wasm-bindgen imports glue.js once per `#[wasm_bindgen(module)]` group, under the same key twice in the import
+# object: harmless at run time (one module), but every bundler that reads it warns "Duplicate key". Keep the first.
+node -e '
+const fs = require("fs"), f = process.argv[1];
+const seen = new Map(), drop = new Set();
+let js = fs.readFileSync(f, "utf8").replace(/^import \* as (import\d+) from "([^"]+)"\n/gm, (line, name, from) => {
+  if (!seen.has(from)) { seen.set(from, name); return line; }
+  drop.add(name); return "";
+});
+for (const name of drop) js = js.replace(new RegExp(`^\\s*"[^"]+": ${name},\\n`, "m"), "");
+if (drop.size && [...drop].some((n) => js.includes(n))) { console.error("[build] a duplicate wasm-bindgen import is still used"); process.exit(1); }
+fs.writeFileSync(f, js);
+' pkg.tmp/oauth_spa_session.js
 # SessionError is a JS class (js/glue.js); re-export it from the package entry, from the very module the wasm
 # glue imports, so `instanceof SessionError` holds for the errors the session throws.
 glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)

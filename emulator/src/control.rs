@@ -160,8 +160,17 @@ async fn put_app(AxState(emu): AxState<Shared>, body: Bytes) -> Response {
     respond::json(200, &app)
 }
 
-/// Reflects the request so a browser test can see exactly what headers it sent.
-async fn echo(method: Method, headers: HeaderMap) -> Response {
+/// Reflects the request so a browser test can see exactly what headers it sent. A request that presents a
+/// credential (an `Authorization` header) is authenticated like the API first, so an expired or revoked token
+/// gets the API's 401 and a client's retry can be observed; one without reaches the echo as it is.
+async fn echo(AxState(emu): AxState<Shared>, method: Method, headers: HeaderMap) -> Response {
+    if headers.contains_key(axum::http::header::AUTHORIZATION) {
+        let cred = crate::access::credential(&headers, None);
+        let mut st = emu.lock();
+        if let Err(e) = crate::access::authorize(&mut st, &cred) {
+            return e.into_response(st.config.www_authenticate);
+        }
+    }
     let headers: serde_json::Map<String, Value> = headers
         .iter()
         .map(|(k, v)| {

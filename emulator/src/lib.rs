@@ -48,6 +48,8 @@ pub struct Options {
     pub pkg: Option<PathBuf>,
     /// `(prefix, dir)` pairs, e.g. `("/vite", "…")`.
     pub extra_static: Vec<(String, PathBuf)>,
+    /// Reuse connections (HTTP/1.1 keep-alive). Off by default: see `server::accept_loop`.
+    pub keep_alive: bool,
 }
 
 impl Default for Options {
@@ -58,6 +60,7 @@ impl Default for Options {
             www: None,
             pkg: None,
             extra_static: Vec::new(),
+            keep_alive: false,
         }
     }
 }
@@ -88,7 +91,10 @@ pub async fn serve(opts: Options) -> std::io::Result<(SocketAddr, JoinHandle<()>
         statics: static_files::Mounts::new(&opts),
     });
     let service = service(emu);
-    Ok((addr, tokio::spawn(server::accept_loop(listener, service))))
+    Ok((
+        addr,
+        tokio::spawn(server::accept_loop(listener, service, opts.keep_alive)),
+    ))
 }
 
 /// Like `TcpListener::bind`, but with a deep accept backlog (std uses 128) so a burst

@@ -1,11 +1,11 @@
-//! `rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...]` (`--help` explains each).
+//! `rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...] [--keep-alive]` (`--help` explains each).
 //! Prints exactly one line, `listening on http://127.0.0.1:PORT`, once it accepts connections.
 
 use rc_emulator::{serve, Options};
 use std::io::Write;
 use std::path::PathBuf;
 
-const USAGE: &str = "usage: rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...]";
+const USAGE: &str = "usage: rc-emulator [--port N] [--test-mode] [--www DIR] [--pkg DIR] [--extra-static PREFIX=DIR ...] [--keep-alive]";
 
 const HELP: &str = "\
 rc-emulator: a local RingCentral-compatible OAuth 2.0 server (authorize, token, revoke,
@@ -19,6 +19,10 @@ Options:
   --www DIR                   serve DIR at /
   --pkg DIR                   serve DIR at /pkg/
   --extra-static PREFIX=DIR   serve DIR at /PREFIX/ (repeatable)
+  --keep-alive                reuse connections (HTTP/1.1 keep-alive), as a production server
+                              does; off by default, because a browser silently resends a request
+                              on a reused connection that closes, which would hide the
+                              drop_after_commit fault
   -h, --help                  print this help and exit
 
 Built-in apps (client_id): demo-spa (public, refresh tokens, implicit), demo-confidential
@@ -54,6 +58,7 @@ fn parse_args(args: impl Iterator<Item = String>) -> Result<Option<Options>, Str
                     .map_err(|e| format!("--port: {e}"))?
             }
             "--test-mode" => opts.test_mode = true,
+            "--keep-alive" => opts.keep_alive = true,
             "--www" => opts.www = Some(PathBuf::from(value("--www")?)),
             "--pkg" => opts.pkg = Some(PathBuf::from(value("--pkg")?)),
             "--extra-static" => {
@@ -101,4 +106,20 @@ async fn main() {
         eprintln!("rc-emulator: test mode on, control API at http://{addr}/_emulator/");
     }
     let _ = handle.await;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_args;
+
+    fn parse(args: &[&str]) -> Result<Option<rc_emulator::Options>, String> {
+        parse_args(args.iter().map(|s| s.to_string()))
+    }
+
+    #[test]
+    fn keep_alive_is_off_unless_asked_for() {
+        assert!(!parse(&[]).unwrap().unwrap().keep_alive);
+        assert!(parse(&["--keep-alive"]).unwrap().unwrap().keep_alive);
+        assert!(parse(&["--keep-alives"]).is_err());
+    }
 }

@@ -27,7 +27,7 @@ impl ConnAbort {
     }
 }
 
-pub async fn accept_loop(listener: TcpListener, service: AppService) {
+pub async fn accept_loop(listener: TcpListener, service: AppService, keep_alive: bool) {
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -46,11 +46,12 @@ pub async fn accept_loop(listener: TcpListener, service: AppService) {
                 req.extensions_mut().insert(handle.clone());
                 service.clone().oneshot(req.map(Body::new))
             });
-            // No keep-alive: every request arrives on a fresh connection. Browsers silently
-            // resend a request (even a POST) when a *reused* connection closes without a
-            // response, which would hide the drop_after_commit fault from the client.
+            // No keep-alive by default: every request arrives on a fresh connection. Browsers
+            // silently resend a request (even a POST) when a *reused* connection closes without
+            // a response, which would hide the drop_after_commit fault from the client.
+            // `--keep-alive` (the bench) serves like a production server instead.
             let conn = http1::Builder::new()
-                .keep_alive(false)
+                .keep_alive(keep_alive)
                 .serve_connection(TokioIo::new(stream), svc);
             tokio::select! {
                 _ = conn => {}

@@ -115,3 +115,20 @@ test('the packed tarball, installed into an app (offline), imports under Node th
     rmSync(app, { recursive: true, force: true });
   }
 });
+
+test('the entry imports each module once: no duplicate key in the wasm import object (bundlers warn on one)', async () => {
+  const js = readFileSync(`${ROOT}pkg/oauth_spa_session.js`, 'utf8');
+  const from = [...js.matchAll(/^import \* as \w+ from "([^"]+)"/gm)].map((m) => m[1]);
+  assert.ok(from.length >= 1, 'the entry imports the glue snippet');
+  assert.deepEqual(from, [...new Set(from)], 'a module imported twice');
+  const keys = [...js.matchAll(/^\s*"(\.\/[^"]+)": import\d+,$/gm)].map((m) => m[1]);
+  assert.deepEqual(keys, [...new Set(keys)], 'a duplicate key in the import object');
+  for (const m of from) assert.ok(keys.includes(m), `${m} is in the import object`);
+  // And a real bundler agrees, when the bench's esbuild is installed (scripts/setup.sh installs it).
+  const esbuild = `${ROOT}bench/node_modules/esbuild/lib/main.js`;
+  let build;
+  try { ({ build } = await import(esbuild)); } catch { return; }
+  const r = await build({ stdin: { contents: "export * from './pkg/oauth_spa_session.js';", resolveDir: ROOT },
+    bundle: true, write: false, format: 'esm', platform: 'browser', logLevel: 'silent' });
+  assert.deepEqual(r.warnings.map((w) => w.text), []);
+});

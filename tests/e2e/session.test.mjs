@@ -251,6 +251,30 @@ test('a request body survives the 401 retry', async () => {
   const echoed = JSON.parse(r.body);
   assert.equal(echoed.method, 'POST');
   assert.equal(echoed.headers['x-test'], '1');
+  // The echo authenticates a presented token: the first send got a 401, the retry went after one refresh.
+  assert.equal((await grants('refresh_token')).length, 1);
+});
+
+test('the app\'s own Request never gets the token; a GET retried after a 401 carries the new one', async () => {
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
+  await loginByClicking(page);
+  for (let round = 0; round < 3; round++) {
+    await env.emu.advance(3700);
+    const r = await page.evaluate(async (url) => {
+      const req = new Request(url, { headers: { 'x-app': 'mine' } });
+      const res = await window.app.session.fetch(req);
+      return { status: res.status, body: await res.text(), appAuth: req.headers.get('authorization'), appX: req.headers.get('x-app') };
+    }, `${env.emu.base}/_emulator/echo`);
+    assert.equal(r.status, 200, `round ${round}`);
+    assert.equal(r.appAuth, null, 'the session wrote into the app\'s Request');
+    assert.equal(r.appX, 'mine');
+    const sent = JSON.parse(r.body).headers;
+    assert.match(sent.authorization, /^Bearer /);
+    assert.equal(sent['x-app'], 'mine');
+  }
+  // Each round: the echo answered the old token 401 (it authenticates like the API), one refresh, and the
+  // retry carried the new token (the echo accepted it).
+  assert.equal((await grants('refresh_token')).length, 3);
 });
 
 test('state mismatch ⇒ state_mismatch, no token request, URL cleaned', async () => {

@@ -337,3 +337,74 @@ async fn state_survives_a_thousand_concurrent_token_requests() {
     seqs.dedup();
     assert_eq!(seqs, (1..=1000).collect::<Vec<_>>());
 }
+
+/// Two requests written on one TCP connection: with `keep_alive` both are answered on it; without it the
+/// first answer says `connection: close` and the socket ends there (the drop fault depends on that).
+async fn answers_on_one_connection(keep_alive: bool) -> (usize, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let emu = Emu::start_with(Options {
+        port: 0,
+        keep_alive,
+        ..Options::default()
+    })
+    .await;
+    let mut s = tokio::net::TcpStream::connect(("127.0.0.1", emu.port))
+        .await
+        .unwrap();
+    let req = "GET /restapi/v1.0/client-info HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
+    s.write_all(format!("{req}{req}").as_bytes()).await.unwrap();
+    let mut all = Vec::new();
+    let read = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = s.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+            all.extend_from_slice(&buf[..n]);
+            if String::from_utf8_lossy(&all).matches("HTTP/1.1 ").count() == 2 {
+                break;
+            }
+        }
+    });
+    let _ = read.await;
+    let text = String::from_utf8_lossy(&all).into_owned();
+    (text.matches("HTTP/1.1 ").count(), text.to_ascii_lowercase())
+}
+
+#[tokio::test]
+async fn keep_alive_reuses_the_connection_only_when_asked() {
+    let (n, text) = answers_on_one_connection(false).await;
+    assert_eq!(n, 1, "{text}");
+    assert!(text.contains("connection: close"), "{text}");
+    let (n, text) = answers_on_one_connection(true).await;
+    assert_eq!(n, 2, "{text}");
+    assert!(!text.contains("connection: close"), "{text}");
+}
+
+#[tokio::test]
+async fn echo_authenticates_a_presented_token_like_the_api() {
+    let emu = Emu::start().await;
+    let t = emu.login().await;
+    let auth = format!("Bearer {}", str_of(&t, "access_token"));
+    let r = emu
+        .get_with("/_emulator/echo", &[("Authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.json()["headers"]["authorization"], auth.as_str());
+    let r = emu
+        .get_with(
+            "/_emulator/echo",
+            &[("Authorization", "Bearer not-a-real-token")],
+        )
+        .await;
+    assert_eq!(r.status, 401);
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|h| h.contains("OAU-149")));
+    emu.control("/_emulator/clock/advance", json!({"seconds": 3700}))
+        .await;
+    let r = emu
+        .get_with("/_emulator/echo", &[("Authorization", &auth)])
+        .await;
+    assert_eq!(r.status, 401, "an expired token");
+}
