@@ -27,6 +27,8 @@ pub(super) enum Op {
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
     /// The silent renewal's re-read under the lock.
     Silent,
+    /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
+    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId> },
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -65,6 +67,7 @@ impl Engine {
             Some(Op::Flight) => self.flight_loaded(now, result),
             Some(Op::Sync) => self.synced(now, result),
             Some(Op::Silent) => self.silent_loaded(now, result),
+            Some(Op::Ending { token, error, call }) => self.ending_loaded(now, token, error, call, result),
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
@@ -248,9 +251,7 @@ impl Engine {
                 }
             }
             Decision::LoginRequired => {
-                if self.tokens.is_some() {
-                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
-                }
+                self.pair_over(None, None);
                 return;
             }
         }
