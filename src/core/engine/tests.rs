@@ -877,3 +877,34 @@ fn a_silent_renewal_is_once_per_pair_it_renews_even_after_adopting_one_under_the
     assert!(!c.iter().any(|c| matches!(c, Command::Lock { .. })) && silent_sends(&c) == 0, "no second try: {c:?}");
     assert_eq!(events(&c), ["expiring"]);
 }
+
+/// Regression (oss-sim, no Web Locks): a tab whose write of its refreshed pair failed retried the write after
+/// its backoff without looking, so a tab that slept through that backoff wrote its pair over the later ones
+/// other tabs had stored meanwhile, then spent its superseded refresh token (invalid_grant) and ended the session.
+#[test]
+fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, NO_LOCKS, Some(tokens("a1", Some("r1"), T0)), T0);
+    let mut c = t.go(T0, Input::Refresh { call: 5 });
+    if let Some(op) = load_op(&c) {
+        c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    }
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let op = load_op(&c).expect("looks before the first write");
+    let c = t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let (op, _) = save_op(&c).unwrap();
+    let full = Error::with(ErrorCode::StorageUnavailable, "quota exceeded");
+    let c = t.go(T0 + 101.0, Input::Saved { op, result: Err(full) });
+    assert!(save_op(&c).is_none(), "the write is retried after a backoff");
+    // The tab sleeps; meanwhile other tabs refreshed twice. Its retry looks first and takes their pair.
+    let woke = T0 + 2.0 * HOUR;
+    let c = t.go(woke, Input::Timer(TimerId::Backoff));
+    assert!(save_op(&c).is_none(), "no write before looking: {c:?}");
+    let op = load_op(&c).unwrap();
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(later("a4", "r4", woke - 1_000.0, 3))) });
+    assert!(save_op(&c).is_none());
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    let c = t.go(woke + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("a4".into()), false)]);
+}
