@@ -20,9 +20,10 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::core::engine::{
-    Caps, CallId, Command, Engine, Input, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
+use oauth_spa_session::core::dpop::USE_DPOP_NONCE;
 use oauth_spa_session::core::{backoff_ms, Config, Error, ErrorCode, Secret, StorageKind, TokenSet};
 use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
@@ -182,6 +183,8 @@ pub enum Inv {
     Newest = 6,
     /// 7. Silent renewal: once per pair per tab, and with Web Locks and shared storage tabs adopt a renewed pair.
     Silent = 7,
+    /// 8. DPoP: every token request carries a proof; a `use_dpop_nonce` answer earns one resend, never a loop.
+    Nonce = 8,
 }
 
 impl Inv {
@@ -193,6 +196,7 @@ impl Inv {
             Inv::Bounded => "4: an app call did not settle in bounded time, or token requests broke the retry / Retry-After bounds",
             Inv::OnePerExpiry => "5: more than one token request per expiry (Web Locks present)",
             Inv::Newest => "6: storage does not hold the newest pair the server issued (at quiescence)",
+            Inv::Nonce => "8: DPoP: a token request without a proof, or more than one resend per use_dpop_nonce demand (a loop)",
             Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
         }
     }
@@ -240,6 +244,14 @@ struct Profile {
     login_ttl_s: i64,
     /// Per silent renewal: the chance its frame answers after the engine's timeout.
     silent_slow: f64,
+    /// The app asks for DPoP; the server demands its nonce (`use_dpop_nonce`, RFC 9449 §8/§9) of proofs
+    /// without the current or previous one; the server ignores DPoP and issues bearer tokens (a downgrade).
+    dpop: bool,
+    dpop_nonce: bool,
+    dpop_downgrade: bool,
+    /// The server demands a new nonce now and then even of a proof with the current one (a permanent fault: a
+    /// second demand for one token request is terminal).
+    dpop_stubborn: bool,
     duration_ms: f64,
     action_mean_ms: f64,
     /// Per token request: the chance of each enabled token-endpoint fault.
@@ -260,6 +272,10 @@ impl Profile {
         let refresh = rng.chance(0.7);
         let silent_renew = !refresh || rng.chance(0.5);
         let login_ttl_s = if rng.chance(0.5) { 0 } else { rng.range(1_800, 5 * 3_600) as i64 };
+        let dpop = rng.chance(0.25);
+        let dpop_nonce = dpop && rng.chance(0.7);
+        let dpop_downgrade = dpop && rng.chance(0.15);
+        let dpop_stubborn = dpop_nonce && rng.chance(0.2);
         let duration_ms = rng.real(2.0, 5.0) * 3_600_000.0;
         let action_mean_ms = rng.real(10_000.0, 180_000.0);
         let calm = rng.chance(0.15);
@@ -291,6 +307,10 @@ impl Profile {
             silent_renew,
             login_ttl_s,
             silent_slow,
+            dpop,
+            dpop_nonce,
+            dpop_downgrade,
+            dpop_stubborn,
             duration_ms,
             action_mean_ms,
             token_faults,
@@ -303,7 +323,7 @@ impl Profile {
         let tf: Vec<String> = self.token_faults.iter().map(|(f, p)| format!("{}@{:.2}", f.name(), p)).collect();
         let ef: Vec<&str> = self.env_faults.iter().map(|f| f.name()).collect();
         format!(
-            "tabs={} storage={} locks={} broadcast={} access_ttl={}s rt_expiry={} refresh={} silent={} login_ttl={} silent_timeout@{:.2} duration={:.1}h action_mean={:.0}s token_faults=[{}] env_faults=[{}]x{}",
+            "tabs={} storage={} locks={} broadcast={} access_ttl={}s rt_expiry={} refresh={} silent={} login_ttl={} silent_timeout@{:.2} dpop={} duration={:.1}h action_mean={:.0}s token_faults=[{}] env_faults=[{}]x{}",
             self.tabs,
             if self.shared { "cookie(shared)" } else { "sessionStorage" },
             self.locks,
@@ -314,6 +334,13 @@ impl Profile {
             self.silent_renew,
             if self.login_ttl_s == 0 { "run".to_string() } else { format!("{}s", self.login_ttl_s) },
             self.silent_slow,
+            match (self.dpop, self.dpop_nonce, self.dpop_downgrade) {
+                (false, ..) => "off",
+                (true, _, true) => "downgraded",
+                (true, true, _) if self.dpop_stubborn => "nonce(stubborn)",
+                (true, true, _) => "nonce",
+                (true, false, _) => "on",
+            },
             self.duration_ms / 3_600_000.0,
             self.action_mean_ms / 1000.0,
             tf.join(","),
@@ -339,7 +366,7 @@ enum Ev {
     Timer { tab: usize, timer: TimerId, gen: u64 },
     TokenArrive { req: usize },
     TokenReply { req: usize, result: Result<TokenResponse, Error>, answered: bool },
-    ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool },
+    ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
     RevokeArrive { tab: usize, call: CallId, token: Option<String> },
     LockTimeout { ticket: u64 },
     Env(Fault),
@@ -416,6 +443,9 @@ struct Call {
     start: f64,
     frozen_at_start: f64,
     url: String,
+    /// Invariant 8: sends of this call, and the nonce demands answered in a row.
+    sends: u32,
+    nonce_demands: u32,
 }
 
 /// What caused the commands of one `handle` call.
@@ -478,6 +508,10 @@ struct Tab {
     /// The pair the pending silent renewal renews.
     silent_base: Option<f64>,
     renew_asked: bool,
+    /// Invariant 8: the input being fed is a token answer demanding a DPoP nonce; the last token request
+    /// was the resend such an answer earns.
+    feeding_nonce: bool,
+    last_send_nonce_retry: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -498,6 +532,7 @@ struct TokenReq {
     #[allow(dead_code)]
     timeout_ms: u32,
     session: Option<String>,
+    proof: Option<Proof>,
 }
 
 #[derive(Default)]
@@ -542,6 +577,7 @@ pub struct World {
     silent_renewed: Vec<(f64, f64)>,
     /// Access tokens a silent renewal delivered, with the pair (access expiry) it renewed.
     silent_from: HashMap<String, f64>,
+    nonce_gen: u64,
     lock: LockMgr,
     bc_last: HashMap<(usize, usize), f64>,
     reqs: Vec<TokenReq>,
@@ -575,10 +611,10 @@ fn err(code: ErrorCode, desc: &str) -> Error {
 
 /// The emulator's `TokenResponse` as the tab's core would hold it, received at the tab's `now`
 /// (field by field, no JSON: the core's parser is being rewritten elsewhere).
-fn token_set(r: &TokenResponse, now: f64) -> TokenSet {
+fn token_set(r: &TokenResponse, now: f64, token_type: &str) -> TokenSet {
     TokenSet {
         access_token: Secret::new(r.access_token.clone()),
-        token_type: "bearer".to_string(),
+        token_type: token_type.to_string(),
         issued_at_ms: now,
         expires_at_ms: now + r.expires_in as f64 * 1000.0,
         refresh_token: r.refresh_token.clone().map(Secret::new),
@@ -681,6 +717,8 @@ impl World {
         let mut cfg = Config::with_defaults(CLIENT_ID, SERVER, REDIRECT_URI).expect("valid config");
         cfg.refresh_tokens = prof.refresh;
         cfg.silent_renew = prof.silent_renew;
+        cfg.dpop = prof.dpop;
+        let stubborn = prof.dpop_stubborn;
         cfg.storage = if prof.shared { StorageKind::Cookie } else { StorageKind::SessionStorage };
         cfg.api_origins = vec![SERVER.to_string()];
         let mut w = World {
@@ -704,6 +742,7 @@ impl World {
             next_silent: 1,
             silent_renewed: Vec::new(),
             silent_from: HashMap::new(),
+            nonce_gen: 0,
             lock: LockMgr { holder: None, held_since: 0.0, frozen_at_grant: 0.0, queue: VecDeque::new(), next_ticket: 1 },
             bc_last: HashMap::new(),
             reqs: Vec::new(),
@@ -711,7 +750,7 @@ impl World {
             rt_sets: HashMap::new(),
             delivered_access: HashSet::new(),
             healing: false,
-            non_transient: false,
+            non_transient: stubborn,
             shared_abandoned: false,
             any_logout: false,
             any_jump: false,
@@ -847,6 +886,8 @@ impl World {
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,
+            feeding_nonce: false,
+            last_send_nonce_retry: false,
         });
         self.tr(Some(id), "opened".into());
         let ready = self.new_call(id, CallKind::Ready, String::new());
@@ -880,7 +921,7 @@ impl World {
         let id = t.next_call;
         t.next_call += 1;
         let frozen_at_start = t.frozen_total;
-        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url });
+        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url, sends: 0, nonce_demands: 0 });
         self.stats.app_calls += 1;
         id
     }
@@ -936,6 +977,37 @@ impl World {
         match self.jar_expires_at {
             Some(at) if self.now >= at => Slot::Empty,
             _ => self.jar.clone(),
+        }
+    }
+
+    /// The type of the tokens the server issues: DPoP-bound when the app asks and the server honours it.
+    fn token_type(&self) -> &'static str {
+        if self.prof.dpop && !self.prof.dpop_downgrade {
+            "DPoP"
+        } else {
+            "bearer"
+        }
+    }
+
+    /// DPoP nonces (one origin serves the token endpoint and the API): a proof passes with the current or the
+    /// previous nonce; else the server demands the current one. Now and then the nonce rotates.
+    fn nonce_demanded(&mut self, proof: &Option<Proof>) -> Option<String> {
+        if !self.prof.dpop_nonce || self.prof.dpop_downgrade {
+            return None;
+        }
+        if self.rng.chance(0.03) {
+            self.nonce_gen += 1;
+        }
+        if self.prof.dpop_stubborn && self.rng.chance(0.1) {
+            self.nonce_gen += 2;
+        }
+        let current = format!("n{}", self.nonce_gen);
+        let previous = format!("n{}", self.nonce_gen.saturating_sub(1));
+        let sent = proof.as_ref().and_then(|p| p.nonce.as_deref());
+        if sent == Some(current.as_str()) || (self.nonce_gen > 0 && sent == Some(previous.as_str())) {
+            None
+        } else {
+            Some(current)
         }
     }
 
@@ -1042,7 +1114,7 @@ impl World {
                 t.mode = Mode::Memory;
                 t.own = Slot::Empty;
             }
-            Command::SendToken { url: _, form, timeout_ms, proof: _ } => self.send_token(tab, form, timeout_ms, cause),
+            Command::SendToken { url: _, form, timeout_ms, proof } => self.send_token(tab, form, timeout_ms, proof, cause),
             Command::SendRevoke { call, url: _, form, proof: _ } => {
                 let p = Params::parse(form.as_bytes());
                 let token = p.get("token").map(str::to_string);
@@ -1053,7 +1125,16 @@ impl World {
                 let d = self.rng.real(5.0, 300.0);
                 self.push(d, Ev::RevokeArrive { tab, call, token });
             }
-            Command::SendApi { call, token, retry, proof: _ } => {
+            Command::SendApi { call, token, retry, proof } => {
+                // Invariant 8 (DPoP): a call is sent at most four times (first, the 401's retry, and one nonce
+                // resend each), and never again after two use_dpop_nonce demands in a row.
+                if let Some(c) = self.tabs[tab].calls.get_mut(&call) {
+                    c.sends += 1;
+                    let (sends, demands) = (c.sends, c.nonce_demands);
+                    if sends > 4 || demands >= 2 {
+                        self.fail(Inv::Nonce, format!("tab{tab} sent call #{call} a {sends}th time ({demands} nonce demands in a row)"));
+                    }
+                }
                 let url = self.tabs[tab].calls.get(&call).map(|c| c.url.clone()).unwrap_or_default();
                 let api = oracle_origin(&url).is_some_and(|o| self.cfg.api_origins.contains(&o));
                 let token = token.map(|t| t.expose().to_string());
@@ -1080,7 +1161,7 @@ impl World {
                     }
                 }
                 let d = self.rng.real(5.0, 400.0);
-                self.push(d, Ev::ApiArrive { tab, call, token, api });
+                self.push(d, Ev::ApiArrive { tab, call, token, api, proof });
             }
             Command::Deliver { call } => self.settled(tab, call, "delivered".into()),
             Command::Settle { call, result } => {
@@ -1218,12 +1299,23 @@ impl World {
 
     // ---- the token endpoint ----------------------------------------------------------------------------
 
-    fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, cause: Cause) {
+    fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
         let retry = cause == Cause::Backoff;
         // What started this flight: the send's own input, or (when the send follows an I/O completion such
         // as the re-read under the lock) the last input that could start one.
         let cause = if cause == Cause::Other { self.tabs[tab].trigger } else { cause };
-        let forced = std::mem::take(&mut self.tabs[tab].forced_since_send);
+        // Invariant 8 (DPoP): with DPoP on every token request carries a proof, and a use_dpop_nonce answer earns
+        // one resend of the request, never a second in a row (a loop).
+        let nonce_retry = self.tabs[tab].feeding_nonce;
+        if self.prof.dpop && proof.is_none() {
+            self.fail(Inv::Nonce, format!("tab{tab} sent a token request without a DPoP proof"));
+        }
+        if nonce_retry && self.tabs[tab].last_send_nonce_retry {
+            self.fail(Inv::Nonce, format!("tab{tab} resent a token request after a second use_dpop_nonce in a row"));
+        }
+        self.tabs[tab].last_send_nonce_retry = nonce_retry;
+        // The nonce resend belongs to the request it repeats: what forced that one still counts.
+        let forced = if nonce_retry { true } else { std::mem::take(&mut self.tabs[tab].forced_since_send) };
         self.tabs[tab].trigger = Cause::Other;
         self.stats.token_requests += 1;
         let params = Params::parse(form.as_bytes());
@@ -1312,7 +1404,7 @@ impl World {
                     ));
                 }
             }
-        } else {
+        } else if !nonce_retry {
             t.retry_run = 0;
             t.fails_in_flight = 0;
             if matches!(cause, Cause::Check | Cause::Wake) && now + 1e-6 < t.auto_not_before && t.last_clock_jump < t.last_fail_at {
@@ -1333,7 +1425,7 @@ impl World {
             self.tr(None, format!("   fault: token request {fault:?}"));
         }
         let req = self.reqs.len();
-        self.reqs.push(TokenReq { tab, rt, params, fault, sent: self.now, timeout_ms, session });
+        self.reqs.push(TokenReq { tab, rt, params, fault, sent: self.now, timeout_ms, session, proof });
         self.tabs[tab].outstanding = Some(req);
         let lat = match fault {
             TokFault::Timeout => self.rng.real(0.0, 2.0 * timeout_ms as f64),
@@ -1372,6 +1464,17 @@ impl World {
             let code = if status == 429 { ErrorCode::RateLimited } else { ErrorCode::ServerError };
             let e = Error::new(code).with_status(status).with_retryable(true).with_retry_after(ra);
             let d = self.rng.real(5.0, 300.0);
+            self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
+            return;
+        }
+        let proof = self.reqs[req].proof.clone();
+        if let Some(nonce) = self.nonce_demanded(&proof) {
+            // Nothing processed: the answer carries the nonce (fed first, as the header comes with the body).
+            let tab = self.reqs[req].tab;
+            self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
+            let d = self.rng.real(5.0, 300.0);
+            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            let e = Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(400).with_description("Authorization server requires nonce in DPoP proof");
             self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
             return;
         }
@@ -1425,7 +1528,7 @@ impl World {
         let result = match result {
             Ok(resp) => {
                 self.delivered_access.insert(resp.access_token.clone());
-                let ts = token_set(&resp, tnow);
+                let ts = token_set(&resp, tnow, self.token_type());
                 if let Some(r) = &resp.refresh_token {
                     self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
                 }
@@ -1455,7 +1558,10 @@ impl World {
                 Err(e)
             }
         };
+        let nonce = matches!(&result, Err(e) if e.code == ErrorCode::from_oauth(USE_DPOP_NONCE));
+        self.tabs[tab].feeding_nonce = nonce;
         self.feed(tab, Input::TokenReply { result }, Cause::Other);
+        self.tabs[tab].feeding_nonce = false;
     }
 
     // ---- silent renewal ---------------------------------------------------------------------------------------
@@ -1560,7 +1666,7 @@ impl World {
             if let Some(b) = self.tabs[tab].silent_base {
                 self.silent_from.insert(resp.access_token.clone(), b);
             }
-            let ts = token_set(&resp, self.tab_now(tab));
+            let ts = token_set(&resp, self.tab_now(tab), self.token_type());
             if let Some(r) = &resp.refresh_token {
                 self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
             }
@@ -1820,7 +1926,7 @@ impl World {
             Ev::LoginReply { tab, call, resp } => {
                 if self.tabs[tab].open {
                     self.delivered_access.insert(resp.access_token.clone());
-                    let ts = token_set(&resp, self.tab_now(tab));
+                    let ts = token_set(&resp, self.tab_now(tab), self.token_type());
                     if let Some(r) = &resp.refresh_token {
                         self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
                     }
@@ -1848,8 +1954,15 @@ impl World {
                 }
                 self.token_reply(req, result, answered)
             }
-            Ev::ApiArrive { tab, call, token, api } => {
-                let (status, error) = if !api {
+            Ev::ApiArrive { tab, call, token, api, proof } => {
+                let demand = if api && token.is_some() && proof.is_some() { self.nonce_demanded(&proof) } else { None };
+                if let Some(c) = self.tabs[tab].calls.get_mut(&call) {
+                    c.nonce_demands = if demand.is_some() { c.nonce_demands + 1 } else { 0 };
+                }
+                let (status, error) = if demand.is_some() {
+                    // The resource's challenge (`WWW-Authenticate: DPoP error="use_dpop_nonce"`) with its nonce.
+                    (401, Some(Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(401)))
+                } else if !api {
                     (200, None)
                 } else {
                     let cred = token.map_or(Credential::None, Credential::Token);
@@ -1867,6 +1980,9 @@ impl World {
                     }
                 };
                 let d = self.rng.real(5.0, 400.0);
+                if let Some(nonce) = demand {
+                    self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+                }
                 self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error } });
             }
             Ev::RevokeArrive { tab, call, token } => {
@@ -2031,7 +2147,8 @@ impl World {
             // clock) still sends the dead pair until its 401 or its own clock ends it.
             let slack = 2 * MAX_SKEW_MS as i64 + 1_000;
             let dead = self.st.access.get(&sent).is_some_and(|a| self.st.now() + slack >= a.expires_ms);
-            if !self.prof.refresh && stored.is_none() && dead {
+            // (A clock jump moves a tab's view of that end by more: such runs are not judged, as for invariant 3.)
+            if !self.prof.refresh && stored.is_none() && (dead || self.any_jump) {
                 continue;
             }
             if stored.as_deref() != Some(sent.as_str()) {
