@@ -328,6 +328,9 @@ impl Engine {
                 self.send_refresh();
             }
             Err(e) if e.retryable => {
+                // The retry after the backoff is a new request: it earns its own nonce resend (the nonce may
+                // have changed meanwhile: a tab asleep through the backoff).
+                f.nonce_retried = false;
                 f.attempt += 1;
                 let attempt = f.attempt;
                 if e.code == ErrorCode::RateLimited {

@@ -908,3 +908,25 @@ fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
     let c = t.go(woke + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(6, Some("a4".into()), false)]);
 }
+
+/// Regression (oss-sim, no Web Locks): two tabs logged in at once; the read that a broadcast started before this
+/// tab's own login was stored answered after it and put the other tab's login over it (this tab then used a pair
+/// storage no longer held). A read from before the tab's own login or logout is stale and changes nothing.
+#[test]
+fn a_read_started_before_this_tabs_own_login_does_not_replace_that_login() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, NO_LOCKS, None, T0);
+    let c = t.go(T0, Input::Broadcast(Notice::Login));
+    let read = load_op(&c).unwrap();
+    let mut mine = tokens("mine", Some("r1"), T0 + 1.0);
+    mine.lineage.since_ms = T0 + 1.0;
+    let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
+    let mut theirs = tokens("theirs", Some("r9"), T0);
+    theirs.lineage.since_ms = T0;
+    let c = t.go(T0 + 3.0, Input::Loaded { op: read, result: Ok(Some(theirs)) });
+    assert!(events(&c).is_empty(), "{:?}", events(&c));
+    let c = t.go(T0 + 4.0, Input::Fetch { call: 4, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(4, Some("mine".into()), false)]);
+}
