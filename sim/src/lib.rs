@@ -48,6 +48,8 @@ const EPOCH_MS: f64 = 1_750_000_000_000.0;
 const MAX_TABS: usize = 4;
 /// A tab's clock differs from the browser's by up to this much when it opens (clock jumps come on top).
 const MAX_SKEW_MS: f64 = 120_000.0;
+/// How long a DPoP nonce of the simulated server is current.
+const NONCE_PERIOD_MS: f64 = 300_000.0;
 
 /// Invariant 4's bound on one app call, in awake simulated time: two flights (the due one and the 401 one),
 /// each at most a lock wait plus MAX_TRIES token requests that time out plus two Retry-After waits (capped
@@ -578,6 +580,7 @@ pub struct World {
     /// Access tokens a silent renewal delivered, with the pair (access expiry) it renewed.
     silent_from: HashMap<String, f64>,
     nonce_gen: u64,
+    nonce_skip: u64,
     lock: LockMgr,
     bc_last: HashMap<(usize, usize), f64>,
     reqs: Vec<TokenReq>,
@@ -743,6 +746,7 @@ impl World {
             silent_renewed: Vec::new(),
             silent_from: HashMap::new(),
             nonce_gen: 0,
+            nonce_skip: 0,
             lock: LockMgr { holder: None, held_since: 0.0, frozen_at_grant: 0.0, queue: VecDeque::new(), next_ticket: 1 },
             bc_last: HashMap::new(),
             reqs: Vec::new(),
@@ -983,24 +987,24 @@ impl World {
     /// The type of the tokens the server issues: DPoP-bound when the app asks and the server honours it.
     fn token_type(&self) -> &'static str {
         if self.prof.dpop && !self.prof.dpop_downgrade {
-            "DPoP"
+            "dpop" // as the core stores it (lower-cased)
         } else {
             "bearer"
         }
     }
 
-    /// DPoP nonces (one origin serves the token endpoint and the API): a proof passes with the current or the
-    /// previous nonce; else the server demands the current one. Now and then the nonce rotates.
+    /// DPoP nonces (one origin serves the token endpoint and the API): a new one every NONCE_PERIOD_MS of
+    /// server time; a proof passes with the current or the previous one, else the server demands the current
+    /// one. A stubborn server also skips ahead now and then (the resend it earned is refused too).
     fn nonce_demanded(&mut self, proof: &Option<Proof>) -> Option<String> {
         if !self.prof.dpop_nonce || self.prof.dpop_downgrade {
             return None;
         }
-        if self.rng.chance(0.03) {
-            self.nonce_gen += 1;
-        }
+        let period = ((self.now - EPOCH_MS) / NONCE_PERIOD_MS) as u64;
         if self.prof.dpop_stubborn && self.rng.chance(0.1) {
-            self.nonce_gen += 2;
+            self.nonce_skip += 2;
         }
+        self.nonce_gen = period + self.nonce_skip;
         let current = format!("n{}", self.nonce_gen);
         let previous = format!("n{}", self.nonce_gen.saturating_sub(1));
         let sent = proof.as_ref().and_then(|p| p.nonce.as_deref());
@@ -1358,9 +1362,13 @@ impl World {
             // (Other tabs learn of a rotation only through storage: a tampered jar since the answer exempts.)
             let answered = obs.answered_by.clone();
             let tampered_since = self.jar_tampered_at >= obs.first_answer_at;
+            // An answer that died with its tab (closed before its pair was stored: storage still gave this tab
+            // the spent token at its re-read) is lost like a dropped one: replaying it is the only recovery.
+            let loaded_rt = self.tabs[tab].last_loaded.as_ref().and_then(|t| t.refresh_token.as_ref()).map(|s| s.expose());
+            let died = !answered.is_empty() && answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str());
             if answered.contains(&tab) {
                 self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
-            } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned {
+            } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {
                 self.fail(Inv::Reuse, format!("tab{tab} sent a refresh token whose answer tab{} had received (Web Locks present)", answered[0]));
             }
             // Invariant 5 (one per expiry): a first attempt that no app call forced (session.refresh() or a
