@@ -1631,23 +1631,7 @@ impl World {
     fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool) {
         let live = self.login_id.as_deref().is_some_and(|l| self.st.login_valid(l));
         let result = if live {
-            let req = AuthRequest {
-                client_id: CLIENT_ID.into(),
-                redirect_uri: REDIRECT_URI.into(),
-                response_type: ResponseType::Code,
-                state: None,
-                challenge: None,
-            };
-            let code = rc_emulator::grants::issue_code(&mut self.st, &req);
-            let form = form_encode(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-                ("client_id", CLIENT_ID),
-            ]);
-            let p = Params::parse(form.as_bytes());
-            let creds = ClientCreds { basic: None, body_client_id: Some(CLIENT_ID.into()) };
-            let resp = rc_emulator::token::process(&mut self.st, true, &p, &creds).expect("the emulator exchanges a fresh code");
+            let resp = self.approve_and_exchange();
             if self.opts.trace {
                 let a = self.name(&resp.access_token, 'A');
                 let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
@@ -1746,9 +1730,9 @@ impl World {
         }
     }
 
-    /// A login callback: the server mints a session (authorization code, then its exchange, with the
-    /// emulator's grant logic); the tab receives the tokens after a latency.
-    fn login(&mut self, tab: usize) {
+    /// An approved authorize request (interactive or `prompt=none`): the emulator issues a code and the client
+    /// exchanges it, with the emulator's grant logic.
+    fn approve_and_exchange(&mut self) -> TokenResponse {
         let req = AuthRequest {
             client_id: CLIENT_ID.into(),
             redirect_uri: REDIRECT_URI.into(),
@@ -1766,6 +1750,13 @@ impl World {
         let p = Params::parse(form.as_bytes());
         let creds = ClientCreds { basic: None, body_client_id: Some(CLIENT_ID.into()) };
         let resp = rc_emulator::token::process(&mut self.st, true, &p, &creds).expect("the emulator exchanges a fresh code");
+        resp
+    }
+
+    /// A login callback: the server mints a session (authorization code, then its exchange, with the
+    /// emulator's grant logic); the tab receives the tokens after a latency.
+    fn login(&mut self, tab: usize) {
+        let resp = self.approve_and_exchange();
         let resp = self.served(resp);
         // The interactive login leaves the user logged in at the server (its login cookie), unless still so.
         if !self.login_id.as_deref().is_some_and(|id| self.st.login_valid(id)) {
