@@ -59,8 +59,8 @@ fn main() -> ExitCode {
                     print_trace(seed, &o);
                 }
                 println!(
-                    "sim: seed {seed}: {} steps, {} token requests, {} faults injected: all invariants held",
-                    s.steps, s.token_requests, s.faults
+                    "sim: seed {seed}: {} steps, {} token requests, {} silent renewals, {} faults injected: all invariants held",
+                    s.steps, s.token_requests, s.silent_ok, s.faults
                 );
                 println!("1 passed, 0 failed");
                 ExitCode::SUCCESS
@@ -94,6 +94,7 @@ fn main() -> ExitCode {
                             mine.token_requests += s.token_requests;
                             mine.faults += s.faults;
                             mine.app_calls += s.app_calls;
+                            mine.silent_ok += s.silent_ok;
                         }
                         Err(f) => failures.lock().unwrap().push(f),
                     }
@@ -103,6 +104,7 @@ fn main() -> ExitCode {
                 t.token_requests += mine.token_requests;
                 t.faults += mine.faults;
                 t.app_calls += mine.app_calls;
+                t.silent_ok += mine.silent_ok;
             })
         })
         .collect();
@@ -128,9 +130,10 @@ fn main() -> ExitCode {
     }
     let passed = seeds - failures.len() as u64;
     println!(
-        "sim: {seeds} seeds, {} steps, {} token requests, {} faults injected: {} (seeds {from}..{end}, {} app calls, {:.1} s, {:.0} seeds/s)",
+        "sim: {seeds} seeds, {} steps, {} token requests, {} silent renewals, {} faults injected: {} (seeds {from}..{end}, {} app calls, {:.1} s, {:.0} seeds/s)",
         total.steps,
         total.token_requests,
+        total.silent_ok,
         total.faults,
         if failures.is_empty() { "all invariants held".to_string() } else { format!("{} seeds FAILED", failures.len()) },
         total.app_calls,

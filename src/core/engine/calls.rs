@@ -6,8 +6,7 @@
 use crate::core::prelude::*;
 
 use super::flight::{Waiter, Why};
-use super::lifecycle::AfterForget;
-use super::{login_required, session_over, CallId, Command, Engine, Notice, SessionEvent};
+use super::{login_required, CallId, Command, Engine};
 use crate::core::{Decision, Error, Secret};
 
 /// An authenticated request on the wire.
@@ -34,6 +33,11 @@ impl Engine {
             return self.push(Command::SendApi { call, token: None, retry: false, proof: None });
         }
         self.dpop_track(call, origin);
+        self.fetch_tracked(now, call);
+    }
+
+    /// A fetch to an API origin: sent with the current token, after a refresh, or rejected.
+    pub(super) fn fetch_tracked(&mut self, now: f64, call: CallId) {
         match self.decision(now) {
             Decision::Fresh => self.send_current(call, false),
             Decision::Expiring => {
@@ -48,21 +52,19 @@ impl Engine {
                     self.join_flight(now, Why::Due, Waiter::Due(call));
                 }
             }
-            Decision::LoginRequired => {
-                let e = if self.tokens.is_some() {
-                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
-                    login_required(Some("the session expired: log in again"))
-                } else {
-                    login_required(None)
-                };
-                self.settle(call, Err(e));
-            }
+            Decision::LoginRequired if self.tokens.is_some() => self.pair_over(None, Some(call)),
+            Decision::LoginRequired => self.settle(call, Err(login_required(None))),
         }
     }
 
     /// Sends `call` with the current token (the caller checked there is one).
     pub(super) fn send_current(&mut self, call: CallId, retry: bool) {
         self.send_with(call, retry, false);
+    }
+
+    /// The 401's one resend, with the pair that replaced the rejected one.
+    pub(super) fn send_again(&mut self, call: CallId) {
+        self.send_with(call, true, false);
     }
 
     fn send_with(&mut self, call: CallId, retry: bool, nonce_retried: bool) {
@@ -102,10 +104,7 @@ impl Engine {
         // call rejects like every call that finds the session over (the 401's reason in errorCode).
         let dead = error.as_ref().is_some_and(|e| e.error_code.is_some());
         match error {
-            Some(e) if dead && self.current_access() == Some(&sent.token) => {
-                self.forget(SessionEvent::Expired(Some(e.clone())), Some(Notice::Expired), AfterForget::Nothing);
-                self.settle(call, Err(session_over(e)));
-            }
+            Some(e) if dead && self.current_access() == Some(&sent.token) => self.pair_over(Some(e), Some(call)),
             _ => self.deliver(call),
         }
     }

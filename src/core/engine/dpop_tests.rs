@@ -224,3 +224,23 @@ fn calls_to_other_origins_are_untouched_and_forgotten() {
     t.go(Input::ApiResponse { call: 10, status: 200, error: None });
     assert!(t.0.dpop.calls.is_empty(), "no call's origin is kept after it was delivered");
 }
+
+/// Regression (oss-sim): the one nonce resend was counted per refresh, not per request, so a backoff retry
+/// (after a 5xx; the tab asleep meanwhile, its nonce stale) whose proof the server refused with use_dpop_nonce
+/// ended the session as a terminal error.
+#[test]
+fn each_backoff_retry_of_a_refresh_earns_its_own_nonce_resend() {
+    let mut t = T::logged_in(true, "dpop");
+    t.go(Input::Refresh { call: 1 });
+    t.nonce(AS, "n1");
+    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    assert_eq!(token_proofs(&c), vec![with("n1")]);
+    let busy = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true);
+    t.go(Input::TokenReply { result: Err(busy) });
+    let c = t.go(Input::Timer(TimerId::Backoff));
+    assert_eq!(token_proofs(&c), vec![with("n1")], "the backoff retry");
+    t.nonce(AS, "n2");
+    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    assert_eq!(token_proofs(&c), vec![with("n2")], "its own nonce resend");
+    assert!(!c.iter().any(|c| matches!(c, Command::Settle { call: 1, result: Err(_) })));
+}

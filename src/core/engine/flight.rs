@@ -267,6 +267,13 @@ impl Engine {
             return self.flight_done(now, Ok(()));
         }
         if self.stage() == Some(Stage::SaveWait) {
+            if self.caps.shared && !self.caps.locks {
+                // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
+                // slept through its retry): look before writing ours again, as before the first write.
+                self.set_stage(Stage::PreSave);
+                let op = self.new_op(Op::Flight);
+                return self.push(Command::Load { op });
+            }
             let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
             self.set_stage(Stage::Landing);
             return self.accept(now, t, Accepted::Refresh);
@@ -321,6 +328,9 @@ impl Engine {
                 self.send_refresh();
             }
             Err(e) if e.retryable => {
+                // The retry after the backoff is a new request: it earns its own nonce resend (the nonce may
+                // have changed meanwhile: a tab asleep through the backoff).
+                f.nonce_retried = false;
                 f.attempt += 1;
                 let attempt = f.attempt;
                 if e.code == ErrorCode::RateLimited {

@@ -17,8 +17,8 @@ pub(super) enum Op {
     Restore { ready: CallId },
     /// The flight's re-read under the lock (or its last look after a terminal error).
     Flight,
-    /// Another tab announced a change.
-    Sync,
+    /// Another tab announced a change; read in this session generation.
+    Sync { generation: u32 },
     /// Logout reads the newest tokens first, so it revokes the current ones.
     LogoutRead { call: CallId },
     /// New tokens being stored; then they become current.
@@ -27,6 +27,8 @@ pub(super) enum Op {
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
     /// The silent renewal's re-read under the lock.
     Silent,
+    /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
+    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId> },
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -63,8 +65,11 @@ impl Engine {
         match self.take_op(op) {
             Some(Op::Restore { ready }) => self.restored(now, ready, result),
             Some(Op::Flight) => self.flight_loaded(now, result),
-            Some(Op::Sync) => self.synced(now, result),
+            // A read from before this tab's own login (or logout) landed is stale: what it stored since is newer.
+            Some(Op::Sync { generation }) if generation != self.generation => {}
+            Some(Op::Sync { .. }) => self.synced(now, result),
             Some(Op::Silent) => self.silent_loaded(now, result),
+            Some(Op::Ending { token, error, call }) => self.ending_loaded(now, token, error, call, result),
             Some(Op::LogoutRead { call }) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
@@ -248,9 +253,7 @@ impl Engine {
                 }
             }
             Decision::LoginRequired => {
-                if self.tokens.is_some() {
-                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
-                }
+                self.pair_over(None, None);
                 return;
             }
         }
@@ -291,7 +294,7 @@ impl Engine {
             self.drop_cached_key();
             return;
         }
-        let op = self.new_op(Op::Sync);
+        let op = self.new_op(Op::Sync { generation: self.generation });
         self.push(Command::Load { op });
     }
 

@@ -24,6 +24,7 @@ mod silent;
 mod tests;
 #[cfg(test)]
 mod dpop_tests;
+mod ending;
 
 pub use dpop::retries_with_nonce;
 pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};

@@ -140,6 +140,12 @@ impl Engine {
             _ => {}
         }
         let forced = self.silent.as_ref().is_some_and(|s| s.forced);
+        // The session it was for ended while it waited for the lock (a logout or expiry broadcast, the pair
+        // over): no prompt=none frame for a session that is gone; its answer would be dropped anyway.
+        let gone = self.tokens.is_none() || self.silent.as_ref().is_some_and(|s| s.generation != self.generation);
+        if !forced && gone {
+            return self.silent_done(now, Err(login_required(None)));
+        }
         if !forced && self.decision(now) == Decision::Fresh {
             return self.silent_done(now, Ok(())); // another tab's renewal answers the need
         }
@@ -147,6 +153,10 @@ impl Engine {
     }
 
     fn send_silent(&mut self, now: f64) {
+        // Once per pair: the one it renews, which the re-read may have replaced since the start.
+        if let Some(t) = &self.tokens {
+            self.silent_tried_for = t.expires_at_ms;
+        }
         self.set_silent_stage(Stage::Waiting);
         self.push(Command::SilentRenew);
         let at = now + self.cfg.silent_timeout_s as f64 * 1000.0;

@@ -780,3 +780,153 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     let c = b.go(T0 + MARGIN + 303.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }
+
+// ---- the end of a pair in shared storage (found by the simulator's silent-renewal runs) -----------------
+
+/// A pair another tab's silent renewal (or login) stored after `a1`: later, and of the same login, one renewal on.
+fn renewed(at: &str, issued: f64) -> TokenSet {
+    let mut t = tokens(at, None, issued);
+    t.lineage.seq = 1;
+    t
+}
+
+/// Regression (oss-sim, refresh tokens off): a tab that slept through its pair's end woke, found it expired and
+/// cleared shared storage, which held the pair another tab had renewed silently meanwhile: every tab's live
+/// session ended. It looks first now, and adopts the newer pair.
+#[test]
+fn a_tab_that_slept_past_its_pairs_end_adopts_the_newer_stored_pair_instead_of_clearing_storage() {
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let woke = T0 + HOUR + 60_000.0;
+    let c = t.go(woke, Input::Wake);
+    assert!(clear_op(&c).is_none(), "nothing cleared before looking: {c:?}");
+    let op = load_op(&c).expect("it looks at storage");
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(renewed("a2", T0 + MARGIN))) });
+    assert!(clear_op(&c).is_none());
+    assert_eq!(events(&c), ["refresh", "change"]);
+    let c = t.go(woke + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
+    // Storage holding the same spent pair: the session ends as before.
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let c = t.go(woke, Input::Wake);
+    let op = load_op(&c).unwrap();
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
+    let op = clear_op(&c).expect("then cleared");
+    let c = t.go(woke, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+    // A fetch that finds the pair over waits for the look too, and goes out with what it finds.
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let c = t.go(woke, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
+    let op = load_op(&c).unwrap();
+    assert!(settled(&c, 2).is_none() && clear_op(&c).is_none());
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(renewed("a2", T0 + MARGIN))) });
+    assert_eq!(api_sends(&c), [(2, Some("a2".into()), false)]);
+}
+
+/// Regression (oss-sim): without a refresh token, a 401 that says the current token is dead cleared shared
+/// storage although another tab had stored a newer pair (a silent renewal, a new login): it ended that one too.
+#[test]
+fn a_401_without_a_refresh_token_adopts_a_newer_stored_pair_and_resends_once() {
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let c = t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead.clone()) });
+    assert!(clear_op(&c).is_none() && settled(&c, 1).is_none());
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(renewed("a2", T0))) });
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
+    assert!(clear_op(&c).is_none());
+    // The resend's own 401 reaches the app: one retry, no loop.
+    let c = t.go(T0 + 4.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    assert!(load_op(&c).is_none());
+}
+
+/// Regression (oss-sim): a silent renewal waiting for the lock while a logout broadcast ended the session
+/// still sent its prompt=none frame after the re-read found storage empty.
+#[test]
+fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
+    let c = t.go(T0 + MARGIN + 1.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let c = t.go(T0 + MARGIN + 2.0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(None) });
+    assert_eq!(silent_sends(&c), 0);
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+}
+
+/// Regression (oss-sim): the once-per-pair mark went on the pair held when the renewal started, so when the
+/// re-read under the lock adopted another pair (another tab's login, itself inside the margin) and the renewal
+/// of that one timed out, the tab renewed it a second time at once.
+#[test]
+fn a_silent_renewal_is_once_per_pair_it_renews_even_after_adopting_one_under_the_lock() {
+    let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let mut other = tokens("b1", None, T0 + 30_000.0);
+    other.lineage.since_ms = T0 + 30_000.0; // another login
+    let now = T0 + MARGIN + 40_000.0;
+    let c = t.go(now, Input::Loaded { op, result: Ok(Some(other)) });
+    assert_eq!(silent_sends(&c), 1, "b1 is inside the margin too: renewed");
+    let c = t.go(now + 10_000.0, Input::Timer(TimerId::Silent));
+    assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
+    assert!(!c.iter().any(|c| matches!(c, Command::Lock { .. })) && silent_sends(&c) == 0, "no second try: {c:?}");
+    assert_eq!(events(&c), ["expiring"]);
+}
+
+/// Regression (oss-sim, no Web Locks): a tab whose write of its refreshed pair failed retried the write after
+/// its backoff without looking, so a tab that slept through that backoff wrote its pair over the later ones
+/// other tabs had stored meanwhile, then spent its superseded refresh token (invalid_grant) and ended the session.
+#[test]
+fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, NO_LOCKS, Some(tokens("a1", Some("r1"), T0)), T0);
+    let mut c = t.go(T0, Input::Refresh { call: 5 });
+    if let Some(op) = load_op(&c) {
+        c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    }
+    assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let op = load_op(&c).expect("looks before the first write");
+    let c = t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let (op, _) = save_op(&c).unwrap();
+    let full = Error::with(ErrorCode::StorageUnavailable, "quota exceeded");
+    let c = t.go(T0 + 101.0, Input::Saved { op, result: Err(full) });
+    assert!(save_op(&c).is_none(), "the write is retried after a backoff");
+    // The tab sleeps; meanwhile other tabs refreshed twice. Its retry looks first and takes their pair.
+    let woke = T0 + 2.0 * HOUR;
+    let c = t.go(woke, Input::Timer(TimerId::Backoff));
+    assert!(save_op(&c).is_none(), "no write before looking: {c:?}");
+    let op = load_op(&c).unwrap();
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(later("a4", "r4", woke - 1_000.0, 3))) });
+    assert!(save_op(&c).is_none());
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    let c = t.go(woke + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("a4".into()), false)]);
+}
+
+/// Regression (oss-sim, no Web Locks): two tabs logged in at once; the read that a broadcast started before this
+/// tab's own login was stored answered after it and put the other tab's login over it (this tab then used a pair
+/// storage no longer held). A read from before the tab's own login or logout is stale and changes nothing.
+#[test]
+fn a_read_started_before_this_tabs_own_login_does_not_replace_that_login() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let (mut t, _) = T::restored(true, NO_LOCKS, None, T0);
+    let c = t.go(T0, Input::Broadcast(Notice::Login));
+    let read = load_op(&c).unwrap();
+    let mut mine = tokens("mine", Some("r1"), T0 + 1.0);
+    mine.lineage.since_ms = T0 + 1.0;
+    let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
+    let mut theirs = tokens("theirs", Some("r9"), T0);
+    theirs.lineage.since_ms = T0;
+    let c = t.go(T0 + 3.0, Input::Loaded { op: read, result: Ok(Some(theirs)) });
+    assert!(events(&c).is_empty(), "{:?}", events(&c));
+    let c = t.go(T0 + 4.0, Input::Fetch { call: 4, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(4, Some("mine".into()), false)]);
+}

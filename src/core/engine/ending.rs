@@ -1,0 +1,78 @@
+//! The end of a pair in shared storage: look before clearing. When this tab's pair is over (expired by the
+//! clock with nothing to refresh with, or a 401 that says the token is dead), another tab may already have
+//! stored a newer one (a silent renewal, a new login) that this tab did not hear of: a tab that slept through
+//! the renewal, a missed or late broadcast. Clearing storage then would end every tab's live session. So the
+//! tab re-reads first and adopts what storage holds if it is newer and usable; else the session ends as before.
+
+#[allow(unused_imports)]
+use crate::core::prelude::*;
+
+use super::lifecycle::{AfterForget, Op};
+use super::{login_required, session_over, CallId, Engine, Notice, SessionEvent};
+use crate::core::{decide, Decision, Error, Secret, TokenSet};
+
+impl Engine {
+    /// This tab's current pair is over; `error` and `call`: the 401 that said so and the fetch it answered.
+    pub(super) fn pair_over(&mut self, error: Option<Error>, call: Option<CallId>) {
+        let Some(token) = self.current_access().cloned() else { return };
+        if !self.caps.shared {
+            return self.end_pair(error, call);
+        }
+        if call.is_none() && self.ops.iter().any(|(_, o)| matches!(o, Op::Ending { call: None, .. })) {
+            return; // the policy's look is under way
+        }
+        let op = self.new_op(Op::Ending { token, error, call });
+        self.push(super::Command::Load { op });
+    }
+
+    pub(super) fn ending_loaded(
+        &mut self,
+        now: f64,
+        token: Secret,
+        error: Option<Error>,
+        call: Option<CallId>,
+        result: Result<Option<TokenSet>, Error>,
+    ) {
+        if let Ok(Some(stored)) = result {
+            let stored = self.admit(stored, now);
+            let usable = decide(Some(&stored), now, self.cfg.refresh_margin_s) != Decision::LoginRequired;
+            if usable && self.takes_over(&stored) {
+                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                let rejected = error.is_some();
+                self.adopt(now, stored, event);
+                return self.resend(now, call, rejected);
+            }
+        }
+        if self.current_access() == Some(&token) {
+            return self.end_pair(error, call);
+        }
+        // The pair changed meanwhile (another tab's broadcast, a login): the call tries the current one.
+        let rejected = error.is_some();
+        self.resend(now, call, rejected);
+        self.check(now);
+    }
+
+    /// The call goes on with the pair now current: a 401's one resend, or a fetch decided anew.
+    fn resend(&mut self, now: f64, call: Option<CallId>, rejected: bool) {
+        match call {
+            Some(call) if rejected => self.send_again(call),
+            Some(call) => self.fetch_tracked(now, call),
+            None => {}
+        }
+    }
+
+    /// What the end of a pair always did: forget it (storage cleared), `expired`, and the 401's call rejects.
+    fn end_pair(&mut self, error: Option<Error>, call: Option<CallId>) {
+        match (error, call) {
+            (Some(e), Some(call)) => {
+                self.forget(SessionEvent::Expired(Some(e.clone())), Some(Notice::Expired), AfterForget::Nothing);
+                self.settle(call, Err(session_over(e)));
+            }
+            (None, Some(call)) => {
+                self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
+                self.settle(call, Err(login_required(Some("the session expired: log in again"))));
+            }
+            _ => self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing),
+        }
+    }
+}
