@@ -205,7 +205,7 @@ impl Driver {
             }
             Command::Broadcast(n) => {
                 if let Some(t) = self.tabs.borrow().as_ref() {
-                    t.announce(n.as_str());
+                    t.announce(&n.to_wire());
                 }
             }
             Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),

@@ -36,7 +36,7 @@ impl Tabs {
     pub fn open(name: &str, on_notice: impl Fn(Notice) + 'static) -> Option<Tabs> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(n) = ev.data().as_string().as_deref().and_then(Notice::from_name) {
+            if let Some(n) = ev.data().as_string().as_deref().and_then(Notice::from_wire) {
                 on_notice(n);
             }
         });

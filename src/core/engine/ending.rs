@@ -8,7 +8,7 @@
 use crate::core::prelude::*;
 
 use super::lifecycle::{AfterForget, Op};
-use super::{login_required, session_over, CallId, Engine, Notice, SessionEvent};
+use super::{login_required, session_over, CallId, Engine, SessionEvent};
 use crate::core::{decide, Decision, Error, Secret, TokenSet};
 
 impl Engine {
@@ -65,7 +65,8 @@ impl Engine {
     fn end_pair(&mut self, error: Option<Error>, call: Option<CallId>) {
         match (error, call) {
             (Some(e), Some(call)) => {
-                self.forget(SessionEvent::Expired(Some(e.clone())), Some(Notice::Expired), AfterForget::Nothing);
+                let notice = self.ended_notice();
+                self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), AfterForget::Nothing);
                 self.settle(call, Err(session_over(e)));
             }
             (None, Some(call)) => {

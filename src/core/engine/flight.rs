@@ -9,7 +9,7 @@ use crate::core::prelude::*;
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::{
-    login_required, session_over, CallId, Command, Engine, Notice, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 
@@ -174,11 +174,9 @@ impl Engine {
         match self.stage() {
             Some(Stage::Rereading) => {
                 match result {
-                    Ok(Some(stored)) => {
-                        if self.takes_over(&stored) {
-                            let stored = self.admit(stored, now);
-                            self.adopt(now, stored, SessionEvent::Refresh);
-                        }
+                    Ok(Some(stored)) if self.takes_over(&stored) => {
+                        let stored = self.admit(stored, now);
+                        self.adopt(now, stored, SessionEvent::Refresh);
                     }
                     Ok(None) if self.tokens.is_some() => {
                         // Another tab logged out or saw the session end, and cleared storage while we waited
@@ -371,7 +369,7 @@ impl Engine {
             f.stage = Stage::SaveWait;
             return self.set_timer(TimerId::Backoff, Some(at));
         }
-        self.announce(Notice::Expired);
+        self.announce(self.ended_notice());
         self.fall_back(e);
         let op = self.new_op(Op::Ignore);
         self.push(Command::Save { op, tokens: tokens.clone() });
@@ -384,7 +382,8 @@ impl Engine {
         self.set_stage(Stage::Landing);
         self.emit(SessionEvent::RefreshError(e.clone()));
         let event = SessionEvent::Expired(Some(e.clone()));
-        self.forget(event, Some(Notice::Expired), AfterForget::FailFlight(e));
+        let notice = self.ended_notice();
+        self.forget(event, Some(notice), AfterForget::FailFlight(e));
     }
 
     /// The flight landed: the lock goes back, every waiter continues, and the policy timer is re-armed.

@@ -45,26 +45,40 @@ pub enum Notice {
     Login,
     Refresh,
     Logout,
-    Expired,
+    /// A session ended. It names the login it ended (its lineage's login time, ms), so a tab that holds another
+    /// login (one stored after the sender looked) re-reads storage instead of dropping it; `None` (a sender
+    /// that named none) is final for every tab.
+    Expired(Option<u64>),
 }
 
 impl Notice {
+    /// The kind, for traces.
     pub fn as_str(self) -> &'static str {
         match self {
             Notice::Login => "login",
             Notice::Refresh => "refresh",
             Notice::Logout => "logout",
-            Notice::Expired => "expired",
+            Notice::Expired(_) => "expired",
         }
     }
 
-    pub fn from_name(s: &str) -> Option<Notice> {
+    /// What goes on the BroadcastChannel: the kind, and for `expired` `:` and the login it ended.
+    pub fn to_wire(self) -> String {
+        let mut s = String::from(self.as_str());
+        if let Notice::Expired(Some(login)) = self {
+            s.push(':');
+            crate::core::encoding::push_u64(&mut s, login);
+        }
+        s
+    }
+
+    pub fn from_wire(s: &str) -> Option<Notice> {
         match s {
             "login" => Some(Notice::Login),
             "refresh" => Some(Notice::Refresh),
             "logout" => Some(Notice::Logout),
-            "expired" => Some(Notice::Expired),
-            _ => None,
+            "expired" => Some(Notice::Expired(None)),
+            _ => s.strip_prefix("expired:")?.parse().ok().map(|login| Notice::Expired(Some(login))),
         }
     }
 }

@@ -280,7 +280,15 @@ impl Engine {
     /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
     /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
     pub(super) fn broadcast_received(&mut self, n: Notice) {
-        if n == Notice::Logout || n == Notice::Expired {
+        // An expiry of another login than this tab's (this tab's was stored after the sender looked at storage
+        // and found it empty) says nothing about this one: storage decides.
+        if let (Notice::Expired(Some(ended)), Some(t)) = (n, &self.tokens) {
+            if login_of(t) != ended {
+                let op = self.new_op(Op::Sync { generation: self.generation });
+                return self.push(Command::Load { op });
+            }
+        }
+        if matches!(n, Notice::Logout | Notice::Expired(_)) {
             // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
             // tab gave up a storage that refused the new pair (what is stored then is spent).
             if let Some(t) = self.tokens.clone() {
@@ -296,6 +304,11 @@ impl Engine {
         }
         let op = self.new_op(Op::Sync { generation: self.generation });
         self.push(Command::Load { op });
+    }
+
+    /// The `expired` notice for this tab's current pair: it names the pair's login.
+    pub(super) fn ended_notice(&self) -> Notice {
+        Notice::Expired(self.tokens.as_ref().map(login_of))
     }
 
     fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
@@ -328,4 +341,9 @@ impl Engine {
 
 pub(super) fn no_refresh_token() -> Error {
     login_required(Some("no refresh token: log in again"))
+}
+
+/// A login's name on the wire: its lineage's login time in whole ms (0 for pairs stored before lineages).
+fn login_of(t: &TokenSet) -> u64 {
+    t.lineage.since_ms as u64
 }

@@ -369,7 +369,7 @@ fn a_terminal_error_ends_the_session_once() {
     let op = clear_op(&c).unwrap();
     let c = t.go(T0, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);
-    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired))) == false, "not shared: no broadcast");
+    assert!(!c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(_)))), "not shared: no broadcast");
     let e = settled(&c, 5).unwrap().unwrap_err();
     assert_eq!(e.code, ErrorCode::LoginRequired, "one code for 'log in again'");
     assert_eq!(e.error_code.as_deref(), Some("OAU-210"), "the server's reason is kept");
@@ -577,7 +577,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
         let c = t.go(now, Input::Timer(TimerId::Backoff));
         op = save_op(&c).unwrap().0;
     }
-    assert!(all.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired))));
+    assert!(all.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(_)))));
     assert!(!all.iter().any(|c| matches!(c, Command::Unlock)), "not yet");
     assert!(!t.e.is_shared());
     assert_eq!(t.e.token_info().map(|i| i.has_refresh_token), Some(true), "this tab keeps the session");
@@ -589,11 +589,54 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
 #[test]
 fn an_expired_broadcast_is_final_and_a_tab_in_memory_follows_no_one() {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
-    let c = t.go(T0, Input::Broadcast(Notice::Expired));
+    let c = t.go(T0, Input::Broadcast(Notice::Expired(None)));
     assert_eq!(events(&c), ["expired", "change"]);
     assert!(load_op(&c).is_none(), "nothing re-read: storage holds a spent pair");
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     assert!(t.go(T0, Input::Broadcast(Notice::Logout)).is_empty());
+}
+
+/// Found by oss-sim (seed 16760): a tab ended its old login's pair (storage empty, `expired` sent); the notice
+/// arrived just after another tab stored a brand-new login, which `expired` used to drop as final.
+#[test]
+fn an_expired_broadcast_about_another_login_rereads_storage_instead_of_ending_this_one() {
+    let mut new_login = tokens("b1", None, T0);
+    new_login.lineage.since_ms = T0;
+    let (mut t, _) = T::restored(false, SHARED, Some(new_login.clone()), T0);
+    let c = t.go(T0 + 1.0, Input::Broadcast(Notice::Expired(Some(5))));
+    assert!(events(&c).is_empty(), "{:?}", events(&c));
+    let op = load_op(&c).expect("storage is re-read");
+    let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(new_login.clone())) });
+    assert!(events(&c).is_empty(), "the new login stays: {:?}", events(&c));
+    // A notice about this very login is final, as is one that names none.
+    let c = t.go(T0 + 3.0, Input::Broadcast(Notice::Expired(Some(T0 as u64))));
+    assert_eq!(events(&c), ["expired", "change"]);
+}
+
+#[test]
+fn the_expired_notice_names_the_login_it_ends() {
+    let mut mine = tokens("a1", None, T0);
+    mine.lineage.since_ms = T0 + 0.7;
+    let (mut t, _) = T::restored(false, SHARED, Some(mine), T0);
+    t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let op = load_op(&c).expect("storage is looked at first");
+    let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(None) });
+    let clear = clear_op(&c).expect("nothing better stored: cleared");
+    let c = t.go(T0 + 4.0, Input::Cleared { op: clear });
+    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(Some(n))) if *n == T0 as u64)), "{c:?}");
+}
+
+#[test]
+fn notices_cross_the_channel_as_text_and_garbage_is_no_notice() {
+    for n in [Notice::Login, Notice::Refresh, Notice::Logout, Notice::Expired(None), Notice::Expired(Some(1_764_000_000_123))] {
+        assert_eq!(Notice::from_wire(&n.to_wire()), Some(n), "{}", n.to_wire());
+    }
+    assert_eq!(Notice::Expired(Some(42)).to_wire(), "expired:42");
+    for bad in ["", "expired:", "expired:x", "expired:-1", "expired:1.5", "Login", "logout:1"] {
+        assert_eq!(Notice::from_wire(bad), None, "{bad}");
+    }
 }
 
 #[test]
