@@ -33,12 +33,12 @@ impl Engine {
         call: Option<CallId>,
         result: Result<Option<TokenSet>, Error>,
     ) {
+        let rejected = error.is_some();
         if let Ok(Some(stored)) = result {
             let stored = self.admit(stored, now);
             let usable = decide(Some(&stored), now, self.cfg.refresh_margin_s) != Decision::LoginRequired;
             if usable && self.takes_over(&stored) {
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                let rejected = error.is_some();
                 self.adopt(now, stored, event);
                 return self.resend(now, call, rejected);
             }
@@ -47,7 +47,6 @@ impl Engine {
             return self.end_pair(error, call);
         }
         // The pair changed meanwhile (another tab's broadcast, a login): the call tries the current one.
-        let rejected = error.is_some();
         self.resend(now, call, rejected);
         self.check(now);
     }
