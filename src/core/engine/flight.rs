@@ -9,7 +9,7 @@ use crate::core::prelude::*;
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::{
-    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 
@@ -121,10 +121,7 @@ impl Engine {
         };
         f.add(why, waiter);
         self.flight = Some(f);
-        if self.caps.shared && self.caps.locks {
-            let name = self.cfg.lock_name();
-            self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
-        } else {
+        if !self.ask_lock() {
             self.under_lock(now);
         }
     }

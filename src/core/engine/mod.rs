@@ -210,6 +210,17 @@ impl Engine {
         }
     }
 
+    /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): `true`, and
+    /// [`Input::LockGranted`] follows; `false`, the caller goes on at once, alone.
+    fn ask_lock(&mut self) -> bool {
+        if !(self.caps.shared && self.caps.locks) {
+            return false;
+        }
+        let name = self.cfg.lock_name();
+        self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
+        true
+    }
+
     fn announce(&mut self, n: Notice) {
         if self.caps.shared {
             self.push(Command::Broadcast(n));

@@ -15,7 +15,7 @@
 use crate::core::prelude::*;
 
 use super::lifecycle::{Accepted, Op};
-use super::{login_required, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value, LOCK_WAIT_MS};
+use super::{login_required, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
 use crate::core::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,10 +77,7 @@ impl Engine {
         }
         self.silent =
             Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation });
-        if self.caps.shared && self.caps.locks {
-            let name = self.cfg.lock_name();
-            self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
-        } else {
+        if !self.ask_lock() {
             self.silent_under_lock(now);
         }
     }
