@@ -43,11 +43,14 @@ export async function sendWithToken(req, token) {
   return fetch(req);
 }
 
-// DPoP (RFC 9449): the token under the DPoP scheme, next to its proof.
+// DPoP (RFC 9449): the token under the DPoP scheme, next to its proof. On a copy of the request: a body-less
+// request is its own retry copy, and a proof left on it would go along if the retry is sent as bearer (a server
+// that downgraded the session on refresh).
 export async function sendWithDpop(req, token, proof) {
-  req.headers.set('Authorization', `DPoP ${token}`);
-  req.headers.set('DPoP', proof);
-  return fetch(req);
+  const headers = new Headers(req.headers);
+  headers.set('Authorization', `DPoP ${token}`);
+  headers.set('DPoP', proof);
+  return fetch(new Request(req, { headers }));
 }
 
 export const peekText = async (res) => res.clone().text();
