@@ -7,7 +7,10 @@ export interface StoredTokens {
   readonly [field: string]: string | number | boolean | null;
 }
 
-/** An app backend for tokens (then refresh tokens are used and rotated). Each method may return a promise. */
+/** An app adapter for tokens (then refresh tokens are used and rotated). Each method may return a promise.
+ * Not a vault: `save` is given and `load()` returns the tokens, refresh token included, in page JavaScript, where
+ * any script of the origin can read them. Use it with `dpop: true`: a DPoP-bound refresh token is useless without
+ * this browser's non-extractable key. */
 export interface PersistenceAdapter {
   load(): Promise<StoredTokens | null> | StoredTokens | null;
   save(tokens: StoredTokens): Promise<void> | void;
