@@ -81,6 +81,12 @@ demoChannel?.addEventListener('message', (m) => {
   maybeBroadcast(m.data.name);
 });
 
+// The API panel shows what the logged-in user's call returned; a logout (here or in another tab) or the session's
+// end takes that off the screen. A failure message stays: it says what happened to the call, and holds no data.
+let apiShowsData = false;
+function showApi(text, data) { $('api').textContent = text; apiShowsData = data; }
+function clearApiData() { if (apiShowsData) showApi('–', false); }
+
 let session;
 function makeSession() {
   session?.dispose();
@@ -99,6 +105,7 @@ function makeSession() {
       const err = d instanceof SessionError;
       log(`event ${name}${err ? ` — ${describe(d)}` : ''}`, err);
       mark(name === 'rateLimit' ? 'rate-limit' : name, err ? describe(d) : `session event ${name}`);
+      if (name === 'logout' || name === 'expired') clearApiData();
       if (SHARED_EVENTS.includes(name)) {
         own[name] = performance.now();
         demoChannel?.postMessage({ tab: TAB, name });
@@ -202,15 +209,17 @@ async function main() {
     b.onclick = () => { settings.flow = b.dataset.login; saveSettings(); makeSession(); run('login', () => session.login()); };
   }
   $('call').onclick = () => {
-    $('api').textContent = '…';
+    showApi('…', false);
     run('API call', async () => {
       const r = await session.fetch('/restapi/v1.0/account/~/extension/~');
       const body = await r.text();
-      $('api').textContent = `HTTP ${r.status}\n${(() => { try { return JSON.stringify(JSON.parse(body), null, 2); } catch { return body; } })()}`;
+      // Sent before a logout that has happened since: the answer is the previous user's, not for the screen.
+      if (!session.isLoggedIn()) { showApi('–', false); log(`API call: HTTP ${r.status}, after the session ended: not shown`); return; }
+      showApi(`HTTP ${r.status}\n${(() => { try { return JSON.stringify(JSON.parse(body), null, 2); } catch { return body; } })()}`, true);
       log(`API call: HTTP ${r.status}`, !r.ok);
     }).catch((e) => {
       // The last answer must not stay on screen as if this call had got it.
-      $('api').textContent = `failed — ${describe(e)}`;
+      showApi(`failed — ${describe(e)}`, false);
       mark('api-error', describe(e));
     });
   };

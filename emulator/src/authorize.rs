@@ -297,9 +297,12 @@ fn with_fragment(uri: &str, fragment: &str) -> String {
     format!("{base}#{fragment}")
 }
 
+/// An empty icon, so a browser showing one of these pages asks for no `/favicon.ico` (a 404 in the app's console).
+const ICON: &str = r#"<link rel="icon" href="data:,">"#;
+
 fn bad_page(message: &str) -> Response {
     let body = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Bad request — RingCentral emulator</title></head>\
+        "<!doctype html><html><head><meta charset=\"utf-8\">{ICON}<title>Bad request — RingCentral emulator</title></head>\
          <body><h1>400 Bad Request</h1><p id=\"error\">{}</p></body></html>",
         escape_html(message)
     );
@@ -316,6 +319,7 @@ fn sign_in_page(app: &App, txn: &str) -> String {
         r#"<!doctype html>
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
+{icon}
 <title>Sign in — RingCentral emulator</title>
 <style>
  body {{ font-family: system-ui, sans-serif; background: #f3f5f7; margin: 0; }}
@@ -347,5 +351,6 @@ fn sign_in_page(app: &App, txn: &str) -> String {
         app_name = escape_html(app.display_name()),
         client_id = escape_html(&app.client_id),
         txn = escape_html(txn),
+        icon = ICON,
     )
 }

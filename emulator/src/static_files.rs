@@ -2,7 +2,9 @@
 //! `--extra-static PREFIX=DIR`. Always `Cache-Control: no-store` so a rebuilt package
 //! is picked up on reload. A file `X` with a sidecar `X.csp` next to it is sent with that
 //! sidecar's text (trimmed) as its `Content-Security-Policy` header, so a test page can run
-//! under a policy of its own; files without one get no such header.
+//! under a policy of its own; files without one get no such header. `/favicon.ico` that no mount holds is a 204:
+//! browsers ask for it on any page without an icon (the JSON answers too), and a 404 there shows in every app's
+//! console as if the app had a broken link.
 
 use crate::{respond, Options, Shared};
 use axum::extract::State as AxState;
@@ -86,7 +88,21 @@ fn safe_join(dir: &Path, rest: &str) -> Option<PathBuf> {
     Some(out)
 }
 
-pub async fn handle(AxState(emu): AxState<Shared>, method: Method, uri: Uri) -> Response {
+pub async fn handle(emu: AxState<Shared>, method: Method, uri: Uri) -> Response {
+    let res = serve(emu, &method, &uri).await;
+    if res.status() == 404
+        && uri.path() == "/favicon.ico"
+        && (method == Method::GET || method == Method::HEAD)
+    {
+        let mut res = respond::empty(204);
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        return res;
+    }
+    res
+}
+
+async fn serve(AxState(emu): AxState<Shared>, method: &Method, uri: &Uri) -> Response {
     let path = uri.path();
     if (method != Method::GET && method != Method::HEAD) || path.starts_with("/_emulator/") {
         return not_found();

@@ -126,3 +126,51 @@ test('the demo shows each control\'s effect on the timeline and shares cookie st
   assert.deepEqual(missing, [], 'no 404 (favicon included)');
   await context.close();
 });
+
+/** What the browser gets for the page's icon: `<link rel=icon>`'s href, else `/favicon.ico` (what a browser with
+ * a tab strip asks for; headless Chromium asks for none, so the test fetches it as the browser would). */
+const iconStatus = (page) => page.evaluate(async () => {
+  const href = document.querySelector('link[rel~="icon"]')?.href ?? new URL('/favicon.ico', location.href).href;
+  return href.startsWith('data:') ? 'inline' : (await fetch(href)).status;
+});
+
+test('Log out and the session\'s end clear the API panel; the demo and the sign-in page load without a 404', async () => {
+  await emu.reset();
+  const context = await browser.newContext();
+  const { page, missing } = await openDemo(context);
+  const consoleErrors = [];
+  page.on('console', (m) => { if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`); });
+  assert.equal(await iconStatus(page), 'inline', 'the demo page names its icon');
+
+  // The sign-in page: its icon is there, and nothing it loads is missing.
+  await Promise.all([page.waitForURL((u) => u.pathname.startsWith('/restapi/oauth/authorize/login')), page.click('#login-pkce')]);
+  assert.equal(await iconStatus(page), 'inline', 'the sign-in page names its icon');
+  // Without one, /favicon.ico is what the browser asks for: never a 404.
+  assert.equal(await page.evaluate(async () => (await fetch('/favicon.ico')).status), 204);
+  await Promise.all([page.waitForURL((u) => u.pathname === '/'), page.click('#allow')]);
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'logged in');
+
+  // Log out: the user's data leaves the screen.
+  await page.click('#call');
+  await page.waitForFunction(() => document.querySelector('#api').textContent.startsWith('HTTP 200'));
+  assert.match(await text(page, '#api'), /"extensionNumber"|"id"/);
+  await page.click('#logout');
+  await page.waitForFunction(() => document.querySelector('#status').textContent === 'logged out');
+  await waitMark(page, 'logout');
+  assert.equal(await text(page, '#api'), '–', 'the API panel is empty after Log out');
+
+  // The session's end (both clocks past the token's end, no call): the same.
+  await logIn(page);
+  await page.click('#call');
+  await page.waitForFunction(() => document.querySelector('#api').textContent.startsWith('HTTP 200'));
+  await page.check('#opt-browser-clock');
+  const expired = await marks(page, 'expired');
+  await press(page, '[data-advance="3700"]');
+  await waitMark(page, 'expired', expired + 1);
+  assert.equal(await text(page, '#status'), 'logged out');
+  assert.equal(await text(page, '#api'), '–', 'the API panel is empty after the session ended');
+
+  assert.deepEqual(missing, [], 'no 404');
+  assert.deepEqual(consoleErrors.filter((e) => /404/.test(e)), [], 'no 404 in the console');
+  await context.close();
+});

@@ -294,3 +294,16 @@ async fn authorize_accepts_post_with_form_fields() {
     assert_eq!(r.status, 302);
     assert_eq!(param(&r.location(), "state").as_deref(), Some("p"));
 }
+
+#[tokio::test]
+async fn the_sign_in_and_error_pages_name_an_icon_so_the_browser_asks_for_no_favicon() {
+    let emu = Emu::start().await;
+    let icon = r#"<link rel="icon" href="data:,">"#;
+    let page = emu
+        .sign_in_page(&emu.authorize_path(SPA, "code", &[("state", "s")]), &[])
+        .await;
+    assert!(page.text().contains(icon), "{}", page.text());
+    let bad = emu.get(&emu.authorize_path("nobody", "code", &[])).await;
+    assert_eq!(bad.status, 400);
+    assert!(bad.text().contains(icon), "{}", bad.text());
+}

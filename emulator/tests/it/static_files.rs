@@ -93,3 +93,35 @@ async fn serves_www_pkg_and_extra_prefixes_with_types_and_no_store() {
     }
     let _ = std::fs::remove_dir_all(root);
 }
+
+#[tokio::test]
+async fn favicon_ico_is_an_empty_204_unless_a_mount_holds_one() {
+    // No static mount at all (the server alone): still no 404 for the browser's automatic request.
+    let emu = Emu::start().await;
+    for r in [
+        emu.get("/favicon.ico").await,
+        emu.send("HEAD", "/favicon.ico", &[], b"").await.unwrap(),
+    ] {
+        assert_eq!(r.status, 204);
+        assert!(r.body.is_empty());
+    }
+    assert_eq!(emu.get("/favicon.png").await.status, 404);
+    // A www that has its own icon serves it.
+    let (www, pkg, _) = fixture();
+    let root = www.parent().unwrap().to_path_buf();
+    std::fs::write(www.join("favicon.ico"), b"ico").unwrap();
+    let emu = Emu::start_with(Options {
+        port: 0,
+        www: Some(www),
+        pkg: Some(pkg),
+        ..Options::default()
+    })
+    .await;
+    let r = emu.get("/favicon.ico").await;
+    assert_eq!(
+        (r.status, r.header("content-type")),
+        (200, Some("image/x-icon"))
+    );
+    assert_eq!(r.body, b"ico");
+    let _ = std::fs::remove_dir_all(root);
+}
