@@ -3,8 +3,9 @@
 // `instanceof SessionError` works for apps.
 
 export class SessionError extends Error {
-  constructor(code, description, status, errorCode, retryable, retryAfter) {
-    super(description ? `${code}: ${description}` : code);
+  constructor(code, description, status, errorCode, retryable, retryAfter, serverCode) {
+    const head = serverCode ? `${code} (${serverCode})` : code;
+    super(description ? `${head}: ${description}` : head);
     this.name = 'SessionError';
     this.code = code;
     this.status = status ?? null;
@@ -12,6 +13,7 @@ export class SessionError extends Error {
     this.description = description ?? null;
     this.retryable = retryable;
     this.retryAfter = retryAfter ?? null;
+    this.serverCode = serverCode ?? null;
   }
 }
 

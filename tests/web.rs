@@ -216,6 +216,25 @@ fn errors_are_real_error_subclasses_with_fields() {
     assert_eq!(String::from(msg), "invalid_grant: Token expired");
 }
 
+#[wasm_bindgen_test]
+fn an_unknown_server_code_is_oauth_error_with_the_code_in_server_code() {
+    let e = oauth_spa_session::core::Error::new(ErrorCode::from_oauth("unauthorized_client"))
+        .with_description("The implicit grant is not enabled");
+    let v = errors::to_js(&e);
+    assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some("oauth_error"));
+    assert_eq!(browser::get(&v, "serverCode").as_string().as_deref(), Some("unauthorized_client"));
+    let msg = v.unchecked_ref::<js_sys::Error>().message();
+    assert_eq!(String::from(msg), "oauth_error (unauthorized_client): The implicit grant is not enabled");
+    // Back to the Rust API unchanged.
+    assert_eq!(errors::from_session_error(&v, ErrorCode::Network).code, ErrorCode::from_oauth("unauthorized_client"));
+    // The library's own and the documented OIDC codes stay codes.
+    for name in ["popup_closed", "interaction_required", "crypto_unavailable"] {
+        let v = errors::to_js(&oauth_spa_session::core::Error::new(ErrorCode::Other(name.into())));
+        assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some(name));
+        assert!(browser::get(&v, "serverCode").is_null());
+    }
+}
+
 fn config(storage: &str) -> JsValue {
     let text = format!(
         "({{ clientId: 'wb-test', server: 'http://127.0.0.1:9', redirectUri: location.origin + '/', storage: '{storage}' }})"

@@ -6,14 +6,16 @@ import { createContext, createElement, useContext, useEffect, useMemo, useRef, u
 import init, { Session, SessionError } from '#oauth-spa-session';
 
 const Ctx = createContext(null);
-const idle = { ready: false, isLoggedIn: false, tokenInfo: null, error: null };
+// `status`: 'loading' until the session is usable ('ready', then `ready` is true) or could not be made ('failed':
+// `error` says why, `session` stays null).
+const idle = { status: 'loading', ready: false, isLoggedIn: false, tokenInfo: null, error: null, session: null };
 const notYet = () => Promise.reject(new SessionError('not_ready', 'the session is not created yet (render on the client, wait for `ready`)', null, null, false));
 
 // The config's identity: its JSON (functions of a persistence adapter are taken from the first config seen).
 const keyOf = (config) => JSON.stringify(config, (k, v) => (typeof v === 'function' ? 'fn' : v));
 
 export function SessionProvider({ config, children }) {
-  const [state, setState] = useState({ ...idle, session: null });
+  const [state, setState] = useState(idle);
   const latest = useRef(config);
   latest.current = config;
   const key = keyOf(config);
@@ -22,7 +24,7 @@ export function SessionProvider({ config, children }) {
     let session = null;
     let off = () => {};
     const show = (error = null) => {
-      if (live) setState({ ready: true, isLoggedIn: session.isLoggedIn(), tokenInfo: session.tokenInfo(), error, session });
+      if (live) setState({ status: 'ready', ready: true, isLoggedIn: session.isLoggedIn(), tokenInfo: session.tokenInfo(), error, session });
     };
     (async () => {
       await init();
@@ -34,12 +36,18 @@ export function SessionProvider({ config, children }) {
       let error = null;
       await session.handleRedirect().catch((e) => { error = e; });
       show(error);
-    })().catch((e) => { if (live) setState({ ...idle, ready: true, error: e, session }); });
+    })().catch((e) => {
+      // No usable session (init() refused, e.g. `csp_blocked`, or the constructor's `invalid_config`).
+      off();
+      session?.dispose();
+      session = null;
+      if (live) setState({ ...idle, status: 'failed', error: e });
+    });
     return () => {
       live = false;
       off();
       session?.dispose();
-      setState({ ...idle, session: null });
+      setState(idle);
     };
   }, [key]);
   return createElement(Ctx.Provider, { value: state }, children);

@@ -7,7 +7,8 @@ const KEY = Symbol('oauth-spa-session');
 const notYet = () => Promise.reject(new SessionError('not_ready', 'the session is not created yet (wait for `ready`)', null, null, false));
 
 export function provideSession(config) {
-  const ready = ref(false);
+  // 'loading' until the session is usable ('ready') or could not be made ('failed': `error` says why).
+  const status = ref('loading');
   const isLoggedIn = ref(false);
   const tokenInfo = shallowRef(null);
   const error = shallowRef(null);
@@ -27,10 +28,12 @@ export function provideSession(config) {
       if (!live) return;
       session.value = s;
       show(s);
+      status.value = 'ready';
     } catch (e) {
+      // No usable session (init() refused, e.g. `csp_blocked`, or the constructor's `invalid_config`).
       error.value = e;
+      status.value = 'failed';
     }
-    ready.value = true;
   });
   onUnmounted(() => {
     live = false;
@@ -41,7 +44,7 @@ export function provideSession(config) {
   const s = () => session.value;
   const api = {
     // computed: read-only refs without readonly()'s deep proxy around the Session and TokenInfo objects.
-    ready: computed(() => ready.value), isLoggedIn: computed(() => isLoggedIn.value),
+    status: computed(() => status.value), ready: computed(() => status.value === 'ready'), isLoggedIn: computed(() => isLoggedIn.value),
     tokenInfo: computed(() => tokenInfo.value), error: computed(() => error.value), session: computed(() => session.value),
     login: () => (s() ? s().login() : notYet()),
     loginPopup: (options) => (s() ? s().loginPopup(options) : notYet()),

@@ -1168,6 +1168,8 @@ impl World {
                 self.push(d, Ev::ApiArrive { tab, call, token, api, proof });
             }
             Command::Deliver { call } => self.settled(tab, call, "delivered".into()),
+            // A console message for the developer; the simulated tabs only fetch their API origin.
+            Command::WarnWithheld { .. } => {}
             Command::Settle { call, result } => {
                 let how = match &result {
                     Ok(Value::Unit) => "ok".to_string(),

@@ -10,6 +10,13 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::core::RandomSource;
 
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// `console.warn`: a message for the app's developer (never with a token in it).
+    #[wasm_bindgen(js_namespace = console)]
+    pub fn warn(message: &str);
+}
+
 pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }

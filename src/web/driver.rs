@@ -185,6 +185,16 @@ impl Driver {
                 self.send_api(call, token.as_ref().map(|t| t.expose()), retry, proof)
             }
             Command::ForgetKey { delete } => self.dpop_forget(delete),
+            Command::WarnWithheld { origin } => browser::warn(
+                &[
+                    "oauth-spa-session: session.fetch sent a request to ",
+                    &origin,
+                    " without the access token: that origin is not in the apiOrigins option (",
+                    &self.cfg.api_origins.join(", "),
+                    "). Add it there if it is your API.",
+                ]
+                .concat(),
+            ),
             Command::Deliver { call } => {
                 let (res, failed) = self.calls.with(call, |c| (c.response.clone(), c.failed)).unwrap_or_default();
                 self.calls.answer(call, if failed { Answer::Reject(res) } else { Answer::Value(res) }, true);

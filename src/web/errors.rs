@@ -21,19 +21,21 @@ extern "C" {
         error_code: Option<String>,
         retryable: bool,
         retry_after: Option<u32>,
+        server_code: Option<String>,
     ) -> JsSessionError;
 }
 
+/// The codes of `ErrorCode::Other` that are in the JS `SessionErrorCode` union (ours, and the OIDC ones a silent
+/// renewal documents). Any other `error` string from a server becomes `oauth_error` with it in `serverCode`, so
+/// `code` is always one of the union's names.
+const NAMED: [&str; 5] = ["popup_blocked", "popup_closed", "interaction_required", "consent_required", "crypto_unavailable"];
+
 pub fn to_js(e: &Error) -> JsValue {
-    JsSessionError::new(
-        e.code.as_str(),
-        e.description.clone(),
-        e.status,
-        e.error_code.clone(),
-        e.retryable,
-        e.retry_after_s,
-    )
-    .into()
+    let (code, server_code) = match &e.code {
+        ErrorCode::Other(s) if !NAMED.contains(&s.as_str()) => ("oauth_error", Some(s.clone())),
+        c => (c.as_str(), None),
+    };
+    JsSessionError::new(code, e.description.clone(), e.status, e.error_code.clone(), e.retryable, e.retry_after_s, server_code).into()
 }
 
 /// A JS exception from a browser API (fetch TypeError, storage SecurityError, …) as a core error of `code`.
@@ -55,7 +57,7 @@ pub fn from_session_error(v: &JsValue, code: ErrorCode) -> Error {
     let Some(c) = field("code").as_string().filter(|_| v.is_instance_of::<JsSessionError>()) else {
         return from_js(code, v);
     };
-    let mut e = Error::new(ErrorCode::from_name(&c));
+    let mut e = Error::new(ErrorCode::from_name(&field("serverCode").as_string().unwrap_or(c)));
     e.status = field("status").as_f64().map(|n| n as u16);
     e.error_code = field("errorCode").as_string();
     e.description = field("description").as_string();

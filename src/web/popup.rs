@@ -6,6 +6,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
+use ::core::cell::Cell;
 use alloc::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
@@ -54,10 +55,16 @@ impl Driver {
         popup.location().set_href(&url).map_err(|e| errors::from_js(ErrorCode::Other("popup_blocked".into()), &e))?;
         let (tx, mut inbox) = handover::inbox();
         let listener = Listener::new(popup.clone().into(), Some(&state), tx.clone());
-        let (t, p) = (tx.clone(), popup.clone());
+        // Whether the popup ever showed a page of our origin: its URL is unreadable (a SecurityError) while it is on
+        // the server's, and about:blank until the authorize request answers. A login the server refused (e.g. an
+        // unregistered redirectUri: an error page there) never comes back, and the app deserves to know which.
+        let back = Rc::new(Cell::new(false));
+        let (t, p, b) = (tx.clone(), popup.clone(), back.clone());
         let mut poll = Some(Interval::new(POLL_MS, move || {
             if p.closed().unwrap_or(true) {
                 t.push(Outcome::Closed);
+            } else if !b.get() {
+                b.set(p.location().href().is_ok_and(|h| h != "about:blank"));
             }
         }));
         let t = tx.clone();
@@ -79,7 +86,14 @@ impl Driver {
                 }
                 Outcome::Gone => {
                     self.late_handover(state, inbox, (listener, timeout));
-                    return Err(code("popup_closed", "the login popup was closed before the login finished"));
+                    let uri = &self.cfg.redirect_uri;
+                    // (`concat`, not `format!`: no formatting machinery in the wasm.)
+                    let why = if back.get() {
+                        ["the login popup was closed before the login finished (it reached ", uri, ", which handed nothing back: does that page call handleRedirect()?)"].concat()
+                    } else {
+                        ["the login popup was closed and the login did not come back to ", uri, "; if the server showed an error, check that this redirectUri is registered"].concat()
+                    };
+                    return Err(code("popup_closed", &why));
                 }
                 Outcome::TimedOut => {
                     self.drop_transaction(&state);

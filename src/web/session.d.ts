@@ -17,37 +17,64 @@ export interface PersistenceAdapter {
   clear(): Promise<void> | void;
 }
 
+/** Extra query parameters of the authorize request (empty strings are left out). */
 export interface AuthorizeParams {
-  brand_id?: string;
+  /** RingCentral: the brand of the sign-in page, e.g. `'1210'` (a number is taken as its digits). */
+  brand_id?: string | number;
+  /** How the sign-in page is laid out. */
   display?: 'page' | 'popup' | 'touch' | 'mobile';
+  /** OIDC `prompt`, e.g. `'login'` (ask again even with a login at the server) or `'consent'`. */
   prompt?: string;
+  /** The sign-in page's language(s), e.g. `'en-US'`. */
   ui_locales?: string;
+  /** Prefills the sign-in page's user name. */
   login_hint?: string;
+  /** Space-separated scopes to ask for; default: the app's registered ones. */
   scope?: string;
 }
 
+/** The options of `new Session(config)`. A wrong value makes the constructor throw `invalid_config` naming the
+ * option (e.g. `"apiOrigins: must be https …"`). */
 export interface SessionConfig {
+  /** The app's client ID, as registered with the OAuth server. Required. */
   clientId: string;
   /** The OAuth server, e.g. `https://platform.ringcentral.com`; https (http only for localhost, 127.0.0.0/8, [::1]).
    * Relative `session.fetch` URLs resolve under its path, with or without a leading `/`: with
    * `server: 'https://host/rc'`, `'/restapi/v1.0/x'` and `'restapi/v1.0/x'` both fetch `https://host/rc/restapi/v1.0/x`. */
   server: string;
+  /** Where the server sends the login back: an absolute URL of this app (https, or http on a loopback host).
+   * Required. It must equal one of the app's registered redirect URIs exactly, character for character (scheme,
+   * host, port, path, trailing slash, query): `http://localhost:5173/` and `http://127.0.0.1:5173/` are different
+   * URIs, and an unregistered one makes the server show an error page instead of coming back. The page there must
+   * create the session and call `handleRedirect()` (a popup login too: there it hands the answer to the opener). */
   redirectUri: string;
-  /** Default `'pkce'`. */
+  /** `'pkce'` (default): Authorization Code with PKCE S256. `'implicit'`: the legacy implicit grant (the token in
+   * the URL fragment; no refresh token, no DPoP); only for a server that cannot do PKCE for this app. */
   flow?: 'pkce' | 'implicit';
   /** Default `'sessionStorage'` (per tab). `'cookie'` is shared by the tabs of the site. */
   storage?: 'sessionStorage' | 'cookie' | 'memory';
+  /** The app's own backend for the tokens (`load`, `save`, `clear`); replaces `storage`. With it, refresh
+   * tokens are asked for by default (`refreshTokens`). Never give it localStorage. */
   persistence?: PersistenceAdapter;
   /** Default: true when `persistence` is given, else false (then every token request sends `refresh_token_ttl=0`). */
   refreshTokens?: boolean;
+  /** Seconds the access token should live, sent as `access_token_ttl` with every token request. Default: the
+   * server's (RingCentral: 1 hour). */
   accessTokenTtl?: number;
+  /** Seconds the refresh token should live, sent as `refresh_token_ttl` when `refreshTokens` is on. Default: the
+   * server's (RingCentral: 1 week). */
   refreshTokenTtl?: number;
   /** Seconds before expiry to refresh, or to emit `expiring`. Default 60; clamped to half a token's life. */
   refreshMarginSeconds?: number;
-  /** Origins that may receive the bearer token (https, or loopback http). Default: the origin of `server`. */
+  /** Origins that may receive the bearer token (https, or loopback http). Default: the origin of `server`.
+   * `session.fetch` to any other origin goes out without the token; when that happens while logged in, the
+   * console gets one warning per origin naming it and this option (e.g. `http://localhost:8080` is not
+   * `http://127.0.0.1:8080`). The warning never contains a token. */
   apiOrigins?: string[];
   /** Paths (relative to `server`) or absolute https (loopback http) URLs; default RingCentral's `/restapi/oauth/…`. */
   endpoints?: { authorize?: string; token?: string; revoke?: string };
+  /** Extra parameters of the authorize request (`brand_id`, `display`, `prompt`, `ui_locales`, `login_hint`,
+   * `scope`). */
   authorizeParams?: AuthorizeParams;
   /** RFC 9207: the authorization server's issuer identifier. When set, every authorization response must carry
    * an `iss` equal to it byte for byte, else `handleRedirect()` rejects with `issuer_mismatch`. When not set,
@@ -102,13 +129,18 @@ export type SessionErrorCode =
   | 'unsupported_environment'
   /** `oauth-spa-session/react` and `/vue` actions called before the session exists (server side, or before `ready`). */
   | 'not_ready'
-  | (string & {});
+  /** DPoP or PKCE: the browser's WebCrypto refused to work (e.g. not a secure context). */
+  | 'crypto_unavailable'
+  /** The server answered with an OAuth `error` this library has no code for: that string is in `serverCode`. */
+  | 'oauth_error';
 
 /** Every error the session rejects with or emits. */
 export class SessionError extends Error {
   readonly name: 'SessionError';
-  /** Stable machine-readable code; other OAuth `error` values from the server pass through. */
+  /** Stable machine-readable code, always one of SessionErrorCode's names. */
   readonly code: SessionErrorCode;
+  /** With `code` `'oauth_error'`: the server's own OAuth `error` value (e.g. `'unauthorized_client'`); else null. */
+  readonly serverCode: string | null;
   readonly status: number | null;
   /** RingCentral's code when present, e.g. `OAU-210`, `CMN-301`. */
   readonly errorCode: string | null;

@@ -8,7 +8,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { startEmulator, launchBrowser } from './harness.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -26,15 +27,25 @@ function ensureBuilt(name) {
   run(['run', 'build:dev']);
 }
 
-let emu, browser;
+// The apps' pages again, under `/strict/NAME/` with a Content-Security-Policy that refuses WebAssembly (their
+// scripts still load from /NAME/assets/: the builds use absolute URLs).
+const STRICT = "default-src 'self'; script-src 'self'";
+let emu, browser, strict;
 before(async () => {
   ensureBuilt('react');
   ensureBuilt('vue');
+  strict = mkdtempSync(`${tmpdir()}/oss-strict-`);
+  for (const name of ['react', 'vue']) {
+    mkdirSync(`${strict}/${name}`);
+    copyFileSync(`${ROOT}examples/${name}/dist-dev/index.html`, `${strict}/${name}/index.html`);
+    writeFileSync(`${strict}/${name}/index.html.csp`, STRICT);
+  }
   emu = await startEmulator({ extraStatic: [
-    `/react=${ROOT}examples/react/dist-dev`, `/vue=${ROOT}examples/vue/dist-dev`, `/vanilla=${ROOT}examples/vanilla`]  });
+    `/react=${ROOT}examples/react/dist-dev`, `/vue=${ROOT}examples/vue/dist-dev`, `/vanilla=${ROOT}examples/vanilla`,
+    `/strict=${strict}`]  });
   browser = await launchBrowser();
 });
-after(async () => { await browser?.close(); await emu?.stop(); });
+after(async () => { await browser?.close(); await emu?.stop(); if (strict) rmSync(strict, { recursive: true, force: true }); });
 
 // Counts the listeners and channels the page's sessions hold: adds minus removes, per event type.
 const countListeners = () => {
@@ -113,6 +124,26 @@ test('Vue 3: log in by clicking, useSession().fetch the extension, log out; one 
   assert.deepEqual({ online: afterLogin.online, visibilitychange: afterLogin.visibilitychange }, { online: 1, visibilitychange: 1 });
   assert.deepEqual(afterUnmount, { online: 0, visibilitychange: 0, channels: 0 }, 'unmount disposes the session');
 });
+
+for (const name of ['react', 'vue']) {
+  test(`${name}: under a CSP without 'wasm-unsafe-eval' the binding's status is 'failed' with csp_blocked (not ready, no Log in)`, async () => {
+    const context = await browser.newContext();
+    try {
+      const page = await context.newPage();
+      const errors = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      const res = await page.goto(`${emu.altBase}/strict/${name}/`);
+      assert.equal(res.headers()['content-security-policy'], STRICT);
+      // The example renders `status` and, when it is 'failed', `error.message`.
+      await page.waitForSelector('#status:text("failed")', { timeout: 15000 });
+      assert.match(await page.textContent('#error'), /^csp_blocked: .*'wasm-unsafe-eval'/);
+      assert.equal(await page.locator('#login').count(), 0, 'no Log in button for a session that does not exist');
+      assert.deepEqual(errors, []);
+    } finally {
+      await context.close();
+    }
+  });
+}
 
 test('no bundler (import map): log in by clicking, session.fetch the extension, log out', async () => {
   await loginCallLogout('vanilla');

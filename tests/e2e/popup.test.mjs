@@ -17,7 +17,7 @@ async function app(cfg = {}, opts) {
       window.app.popup = { pending: true, t0: performance.now() };
       window.app.session.loginPopup().then(
         () => { window.app.popup = { ok: true, t: performance.now() - window.app.popup.t0 }; },
-        (e) => { window.app.popup = { code: e.code, isSessionError: e instanceof window.app.SessionError, t: performance.now() - window.app.popup.t0 }; },
+        (e) => { window.app.popup = { code: e.code, message: e.message, isSessionError: e instanceof window.app.SessionError, t: performance.now() - window.app.popup.t0 }; },
       );
     };
     document.body.append(b);
@@ -80,6 +80,37 @@ test('the user closes the popup: popup_closed within 1 s, nothing exchanged', as
   assert.ok(t1 - t0 < 1000, `reported ${Math.round(t1 - t0)} ms after the close`);
   assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
   assert.equal((await codeGrants()).length, 0);
+});
+
+test('an unregistered redirectUri: the server shows its 400 page in the popup; closing it says the login did not come back', async () => {
+  const redirectUri = `${env.emu.altBase}/test/not-registered.html`;
+  const page = await app({ redirectUri });
+  const [popup] = await Promise.all([page.waitForEvent('popup'), page.click('#popup')]);
+  await popup.waitForSelector('h1:text("400 Bad Request")');
+  assert.match(await popup.textContent('#error'), /redirect_uri does not match a registered URI/);
+  await sleep(1000); // the opener polls the popup a few times while it shows the server's page
+  await popup.close();
+  const o = await outcome(page);
+  assert.equal(o.code, 'popup_closed');
+  assert.equal(o.message, `popup_closed: the login popup was closed and the login did not come back to ${redirectUri}; if the server showed an error, check that this redirectUri is registered`);
+  assert.equal((await codeGrants()).length, 0);
+});
+
+test('a popup that reached the redirectUri, whose page handed nothing back, says so when closed', async () => {
+  // A page of the app's origin that does not load the package (no session, no hand-over).
+  const redirectUri = `${env.emu.altBase}/test/no-session.html`;
+  const apps = await env.emu.control('apps');
+  const spa = apps.find((a) => a.client_id === 'demo-spa');
+  spa.redirect_uris.push(redirectUri);
+  await env.emu.control('apps', spa);
+  const page = await app({ redirectUri });
+  const popup = await openPopup(page);
+  await Promise.all([popup.waitForURL((u) => u.href.startsWith(redirectUri)), popup.click('#allow')]);
+  await sleep(1000);
+  await popup.close();
+  const o = await outcome(page);
+  assert.equal(o.code, 'popup_closed');
+  assert.match(o.message, new RegExp(`it reached ${redirectUri.replace(/[.]/g, '\\.')}, which handed nothing back`));
 });
 
 test('Deny in the popup: access_denied', async () => {

@@ -242,6 +242,28 @@ test('a foreign-origin session.fetch carries no Authorization header and trigger
   assert.equal((await grants('refresh_token')).length, 0);
 });
 
+test('a fetch that goes without the token while logged in (origin not in apiOrigins) warns once per origin on the console', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  const warnings = [];
+  page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+  // Logged out: a foreign origin is nothing to warn about.
+  assert.equal((await call(page, `${env.emu.altBase}/_emulator/echo`)).status, 200);
+  await loginByClicking(page);
+  // The classic mix-up: the app calls localhost while `server` (so the default apiOrigins) is 127.0.0.1.
+  for (let i = 0; i < 2; i++) {
+    const r = await call(page, `${env.emu.altBase}/_emulator/echo`);
+    assert.equal(JSON.parse(r.body).headers.authorization, undefined, 'sent without the token');
+  }
+  assert.match((await call(page, `${env.emu.base}/_emulator/echo`)).body, /Bearer /, 'the API origin still gets it');
+  await page.evaluate(() => new Promise((r) => setTimeout(r, 50)));
+  const ours = warnings.filter((w) => w.includes('oauth-spa-session'));
+  assert.equal(ours.length, 1, JSON.stringify(warnings));
+  assert.ok(ours[0].includes(`request to ${env.emu.altBase} without the access token`), ours[0]);
+  assert.match(ours[0], /not in the apiOrigins option/);
+  assert.ok(ours[0].includes(`(${env.emu.base})`), 'names the apiOrigins in force');
+  for (const a of (await env.emu.log()).api_requests) if (a.token) assert.ok(!ours[0].includes(a.token), 'no token in the warning');
+});
+
 test('a request body survives the 401 retry', async () => {
   const page = await openApp(env.context, env.emu.base, { refreshTokens: true });
   await loginByClicking(page);

@@ -3,7 +3,7 @@ import { createElement, type ReactElement } from 'react';
 import { SessionProvider, useSession, type UseSession } from 'oauth-spa-session/react';
 import { defineComponent, h, type Ref } from 'vue';
 import { provideSession, useSession as useVueSession } from 'oauth-spa-session/vue';
-import type { SessionConfig, TokenInfo } from 'oauth-spa-session';
+import type { Session, SessionConfig, TokenInfo } from 'oauth-spa-session';
 
 const config: SessionConfig = { clientId: 'a', server: 'https://platform.ringcentral.com', redirectUri: 'https://app.example/' };
 
@@ -19,6 +19,11 @@ function Profile(): ReactElement {
     void res;
   };
   void info;
+  // `status` narrows the state: a Session exactly when ready, an error when the start failed.
+  if (s.status === 'failed') { const why: string = s.error.message; void why; }
+  if (s.ready) { const live: Session = s.session; void live; }
+  // @ts-expect-error: no session before ready
+  if (s.status === 'loading') { const none: Session = s.session; void none; }
   // @ts-expect-error: the hook exposes no token strings
   void s.accessToken;
   return createElement('button', { onClick: go }, s.isLoggedIn ? 'Log out' : 'Log in');
@@ -38,6 +43,8 @@ export const VueChild = defineComponent({
   setup() {
     const s = useVueSession();
     const info: TokenInfo | null = s.tokenInfo.value;
+    const status: 'loading' | 'ready' | 'failed' = s.status.value;
+    void status;
     const fetched: Promise<Response> = s.fetch('/restapi/v1.0/account/~');
     void info; void fetched;
     // @ts-expect-error: the refs are read-only

@@ -40,6 +40,19 @@ const mixUp: SessionErrorCode = 'issuer_mismatch';
 // @ts-expect-error: issuer is a URL string
 const badIssuer: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', issuer: true };
 void mixUp; void badIssuer;
+// SessionErrorCode is exact: a misspelled code does not compile; a server's own code arrives in `serverCode`.
+try { await session.renew(); } catch (e) {
+  if (e instanceof SessionError) {
+    // @ts-expect-error: 'login_requierd' is not a SessionErrorCode
+    if (e.code === 'login_requierd') void e;
+    if (e.code === 'oauth_error') { const server: string | null = e.serverCode; void server; }
+    const known: SessionErrorCode = 'csp_blocked';
+    void known;
+  }
+}
+// @ts-expect-error: an arbitrary string is not a SessionErrorCode
+const typo: SessionErrorCode = 'unauthorized_client';
+void typo;
 // DPoP: a boolean option, the token kind in TokenInfo, and the downgrade event.
 const dpopConfig: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: true };
 session.on('dpopDowngrade', (t) => { const k: 'Bearer' | 'DPoP' = t.tokenType; void k; });

@@ -6,9 +6,11 @@ import { exampleConfig } from '../../vanilla/config.js';
 const config = exampleConfig('react', import.meta.env);
 
 function App() {
-  const { ready, isLoggedIn, tokenInfo, error, login, logout, fetch } = useSession();
+  const { status, isLoggedIn, tokenInfo, error, login, logout, fetch } = useSession();
   const [api, setApi] = useState(null);
-  if (!ready) return <p id="status">loading</p>;
+  if (status === 'loading') return <p id="status">loading</p>;
+  // No session could be made (e.g. csp_blocked: the page's Content-Security-Policy lacks 'wasm-unsafe-eval').
+  if (status === 'failed') return <><p id="status">failed</p><p id="error">{error.message}</p></>;
   const callApi = async () => {
     const res = await fetch('/restapi/v1.0/account/~/extension/~');
     setApi({ status: res.status, body: await res.text() });

@@ -5,14 +5,16 @@ import { exampleConfig } from '../../vanilla/config.js';
 
 const Profile = defineComponent({
   setup() {
-    const { ready, isLoggedIn, tokenInfo, error, login, logout, fetch } = useSession();
+    const { status, isLoggedIn, tokenInfo, error, login, logout, fetch } = useSession();
     const api = ref(null);
     const callApi = async () => {
       const res = await fetch('/restapi/v1.0/account/~/extension/~');
       api.value = { status: res.status, body: await res.text() };
     };
     return () => {
-      if (!ready.value) return h('p', { id: 'status' }, 'loading');
+      if (status.value === 'loading') return h('p', { id: 'status' }, 'loading');
+      // No session could be made (e.g. csp_blocked: the page's Content-Security-Policy lacks 'wasm-unsafe-eval').
+      if (status.value === 'failed') return h('main', [h('p', { id: 'status' }, 'failed'), h('p', { id: 'error' }, error.value.message)]);
       return h('main', [
         h('p', { id: 'status' }, isLoggedIn.value ? 'logged in' : 'logged out'),
         error.value && h('p', { id: 'error' }, error.value.code ?? error.value.message),

@@ -30,6 +30,12 @@ impl Engine {
 
     pub(super) fn fetch(&mut self, now: f64, call: CallId, origin: &str) {
         if !self.is_api_origin(origin) {
+            // Logged in, yet no token: likely a mistyped or missing `apiOrigins` entry (localhost vs 127.0.0.1),
+            // which the app would otherwise only see as the server's 401.
+            if self.tokens.is_some() && !self.withheld_from.iter().any(|o| o == origin) {
+                self.withheld_from.push(origin.into());
+                self.push(Command::WarnWithheld { origin: origin.into() });
+            }
             return self.push(Command::SendApi { call, token: None, retry: false, proof: None });
         }
         self.dpop_track(call, origin);

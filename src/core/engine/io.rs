@@ -193,6 +193,9 @@ pub enum Command {
     SendApi { call: CallId, token: Option<Secret>, retry: bool, proof: Option<Proof> },
     /// Resolve fetch `call` with the response it got.
     Deliver { call: CallId },
+    /// A `session.fetch` while logged in went to `origin` without the token (it is not in `apiOrigins`): tell the
+    /// developer on the console. Once per origin per session; never carries a token.
+    WarnWithheld { origin: String },
     /// Settle an app call (for fetch calls: reject with the error).
     Settle { call: CallId, result: Result<Value, Error> },
     /// Take the exclusive lock `name`; give up after `timeout_ms` → [`Input::LockGranted`] / [`Input::LockTimedOut`].

@@ -76,6 +76,8 @@ pub struct Engine {
     /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
     silent: Option<Silent>,
     silent_tried_for: f64,
+    /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
+    withheld_from: Vec<String>,
     out: VecDeque<Command>,
 }
 
@@ -99,6 +101,7 @@ impl Engine {
             dpop: Default::default(),
             silent: None,
             silent_tried_for: f64::NAN,
+            withheld_from: Vec::new(),
             out: VecDeque::new(),
         }
     }

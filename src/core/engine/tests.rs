@@ -206,6 +206,34 @@ fn bearer_token_goes_only_to_api_origins() {
     assert_eq!(api_sends(&c), [(10, Some("a1".into()), false)]);
 }
 
+fn withheld(c: &[Command]) -> Vec<String> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::WarnWithheld { origin } => Some(origin.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_fetch_without_the_token_while_logged_in_is_reported_once_per_origin() {
+    let mut t = T::new(true, ALONE);
+    let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    // Not logged in (yet): a foreign origin is nothing to report.
+    assert_eq!(withheld(&t.go(T0, Input::Fetch { call: 1, origin: o("https://cdn.example/x") })), Vec::<String>::new());
+    t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    let c = t.go(T0, Input::Fetch { call: 2, origin: o("https://cdn.example/x") });
+    assert_eq!(withheld(&c), ["https://cdn.example"]);
+    assert_eq!(api_sends(&c), [(2, None, false)], "sent untouched");
+    let c = t.go(T0, Input::Fetch { call: 3, origin: o("https://cdn.example/y") });
+    assert_eq!((withheld(&c), api_sends(&c)), (vec![], vec![(3, None, false)]), "once per origin");
+    assert_eq!(withheld(&t.go(T0, Input::Fetch { call: 4, origin: o("http://localhost:8080/a") })), ["http://localhost:8080"]);
+    // The API origin gets the token, and nothing to report.
+    let c = t.go(T0, Input::Fetch { call: 5, origin: o("https://platform.example.com/a") });
+    assert_eq!((withheld(&c), api_sends(&c)), (vec![], vec![(5, Some("a1".into()), false)]));
+}
+
 #[test]
 fn one_refresh_at_a_time_in_a_tab() {
     // An expired token under 1000 concurrent calls: exactly one token request, every call sent once after it.
