@@ -32,7 +32,7 @@ if [ -n "$missing" ]; then
 fi
 
 # npm ci only when the lock changed since the last install.
-for dir in . bench tests/vite-app examples/react examples/vue scripts/typedoc; do
+for dir in . bench tests/vite-app tests/bundlers examples/react examples/vue scripts/typedoc; do
   [ -f "$dir/package.json" ] || continue
   if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
     say "installing npm packages in $dir"
