@@ -34,8 +34,8 @@ async function settled(page, errors) {
 
 let emu, browser;
 before(async () => {
-  // scripts/setup.sh installs the app's own dependencies; a lone run of this file may come before it.
-  if (!existsSync(`${APP}/node_modules/vite`) || !existsSync(`${APP}/node_modules/webpack`)) npm(['ci'], APP);
+  // The app's own dependencies (scripts/setup.sh installs them; a lone run of this file may come before it).
+  execFileSync('bash', [`${ROOT}scripts/npm-ci.sh`, 'tests/bundlers'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   // The tarball, installed as a user installs it (pkg/ is built already: no prepack). --no-save: the app's
   // package.json and lock stay as committed; nothing is fetched (--offline: the package has no dependencies).
   const tmp = mkdtempSync(`${tmpdir()}/oss-bundlers-`);
