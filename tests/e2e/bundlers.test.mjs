@@ -56,6 +56,9 @@ test('the app runs against the installed tarball, not the repository', () => {
   assert.ok(existsSync(`${installed}/pkg/auto.js`));
   assert.ok(!existsSync(`${installed}/src`) && !existsSync(`${installed}/Cargo.toml`), 'a copy of the tarball, not a link to the repository');
   assert.deepEqual(JSON.parse(readFileSync(`${installed}/package.json`, 'utf8')).sideEffects, pkg.sideEffects);
+  for (const f of ['auto.js', 'oauth_spa_session.js', 'oauth_spa_session_bg.wasm']) {
+    assert.ok(readFileSync(`${installed}/pkg/${f}`).equals(readFileSync(`${ROOT}pkg/${f}`)), `${f}: this build's`);
+  }
 });
 
 test('each bundler emits one .wasm asset, and no bundle loads the repository\'s /pkg/', () => {
