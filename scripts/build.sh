@@ -3,6 +3,26 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+# Nothing to do when pkg/ was built from exactly these inputs and is as that build left it: pkg/.build-stamp holds
+# the hash of the inputs (sources, manifests, this script, the tool versions) and of pkg/'s files. Content, not
+# mtimes (a fresh checkout over a kept pkg/ changes every mtime); a missing stamp or pkg/ means a full build. Even
+# with cargo's own no-op, wasm-bindgen and two wasm-opt -Oz runs take a minute (`npm pack`'s prepack ran them).
+inputs_hash() {
+  {
+    # A missing tool hashes as missing (the build below then says what is wrong).
+    rustc -vV || true; wasm-bindgen --version || true
+    echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
+    echo "RUSTFLAGS=${RUSTFLAGS:-}"
+    find src js -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    sha256sum Cargo.toml Cargo.lock scripts/build.sh .cargo/config.toml || true
+  } | sha256sum | cut -c1-64
+}
+outputs_hash() { (cd "$1" && find . -type f ! -name .build-stamp -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64; }
+inputs=$(inputs_hash)
+if [ -f pkg/.build-stamp ] && [ "$(cat pkg/.build-stamp)" = "$inputs $(outputs_hash pkg)" ]; then
+  echo "[build] pkg/ is up to date (inputs unchanged since its build; remove pkg/ to force one)"
+  exit 0
+fi
 # `npm`: the package's own allocator and panic handler (a Rust app depending on the crate gets neither).
 cargo build --release --target wasm32-unknown-unknown -p oauth-spa-session --features npm
 rm -rf pkg.tmp && mkdir pkg.tmp
@@ -67,5 +87,6 @@ export interface InitOutput {\
 rm pkg.tmp/oauth_spa_session_bg.wasm.d.ts
 # wasm-bindgen types the raw wasm exports (InitOutput) with `any`; nothing public should be `any`.
 sed -i -E 's/([:(,] ?)any\b/\1unknown/g; s/=> any\b/=> unknown/g' pkg.tmp/oauth_spa_session.d.ts
+echo "$inputs $(outputs_hash pkg.tmp)" > pkg.tmp/.build-stamp
 rm -rf pkg && mv pkg.tmp pkg
 echo "[build] pkg/ ready: $(ls pkg | tr '\n' ' ')"

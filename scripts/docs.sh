@@ -5,9 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -f pkg/oauth_spa_session.d.ts ] || bash scripts/build.sh >/dev/null
 d=scripts/typedoc
-if [ ! -f $d/node_modules/.package-lock.json ] || [ $d/package-lock.json -nt $d/node_modules/.package-lock.json ]; then
-  (cd $d && npm ci --no-audit --no-fund --loglevel=error)
-fi
+bash scripts/npm-ci.sh $d
 rm -rf docs/api
 (cd $d && node_modules/.bin/typedoc --options typedoc.json --logLevel Warn)
 echo "[docs] docs/api/ ready: $(find docs/api -type f | wc -l) files"

@@ -31,12 +31,6 @@ if [ -n "$missing" ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 fi
 
-# npm ci only when the lock changed since the last install.
-for dir in . bench tests/vite-app examples/react examples/vue scripts/typedoc; do
-  [ -f "$dir/package.json" ] || continue
-  if [ ! -f "$dir/node_modules/.package-lock.json" ] || [ "$dir/package-lock.json" -nt "$dir/node_modules/.package-lock.json" ]; then
-    say "installing npm packages in $dir"
-    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
-  fi
-done
+# npm ci only where package.json or the lock changed since the last install (by content, see npm-ci.sh).
+bash scripts/npm-ci.sh . bench tests/vite-app tests/bundlers examples/react examples/vue scripts/typedoc
 say "ok"

@@ -8,7 +8,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { startEmulator, launchBrowser } from './harness.mjs';
 
@@ -16,11 +16,11 @@ const ROOT = new URL('../../', import.meta.url).pathname;
 
 function ensureBuilt(name) {
   const dir = `${ROOT}examples/${name}`;
-  const marker = `${dir}/node_modules/.package-lock.json`;
   const run = (args) => execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'] });
-  if (!existsSync(marker) || statSync(marker).mtimeMs < statSync(`${dir}/package-lock.json`).mtimeMs) {
-    try { run(['ci']); } catch { run(['install']); }
-  }
+  // npm ci when package.json or the lock changed since the last install (scripts/npm-ci.sh compares content).
+  try {
+    execFileSync('bash', [`${ROOT}scripts/npm-ci.sh`, `examples/${name}`], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+  } catch { run(['install']); }
   run(['run', 'build']);
   // StrictMode double-mounts only in React's development build, and development builds expose the app's root
   // for the unmount check: the React and Vue apps are driven in those.

@@ -42,6 +42,16 @@ test('every exports/imports target is in the tarball', () => {
   assert.ok(inTar.has(pkg.types.replace(/^\.\//, '')) && inTar.has(pkg.main.replace(/^\.\//, '')));
 });
 
+test('sideEffects: the entries that act on import are listed (bundlers drop the rest when unused)', () => {
+  // `"sideEffects": false` let Vite and webpack drop auto.js's `await init()` (tests/e2e/bundlers.test.mjs
+  // builds and runs it): every packed module with a top-level statement that acts must be listed, and only those.
+  assert.ok(Array.isArray(pkg.sideEffects), 'a list, not false (auto.js acts on import) nor absent (the rest is pure)');
+  const acts = packed.files.map((f) => f.path).filter((f) => f.endsWith('.js'))
+    .filter((f) => /^(await |init\()/m.test(readFileSync(`${ROOT}${f}`, 'utf8')));
+  assert.deepEqual(acts, ['pkg/auto.js']);
+  assert.deepEqual(pkg.sideEffects, acts.map((f) => `./${f}`));
+});
+
 test('metadata for the registry: license file matches, repository, homepage, keywords, optional peers', () => {
   assert.equal(pkg.license, 'MIT');
   assert.match(readFileSync(`${ROOT}LICENSE`, 'utf8'), /^MIT License/);

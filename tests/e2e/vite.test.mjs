@@ -4,7 +4,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync, statSync, readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { startEmulator, launchBrowser } from './harness.mjs';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
@@ -15,13 +15,11 @@ function npm(args) {
   execFileSync('npm', [...args, '--no-audit', '--no-fund', '--loglevel=error'], { cwd: APP, stdio: ['ignore', 'inherit', 'inherit'] });
 }
 
-// Installs tests/vite-app's own dependencies when they are missing or older than its lock file.
+// Installs tests/vite-app's own dependencies when its package.json or lock changed since the last install
+// (scripts/npm-ci.sh compares their content, not mtimes).
 function ensureInstalled() {
-  const marker = `${APP}/node_modules/.package-lock.json`;
-  if (existsSync(marker) && statSync(marker).mtimeMs >= statSync(`${APP}/package-lock.json`).mtimeMs
-      && existsSync(`${APP}/node_modules/.bin/vite`)) return;
   try {
-    npm(['ci']);
+    execFileSync('bash', [`${ROOT}scripts/npm-ci.sh`, 'tests/vite-app'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
   } catch {
     // `npm ci` refuses when the lock is out of sync (e.g. the package's own devDependencies changed,
     // which the lock records for the `file:../..` link); `npm install` reconciles it.
