@@ -33,7 +33,8 @@ export async function spawnEmulator(args = []) {
     base,
     control,
     advance: (seconds) => control('clock/advance', { seconds }),
-    log: () => control('log'),
+    // Whole tokens: the control API gives them to a test runner only (never to a page).
+    log: () => control('log?full=1'),
     async stop() { proc.kill('SIGTERM'); await once(proc, 'exit').catch(() => {}); },
   };
 }

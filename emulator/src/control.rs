@@ -134,7 +134,16 @@ async fn clear_faults(AxState(emu): AxState<Shared>) -> Response {
     respond::json(200, &json!({ "queued": 0 }))
 }
 
-async fn log(AxState(emu): AxState<Shared>) -> Response {
+/// The request log, tokens shortened. `?full=1` shows them whole, for test runners only: a request a browser
+/// sent (it carries `Origin` or `Sec-Fetch-Site`) is refused, so no page, not even a loopback one, reads a token.
+async fn log(AxState(emu): AxState<Shared>, uri: axum::http::Uri, headers: HeaderMap) -> Response {
+    let full = uri.query().is_some_and(|q| q.split('&').any(|p| p == "full=1"));
+    if !full {
+        return respond::json(200, &emu.lock().log.shortened());
+    }
+    if headers.contains_key(axum::http::header::ORIGIN) || headers.contains_key("sec-fetch-site") {
+        return respond::json(403, &json!({ "error": "the full log is for test runners, not for pages" }));
+    }
     respond::json(200, &emu.lock().log)
 }
 

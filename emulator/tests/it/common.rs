@@ -92,10 +92,12 @@ impl Emu {
         body: &[u8],
     ) -> std::io::Result<Resp> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).await?;
-        let mut head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n",
-            self.port
-        );
+        // A test may name another Host (the control API's loopback rule).
+        let host = match headers.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")) {
+            Some(_) => String::new(),
+            None => format!("Host: 127.0.0.1:{}\r\n", self.port),
+        };
+        let mut head = format!("{method} {path} HTTP/1.1\r\n{host}Connection: close\r\n");
         for (k, v) in headers {
             head.push_str(&format!("{k}: {v}\r\n"));
         }
@@ -170,7 +172,7 @@ impl Emu {
     }
 
     pub async fn log(&self) -> Value {
-        self.get("/_emulator/log").await.json()
+        self.get("/_emulator/log?full=1").await.json()
     }
 
     /// Authorize URL for demo-spa with `extra` params appended.
