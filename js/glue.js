@@ -38,11 +38,18 @@ export function withLock(name, timeoutMs, work) {
 export const makeRequest = (input, init, base) =>
   input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
 
+// A request that carries a token never follows a redirect: the browser would drop `Authorization` on a hop to
+// another origin but send `DPoP` along, and a hop to a host outside `apiOrigins` must not see either. The app
+// gets the redirect as its response (`type: 'opaqueredirect'`, status 0); a request the app sent with
+// `redirect: 'error'` keeps it (it rejects). Same-origin hops are not followed either: the browser hides the
+// target of a manual redirect, so nothing could check it against `apiOrigins`.
+const noFollow = (req) => ({ redirect: req.redirect === 'error' ? 'error' : 'manual' });
+
 // `req` is always the session's own Request (makeRequest copied the app's), so its headers are set in place:
 // no second Request and Headers per call. `set` replaces, so a retry of the same request carries the new token.
 export async function sendWithToken(req, token) {
   req.headers.set('Authorization', `Bearer ${token}`);
-  return fetch(req);
+  return fetch(req, noFollow(req));
 }
 
 // DPoP (RFC 9449): the token under the DPoP scheme, next to its proof. On a copy of the request: a body-less
@@ -52,7 +59,7 @@ export async function sendWithDpop(req, token, proof) {
   const headers = new Headers(req.headers);
   headers.set('Authorization', `DPoP ${token}`);
   headers.set('DPoP', proof);
-  return fetch(new Request(req, { headers }));
+  return fetch(new Request(req, { headers, ...noFollow(req) }));
 }
 
 export const peekText = async (res) => res.clone().text();

@@ -47,6 +47,8 @@ pub async fn post_form_with(url: &str, form: String, timeout_ms: u32, dpop: Opti
     init.set_headers(&headers);
     init.set_body(&JsValue::from_str(&form));
     init.set_signal(Some(&signal));
+    // The body carries a code, a refresh token or a proof: a redirect (to anywhere) is a failure, never a resend.
+    init.set_redirect(web_sys::RequestRedirect::Error);
     let request = web_sys::Request::new_with_str_and_init(url, &init).map_err(|_| network_error())?;
     let res = Request::from(request).send().await.map_err(|_| failed(&signal))?;
     let status = res.status();
