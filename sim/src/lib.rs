@@ -721,6 +721,10 @@ impl World {
         cfg.refresh_tokens = prof.refresh;
         cfg.silent_renew = prof.silent_renew;
         cfg.dpop = prof.dpop;
+        // The downgrade mode runs a session on the bearer tokens the server hands out: that is `dpop: 'prefer'`.
+        // With `dpop: true` every login would fail closed (dpop_downgrade) and the seed would exercise nothing;
+        // that refusal is covered by the engine's host tests and tests/e2e/dpop.test.mjs.
+        cfg.dpop_prefer = prof.dpop_downgrade;
         let stubborn = prof.dpop_stubborn;
         cfg.storage = if prof.shared { StorageKind::Cookie } else { StorageKind::SessionStorage };
         cfg.api_origins = vec![SERVER.to_string()];

@@ -105,6 +105,9 @@ pub struct Config {
     pub issuer: Option<String>,
     /// RFC 9449: bind tokens to a non-extractable key of this browser and prove possession on every use.
     pub dpop: bool,
+    /// `dpop: 'prefer'`: a bearer answer to a request that carried a proof is used (`dpopDowngrade`). With
+    /// `dpop: true` it is refused (`dpop_downgrade`, nothing stored).
+    pub dpop_prefer: bool,
     /// Renew a session that cannot refresh with a hidden `prompt=none` authorize request before it expires.
     pub silent_renew: bool,
     /// How long a silent renewal may take (iframe and code exchange) before it counts as failed.
@@ -153,7 +156,7 @@ pub struct ConfigInput {
     #[serde(default, deserialize_with = "named::<_, F_ISSUER, _>")]
     pub issuer: Option<String>,
     #[serde(default, deserialize_with = "named::<_, F_DPOP, _>")]
-    pub dpop: Option<bool>,
+    pub dpop: Option<DpopSetting>,
     #[serde(default, deserialize_with = "named::<_, F_SILENT_RENEW, _>")]
     pub silent_renew: Option<bool>,
     #[serde(default, deserialize_with = "named::<_, F_SILENT_TIMEOUT, _>")]
@@ -356,7 +359,10 @@ impl Config {
             }
         };
 
-        let dpop = j.dpop.unwrap_or(false);
+        let (dpop, dpop_prefer) = match j.dpop.and_then(|d| d.0) {
+            Some(prefer) => (true, prefer),
+            None => (false, false),
+        };
         if dpop && flow == Flow::Implicit {
             // RFC 9449 binds tokens at the token endpoint; the implicit grant never calls it.
             return Err(config_error("dpop", "needs flow \"pkce\": implicit tokens cannot be bound to a key"));
@@ -377,6 +383,7 @@ impl Config {
             authorize_params,
             issuer,
             dpop,
+            dpop_prefer,
             // Default on exactly when there is no refresh token to keep the session going (RingCentral's SPA
             // setup, refresh_token_ttl=0): then the login cookie at the server is what lasts the working day.
             silent_renew: j.silent_renew.unwrap_or(!refresh_tokens),
@@ -408,6 +415,7 @@ impl Config {
             authorize_params: AuthorizeParams::default(),
             issuer: None,
             dpop: false,
+            dpop_prefer: false,
             // As in the JS default (no refresh tokens here): a caller that turns refresh tokens on sets it too.
             silent_renew: true,
             silent_timeout_s: SILENT_TIMEOUT_S,
@@ -541,6 +549,18 @@ pub(crate) mod tests {
             c.lock_name(),
             "oauth-spa-session:abc@https://platform.ringcentral.com"
         );
+    }
+
+    #[test]
+    fn dpop_true_requires_prefer_accepts_a_downgrade() {
+        let base = r#""clientId":"a","server":"https://s.example","redirectUri":"https://app.example/""#;
+        for (v, on, prefer) in [("true", true, false), ("\"prefer\"", true, true), ("false", false, false), ("null", false, false)] {
+            let c = cfg(&format!("{{{base},\"dpop\":{v}}}"), true).unwrap();
+            assert_eq!((c.dpop, c.dpop_prefer), (on, prefer), "{v}");
+        }
+        for v in ["\"Prefer\"", "\"require\"", "1"] {
+            assert!(err_desc(&format!("{{{base},\"dpop\":{v}}}")).contains("dpop"), "{v}");
+        }
     }
 
     #[test]

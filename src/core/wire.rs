@@ -246,6 +246,35 @@ impl<'de> Deserialize<'de> for OneOrMany {
     }
 }
 
+/// `dpop`: `true` / `false`, or `'prefer'` (DPoP asked for, a bearer answer accepted). `Some(prefer)` when on.
+#[derive(Clone, Copy, PartialEq)]
+#[cfg_attr(test, derive(Debug))]
+pub struct DpopSetting(pub Option<bool>);
+
+struct DpopVisitor;
+
+impl<'de> Visitor<'de> for DpopVisitor {
+    type Value = DpopSetting;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("true, false or \"prefer\"")
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<DpopSetting, E> {
+        Ok(DpopSetting(v.then_some(false)))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<DpopSetting, E> {
+        match v {
+            "prefer" => Ok(DpopSetting(Some(true))),
+            _ => Err(E::invalid_value(de::Unexpected::Str(v), &self)),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for DpopSetting {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(DpopVisitor)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;

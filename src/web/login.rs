@@ -142,7 +142,8 @@ impl Driver {
     /// The engine stores the tokens, makes them current and tells the other tabs; this resolves after that.
     pub(crate) async fn log_in(self: &Rc<Self>, tokens: TokenSet) -> Result<(), Error> {
         let done = self.call(|call| Input::LoggedIn { call, tokens });
-        wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
+        // The engine's own error when it refused the tokens (dpop_downgrade), else the storage's.
+        wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| errors::from_session_error(&e, ErrorCode::StorageUnavailable))?;
         Ok(())
     }
 

@@ -82,8 +82,9 @@ export interface SessionConfig {
   issuer?: string;
   /** RFC 9449: bind tokens to a non-extractable ECDSA P-256 key of this browser and send a DPoP proof with every
    * token request and every `session.fetch` to `apiOrigins`. Default false (no key, no IndexedDB, no proof). Needs
-   * `flow: 'pkce'`. */
-  dpop?: boolean;
+   * `flow: 'pkce'`. `true` fails closed: a server that answers the proof with bearer tokens is refused
+   * (`dpop_downgrade`, nothing stored); `'prefer'` uses them (`dpopDowngrade` says so). */
+  dpop?: boolean | 'prefer';
   /** Renew silently (a hidden `prompt=none` authorize request, answered from the server's login cookie)
    * `refreshMarginSeconds` before the access token expires, when there is no refresh token. Default: true when
    * refresh tokens are off (the default), else false. Fails (then `expiring`, `expired`) where the browser
@@ -123,6 +124,8 @@ export type SessionErrorCode =
   | 'popup_blocked'
   /** `loginPopup()`: the user closed the popup before the login finished. */
   | 'popup_closed'
+  /** `dpop: true` and the server issued bearer tokens: refused, nothing stored (`dpop: 'prefer'` accepts them). */
+  | 'dpop_downgrade'
   /** From the server on a silent renewal (`renew()`): the user must interact. */
   | 'interaction_required' | 'consent_required'
   /** Under Node (server rendering): the package imports, but `init()` and `new Session()` fail with this. */
@@ -166,7 +169,7 @@ export interface SessionEvents {
   storageFallback: SessionError;
   /** Tokens changed for any reason (login, refresh, another tab, logout). */
   change: TokenInfo | null;
-  /** `dpop: true`, but the server issued a bearer token (`tokenType: 'Bearer'`); the session uses it as such. */
+  /** `dpop: 'prefer'`, but the server issued a bearer token (`tokenType: 'Bearer'`); the session uses it as such. */
   dpopDowngrade: TokenInfo;
 }
 

@@ -307,8 +307,8 @@ test("storage: 'memory' keeps the key in the page's memory only", async () => {
   assert.deepEqual((await keyStore(page)).dpop, [], 'no key in IndexedDB');
 });
 
-test('a server that issues a bearer token although DPoP was asked for: bearer is used, tokenType and dpopDowngrade say so', async () => {
-  const page = await openApp(context, emu.base, cfg(opBearer));
+test("dpop: 'prefer' and a server that issues a bearer token although DPoP was asked for: bearer is used, tokenType and dpopDowngrade say so", async () => {
+  const page = await openApp(context, emu.base, cfg(opBearer, { dpop: 'prefer' }));
   await loginAtProvider(page, opBearer);
   // The login's own event fired while the callback page loaded; listen from here on.
   await page.evaluate(() => { window.app.downgrades = []; window.app.session.on('dpopDowngrade', (i) => window.app.downgrades.push(i.tokenType)); });
@@ -319,6 +319,23 @@ test('a server that issues a bearer token although DPoP was asked for: bearer is
   assert.deepEqual(meCalls(opBearer).map((m) => [m.authorization, m.dpop]), [['Bearer [present]', false]], 'no proof for a bearer token');
   await page.evaluate(() => window.app.session.refresh());
   assert.deepEqual(await page.evaluate(() => window.app.downgrades), ['Bearer'], 'the refresh announced it again');
+});
+
+test('dpop: true fails closed: a server that answers the proof with a bearer token ⇒ handleRedirect rejects dpop_downgrade, nothing stored, no API call', async () => {
+  const page = await openApp(context, emu.base, cfg(opBearer));
+  const r = await loginAtProvider(page, opBearer);
+  assert.equal(r.handled, null, 'handleRedirect rejected');
+  assert.deepEqual(r.error, { code: 'dpop_downgrade', isSessionError: true, message: r.error?.message });
+  assert.match(r.error.message, /^dpop_downgrade: /);
+  assert.equal(tokenCalls('authorization_code', opBearer)[0].dpop, true, 'a proof was offered');
+  assert.equal(await page.evaluate(() => window.app.session.isLoggedIn()), false);
+  assert.equal(await tokenInfo(page), null);
+  const stored = await page.evaluate(() => Object.keys(sessionStorage).filter((k) => k.includes('oss.')).map((k) => [k, sessionStorage.getItem(k)]));
+  const at = lastToken('access_token', opBearer);
+  assert.ok(at && !JSON.stringify(stored).includes(at), 'the bearer token was not stored');
+  assert.equal((await call(page, `${opBearer.issuer}/me`)).error?.code, 'login_required');
+  assert.deepEqual(meCalls(opBearer), [], 'the bearer token was never sent');
+  assert.deepEqual(await page.evaluate(() => window.app.events.map((e) => e.name)), [], 'no login event');
 });
 
 test('dpop off: no IndexedDB access, no DPoP header, tokenType Bearer', async () => {

@@ -57,9 +57,10 @@ void typo;
 const dpopConfig: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: true };
 session.on('dpopDowngrade', (t) => { const k: 'Bearer' | 'DPoP' = t.tokenType; void k; });
 if (info) { const kind: 'Bearer' | 'DPoP' = info.tokenType; void kind; }
-// @ts-expect-error: dpop is a boolean
+const preferDpop: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: 'prefer' };
+// @ts-expect-error: dpop is a boolean or 'prefer'
 const badDpop: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', dpop: 'yes' };
-void dpopConfig; void badDpop;
+void dpopConfig; void badDpop; void preferDpop;
 
 // Popup login and silent renewal.
 const silent: SessionConfig = { clientId: 'a', server: 's', redirectUri: 'r', silentRenew: true, silentTimeoutSeconds: 10, popupTimeoutSeconds: 300 };

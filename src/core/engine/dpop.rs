@@ -5,7 +5,7 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
-use super::io::Proof;
+use super::io::{Input, Proof};
 use super::{CallId, Command, Engine};
 use crate::core::dpop::USE_DPOP_NONCE;
 use crate::core::{origin_of, Error, ErrorCode, TokenSet};
@@ -32,6 +32,16 @@ pub(super) fn is_use_nonce(e: &Error) -> bool {
     matches!(&e.code, ErrorCode::Other(c) if c == USE_DPOP_NONCE)
 }
 
+/// `dpop: true` and the server answered a proof with tokens that are not DPoP-bound (RFC 9449 §5: it may):
+/// refused, never stored. Not retryable: the same server answers the same way.
+pub fn dpop_downgrade() -> Error {
+    Error::new(ErrorCode::Other(DPOP_DOWNGRADE.into()))
+        .with_description("the server issued a bearer token although DPoP is required (dpop: 'prefer' accepts it)")
+}
+
+/// The code of [`dpop_downgrade`].
+pub const DPOP_DOWNGRADE: &str = "dpop_downgrade";
+
 impl Dpop {
     pub(super) fn nonce(&self, origin: &str) -> Option<String> {
         self.nonces.iter().find(|(o, _)| o == origin).map(|(_, n)| n.clone())
@@ -51,6 +61,33 @@ impl Engine {
     pub(super) fn dpop_nonce(&mut self, origin: String, nonce: String) {
         if self.cfg.dpop && !nonce.is_empty() {
             self.dpop.set_nonce(origin, nonce);
+        }
+    }
+
+    /// Why tokens are refused: `dpop: true` (not `'prefer'`) and they are not DPoP-bound.
+    pub fn dpop_refuses(&self, t: &TokenSet) -> Option<Error> {
+        (self.cfg.dpop && !self.cfg.dpop_prefer && !t.is_dpop()).then(dpop_downgrade)
+    }
+
+    /// Fails closed before any tokens reach the session: a refused refresh answer or silent renewal becomes
+    /// that request's error (the session ends as on any terminal answer), a refused login rejects its call.
+    /// `None`: the input was answered here.
+    pub(super) fn dpop_gate(&mut self, input: Input) -> Option<Input> {
+        let refused = match &input {
+            Input::TokenReply { result: Ok(t) } | Input::SilentDone { result: Ok(t) } | Input::LoggedIn { tokens: t, .. } => {
+                self.dpop_refuses(t)
+            }
+            _ => None,
+        };
+        let Some(e) = refused else { return Some(input) };
+        match input {
+            Input::TokenReply { .. } => Some(Input::TokenReply { result: Err(e) }),
+            Input::SilentDone { .. } => Some(Input::SilentDone { result: Err(e) }),
+            Input::LoggedIn { call, .. } => {
+                self.settle(call, Err(e));
+                None
+            }
+            other => Some(other),
         }
     }
 
@@ -107,7 +144,8 @@ impl Engine {
         }
     }
 
-    /// Tokens are becoming current. `dpopDowngrade` when DPoP was asked for and they are bearer tokens; and when
+    /// Tokens are becoming current. `dpopDowngrade` when DPoP was asked for (`'prefer'`: with `true` they never
+    /// get here) and they are bearer tokens; and when
     /// they belong to another login than the ones held (another tab logged out and in, and this tab missed the
     /// broadcast), the key held in memory may be the old one: drop it, the next proof reads the stored key.
     pub(super) fn dpop_adopting(&mut self, t: &TokenSet) {

@@ -43,7 +43,11 @@ struct T(Engine);
 
 impl T {
     fn logged_in(dpop: bool, kind: &str) -> T {
-        let mut t = T(Engine::new(cfg(dpop), SOLO));
+        T::logged_in_with(cfg(dpop), kind)
+    }
+
+    fn logged_in_with(c: Config, kind: &str) -> T {
+        let mut t = T(Engine::new(c, SOLO));
         let c = t.go(Input::Start { ready: 0, storage_problem: None });
         let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
         t.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", kind))) });
@@ -169,9 +173,94 @@ fn after_the_nonce_retry_an_expired_token_still_gets_its_one_refresh() {
     assert!(delivered(&c, 7), "bounded: the retried call's 401 goes to the app");
 }
 
+fn prefer() -> Config {
+    let mut c = cfg(true);
+    c.dpop_prefer = true;
+    c
+}
+
+fn saves(c: &[Command]) -> usize {
+    c.iter().filter(|c| matches!(c, Command::Save { .. })).count()
+}
+
+fn is_downgrade(r: &Option<Result<Value, Error>>) -> bool {
+    matches!(r, Some(Err(e)) if e.code.as_str() == dpop::DPOP_DOWNGRADE && !e.retryable)
+}
+
+/// `dpop: true` fails closed: a bearer answer to a refresh with a proof is never stored nor used; the refresh
+/// rejects with `dpop_downgrade` and the session ends (`expired` with that error), as on any terminal answer.
+#[test]
+fn dpop_true_refuses_a_bearer_refresh_answer() {
+    let mut t = T::logged_in(true, "dpop");
+    t.go(Input::Refresh { call: 1 });
+    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    assert_eq!(saves(&c), 0, "nothing stored: {c:?}");
+    assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
+    // The refresh call rejects like every call that finds the session over (login_required, naming why).
+    let settled = c.iter().find_map(|c| match c {
+        Command::Settle { call: 1, result: Err(e) } => Some(e.clone()),
+        _ => None,
+    });
+    assert!(settled.is_some_and(|e| e.code == ErrorCode::LoginRequired && e.description.unwrap_or_default().contains(dpop::DPOP_DOWNGRADE)));
+    let code = |e: &Error| e.code.as_str() == dpop::DPOP_DOWNGRADE && !e.retryable;
+    assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::RefreshError(e)) if code(e))), "{c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::Expired(Some(e))) if code(e))), "{c:?}");
+    assert!(t.0.token_info().is_none(), "the session is over");
+    let c = t.go(Input::Fetch { call: 2, origin: AS.into() });
+    assert!(api_sends(&c).iter().all(|(_, p)| p.is_some()), "no bearer send: {c:?}");
+}
+
+/// A login (code exchange) or a silent renewal answered with bearer tokens: refused, nothing stored.
+#[test]
+fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
+    let mut t = T(Engine::new(cfg(true), SOLO));
+    let c = t.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    t.go(Input::Loaded { op, result: Ok(None) });
+    let c = t.go(Input::LoggedIn { call: 5, tokens: tokens("a1", "r1", "bearer") });
+    assert_eq!(saves(&c), 0);
+    assert!(is_downgrade(&c.iter().find_map(|c| match c {
+        Command::Settle { call: 5, result } => Some(result.clone()),
+        _ => None,
+    })), "{c:?}");
+    assert!(t.0.token_info().is_none());
+    // 'prefer' takes the same answer.
+    let mut p = T(Engine::new(prefer(), SOLO));
+    let c = p.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    p.go(Input::Loaded { op, result: Ok(None) });
+    let c = p.go(Input::LoggedIn { call: 5, tokens: tokens("a1", "r1", "bearer") });
+    assert_eq!(saves(&c), 1);
+    assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
+
+    // A silent renewal (no refresh token) whose exchange came back bearer.
+    let mut c0 = cfg(true);
+    c0.refresh_tokens = false;
+    c0.silent_renew = true;
+    let mut t = T(Engine::new(c0, SOLO));
+    let c = t.go(Input::Start { ready: 0, storage_problem: None });
+    let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
+    let mut first = tokens("a1", "r1", "dpop");
+    first.refresh_token = None;
+    first.refresh_expires_at_ms = None;
+    t.go(Input::Loaded { op, result: Ok(Some(first)) });
+    let c = t.go(Input::Renew { call: 6 });
+    assert!(c.iter().any(|c| matches!(c, Command::SilentRenew)), "{c:?}");
+    let mut renewed = tokens("a2", "r2", "bearer");
+    renewed.refresh_token = None;
+    let c = t.go(Input::SilentDone { result: Ok(renewed) });
+    assert_eq!(saves(&c), 0, "{c:?}");
+    assert!(is_downgrade(&c.iter().find_map(|c| match c {
+        Command::Settle { call: 6, result } => Some(result.clone()),
+        _ => None,
+    })), "{c:?}");
+    assert_eq!(t.0.token_info().map(|i| i.dpop), Some(true), "the DPoP pair it had stays");
+}
+
 #[test]
 fn a_bearer_token_gets_no_proof_and_the_downgrade_is_announced() {
-    let mut t = T::logged_in(true, "dpop");
+    // `dpop: 'prefer'`: the downgrade is taken.
+    let mut t = T::logged_in_with(prefer(), "dpop");
     t.go(Input::Refresh { call: 1 });
     let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
     assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(i)) if !i.dpop)));

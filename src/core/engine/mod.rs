@@ -116,6 +116,7 @@ impl Engine {
             self.deferred.push((now_ms, input));
             return;
         }
+        let Some(input) = self.dpop_gate(input) else { return };
         match input {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
             Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
