@@ -62,7 +62,31 @@ export async function sendWithDpop(req, token, proof) {
   return fetch(new Request(req, { headers, ...noFollow(req) }));
 }
 
-export const peekText = async (res) => res.clone().text();
+// A body as text, read through its stream and given up past `max` bytes: the stream is cancelled there (the
+// browser stops downloading) and the result is null. A 2 MB token answer used to be read whole, then refused.
+export async function readCapped(res, max) {
+  if (!res.body) return '';
+  const reader = res.body.getReader();
+  const parts = [];
+  let n = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    n += value.byteLength;
+    if (n > max) {
+      reader.cancel().catch(() => {});
+      return null;
+    }
+    parts.push(value);
+  }
+  const all = new Uint8Array(n);
+  n = 0;
+  for (const p of parts) { all.set(p, n); n += p.byteLength; }
+  return new TextDecoder().decode(all);
+}
+
+// A 401's body, from a copy (the app reads the response itself), capped like every body the session reads.
+export const peekText = (res, max) => readCapped(res.clone(), max);
 
 export const spareOf = (req) => (req.body ? req.clone() : req);
 

@@ -21,6 +21,11 @@ pub enum FaultKind {
     /// Wait `delay_ms`, then process normally.
     #[serde(rename = "delay")]
     Delay,
+    /// Commit the grant, then answer 200 with a JSON token body padded to `size` bytes (default 64 MiB), sent
+    /// in 64 KiB chunks as the client reads: a client that stops reading at its cap makes the server stop too
+    /// (the log's `body_sent` says how far it got).
+    #[serde(rename = "huge_body")]
+    HugeBody,
 }
 
 impl FaultKind {
@@ -32,6 +37,7 @@ impl FaultKind {
             FaultKind::Status500Html => "status_500_html",
             FaultKind::MalformedJson => "malformed_json",
             FaultKind::Delay => "delay",
+            FaultKind::HugeBody => "huge_body",
         }
     }
 
@@ -39,7 +45,10 @@ impl FaultKind {
     pub fn processes_grant(self) -> bool {
         matches!(
             self,
-            FaultKind::DropAfterCommit | FaultKind::MalformedJson | FaultKind::Delay
+            FaultKind::DropAfterCommit
+                | FaultKind::MalformedJson
+                | FaultKind::Delay
+                | FaultKind::HugeBody
         )
     }
 }
@@ -49,6 +58,8 @@ pub struct Fault {
     pub kind: FaultKind,
     pub retry_after: u64,
     pub delay_ms: u64,
+    /// `huge_body`: the body's length in bytes (0: 64 MiB).
+    pub size: u64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,6 +72,8 @@ pub struct FaultRequest {
     pub retry_after: u64,
     #[serde(default)]
     pub delay_ms: u64,
+    #[serde(default)]
+    pub size: u64,
 }
 
 fn one() -> usize {
@@ -76,6 +89,7 @@ impl FaultRequest {
             kind: self.kind,
             retry_after: self.retry_after,
             delay_ms: self.delay_ms,
+            size: self.size,
         })
     }
 }

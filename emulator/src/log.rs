@@ -18,6 +18,9 @@ pub struct TokenEntry {
     pub origin: Option<String>,
     pub status: u16,
     pub fault: Option<&'static str>,
+    /// `huge_body`: the body bytes handed to the connection before the client stopped reading (or all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub body_sent: Option<u64>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -136,6 +139,7 @@ mod tests {
             origin: None,
             status: 200,
             fault: None,
+            body_sent: None,
         });
         log.api_requests.push(ApiEntry {
             seq: 2,

@@ -46,6 +46,7 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
         origin: header_str(headers, header::ORIGIN),
         status: 0,
         fault: None,
+        body_sent: None,
     };
 
     // Gateway stage: the rate limiter sees the request first, then a queued fault.
@@ -79,12 +80,12 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
     }
 
     // Grant stage: one lock for the whole transition and its log entry.
-    let outcome = {
+    let (outcome, seq) = {
         let mut st = emu.lock();
         let outcome = process(&mut st, is_form, &params, &creds);
         let status = outcome.as_ref().map_or_else(|e| e.status, |_| 200);
         log_locked(&mut st, entry, status);
-        outcome
+        (outcome, st.log.token_requests.last().map_or(0, |e| e.seq))
     };
     let mut res = match (fault.map(|f| f.kind), outcome) {
         (Some(FaultKind::DropAfterCommit), _) => {
@@ -101,6 +102,9 @@ pub async fn handle(AxState(emu): AxState<Shared>, req: Request) -> Response {
                 Err(e) => e.body(),
             };
             respond::json_str(200, full[..full.len() / 2].to_string())
+        }
+        (Some(FaultKind::HugeBody), Ok(t)) => {
+            huge_body(emu.clone(), seq, &t, fault.map_or(0, |f| f.size))
         }
         (_, Ok(t)) => success(&t),
         (_, Err(e)) => e.into_response(),
@@ -170,6 +174,58 @@ fn check_int32(p: &Params, name: &str) -> Result<(), OAuthError> {
 fn success(t: &TokenResponse) -> Response {
     let mut res = respond::json(200, t);
     respond::set_header(&mut res, "pragma", "no-cache");
+    res
+}
+
+/// Counts the body bytes handed to the connection; when the body is dropped (sent, or the client went away)
+/// the count goes to the request's log entry.
+struct Sent {
+    emu: Shared,
+    seq: u64,
+    n: u64,
+}
+
+impl Drop for Sent {
+    fn drop(&mut self) {
+        let mut st = self.emu.lock();
+        if let Some(e) = st.log.token_requests.iter_mut().find(|e| e.seq == self.seq) {
+            e.body_sent = Some(self.n);
+        }
+    }
+}
+
+/// The `huge_body` fault: the real token answer with a `padding` member that brings the body to `size` bytes,
+/// streamed in 64 KiB chunks (hyper asks for the next one only when the previous one is written).
+fn huge_body(emu: Shared, seq: u64, t: &TokenResponse, size: u64) -> Response {
+    const CHUNK: usize = 64 * 1024;
+    let size = if size == 0 { 64 << 20 } else { size };
+    let mut head = serde_json::to_string(t).unwrap_or_default();
+    head.pop(); // the closing brace
+    head.push_str(",\"padding\":\"");
+    let total = size.max(head.len() as u64 + 2);
+    let pad = total - head.len() as u64 - 2;
+    let state = (Sent { emu, seq, n: 0 }, Some(head), pad, false);
+    let stream = futures_util::stream::unfold(state, |(mut sent, head, pad, done)| async move {
+        if done {
+            return None;
+        }
+        let (chunk, pad, done) = match head {
+            Some(h) => (h.into_bytes(), pad, false),
+            None if pad == 0 => (b"\"}".to_vec(), 0, true),
+            None => {
+                let n = pad.min(CHUNK as u64);
+                (vec![b'x'; n as usize], pad - n, false)
+            }
+        };
+        sent.n += chunk.len() as u64;
+        Some((
+            Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)),
+            (sent, None, pad, done),
+        ))
+    });
+    let mut res = Response::new(axum::body::Body::from_stream(stream));
+    respond::set_header(&mut res, "content-type", "application/json;charset=utf-8");
+    respond::set_header(&mut res, "content-length", &total.to_string());
     res
 }
 

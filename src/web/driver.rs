@@ -314,7 +314,7 @@ impl Driver {
             let me = self.clone();
             let res: Response = v.unchecked_into();
             task::spawn(Box::pin(async move {
-                let text = JsFuture::from(peek_text(&res)).await.ok().and_then(|t| t.as_string());
+                let text = JsFuture::from(peek_text(&res, crate::core::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
                 let body = http::error_body(text.as_deref().and_then(json::parse_body));
                 let error = Some(api_error(401, body));
                 me.feed(Input::ApiResponse { call, status, error });
@@ -438,9 +438,10 @@ extern "C" {
     fn send_with_token(req: &Request, token: &str) -> Promise;
     #[wasm_bindgen(js_name = sendWithDpop)]
     fn send_with_dpop(req: &Request, token: &str, proof: &str) -> Promise;
-    /// `res.clone().text()`: rejects if the body cannot be read.
+    /// A copy's body as text, `null` past `max` bytes (the copy's stream is cancelled there); rejects if the
+    /// body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
-    fn peek_text(res: &Response) -> Promise;
+    fn peek_text(res: &Response, max: u32) -> Promise;
     /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
     #[wasm_bindgen(js_name = spareOf, catch)]
     fn spare_of(req: &Request) -> Result<Request, JsValue>;

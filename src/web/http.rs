@@ -10,7 +10,7 @@ use wasm_bindgen::JsValue;
 
 use crate::core::{
     invalid_response, invalid_response_from, network_error, timeout_error, token_endpoint_error, Error, ErrorBody, ErrorCode,
-    TokenResponseBody, TokenSet,
+    TokenResponseBody, TokenSet, MAX_BODY_BYTES,
 };
 use crate::web::{browser, json};
 
@@ -18,7 +18,7 @@ use crate::web::{browser, json};
 pub struct FormResponse {
     pub status: u16,
     pub retry_after: Option<String>,
-    /// The body as a JS value; `None` when it is not JSON or longer than `MAX_BODY_BYTES`.
+    /// The body as a JS value; `None` when it is not JSON or longer than `MAX_BODY_BYTES` (then not read further).
     pub body: Option<JsValue>,
     /// `DPoP-Nonce` (RFC 9449 §8), read only when the request carried a proof.
     pub dpop_nonce: Option<String>,
@@ -54,8 +54,18 @@ pub async fn post_form_with(url: &str, form: String, timeout_ms: u32, dpop: Opti
     let status = res.status();
     let retry_after = res.headers().get("Retry-After");
     let dpop_nonce = if dpop.is_some() { res.headers().get("DPoP-Nonce") } else { None };
-    let text = res.text().await.map_err(|_| failed(&signal))?;
-    Ok(FormResponse { status, retry_after, body: json::parse_body(&text), dpop_nonce })
+    // Through the body's stream, given up (and cancelled) past the cap: a huge answer is never held whole.
+    let res = web_sys::Response::from(res);
+    let text = wasm_bindgen_futures::JsFuture::from(read_capped(&res, MAX_BODY_BYTES as u32)).await.map_err(|_| failed(&signal))?;
+    let body = text.as_string().and_then(|t| json::parse_body(&t));
+    Ok(FormResponse { status, retry_after, body, dpop_nonce })
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    /// The body as text, `null` past `max` bytes (its stream cancelled there); rejects if it cannot be read.
+    #[wasm_bindgen(js_name = readCapped)]
+    fn read_capped(res: &web_sys::Response, max: u32) -> js_sys::Promise;
 }
 
 /// One token request: success parses into a `TokenSet` (the engine keeps the previous refresh token when the

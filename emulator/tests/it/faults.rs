@@ -203,3 +203,26 @@ async fn connections_are_never_kept_alive_so_browsers_cannot_silently_resend() {
     assert!(text.starts_with("http/1.1 200"));
     assert!(text.contains("connection: close"), "{text}");
 }
+
+/// `huge_body`: the grant is committed and the real answer comes padded to `size` bytes, still valid JSON;
+/// the log says how many bytes went out (all of them, for a client that read to the end).
+#[tokio::test]
+async fn huge_body_pads_the_real_answer_to_size() {
+    let emu = Emu::start().await;
+    let t1 = emu.login().await;
+    let rt1 = str_of(&t1, "refresh_token");
+    emu.control("/_emulator/faults", json!({"kind": "huge_body", "size": 300_000}))
+        .await;
+    let r = emu.refresh(rt1, &[]).await;
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body.len(), 300_000);
+    assert_eq!(r.header("content-length"), Some("300000"));
+    let body = r.json();
+    assert!(body["padding"].as_str().unwrap().bytes().all(|b| b == b'x'));
+    // A real, committed rotation.
+    assert_eq!(emu.api(str_of(&body, "access_token")).await.status, 200);
+    let log = emu.log().await;
+    let entry = &log["token_requests"][1];
+    assert_eq!(entry["fault"], "huge_body");
+    assert_eq!(entry["body_sent"], 300_000);
+}
