@@ -191,14 +191,25 @@ const dpopKeys = new Map();
 const memoryOnly = new Set(); // names whose key lives in this page only (storage: 'memory', or IndexedDB refused)
 const ecKey = () => crypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign', 'verify']);
 
-export function dpopKey(name, persist) {
+const usable = async (pair) => {
+  const { x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
+  return { key: pair.privateKey, x, y };
+};
+// Keys a logout deleted, kept in memory for the one revoke that follows (`last`).
+const retired = new Map();
+
+export function dpopKey(name, persist, last) {
+  const old = last && retired.get(name);
+  if (old) {
+    retired.delete(name);
+    // No key was stored (none ever made): a throwaway one, never stored.
+    return old.then((k) => k || ecKey().then(usable));
+  }
   let k = dpopKeys.get(name);
   if (!k) {
     k = (async () => {
       if (!persist) memoryOnly.add(name);
-      const pair = persist ? await makeKey(name, ecKey).catch(() => { memoryOnly.add(name); return ecKey(); }) : await ecKey();
-      const { x, y } = await crypto.subtle.exportKey('jwk', pair.publicKey);
-      return { key: pair.privateKey, x, y };
+      return usable(persist ? await makeKey(name, ecKey).catch(() => { memoryOnly.add(name); return ecKey(); }) : await ecKey());
     })();
     dpopKeys.set(name, k);
     k.catch(() => dpopKeys.delete(name));
@@ -211,12 +222,24 @@ export const dpopSign = async (key, text) =>
   new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(text)));
 
 // Drops the key from this page's memory (a memory-only key is its only copy: kept unless `del`); with `del`, from
-// IndexedDB too.
+// IndexedDB too, at once (a logout: before its revoke is sent, so a tab closed meanwhile leaves no key behind).
+// The logout's revoke still signs with it: it waits in `retired` (read first from IndexedDB if this page never
+// loaded it).
 export async function dpopForget(name, del, persist) {
   if (!del && memoryOnly.has(name)) return;
+  const held = dpopKeys.get(name);
   dpopKeys.delete(name);
   memoryOnly.delete(name);
-  if (del && persist) await withKeys('readwrite', (s) => { s.delete(name); });
+  if (!del) return;
+  const kept = held ?? (persist ? withKeys('readonly', (s) => req(s.get(name))).then((p) => p && usable(p)) : null);
+  if (kept) {
+    retired.set(name, kept);
+    kept.catch(() => {});
+  }
+  if (persist) {
+    await kept?.catch(() => {});
+    await withKeys('readwrite', (s) => { s.delete(name); });
+  }
 }
 
 // The package entry's `init` passes its failure through here: a WebAssembly compilation the page's

@@ -34,9 +34,13 @@ fn unavailable(v: &JsValue) -> Error {
 }
 
 impl Driver {
-    /// Per client and server, like the stored tokens.
+    /// Per client and server, like the stored tokens; and per tab where they are (sessionStorage).
     fn key_name(&self) -> String {
         let mut k = self.cfg.storage_key();
+        if let Some(id) = self.store.tab_id() {
+            k.push('.');
+            k.push_str(&id);
+        }
         k.push_str(".dpop");
         k
     }
@@ -48,7 +52,12 @@ impl Driver {
 
     /// A signed proof for `method url`, carrying `nonce`, and bound to `token` (`ath`) when given.
     pub async fn dpop_proof(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>) -> Result<String, Error> {
-        let key = JsFuture::from(dpop_key(&self.key_name(), self.key_persists())).await.map_err(|e| unavailable(&e))?;
+        self.proof_with(method, url, nonce, token, false).await
+    }
+
+    /// `last`: the logout's revoke, signed with the key the logout already deleted (kept in memory for it).
+    async fn proof_with(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool) -> Result<String, Error> {
+        let key = JsFuture::from(dpop_key(&self.key_name(), self.key_persists(), last)).await.map_err(|e| unavailable(&e))?;
         let coord = |k: &str| browser::get(&key, k).as_string().unwrap_or_default();
         let jwk = Jwk::p256(coord("x"), coord("y"));
         let ath = match token {
@@ -82,9 +91,9 @@ impl Driver {
         (result, got)
     }
 
-    /// The revoke POST with a proof (its outcome does not matter).
+    /// The revoke POST with a proof (its outcome does not matter), by the key the logout deleted just before.
     pub async fn dpop_revoke(self: &Rc<Self>, url: &str, form: String, p: &Proof) {
-        if let Ok(proof) = self.dpop_proof("POST", url, p.nonce.as_deref(), None).await {
+        if let Ok(proof) = self.proof_with("POST", url, p.nonce.as_deref(), None, true).await {
             let r = http::post_form_with(url, form, TOKEN_TIMEOUT_MS, Some(&proof)).await;
             self.dpop_heard(url, r.ok().and_then(|r| r.dpop_nonce));
         }
@@ -118,7 +127,7 @@ impl Driver {
 extern "C" {
     /// `{ key, x, y }`: the private key (non-extractable) and the public coordinates; made on first use.
     #[wasm_bindgen(js_name = dpopKey)]
-    fn dpop_key(name: &str, persist: bool) -> Promise;
+    fn dpop_key(name: &str, persist: bool, last: bool) -> Promise;
     /// ECDSA P-256 / SHA-256 signature of `text` (raw r ‖ s).
     #[wasm_bindgen(js_name = dpopSign)]
     fn dpop_sign(key: &JsValue, text: &str) -> Promise;

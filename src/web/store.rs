@@ -49,6 +49,8 @@ pub struct Store {
     /// Bumped by every cookie save and clear: a save whose sealing finished after a newer save or a clear
     /// began writes nothing (it would bring back what that one replaced or removed).
     writes: ::core::cell::Cell<u32>,
+    /// [`Store::tab_id`], once read.
+    tab: ::core::cell::OnceCell<Option<String>>,
 }
 
 fn unavailable(v: &JsValue) -> Error {
@@ -92,13 +94,34 @@ impl Store {
                 },
             }
         };
-        let store = Store { key, backend: RefCell::new(backend), memory: RefCell::new(None), writes: Default::default() };
+        let store = Store { key, backend: RefCell::new(backend), memory: RefCell::new(None), writes: Default::default(), tab: Default::default() };
         (store, problem)
     }
 
     /// Cookies and an app backend are seen by every tab; sessionStorage and memory are not.
     pub fn is_shared(&self) -> bool {
         matches!(&*self.backend.borrow(), Backend::Cookie(_) | Backend::Adapter(_))
+    }
+
+    /// A random id for this tab's session, kept in sessionStorage next to the tokens (a reload keeps it,
+    /// another tab has its own): where tokens are per tab, so is the DPoP key, and one tab's logout cannot
+    /// delete the key another tab's tokens are bound to. `None` where tokens are shared (cookies, an app
+    /// backend) or in memory. Read once: a later fallback to memory keeps the key the tokens are bound to.
+    pub fn tab_id(&self) -> Option<String> {
+        self.tab
+            .get_or_init(|| {
+                let Backend::Session(s) = &*self.backend.borrow() else { return None };
+                let mut name = self.key.clone();
+                name.push_str(".tab");
+                if let Some(id) = s.get_item(&name).ok().flatten().filter(|v| !v.is_empty()) {
+                    return Some(id);
+                }
+                let mut b = [0u8; 12];
+                crate::core::RandomSource::fill(&mut browser::BrowserRandom, &mut b);
+                let id = crate::core::base64url_nopad(&b);
+                s.set_item(&name, &id).ok().map(|_| id)
+            })
+            .clone()
     }
 
     pub fn kind_name(&self) -> &'static str {

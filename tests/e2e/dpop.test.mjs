@@ -240,6 +240,44 @@ test('servers that keep demanding a new nonce do not cause a loop (resource and 
   assert.match(err.description ?? '', /use_dpop_nonce/);
 });
 
+test('sessionStorage: each tab signs with its own key; one tab\'s logout leaves the other tab\'s key, and its calls work (also after a reload)', async () => {
+  const a = await openApp(context, emu.base, cfg());
+  await loginAtProvider(a);
+  // B signs in afresh (a login session of its own at the provider, so a grant of its own: A's logout ends A's).
+  await context.clearCookies();
+  const b = await openApp(context, emu.base, cfg());
+  await loginAtProvider(b);
+  for (const p of [a, b]) assert.equal((await call(p, `${op.issuer}/me`)).status, 200);
+  const both = await keyStore(a);
+  assert.equal(both.dpop.length, 2, 'one key per tab');
+  assert.notEqual(both.dpop[0].publicJwk.x, both.dpop[1].publicJwk.x);
+
+  await a.evaluate(() => window.app.session.logout());
+  assert.equal((await call(a, `${op.issuer}/me`)).error?.code, 'login_required');
+  await a.waitForFunction(async () => {
+    const names = await new Promise((ok) => {
+      const o = indexedDB.open('oauth-spa-session', 1);
+      o.onsuccess = () => { const g = o.result.transaction('keys').objectStore('keys').getAllKeys(); g.onsuccess = () => { o.result.close(); ok(g.result); }; };
+    });
+    return names.filter((n) => n.endsWith('.dpop')).length === 1;
+  }, null, { timeout: 5000 });
+  // The resource server checks the binding itself (the token's jkt against the proof's key) and says why not.
+  const rsErrors = () => JSON.stringify(rs.requests.filter((x) => x.error && !/use_dpop_nonce/.test(x.error)).map((x) => x.error));
+  assert.equal((await call(b, rs.url('/data'))).status, 200, `B signs with its own key ${rsErrors()}`);
+  // B reloads: its tokens come back from sessionStorage and its key from IndexedDB (one shared key was deleted
+  // by A's logout here, and B's proofs no longer matched its tokens).
+  await b.reload();
+  await b.waitForFunction(() => window.app && window.app.done);
+  assert.equal(await b.evaluate(() => window.app.session.isLoggedIn()), true);
+  assert.equal((await call(b, rs.url('/data'))).status, 200, `after a reload too ${rsErrors()}`);
+  assert.equal((await call(b, `${op.issuer}/me`)).status, 200);
+  await b.evaluate(() => window.app.session.refresh());
+  assert.equal((await call(b, `${op.issuer}/me`)).status, 200, 'and after a refresh (the refresh token is bound to the key too)');
+  const left = await keyStore(b);
+  assert.equal(left.dpop.length, 1);
+  assert.equal(left.dpop[0].publicJwk.x, both.dpop.find((k) => k.name === left.dpop[0].name)?.publicJwk.x, "B's own key");
+});
+
 test('the private key cannot be exported from the page; the public key is an ES256 JWK', async () => {
   const page = await openApp(context, emu.base, cfg());
   await loginAtProvider(page);

@@ -129,7 +129,8 @@ impl Engine {
         Some(Proof { nonce: origin.and_then(|o| self.dpop.nonce(o)) })
     }
 
-    /// After a logout: the key goes (here and for every tab: the next login makes a new one).
+    /// A logout: the key goes (here and, where tabs share the session, for every tab: the next login makes a
+    /// new one), before storage is cleared and the revoke is sent.
     pub(super) fn delete_key(&mut self) {
         if self.cfg.dpop {
             self.push(Command::ForgetKey { delete: true });

@@ -206,10 +206,7 @@ impl Engine {
                 let url = self.cfg.revoke_url();
                 self.push(Command::SendRevoke { call, url, form, proof });
             }
-            AfterForget::Revoke { call, form: None, .. } => {
-                self.settle(call, Ok(Value::Unit));
-                self.delete_key();
-            }
+            AfterForget::Revoke { call, form: None, .. } => self.settle(call, Ok(Value::Unit)),
         }
     }
 
@@ -227,6 +224,9 @@ impl Engine {
     }
 
     fn end_session(&mut self, call: CallId) {
+        // DPoP: the key goes first, before storage is cleared and the revoke sent (which signs with it one last
+        // time): a tab closed before the revoke returns leaves no key behind.
+        self.delete_key();
         let revoke_url = self.cfg.revoke_url();
         let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
         let form = self.tokens.clone().map(|t| {

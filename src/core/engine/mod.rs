@@ -130,10 +130,7 @@ impl Engine {
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
             Input::TokenReply { result } => self.token_reply(now_ms, result),
-            Input::RevokeDone { call } => {
-                self.settle(call, Ok(Value::Unit));
-                self.delete_key();
-            }
+            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
             Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
             Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
             Input::LockGranted => self.lock_granted(now_ms),
