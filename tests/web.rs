@@ -228,7 +228,7 @@ fn an_unknown_server_code_is_oauth_error_with_the_code_in_server_code() {
     // Back to the Rust API unchanged.
     assert_eq!(errors::from_session_error(&v, ErrorCode::Network).code, ErrorCode::from_oauth("unauthorized_client"));
     // The library's own and the documented OIDC codes stay codes.
-    for name in ["popup_closed", "interaction_required", "crypto_unavailable"] {
+    for name in ["popup_closed", "interaction_required", "crypto_unavailable", "dpop_downgrade"] {
         let v = errors::to_js(&oauth_spa_session::core::Error::new(ErrorCode::Other(name.into())));
         assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some(name));
         assert!(browser::get(&v, "serverCode").is_null());

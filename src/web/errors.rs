@@ -28,7 +28,8 @@ extern "C" {
 /// The codes of `ErrorCode::Other` that are in the JS `SessionErrorCode` union (ours, and the OIDC ones a silent
 /// renewal documents). Any other `error` string from a server becomes `oauth_error` with it in `serverCode`, so
 /// `code` is always one of the union's names.
-const NAMED: [&str; 5] = ["popup_blocked", "popup_closed", "interaction_required", "consent_required", "crypto_unavailable"];
+const NAMED: [&str; 6] =
+    ["popup_blocked", "popup_closed", "interaction_required", "consent_required", "crypto_unavailable", "dpop_downgrade"];
 
 pub fn to_js(e: &Error) -> JsValue {
     let (code, server_code) = match &e.code {
