@@ -5,10 +5,12 @@
 //    for the wasm's import object; the namespace becomes one object literal, under one key (bundlers warn
 //    "Duplicate key" on a repeated one). `SessionError` is exported from the entry, the very class the wasm
 //    throws, so `instanceof SessionError` holds. pkg/snippets/ is removed.
-// 2. The wasm's download and compilation start when the entry is evaluated, while the rest of the app's modules
-//    load and run, not when `init()` is called: `init()` without a module or path takes that compilation
-//    (`WebAssembly.compileStreaming`, with wasm-bindgen's fallback for a server that does not send
-//    application/wasm). An explicit `module_or_path` and `initSync` are wasm-bindgen's own paths.
+// 2. The wasm's download and compilation start one task after the entry is evaluated (while the app's other
+//    modules and first render run), not when an effect or handler calls `init()`: `init()` without a module or
+//    path takes that compilation (`WebAssembly.compileStreaming`, with wasm-bindgen's fallback for a server that
+//    does not send application/wasm), or starts it if it comes first. `init({ module_or_path })` or `initSync`
+//    called before that task cancels it (debug.wasm swapped in right after the import loads debug.wasm alone);
+//    they are wasm-bindgen's own paths.
 // 3. `init`/`initSync` pass a failure through glue.js's `initFailed` (a CSP refusal becomes `csp_blocked`).
 // 4. node.js (server rendering): js/node/index.js, its SessionError imported from the entry (one class for both
 //    entries; the entry's evaluation under Node starts nothing: file: URL).
@@ -78,13 +80,18 @@ js = once(js, `
     }
 `, "init's default wasm URL");
 const early = `
-// Started on evaluation: the download and compilation overlap the app's other modules. Not from a file: URL
-// (Node, a test runner), where init() is given the module or bytes. A rejection waits for init() to report it.
+// The .wasm's download and compilation, started one task after this module's evaluation, so that they overlap the
+// app's other modules and first render, unless init() or initSync() came first (a module, path or bytes given to
+// them are used alone: the production .wasm is not fetched beside debug.wasm). Not from a file: URL (Node, a test
+// runner), where init() is given the module or bytes. A rejection waits for init() to report it.
 const __oss_wasmUrl = () => new URL('oauth_spa_session_bg.wasm', import.meta.url);
-let __oss_compiled = typeof fetch === 'function' && __oss_wasmUrl().protocol !== 'file:' ? __oss_compile() : undefined;
-__oss_compiled?.catch(() => {});
+let __oss_compiled;
+let __oss_early = typeof fetch === 'function' && typeof setTimeout === 'function' && __oss_wasmUrl().protocol !== 'file:'
+    ? setTimeout(() => { __oss_compiled = __oss_compile(); __oss_compiled.catch(() => {}); }) : undefined;
+const __oss_noEarly = () => clearTimeout(__oss_early);
 // init() without a module or path: the compilation above, once (after a failure a retry fetches again).
 function __oss_takeCompiled() {
+    __oss_noEarly();
     const p = __oss_compiled ?? __oss_compile();
     __oss_compiled = undefined;
     return p;
@@ -110,8 +117,8 @@ js = once(js, /^(\/\* @ts-self-types="[^"]+" \*\/\n)/, (_, head) =>
   `${head}${early}\n// js/glue.js, merged in (scripts/entry.mjs).\n${glue}${glueObject}`, 'the @ts-self-types line');
 
 // 3. init/initSync through initFailed; SessionError exported.
-js = once(js, /^export \{ initSync, __wbg_init as default \};$/m, `export default (o) => __wbg_init(o).catch(initFailed);
-function __oss_initSync(o) { try { return initSync(o); } catch (e) { return initFailed(e); } }
+js = once(js, /^export \{ initSync, __wbg_init as default \};$/m, `export default (o) => { __oss_noEarly(); return __wbg_init(o).catch(initFailed); };
+function __oss_initSync(o) { __oss_noEarly(); try { return initSync(o); } catch (e) { return initFailed(e); } }
 export { __oss_initSync as initSync, SessionError };`, "wasm-bindgen's export line");
 writeFileSync(entryFile, js);
 rmSync(path.join(dir, 'snippets'), { recursive: true });
