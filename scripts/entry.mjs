@@ -10,7 +10,9 @@
 //    path takes that compilation (`WebAssembly.compileStreaming`, with wasm-bindgen's fallback for a server that
 //    does not send application/wasm), or starts it if it comes first. `init({ module_or_path })` or `initSync`
 //    called before that task cancels it (debug.wasm swapped in right after the import loads debug.wasm alone);
-//    they are wasm-bindgen's own paths.
+//    they are wasm-bindgen's own paths. Nothing starts from a file: URL (Node, a test runner: init() is given the
+//    module or bytes there). A failed early start is kept for init() to report (csp_blocked included), then a
+//    retry fetches again.
 // 3. `init`/`initSync` pass a failure through glue.js's `initFailed` (a CSP refusal becomes `csp_blocked`).
 // 4. node.js (server rendering): js/node/index.js, its SessionError imported from the entry (one class for both
 //    entries; the entry's evaluation under Node starts nothing: file: URL).
@@ -79,11 +81,9 @@ js = once(js, `
         module_or_path = __oss_takeCompiled();
     }
 `, "init's default wasm URL");
+// The shipped comments are short (they are bytes for an app without a bundler); the why is in this file's head.
 const early = `
-// The .wasm's download and compilation, started one task after this module's evaluation, so that they overlap the
-// app's other modules and first render, unless init() or initSync() came first (a module, path or bytes given to
-// them are used alone: the production .wasm is not fetched beside debug.wasm). Not from a file: URL (Node, a test
-// runner), where init() is given the module or bytes. A rejection waits for init() to report it.
+// The .wasm's compilation, started one task after evaluation unless init()/initSync() came first (scripts/entry.mjs).
 const __oss_wasmUrl = () => new URL('oauth_spa_session_bg.wasm', import.meta.url);
 let __oss_compiled;
 let __oss_early = typeof fetch === 'function' && typeof setTimeout === 'function' && __oss_wasmUrl().protocol !== 'file:'
@@ -103,7 +103,6 @@ async function __oss_compile() {
         try {
             return await WebAssembly.compileStreaming(res);
         } catch (e) {
-            // wasm-bindgen's fallback: a server that sends the wrong MIME type gets the slower path, with a warning.
             if (!['basic', 'cors', 'default'].includes(res.type) || res.headers.get('Content-Type') === 'application/wasm') throw e;
             console.warn('oauth-spa-session: the server does not send the .wasm as application/wasm; compiling it without streaming, which is slower.', e);
         }
@@ -111,7 +110,7 @@ async function __oss_compile() {
     return WebAssembly.compile(await res.arrayBuffer());
 }
 `;
-const glueObject = `\n// js/glue.js's exports, as the wasm imports them.\nconst __oss_glue = { __proto__: null, ${glueExports.join(', ')} };\n`;
+const glueObject = `\nconst __oss_glue = { __proto__: null, ${glueExports.join(', ')} };\n`;
 // After the `@ts-self-types` comment, which must stay first.
 js = once(js, /^(\/\* @ts-self-types="[^"]+" \*\/\n)/, (_, head) =>
   `${head}${early}\n// js/glue.js, merged in (scripts/entry.mjs).\n${glue}${glueObject}`, 'the @ts-self-types line');
