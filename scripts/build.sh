@@ -14,7 +14,7 @@ inputs_hash() {
     echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
     echo "RUSTFLAGS=${RUSTFLAGS:-}"
     find src js -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock scripts/build.sh .cargo/config.toml || true
+    sha256sum Cargo.toml Cargo.lock scripts/build.sh scripts/entry.mjs .cargo/config.toml || true
   } | sha256sum | cut -c1-64
 }
 outputs_hash() { (cd "$1" && find . -type f ! -name .build-stamp -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64; }
@@ -32,31 +32,10 @@ wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/releas
 # the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
 node_modules/.bin/wasm-opt -Oz -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
 node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
-# wasm-bindgen imports glue.js once per `#[wasm_bindgen(module)]` group, under the same key twice in the import
-# object: harmless at run time (one module), but every bundler that reads it warns "Duplicate key". Keep the first.
-node -e '
-const fs = require("fs"), f = process.argv[1];
-const seen = new Map(), drop = new Set();
-let js = fs.readFileSync(f, "utf8").replace(/^import \* as (import\d+) from "([^"]+)"\n/gm, (line, name, from) => {
-  if (!seen.has(from)) { seen.set(from, name); return line; }
-  drop.add(name); return "";
-});
-for (const name of drop) js = js.replace(new RegExp(`^\\s*"[^"]+": ${name},\\n`, "m"), "");
-if (drop.size && [...drop].some((n) => js.includes(n))) { console.error("[build] a duplicate wasm-bindgen import is still used"); process.exit(1); }
-fs.writeFileSync(f, js);
-' pkg.tmp/oauth_spa_session.js
-# SessionError is a JS class (js/glue.js); re-export it from the package entry, from the very module the wasm
-# glue imports, so `instanceof SessionError` holds for the errors the session throws.
-glue=$(cd pkg.tmp && ls snippets/*/js/glue.js)
-printf "export { SessionError } from './%s';\n" "$glue" >> pkg.tmp/oauth_spa_session.js
-# `init`/`initSync` pass a failure through glue.js's `initFailed`: a compilation the page's Content-Security-Policy
-# refused (no 'wasm-unsafe-eval') becomes a SessionError `csp_blocked` naming the directive, not a raw CompileError.
-grep -qx 'export { initSync, __wbg_init as default };' pkg.tmp/oauth_spa_session.js \
-  || { echo "[build] wasm-bindgen's export line changed: update the init wrapper in scripts/build.sh" >&2; exit 1; }
-sed -i "s#^export { initSync, __wbg_init as default };\$#import { initFailed as __oss_initFailed } from './${glue}';\\
-export default (o) => __wbg_init(o).catch(__oss_initFailed);\\
-function __oss_initSync(o) { try { return initSync(o); } catch (e) { return __oss_initFailed(e); } }\\
-export { __oss_initSync as initSync };#" pkg.tmp/oauth_spa_session.js
+# The entry: js/glue.js merged in (one module to fetch, not two in sequence), the wasm's download and compilation
+# started on evaluation, init failures through glue.js's `initFailed` (CSP → csp_blocked); and node.js, the entry
+# under Node (server rendering: no wasm, a Session that throws unsupported_environment). See scripts/entry.mjs.
+node scripts/entry.mjs pkg.tmp "$(cd pkg.tmp && ls snippets/*/js/glue.js)"
 # The entry that needs no `await init()`: the module instantiates the wasm itself (top-level await).
 cat > pkg.tmp/auto.js <<'JS'
 // oauth-spa-session without `await init()`: importing this module instantiates the wasm (top-level await).
@@ -66,8 +45,6 @@ export * from './oauth_spa_session.js';
 export { default } from './oauth_spa_session.js';
 JS
 printf "export * from './oauth_spa_session.js';\nexport { default } from './oauth_spa_session.js';\n" > pkg.tmp/auto.d.ts
-# Under Node (server rendering) the package entry is js/node: no wasm, a Session that throws unsupported_environment.
-sed "s#'\#oauth-spa-session/error'#'./${glue}'#" js/node/index.js > pkg.tmp/node.js
 # The framework bindings: plain JS + hand-written .d.ts; they import the package through package.json `imports`
 # (#oauth-spa-session), so the browser gets the wasm entry and Node the stub above.
 for f in react vue; do cp js/$f/index.js pkg.tmp/$f.js; cp js/$f/index.d.ts pkg.tmp/$f.d.ts; done

@@ -7,8 +7,8 @@ row() { printf '| %-36s | %8s | %8s | %9s |\n' "$@"; }
 row file raw gzip-9 brotli-11
 row ------------------------------------ -------- -------- ---------
 tr=0; tg=0; tb=0
-# Everything the browser loads: the wasm, the entry module and the hand-written snippet it imports.
-for f in pkg/oauth_spa_session_bg.wasm pkg/oauth_spa_session.js pkg/snippets/*/js/*.js; do
+# Everything the browser loads: the wasm and the entry module (js/glue.js is merged into it).
+for f in pkg/oauth_spa_session_bg.wasm pkg/oauth_spa_session.js; do
   r=$(wc -c <"$f"); g=$(gzip -9 -c "$f" | wc -c); b=$(brotli -q 11 -c "$f" | wc -c)
   tr=$((tr+r)); tg=$((tg+g)); tb=$((tb+b))
   row "$f" "$r" "$g" "$b"

@@ -8,7 +8,7 @@
 //   a value planted from another browser profile or edited does not open.
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { startEmulator, launchBrowser, openApp, loginByClicking } from './harness.mjs';
 import { ROOT } from '../../scripts/emulator.mjs';
 
@@ -170,17 +170,19 @@ test('the sealing key is one non-extractable AES-GCM key in IndexedDB, shared by
   assert.deepEqual(key, { count: 1, isKey: true, extractable: false, alg: { name: 'AES-GCM', length: 256 }, usages: ['encrypt', 'decrypt'], exports: ['InvalidAccessError', 'InvalidAccessError'] });
 
   // Two tabs create keys for fresh names at the same moment; each opens what the other sealed.
-  const glue = `/pkg/snippets/${readdirSync(`${ROOT}/pkg/snippets`)[0]}/js/glue.js`;
+  // js/glue.js's sealText/openText (the entry has them merged in, not exported), loaded in the page as a module of
+  // their own: the same code, and the same IndexedDB store the session uses.
+  const glueSrc = readFileSync(`${ROOT}/js/glue.js`, 'utf8');
   const tabs = [await openApp(env.context, env.emu.base, COOKIE), await openApp(env.context, env.emu.base, COOKIE)];
   const names = Array.from({ length: 8 }, (_, i) => `race-${i}`);
   const sealed = await Promise.all(tabs.map((t, ti) => t.evaluate(async ([g, ns, ti]) => {
-    const { sealText } = await import(g);
+    const { sealText } = await import(URL.createObjectURL(new Blob([g], { type: 'text/javascript' })));
     return Promise.all(ns.map((n) => sealText(n, `from tab ${ti}`)));
-  }, [glue, names, ti])));
+  }, [glueSrc, names, ti])));
   const opened = await Promise.all(tabs.map((t, ti) => t.evaluate(async ([g, ns, other]) => {
-    const { openText } = await import(g);
+    const { openText } = await import(URL.createObjectURL(new Blob([g], { type: 'text/javascript' })));
     return Promise.all(ns.map((n, i) => openText(n, other[i])));
-  }, [glue, names, sealed[1 - ti]])));
+  }, [glueSrc, names, sealed[1 - ti]])));
   assert.deepEqual(opened[0], names.map(() => 'from tab 1'));
   assert.deepEqual(opened[1], names.map(() => 'from tab 0'));
   // The session itself: a tab opened now restores the session from the cookie with the same key.

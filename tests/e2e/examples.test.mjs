@@ -169,3 +169,76 @@ test('debug.wasm swaps in for the production .wasm: a Session made on it restore
     await context.close();
   }
 });
+
+test('no bundler, the head links of the README: the entry and the .wasm are each fetched once (the entry\'s fetch takes the preload), before app.js runs', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const fetched = [];
+    const logged = [];
+    page.on('request', (r) => { if (new URL(r.url()).pathname.startsWith('/pkg/')) fetched.push(new URL(r.url()).pathname); });
+    page.on('console', (m) => logged.push(`${m.type()}: ${m.text()}`));
+    await page.goto(`${emu.altBase}/vanilla/`);
+    await page.waitForSelector('#status:text("logged out")', { timeout: 15000 });
+    assert.deepEqual(fetched.sort(), ['/pkg/oauth_spa_session.js', '/pkg/oauth_spa_session_bg.wasm']);
+    const t = await page.evaluate(() => {
+      const at = (f) => performance.getEntriesByType('resource').find((e) => e.name.endsWith(f));
+      return { wasm: at('/pkg/oauth_spa_session_bg.wasm').startTime, app: at('/vanilla/app.js').responseEnd };
+    });
+    assert.ok(t.wasm < t.app, `the .wasm's request (${t.wasm} ms) starts before app.js has arrived (${t.app} ms)`);
+    assert.deepEqual(logged.filter((m) => /preload|application\/wasm/i.test(m)), [], 'no preload or MIME warning');
+  } finally {
+    await context.close();
+  }
+});
+
+test('init() called late takes the compilation the entry started on its own: one .wasm request, made before init()', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const wasm = [];
+    page.on('request', (r) => { if (r.url().endsWith('.wasm')) wasm.push(new URL(r.url()).pathname); });
+    await page.goto(`${emu.altBase}/vanilla/config.js`);
+    const r = await page.evaluate(async (server) => {
+      const asked = [];
+      const realFetch = window.fetch;
+      window.fetch = (...a) => { asked.push(String(a[0])); return realFetch(...a); };
+      const m = await import('/pkg/oauth_spa_session.js');
+      await new Promise((ok) => setTimeout(ok, 50)); // an app's first render, before an effect calls init()
+      const before = asked.filter((u) => u.endsWith('.wasm')).length;
+      await m.default();
+      const s = new m.Session({ clientId: 'demo-spa', server, redirectUri: `${location.origin}/callback` });
+      await s.ready;
+      return { before, client: new URL(await s.loginUrl()).searchParams.get('client_id') };
+    }, emu.base);
+    assert.deepEqual(r, { before: 1, client: 'demo-spa' });
+    assert.deepEqual(wasm, ['/pkg/oauth_spa_session_bg.wasm']);
+  } finally {
+    await context.close();
+  }
+});
+
+test('a server sending the .wasm without application/wasm: init() compiles it without streaming, with a warning', async () => {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const warnings = [];
+    page.on('console', (m) => { if (m.type() === 'warning') warnings.push(m.text()); });
+    await page.route('**/pkg/oauth_spa_session_bg.wasm', async (route) => {
+      const res = await route.fetch();
+      await route.fulfill({ status: 200, body: await res.body(), contentType: 'application/octet-stream' });
+    });
+    await page.goto(`${emu.altBase}/vanilla/config.js`);
+    const client = await page.evaluate(async (server) => {
+      const m = await import('/pkg/oauth_spa_session.js');
+      await m.default();
+      const s = new m.Session({ clientId: 'demo-spa', server, redirectUri: `${location.origin}/callback` });
+      await s.ready;
+      return new URL(await s.loginUrl()).searchParams.get('client_id');
+    }, emu.base);
+    assert.equal(client, 'demo-spa');
+    assert.equal(warnings.filter((w) => w.includes('application/wasm')).length, 1, warnings.join('\n'));
+  } finally {
+    await context.close();
+  }
+});

@@ -1,12 +1,14 @@
 // oauth-spa-session (this project): pkg/ as shipped; tokens in cookies, shared by the tabs of the site.
-// `load({ wasm })`: 'streaming' (default: `init()`, i.e. WebAssembly.instantiateStreaming of the fetch), or a
-// WebAssembly.Module / ArrayBuffer the page compiled or downloaded itself (the split cold start).
+// `load({ wasm })`: 'streaming' (default: `init()` as the README says, i.e. the compilation the entry started with
+// WebAssembly.compileStreaming when it was evaluated; on a page whose fetch is stubbed, the real fetch's response
+// given to `init`), or a WebAssembly.Module / ArrayBuffer the page compiled or downloaded itself (the split cold
+// start).
 import { A, CLIENT_ID, API, redirectUri, realFetch } from './common.js';
 
 export const label = 'oauth-spa-session';
 export const JS_URL = '/pkg/oauth_spa_session.js';
 export const WASM_URL = '/pkg/oauth_spa_session_bg.wasm';
-export const urls = [JS_URL, WASM_URL, '/pkg/snippets/'];
+export const urls = [JS_URL, WASM_URL];
 let memory = null;
 /** The phases of the last `load()` / `loadSplit()`, in ms. */
 export let phases = {};
@@ -15,7 +17,8 @@ export async function load({ wasm = 'streaming' } = {}) {
   const t0 = performance.now();
   const lib = await import(JS_URL);
   const t1 = performance.now();
-  const out = await lib.default({ module_or_path: wasm === 'streaming' ? realFetch(WASM_URL) : wasm });
+  const stubbed = !!window.BENCH_REAL_FETCH;
+  const out = await lib.default(wasm !== 'streaming' ? { module_or_path: wasm } : stubbed ? { module_or_path: realFetch(WASM_URL) } : undefined);
   memory = out.memory;
   phases = { js: t1 - t0, wasmStreaming: performance.now() - t1 };
   return lib;
