@@ -13,7 +13,7 @@ inputs_hash() {
     rustc -vV || true; wasm-bindgen --version || true
     echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
     echo "RUSTFLAGS=${RUSTFLAGS:-}"
-    find src js -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    find src js patches -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock scripts/build.sh .cargo/config.toml || true
   } | sha256sum | cut -c1-64
 }
