@@ -30,8 +30,11 @@ wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/releas
 # The debug build: the same optimized code with the name section kept (-g), so a stack shows Rust function names
 # instead of `wasm-function[N]`. Same imports and exports, so `init({ module_or_path: <its URL> })` swaps it in;
 # the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
-node_modules/.bin/wasm-opt -Oz -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
-node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
+# --converge: -Oz again until the size stops shrinking; then the producers and target_features custom sections,
+# which no browser reads, are dropped (after the optimisation, which reads the features).
+opt="-Oz --converge --strip-producers --strip-target-features"
+node_modules/.bin/wasm-opt $opt -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
+node_modules/.bin/wasm-opt $opt pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
 # wasm-bindgen imports glue.js once per `#[wasm_bindgen(module)]` group, under the same key twice in the import
 # object: harmless at run time (one module), but every bundler that reads it warns "Duplicate key". Keep the first.
 node -e '
