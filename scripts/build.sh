@@ -13,7 +13,7 @@ inputs_hash() {
     rustc -vV || true; wasm-bindgen --version || true
     echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
     echo "RUSTFLAGS=${RUSTFLAGS:-}"
-    find src js -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
+    find src js patches -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
     sha256sum Cargo.toml Cargo.lock scripts/build.sh scripts/entry.mjs .cargo/config.toml || true
   } | sha256sum | cut -c1-64
 }
@@ -30,8 +30,11 @@ wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/releas
 # The debug build: the same optimized code with the name section kept (-g), so a stack shows Rust function names
 # instead of `wasm-function[N]`. Same imports and exports, so `init({ module_or_path: <its URL> })` swaps it in;
 # the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
-node_modules/.bin/wasm-opt -Oz -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
-node_modules/.bin/wasm-opt -Oz pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
+# --converge: -Oz again until the size stops shrinking; then the producers and target_features custom sections,
+# which no browser reads, are dropped (after the optimisation, which reads the features).
+opt="-Oz --converge --strip-producers --strip-target-features"
+node_modules/.bin/wasm-opt $opt -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
+node_modules/.bin/wasm-opt $opt pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
 # The entry: js/glue.js merged in (one module to fetch, not two in sequence), the wasm's download and compilation
 # started on evaluation, init failures through glue.js's `initFailed` (CSP → csp_blocked); and node.js, the entry
 # under Node (server rendering: no wasm, a Session that throws unsupported_environment). See scripts/entry.mjs.

@@ -12,9 +12,10 @@ cargo test --workspace
 echo "== simulation: 10000 seeds"
 cargo run --release -p oss-sim -- --seeds 10000
 
-echo "== build pkg/ (wasm + JS) and its size"
+echo "== build pkg/ (wasm + JS), its size and the size budget (size-budget.json)"
 bash scripts/build.sh
 bash scripts/size.sh
+bash scripts/size-budget.sh
 
 echo "== types: the published .d.ts checked by tsc (strict, no skipLibCheck): ES2020/ES2022 x bundler/node16, ESNext"
 for t in tests/types/tsconfig*.json; do node_modules/.bin/tsc -p "$t"; echo "types: ok ($t)"; done

@@ -196,6 +196,33 @@ pub struct AuthorizeParamsInput {
     pub scope: Option<String>,
 }
 
+impl ConfigInput {
+    /// The config object read field by field ([`Fields`]: what the wasm does, so no derived visitor for the
+    /// whole struct is linked), in declaration order, with the derived read's errors and defaults. The
+    /// nested objects keep their derived `Deserialize`.
+    pub fn read(o: &impl Fields) -> Result<ConfigInput, &'static str> {
+        Ok(ConfigInput {
+            client_id: named_field(o, "clientId", F_CLIENT_ID)?,
+            server: named_field(o, "server", F_SERVER)?,
+            redirect_uri: named_field(o, "redirectUri", F_REDIRECT_URI)?,
+            flow: named_field(o, "flow", F_FLOW)?,
+            storage: named_field(o, "storage", F_STORAGE)?,
+            refresh_tokens: named_field(o, "refreshTokens", F_REFRESH_TOKENS)?,
+            access_token_ttl: named_field(o, "accessTokenTtl", F_ACCESS_TOKEN_TTL)?,
+            refresh_token_ttl: named_field(o, "refreshTokenTtl", F_REFRESH_TOKEN_TTL)?,
+            refresh_margin_seconds: named_field(o, "refreshMarginSeconds", F_REFRESH_MARGIN)?,
+            api_origins: named_field(o, "apiOrigins", F_API_ORIGINS)?,
+            endpoints: named_field::<Nested<_>>(o, "endpoints", F_ENDPOINTS)?.0,
+            authorize_params: named_field::<Nested<_>>(o, "authorizeParams", F_AUTHORIZE_PARAMS)?.0,
+            issuer: named_field(o, "issuer", F_ISSUER)?,
+            dpop: named_field(o, "dpop", F_DPOP)?,
+            silent_renew: named_field(o, "silentRenew", F_SILENT_RENEW)?,
+            silent_timeout_seconds: named_field(o, "silentTimeoutSeconds", F_SILENT_TIMEOUT)?,
+            popup_timeout_seconds: named_field(o, "popupTimeoutSeconds", F_POPUP_TIMEOUT)?,
+        })
+    }
+}
+
 /// A deserializer's error for the config object → `invalid_config` naming the field (a value of the wrong
 /// type), or the whole config when it is not an object.
 pub fn config_error_from(message: &str) -> Error {
@@ -491,7 +518,6 @@ impl Config {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::core::wire::tests::from_text;
 
     /// As the browser layer does it: a non-object (or an array) is refused, then the object is read into
     /// `ConfigInput` and validated.
@@ -499,7 +525,8 @@ pub(crate) mod tests {
         if !text.trim_start().starts_with('{') {
             return Err(config_error("config", "must be an object"));
         }
-        let j: ConfigInput = from_text(text).map_err(|m| config_error_from(&m))?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|_| config_error_from(""))?;
+        let j = ConfigInput::read(&v).map_err(config_error_from)?;
         Config::from_input(j, persist)
     }
 
@@ -804,6 +831,18 @@ mod ts_types {
         let start = dts.find(&format!("export interface {} {{", name)).expect(name);
         let body = &dts[start..];
         body[..body.find("\n}").unwrap()].to_string()
+    }
+
+    /// The field-by-field reads (what the wasm runs) ask for exactly the keys the derived `Deserialize` reads
+    /// (what the TypeScript check above and the wasm-bindgen tests go by), in the same order.
+    #[test]
+    fn the_field_by_field_reads_ask_for_the_derived_keys() {
+        use crate::core::wire::tests::keys_read;
+        use crate::core::{ErrorBody, TokenResponseBody};
+        let same = |read: Vec<String>, derived: Vec<&'static str>| assert_eq!(read, derived);
+        same(keys_read(|o| ConfigInput::read(o)), fields::<ConfigInput>());
+        same(keys_read(|o| TokenResponseBody::read(o)), fields::<TokenResponseBody>());
+        same(keys_read(|o| ErrorBody::read(o)), fields::<ErrorBody>());
     }
 
     #[test]

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::bytes;
 use super::error::{join_desc, Error, ErrorCode};
-use super::wire::{lenient, Maybe};
+use super::wire::{lenient, lenient_field, Fields, Maybe};
 
 /// Retry-After values are capped at one hour.
 const MAX_RETRY_AFTER_S: u32 = 3600;
@@ -29,6 +29,19 @@ pub struct ErrorBody {
     pub message: Option<String>,
     #[serde(default, deserialize_with = "lenient")]
     pub errors: Option<Vec<Maybe<ErrorItem>>>,
+}
+
+impl ErrorBody {
+    /// The body read field by field ([`Fields`]), as [`crate::core::ConfigInput::read`] reads the config.
+    pub fn read(o: &impl Fields) -> ErrorBody {
+        ErrorBody {
+            error: lenient_field(o, "error"),
+            error_description: lenient_field(o, "error_description"),
+            error_code: lenient_field(o, "errorCode"),
+            message: lenient_field(o, "message"),
+            errors: lenient_field(o, "errors"),
+        }
+    }
 }
 
 /// One entry of RingCentral's `errors[]`.
@@ -242,7 +255,7 @@ pub(crate) mod tests {
     /// As the browser layer does it: parsed, then read into the typed body (`None` if it is not one).
     fn j(text: &str) -> Option<ErrorBody> {
         let v: serde_json::Value = serde_json::from_str(text).unwrap();
-        ErrorBody::deserialize(v).ok()
+        v.is_object().then(|| ErrorBody::read(&v))
     }
 
     pub(crate) fn token_error_text(status: u16, text: &str) -> Error {

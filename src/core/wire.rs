@@ -12,7 +12,7 @@ use crate::core::prelude::*;
 use ::core::fmt;
 use ::core::marker::PhantomData;
 
-use serde::de::{self, Deserialize, Deserializer, SeqAccess, Visitor};
+use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, SeqAccess, Visitor};
 
 /// Upper bound for a body we parse (token endpoint answers, 401 bodies): anything longer is not read as JSON.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -114,6 +114,36 @@ pub fn named_object<'de, T: Deserialize<'de>, const N: usize, D: Deserializer<'d
     d: D,
 ) -> Result<Option<T>, D::Error> {
     d.deserialize_any(ObjectVisitor(PhantomData)).map_err(|e| rename(e, N))
+}
+
+/// A parsed JSON object read one field at a time, each with serde (`from_value` of the field's own type): one
+/// small read per field type, shared by every field and body of that type, instead of a derived visitor per
+/// struct (kilobytes of wasm each). The browser's value in the wasm (`crate::web::json`), `serde_json::Value`
+/// in host tests. The derived `Deserialize` of the same structs reads the same keys (tests check it).
+pub trait Fields {
+    /// The field `key` as `T` (absent reads as `null`: `None` for an `Option`), or the deserializer's message.
+    fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String>;
+}
+
+/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`, or with the
+/// entry an error inside a nested object ([`Nested`]) already names.
+pub fn named_field<T: DeserializeOwned>(o: &impl Fields, key: &str, n: usize) -> Result<T, &'static str> {
+    o.field(key).map_err(|m| field_error(&m).unwrap_or(FIELD_ERRORS[n]))
+}
+
+/// The field `key` as [`lenient`] reads it: a value of the wrong type is absent.
+pub fn lenient_field<T: DeserializeOwned>(o: &impl Fields, key: &str) -> Option<T> {
+    o.field::<Option<T>>(key).ok().flatten()
+}
+
+/// A nested object as [`named_object`] reads it (for [`named_field`]): `null` is absent, anything but an object
+/// (an array included) is an error; the object's own fields keep naming themselves.
+pub struct Nested<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nested<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ObjectVisitor(PhantomData)).map(Nested)
+    }
 }
 
 /// An error that already names a field (from inside a nested object) is kept; any other becomes entry `n`.
@@ -283,6 +313,30 @@ pub(crate) mod tests {
     pub(crate) fn from_text<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
         let v: serde_json::Value = serde_json::from_str(text).map_err(|e| e.to_string())?;
         T::deserialize(v).map_err(|e| e.to_string())
+    }
+
+    /// Host tests read bodies field by field from `serde_json::Value`, as the wasm does from the browser's value.
+    impl Fields for serde_json::Value {
+        fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+            T::deserialize(self.get(key).cloned().unwrap_or_default()).map_err(|e| e.to_string())
+        }
+    }
+
+    /// A [`Fields`] that records the keys asked for (each read as absent).
+    pub(crate) struct Keys(pub(crate) core::cell::RefCell<Vec<String>>);
+
+    impl Fields for Keys {
+        fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+            self.0.borrow_mut().push(key.to_string());
+            T::deserialize(serde_json::Value::Null).map_err(|e| e.to_string())
+        }
+    }
+
+    /// The keys `read` asks for, in order.
+    pub(crate) fn keys_read<R>(read: impl FnOnce(&Keys) -> R) -> Vec<String> {
+        let k = Keys(Default::default());
+        let _ = read(&k);
+        k.0.into_inner()
     }
 
     #[test]

@@ -4,7 +4,6 @@
 #[allow(unused_imports)]
 use crate::core::prelude::*;
 
-use alloc::collections::BTreeMap;
 use ::core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise};
@@ -35,10 +34,22 @@ pub struct Call {
     answer: Option<Answer>,
 }
 
+/// A `Vec` searched by id, not a map: pending calls are few (a burst of a thousand is still a quick scan), and a
+/// `BTreeMap` costs kilobytes of wasm. Order means nothing (a removal swaps the last entry in).
 #[derive(Default)]
 pub struct Calls {
     next: Cell<CallId>,
-    map: RefCell<BTreeMap<CallId, Call>>,
+    map: RefCell<Vec<(CallId, Call)>>,
+}
+
+fn find(map: &mut [(CallId, Call)], id: CallId) -> Option<&mut Call> {
+    map.iter_mut().find(|(k, _)| *k == id).map(|(_, c)| c)
+}
+
+fn remove(map: &mut Vec<(CallId, Call)>, id: CallId) {
+    if let Some(i) = map.iter().position(|(k, _)| *k == id) {
+        map.swap_remove(i);
+    }
 }
 
 impl Calls {
@@ -47,23 +58,23 @@ impl Calls {
         let call = Call { request, ..Call::default() };
         let id = self.next.get().wrapping_add(1);
         self.next.set(id);
-        self.map.borrow_mut().insert(id, call);
+        self.map.borrow_mut().push((id, call));
         id
     }
 
     pub fn with<R>(&self, id: CallId, f: impl FnOnce(&mut Call) -> R) -> Option<R> {
-        self.map.borrow_mut().get_mut(&id).map(f)
+        find(&mut self.map.borrow_mut(), id).map(f)
     }
 
     /// The call's outcome: settled through its promise if the app holds one, else kept for [`Calls::promise`].
     pub fn answer(&self, id: CallId, a: Answer, done: bool) {
         let mut map = self.map.borrow_mut();
-        let Some(c) = map.get_mut(&id) else { return };
+        let Some(c) = find(&mut map, id) else { return };
         // A promise is settled once: a later answer (the retry after a 401) gets a new one.
         match c.resolvers.take() {
             Some((resolve, reject)) => {
                 if done {
-                    map.remove(&id);
+                    remove(&mut map, id);
                 }
                 drop(map);
                 let _ = match a {
@@ -90,17 +101,17 @@ impl Calls {
         match answer {
             Some(Answer::Chain(p)) => p,
             Some(Answer::Value(v)) => {
-                self.map.borrow_mut().remove(&id);
+                remove(&mut self.map.borrow_mut(), id);
                 Promise::resolve(&v)
             }
             Some(Answer::Reject(e)) => {
-                self.map.borrow_mut().remove(&id);
+                remove(&mut self.map.borrow_mut(), id);
                 Promise::reject(&e)
             }
             None => {
                 let mut slot = None;
                 let p = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
-                if let Some(c) = self.map.borrow_mut().get_mut(&id) {
+                if let Some(c) = find(&mut self.map.borrow_mut(), id) {
                     c.resolvers = slot;
                 }
                 p
@@ -114,7 +125,7 @@ impl Calls {
         let answer = self.with(id, |c| c.answer.take()).flatten();
         match answer {
             Some(Answer::Value(v)) => {
-                self.map.borrow_mut().remove(&id);
+                remove(&mut self.map.borrow_mut(), id);
                 v
             }
             Some(a) => {

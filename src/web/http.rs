@@ -92,7 +92,7 @@ fn token_result(r: FormResponse, sent_at: f64, proved: bool) -> Result<TokenSet,
     if (200..300).contains(&r.status) {
         return match r.body {
             Some(b) if json::is_object(&b) => {
-                let body: TokenResponseBody = json::from_js(b).map_err(|m| invalid_response_from(&m))?;
+                let body = TokenResponseBody::read(&b).map_err(invalid_response_from)?;
                 let t = TokenSet::from_response(body, sent_at, None)?;
                 if t.is_dpop() && !proved {
                     return Err(crate::core::invalid_response("token_type"));
@@ -113,5 +113,5 @@ fn token_result(r: FormResponse, sent_at: f64, proved: bool) -> Result<TokenSet,
 
 /// An error body (tolerant: anything that is not an object reads as no body).
 pub fn error_body(v: Option<JsValue>) -> Option<ErrorBody> {
-    json::from_js::<ErrorBody>(v.filter(json::is_object)?).ok()
+    Some(ErrorBody::read(&v.filter(json::is_object)?))
 }

@@ -8,6 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::core::wire::Fields;
 use crate::core::MAX_BODY_BYTES;
 
 /// A typed struct as a plain JS object (absent optionals omitted).
@@ -18,6 +19,14 @@ pub fn to_js<T: Serialize>(v: &T) -> JsValue {
 /// A JS value as a typed struct; `Err` is the deserializer's message (it names our field when we do).
 pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
     serde_wasm_bindgen::from_value(v).map_err(|e| message(&e.into()))
+}
+
+/// The config and the token and error bodies are read field by field (see [`Fields`]): `Reflect.get`, then
+/// `from_value` of the field's type. An exception from a getter counts as a value of the wrong type.
+impl Fields for JsValue {
+    fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+        from_js(js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|e| message(&e))?)
+    }
 }
 
 /// A typed struct as JSON text.

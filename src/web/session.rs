@@ -168,12 +168,12 @@ impl Session {
     }
 }
 
-/// The config object through serde-wasm-bindgen (only the documented keys are read; `persistence` is taken
+/// The config object through serde-wasm-bindgen, field by field (only the documented keys are read; `persistence` is taken
 /// by the caller), then validated.
 fn read_config(config: JsValue, has_persistence: bool) -> Result<Config, Error> {
     if !json::is_object(&config) {
         return Err(config_error_from(""));
     }
-    let input: ConfigInput = json::from_js(config).map_err(|m| config_error_from(&m))?;
+    let input = ConfigInput::read(&config).map_err(config_error_from)?;
     Config::from_input(input, has_persistence)
 }
