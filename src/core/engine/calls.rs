@@ -19,6 +19,8 @@ pub(super) struct Sent {
     /// DPoP: sent with a proof, and whether this was the one resend with the server's nonce.
     dpop: bool,
     nonce_retried: bool,
+    /// Sent as a user who is no longer the session's ([`Engine::orphan_sent`]): its 401 goes to the app as is.
+    orphan: bool,
 }
 
 impl Engine {
@@ -73,8 +75,15 @@ impl Engine {
         };
         let token = t.access_token.clone();
         let proof = self.api_proof(call, t);
-        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried });
+        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried, orphan: false });
         self.push(Command::SendApi { call, token: Some(token), retry: retry || nonce_retried, proof });
+    }
+
+    /// The session's user changed: requests on the wire were sent as the old one.
+    pub(super) fn orphan_sent(&mut self) {
+        for s in &mut self.sent {
+            s.orphan = true;
+        }
     }
 
     fn deliver(&mut self, call: CallId) {
@@ -87,6 +96,9 @@ impl Engine {
             return self.push(Command::Deliver { call }); // sent untouched
         };
         let sent = self.sent.swap_remove(i);
+        if sent.orphan {
+            return self.deliver(call); // never resent with another user's token
+        }
         let nonce_challenge = error.as_ref().is_some_and(super::dpop::is_use_nonce);
         if status == 401 && sent.dpop && nonce_challenge && !sent.nonce_retried {
             // RFC 9449 §9: the resource wants its nonce (it came with this answer). One resend with it, keeping
