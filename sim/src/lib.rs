@@ -1762,7 +1762,7 @@ impl World {
         if !self.login_id.as_deref().is_some_and(|id| self.st.login_valid(id)) {
             let id = format!("login{}", self.st.logins.len() + 1);
             let created_ms = self.st.now();
-            self.st.logins.insert(id.clone(), rc_emulator::store::LoginSession { created_ms });
+            self.st.logins.insert(id.clone(), rc_emulator::store::LoginSession { created_ms, owner_id: rc_emulator::apps::user::OWNER_ID.into() });
             self.login_id = Some(id);
         }
         if self.opts.trace {
