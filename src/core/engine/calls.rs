@@ -19,8 +19,9 @@ pub(super) struct Sent {
     /// DPoP: sent with a proof, and whether this was the one resend with the server's nonce.
     dpop: bool,
     nonce_retried: bool,
-    /// Sent as a user who is no longer the session's ([`Engine::orphan_sent`]): its 401 goes to the app as is.
-    orphan: bool,
+    /// The user (`ownerId`) it was sent as: if another user's session is current when its 401 comes (another
+    /// tab's login, a renewal, a logout and a login), the 401 goes to the app as is, never resent as them.
+    owner: Option<String>,
 }
 
 impl Engine {
@@ -75,15 +76,9 @@ impl Engine {
         };
         let token = t.access_token.clone();
         let proof = self.api_proof(call, t);
-        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried, orphan: false });
+        let owner = t.owner_id.clone();
+        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried, owner });
         self.push(Command::SendApi { call, token: Some(token), retry: retry || nonce_retried, proof });
-    }
-
-    /// The session's user changed: requests on the wire were sent as the old one.
-    pub(super) fn orphan_sent(&mut self) {
-        for s in &mut self.sent {
-            s.orphan = true;
-        }
     }
 
     fn deliver(&mut self, call: CallId) {
@@ -96,7 +91,7 @@ impl Engine {
             return self.push(Command::Deliver { call }); // sent untouched
         };
         let sent = self.sent.swap_remove(i);
-        if sent.orphan {
+        if self.owner_differs(sent.owner.as_ref()) {
             return self.deliver(call); // never resent with another user's token
         }
         let nonce_challenge = error.as_ref().is_some_and(super::dpop::is_use_nonce);

@@ -83,6 +83,9 @@ pub(super) struct Flight {
     save_attempt: u32,
     /// DPoP: the one resend with the server's nonce was made.
     nonce_retried: bool,
+    /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
+    /// lands (a broadcast, a login meanwhile), no waiter goes on with it.
+    owner: Option<String>,
 }
 
 impl Flight {
@@ -119,6 +122,7 @@ impl Engine {
             answer: None,
             save_attempt: 0,
             nonce_retried: false,
+            owner: self.tokens.as_ref().and_then(|t| t.owner_id.clone()),
         };
         f.add(why, waiter);
         self.flight = Some(f);
@@ -396,7 +400,8 @@ impl Engine {
         }
         self.set_timer(TimerId::Backoff, None);
         // The session's user changed under the flight: no waiting call is sent as the new one.
-        let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged);
+        let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged) || self.owner_differs(f.owner.as_ref());
+        let result = if switched { Err(owner_changed()) } else { result };
         let result = result.map_err(session_over);
         for w in f.waiters {
             match w {

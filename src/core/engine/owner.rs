@@ -20,7 +20,12 @@ pub(super) fn owner_changed() -> Error {
 impl Engine {
     /// Whether `t` belongs to another user than the current pair (both owners known, and different).
     pub(super) fn other_owner(&self, t: &TokenSet) -> bool {
-        match (self.tokens.as_ref().and_then(|c| c.owner_id.as_ref()), &t.owner_id) {
+        self.owner_differs(t.owner_id.as_ref())
+    }
+
+    /// Whether the current pair belongs to another user than `owner` (both known, and different).
+    pub(super) fn owner_differs(&self, owner: Option<&String>) -> bool {
+        match (self.tokens.as_ref().and_then(|c| c.owner_id.as_ref()), owner) {
             (Some(a), Some(b)) => a != b,
             _ => false,
         }
@@ -33,7 +38,6 @@ impl Engine {
         self.bury(&old);
         self.generation = self.generation.wrapping_add(1);
         self.set_timer(TimerId::Check, None);
-        self.orphan_sent();
         self.drop_cached_key();
         self.emit(SessionEvent::Expired(Some(owner_changed())));
         self.emit(SessionEvent::Change(None));

@@ -1160,3 +1160,57 @@ fn logging_in_as_another_user_ends_the_old_session_first() {
     assert_eq!(expired_codes(&c), owner_changed_code());
     assert_eq!(settled(&c, 3), Some(Ok(Value::Bool(true))));
 }
+
+/// A call of user 1 that waits for a refresh is not sent as user 2 when user 2's login reaches the tab while the
+/// refresh is on the wire (a broadcast): the late answer is dropped and the call rejects.
+#[test]
+fn a_call_waiting_for_a_refresh_is_not_sent_as_the_user_who_logged_in_meanwhile() {
+    let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let due = T0 + HOUR - 10_000.0;
+    t.go(due, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    let c = t.go(due, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(due, Input::Loaded { op, result: Ok(Some(owned("a1", Some("r1"), T0, Some("1"), T0))) });
+    assert_eq!(token_sends(&c), 1);
+    let c = t.go(due + 10.0, Input::Broadcast(Notice::Login));
+    let op = load_op(&c).unwrap();
+    let c = t.go(due + 20.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due, Some("2"), due))) });
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    let c = t.go(due + 30.0, Input::TokenReply { result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)) });
+    assert!(save_op(&c).is_none(), "user 1's late pair is not stored over user 2's");
+    assert!(api_sends(&c).is_empty(), "{c:?}");
+    let e = settled(&c, 1).unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::LoginRequired);
+    assert!(e.description.unwrap().contains("owner_changed"));
+}
+
+/// Found by oss-sim (seed 29 with invariant 10's call check): a request sent as user 1, then a logout and a login
+/// as user 2 in the tab, then the request's 401: it went out again with user 2's token. Now the app gets the 401.
+#[test]
+fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() {
+    let (mut t, _) = T::restored(true, ALONE, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let c = t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    let c = t.go(T0 + 2.0, Input::Logout { call: 2 });
+    let op = clear_op(&c).unwrap();
+    t.go(T0 + 3.0, Input::Cleared { op });
+    let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("b1", Some("s1"), T0 + 4.0, Some("2"), 0.0) });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
+    let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
+    err.error_code = Some("OAU-211".into());
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()) });
+    assert!(api_sends(&c).is_empty() && token_sends(&c) == 0, "{c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    // The same user logging in again: the old request is resent with the new login's token, as before.
+    let (mut t, _) = T::restored(true, ALONE, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    let c = t.go(T0 + 2.0, Input::Logout { call: 2 });
+    let op = clear_op(&c).unwrap();
+    t.go(T0 + 3.0, Input::Cleared { op });
+    let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("a2", Some("r2"), T0 + 4.0, Some("1"), 0.0) });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
+}
