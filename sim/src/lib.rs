@@ -487,6 +487,8 @@ struct Call {
     /// Invariant 8: sends of this call, and the nonce demands answered in a row.
     sends: u32,
     nonce_demands: u32,
+    /// Invariant 10: the user the app was told of when it made the call.
+    owner: Option<String>,
 }
 
 /// What caused the commands of one `handle` call.
@@ -976,7 +978,8 @@ impl World {
         let id = t.next_call;
         t.next_call += 1;
         let frozen_at_start = t.frozen_total;
-        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url, sends: 0, nonce_demands: 0 });
+        let owner = t.app_owner.clone();
+        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url, sends: 0, nonce_demands: 0, owner });
         self.stats.app_calls += 1;
         id
     }
@@ -1208,11 +1211,15 @@ impl World {
                 if let Some(t) = &token {
                     self.touch(tab, t);
                     self.tabs[tab].known_access = Some(t.clone());
-                    // Invariant 10: the request acts as the token's user at the server; the app must know it.
+                    // Invariant 10: the request acts as the token's user at the server: the one the app was told of,
+                    // and the one it made the call as.
                     let acts_as = self.session_of(t).and_then(|s| self.st.sessions.get(&s)).map(|s| s.owner_id.clone());
-                    if let (Some(a), Some(b)) = (self.tabs[tab].app_owner.clone(), acts_as) {
-                        if a != b {
-                            self.fail(Inv::Owner, format!("tab{tab} sent call #{call} as user {b}; the app was told of user {a}"));
+                    let made_as = self.tabs[tab].calls.get(&call).and_then(|c| c.owner.clone());
+                    for (whose, told) in [("the app was told of", self.tabs[tab].app_owner.clone()), ("the app made it as", made_as)] {
+                        if let (Some(a), Some(b)) = (told, &acts_as) {
+                            if a != *b {
+                                self.fail(Inv::Owner, format!("tab{tab} sent call #{call} as user {b}; {whose} user {a}"));
+                            }
                         }
                     }
                 }
