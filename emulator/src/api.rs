@@ -2,7 +2,7 @@
 //! to prove its token works. Every call is authenticated first, then routed.
 
 use crate::access::{self, Credential};
-use crate::apps::user;
+use crate::apps::{find_user, User, USERS};
 use crate::errors::ApiError;
 use crate::log::ApiEntry;
 use crate::respond;
@@ -27,7 +27,10 @@ pub async fn handle(
             let code = e.code.to_string();
             (e.into_response(st.config.www_authenticate), Some(code))
         }
-        Ok(client_id) => route(&st, &method, uri.path(), &client_id),
+        Ok(client_id) => {
+            let me = owner_of(&st, &cred);
+            route(&st, &method, uri.path(), &client_id, me)
+        }
     };
     let entry = ApiEntry {
         seq: st.log.next_seq(),
@@ -46,27 +49,44 @@ pub async fn handle(
     res
 }
 
+/// The user whose session the (authorized) token belongs to.
+fn owner_of(st: &State, cred: &Credential) -> &'static User {
+    let Credential::Token(t) = cred else {
+        return &USERS[0];
+    };
+    st.session_of_token(t)
+        .and_then(|sid| st.sessions.get(&sid))
+        .and_then(|s| find_user(&s.owner_id))
+        .unwrap_or(&USERS[0])
+}
+
 /// `~` means "the current one", as on RingCentral; the real ids work too.
 fn is_me(segment: &str, id: &str) -> bool {
     segment == "~" || segment == id
 }
 
-fn route(st: &State, method: &Method, path: &str, client_id: &str) -> (Response, Option<String>) {
+fn route(
+    st: &State,
+    method: &Method,
+    path: &str,
+    client_id: &str,
+    me: &User,
+) -> (Response, Option<String>) {
     let rest = path
         .trim_start_matches("/restapi/v1.0/")
         .trim_end_matches('/');
     let segments: Vec<&str> = rest.split('/').collect();
     match (method, segments.as_slice()) {
         (&Method::GET, ["account", acc, "extension", ext])
-            if is_me(acc, user::ACCOUNT_ID) && is_me(ext, user::OWNER_ID) =>
+            if is_me(acc, me.account_id) && is_me(ext, me.owner_id) =>
         {
             let body = json!({
-                "id": user::OWNER_ID.parse::<u64>().unwrap_or(0),
-                "extensionNumber": user::EXTENSION_NUMBER,
-                "name": user::NAME,
+                "id": me.owner_id.parse::<u64>().unwrap_or(0),
+                "extensionNumber": me.extension_number,
+                "name": me.name,
                 "type": "User",
                 "status": "Enabled",
-                "account": { "id": user::ACCOUNT_ID },
+                "account": { "id": me.account_id },
             });
             (respond::json(200, &body), None)
         }

@@ -1,13 +1,43 @@
-//! The app registry (RingCentral "apps" = OAuth clients) and the single emulated user.
+//! The app registry (RingCentral "apps" = OAuth clients) and the emulated users.
 
 use serde::{Deserialize, Serialize};
 
-/// The one user every login signs in as.
+/// The default user: every login signs in as this one unless the sign-in page or the control API says otherwise.
 pub mod user {
     pub const OWNER_ID: &str = "256440016";
     pub const ACCOUNT_ID: &str = "37439510";
     pub const NAME: &str = "Demo User";
     pub const EXTENSION_NUMBER: &str = "101";
+}
+
+/// A user who can sign in (an extension; `owner_id` is its id, as in `TokenInfo`).
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct User {
+    pub owner_id: &'static str,
+    pub account_id: &'static str,
+    pub name: &'static str,
+    pub extension_number: &'static str,
+}
+
+/// Everyone who can sign in, the default user first. The second is in another account, so a test can show a
+/// session moved into someone else's account (login CSRF).
+pub const USERS: [User; 2] = [
+    User {
+        owner_id: user::OWNER_ID,
+        account_id: user::ACCOUNT_ID,
+        name: user::NAME,
+        extension_number: user::EXTENSION_NUMBER,
+    },
+    User {
+        owner_id: "256440029",
+        account_id: "37439522",
+        name: "Second User",
+        extension_number: "102",
+    },
+];
+
+pub fn find_user(owner_id: &str) -> Option<&'static User> {
+    USERS.iter().find(|u| u.owner_id == owner_id)
 }
 
 pub const DEFAULT_SCOPE: &str = "ReadAccounts ReadCallLog";

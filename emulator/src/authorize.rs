@@ -5,7 +5,7 @@
 //! fragment (implicit, RFC 6749 §4.2.2.1). A request that needs the user answers
 //! 302 to the sign-in page (`LOGIN_PATH?txn=…`), as RingCentral's spec says.
 
-use crate::apps::{user, App};
+use crate::apps::{find_user, user, App, User, USERS};
 use crate::config::Consent;
 use crate::errors;
 use crate::grants;
@@ -44,7 +44,7 @@ pub async fn post(
 }
 
 /// `GET LOGIN_PATH?txn=…`: the sign-in page of a pending request.
-pub async fn login_page(AxState(emu): AxState<Shared>, uri: Uri) -> Response {
+pub async fn login_page(AxState(emu): AxState<Shared>, headers: HeaderMap, uri: Uri) -> Response {
     let p = Params::parse(uri.query().unwrap_or("").as_bytes());
     let st = emu.lock();
     let now = st.now();
@@ -60,13 +60,29 @@ pub async fn login_page(AxState(emu): AxState<Shared>, uri: Uri) -> Response {
     let Some(app) = st.apps.get(&request.client_id) else {
         return bad_page("The application is no longer registered.");
     };
-    respond::html(200, sign_in_page(app, txn))
+    let current = current_user(&st, &headers);
+    respond::html(200, sign_in_page(app, txn, current))
 }
 
-/// The sign-in page's Allow/Deny form.
-pub async fn decision(AxState(emu): AxState<Shared>, body: Bytes) -> Response {
+/// The user the sign-in page offers first: whoever is signed in (the login cookie), else the default user.
+fn current_user(st: &State, headers: &HeaderMap) -> &'static User {
+    login_cookie(headers)
+        .and_then(|id| st.login_owner(&id))
+        .and_then(|o| find_user(&o))
+        .unwrap_or(&USERS[0])
+}
+
+/// The sign-in page's Allow/Deny form, and who signs in (`user`: an owner id; absent: as on the page).
+pub async fn decision(AxState(emu): AxState<Shared>, headers: HeaderMap, body: Bytes) -> Response {
     let p = Params::parse(&body);
     let mut st = emu.lock();
+    let who = match p.get("user") {
+        None => current_user(&st, &headers).owner_id,
+        Some(o) => match find_user(o) {
+            Some(u) => u.owner_id,
+            None => return bad_page(&format!("Unknown user: {o}")),
+        },
+    };
     let now = st.now();
     let pending = p
         .get("txn")
@@ -81,8 +97,8 @@ pub async fn decision(AxState(emu): AxState<Shared>, body: Bytes) -> Response {
         return bad_page("The application is no longer registered.");
     };
     if p.get("decision") == Some("allow") {
-        let login = new_login(&mut st);
-        approve(&mut st, &app, &request, Some(login))
+        let login = new_login(&mut st, who);
+        approve(&mut st, &app, &request, who, Some(login))
     } else {
         error_redirect(
             &request,
@@ -165,7 +181,10 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
     }
 
     let prompt: Vec<&str> = p.get("prompt").unwrap_or("").split_whitespace().collect();
-    let logged_in = login_cookie(headers).is_some_and(|id| st.login_valid(&id));
+    // Who is signed in at this server (the login cookie), if anyone: a request they need not confirm is theirs.
+    let signed_in = login_cookie(headers).and_then(|id| st.login_owner(&id));
+    let logged_in = signed_in.is_some();
+    let owner = signed_in.unwrap_or_else(|| user::OWNER_ID.to_string());
     if prompt.contains(&"none") {
         return if prompt.len() > 1 {
             error_redirect(
@@ -174,15 +193,19 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
                 "prompt=none cannot be combined with other values",
             )
         } else if logged_in {
-            approve(st, &app, &request, None)
+            approve(st, &app, &request, &owner, None)
         } else {
             error_redirect(&request, "login_required", "User login is required")
         };
     }
     match st.config.consent {
         Consent::Auto => {
-            let login = if logged_in { None } else { Some(new_login(st)) };
-            return approve(st, &app, &request, login);
+            let login = if logged_in {
+                None
+            } else {
+                Some(new_login(st, &owner))
+            };
+            return approve(st, &app, &request, &owner, login);
         }
         Consent::Deny => {
             return error_redirect(
@@ -195,7 +218,7 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
     }
     let forced = prompt.iter().any(|w| *w == "login" || *w == "consent");
     if logged_in && !forced {
-        return approve(st, &app, &request, None);
+        return approve(st, &app, &request, &owner, None);
     }
     let txn = ids::random_id(16);
     st.pending.insert(
@@ -214,13 +237,19 @@ fn start(st: &mut State, p: &Params, headers: &HeaderMap) -> Response {
     respond::redirect(&format!("http://{host}{LOGIN_PATH}?{query}"))
 }
 
-/// Completes an approved request: a code (query) or an implicit token (fragment).
-fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<String>) -> Response {
+/// Completes a request that user `owner` approved: a code (query) or an implicit token (fragment).
+fn approve(
+    st: &mut State,
+    app: &App,
+    req: &AuthRequest,
+    owner: &str,
+    set_login: Option<String>,
+) -> Response {
     let state = req.state.as_deref();
     let iss = st.config.authorization_response_iss.clone();
     let location = match req.response_type {
         ResponseType::Code => {
-            let code = grants::issue_code(st, req);
+            let code = grants::issue_code_for(st, req, owner);
             let ttl = st.config.code_ttl_s.to_string();
             let mut pairs = vec![("code", code.as_str())];
             pairs.extend(state.map(|s| ("state", s)));
@@ -229,7 +258,7 @@ fn approve(st: &mut State, app: &App, req: &AuthRequest, set_login: Option<Strin
             with_query(&req.redirect_uri, &form_encode(&pairs))
         }
         ResponseType::Token => {
-            let t = grants::implicit(st, app);
+            let t = grants::implicit_for(st, app, owner);
             let expires_in = t.expires_in.to_string();
             let mut pairs = vec![
                 ("access_token", t.access_token.as_str()),
@@ -268,10 +297,17 @@ fn error_redirect(req: &AuthRequest, error: &str, description: &str) -> Response
     respond::redirect(&location)
 }
 
-fn new_login(st: &mut State) -> String {
+fn new_login(st: &mut State, owner_id: &str) -> String {
     let id = ids::random_id(18);
     let created_ms = st.now();
-    st.logins.insert(id.clone(), LoginSession { created_ms });
+    let owner_id = owner_id.to_string();
+    st.logins.insert(
+        id.clone(),
+        LoginSession {
+            created_ms,
+            owner_id,
+        },
+    );
     id
 }
 
@@ -309,11 +345,25 @@ fn bad_page(message: &str) -> Response {
     respond::html(400, body)
 }
 
-fn sign_in_page(app: &App, txn: &str) -> String {
+fn sign_in_page(app: &App, txn: &str, current: &User) -> String {
     let scopes: String = app
         .scope
         .split_whitespace()
         .map(|s| format!("<li>{}</li>", escape_html(s)))
+        .collect();
+    // Who signs in: the current user is checked, so a plain click on Allow signs in as before.
+    let users: String = USERS
+        .iter()
+        .map(|u| {
+            let checked = if u.owner_id == current.owner_id { " checked" } else { "" };
+            format!(
+                r#"<label><input type="radio" name="user" id="user-{id}" value="{id}"{checked}> {name} (extension {ext}, account {account})</label><br>"#,
+                id = u.owner_id,
+                name = escape_html(u.name),
+                ext = u.extension_number,
+                account = u.account_id,
+            )
+        })
         .collect();
     format!(
         r#"<!doctype html>
@@ -337,6 +387,7 @@ fn sign_in_page(app: &App, txn: &str) -> String {
 <p><strong id="app-name">{app_name}</strong> (client_id <code id="client-id">{client_id}</code>) wants to access your account with these permissions:</p>
 <ul id="scopes">{scopes}</ul>
 <form method="post" action="/restapi/oauth/authorize/decision">
+ <fieldset id="users"><legend>Sign in as</legend>{users}</fieldset>
  <input type="hidden" name="txn" value="{txn}">
  <div class="buttons">
   <button type="submit" id="allow" name="decision" value="allow">Allow</button>
@@ -345,9 +396,9 @@ fn sign_in_page(app: &App, txn: &str) -> String {
 </form>
 </main></body></html>
 "#,
-        name = user::NAME,
-        ext = user::EXTENSION_NUMBER,
-        account = user::ACCOUNT_ID,
+        name = escape_html(current.name),
+        ext = current.extension_number,
+        account = current.account_id,
         app_name = escape_html(app.display_name()),
         client_id = escape_html(&app.client_id),
         txn = escape_html(txn),

@@ -2,7 +2,7 @@
 //! JSON in, JSON out; bodies are parsed whatever their Content-Type so browser test
 //! pages may send simple (non-preflighted) requests.
 
-use crate::apps::App;
+use crate::apps::{find_user, App, USERS};
 use crate::faults::FaultRequest;
 use crate::respond;
 use crate::Shared;
@@ -22,6 +22,8 @@ pub fn routes() -> Router<Shared> {
         .route("/_emulator/clock/advance", post(advance))
         .route("/_emulator/config", get(get_config).post(set_config))
         .route("/_emulator/revoke-session", post(revoke_session))
+        .route("/_emulator/users", get(list_users))
+        .route("/_emulator/login-user", post(switch_login_user))
         .route(
             "/_emulator/faults",
             get(list_faults).post(add_faults).delete(clear_faults),
@@ -110,6 +112,46 @@ async fn revoke_session(AxState(emu): AxState<Shared>, body: Bytes) -> Response 
     respond::json(
         200,
         &json!({ "revoked": revoked, "session_id": session_id }),
+    )
+}
+
+async fn list_users() -> Response {
+    respond::json(200, &USERS)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SwitchUser {
+    owner_id: String,
+    /// The `RCEMU_LOGIN` cookie's value; absent: every live login session.
+    login: Option<String>,
+}
+
+/// Another user is now signed in at the server in that browser (as if they signed in over the old login): the
+/// next `prompt=none` request of that login session is answered as them. Tokens already issued keep their owner.
+async fn switch_login_user(AxState(emu): AxState<Shared>, body: Bytes) -> Response {
+    let req: SwitchUser = match parse(&body) {
+        Ok(r) => r,
+        Err(e) => return bad_request(e),
+    };
+    if find_user(&req.owner_id).is_none() {
+        return bad_request(format!("unknown owner_id: {}", req.owner_id));
+    }
+    let mut st = emu.lock();
+    let live: Vec<String> = st
+        .logins
+        .keys()
+        .filter(|id| req.login.as_ref().map_or(true, |l| l == *id) && st.login_valid(id))
+        .cloned()
+        .collect();
+    for id in &live {
+        if let Some(l) = st.logins.get_mut(id) {
+            l.owner_id = req.owner_id.clone();
+        }
+    }
+    respond::json(
+        200,
+        &json!({ "switched": live.len(), "owner_id": req.owner_id }),
     )
 }
 

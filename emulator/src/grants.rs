@@ -13,14 +13,20 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-/// Issues a single-use authorization code for an approved authorize request.
+/// Issues a single-use authorization code for an approved authorize request, as the default user.
 pub fn issue_code(st: &mut State, req: &AuthRequest) -> String {
+    issue_code_for(st, req, user::OWNER_ID)
+}
+
+/// Issues a single-use authorization code that user `owner_id` approved.
+pub fn issue_code_for(st: &mut State, req: &AuthRequest, owner_id: &str) -> String {
     let code = ids::token();
     let expires_ms = st.now() + st.config.code_ttl_s * 1000;
     st.codes.insert(
         code.clone(),
         AuthCode {
             client_id: req.client_id.clone(),
+            owner_id: owner_id.to_string(),
             redirect_uri: req.redirect_uri.clone(),
             challenge: req.challenge.clone(),
             expires_ms,
@@ -78,7 +84,13 @@ pub fn exchange_code(st: &mut State, app: &App, p: &Params) -> Result<TokenRespo
     if let Some(c) = st.codes.get_mut(code_str) {
         c.used = true;
     }
-    let session_id = new_session(st, app, p.get("endpoint_id"), p.get("scope"));
+    let session_id = new_session(
+        st,
+        app,
+        &code.owner_id,
+        p.get("endpoint_id"),
+        p.get("scope"),
+    );
     let (at_ttl, rt_ttl) = (access_ttl(&st.config, p), refresh_ttl(&st.config, app, p));
     Ok(mint(st, &session_id, at_ttl, rt_ttl))
 }
@@ -148,14 +160,25 @@ pub fn jwt(st: &mut State, app: &App, p: &Params) -> Result<TokenResponse, OAuth
             "Invalid assertion",
         ));
     }
-    let session_id = new_session(st, app, p.get("endpoint_id"), p.get("scope"));
+    let session_id = new_session(
+        st,
+        app,
+        user::OWNER_ID,
+        p.get("endpoint_id"),
+        p.get("scope"),
+    );
     let (at_ttl, rt_ttl) = (access_ttl(&st.config, p), refresh_ttl(&st.config, app, p));
     Ok(mint(st, &session_id, at_ttl, rt_ttl))
 }
 
-/// The implicit grant: a new session holding only an access token.
+/// The implicit grant: a new session holding only an access token, as the default user.
 pub fn implicit(st: &mut State, app: &App) -> TokenResponse {
-    let session_id = new_session(st, app, None, None);
+    implicit_for(st, app, user::OWNER_ID)
+}
+
+/// The implicit grant that user `owner_id` approved.
+pub fn implicit_for(st: &mut State, app: &App, owner_id: &str) -> TokenResponse {
+    let session_id = new_session(st, app, owner_id, None, None);
     let ttl = st.config.access_token_ttl_default;
     mint(st, &session_id, ttl, None)
 }
@@ -234,11 +257,12 @@ fn granted_scope(app: &App, requested: Option<&str>) -> String {
 fn new_session(
     st: &mut State,
     app: &App,
+    owner_id: &str,
     endpoint_id: Option<&str>,
     scope: Option<&str>,
 ) -> String {
     let now = st.now();
-    evict_over_cap(st, now);
+    evict_over_cap(st, owner_id, now);
     st.sessions_created += 1;
     let id = ids::random_id(16);
     st.sessions.insert(
@@ -246,7 +270,7 @@ fn new_session(
         Session {
             id: id.clone(),
             client_id: app.client_id.clone(),
-            owner_id: user::OWNER_ID.to_string(),
+            owner_id: owner_id.to_string(),
             endpoint_id: endpoint_id.map_or_else(|| ids::random_id(16), str::to_string),
             scope: granted_scope(app, scope),
             created_ms: now,
@@ -259,7 +283,7 @@ fn new_session(
     id
 }
 
-fn evict_over_cap(st: &mut State, now: i64) {
+fn evict_over_cap(st: &mut State, owner_id: &str, now: i64) {
     let cap = st.config.max_sessions_per_user;
     if cap == 0 {
         return;
@@ -278,7 +302,7 @@ fn evict_over_cap(st: &mut State, now: i64) {
     let mut live: Vec<(u64, String)> = st
         .sessions
         .values()
-        .filter(|s| s.owner_id == user::OWNER_ID && is_live(s))
+        .filter(|s| s.owner_id == owner_id && is_live(s))
         .map(|s| (s.ordinal, s.id.clone()))
         .collect();
     live.sort();

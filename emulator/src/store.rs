@@ -42,6 +42,8 @@ pub struct PendingAuth {
 #[derive(Debug, Clone)]
 pub struct AuthCode {
     pub client_id: String,
+    /// The user who approved it: the exchange's session is theirs.
+    pub owner_id: String,
     pub redirect_uri: String,
     pub challenge: Option<(String, PkceMethod)>,
     pub expires_ms: i64,
@@ -119,6 +121,8 @@ pub struct TokenResponse {
 #[derive(Debug, Clone)]
 pub struct LoginSession {
     pub created_ms: i64,
+    /// Who is signed in (the control API can switch it): a `prompt=none` request is answered as this user.
+    pub owner_id: String,
 }
 
 pub struct State {
@@ -182,6 +186,13 @@ impl State {
         self.logins
             .get(id)
             .is_some_and(|l| ttl <= 0 || self.now() < l.created_ms + ttl * 1000)
+    }
+
+    /// The user of a live login session.
+    pub fn login_owner(&self, id: &str) -> Option<String> {
+        self.login_valid(id)
+            .then(|| self.logins.get(id).map(|l| l.owner_id.clone()))
+            .flatten()
     }
 
     /// Finds the session any access or refresh token (current or old) belongs to.

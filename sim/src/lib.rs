@@ -29,7 +29,8 @@ use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
 use rc_emulator::errors::OAuthError;
 use rc_emulator::params::{form_encode, Params};
-use rc_emulator::store::{AuthRequest, ResponseType, SessionStatus, State, TokenResponse};
+use rc_emulator::apps::USERS;
+use rc_emulator::store::{AuthRequest, LoginSession, ResponseType, SessionStatus, State, TokenResponse};
 use rng::Rng;
 
 pub const SERVER: &str = "http://127.0.0.1:8080";
@@ -187,6 +188,8 @@ pub enum Inv {
     Silent = 7,
     /// 8. DPoP: every token request carries a proof; a `use_dpop_nonce` answer earns one resend, never a loop.
     Nonce = 8,
+    /// 10. A tab's user (`ownerId`) never changes without a `login` event.
+    Owner = 10,
 }
 
 impl Inv {
@@ -200,6 +203,7 @@ impl Inv {
             Inv::Newest => "6: storage does not hold the newest pair the server issued (at quiescence)",
             Inv::Nonce => "8: DPoP: a token request without a proof, or more than one resend per use_dpop_nonce demand (a loop)",
             Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
+            Inv::Owner => "10: a tab's user (ownerId) changed without a login event (a refresh of another user's pair, or a request sent as a user the app was not told of)",
         }
     }
 }
@@ -260,6 +264,34 @@ struct Profile {
     token_faults: Vec<(Fault, f64)>,
     env_faults: Vec<Fault>,
     env_fault_count: u32,
+    /// Two users (invariant 10): the user of the login session at the server switches at these instants (ms
+    /// into the run), and an interactive login signs in as the other user with this chance. Drawn from their
+    /// own stream ([`Users::draw`]), so seeds without them run exactly as before.
+    users: Users,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Users {
+    switches: Vec<f64>,
+    other_login: f64,
+}
+
+impl Users {
+    fn on(&self) -> bool {
+        !self.switches.is_empty() || self.other_login > 0.0
+    }
+
+    fn draw(seed: u64, duration_ms: f64) -> (Users, Rng) {
+        let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0005_E2A0_0010_0000);
+        if !rng.chance(0.2) {
+            return (Users::default(), rng);
+        }
+        let n = rng.range(0, 3);
+        let mut switches: Vec<f64> = (0..n).map(|_| rng.real(60_000.0, (duration_ms - 1_800_000.0).max(120_000.0))).collect();
+        switches.sort_by(f64::total_cmp);
+        let other_login = if n == 0 || rng.chance(0.5) { rng.real(0.1, 0.5) } else { 0.0 };
+        (Users { switches, other_login }, rng)
+    }
 }
 
 impl Profile {
@@ -318,6 +350,7 @@ impl Profile {
             token_faults,
             env_faults,
             env_fault_count,
+            users: Users::default(),
         }
     }
 
@@ -348,7 +381,11 @@ impl Profile {
             tf.join(","),
             ef.join(","),
             self.env_fault_count
-        )
+        ) + &if self.users.on() {
+            format!(" users=2(switches={} other_login@{:.2})", self.users.switches.len(), self.users.other_login)
+        } else {
+            String::new()
+        }
     }
 }
 
@@ -376,6 +413,8 @@ enum Ev {
     Wake { tab: usize },
     OpenTab,
     HealStart,
+    /// Invariant 10: another user is now signed in at the server in the browser's login session.
+    SwitchUser,
 }
 
 impl Ev {
@@ -383,7 +422,7 @@ impl Ev {
     fn active(&self) -> bool {
         !matches!(
             self,
-            Ev::App | Ev::Env(_) | Ev::OpenTab | Ev::HealStart | Ev::EndStorageThrow { .. }
+            Ev::App | Ev::Env(_) | Ev::OpenTab | Ev::HealStart | Ev::EndStorageThrow { .. } | Ev::SwitchUser
         ) && !matches!(self, Ev::Timer { timer: TimerId::Check, .. })
     }
 }
@@ -448,6 +487,8 @@ struct Call {
     /// Invariant 8: sends of this call, and the nonce demands answered in a row.
     sends: u32,
     nonce_demands: u32,
+    /// Invariant 10: the user the app was told of when it made the call.
+    owner: Option<String>,
 }
 
 /// What caused the commands of one `handle` call.
@@ -514,6 +555,9 @@ struct Tab {
     /// was the resend such an answer earns.
     feeding_nonce: bool,
     last_send_nonce_retry: bool,
+    /// Invariant 10: the user the app was last told of (`login`, or `tokenInfo()` once `ready` settled);
+    /// `None` after the session ended (`expired`, `logout`, `change(null)`) or when no owner is known.
+    app_owner: Option<String>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -574,6 +618,8 @@ pub struct World {
     jar_expires_at: Option<f64>,
     /// The user's login session at the server (the browser's login cookie, shared by its tabs).
     login_id: Option<String>,
+    /// Invariant 10's draws (who signs in), apart from the main stream.
+    users_rng: Rng,
     next_silent: u64,
     /// Invariant 7: pairs (by access expiry) a silent renewal replaced in the jar, and when.
     silent_renewed: Vec<(f64, f64)>,
@@ -706,7 +752,9 @@ impl World {
     pub fn new(seed: u64, opts: Options) -> World {
         rc_emulator::ids::seed_thread(Some(seed));
         let mut rng = Rng::new(seed);
-        let prof = Profile::draw(&mut rng, &opts);
+        let mut prof = Profile::draw(&mut rng, &opts);
+        let (users, users_rng) = Users::draw(seed, prof.duration_ms);
+        prof.users = users;
         let mut st = State::new(8080);
         st.clock.pin(EPOCH_MS as i64);
         st.config.access_token_ttl_default = prof.access_ttl_s;
@@ -746,6 +794,7 @@ impl World {
             jar_tampered_at: f64::NEG_INFINITY,
             jar_expires_at: None,
             login_id: None,
+            users_rng,
             next_silent: 1,
             silent_renewed: Vec::new(),
             silent_from: HashMap::new(),
@@ -776,6 +825,9 @@ impl World {
         w.push(first, Ev::App);
         let end = EPOCH_MS + w.prof.duration_ms;
         w.push_at(end, Ev::HealStart);
+        for at in w.prof.users.switches.clone() {
+            w.push_at(EPOCH_MS + at, Ev::SwitchUser);
+        }
         // Environment faults at random instants, early enough to be over before the heal period.
         for _ in 0..w.prof.env_fault_count {
             let f = *w.rng.pick(&w.prof.env_faults.clone());
@@ -896,6 +948,7 @@ impl World {
             renew_asked: false,
             feeding_nonce: false,
             last_send_nonce_retry: false,
+            app_owner: None,
         });
         self.tr(Some(id), "opened".into());
         let ready = self.new_call(id, CallKind::Ready, String::new());
@@ -929,7 +982,8 @@ impl World {
         let id = t.next_call;
         t.next_call += 1;
         let frozen_at_start = t.frozen_total;
-        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url, sends: 0, nonce_demands: 0 });
+        let owner = t.app_owner.clone();
+        t.calls.insert(id, Call { kind, start: now, frozen_at_start, url, sends: 0, nonce_demands: 0, owner });
         self.stats.app_calls += 1;
         id
     }
@@ -970,6 +1024,9 @@ impl World {
                 break;
             }
             self.exec(tab, cmd, cause);
+        }
+        if self.tabs[tab].open {
+            self.check_owner(tab);
         }
     }
 
@@ -1158,6 +1215,17 @@ impl World {
                 if let Some(t) = &token {
                     self.touch(tab, t);
                     self.tabs[tab].known_access = Some(t.clone());
+                    // Invariant 10: the request acts as the token's user at the server: the one the app was told of,
+                    // and the one it made the call as.
+                    let acts_as = self.session_of(t).and_then(|s| self.st.sessions.get(&s)).map(|s| s.owner_id.clone());
+                    let made_as = self.tabs[tab].calls.get(&call).and_then(|c| c.owner.clone());
+                    for (whose, told) in [("the app was told of", self.tabs[tab].app_owner.clone()), ("the app made it as", made_as)] {
+                        if let (Some(a), Some(b)) = (told, &acts_as) {
+                            if a != *b {
+                                self.fail(Inv::Owner, format!("tab{tab} sent call #{call} as user {b}; {whose} user {a}"));
+                            }
+                        }
+                    }
                 }
                 if self.tabs[tab].probe.as_ref().is_some_and(|p| p.0 == call) {
                     let stored = match self.slot_read(tab) {
@@ -1254,12 +1322,17 @@ impl World {
                 if c.kind == CallKind::Login {
                     self.logins_pending.remove(&tab);
                 }
+                if c.kind == CallKind::Ready {
+                    // The app reads tokenInfo() once ready: that is the user it was told of.
+                    self.tabs[tab].app_owner = self.tabs[tab].engine.token_info().and_then(|i| i.owner_id);
+                }
             }
         }
     }
 
     fn emitted(&mut self, tab: usize, e: SessionEvent) {
         self.tr(Some(tab), format!("-> Emit {}", e.name()));
+        self.owner_told(tab, &e);
         match e {
             SessionEvent::Refresh(_) => self.stats.refreshes_ok += 1,
             // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
@@ -1278,7 +1351,9 @@ impl World {
                 // Without refresh tokens a clock jump moves the end of the session as a tab sees it (a pair a
                 // tab stamped with a clock set back looks spent to the others), so such runs are not judged.
                 let clock_judged = self.prof.refresh || !self.any_jump;
-                if !self.non_transient && clock_judged {
+                // Another user's pair ended the session (invariant 10 judges that): the old one may live on.
+                let user_changed = self.prof.users.on() && e.as_ref().is_some_and(|e| e.code == ErrorCode::OwnerChanged);
+                if !self.non_transient && clock_judged && !user_changed {
                     if let Some(sid) = self.tabs[tab].last_session.clone() {
                         if self.usable_known(&sid) && !self.app_ended.contains(&sid) {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
@@ -1288,6 +1363,36 @@ impl World {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// Invariant 10: what the app learns of the tab's user from its events. A `refresh` is the same user's
+    /// session, by definition: one carrying another user's pair is the failure.
+    fn owner_told(&mut self, tab: usize, e: &SessionEvent) {
+        let t = &mut self.tabs[tab];
+        match e {
+            SessionEvent::Login(i) => t.app_owner = i.owner_id.clone(),
+            SessionEvent::Refresh(i) => match (&t.app_owner, &i.owner_id) {
+                (Some(a), Some(b)) if a != b => {
+                    let d = format!("tab{tab} emitted refresh with user {b}'s tokens; the app was told of user {a}");
+                    self.fail(Inv::Owner, d);
+                }
+                (None, b) => t.app_owner = b.clone(),
+                _ => {}
+            },
+            SessionEvent::Expired(_) | SessionEvent::Logout | SessionEvent::Change(None) => t.app_owner = None,
+            _ => {}
+        }
+    }
+
+    /// Invariant 10, after every input: the tab holds tokens of the user the app was told of (unknown is unknown).
+    fn check_owner(&mut self, tab: usize) {
+        let held = self.tabs[tab].engine.token_info().and_then(|i| i.owner_id);
+        if let (Some(a), Some(b)) = (&self.tabs[tab].app_owner, &held) {
+            if a != b {
+                let d = format!("tab{tab} holds user {b}'s tokens without a login event; the app was told of user {a}");
+                self.fail(Inv::Owner, d);
+            }
         }
     }
 
@@ -1635,9 +1740,9 @@ impl World {
     /// The server answers the `prompt=none` request from the user's login session: a code, exchanged (as the
     /// frame's callback does) for a new pair; `login_required` when that session has ended or never was.
     fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool) {
-        let live = self.login_id.as_deref().is_some_and(|l| self.st.login_valid(l));
-        let result = if live {
-            let resp = self.approve_and_exchange();
+        let signed_in = self.login_id.as_deref().and_then(|l| self.st.login_owner(l));
+        let result = if let Some(owner) = signed_in {
+            let resp = self.approve_and_exchange(&owner);
             if self.opts.trace {
                 let a = self.name(&resp.access_token, 'A');
                 let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
@@ -1738,7 +1843,7 @@ impl World {
 
     /// An approved authorize request (interactive or `prompt=none`): the emulator issues a code and the client
     /// exchanges it, with the emulator's grant logic.
-    fn approve_and_exchange(&mut self) -> TokenResponse {
+    fn approve_and_exchange(&mut self, owner: &str) -> TokenResponse {
         let req = AuthRequest {
             client_id: CLIENT_ID.into(),
             redirect_uri: REDIRECT_URI.into(),
@@ -1746,7 +1851,7 @@ impl World {
             state: None,
             challenge: None,
         };
-        let code = rc_emulator::grants::issue_code(&mut self.st, &req);
+        let code = rc_emulator::grants::issue_code_for(&mut self.st, &req, owner);
         let form = form_encode(&[
             ("grant_type", "authorization_code"),
             ("code", &code),
@@ -1762,13 +1867,17 @@ impl World {
     /// A login callback: the server mints a session (authorization code, then its exchange, with the
     /// emulator's grant logic); the tab receives the tokens after a latency.
     fn login(&mut self, tab: usize) {
-        let resp = self.approve_and_exchange();
+        // Who signs in: the default user, or (invariant 10's runs) sometimes the other one.
+        let other = self.prof.users.other_login > 0.0 && self.users_rng.chance(self.prof.users.other_login);
+        let owner = USERS[usize::from(other)].owner_id;
+        let resp = self.approve_and_exchange(owner);
         let resp = self.served(resp);
         // The interactive login leaves the user logged in at the server (its login cookie), unless still so.
-        if !self.login_id.as_deref().is_some_and(|id| self.st.login_valid(id)) {
+        let signed_in = self.login_id.as_deref().and_then(|id| self.st.login_owner(id));
+        if signed_in.as_deref() != Some(owner) {
             let id = format!("login{}", self.st.logins.len() + 1);
             let created_ms = self.st.now();
-            self.st.logins.insert(id.clone(), rc_emulator::store::LoginSession { created_ms });
+            self.st.logins.insert(id.clone(), LoginSession { created_ms, owner_id: owner.into() });
             self.login_id = Some(id);
         }
         if self.opts.trace {
@@ -2021,6 +2130,16 @@ impl World {
             Ev::OpenTab => {
                 if !self.healing && self.open_tabs().len() < MAX_TABS {
                     self.open_tab();
+                }
+            }
+            Ev::SwitchUser => {
+                // As the control API's login-user does: the next prompt=none is answered as the other user.
+                if let Some(l) = self.login_id.clone().and_then(|id| self.st.login_valid(&id).then_some(id)) {
+                    if let Some(s) = self.st.logins.get_mut(&l) {
+                        let other = USERS.iter().find(|u| u.owner_id != s.owner_id).expect("two users");
+                        s.owner_id = other.owner_id.to_string();
+                        self.tr(None, format!("server: the login session's user is now {}", other.owner_id));
+                    }
                 }
             }
             Ev::HealStart => {

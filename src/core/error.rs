@@ -24,6 +24,9 @@ pub enum ErrorCode {
     LockTimeout,
     /// RFC 9207: `issuer` is configured and the authorization response's `iss` is missing or different.
     IssuerMismatch,
+    /// A new pair (a silent renewal, another tab's, a persistence `load()`) belongs to another user than the
+    /// session's: that session ended (`expired`), and the new one is announced as `login`.
+    OwnerChanged,
     /// An OAuth `error` string from the server with no variant of its own
     /// (e.g. `interaction_required`, `unauthorized_client`).
     Other(String),
@@ -48,13 +51,14 @@ impl ErrorCode {
             ErrorCode::InvalidConfig => "invalid_config",
             ErrorCode::LockTimeout => "lock_timeout",
             ErrorCode::IssuerMismatch => "issuer_mismatch",
+            ErrorCode::OwnerChanged => "owner_changed",
             ErrorCode::Other(s) => s,
         }
     }
 
     /// The inverse of [`ErrorCode::as_str`] (the Rust API reads codes back from JS errors).
     pub fn from_name(s: &str) -> ErrorCode {
-        const ALL: [ErrorCode; 16] = [
+        const ALL: [ErrorCode; 17] = [
             ErrorCode::LoginRequired,
             ErrorCode::StateMismatch,
             ErrorCode::AccessDenied,
@@ -71,6 +75,7 @@ impl ErrorCode {
             ErrorCode::InvalidConfig,
             ErrorCode::LockTimeout,
             ErrorCode::IssuerMismatch,
+            ErrorCode::OwnerChanged,
         ];
         ALL.into_iter().find(|c| c.as_str() == s).unwrap_or_else(|| ErrorCode::Other(s.to_string()))
     }
@@ -195,6 +200,7 @@ mod tests {
             (ErrorCode::InvalidConfig, "invalid_config"),
             (ErrorCode::LockTimeout, "lock_timeout"),
             (ErrorCode::IssuerMismatch, "issuer_mismatch"),
+            (ErrorCode::OwnerChanged, "owner_changed"),
             (
                 ErrorCode::Other("interaction_required".into()),
                 "interaction_required",

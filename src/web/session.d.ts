@@ -118,6 +118,9 @@ export type SessionErrorCode =
   | 'login_required' | 'state_mismatch' | 'access_denied' | 'invalid_grant' | 'invalid_client'
   | 'invalid_request' | 'network' | 'timeout' | 'rate_limited' | 'server_error' | 'invalid_response'
   | 'storage_unavailable' | 'corrupt_storage' | 'invalid_config' | 'lock_timeout' | 'issuer_mismatch'
+  /** `expired`'s detail when new tokens (a silent renewal, another tab's, `persistence.load()`) belong to another
+   * user (`ownerId`) than the session's: that session ended, and the new user's is announced as `login`. */
+  | 'owner_changed'
   /** `init()` only: the page's Content-Security-Policy refused to compile the wasm (add 'wasm-unsafe-eval'). */
   | 'csp_blocked'
   /** `loginPopup()`: the browser refused to open the window (call it from a click handler). */
@@ -156,12 +159,14 @@ export class SessionError extends Error {
 
 export interface SessionEvents {
   login: TokenInfo;
-  /** New tokens for the session: a refresh, a silent (`prompt=none`) renewal, or another tab's. */
+  /** New tokens for the session: a refresh, a silent (`prompt=none`) renewal, or another tab's; always of the
+   * same user (another user's tokens end the session and are a `login`). */
   refresh: TokenInfo;
   refreshError: SessionError;
   /** The access token is about to expire and cannot be refreshed: offer the user to log in again. */
   expiring: TokenInfo;
-  /** The session ended without a logout (expired, or a terminal refresh error). */
+  /** The session ended without a logout (expired, a terminal refresh error, or `owner_changed`: new tokens of
+   * another user, which follow as `login`). */
   expired: SessionError | null;
   logout: null;
   rateLimit: SessionError;

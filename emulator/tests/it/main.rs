@@ -15,3 +15,4 @@ mod rotation;
 mod spec;
 mod static_files;
 mod token;
+mod users;

@@ -19,6 +19,9 @@ pub(super) struct Sent {
     /// DPoP: sent with a proof, and whether this was the one resend with the server's nonce.
     dpop: bool,
     nonce_retried: bool,
+    /// The user (`ownerId`) it was sent as: if another user's session is current when its 401 comes (another
+    /// tab's login, a renewal, a logout and a login), the 401 goes to the app as is, never resent as them.
+    owner: Option<String>,
 }
 
 impl Engine {
@@ -79,7 +82,8 @@ impl Engine {
         };
         let token = t.access_token.clone();
         let proof = self.api_proof(call, t);
-        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried });
+        let owner = t.owner_id.clone();
+        self.sent.push(Sent { call, token: token.clone(), retry, dpop: proof.is_some(), nonce_retried, owner });
         self.push(Command::SendApi { call, token: Some(token), retry: retry || nonce_retried, proof });
     }
 
@@ -93,6 +97,9 @@ impl Engine {
             return self.push(Command::Deliver { call }); // sent untouched
         };
         let sent = self.sent.swap_remove(i);
+        if self.owner_differs(sent.owner.as_ref()) {
+            return self.deliver(call); // never resent with another user's token
+        }
         let nonce_challenge = error.as_ref().is_some_and(super::dpop::is_use_nonce);
         if status == 401 && sent.dpop && nonce_challenge && !sent.nonce_retried {
             // RFC 9449 §9: the resource wants its nonce (it came with this answer). One resend with it, keeping

@@ -8,6 +8,7 @@
 use crate::core::prelude::*;
 
 use super::lifecycle::{AfterForget, Op};
+use super::owner::owner_changed;
 use super::{login_required, session_over, CallId, Engine, SessionEvent};
 use crate::core::{decide, Decision, Error, Secret, TokenSet};
 
@@ -39,7 +40,13 @@ impl Engine {
             let usable = decide(Some(&stored), now, self.cfg.refresh_margin_s) != Decision::LoginRequired;
             if usable && self.takes_over(&stored) {
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                self.adopt(now, stored, event);
+                if self.adopt(now, stored, event) {
+                    // Another user's login: the call was the old user's, never sent as the new one.
+                    if let Some(call) = call {
+                        self.settle(call, Err(session_over(owner_changed())));
+                    }
+                    return;
+                }
                 return self.resend(now, call, rejected);
             }
         }

@@ -8,6 +8,7 @@
 use crate::core::prelude::*;
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
+use super::owner::owner_changed;
 use super::{
     login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
@@ -82,6 +83,9 @@ pub(super) struct Flight {
     save_attempt: u32,
     /// DPoP: the one resend with the server's nonce was made.
     nonce_retried: bool,
+    /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
+    /// lands (a broadcast, a login meanwhile), no waiter goes on with it.
+    owner: Option<String>,
 }
 
 impl Flight {
@@ -118,6 +122,7 @@ impl Engine {
             answer: None,
             save_attempt: 0,
             nonce_retried: false,
+            owner: self.tokens.as_ref().and_then(|t| t.owner_id.clone()),
         };
         f.add(why, waiter);
         self.flight = Some(f);
@@ -173,7 +178,10 @@ impl Engine {
                 match result {
                     Ok(Some(stored)) if self.takes_over(&stored) => {
                         let stored = self.admit(stored, now);
-                        self.adopt(now, stored, SessionEvent::Refresh);
+                        if self.adopt(now, stored, SessionEvent::Refresh) {
+                            // Another user's login: what this flight was for is gone with the session.
+                            return self.flight_done(now, Err(owner_changed()));
+                        }
                     }
                     Ok(None) if self.tokens.is_some() => {
                         // Another tab logged out or saw the session end, and cleared storage while we waited
@@ -196,9 +204,8 @@ impl Engine {
                     let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
                     if other && usable && (held || self.takes_over(&stored)) {
                         let stored = self.admit(stored, now);
-                        self.adopt(now, stored, SessionEvent::Refresh);
-                        self.flight_done(now, Ok(()));
-                        return;
+                        let switched = self.adopt(now, stored, SessionEvent::Refresh);
+                        return self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
                     }
                 }
                 let e = self.flight.as_mut().and_then(|f| f.terminal.take()).unwrap_or_else(|| login_required(None));
@@ -211,7 +218,9 @@ impl Engine {
                         // Another tab already stored a later pair of this login: ours is superseded.
                         if self.takes_over(&stored) {
                             let stored = self.admit(stored, now);
-                            self.adopt(now, stored, SessionEvent::Refresh);
+                            if self.adopt(now, stored, SessionEvent::Refresh) {
+                                return self.flight_done(now, Err(owner_changed()));
+                            }
                         }
                         return self.flight_done(now, Ok(()));
                     }
@@ -390,13 +399,16 @@ impl Engine {
             self.push(Command::Unlock);
         }
         self.set_timer(TimerId::Backoff, None);
+        // The session's user changed under the flight: no waiting call is sent as the new one.
+        let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged) || self.owner_differs(f.owner.as_ref());
+        let result = if switched { Err(owner_changed()) } else { result };
         let result = result.map_err(session_over);
         for w in f.waiters {
             match w {
                 Waiter::None => {}
                 Waiter::App(call) => self.settle(call, result.clone().map(|_| Value::Unit)),
                 Waiter::Due(call) => {
-                    if self.valid_now(now) {
+                    if self.valid_now(now) && !switched {
                         self.send_current(call, false);
                     } else {
                         let e = result.clone().err().unwrap_or_else(|| login_required(None));

@@ -5,6 +5,7 @@
 use crate::core::prelude::*;
 
 use super::flight::{Waiter, Why};
+use super::owner::owner_changed;
 use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
@@ -156,17 +157,24 @@ impl Engine {
                 self.settle(call, Ok(Value::Bool(true)));
             }
             Accepted::Refresh => {
-                self.adopt(now, tokens, SessionEvent::Refresh);
-                self.announce(Notice::Refresh);
-                self.flight_done(now, Ok(()));
+                // A refresh grant never changes the user; if a server says otherwise, it is another login.
+                let switched = self.adopt(now, tokens, SessionEvent::Refresh);
+                self.announce(if switched { Notice::Login } else { Notice::Refresh });
+                self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
             }
             Accepted::Silent => self.silent_landed(now, tokens, false),
             Accepted::SilentLogin => self.silent_landed(now, tokens, true),
         }
     }
 
-    /// Takes tokens that are already stored (by us or by another tab) as current.
-    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::core::TokenInfo) -> SessionEvent) {
+    /// Takes tokens that are already stored (by us or by another tab) as current. Another user's pair ends the
+    /// session first and is announced as `login` whatever `event` says (see `owner`): then `true`.
+    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::core::TokenInfo) -> SessionEvent) -> bool {
+        let switched = self.other_owner(&t);
+        if switched {
+            self.end_for_owner();
+        }
+        let event: fn(crate::core::TokenInfo) -> SessionEvent = if switched { SessionEvent::Login } else { event };
         let info = t.info();
         self.dpop_adopting(&t);
         self.tokens = Some(t);
@@ -174,6 +182,7 @@ impl Engine {
         self.emit(event(info.clone()));
         self.emit(SessionEvent::Change(Some(info)));
         self.check(now);
+        switched
     }
 
     /// Drops the tokens at once (nothing may send them from now on), clears storage, and then emits `event`

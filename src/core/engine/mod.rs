@@ -5,7 +5,7 @@
 //!
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
 //! logout), `flight` (the one refresh in flight), `calls` (`session.fetch` and its 401 policy), `dpop` (proofs,
-//! nonces and the key, RFC 9449).
+//! nonces and the key, RFC 9449), `owner` (a pair of another user is another login).
 
 #[allow(unused_imports)]
 use crate::core::prelude::*;
@@ -25,6 +25,7 @@ mod tests;
 #[cfg(test)]
 mod dpop_tests;
 mod ending;
+mod owner;
 
 pub use dpop::retries_with_nonce;
 pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};

@@ -15,7 +15,8 @@
 use crate::core::prelude::*;
 
 use super::lifecycle::{Accepted, Op};
-use super::{login_required, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
+use super::owner::owner_changed;
+use super::{login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
 use crate::core::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -127,7 +128,10 @@ impl Engine {
             Ok(Some(stored)) if self.takes_over(&stored) => {
                 let stored = self.admit(stored, now);
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                self.adopt(now, stored, event);
+                if self.adopt(now, stored, event) {
+                    // Another user's login: the renewal was for a session that is gone.
+                    return self.silent_done(now, Err(session_over(owner_changed())));
+                }
             }
             Ok(None) if self.tokens.is_some() => {
                 // Another tab ended the session while we waited: follow storage.
@@ -178,6 +182,12 @@ impl Engine {
             Ok(_) if !same_session => self.silent_done(now, Err(login_required(None))),
             Ok(mut t) => {
                 let event = match &self.tokens {
+                    // The server's login now belongs to another user: not a renewal but that user's login (a new
+                    // lineage, so other tabs take it as another login too); `adopt` ends this session first.
+                    Some(_) if self.other_owner(&t) => {
+                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        Accepted::SilentLogin
+                    }
                     // A renewal continues the session it renews: other tabs take it as that session's newer pair.
                     Some(base) => {
                         t.lineage = base.lineage.next();
@@ -198,14 +208,10 @@ impl Engine {
 
     /// The renewed pair is stored: current, announced, and the lock goes back.
     pub(super) fn silent_landed(&mut self, now: f64, tokens: TokenSet, login: bool) {
-        if login {
-            self.adopt(now, tokens, SessionEvent::Login);
-            self.announce(Notice::Login);
-        } else {
-            self.adopt(now, tokens, SessionEvent::Refresh);
-            self.announce(Notice::Refresh);
-        }
-        self.silent_done(now, Ok(()));
+        let switched = self.adopt(now, tokens, if login { SessionEvent::Login } else { SessionEvent::Refresh });
+        self.announce(if login || switched { Notice::Login } else { Notice::Refresh });
+        // `renew()` asked to renew the session that just ended: it rejects (the new user's is announced as `login`).
+        self.silent_done(now, if switched { Err(session_over(owner_changed())) } else { Ok(()) });
     }
 
     /// Ends the renewal: the lock goes back, `renew()` calls settle, and the policy runs again (after a failure

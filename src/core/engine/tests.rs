@@ -1001,3 +1001,244 @@ fn a_read_started_before_this_tabs_own_login_does_not_replace_that_login() {
     let c = t.go(T0 + 4.0, Input::Fetch { call: 4, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(4, Some("mine".into()), false)]);
 }
+
+// ---- the user never changes underfoot (issue 20, item 2) --------------------------------------------------
+
+/// `tokens`, owned by `owner` (`None`: a server that sends no `owner_id`), of the login made at `since`.
+fn owned(at: &str, rt: Option<&str>, issued: f64, owner: Option<&str>, since: f64) -> TokenSet {
+    let mut t = tokens(at, rt, issued);
+    t.owner_id = owner.map(Into::into);
+    t.lineage.since_ms = since;
+    t
+}
+
+/// The `expired` events' error codes, in order (`None` for `expired` without an error).
+fn expired_codes(c: &[Command]) -> Vec<Option<ErrorCode>> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::Emit(SessionEvent::Expired(e)) => Some(e.as_ref().map(|e| e.code.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn owner_changed_code() -> Vec<Option<ErrorCode>> {
+    vec![Some(ErrorCode::OwnerChanged)]
+}
+
+fn owner_now(t: &T) -> Option<String> {
+    t.e.token_info().and_then(|i| i.owner_id)
+}
+
+#[test]
+fn owner_changed_is_a_stable_error_code() {
+    assert_eq!(ErrorCode::OwnerChanged.as_str(), "owner_changed");
+    assert_eq!(ErrorCode::from_name("owner_changed"), ErrorCode::OwnerChanged);
+}
+
+/// A silent renewal answered from a server-side login that now belongs to user 2 (B signed in at the server
+/// while A's tab idled): A's session ends with `owner_changed`, and B's is a `login`, never a `refresh`.
+#[test]
+fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() {
+    for caps in [ALONE, SHARED] {
+        let mut t = silent_tab(caps, Some(owned("a1", None, T0, Some("1"), T0)));
+        let mut c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        if caps.shared {
+            c = t.go(T0 + MARGIN, Input::LockGranted);
+            let op = load_op(&c).unwrap();
+            c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
+        }
+        assert_eq!(silent_sends(&c), 1);
+        // A request sent as user 1 is on the wire while the renewal runs.
+        let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+        assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+        let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 9 });
+        assert!(c.is_empty(), "renew() joins the renewal: {c:?}");
+        let renewed_at = T0 + MARGIN + 500.0;
+        let c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        let (op, saved) = save_op(&c).unwrap();
+        assert_eq!(saved.lineage, crate::core::Lineage { since_ms: renewed_at, seq: 0 }, "a new login's lineage");
+        let c = t.go(renewed_at + 1.0, Input::Saved { op, result: Ok(()) });
+        assert_eq!(events(&c), ["expired", "change", "login", "change"], "{caps:?}");
+        assert_eq!(expired_codes(&c), owner_changed_code());
+        if caps.shared {
+            assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Login))));
+            assert!(!c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Refresh))));
+        }
+        let e = settled(&c, 9).unwrap().unwrap_err();
+        assert_eq!(e.code, ErrorCode::LoginRequired, "renew() for the ended session rejects");
+        assert!(e.description.unwrap().contains("owner_changed"));
+        assert_eq!(owner_now(&t).as_deref(), Some("2"));
+        // User 1's request comes back 401: the app gets it; it is never resent with user 2's token.
+        let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
+        err.error_code = Some("TokenInvalid".into());
+        let c = t.go(renewed_at + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+        assert!(api_sends(&c).is_empty() && clear_op(&c).is_none(), "{c:?}");
+        assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    }
+    // The same user again: a renewal, as before.
+    let mut t = silent_tab(ALONE, Some(owned("a1", None, T0, Some("1"), T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Ok(owned("a2", None, T0 + MARGIN, Some("1"), 0.0)) });
+    let (op, saved) = save_op(&c).unwrap();
+    assert_eq!(saved.lineage.seq, 1);
+    let c = t.go(T0 + MARGIN + 2.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(events(&c), ["refresh", "change"]);
+}
+
+/// Another tab logged in as user 2 on shared storage (cookies): this tab hears it (broadcast) or finds it
+/// under the lock (storage), and never takes user 2's pair as a `refresh` of user 1's session.
+#[test]
+fn another_tabs_pair_of_another_user_is_a_login_after_an_owner_changed_expiry() {
+    // By broadcast: `login`, and also `refresh` (a tab that renewed before its owner was compared kept the lineage).
+    for (notice, since) in [(Notice::Login, T0 + 5_000.0), (Notice::Refresh, T0)] {
+        let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+        let c = t.go(T0 + 5_000.0, Input::Broadcast(notice));
+        let op = load_op(&c).unwrap();
+        let mut theirs = owned("b1", Some("s1"), T0 + 5_000.0, Some("2"), since);
+        theirs.lineage.seq = 1;
+        let c = t.go(T0 + 5_001.0, Input::Loaded { op, result: Ok(Some(theirs)) });
+        assert_eq!(events(&c), ["expired", "change", "login", "change"], "{notice:?}");
+        assert_eq!(expired_codes(&c), owner_changed_code());
+        assert!(clear_op(&c).is_none() && save_op(&c).is_none(), "storage holds user 2's pair: left alone");
+        assert_eq!(owner_now(&t).as_deref(), Some("2"));
+        let c = t.go(T0 + 5_002.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+        assert_eq!(api_sends(&c), [(1, Some("b1".into()), false)]);
+    }
+    // Under the lock, before a refresh (no broadcast heard): the flight ends, nothing is spent, and the app's
+    // refresh() and a due fetch of user 1 reject instead of going out as user 2.
+    let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let due = T0 + HOUR - 10_000.0;
+    let c = t.go(due, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
+    t.go(due, Input::Refresh { call: 2 });
+    let c = t.go(due + 1.0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(due + 2.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due - 1.0, Some("2"), due - 1.0))) });
+    assert_eq!(token_sends(&c), 0, "user 1's refresh token is not spent for user 2");
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    assert_eq!(expired_codes(&c), owner_changed_code());
+    assert!(api_sends(&c).is_empty(), "user 1's call is not sent as user 2: {c:?}");
+    for call in [1, 2] {
+        let e = settled(&c, call).unwrap().unwrap_err();
+        assert_eq!(e.code, ErrorCode::LoginRequired);
+        assert!(e.description.unwrap().contains("owner_changed"));
+    }
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+}
+
+/// A persistence adapter's `load()` (shared storage the app keeps) that hands back another user's pair: on
+/// the re-read of a silent renewal under the lock, at a refresh's last look, and at the end of a pair.
+#[test]
+fn a_persistence_load_of_another_users_pair_is_a_login_on_every_read() {
+    // The silent renewal's re-read: no frame for a session that is gone; renew() rejects.
+    let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
+    t.go(T0 + MARGIN, Input::Renew { call: 4 });
+    let c = t.go(T0 + MARGIN, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN + 1.0, Input::Loaded { op, result: Ok(Some(owned("b1", None, T0 + MARGIN, Some("2"), T0 + MARGIN))) });
+    assert_eq!(silent_sends(&c), 0);
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    assert_eq!(settled(&c, 4).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    // A refresh the server refused, then the last look finds user 2's pair: a login, the call rejects.
+    let mut t = refreshing_under_the_lock();
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Err(terminal()) });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + 101.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), T0 + 50.0, Some("2"), T0 + 50.0))) });
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    assert_eq!(expired_codes(&c), owner_changed_code());
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert!(clear_op(&c).is_none());
+    // The end of a pair: a fetch that found it over is not sent as user 2.
+    let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
+    let woke = T0 + HOUR + 60_000.0;
+    let c = t.go(woke, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    let op = load_op(&c).unwrap();
+    let c = t.go(woke, Input::Loaded { op, result: Ok(Some(owned("b1", None, woke - 1.0, Some("2"), woke - 1.0))) });
+    assert!(api_sends(&c).is_empty());
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    assert_eq!(settled(&c, 6).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert_eq!(owner_now(&t).as_deref(), Some("2"));
+}
+
+/// Unknown is unknown: a pair without an owner id (a server that sends none), or a session without one, is no
+/// change of user; the adoption stays a `refresh`.
+#[test]
+fn an_unknown_owner_on_either_side_is_not_a_change() {
+    for (ours, theirs) in [(Some("1"), None), (None, Some("2")), (None, None)] {
+        let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, ours, T0)), T0);
+        let c = t.go(T0 + 1.0, Input::Broadcast(Notice::Refresh));
+        let op = load_op(&c).unwrap();
+        let mut stored = owned("a2", Some("r2"), T0 + 1.0, theirs, T0);
+        stored.lineage.seq = 1;
+        let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(stored)) });
+        assert_eq!(events(&c), ["refresh", "change"], "{ours:?} → {theirs:?}");
+    }
+}
+
+/// The app's own login as another user in a tab that holds a session: the old one ends first.
+#[test]
+fn logging_in_as_another_user_ends_the_old_session_first() {
+    let (mut t, _) = T::restored(true, ALONE, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: owned("b1", Some("s1"), T0 + 1.0, Some("2"), 0.0) });
+    let (op, _) = save_op(&c).unwrap();
+    let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    assert_eq!(expired_codes(&c), owner_changed_code());
+    assert_eq!(settled(&c, 3), Some(Ok(Value::Bool(true))));
+}
+
+/// A call of user 1 that waits for a refresh is not sent as user 2 when user 2's login reaches the tab while the
+/// refresh is on the wire (a broadcast): the late answer is dropped and the call rejects.
+#[test]
+fn a_call_waiting_for_a_refresh_is_not_sent_as_the_user_who_logged_in_meanwhile() {
+    let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let due = T0 + HOUR - 10_000.0;
+    t.go(due, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    let c = t.go(due, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let c = t.go(due, Input::Loaded { op, result: Ok(Some(owned("a1", Some("r1"), T0, Some("1"), T0))) });
+    assert_eq!(token_sends(&c), 1);
+    let c = t.go(due + 10.0, Input::Broadcast(Notice::Login));
+    let op = load_op(&c).unwrap();
+    let c = t.go(due + 20.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due, Some("2"), due))) });
+    assert_eq!(events(&c), ["expired", "change", "login", "change"]);
+    let c = t.go(due + 30.0, Input::TokenReply { result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)) });
+    assert!(save_op(&c).is_none(), "user 1's late pair is not stored over user 2's");
+    assert!(api_sends(&c).is_empty(), "{c:?}");
+    let e = settled(&c, 1).unwrap().unwrap_err();
+    assert_eq!(e.code, ErrorCode::LoginRequired);
+    assert!(e.description.unwrap().contains("owner_changed"));
+}
+
+/// Found by oss-sim (seed 29 with invariant 10's call check): a request sent as user 1, then a logout and a login
+/// as user 2 in the tab, then the request's 401: it went out again with user 2's token. Now the app gets the 401.
+#[test]
+fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() {
+    let (mut t, _) = T::restored(true, ALONE, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    let c = t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    let c = t.go(T0 + 2.0, Input::Logout { call: 2 });
+    let op = clear_op(&c).unwrap();
+    t.go(T0 + 3.0, Input::Cleared { op });
+    let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("b1", Some("s1"), T0 + 4.0, Some("2"), 0.0) });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
+    let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
+    err.error_code = Some("OAU-211".into());
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()) });
+    assert!(api_sends(&c).is_empty() && token_sends(&c) == 0, "{c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
+    // The same user logging in again: the old request is resent with the new login's token, as before.
+    let (mut t, _) = T::restored(true, ALONE, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
+    t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    let c = t.go(T0 + 2.0, Input::Logout { call: 2 });
+    let op = clear_op(&c).unwrap();
+    t.go(T0 + 3.0, Input::Cleared { op });
+    let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("a2", Some("r2"), T0 + 4.0, Some("1"), 0.0) });
+    let (op, _) = save_op(&c).unwrap();
+    t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+    assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
+}
