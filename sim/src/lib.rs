@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::core::engine::{
-    Caps, CallId, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::core::dpop::USE_DPOP_NONCE;
@@ -63,6 +63,9 @@ const HEAL_MS: f64 = 20.0 * 60_000.0;
 /// Quiescence must come this long after the heal period at the latest (invariant 4: no endless activity).
 const QUIESCE_CAP_MS: f64 = 30.0 * 60_000.0;
 const MAX_STEPS: u64 = 400_000;
+/// Invariant 9 without Web Locks: how long after hearing a logout a tab may take to remove a pair it stored
+/// meanwhile (one storage read and one clear: the simulated storage answers within 5 ms each).
+const LOGOUT_SWEEP_MS: f64 = 20.0;
 
 // ---------------------------------------------------------------------------------------------------------
 // Faults
@@ -187,6 +190,8 @@ pub enum Inv {
     Silent = 7,
     /// 8. DPoP: every token request carries a proof; a `use_dpop_nonce` answer earns one resend, never a loop.
     Nonce = 8,
+    /// 9. A logout is final: once it settled, no tab uses, stores or announces a pair of the login it ended.
+    LogoutFinal = 9,
 }
 
 impl Inv {
@@ -200,6 +205,7 @@ impl Inv {
             Inv::Newest => "6: storage does not hold the newest pair the server issued (at quiescence)",
             Inv::Nonce => "8: DPoP: a token request without a proof, or more than one resend per use_dpop_nonce demand (a loop)",
             Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
+            Inv::LogoutFinal => "9: after a logout settled, a pair of the login it ended was sent to the API, stored, or announced (login/refresh)",
         }
     }
 }
@@ -514,6 +520,9 @@ struct Tab {
     /// was the resend such an answer earns.
     feeding_nonce: bool,
     last_send_nonce_retry: bool,
+    /// Invariant 9: when this tab last heard a logout broadcast, and when it opened.
+    heard_logout_at: f64,
+    opened_at: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -602,10 +611,32 @@ pub struct World {
     /// of every revoked token): their end is the user's doing.
     app_ended: HashSet<String>,
     logins_pending: HashSet<usize>,
+    /// Invariant 9: the login (a number of the simulation's own) of each server session: an interactive login
+    /// starts one, a refresh stays in its session, a silent renewal continues the login of the pair it renews
+    /// (a silent renewal of a tab holding nothing starts one).
+    login_of_session: HashMap<String, u64>,
+    next_login: u64,
+    /// The login each silent renewal (by number) continues.
+    silent_logins: HashMap<u64, Option<u64>>,
+    /// Logout calls in progress, by tab and call: when called, and the logins they end (the one the tab held,
+    /// and the one of each token it revoked).
+    logouts: HashMap<(usize, CallId), (f64, bool, Vec<u64>)>,
+    /// Logins a settled logout ended.
+    dead_logins: HashMap<u64, DeadLogin>,
     stats: Stats,
     trace: Vec<String>,
     names: HashMap<String, String>,
     failure: Option<(Inv, String)>,
+}
+
+/// Invariant 9: a login that a logout ended, which tab ended it, when logout() was called and when it settled.
+#[derive(Clone, Copy, Debug)]
+struct DeadLogin {
+    tab: usize,
+    /// The tab shared storage then (a tab that fell back to memory logs out alone: its logout is its own).
+    shared: bool,
+    called_at: f64,
+    settled_at: f64,
 }
 
 fn err(code: ErrorCode, desc: &str) -> Error {
@@ -760,6 +791,11 @@ impl World {
             any_jump: false,
             app_ended: HashSet::new(),
             logins_pending: HashSet::new(),
+            login_of_session: HashMap::new(),
+            next_login: 1,
+            silent_logins: HashMap::new(),
+            logouts: HashMap::new(),
+            dead_logins: HashMap::new(),
             stats: Stats::default(),
             trace: Vec::new(),
             names: HashMap::new(),
@@ -892,6 +928,8 @@ impl World {
             renew_asked: false,
             feeding_nonce: false,
             last_send_nonce_retry: false,
+            heard_logout_at: f64::NEG_INFINITY,
+            opened_at: self.now,
         });
         self.tr(Some(id), "opened".into());
         let ready = self.new_call(id, CallKind::Ready, String::new());
@@ -1125,6 +1163,11 @@ impl World {
                 if let Some(sid) = token.as_deref().and_then(|t| self.session_of(t)) {
                     self.app_ended.insert(sid);
                 }
+                if let Some(l) = token.as_deref().and_then(|t| self.login_of(t)) {
+                    if let Some((_, _, ended)) = self.logouts.get_mut(&(tab, call)) {
+                        ended.push(l);
+                    }
+                }
                 self.tr(Some(tab), "-> SendRevoke".into());
                 let d = self.rng.real(5.0, 300.0);
                 self.push(d, Ev::RevokeArrive { tab, call, token });
@@ -1154,6 +1197,10 @@ impl World {
                 if let Some(t) = &token {
                     self.touch(tab, t);
                     self.tabs[tab].known_access = Some(t.clone());
+                    // Invariant 9: no API request with a token of a login a settled logout ended.
+                    if let Some(l) = self.ended_login(tab, t) {
+                        self.fail(Inv::LogoutFinal, format!("tab{tab} sent call #{call} with a token of login {l}, which a settled logout ended"));
+                    }
                 }
                 if self.tabs[tab].probe.as_ref().is_some_and(|p| p.0 == call) {
                     let stored = match self.slot_read(tab) {
@@ -1248,12 +1295,24 @@ impl World {
                 if c.kind == CallKind::Login {
                     self.logins_pending.remove(&tab);
                 }
+                if let Some((called_at, shared, ended)) = self.logouts.remove(&(tab, call)) {
+                    for l in ended {
+                        self.dead_logins.entry(l).or_insert(DeadLogin { tab, shared, called_at, settled_at: self.now });
+                    }
+                }
             }
         }
     }
 
     fn emitted(&mut self, tab: usize, e: SessionEvent) {
         self.tr(Some(tab), format!("-> Emit {}", e.name()));
+        // Invariant 9: no `login` / `refresh` for a login a settled logout ended.
+        if matches!(e, SessionEvent::Login(_) | SessionEvent::Refresh(_)) {
+            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string());
+            if let Some(l) = held.and_then(|t| self.ended_login(tab, &t)) {
+                self.fail(Inv::LogoutFinal, format!("tab{tab} emitted {} for login {l}, which a settled logout ended", e.name()));
+            }
+        }
         match e {
             SessionEvent::Refresh(_) => self.stats.refreshes_ok += 1,
             // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
@@ -1614,6 +1673,8 @@ impl World {
         }
         let id = self.next_silent;
         self.next_silent += 1;
+        let continues = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
+        self.silent_logins.insert(id, continues);
         self.tabs[tab].silent_pending = Some(id);
         let slow = !self.healing && self.prof.silent_slow > 0.0 && self.rng.chance(self.prof.silent_slow);
         let d = if slow {
@@ -1632,6 +1693,11 @@ impl World {
         let live = self.login_id.as_deref().is_some_and(|l| self.st.login_valid(l));
         let result = if live {
             let resp = self.approve_and_exchange();
+            let l = match self.silent_logins.get(&id).copied().flatten() {
+                Some(l) => l,
+                None => self.new_login(),
+            };
+            self.login_of_session.insert(resp.session_id.clone(), l);
             if self.opts.trace {
                 let a = self.name(&resp.access_token, 'A');
                 let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
@@ -1720,6 +1786,9 @@ impl World {
                 }
             }
             let call = self.new_call(tab, CallKind::Logout, String::new());
+            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
+            let shared = self.tabs[tab].mode == Mode::Shared;
+            self.logouts.insert((tab, call), (self.now, shared, held.into_iter().collect()));
             self.feed(tab, Input::Logout { call }, Cause::Other);
         } else {
             let url = if self.rng.chance(0.1) { self.rng.pick(&FOREIGN_URLS).to_string() } else { API_URL.to_string() };
@@ -1758,6 +1827,8 @@ impl World {
     fn login(&mut self, tab: usize) {
         let resp = self.approve_and_exchange();
         let resp = self.served(resp);
+        let l = self.new_login();
+        self.login_of_session.insert(resp.session_id.clone(), l);
         // The interactive login leaves the user logged in at the server (its login cookie), unless still so.
         if !self.login_id.as_deref().is_some_and(|id| self.st.login_valid(id)) {
             let id = format!("login{}", self.st.logins.len() + 1);
@@ -1900,6 +1971,9 @@ impl World {
                     Input::Broadcast(_) => Cause::Broadcast,
                     _ => Cause::Other,
                 };
+                if let Input::Broadcast(Notice::Logout) = input {
+                    self.tabs[tab].heard_logout_at = self.now;
+                }
                 if let Input::LockTimedOut = input {
                     let t = &mut self.tabs[tab];
                     if self.now + COOLDOWN_MS > t.auto_not_before {
@@ -2029,7 +2103,74 @@ impl World {
             }
         }
         self.check_bounds();
+        self.check_logout_final();
         true
+    }
+
+    fn new_login(&mut self) -> u64 {
+        self.next_login += 1;
+        self.next_login - 1
+    }
+
+    /// Invariant 9: the login of a token (through its server session).
+    fn login_of(&self, token: &str) -> Option<u64> {
+        self.session_of(token).and_then(|s| self.login_of_session.get(&s).copied())
+    }
+
+    /// Invariant 9: the login of `token` if a settled logout ended it and `tab` must know by now: the tab
+    /// that logged out, and, with shared storage, a tab that heard a logout broadcast since the logout was
+    /// called, or opened after it settled (it starts from storage). A tab that has not heard cannot know.
+    fn ended_login(&self, tab: usize, token: &str) -> Option<u64> {
+        let l = self.login_of(token)?;
+        let d = self.dead_logins.get(&l)?;
+        let t = &self.tabs[tab];
+        let knows = d.tab == tab || (d.shared && (t.heard_logout_at >= d.called_at || t.opened_at > d.settled_at));
+        (self.now >= d.settled_at && knows).then_some(l)
+    }
+
+    /// Invariant 9 (storage): once a logout settled, storage never holds a pair of the login it ended: the
+    /// tab's own sessionStorage, and the shared jar. With Web Locks the jar is judged at once; without them,
+    /// once every open tab has heard the logout and had a storage round trip ([`LOGOUT_SWEEP_MS`]) to remove
+    /// what it wrote meanwhile; without Web Locks and BroadcastChannel it is not judged (nothing tells a tab).
+    fn check_logout_final(&mut self) {
+        if self.dead_logins.is_empty() || self.failure.is_some() {
+            return;
+        }
+        let login = |slot: &Slot| match slot {
+            Slot::Tokens(t) => self.login_of(t.access_token.expose()),
+            _ => None,
+        };
+        for (i, t) in self.tabs.iter().enumerate() {
+            if !t.open || t.mode != Mode::Session {
+                continue;
+            }
+            if let Some(l) = login(&t.own) {
+                if self.dead_logins.get(&l).is_some_and(|d| d.tab == i && self.now >= d.settled_at) {
+                    return self.fail(Inv::LogoutFinal, format!("tab{i}'s sessionStorage holds a pair of login {l} after its logout settled"));
+                }
+            }
+        }
+        if !self.prof.shared {
+            return;
+        }
+        let Some(l) = login(&self.jar_read()) else { return };
+        let Some(d) = self.dead_logins.get(&l).copied() else { return };
+        if self.now < d.settled_at || !d.shared {
+            return;
+        }
+        let judged = if self.prof.locks {
+            true
+        } else if !self.prof.broadcast {
+            false
+        } else {
+            let open = self.open_tabs();
+            let heard = open.iter().all(|&i| i == d.tab || self.tabs[i].heard_logout_at >= d.called_at || self.tabs[i].opened_at > d.settled_at);
+            let last = open.iter().map(|&i| self.tabs[i].heard_logout_at).fold(d.settled_at, f64::max);
+            heard && self.now >= last + LOGOUT_SWEEP_MS
+        };
+        if judged {
+            self.fail(Inv::LogoutFinal, format!("the cookie jar holds a pair of login {l} after a logout in tab{} settled", d.tab));
+        }
     }
 
     /// Invariant 4 (bounded): every pending app call of an open tab is younger than CALL_BOUND_MS of awake
