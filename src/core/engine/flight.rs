@@ -85,6 +85,8 @@ pub(super) struct Flight {
     nonce_retried: bool,
     /// The engine's logout count when the refresh token was spent (see `Engine::logouts`).
     logouts: u32,
+    /// The session generation when the re-read under the lock was made.
+    read_generation: u32,
     /// When the lock was granted, and when the pending write retry is due.
     locked_at: f64,
     retry_at: f64,
@@ -109,6 +111,7 @@ impl Flight {
             logouts: 0,
             locked_at: 0.0,
             retry_at: 0.0,
+            read_generation: 0,
         }
     }
 
@@ -205,6 +208,10 @@ impl Engine {
         if self.caps.shared {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(f) = &mut self.flight {
+                f.read_generation = generation;
+            }
             let op = self.new_op(Op::Flight);
             self.push(Command::Load { op });
         } else {
@@ -220,7 +227,8 @@ impl Engine {
                         let stored = self.admit(stored, now);
                         self.adopt(now, stored, SessionEvent::Refresh);
                     }
-                    Ok(None) if self.tokens.is_some() => {
+                    // (A read made before this tab's own login landed says nothing about that login.)
+                    Ok(None) if self.tokens.is_some() && self.flight.as_ref().is_some_and(|f| f.read_generation == self.generation) => {
                         // Another tab logged out or saw the session end, and cleared storage while we waited
                         // (its broadcast may still be on its way, or never come): our refresh token is spent or
                         // revoked, and sending it would only earn an invalid_grant. Follow storage.
