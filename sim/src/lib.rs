@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::core::engine::{
-    Caps, CallId, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::core::dpop::USE_DPOP_NONCE;
@@ -64,6 +64,9 @@ const HEAL_MS: f64 = 20.0 * 60_000.0;
 /// Quiescence must come this long after the heal period at the latest (invariant 4: no endless activity).
 const QUIESCE_CAP_MS: f64 = 30.0 * 60_000.0;
 const MAX_STEPS: u64 = 400_000;
+/// Invariant 9 without Web Locks: how long after hearing a logout a tab may take to remove a pair it stored
+/// meanwhile (one storage read and one clear: the simulated storage answers within 5 ms each).
+const LOGOUT_SWEEP_MS: f64 = 20.0;
 
 // ---------------------------------------------------------------------------------------------------------
 // Faults
@@ -190,6 +193,8 @@ pub enum Inv {
     Nonce = 8,
     /// 10. A tab's user (`ownerId`) never changes without a `login` event.
     Owner = 10,
+    /// 9. A logout is final: once it settled, no tab uses, stores or announces a pair of the login it ended.
+    LogoutFinal = 9,
 }
 
 impl Inv {
@@ -204,6 +209,7 @@ impl Inv {
             Inv::Nonce => "8: DPoP: a token request without a proof, or more than one resend per use_dpop_nonce demand (a loop)",
             Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
             Inv::Owner => "10: a tab's user (ownerId) changed without a login event (a refresh of another user's pair, or a request sent as a user the app was not told of)",
+            Inv::LogoutFinal => "9: after a logout settled, a pair of the login it ended was sent to the API, stored, or announced (login/refresh)",
         }
     }
 }
@@ -558,6 +564,9 @@ struct Tab {
     /// Invariant 10: the user the app was last told of (`login`, or `tokenInfo()` once `ready` settled);
     /// `None` after the session ended (`expired`, `logout`, `change(null)`) or when no owner is known.
     app_owner: Option<String>,
+    /// Invariant 9: when this tab last heard a logout broadcast, and when it opened.
+    heard_logout_at: f64,
+    opened_at: f64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -648,10 +657,32 @@ pub struct World {
     /// of every revoked token): their end is the user's doing.
     app_ended: HashSet<String>,
     logins_pending: HashSet<usize>,
+    /// Invariant 9: the login (a number of the simulation's own) of each server session: an interactive login
+    /// starts one, a refresh stays in its session, a silent renewal continues the login of the pair it renews
+    /// (a silent renewal of a tab holding nothing starts one).
+    login_of_session: HashMap<String, u64>,
+    next_login: u64,
+    /// The login each silent renewal (by number) continues.
+    silent_logins: HashMap<u64, Option<u64>>,
+    /// Logout calls in progress, by tab and call: when called, and the logins they end (the one the tab held,
+    /// and the one of each token it revoked).
+    logouts: HashMap<(usize, CallId), (f64, bool, Vec<u64>)>,
+    /// Logins a settled logout ended.
+    dead_logins: HashMap<u64, DeadLogin>,
     stats: Stats,
     trace: Vec<String>,
     names: HashMap<String, String>,
     failure: Option<(Inv, String)>,
+}
+
+/// Invariant 9: a login that a logout ended, which tab ended it, when logout() was called and when it settled.
+#[derive(Clone, Copy, Debug)]
+struct DeadLogin {
+    tab: usize,
+    /// The tab shared storage then (a tab that fell back to memory logs out alone: its logout is its own).
+    shared: bool,
+    called_at: f64,
+    settled_at: f64,
 }
 
 fn err(code: ErrorCode, desc: &str) -> Error {
@@ -813,6 +844,11 @@ impl World {
             any_jump: false,
             app_ended: HashSet::new(),
             logins_pending: HashSet::new(),
+            login_of_session: HashMap::new(),
+            next_login: 1,
+            silent_logins: HashMap::new(),
+            logouts: HashMap::new(),
+            dead_logins: HashMap::new(),
             stats: Stats::default(),
             trace: Vec::new(),
             names: HashMap::new(),
@@ -949,6 +985,8 @@ impl World {
             feeding_nonce: false,
             last_send_nonce_retry: false,
             app_owner: None,
+            heard_logout_at: f64::NEG_INFINITY,
+            opened_at: self.now,
         });
         self.tr(Some(id), "opened".into());
         let ready = self.new_call(id, CallKind::Ready, String::new());
@@ -1186,6 +1224,11 @@ impl World {
                 if let Some(sid) = token.as_deref().and_then(|t| self.session_of(t)) {
                     self.app_ended.insert(sid);
                 }
+                if let Some(l) = token.as_deref().and_then(|t| self.login_of(t)) {
+                    if let Some((_, _, ended)) = self.logouts.get_mut(&(tab, call)) {
+                        ended.push(l);
+                    }
+                }
                 self.tr(Some(tab), "-> SendRevoke".into());
                 let d = self.rng.real(5.0, 300.0);
                 self.push(d, Ev::RevokeArrive { tab, call, token });
@@ -1225,6 +1268,10 @@ impl World {
                                 self.fail(Inv::Owner, format!("tab{tab} sent call #{call} as user {b}; {whose} user {a}"));
                             }
                         }
+                    }
+                    // Invariant 9: no API request with a token of a login a settled logout ended.
+                    if let Some(l) = self.ended_login(tab, t) {
+                        self.fail(Inv::LogoutFinal, format!("tab{tab} sent call #{call} with a token of login {l}, which a settled logout ended"));
                     }
                 }
                 if self.tabs[tab].probe.as_ref().is_some_and(|p| p.0 == call) {
@@ -1326,6 +1373,11 @@ impl World {
                     // The app reads tokenInfo() once ready: that is the user it was told of.
                     self.tabs[tab].app_owner = self.tabs[tab].engine.token_info().and_then(|i| i.owner_id);
                 }
+                if let Some((called_at, shared, ended)) = self.logouts.remove(&(tab, call)) {
+                    for l in ended {
+                        self.dead_logins.entry(l).or_insert(DeadLogin { tab, shared, called_at, settled_at: self.now });
+                    }
+                }
             }
         }
     }
@@ -1333,6 +1385,13 @@ impl World {
     fn emitted(&mut self, tab: usize, e: SessionEvent) {
         self.tr(Some(tab), format!("-> Emit {}", e.name()));
         self.owner_told(tab, &e);
+        // Invariant 9: no `login` / `refresh` for a login a settled logout ended.
+        if matches!(e, SessionEvent::Login(_) | SessionEvent::Refresh(_)) {
+            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string());
+            if let Some(l) = held.and_then(|t| self.ended_login(tab, &t)) {
+                self.fail(Inv::LogoutFinal, format!("tab{tab} emitted {} for login {l}, which a settled logout ended", e.name()));
+            }
+        }
         match e {
             SessionEvent::Refresh(_) => self.stats.refreshes_ok += 1,
             // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
@@ -1725,6 +1784,8 @@ impl World {
         }
         let id = self.next_silent;
         self.next_silent += 1;
+        let continues = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
+        self.silent_logins.insert(id, continues);
         self.tabs[tab].silent_pending = Some(id);
         let slow = !self.healing && self.prof.silent_slow > 0.0 && self.rng.chance(self.prof.silent_slow);
         let d = if slow {
@@ -1743,6 +1804,11 @@ impl World {
         let signed_in = self.login_id.as_deref().and_then(|l| self.st.login_owner(l));
         let result = if let Some(owner) = signed_in {
             let resp = self.approve_and_exchange(&owner);
+            let l = match self.silent_logins.get(&id).copied().flatten() {
+                Some(l) => l,
+                None => self.new_login(),
+            };
+            self.login_of_session.insert(resp.session_id.clone(), l);
             if self.opts.trace {
                 let a = self.name(&resp.access_token, 'A');
                 let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
@@ -1831,6 +1897,9 @@ impl World {
                 }
             }
             let call = self.new_call(tab, CallKind::Logout, String::new());
+            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
+            let shared = self.tabs[tab].mode == Mode::Shared;
+            self.logouts.insert((tab, call), (self.now, shared, held.into_iter().collect()));
             self.feed(tab, Input::Logout { call }, Cause::Other);
         } else {
             let url = if self.rng.chance(0.1) { self.rng.pick(&FOREIGN_URLS).to_string() } else { API_URL.to_string() };
@@ -1872,6 +1941,8 @@ impl World {
         let owner = USERS[usize::from(other)].owner_id;
         let resp = self.approve_and_exchange(owner);
         let resp = self.served(resp);
+        let l = self.new_login();
+        self.login_of_session.insert(resp.session_id.clone(), l);
         // The interactive login leaves the user logged in at the server (its login cookie), unless still so.
         let signed_in = self.login_id.as_deref().and_then(|id| self.st.login_owner(id));
         if signed_in.as_deref() != Some(owner) {
@@ -2015,6 +2086,9 @@ impl World {
                     Input::Broadcast(_) => Cause::Broadcast,
                     _ => Cause::Other,
                 };
+                if let Input::Broadcast(Notice::Logout) = input {
+                    self.tabs[tab].heard_logout_at = self.now;
+                }
                 if let Input::LockTimedOut = input {
                     let t = &mut self.tabs[tab];
                     if self.now + COOLDOWN_MS > t.auto_not_before {
@@ -2154,7 +2228,74 @@ impl World {
             }
         }
         self.check_bounds();
+        self.check_logout_final();
         true
+    }
+
+    fn new_login(&mut self) -> u64 {
+        self.next_login += 1;
+        self.next_login - 1
+    }
+
+    /// Invariant 9: the login of a token (through its server session).
+    fn login_of(&self, token: &str) -> Option<u64> {
+        self.session_of(token).and_then(|s| self.login_of_session.get(&s).copied())
+    }
+
+    /// Invariant 9: the login of `token` if a settled logout ended it and `tab` must know by now: the tab
+    /// that logged out, and, with shared storage, a tab that heard a logout broadcast since the logout was
+    /// called, or opened after it settled (it starts from storage). A tab that has not heard cannot know.
+    fn ended_login(&self, tab: usize, token: &str) -> Option<u64> {
+        let l = self.login_of(token)?;
+        let d = self.dead_logins.get(&l)?;
+        let t = &self.tabs[tab];
+        let knows = d.tab == tab || (d.shared && (t.heard_logout_at >= d.called_at || t.opened_at > d.settled_at));
+        (self.now >= d.settled_at && knows).then_some(l)
+    }
+
+    /// Invariant 9 (storage): once a logout settled, storage never holds a pair of the login it ended: the
+    /// tab's own sessionStorage, and the shared jar. With Web Locks the jar is judged at once; without them,
+    /// once every open tab has heard the logout and had a storage round trip ([`LOGOUT_SWEEP_MS`]) to remove
+    /// what it wrote meanwhile; without Web Locks and BroadcastChannel it is not judged (nothing tells a tab).
+    fn check_logout_final(&mut self) {
+        if self.dead_logins.is_empty() || self.failure.is_some() {
+            return;
+        }
+        let login = |slot: &Slot| match slot {
+            Slot::Tokens(t) => self.login_of(t.access_token.expose()),
+            _ => None,
+        };
+        for (i, t) in self.tabs.iter().enumerate() {
+            if !t.open || t.mode != Mode::Session {
+                continue;
+            }
+            if let Some(l) = login(&t.own) {
+                if self.dead_logins.get(&l).is_some_and(|d| d.tab == i && self.now >= d.settled_at) {
+                    return self.fail(Inv::LogoutFinal, format!("tab{i}'s sessionStorage holds a pair of login {l} after its logout settled"));
+                }
+            }
+        }
+        if !self.prof.shared {
+            return;
+        }
+        let Some(l) = login(&self.jar_read()) else { return };
+        let Some(d) = self.dead_logins.get(&l).copied() else { return };
+        if self.now < d.settled_at || !d.shared {
+            return;
+        }
+        let judged = if self.prof.locks {
+            true
+        } else if !self.prof.broadcast {
+            false
+        } else {
+            let open = self.open_tabs();
+            let heard = open.iter().all(|&i| i == d.tab || self.tabs[i].heard_logout_at >= d.called_at || self.tabs[i].opened_at > d.settled_at);
+            let last = open.iter().map(|&i| self.tabs[i].heard_logout_at).fold(d.settled_at, f64::max);
+            heard && self.now >= last + LOGOUT_SWEEP_MS
+        };
+        if judged {
+            self.fail(Inv::LogoutFinal, format!("the cookie jar holds a pair of login {l} after a logout in tab{} settled", d.tab));
+        }
     }
 
     /// Invariant 4 (bounded): every pending app call of an open tab is younger than CALL_BOUND_MS of awake

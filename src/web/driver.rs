@@ -157,10 +157,9 @@ impl Driver {
                     Input::Cleared { op }
                 }));
             }
-            Command::UseMemory => {
-                self.store.fall_back_to_memory();
-                self.tabs.borrow_mut().take();
-            }
+            // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
+            // session this tab keeps in memory came from the shared one).
+            Command::UseMemory => self.store.fall_back_to_memory(),
             Command::SendToken { url, form, timeout_ms, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {

@@ -16,6 +16,13 @@ impl Engine {
     /// This tab's current pair is over; `error` and `call`: the 401 that said so and the fetch it answered.
     pub(super) fn pair_over(&mut self, error: Option<Error>, call: Option<CallId>) {
         let Some(token) = self.current_access().cloned() else { return };
+        if self.logout.is_some() {
+            // The logout in progress ends the pair (and clears storage) anyway.
+            if let Some(call) = call {
+                self.settle(call, Err(error.map_or_else(|| login_required(None), session_over)));
+            }
+            return;
+        }
         if !self.caps.shared {
             return self.end_pair(error, call);
         }

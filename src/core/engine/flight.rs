@@ -62,7 +62,8 @@ enum Stage {
     /// spent before any of them can take the lock and read it.
     Handover,
     /// Without Web Locks: a look at storage before writing our answer, in case another tab stored a newer pair
-    /// meanwhile (its refresh raced ours).
+    /// meanwhile (its refresh raced ours), or cleared storage (a logout). With Web Locks too once the lock was
+    /// held longer than the others wait for it: a logout goes on without the lock then.
     PreSave,
 }
 
@@ -86,9 +87,39 @@ pub(super) struct Flight {
     /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
     /// lands (a broadcast, a login meanwhile), no waiter goes on with it.
     owner: Option<String>,
+    /// The engine's logout count when the refresh token was spent (see `Engine::logouts`).
+    logouts: u32,
+    /// The session generation when the re-read under the lock was made.
+    read_generation: u32,
+    /// When the lock was granted, and when the pending write retry is due.
+    locked_at: f64,
+    retry_at: f64,
 }
 
 impl Flight {
+    fn new(owner: Option<String>) -> Flight {
+        Flight {
+            owner,
+            stage: Stage::Locking,
+            forced: false,
+            due: false,
+            rejected: Vec::new(),
+            waiters: Vec::new(),
+            locked: false,
+            attempt: 0,
+            spending: None,
+            base: None,
+            terminal: None,
+            answer: None,
+            save_attempt: 0,
+            nonce_retried: false,
+            logouts: 0,
+            locked_at: 0.0,
+            retry_at: 0.0,
+            read_generation: 0,
+        }
+    }
+
     fn add(&mut self, why: Why, waiter: Waiter) {
         match why {
             Why::Due => self.due = true,
@@ -108,27 +139,43 @@ impl Engine {
             f.add(why, waiter);
             return;
         }
-        let mut f = Flight {
-            stage: Stage::Locking,
-            forced: false,
-            due: false,
-            rejected: Vec::new(),
-            waiters: Vec::new(),
-            locked: false,
-            attempt: 0,
-            spending: None,
-            base: None,
-            terminal: None,
-            answer: None,
-            save_attempt: 0,
-            nonce_retried: false,
-            owner: self.tokens.as_ref().and_then(|t| t.owner_id.clone()),
-        };
+        if self.logout.is_some() {
+            // The session is ending: no refresh for it. The waiter is answered as by a failed flight.
+            let mut f = Flight::new(None);
+            f.add(why, waiter);
+            self.flight = Some(f);
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        let mut f = Flight::new(self.tokens.as_ref().and_then(|t| t.owner_id.clone()));
         f.add(why, waiter);
         self.flight = Some(f);
         if !self.ask_lock() {
             self.under_lock(now);
         }
+    }
+
+    /// For a logout: `Some(true)` if the flight holds the lock (the logout keeps it; the flight no longer
+    /// releases it), `Some(false)` if it waits for it, `None` if neither.
+    pub(super) fn flight_lock(&mut self) -> Option<bool> {
+        let f = self.flight.as_mut()?;
+        if f.locked {
+            f.locked = false;
+            return Some(true);
+        }
+        (f.stage == Stage::Locking).then_some(false)
+    }
+
+    /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
+    /// answer (token endpoint, storage) ends when it comes, its pair revoked.
+    pub(super) fn flight_stop_timed(&mut self, now: f64) {
+        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait | Stage::Handover)) {
+            self.flight_done(now, Err(login_required(None)));
+        }
+    }
+
+    /// A logout came since the flight spent its refresh token: its pair is of an ended login.
+    fn flight_after_logout(&self) -> bool {
+        self.flight.as_ref().is_some_and(|f| f.spending.is_some() && f.logouts != self.logouts)
     }
 
     fn stage(&self) -> Option<Stage> {
@@ -145,6 +192,7 @@ impl Engine {
         match &mut self.flight {
             Some(f) if f.stage == Stage::Locking => {
                 f.locked = true;
+                f.locked_at = now;
                 self.under_lock(now);
             }
             // Granted with no flight waiting for it (cannot happen in order; be safe): give it back.
@@ -165,6 +213,10 @@ impl Engine {
         if self.caps.shared {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(f) = &mut self.flight {
+                f.read_generation = generation;
+            }
             let op = self.new_op(Op::Flight);
             self.push(Command::Load { op });
         } else {
@@ -183,7 +235,8 @@ impl Engine {
                             return self.flight_done(now, Err(owner_changed()));
                         }
                     }
-                    Ok(None) if self.tokens.is_some() => {
+                    // (A read made before this tab's own login landed says nothing about that login.)
+                    Ok(None) if self.tokens.is_some() && self.flight.as_ref().is_some_and(|f| f.read_generation == self.generation) => {
                         // Another tab logged out or saw the session end, and cleared storage while we waited
                         // (its broadcast may still be on its way, or never come): our refresh token is spent or
                         // revoked, and sending it would only earn an invalid_grant. Follow storage.
@@ -194,6 +247,7 @@ impl Engine {
                 }
                 self.decide_need(now);
             }
+            Some(Stage::LastLook) if self.logout.is_some() => self.flight_done(now, Err(login_required(None))),
             Some(Stage::LastLook) => {
                 let used = self.flight.as_ref().and_then(|f| f.spending.clone()).map(|(rt, _)| rt);
                 if let Ok(Some(stored)) = result {
@@ -213,6 +267,17 @@ impl Engine {
             }
             Some(Stage::PreSave) => {
                 let Some(ours) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+                if self.flight_after_logout() {
+                    self.revoke_late(&ours);
+                    return self.flight_done(now, Err(login_required(None)));
+                }
+                if matches!(result, Ok(None)) && self.tokens.is_some() {
+                    // Another tab ended the session (a logout that did not wait for us) while our request was
+                    // out: writing our pair would revive it. Follow storage, and have the server end the pair.
+                    self.revoke_late(&ours);
+                    self.storage_emptied();
+                    return self.flight_done(now, Err(login_required(None)));
+                }
                 if let Ok(Some(stored)) = result {
                     if stored.lineage.seq > ours.lineage.seq && stored.lineage.since_ms == ours.lineage.since_ms {
                         // Another tab already stored a later pair of this login: ours is superseded.
@@ -235,6 +300,9 @@ impl Engine {
     /// Whether the reasons still hold now that the flight runs; then spend the refresh token.
     fn decide_need(&mut self, now: f64) {
         let Some(f) = &self.flight else { return };
+        if self.logout.is_some() {
+            return self.flight_done(now, Err(login_required(None))); // nothing is spent for an ending session
+        }
         let current = self.current_access();
         let needed = f.forced
             || (f.due && self.decision(now) != Decision::Fresh)
@@ -248,9 +316,10 @@ impl Engine {
         let Some(rt) = base.refresh_token.clone() else {
             return self.flight_done(now, Err(no_refresh_token()));
         };
-        let generation = self.generation;
+        let (generation, logouts) = (self.generation, self.logouts);
         if let Some(f) = &mut self.flight {
             f.spending = Some((rt, generation));
+            f.logouts = logouts;
             f.base = Some(base);
         }
         self.send_refresh();
@@ -271,19 +340,29 @@ impl Engine {
             return self.flight_done(now, Ok(()));
         }
         if self.stage() == Some(Stage::SaveWait) {
-            if self.caps.shared && !self.caps.locks {
+            let slept = self.flight.as_ref().is_some_and(|f| now - f.retry_at >= super::LOCK_WAIT_MS as f64);
+            if self.caps.shared && (!self.caps.locks || slept) {
                 // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
-                // slept through its retry): look before writing ours again, as before the first write.
+                // slept through its retry): look before writing ours again, as before the first write. (A tab
+                // that slept past what a logout waits for the lock: that logout may have cleared storage.)
                 self.set_stage(Stage::PreSave);
                 let op = self.new_op(Op::Flight);
                 return self.push(Command::Load { op });
             }
             let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+            if self.flight_after_logout() {
+                // A logout came while the write waited to be retried: the pair is not written again.
+                self.revoke_late(&t);
+                return self.flight_done(now, Err(login_required(None)));
+            }
             self.set_stage(Stage::Landing);
             return self.accept(now, t, Accepted::Refresh);
         }
         if self.stage() != Some(Stage::Backoff) {
             return;
+        }
+        if self.logout.is_some() {
+            return self.flight_done(now, Err(login_required(None)));
         }
         // Retrying the *same* refresh token recovers a lost answer; but if another tab's newer pair was
         // adopted meanwhile, ours is spent for good: weigh the reasons again against the new tokens.
@@ -302,8 +381,16 @@ impl Engine {
         let nonce_known = self.token_endpoint_nonce().is_some();
         let Some(f) = &mut self.flight else { return };
         let same_session = f.spending.as_ref().is_some_and(|(_, g)| *g == self.generation);
+        if f.logouts != self.logouts {
+            // A logout (here, or heard from another tab) came while the refresh was out: the new pair is of a
+            // login that is over. The server is told; nothing is stored.
+            if let Ok(t) = &result {
+                self.revoke_late(t);
+            }
+            return self.flight_done(now, Err(login_required(None)));
+        }
         if !same_session {
-            // Logged out (or in again) meanwhile: this answer belongs to a session that is gone.
+            // Logged in again meanwhile: this answer belongs to a session that is gone.
             return self.flight_done(now, Err(login_required(None)));
         }
         match result {
@@ -316,7 +403,8 @@ impl Engine {
                         t.refresh_expires_at_ms = b.refresh_expires_at_ms;
                     }
                 }
-                if self.caps.shared && !self.caps.locks {
+                let held_long = f.locked && now - f.locked_at >= super::LOCK_WAIT_MS as f64;
+                if self.caps.shared && (!self.caps.locks || held_long) {
                     f.stage = Stage::PreSave;
                     f.answer = Some(t);
                     let op = self.new_op(Op::Flight);
@@ -373,6 +461,7 @@ impl Engine {
             let at = now + backoff_ms(f.save_attempt - 1, None);
             f.answer = Some(tokens);
             f.stage = Stage::SaveWait;
+            f.retry_at = at;
             return self.set_timer(TimerId::Backoff, Some(at));
         }
         self.announce(self.ended_notice());

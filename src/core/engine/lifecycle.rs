@@ -20,10 +20,13 @@ pub(super) enum Op {
     Flight,
     /// Another tab announced a change; read in this session generation.
     Sync { generation: u32 },
-    /// Logout reads the newest tokens first, so it revokes the current ones.
-    LogoutRead { call: CallId },
-    /// New tokens being stored; then they become current.
-    Accept { tokens: TokenSet, event: Accepted },
+    /// Logout reads the newest tokens first (under the lock), so it revokes the current ones.
+    LogoutRead,
+    /// New tokens being stored; then they become current, unless a logout came meanwhile (`logouts`).
+    Accept { tokens: TokenSet, event: Accepted, logouts: u32 },
+    /// A look for a pair of a logged-out login (`login`, or this access token) that landed in storage after
+    /// the logout's clear: it is removed.
+    Sweep { token: crate::core::Secret, login: f64 },
     /// Storage being cleared; then the session's end is announced.
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
     /// The silent renewal's re-read under the lock.
@@ -42,6 +45,17 @@ pub(super) enum Accepted {
     /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
     Silent,
     SilentLogin,
+}
+
+/// A logout in progress: under the cross-tab lock where there is one, so no refresh or silent renewal of
+/// another tab (nor of this one) can land between its read of storage and its clear.
+#[derive(Debug)]
+pub(super) struct Logout {
+    /// `session.logout()` calls; the first settles when the server answered the revoke, the others at the clear.
+    calls: Vec<CallId>,
+    /// Waiting for the lock; holding it (released once storage is cleared and the other tabs told).
+    waiting: bool,
+    locked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -71,13 +85,20 @@ impl Engine {
             Some(Op::Sync { .. }) => self.synced(now, result),
             Some(Op::Silent) => self.silent_loaded(now, result),
             Some(Op::Ending { token, error, call }) => self.ending_loaded(now, token, error, call, result),
-            Some(Op::LogoutRead { call }) => {
+            Some(Op::LogoutRead) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
                         self.tokens = Some(self.admit(t, now));
                     }
                 }
-                self.end_session(call);
+                self.end_session();
+            }
+            Some(Op::Sweep { token, login }) => {
+                if let Ok(Some(t)) = result {
+                    if t.access_token == token || (login != 0.0 && t.lineage.since_ms == login) {
+                        self.sweep(&t);
+                    }
+                }
             }
             _ => {}
         }
@@ -120,6 +141,7 @@ impl Engine {
     }
 
     pub(super) fn fall_back(&mut self, e: Error) {
+        self.left_shared |= self.caps.shared;
         self.caps.shared = false;
         self.push(Command::UseMemory);
         self.emit(SessionEvent::StorageFallback(e));
@@ -135,12 +157,17 @@ impl Engine {
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
     pub(super) fn accept(&mut self, now: f64, tokens: TokenSet, event: Accepted) {
         let tokens = self.admit(tokens, now);
-        let op = self.new_op(Op::Accept { tokens: tokens.clone(), event });
+        let op = self.new_op(Op::Accept { tokens: tokens.clone(), event, logouts: self.logouts });
         self.push(Command::Save { op, tokens });
     }
 
     pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
-        let Some(Op::Accept { tokens, event }) = self.take_op(op) else { return };
+        let Some(Op::Accept { tokens, event, logouts }) = self.take_op(op) else { return };
+        if logouts != self.logouts {
+            // A logout (this tab's or another's) came while the pair was being stored: it may have been written
+            // after the logout's clear. Never adopted; revoked, and removed from storage if it is there.
+            return self.landed_after_logout(now, tokens, event, result.is_ok());
+        }
         if let Err(e) = result {
             if self.caps.shared && matches!(event, Accepted::Refresh) {
                 // The other tabs read the spent pair until ours is stored: retry under the lock first.
@@ -185,6 +212,26 @@ impl Engine {
         switched
     }
 
+    fn landed_after_logout(&mut self, now: f64, tokens: TokenSet, event: Accepted, written: bool) {
+        self.revoke_late(&tokens);
+        if written {
+            let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0.0 });
+            self.push(Command::Load { op });
+        }
+        match event {
+            Accepted::Login(call) => self.settle(call, Err(login_required(None))),
+            Accepted::Refresh => self.flight_done(now, Err(login_required(None))),
+            Accepted::Silent | Accepted::SilentLogin => self.silent_done(now, Err(login_required(None))),
+        }
+    }
+
+    /// Storage holds a pair of a login this tab saw logged out: it goes, and the server is told.
+    fn sweep(&mut self, t: &TokenSet) {
+        self.revoke_late(t);
+        let op = self.new_op(Op::Ignore);
+        self.push(Command::Clear { op });
+    }
+
     /// Drops the tokens at once (nothing may send them from now on), clears storage, and then emits `event`
     /// and tells the other tabs.
     pub(super) fn forget(&mut self, event: SessionEvent, notice: Option<Notice>, then: AfterForget) {
@@ -208,6 +255,18 @@ impl Engine {
         if let Some(n) = notice {
             self.announce(n);
         }
+        if matches!(then, AfterForget::Revoke { .. }) {
+            // The logout's clear is done and the other tabs are told: the lock goes back; a second logout()
+            // made meanwhile settles now.
+            if let Some(l) = self.logout.take() {
+                if l.locked {
+                    self.push(Command::Unlock);
+                }
+                for call in l.calls.into_iter().skip(1) {
+                    self.settle(call, Ok(Value::Unit));
+                }
+            }
+        }
         match then {
             AfterForget::Nothing => {}
             AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
@@ -222,24 +281,70 @@ impl Engine {
     /// The session is over for the user: every tab sharing storage is logged out at once, then the server is
     /// told (the refresh token if any, else the access token; its answer is ignored — RingCentral advises not
     /// to retry).
-    pub(super) fn logout(&mut self, call: CallId) {
-        if self.caps.shared {
-            // Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
-            let op = self.new_op(Op::LogoutRead { call });
-            self.push(Command::Load { op });
-        } else {
-            self.end_session(call);
+    ///
+    /// Final across tabs: it runs under the lock that refreshes and silent renewals take (where Web Locks
+    /// exist), and it bumps `logouts`, which every refresh answer, silent result and save in flight checks: a
+    /// pair that lands after it is revoked, never stored or adopted.
+    pub(super) fn logout(&mut self, now: f64, call: CallId) {
+        if let Some(l) = &mut self.logout {
+            return l.calls.push(call);
+        }
+        self.logouts = self.logouts.wrapping_add(1);
+        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false });
+        if !self.caps.shared {
+            return self.end_session();
+        }
+        // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
+        // revoked); one it waits for is the logout's too (they end now: the session is ending).
+        let (f, s) = (self.flight_lock(), self.silent_lock_handover());
+        let held = f == Some(true) || s == Some(true);
+        let asked = f == Some(false) || s == Some(false);
+        if f == Some(false) {
+            self.flight_done(now, Err(login_required(None)));
+        }
+        if s == Some(false) {
+            self.silent_done(now, Err(login_required(None)));
+        }
+        self.flight_stop_timed(now);
+        let waiting = asked || (!held && self.ask_lock());
+        if let Some(l) = &mut self.logout {
+            l.locked = held;
+            l.waiting = waiting;
+        }
+        if !waiting {
+            self.logout_read();
         }
     }
 
-    fn end_session(&mut self, call: CallId) {
+    pub(super) fn logout_wants_lock(&self) -> bool {
+        self.logout.as_ref().is_some_and(|l| l.waiting)
+    }
+
+    /// The lock came, or (after [`super::LOCK_WAIT_MS`]) did not: the logout goes on either way — it never
+    /// fails; without the lock, a late pair of another tab is caught when that tab hears the logout.
+    pub(super) fn logout_locked(&mut self, granted: bool) {
+        if let Some(l) = &mut self.logout {
+            l.waiting = false;
+            l.locked = granted;
+        }
+        self.logout_read();
+    }
+
+    /// Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
+    fn logout_read(&mut self) {
+        let op = self.new_op(Op::LogoutRead);
+        self.push(Command::Load { op });
+    }
+
+    fn end_session(&mut self) {
+        let call = self.logout.as_ref().map_or(super::NO_CALL, |l| l.calls[0]);
         // DPoP: the key goes first, before storage is cleared and the revoke sent (which signs with it one last
         // time): a tab closed before the revoke returns leaves no key behind.
         self.delete_key();
         let revoke_url = self.cfg.revoke_url();
         let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
         let form = self.tokens.clone().map(|t| {
-            self.bury(&t);
+            self.bury_login(&t);
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             crate::core::revoke_form(&self.cfg, token)
         });
@@ -249,6 +354,9 @@ impl Engine {
     /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
     /// use of a token checks the clock again.
     pub(super) fn check(&mut self, now: f64) {
+        if self.logout.is_some() {
+            return; // the session is ending: no refresh, renewal or timer for it
+        }
         match self.decision(now) {
             Decision::Fresh => {}
             Decision::Expiring => self.expiring_due(now),
@@ -289,6 +397,9 @@ impl Engine {
     /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
     /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
     pub(super) fn broadcast_received(&mut self, n: Notice) {
+        if self.logout.is_some() && n != Notice::Logout {
+            return; // this tab's logout reads storage under the lock: it revokes whatever is newest
+        }
         // An expiry of another login than this tab's (this tab's was stored after the sender looked at storage
         // and found it empty) says nothing about this one: storage decides.
         if let (Notice::Expired(Some(ended)), Some(t)) = (n, &self.tokens) {
@@ -301,7 +412,17 @@ impl Engine {
             // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
             // tab gave up a storage that refused the new pair (what is stored then is spent).
             if let Some(t) = self.tokens.clone() {
-                self.bury(&t);
+                if n == Notice::Logout {
+                    // Whatever this tab has in flight for this login is stale (revoked when it lands), and a
+                    // pair of it written after the other tab's clear (our refresh or renewal raced the logout
+                    // where there is no lock) is removed.
+                    self.logouts = self.logouts.wrapping_add(1);
+                    self.bury_login(&t);
+                    let op = self.new_op(Op::Sweep { token: t.access_token.clone(), login: t.lineage.since_ms });
+                    self.push(Command::Load { op });
+                } else {
+                    self.bury(&t);
+                }
                 self.generation = self.generation.wrapping_add(1);
                 self.tokens = None;
                 self.set_timer(TimerId::Check, None);
@@ -322,6 +443,8 @@ impl Engine {
 
     fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
         match result {
+            // A pair of a login logged out here, written late by a tab that had not heard yet: removed.
+            Ok(Some(t)) if self.dead_login(&t) => self.sweep(&t),
             Ok(Some(t)) => {
                 if self.takes_over(&t) {
                     let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };

@@ -50,8 +50,10 @@ const MAX_TIMER_MS: f64 = 3_600_000.0;
 /// week): a stored or received value beyond them — forged, or a unit mistake — is cut to them.
 pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
-/// Access tokens this tab saw logged out; a stale read of storage must not revive one.
+/// Access tokens (and logins) this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
+/// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
+pub const NO_CALL: CallId = CallId::MAX;
 
 pub struct Engine {
     cfg: Config,
@@ -73,6 +75,15 @@ pub struct Engine {
     expiring_sent_for: f64,
     armed: [Option<f64>; 3],
     dead: Vec<Secret>,
+    /// Logins (their lineage's login time) this tab saw logged out: no pair of one is adopted again.
+    dead_logins: Vec<f64>,
+    /// The logout in progress in this tab (until storage is cleared).
+    logout: Option<lifecycle::Logout>,
+    /// Bumped by every logout (this tab's, or another's heard): a refresh answer, a silent renewal's result or
+    /// a save that belongs to an earlier count lands after a logout — it is revoked, never stored or adopted.
+    logouts: u32,
+    /// Shared storage was given up (a fallback to memory): other tabs' news is ignored, but not a logout.
+    left_shared: bool,
     dpop: dpop::Dpop,
     /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
     silent: Option<Silent>,
@@ -99,6 +110,10 @@ impl Engine {
             expiring_sent_for: 0.0,
             armed: [None, None, None],
             dead: Vec::new(),
+            dead_logins: Vec::new(),
+            logout: None,
+            logouts: 0,
+            left_shared: false,
             dpop: Default::default(),
             silent: None,
             silent_tried_for: f64::NAN,
@@ -125,19 +140,24 @@ impl Engine {
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
             Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
-            Input::Logout { call } => self.logout(call),
+            Input::Logout { call } => self.logout(now_ms, call),
             Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
             Input::Loaded { op, result } => self.loaded(now_ms, op, result),
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
             Input::TokenReply { result } => self.token_reply(now_ms, result),
+            Input::RevokeDone { call } if call == NO_CALL => {}
             Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
+            Input::LockGranted if self.logout_wants_lock() => self.logout_locked(true),
+            Input::LockTimedOut if self.logout_wants_lock() => self.logout_locked(false),
             Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
             Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
             Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
+            // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
+            Input::Broadcast(Notice::Logout) if self.left_shared => self.broadcast_received(Notice::Logout),
             Input::Broadcast(_) => {}
             Input::Timer(TimerId::Check) => {
                 self.armed[TimerId::Check as usize] = None;
@@ -170,6 +190,11 @@ impl Engine {
 
     pub fn token_info(&self) -> Option<TokenInfo> {
         self.tokens.as_ref().map(TokenSet::info)
+    }
+
+    /// The access token held now (the simulator's oracle tells logins apart by it; never for the app).
+    pub fn access_token(&self) -> Option<&Secret> {
+        self.current_access()
     }
 
     /// Whether the stored session is shared with other tabs (false after a fallback to memory).
@@ -242,7 +267,13 @@ impl Engine {
     }
 
     fn is_dead(&self, t: &TokenSet) -> bool {
-        self.dead.contains(&t.access_token)
+        self.dead.contains(&t.access_token) || self.dead_login(t)
+    }
+
+    /// A pair of a login this tab saw logged out (a refresh or renewal of it that landed late). Pairs stored
+    /// before lineages (login time 0) are told apart by their access token only.
+    fn dead_login(&self, t: &TokenSet) -> bool {
+        t.lineage.since_ms != 0.0 && self.dead_logins.contains(&t.lineage.since_ms)
     }
 
     /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
@@ -272,6 +303,27 @@ impl Engine {
             self.dead.remove(0);
         }
         self.dead.push(t.access_token.clone());
+    }
+
+    /// A logout: besides the pair, its whole login is dead here (any later pair of it is a revival).
+    fn bury_login(&mut self, t: &TokenSet) {
+        self.bury(t);
+        if t.lineage.since_ms != 0.0 && !self.dead_logins.contains(&t.lineage.since_ms) {
+            if self.dead_logins.len() >= DEAD_KEPT {
+                self.dead_logins.remove(0);
+            }
+            self.dead_logins.push(t.lineage.since_ms);
+        }
+    }
+
+    /// A pair that landed after a logout (a refresh answer, a silent renewal, a write): the server is told to
+    /// end it (no app call waits), and it is never stored or adopted.
+    fn revoke_late(&mut self, t: &TokenSet) {
+        let url = self.cfg.revoke_url();
+        let proof = if t.is_dpop() { self.endpoint_proof(&url) } else { None };
+        let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
+        let form = crate::core::revoke_form(&self.cfg, token);
+        self.push(Command::SendRevoke { call: NO_CALL, url, form, proof });
     }
 }
 

@@ -39,6 +39,8 @@ pub(super) struct Silent {
     locked: bool,
     /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
     generation: u32,
+    /// The engine's logout count at the start: an answer after a logout is revoked (see `Engine::logouts`).
+    logouts: u32,
 }
 
 impl Engine {
@@ -68,6 +70,13 @@ impl Engine {
     }
 
     fn start_silent(&mut self, now: f64, waiter: Option<CallId>, forced: bool) {
+        if self.logout.is_some() {
+            // The session is ending: no renewal of it (nor a silent login that the logout would end).
+            if let Some(call) = waiter {
+                self.settle(call, Err(login_required(None)));
+            }
+            return;
+        }
         if let Some(s) = &mut self.silent {
             s.waiters.extend(waiter);
             s.forced |= forced;
@@ -77,7 +86,14 @@ impl Engine {
             self.silent_tried_for = t.expires_at_ms;
         }
         self.silent =
-            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation });
+            Some(Silent {
+                stage: Stage::Locking,
+                waiters: waiter.into_iter().collect(),
+                forced,
+                locked: false,
+                generation: self.generation,
+                logouts: self.logouts,
+            });
         if !self.ask_lock() {
             self.silent_under_lock(now);
         }
@@ -91,6 +107,16 @@ impl Engine {
         if let Some(s) = &mut self.silent {
             s.stage = stage;
         }
+    }
+
+    /// For a logout, as [`Engine::flight_lock`]: the renewal's lock is handed over, or its request is.
+    pub(super) fn silent_lock_handover(&mut self) -> Option<bool> {
+        let s = self.silent.as_mut()?;
+        if s.locked {
+            s.locked = false;
+            return Some(true);
+        }
+        (s.stage == Stage::Locking).then_some(false)
     }
 
     /// Whether a lock answer is the silent renewal's (a flight and a silent renewal never wait for it together).
@@ -140,6 +166,9 @@ impl Engine {
             }
             _ => {}
         }
+        if self.logout.is_some() {
+            return self.silent_done(now, Err(login_required(None)));
+        }
         let forced = self.silent.as_ref().is_some_and(|s| s.forced);
         // The session it was for ended while it waited for the lock (a logout or expiry broadcast, the pair
         // over): no prompt=none frame for a session that is gone; its answer would be dropped anyway.
@@ -178,6 +207,14 @@ impl Engine {
         }
         self.set_timer(TimerId::Silent, None);
         let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation);
+        if self.silent.as_ref().is_some_and(|s| s.logouts != self.logouts) {
+            // A logout came while the frame was out: the new pair (a new code, a new server session) would
+            // revive what the user ended. The server is told; nothing is stored.
+            if let Ok(t) = &result {
+                self.revoke_late(t);
+            }
+            return self.silent_done(now, Err(login_required(None)));
+        }
         match result {
             Ok(_) if !same_session => self.silent_done(now, Err(login_required(None))),
             Ok(mut t) => {
@@ -216,7 +253,7 @@ impl Engine {
 
     /// Ends the renewal: the lock goes back, `renew()` calls settle, and the policy runs again (after a failure
     /// it finds this token already tried and says `expiring`).
-    fn silent_done(&mut self, now: f64, result: Result<(), Error>) {
+    pub(super) fn silent_done(&mut self, now: f64, result: Result<(), Error>) {
         let Some(s) = self.silent.take() else { return };
         if s.locked {
             self.push(Command::Unlock);

@@ -1242,3 +1242,206 @@ fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() 
     let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
 }
+
+// ---- a logout is final across tabs (issue 20, item 1) -------------------------------------------------------
+
+/// A pair of the login made at T0 (lineage set, as every stored pair has).
+fn of_login(mut t: TokenSet, seq: u32) -> TokenSet {
+    t.lineage = crate::core::Lineage { since_ms: T0, seq };
+    t
+}
+
+fn revoked(c: &[Command]) -> Vec<(CallId, String)> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::SendRevoke { call, form, .. } => Some((*call, form.clone())),
+            _ => None,
+        })
+        .collect()
+}
+
+fn locks_asked(c: &[Command]) -> usize {
+    c.iter().filter(|c| matches!(c, Command::Lock { .. })).count()
+}
+
+fn unlocks(c: &[Command]) -> usize {
+    c.iter().filter(|c| matches!(c, Command::Unlock)).count()
+}
+
+fn broadcasts(c: &[Command]) -> Vec<Notice> {
+    c.iter()
+        .filter_map(|c| match c {
+            Command::Broadcast(n) => Some(*n),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_it_stored() {
+    let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let a2 = of_login(tokens("a2", Some("r2"), T0 + 1.0), 1);
+    // Tab B's refresh is on the wire under the lock; tab A logs out.
+    let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
+    b.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
+    b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
+    let (mut a, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
+    let c = a.go(T0, Input::Logout { call: 9 });
+    assert_eq!(locks_asked(&c), 1, "the logout takes the lock first");
+    assert!(load_op(&c).is_none() && clear_op(&c).is_none(), "nothing is read or cleared before the lock");
+    // B's answer lands, is stored and announced, and B gives the lock back.
+    let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let (op, _) = save_op(&c).unwrap();
+    let c = b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(broadcasts(&c), [Notice::Refresh]);
+    assert_eq!(unlocks(&c), 1);
+    // A, logging out, does not take B's pair up as a refresh; under the lock it reads it and revokes it.
+    let c = a.go(T0 + 2.0, Input::Broadcast(Notice::Refresh));
+    assert!(events(&c).is_empty() && load_op(&c).is_none());
+    let op = load_op(&a.go(T0 + 3.0, Input::LockGranted)).unwrap();
+    let op = clear_op(&a.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2.clone())) })).unwrap();
+    let c = a.go(T0 + 3.0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    assert_eq!(broadcasts(&c), [Notice::Logout]);
+    assert_eq!(unlocks(&c), 1, "the lock goes back once storage is cleared and the tabs are told");
+    let r = revoked(&c);
+    assert_eq!(r.len(), 1);
+    assert!(r[0].1.contains("token=r2"), "the pair B stored is the one revoked");
+    // B follows; a late re-read in A that still sees the pair (a stale read) revives nothing.
+    let c = b.go(T0 + 4.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let c = a.go(T0 + 5.0, Input::Broadcast(Notice::Refresh));
+    let op = load_op(&c).unwrap();
+    let c = a.go(T0 + 5.0, Input::Loaded { op, result: Ok(Some(a2)) });
+    assert!(events(&c).is_empty());
+    assert!(!a.e.is_logged_in(T0 + 5.0));
+}
+
+#[test]
+fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_revoked() {
+    // Issue 20 (a), where Web Locks are missing: B's refresh answer is written after A cleared storage, and B
+    // announces `refresh`. A re-reads: no `login` for the ended login; the pair goes and is revoked.
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let a2 = of_login(tokens("a2", Some("r2"), T0 + 1.0), 1);
+    let (mut a, _) = T::restored(true, NO_LOCKS, Some(a1.clone()), T0);
+    let (mut b, _) = T::restored(true, NO_LOCKS, Some(a1.clone()), T0);
+    let op = load_op(&b.go(T0, Input::Refresh { call: 5 })).unwrap();
+    let c = b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
+    assert_eq!(token_sends(&c), 1);
+    // A logs out: read, clear, tell, revoke.
+    let op = load_op(&a.go(T0, Input::Logout { call: 9 })).unwrap();
+    let op = clear_op(&a.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
+    let c = a.go(T0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    a.go(T0 + 1.0, Input::RevokeDone { call: 9 });
+    // B, not having heard yet, looked at storage just before A's clear, and writes its answer just after it.
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let (op, _) = save_op(&b.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
+    b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
+    // A hears `refresh` and reads B's pair: of the login it logged out.
+    let op = load_op(&a.go(T0 + 2.0, Input::Broadcast(Notice::Refresh))).unwrap();
+    let c = a.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(a2.clone())) });
+    assert!(events(&c).is_empty(), "no login for the logged-out login: {:?}", events(&c));
+    assert!(!a.e.is_logged_in(T0 + 2.0));
+    assert!(clear_op(&c).is_some(), "the revived pair is removed from storage");
+    let r = revoked(&c);
+    assert!(r.len() == 1 && r[0].0 == NO_CALL && r[0].1.contains("token=r2"), "and revoked: {r:?}");
+    // B hears the logout: it drops the pair, and removes it from storage if it is still there.
+    let c = b.go(T0 + 3.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let op = load_op(&c).unwrap();
+    let c = b.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2)) });
+    assert!(clear_op(&c).is_some());
+    assert!(!b.e.is_logged_in(T0 + 3.0));
+}
+
+#[test]
+fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked() {
+    // Issue 20 (b): B hears the logout while its refreshed pair is being stored.
+    let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
+    b.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
+    b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
+    let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let (op, stored) = save_op(&c).unwrap();
+    let c = b.go(T0 + 2.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let sweep = load_op(&c).unwrap();
+    let c = b.go(T0 + 3.0, Input::Saved { op, result: Ok(()) });
+    assert!(!events(&c).contains(&"refresh"), "not adopted: {:?}", events(&c));
+    assert!(broadcasts(&c).is_empty(), "not announced");
+    assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")), "revoked");
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert_eq!(unlocks(&c), 1);
+    assert!(!b.e.is_logged_in(T0 + 3.0));
+    // The write may have landed after the other tab's clear: it is removed.
+    let c = b.go(T0 + 3.0, Input::Loaded { op: sweep, result: Ok(Some(stored)) });
+    assert!(clear_op(&c).is_some());
+    // A late RevokeDone of that revoke settles no app call.
+    let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL });
+    assert!(c.is_empty());
+}
+
+#[test]
+fn a_silent_renewal_that_lands_after_another_tabs_logout_is_revoked_never_stored() {
+    // The new pair of a silent renewal comes from a new code: a session the logging-out tab never revoked.
+    let mut b = silent_tab(SHARED, Some(of_login(tokens("a1", None, T0), 0)));
+    let c = b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    assert_eq!(locks_asked(&c), 1);
+    let op = load_op(&b.go(T0 + MARGIN, Input::LockGranted)).unwrap();
+    let c = b.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", None, T0), 0))) });
+    assert_eq!(silent_sends(&c), 1);
+    b.go(T0 + MARGIN + 1.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + MARGIN + 2.0, Input::SilentDone { result: Ok(tokens("s2", None, T0 + MARGIN)) });
+    assert!(save_op(&c).is_none(), "not stored");
+    assert!(!events(&c).iter().any(|e| *e == "login" || *e == "refresh"));
+    assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=s2")), "revoked at the server");
+    assert!(!b.e.is_logged_in(T0 + MARGIN + 2.0));
+}
+
+#[test]
+fn a_logout_while_this_tab_waits_for_the_lock_takes_the_request_over() {
+    // The tab's own refresh waits for the lock (another tab holds it): the logout ends it and waits in its
+    // place, so one lock request is outstanding, never two.
+    let (mut a, _) = T::restored(true, SHARED, Some(of_login(tokens("a1", Some("r1"), T0), 0)), T0);
+    let c = a.go(T0, Input::Refresh { call: 5 });
+    assert_eq!(locks_asked(&c), 1);
+    let c = a.go(T0, Input::Logout { call: 6 });
+    assert_eq!(locks_asked(&c), 0);
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    let c = a.go(T0 + 1.0, Input::LockGranted);
+    let op = load_op(&c).unwrap();
+    let op = clear_op(&a.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", Some("r1"), T0), 0))) })).unwrap();
+    let c = a.go(T0 + 1.0, Input::Cleared { op });
+    assert_eq!(unlocks(&c), 1);
+    assert!(revoked(&c)[0].1.contains("token=r1"));
+}
+
+#[test]
+fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
+    // Without Web Locks (or once this tab held the lock longer than a logout waits for it), the answer is
+    // written only after a look at storage: cleared means another tab ended the session meanwhile.
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut b, _) = T::restored(true, NO_LOCKS, Some(a1.clone()), T0);
+    let op = load_op(&b.go(T0, Input::Refresh { call: 5 })).unwrap();
+    b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let c = b.go(T0 + 1.0, Input::Loaded { op, result: Ok(None) });
+    assert!(save_op(&c).is_none());
+    assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")));
+    assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
+    assert!(!b.e.is_logged_in(T0 + 1.0));
+
+    // With Web Locks, a flight that held the lock past LOCK_WAIT_MS looks too.
+    let (mut l, _) = T::restored(true, SHARED, Some(of_login(tokens("a1", Some("r1"), T0), 0)), T0);
+    l.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&l.go(T0, Input::LockGranted)).unwrap();
+    l.go(T0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", Some("r1"), T0), 0))) });
+    let late = T0 + LOCK_WAIT_MS as f64;
+    let c = l.go(late, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), late)) });
+    assert!(save_op(&c).is_none() && load_op(&c).is_some(), "it looks before writing");
+}
