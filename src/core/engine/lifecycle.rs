@@ -225,9 +225,13 @@ impl Engine {
         }
     }
 
-    /// Storage holds a pair of a login this tab saw logged out: it goes, and the server is told.
+    /// Storage holds a pair of a login this tab saw logged out: it goes, and the server is told, unless this tab
+    /// held that pair (the logging-out tab read and revoked it under the lock) or revoked it already: one
+    /// revocation per pair.
     fn sweep(&mut self, t: &TokenSet) {
-        self.revoke_late(t);
+        if !self.dead.contains(&t.access_token) {
+            self.revoke_late(t);
+        }
         let op = self.new_op(Op::Ignore);
         self.push(Command::Clear { op });
     }

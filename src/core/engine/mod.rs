@@ -319,6 +319,7 @@ impl Engine {
     /// A pair that landed after a logout (a refresh answer, a silent renewal, a write): the server is told to
     /// end it (no app call waits), and it is never stored or adopted.
     fn revoke_late(&mut self, t: &TokenSet) {
+        self.bury(t); // (so a later sweep of the same pair does not revoke it again)
         let url = self.cfg.revoke_url();
         let proof = if t.is_dpop() { self.endpoint_proof(&url) } else { None };
         let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);

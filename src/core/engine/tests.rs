@@ -1380,6 +1380,7 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     // The write may have landed after the other tab's clear: it is removed.
     let c = b.go(T0 + 3.0, Input::Loaded { op: sweep, result: Ok(Some(stored)) });
     assert!(clear_op(&c).is_some());
+    assert!(revoked(&c).is_empty(), "revoked once, not again when swept: {:?}", revoked(&c));
     // A late RevokeDone of that revoke settles no app call.
     let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL });
     assert!(c.is_empty());
@@ -1444,4 +1445,25 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     let late = T0 + LOCK_WAIT_MS as f64;
     let c = l.go(late, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), late)) });
     assert!(save_op(&c).is_none() && load_op(&c).is_some(), "it looks before writing");
+}
+
+#[test]
+fn a_tab_that_hears_the_logout_removes_the_pair_it_held_without_revoking_it_again() {
+    // The logging-out tab read that pair under the lock and revoked it; a tab that heard the broadcast and then
+    // found the same pair in storage (a read that crossed the clear) removes it, but one revocation per pair.
+    let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
+    let c = b.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let op = load_op(&c).unwrap();
+    let c = b.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(a1)) });
+    assert!(clear_op(&c).is_some(), "the copy goes");
+    assert!(revoked(&c).is_empty(), "not revoked a second time: {:?}", revoked(&c));
+    // A pair of that login this tab never held (written late by a third tab) is still revoked.
+    let a2 = of_login(tokens("a2", Some("r2"), T0 + 2.0), 1);
+    let op = load_op(&b.go(T0 + 2.0, Input::Broadcast(Notice::Refresh))).unwrap();
+    let c = b.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(a2)) });
+    assert!(clear_op(&c).is_some());
+    let r = revoked(&c);
+    assert!(r.len() == 1 && r[0].1.contains("token=r2"), "{r:?}");
 }
