@@ -1304,7 +1304,10 @@ impl World {
     // ---- the token endpoint ----------------------------------------------------------------------------
 
     fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
-        let retry = cause == Cause::Backoff;
+        // A retry resends after a transient failure. The Backoff timer also ends a flight that succeeded (the
+        // wait before rewriting a refused save, the handover after giving shared storage up), and the policy
+        // check then may start a new refresh at once: that send is a first attempt (seed 1016046).
+        let retry = cause == Cause::Backoff && self.tabs[tab].fails_in_flight >= 1;
         // What started this flight: the send's own input, or (when the send follows an I/O completion such
         // as the re-read under the lock) the last input that could start one.
         let cause = if cause == Cause::Other { self.tabs[tab].trigger } else { cause };
