@@ -60,8 +60,8 @@ enum Stage {
     /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
     /// spent before any of them can take the lock and read it.
     Handover,
-    /// Without Web Locks: a look at storage before writing our answer, in case another tab stored a newer pair
-    /// meanwhile (its refresh raced ours).
+    /// A look at storage before writing our answer, in case another tab stored a newer pair meanwhile: without
+    /// Web Locks its refresh raced ours; with them, a login in another tab (it takes no lock) may have landed.
     PreSave,
 }
 
@@ -207,8 +207,12 @@ impl Engine {
             Some(Stage::PreSave) => {
                 let Some(ours) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
                 if let Ok(Some(stored)) = result {
-                    if stored.lineage.seq > ours.lineage.seq && stored.lineage.since_ms == ours.lineage.since_ms {
-                        // Another tab already stored a later pair of this login: ours is superseded.
+                    let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
+                    // Another tab already stored a later pair of this login, or another login (a tab logged in
+                    // while ours was on the wire; without a BroadcastChannel this tab never hears of it, and
+                    // writing over it would end that login for every tab — oss-sim seed 1095171): ours is
+                    // superseded.
+                    if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                         if self.takes_over(&stored) {
                             let stored = self.admit(stored, now);
                             self.adopt(now, stored, SessionEvent::Refresh);
@@ -307,7 +311,7 @@ impl Engine {
                         t.refresh_expires_at_ms = b.refresh_expires_at_ms;
                     }
                 }
-                if self.caps.shared && !self.caps.locks {
+                if self.caps.shared {
                     f.stage = Stage::PreSave;
                     f.answer = Some(t);
                     let op = self.new_op(Op::Flight);

@@ -53,6 +53,14 @@ fn refreshing_under_the_lock() -> T {
     t
 }
 
+/// Answers the look before a refreshed pair is written (shared storage) with the pair storage still holds.
+fn storage_unchanged(t: &mut T, c: Vec<Command>) -> Vec<Command> {
+    match load_op(&c) {
+        Some(op) => t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) }),
+        None => c,
+    }
+}
+
 struct T {
     e: Engine,
 }
@@ -547,6 +555,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let refused = || Err(Error::new(ErrorCode::StorageUnavailable));
@@ -564,6 +573,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let mut all = Vec::new();
@@ -972,4 +982,26 @@ fn a_read_started_before_this_tabs_own_login_does_not_replace_that_login() {
     assert!(events(&c).is_empty(), "{:?}", events(&c));
     let c = t.go(T0 + 4.0, Input::Fetch { call: 4, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(4, Some("mine".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1095171: 4 tabs, cookie storage, Web Locks, no BroadcastChannel): while this tab's
+/// refresh was on the wire, another tab logged out and logged in anew (a login takes no lock). The refreshed pair
+/// of the old login was written over the new login, the old login's grant was then revoked, this tab's next
+/// refresh got `invalid_grant` and cleared storage: the new login ended in every tab though the server held it.
+/// A refreshed pair never overwrites another login stored meanwhile: the tab takes that login instead.
+#[test]
+fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
+    let mut t = refreshing_under_the_lock();
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let mut theirs = tokens("new", Some("rn"), T0 + 50.0);
+    theirs.lineage.since_ms = T0 + 50.0;
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the new login stays in storage: {c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    let c = t.go(T0 + 101.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("new".into()), false)]);
 }
