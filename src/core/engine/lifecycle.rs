@@ -230,7 +230,7 @@ impl Engine {
         let revoke_url = self.cfg.revoke_url();
         let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
         let form = self.tokens.clone().map(|t| {
-            self.bury(&t);
+            self.bury_login(&t);
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             crate::core::revoke_form(&self.cfg, token)
         });
@@ -292,7 +292,11 @@ impl Engine {
             // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
             // tab gave up a storage that refused the new pair (what is stored then is spent).
             if let Some(t) = self.tokens.clone() {
-                self.bury(&t);
+                if n == Notice::Logout {
+                    self.bury_login(&t);
+                } else {
+                    self.bury(&t);
+                }
                 self.generation = self.generation.wrapping_add(1);
                 self.tokens = None;
                 self.set_timer(TimerId::Check, None);

@@ -72,6 +72,9 @@ pub struct Engine {
     expiring_sent_for: f64,
     armed: [Option<f64>; 3],
     dead: Vec<Secret>,
+    /// Logins (their lineage's login time) this tab saw logged out: no pair of one is taken from storage again
+    /// (a refresh that landed after the logout cleared storage must not revive it).
+    logged_out: Vec<f64>,
     dpop: dpop::Dpop,
     /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
     silent: Option<Silent>,
@@ -96,6 +99,7 @@ impl Engine {
             expiring_sent_for: 0.0,
             armed: [None, None, None],
             dead: Vec::new(),
+            logged_out: Vec::new(),
             dpop: Default::default(),
             silent: None,
             silent_tried_for: f64::NAN,
@@ -240,7 +244,7 @@ impl Engine {
     }
 
     fn is_dead(&self, t: &TokenSet) -> bool {
-        self.dead.contains(&t.access_token)
+        self.dead.contains(&t.access_token) || (t.lineage.since_ms != 0.0 && self.logged_out.contains(&t.lineage.since_ms))
     }
 
     /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
@@ -270,6 +274,15 @@ impl Engine {
             self.dead.remove(0);
         }
         self.dead.push(t.access_token.clone());
+    }
+
+    /// The user logged `t`'s login out (here or in another tab): every pair of it is dead to this tab.
+    fn bury_login(&mut self, t: &TokenSet) {
+        self.bury(t);
+        if self.logged_out.len() >= DEAD_KEPT {
+            self.logged_out.remove(0);
+        }
+        self.logged_out.push(t.lineage.since_ms);
     }
 }
 

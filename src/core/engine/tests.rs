@@ -1005,3 +1005,44 @@ fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
     let c = t.go(T0 + 101.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(6, Some("new".into()), false)]);
 }
+
+/// Regression (oss-sim seed 1042305: 4 tabs, cookie storage, Web Locks, drops and timeouts): another tab's
+/// refresh was on the wire when this tab logged out; its pair was stored after the logout cleared storage, and
+/// its `refresh` broadcast made the tab that logged out (and others that had heard the logout) re-read storage
+/// and take the revived pair as a `login`. One of them later spent a refresh token whose answer a third tab had
+/// received and dropped (it had heard the logout): a refresh token sent again after its answer arrived.
+/// A login this tab saw logged out is never taken from storage again; a new login is.
+#[test]
+fn a_logged_out_login_is_never_taken_back_from_storage() {
+    let mut login = tokens("a1", Some("r1"), T0);
+    login.lineage.since_ms = T0;
+    let mut revived = later("a2", "r2", T0 + 10.0, 1);
+    revived.lineage.since_ms = T0;
+    // The tab that logged out, and one that heard it.
+    let (mut t, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    let c = t.go(T0, Input::Logout { call: 5 });
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login.clone())) });
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    let (mut u, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    let c = u.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    for tab in [&mut t, &mut u] {
+        let c = tab.go(T0 + 20.0, Input::Broadcast(Notice::Refresh));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(revived.clone())) });
+        assert!(events(&c).is_empty(), "the logged-out login came back: {:?}", events(&c));
+        assert!(!tab.e.is_logged_in(T0 + 20.0));
+        let c = tab.go(T0 + 21.0, Input::Fetch { call: 9, origin: o("https://platform.example.com/a") });
+        assert!(api_sends(&c).is_empty());
+        // A new login is taken as ever.
+        let mut fresh = tokens("b1", Some("s1"), T0 + 30.0);
+        fresh.lineage.since_ms = T0 + 30.0;
+        let c = tab.go(T0 + 30.0, Input::Broadcast(Notice::Login));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 30.0, Input::Loaded { op, result: Ok(Some(fresh)) });
+        assert_eq!(events(&c), ["login", "change"]);
+    }
+}
