@@ -82,6 +82,8 @@ pub(super) struct Flight {
     save_attempt: u32,
     /// DPoP: the one resend with the server's nonce was made.
     nonce_retried: bool,
+    /// The session generation when the re-read under the lock was asked for.
+    read_gen: u32,
 }
 
 impl Flight {
@@ -118,6 +120,7 @@ impl Engine {
             answer: None,
             save_attempt: 0,
             nonce_retried: false,
+            read_gen: 0,
         };
         f.add(why, waiter);
         self.flight = Some(f);
@@ -160,6 +163,10 @@ impl Engine {
         if self.caps.shared {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(f) = &mut self.flight {
+                f.read_gen = generation;
+            }
             let op = self.new_op(Op::Flight);
             self.push(Command::Load { op });
         } else {
@@ -170,7 +177,12 @@ impl Engine {
     pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
         match self.stage() {
             Some(Stage::Rereading) => {
+                // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
+                // since is newer (oss-sim seed 1179805: a refresh() from logged out read storage, the login's
+                // pair was stored, and the empty answer ended the new login).
+                let stale = self.flight.as_ref().is_some_and(|f| f.read_gen != self.generation);
                 match result {
+                    _ if stale => {}
                     Ok(Some(stored)) if self.takes_over(&stored) => {
                         let stored = self.admit(stored, now);
                         self.adopt(now, stored, SessionEvent::Refresh);

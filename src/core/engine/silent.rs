@@ -38,6 +38,8 @@ pub(super) struct Silent {
     locked: bool,
     /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
     generation: u32,
+    /// The session generation when the re-read under the lock was asked for.
+    read_gen: u32,
 }
 
 impl Engine {
@@ -76,7 +78,7 @@ impl Engine {
             self.silent_tried_for = t.expires_at_ms;
         }
         self.silent =
-            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation });
+            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation, read_gen: 0 });
         if !self.ask_lock() {
             self.silent_under_lock(now);
         }
@@ -112,6 +114,10 @@ impl Engine {
         if self.caps.shared {
             // Another tab may have renewed while we waited: its pair is in storage.
             self.set_silent_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(s) = &mut self.silent {
+                s.read_gen = generation;
+            }
             let op = self.new_op(Op::Silent);
             self.push(Command::Load { op });
         } else {
@@ -123,7 +129,12 @@ impl Engine {
         if self.silent_stage() != Some(Stage::Rereading) {
             return;
         }
+        // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored since is
+        // newer (oss-sim seed 1088154: a renew() from logged out read storage, the login's pair was stored, and
+        // the empty answer ended the new login).
+        let stale = self.silent.as_ref().is_some_and(|s| s.read_gen != self.generation);
         match result {
+            _ if stale => {}
             Ok(Some(stored)) if self.takes_over(&stored) => {
                 let stored = self.admit(stored, now);
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };

@@ -1046,3 +1046,36 @@ fn a_logged_out_login_is_never_taken_back_from_storage() {
         assert_eq!(events(&c), ["login", "change"]);
     }
 }
+
+/// Regression (oss-sim seeds 1179805 and 1088154: cookie storage, Web Locks): logged out, the app called
+/// `refresh()` (or `renew()`) just as a login completed. The re-read under the lock was asked for before the
+/// login's pair was stored and answered "empty" after it; the tab took that for another tab's logout and ended
+/// the new login (`expired`, storage left holding a pair no tab used). A re-read asked for before this tab's own
+/// login landed says nothing about that login.
+#[test]
+fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
+    let mine = || {
+        let mut t = tokens("mine", Some("r1"), T0 + 1.0);
+        t.lineage.since_ms = T0 + 1.0;
+        t
+    };
+    // The refresh flight (refresh() while logged out), and the silent renewal (renew() while logged out).
+    let mut flight = T::restored(true, SHARED, None, T0).0;
+    flight.go(T0, Input::Refresh { call: 5 });
+    let mut silent = silent_tab(SHARED, None);
+    silent.go(T0, Input::Renew { call: 5 });
+    for t in [&mut flight, &mut silent] {
+        let c = t.go(T0, Input::LockGranted);
+        let read = load_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine() });
+        let (op, _) = save_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
+        assert_eq!(events(&c), ["login", "change"]);
+        let c = t.go(T0 + 2.0, Input::Loaded { op: read, result: Ok(None) });
+        assert!(!events(&c).contains(&"expired"), "{:?}", events(&c));
+        assert!(clear_op(&c).is_none());
+        assert!(t.e.is_logged_in(T0 + 2.0));
+        let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+        assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
+    }
+}
