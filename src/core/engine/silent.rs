@@ -24,6 +24,8 @@ enum Stage {
     Rereading,
     /// The iframe is out; waiting for [`Input::SilentDone`] or the timer.
     Waiting,
+    /// Shared storage: a look before the new pair is written, in case another login was stored meanwhile.
+    PreSave,
     /// The new pair is being stored.
     Landing,
 }
@@ -38,8 +40,10 @@ pub(super) struct Silent {
     locked: bool,
     /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
     generation: u32,
-    /// The session generation when the re-read under the lock was asked for.
+    /// The session generation when the re-read under the lock (or the look before the write) was asked for.
     read_gen: u32,
+    /// The answer waiting for the look before it is written.
+    answer: Option<(TokenSet, Accepted)>,
 }
 
 impl Engine {
@@ -78,7 +82,7 @@ impl Engine {
             self.silent_tried_for = t.expires_at_ms;
         }
         self.silent =
-            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation, read_gen: 0 });
+            Some(Silent { stage: Stage::Locking, waiters: waiter.into_iter().collect(), forced, locked: false, generation: self.generation, read_gen: 0, answer: None });
         if !self.ask_lock() {
             self.silent_under_lock(now);
         }
@@ -126,6 +130,9 @@ impl Engine {
     }
 
     pub(super) fn silent_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        if self.silent_stage() == Some(Stage::PreSave) {
+            return self.silent_looked(now, result);
+        }
         if self.silent_stage() != Some(Stage::Rereading) {
             return;
         }
@@ -200,11 +207,47 @@ impl Engine {
                         Accepted::SilentLogin
                     }
                 };
+                if self.caps.shared {
+                    let generation = self.generation;
+                    if let Some(s) = &mut self.silent {
+                        s.stage = Stage::PreSave;
+                        s.read_gen = generation;
+                        s.answer = Some((t, event));
+                    }
+                    let op = self.new_op(Op::Silent);
+                    return self.push(Command::Load { op });
+                }
                 self.set_silent_stage(Stage::Landing);
                 self.accept(now, t, event);
             }
             Err(e) => self.silent_done(now, Err(e)),
         }
+    }
+
+    /// The look before writing the renewed pair (oss-sim seed 1131537: a tab that slept got its renewal's answer
+    /// before the logout and the new login queued behind it, and wrote the old login's pair over the new one).
+    /// A session that changed meanwhile (a logout, another login heard) drops the answer; a later pair of this
+    /// login, or another login, stored meanwhile is taken instead of overwritten.
+    fn silent_looked(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        let Some(s) = &mut self.silent else { return };
+        let Some((ours, event)) = s.answer.take() else { return };
+        if s.read_gen != self.generation {
+            return self.silent_done(now, Err(login_required(None)));
+        }
+        if let Ok(Some(stored)) = result {
+            let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
+            // As for a refreshed pair: a later pair of this login, or another login, is not overwritten.
+            if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
+                if self.takes_over(&stored) {
+                    let stored = self.admit(stored, now);
+                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                    self.adopt(now, stored, event);
+                }
+                return self.silent_done(now, Ok(()));
+            }
+        }
+        self.set_silent_stage(Stage::Landing);
+        self.accept(now, ours, event);
     }
 
     /// The renewed pair is stored: current, announced, and the lock goes back.

@@ -817,6 +817,11 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     let c = a.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
     assert_eq!(silent_sends(&c), 1);
     let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    // The look before the write: storage still holds a1.
+    let c = match load_op(&c) {
+        Some(op) => a.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) }),
+        None => c,
+    };
     let (op, renewed) = save_op(&c).unwrap();
     let c = a.go(T0 + MARGIN + 301.0, Input::Saved { op, result: Ok(()) });
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Refresh))));
@@ -1078,4 +1083,67 @@ fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
         let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
         assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
     }
+}
+
+/// Regression (oss-sim seed 1131537: cookie storage, no Web Locks, no refresh tokens): a tab that slept got its
+/// silent renewal's answer before the logout and the new login that other tabs had broadcast meanwhile; it wrote
+/// the old login's renewed pair over the new login in storage, and later, that pair revoked, cleared it: the new
+/// login ended in every tab. A renewed pair is written only after a look: a session that changed meanwhile drops
+/// it, and another login stored meanwhile is taken instead.
+#[test]
+fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after_a_logout() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let old = || {
+        let mut t = tokens("a1", None, T0);
+        t.lineage.since_ms = T0;
+        t
+    };
+    let mut new_login = tokens("b1", None, T0 + 100.0);
+    new_login.lineage.since_ms = T0 + 100.0;
+    let renewing = || {
+        let mut t = silent_tab(NO_LOCKS, Some(old()));
+        let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = match load_op(&c) {
+            Some(op) => t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(old())) }),
+            None => c,
+        };
+        assert_eq!(silent_sends(&c), 1);
+        t
+    };
+    // Another login is in storage when the answer lands: it is taken, nothing is written.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(new_login.clone())) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the renewed pair of the old login was written over the new login");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
+    // Another tab renewed this login twice meanwhile: its later pair is taken, ours not written over it.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let mut theirs = tokens("a3", None, T0 + MARGIN + 200.0);
+    theirs.lineage = crate::core::Lineage { since_ms: T0, seq: 2 };
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "an earlier pair of this login was written over a later one");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("a3".into()), false)]);
+    // The logout is heard before the answer is written: nothing is written or adopted.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let look = load_op(&c);
+    let mut all = c;
+    all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(Notice::Logout)));
+    if let Some(op) = look {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(old())) }));
+    }
+    if let Some((op, _)) = save_op(&all) {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Saved { op, result: Ok(()) }));
+    }
+    assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
+    assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
 }
