@@ -180,9 +180,12 @@ impl Engine {
                 // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
                 // since is newer (oss-sim seed 1179805: a refresh() from logged out read storage, the login's
                 // pair was stored, and the empty answer ended the new login).
+                // A later pair of the login this tab holds is still taken (oss-sim seed 1184817: ignoring it spent
+                // the refresh token the winner had used).
                 let stale = self.flight.as_ref().is_some_and(|f| f.read_gen != self.generation);
                 match result {
-                    _ if stale => {}
+                    Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
+                    Ok(None) if stale => {}
                     Ok(Some(stored)) if self.takes_over(&stored) => {
                         let stored = self.admit(stored, now);
                         self.adopt(now, stored, SessionEvent::Refresh);

@@ -269,6 +269,11 @@ impl Engine {
         }
     }
 
+    /// `t` is a pair of the login this tab holds.
+    fn same_login(&self, t: &TokenSet) -> bool {
+        self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms == t.lineage.since_ms)
+    }
+
     fn bury(&mut self, t: &TokenSet) {
         if self.dead.len() >= DEAD_KEPT {
             self.dead.remove(0);

@@ -141,7 +141,8 @@ impl Engine {
         // the empty answer ended the new login).
         let stale = self.silent.as_ref().is_some_and(|s| s.read_gen != self.generation);
         match result {
-            _ if stale => {}
+            Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
+            Ok(None) if stale => {}
             Ok(Some(stored)) if self.takes_over(&stored) => {
                 let stored = self.admit(stored, now);
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };

@@ -1147,3 +1147,26 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
     assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
 }
+
+/// Regression (oss-sim seed 1184817, after the fix above): the re-read under the lock answered the winner's later
+/// pair of the login this tab held, but a login of this tab had landed meanwhile (its save still pending); the
+/// read was ignored as stale and the tab spent the refresh token the winner had already used. A later pair of
+/// the login the tab holds is still taken.
+#[test]
+fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair() {
+    let mut held = tokens("a1", Some("r1"), T0);
+    held.lineage.since_ms = T0;
+    let (mut t, _) = T::restored(true, SHARED, Some(held), T0);
+    let now = T0 + HOUR;
+    t.go(now, Input::Timer(TimerId::Check));
+    let c = t.go(now, Input::LockGranted);
+    let read = load_op(&c).unwrap();
+    let mut mine = tokens("mine", Some("m1"), now);
+    mine.lineage.since_ms = now;
+    t.go(now, Input::LoggedIn { call: 3, tokens: mine });
+    let mut winner = later("a2", "r2", now - 5.0, 1);
+    winner.lineage.since_ms = T0;
+    let c = t.go(now + 1.0, Input::Loaded { op: read, result: Ok(Some(winner)) });
+    assert!(!sent_form(&c).is_some_and(|f| f.contains("refresh_token=r1")), "spent r1 again: {c:?}");
+    assert_eq!(token_sends(&c), 0);
+}
