@@ -643,6 +643,8 @@ pub struct World {
     /// The token set as first received for each refresh token (for invariant 5's "was it still fresh?").
     rt_sets: HashMap<String, TokenSet>,
     delivered_access: HashSet<String>,
+    /// (tab, access token): which tab each pair reached (a tab's own storage can hold only what reached it).
+    delivered_to: HashSet<(usize, String)>,
     healing: bool,
     non_transient: bool,
     /// A tab gave shared storage up (it refused the refreshed pair for ~20 s: `UseMemory` in shared mode).
@@ -837,6 +839,7 @@ impl World {
             rts: HashMap::new(),
             rt_sets: HashMap::new(),
             delivered_access: HashSet::new(),
+            delivered_to: HashSet::new(),
             healing: false,
             non_transient: stubborn,
             shared_abandoned: false,
@@ -1474,7 +1477,10 @@ impl World {
     // ---- the token endpoint ----------------------------------------------------------------------------
 
     fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
-        let retry = cause == Cause::Backoff;
+        // A retry resends after a transient failure. The Backoff timer also ends a flight that succeeded (the
+        // wait before rewriting a refused save, the handover after giving shared storage up), and the policy
+        // check then may start a new refresh at once: that send is a first attempt (seed 1016046).
+        let retry = cause == Cause::Backoff && self.tabs[tab].fails_in_flight >= 1;
         // What started this flight: the send's own input, or (when the send follows an I/O completion such
         // as the re-read under the lock) the last input that could start one.
         let cause = if cause == Cause::Other { self.tabs[tab].trigger } else { cause };
@@ -1706,6 +1712,7 @@ impl World {
         let result = match result {
             Ok(resp) => {
                 self.delivered_access.insert(resp.access_token.clone());
+                self.delivered_to.insert((tab, resp.access_token.clone()));
                 let ts = token_set(&resp, tnow, self.token_type());
                 if let Some(r) = &resp.refresh_token {
                     self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
@@ -1830,6 +1837,7 @@ impl World {
         self.tabs[tab].silent_pending = None;
         let result = result.map(|resp| {
             self.delivered_access.insert(resp.access_token.clone());
+            self.delivered_to.insert((tab, resp.access_token.clone()));
             self.touch(tab, &resp.access_token);
             self.stats.silent_ok += 1;
             if let Some(b) = self.tabs[tab].silent_base {
@@ -2114,6 +2122,7 @@ impl World {
             Ev::LoginReply { tab, call, resp } => {
                 if self.tabs[tab].open {
                     self.delivered_access.insert(resp.access_token.clone());
+                    self.delivered_to.insert((tab, resp.access_token.clone()));
                     let ts = token_set(&resp, self.tab_now(tab), self.token_type());
                     if let Some(r) = &resp.refresh_token {
                         self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
@@ -2353,23 +2362,28 @@ impl World {
     /// Invariant 6, at quiescence: (a) every storage that a tab reads (the cookie jar, each open tab's
     /// sessionStorage or in-memory fallback) and that holds tokens of a session still Active on the server
     /// holds that session's current pair, as long as that pair was delivered to the client at all (a lost
-    /// answer never replayed cannot be stored); (b) every open logged-in tab sends the access token its
-    /// storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
+    /// answer never replayed cannot be stored), and for a tab's own storage, to that tab (tabs that gave the
+    /// jar up for memory may hold one server session, and a pair another tab received cannot reach this one's
+    /// memory: seed 1184651); (b) every open logged-in tab sends the access token its storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
     fn check_newest(&mut self) {
-        let mut slots: Vec<(String, Slot)> = Vec::new();
+        let mut slots: Vec<(String, Slot, Option<usize>)> = Vec::new();
         if self.prof.shared && !self.shared_abandoned {
-            slots.push(("the cookie jar".into(), self.jar_read()));
+            slots.push(("the cookie jar".into(), self.jar_read(), None));
         }
         for i in self.open_tabs() {
             if self.tabs[i].mode != Mode::Shared {
-                slots.push((format!("tab{i}'s {:?} storage", self.tabs[i].mode), self.tabs[i].own.clone()));
+                slots.push((format!("tab{i}'s {:?} storage", self.tabs[i].mode), self.tabs[i].own.clone(), Some(i)));
             }
         }
-        for (what, slot) in slots {
+        for (what, slot, tab) in slots {
             let Slot::Tokens(ts) = slot else { continue };
             let Some(sid) = self.session_of(ts.access_token.expose()) else { continue };
             let Some(s) = self.st.sessions.get(&sid) else { continue };
-            if s.status != SessionStatus::Active || !self.delivered_access.contains(&s.current_access) {
+            let reached = match tab {
+                None => self.delivered_access.contains(&s.current_access),
+                Some(i) => self.delivered_to.contains(&(i, s.current_access.clone())),
+            };
+            if s.status != SessionStatus::Active || !reached {
                 continue;
             }
             let stored_rt = ts.refresh_token.as_ref().map(|r| r.expose().to_string());

@@ -53,6 +53,14 @@ fn refreshing_under_the_lock() -> T {
     t
 }
 
+/// Answers the look before a refreshed pair is written (shared storage) with the pair storage still holds.
+fn storage_unchanged(t: &mut T, c: Vec<Command>) -> Vec<Command> {
+    match load_op(&c) {
+        Some(op) => t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) }),
+        None => c,
+    }
+}
+
 struct T {
     e: Engine,
 }
@@ -575,6 +583,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let refused = || Err(Error::new(ErrorCode::StorageUnavailable));
@@ -592,6 +601,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let mut all = Vec::new();
@@ -835,6 +845,11 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     let c = a.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
     assert_eq!(silent_sends(&c), 1);
     let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    // The look before the write: storage still holds a1.
+    let c = match load_op(&c) {
+        Some(op) => a.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) }),
+        None => c,
+    };
     let (op, renewed) = save_op(&c).unwrap();
     let c = a.go(T0 + MARGIN + 301.0, Input::Saved { op, result: Ok(()) });
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Refresh))));
@@ -1055,7 +1070,12 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
         let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 9 });
         assert!(c.is_empty(), "renew() joins the renewal: {c:?}");
         let renewed_at = T0 + MARGIN + 500.0;
-        let c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        let mut c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        if caps.shared {
+            // The look before the write finds storage as it was.
+            let op = load_op(&c).unwrap();
+            c = t.go(renewed_at, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
+        }
         let (op, saved) = save_op(&c).unwrap();
         assert_eq!(saved.lineage, crate::core::Lineage { since_ms: renewed_at, seq: 0 }, "a new login's lineage");
         let c = t.go(renewed_at + 1.0, Input::Saved { op, result: Ok(()) });
@@ -1292,6 +1312,8 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     assert!(load_op(&c).is_none() && clear_op(&c).is_none(), "nothing is read or cleared before the lock");
     // B's answer lands, is stored and announced, and B gives the lock back.
     let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    // The look before the write finds storage as it was.
+    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, _) = save_op(&c).unwrap();
     let c = b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
     assert_eq!(broadcasts(&c), [Notice::Refresh]);
@@ -1364,8 +1386,10 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
     b.go(T0, Input::Refresh { call: 5 });
     let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
-    b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
+    b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
     let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    // The look before the write finds storage as it was.
+    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1)) });
     let (op, stored) = save_op(&c).unwrap();
     let c = b.go(T0 + 2.0, Input::Broadcast(Notice::Logout));
     assert_eq!(events(&c), ["logout", "change"]);
@@ -1444,4 +1468,186 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     let late = T0 + LOCK_WAIT_MS as f64;
     let c = l.go(late, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), late)) });
     assert!(save_op(&c).is_none() && load_op(&c).is_some(), "it looks before writing");
+}
+
+/// Regression (oss-sim seed 1095171: 4 tabs, cookie storage, Web Locks, no BroadcastChannel): while this tab's
+/// refresh was on the wire, another tab logged out and logged in anew (a login takes no lock). The refreshed pair
+/// of the old login was written over the new login, the old login's grant was then revoked, this tab's next
+/// refresh got `invalid_grant` and cleared storage: the new login ended in every tab though the server held it.
+/// A refreshed pair never overwrites another login stored meanwhile: the tab takes that login instead.
+#[test]
+fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
+    let mut t = refreshing_under_the_lock();
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let mut theirs = tokens("new", Some("rn"), T0 + 50.0);
+    theirs.lineage.since_ms = T0 + 50.0;
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the new login stays in storage: {c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    let c = t.go(T0 + 101.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("new".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1042305: 4 tabs, cookie storage, Web Locks, drops and timeouts): another tab's
+/// refresh was on the wire when this tab logged out; its pair was stored after the logout cleared storage, and
+/// its `refresh` broadcast made the tab that logged out (and others that had heard the logout) re-read storage
+/// and take the revived pair as a `login`. One of them later spent a refresh token whose answer a third tab had
+/// received and dropped (it had heard the logout): a refresh token sent again after its answer arrived.
+/// A login this tab saw logged out is never taken from storage again; a new login is.
+#[test]
+fn a_logged_out_login_is_never_taken_back_from_storage() {
+    let mut login = tokens("a1", Some("r1"), T0);
+    login.lineage.since_ms = T0;
+    let mut revived = later("a2", "r2", T0 + 10.0, 1);
+    revived.lineage.since_ms = T0;
+    // The tab that logged out, and one that heard it.
+    let (mut t, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    t.go(T0, Input::Logout { call: 5 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login.clone())) });
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    let (mut u, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    let c = u.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    for tab in [&mut t, &mut u] {
+        let c = tab.go(T0 + 20.0, Input::Broadcast(Notice::Refresh));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(revived.clone())) });
+        assert!(events(&c).is_empty(), "the logged-out login came back: {:?}", events(&c));
+        assert!(!tab.e.is_logged_in(T0 + 20.0));
+        let c = tab.go(T0 + 21.0, Input::Fetch { call: 9, origin: o("https://platform.example.com/a") });
+        assert!(api_sends(&c).is_empty());
+        // A new login is taken as ever.
+        let mut fresh = tokens("b1", Some("s1"), T0 + 30.0);
+        fresh.lineage.since_ms = T0 + 30.0;
+        let c = tab.go(T0 + 30.0, Input::Broadcast(Notice::Login));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 30.0, Input::Loaded { op, result: Ok(Some(fresh)) });
+        assert_eq!(events(&c), ["login", "change"]);
+    }
+}
+
+/// Regression (oss-sim seeds 1179805 and 1088154: cookie storage, Web Locks): logged out, the app called
+/// `refresh()` (or `renew()`) just as a login completed. The re-read under the lock was asked for before the
+/// login's pair was stored and answered "empty" after it; the tab took that for another tab's logout and ended
+/// the new login (`expired`, storage left holding a pair no tab used). A re-read asked for before this tab's own
+/// login landed says nothing about that login.
+#[test]
+fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
+    let mine = || {
+        let mut t = tokens("mine", Some("r1"), T0 + 1.0);
+        t.lineage.since_ms = T0 + 1.0;
+        t
+    };
+    // The refresh flight (refresh() while logged out), and the silent renewal (renew() while logged out).
+    let mut flight = T::restored(true, SHARED, None, T0).0;
+    flight.go(T0, Input::Refresh { call: 5 });
+    let mut silent = silent_tab(SHARED, None);
+    silent.go(T0, Input::Renew { call: 5 });
+    for t in [&mut flight, &mut silent] {
+        let c = t.go(T0, Input::LockGranted);
+        let read = load_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine() });
+        let (op, _) = save_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
+        assert_eq!(events(&c), ["login", "change"]);
+        let c = t.go(T0 + 2.0, Input::Loaded { op: read, result: Ok(None) });
+        assert!(!events(&c).contains(&"expired"), "{:?}", events(&c));
+        assert!(clear_op(&c).is_none());
+        assert!(t.e.is_logged_in(T0 + 2.0));
+        let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+        assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
+    }
+}
+
+/// Regression (oss-sim seed 1131537: cookie storage, no Web Locks, no refresh tokens): a tab that slept got its
+/// silent renewal's answer before the logout and the new login that other tabs had broadcast meanwhile; it wrote
+/// the old login's renewed pair over the new login in storage, and later, that pair revoked, cleared it: the new
+/// login ended in every tab. A renewed pair is written only after a look: a session that changed meanwhile drops
+/// it, and another login stored meanwhile is taken instead.
+#[test]
+fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after_a_logout() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let old = || {
+        let mut t = tokens("a1", None, T0);
+        t.lineage.since_ms = T0;
+        t
+    };
+    let mut new_login = tokens("b1", None, T0 + 100.0);
+    new_login.lineage.since_ms = T0 + 100.0;
+    let renewing = || {
+        let mut t = silent_tab(NO_LOCKS, Some(old()));
+        let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = match load_op(&c) {
+            Some(op) => t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(old())) }),
+            None => c,
+        };
+        assert_eq!(silent_sends(&c), 1);
+        t
+    };
+    // Another login is in storage when the answer lands: it is taken, nothing is written.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(new_login.clone())) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the renewed pair of the old login was written over the new login");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
+    // Another tab renewed this login twice meanwhile: its later pair is taken, ours not written over it.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let mut theirs = tokens("a3", None, T0 + MARGIN + 200.0);
+    theirs.lineage = crate::core::Lineage { since_ms: T0, seq: 2 };
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "an earlier pair of this login was written over a later one");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("a3".into()), false)]);
+    // The logout is heard before the answer is written: nothing is written or adopted.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let look = load_op(&c);
+    let mut all = c;
+    all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(Notice::Logout)));
+    if let Some(op) = look {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(old())) }));
+    }
+    if let Some((op, _)) = save_op(&all) {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Saved { op, result: Ok(()) }));
+    }
+    assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
+    assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
+}
+
+/// Regression (oss-sim seed 1184817, after the fix above): the re-read under the lock answered the winner's later
+/// pair of the login this tab held, but a login of this tab had landed meanwhile (its save still pending); the
+/// read was ignored as stale and the tab spent the refresh token the winner had already used. A later pair of
+/// the login the tab holds is still taken.
+#[test]
+fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair() {
+    let mut held = tokens("a1", Some("r1"), T0);
+    held.lineage.since_ms = T0;
+    let (mut t, _) = T::restored(true, SHARED, Some(held), T0);
+    let now = T0 + HOUR;
+    t.go(now, Input::Timer(TimerId::Check));
+    let c = t.go(now, Input::LockGranted);
+    let read = load_op(&c).unwrap();
+    let mut mine = tokens("mine", Some("m1"), now);
+    mine.lineage.since_ms = now;
+    t.go(now, Input::LoggedIn { call: 3, tokens: mine });
+    let mut winner = later("a2", "r2", now - 5.0, 1);
+    winner.lineage.since_ms = T0;
+    let c = t.go(now + 1.0, Input::Loaded { op: read, result: Ok(Some(winner)) });
+    assert!(!sent_form(&c).is_some_and(|f| f.contains("refresh_token=r1")), "spent r1 again: {c:?}");
+    assert_eq!(token_sends(&c), 0);
 }
