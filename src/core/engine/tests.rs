@@ -1651,3 +1651,38 @@ fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair()
     assert!(!sent_form(&c).is_some_and(|f| f.contains("refresh_token=r1")), "spent r1 again: {c:?}");
     assert_eq!(token_sends(&c), 0);
 }
+
+/// Regression (oss-sim seed 9971: 3 tabs, cookie storage, no Web Locks, no BroadcastChannel, silent renewal):
+/// this tab was renewing login 1 when another tab logged login 1 out and logged in anew (login 2); a 401 made
+/// this tab take login 2 from storage, and then its renewal of login 1 answered and was written over login 2,
+/// reviving the login the user had ended. A renewal is for the login it started from: once the tab holds
+/// another login, its answer is dropped (neither stored nor announced).
+#[test]
+fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let mut t = silent_tab(NO_LOCKS, Some(owned("a1", None, T0, Some("1"), T0)));
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
+    assert_eq!(silent_sends(&c), 1);
+    // A request with a1 is answered 401: storage holds another login of the same user, which the tab takes.
+    let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    let mut dead = Error::new(ErrorCode::LoginRequired).with_status(401);
+    dead.error_code = Some("OAU-213".into());
+    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let op = load_op(&c).unwrap();
+    let login2 = owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN);
+    t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(Some(login2)) });
+    assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
+    // The renewal of login 1 answers: nothing is written, nothing announced, login 2 stays.
+    let at = T0 + MARGIN + 3.0;
+    let mut c = t.go(at, Input::SilentDone { result: Ok(owned("a2", None, at, Some("1"), 0.0)) });
+    if let Some(op) = load_op(&c) {
+        c = t.go(at, Input::Loaded { op, result: Ok(Some(owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN))) });
+    }
+    assert!(save_op(&c).is_none(), "the renewal of login 1 was written: {c:?}");
+    assert!(events(&c).iter().all(|e| *e != "refresh" && *e != "login"), "{:?}", events(&c));
+    let c = t.go(at + 1.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(2, Some("b1".into()), false)]);
+}
