@@ -282,6 +282,12 @@ impl Engine {
                     self.storage_emptied();
                     return self.flight_done(now, Err(login_required(None)));
                 }
+                if self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms != ours.lineage.since_ms) {
+                    // This tab took another login (another tab's, heard while our request was out): our pair is
+                    // of the login it left, and writing it would end the one every tab now holds (oss-sim seed
+                    // 1010142: a logout of the old login then cleared storage, and the new login's tabs expired).
+                    return self.flight_done(now, Ok(()));
+                }
                 if let Ok(Some(stored)) = result {
                     let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
                     // Another tab already stored a later pair of this login, or another login (a tab logged in

@@ -1686,3 +1686,34 @@ fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
     let c = t.go(at + 1.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(2, Some("b1".into()), false)]);
 }
+
+/// Regression (oss-sim seed 1010142: 4 tabs, cookie storage, Web Locks, BroadcastChannel): this tab's refresh
+/// of login 1 was on the wire when another tab logged in anew (login 2) and this tab took login 2 up. The
+/// refreshed pair of login 1 was then written over login 2; a logout of login 1 cleared storage, and the tabs
+/// holding login 2 (alive at the server) expired. A refreshed pair of a login the tab no longer holds is
+/// never written.
+#[test]
+fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
+    let login1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut t, _) = T::restored(true, SHARED, Some(login1.clone()), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login1)) });
+    assert_eq!(token_sends(&c), 1);
+    // Another tab logs in: this tab takes login 2.
+    let mut login2 = tokens("b1", Some("s1"), T0 + 10.0);
+    login2.lineage.since_ms = T0 + 10.0;
+    let op = load_op(&t.go(T0 + 10.0, Input::Broadcast(Notice::Login))).unwrap();
+    t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(login2.clone())) });
+    assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
+    // The refresh of login 1 answers; the look before the write finds login 2.
+    let c = t.go(T0 + 20.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 20.0)) });
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(login2)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "login 1's pair was written over login 2: {c:?}");
+    assert!(settled(&c, 5).is_some(), "refresh() settles");
+    let c = t.go(T0 + 21.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
+}
