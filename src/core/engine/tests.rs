@@ -1717,3 +1717,24 @@ fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
     let c = t.go(T0 + 21.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
 }
+
+/// Regression (oss-sim seed 1027646: 4 tabs, cookie storage, no Web Locks, BroadcastChannel): two tabs logged in
+/// one after the other; this tab read storage for each broadcast, and the reads were answered out of order. It
+/// took the newer login first and then the older one, which storage no longer held. A read answered after a
+/// later-asked read was handled is older news: dropped.
+#[test]
+fn reads_for_broadcasts_answered_out_of_order_never_take_the_older_pair_last() {
+    let (mut t, _) = T::restored(true, Caps { shared: true, locks: false }, None, T0);
+    let mut first = tokens("a1", Some("r1"), T0 + 1.0);
+    first.lineage.since_ms = T0 + 1.0;
+    let mut second = tokens("b1", Some("s1"), T0 + 2.0);
+    second.lineage.since_ms = T0 + 2.0;
+    let older = load_op(&t.go(T0 + 3.0, Input::Broadcast(Notice::Login))).unwrap();
+    let newer = load_op(&t.go(T0 + 3.0, Input::Broadcast(Notice::Login))).unwrap();
+    let c = t.go(T0 + 4.0, Input::Loaded { op: newer, result: Ok(Some(second)) });
+    assert_eq!(events(&c), ["login", "change"]);
+    let c = t.go(T0 + 5.0, Input::Loaded { op: older, result: Ok(Some(first)) });
+    assert!(events(&c).is_empty(), "the older read replaced the newer pair: {:?}", events(&c));
+    let c = t.go(T0 + 6.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("b1".into()), false)]);
+}
