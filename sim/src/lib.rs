@@ -1417,7 +1417,7 @@ impl World {
                 let user_changed = self.prof.users.on() && e.as_ref().is_some_and(|e| e.code == ErrorCode::OwnerChanged);
                 if !self.non_transient && clock_judged && !user_changed {
                     if let Some(sid) = self.tabs[tab].last_session.clone() {
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) {
+                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
                             self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
                         }
@@ -2247,6 +2247,16 @@ impl World {
     }
 
     /// Invariant 9: the login of a token (through its server session).
+    /// A logout on shared storage (settled, or called and pending) ended the login of server session `sid`:
+    /// the app ended it, whichever server session of it (a silent renewal started after the logout was called
+    /// makes a new one that logout never revoked: oss-sim seed 1054661, where a tab following the logout's
+    /// cleared storage was judged by invariant 3 for ending a session of the login the user logged out).
+    fn login_logged_out(&self, sid: &str) -> bool {
+        let Some(l) = self.login_of_session.get(sid).copied() else { return false };
+        self.dead_logins.get(&l).is_some_and(|d| d.shared)
+            || self.logouts.values().any(|(_, shared, ended)| *shared && ended.contains(&l))
+    }
+
     fn login_of(&self, token: &str) -> Option<u64> {
         self.session_of(token).and_then(|s| self.login_of_session.get(&s).copied())
     }
