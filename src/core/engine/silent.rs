@@ -179,9 +179,14 @@ impl Engine {
             Ok(Some(stored)) if self.takes_over(&stored) => {
                 let stored = self.admit(stored, now);
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                let login = stored.lineage.since_ms;
                 if self.adopt(now, stored, event) {
                     // Another user's login: the renewal was for a session that is gone.
                     return self.silent_done(now, Err(session_over(owner_changed())));
+                }
+                // Taken under the lock: from here the renewal renews that login.
+                if let Some(s) = &mut self.silent {
+                    s.login = login;
                 }
             }
             Ok(None) if self.tokens.is_some() => {
@@ -280,10 +285,12 @@ impl Engine {
         }
     }
 
-    /// The renewal is of the login this tab holds (or of none, from logged out).
+    /// The renewal is of the login this tab holds (or of none, from logged out). A silent login started from
+    /// logged out is not a renewal of a login taken from another tab meanwhile (oss-sim seed 1006293: its pair,
+    /// a new server session, was written as that login's, and a logout then revoked it and not that login).
     fn renews_current(&self, s: &Silent) -> bool {
         match &self.tokens {
-            Some(t) => s.login.is_nan() || t.lineage.since_ms == s.login,
+            Some(t) => !s.login.is_nan() && t.lineage.since_ms == s.login,
             None => true,
         }
     }

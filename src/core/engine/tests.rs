@@ -1738,3 +1738,31 @@ fn reads_for_broadcasts_answered_out_of_order_never_take_the_older_pair_last() {
     let c = t.go(T0 + 6.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("b1".into()), false)]);
 }
+
+/// Regression (oss-sim seed 1006293: 3 tabs, cookie storage, Web Locks, silent renewal): logged out, the app
+/// called `renew()` while another tab's login was landing. The frame went out from logged out (a silent login:
+/// a new server session); the tab then took the other tab's login, and the frame's pair was written as that
+/// login's renewal. A logout then revoked that pair only, and the tabs holding the other tab's login (alive at
+/// the server) expired. A silent login started from logged out is never written over a login taken meanwhile.
+#[test]
+fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile() {
+    let mut t = silent_tab(SHARED, None);
+    let c = t.go(T0, Input::Renew { call: 7 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap_or_else(|| load_op(&c).unwrap());
+    let c = t.go(T0, Input::Loaded { op, result: Ok(None) });
+    assert_eq!(silent_sends(&c), 1);
+    // Another tab's login lands: this tab takes it.
+    let login = owned("a1", None, T0 + 1.0, Some("1"), T0 + 1.0);
+    let op = load_op(&t.go(T0 + 1.0, Input::Broadcast(Notice::Login))).unwrap();
+    let c = t.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(login.clone())) });
+    assert_eq!(events(&c), ["login", "change"]);
+    // The frame answers with a pair of a new server session: not that login's renewal.
+    let mut c = t.go(T0 + 2.0, Input::SilentDone { result: Ok(owned("z1", None, T0 + 2.0, Some("1"), 0.0)) });
+    if let Some(op) = load_op(&c) {
+        c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(login)) });
+    }
+    assert!(save_op(&c).is_none(), "the silent login was written over the login taken: {c:?}");
+    assert!(settled(&c, 7).is_some(), "renew() settles");
+    let c = t.go(T0 + 3.0, Input::Fetch { call: 8, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(8, Some("a1".into()), false)]);
+}
