@@ -194,6 +194,9 @@ impl Engine {
                 self.storage_emptied();
                 return self.silent_done(now, Err(login_required(None)));
             }
+            Err(e) if e.code != ErrorCode::StorageUnavailable && self.tokens.is_some() => {
+                return self.silent_storage_corrupt(now, e);
+            }
             _ => {}
         }
         if self.logout.is_some() {
@@ -285,6 +288,17 @@ impl Engine {
         }
     }
 
+    /// Shared storage holds something unreadable (tampered) where the session should be: whether another tab
+    /// logged out meanwhile cannot be told, and a renewal would mint a new pair of a login the user may have
+    /// ended (oss-sim seeds 1028081, 1047205, 1066619, 1099633: without a BroadcastChannel, a logout cleared
+    /// storage, a tamper followed, and a tab that had not heard renewed and wrote the logged-out login back).
+    /// As at the start, corrupt storage is logged out: cleared, `expired` with the error, the others told.
+    fn silent_storage_corrupt(&mut self, now: f64, e: Error) {
+        let notice = self.ended_notice();
+        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), super::lifecycle::AfterForget::Nothing);
+        self.silent_done(now, Err(session_over(e)))
+    }
+
     /// The renewal is of the login this tab holds (or of none, from logged out). A silent login started from
     /// logged out is not a renewal of a login taken from another tab meanwhile (oss-sim seed 1006293: its pair,
     /// a new server session, was written as that login's, and a logout then revoked it and not that login).
@@ -309,6 +323,12 @@ impl Engine {
         let current = s.read_gen == self.generation;
         if !current || !self.silent.as_ref().is_some_and(|s| self.renews_current(s)) {
             return self.silent_done(now, Err(login_required(None)));
+        }
+        if let Err(e) = result.as_ref().map(|_| ()) {
+            if e.code != ErrorCode::StorageUnavailable && self.tokens.is_some() {
+                let e = e.clone();
+                return self.silent_storage_corrupt(now, e);
+            }
         }
         if matches!(result, Ok(None)) && self.tokens.is_some() && matches!(event, Accepted::Silent) {
             // As for a refreshed pair: another tab ended the session (a logout that did not wait for us) while

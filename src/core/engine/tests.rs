@@ -1766,3 +1766,24 @@ fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile(
     let c = t.go(T0 + 3.0, Input::Fetch { call: 8, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(8, Some("a1".into()), false)]);
 }
+
+/// Regression (oss-sim seeds 1028081, 1047205, 1066619, 1099633: cookie storage, Web Locks, no
+/// BroadcastChannel, silent renewal, tampering): another tab logged out (storage cleared), then the stored value
+/// was tampered with; this tab, which could not hear the logout, read the garbage under the lock, renewed
+/// silently and wrote a new pair of the logged-out login. Unreadable shared storage under the lock is logged
+/// out, as at the start: no frame, storage cleared, `expired` with the error.
+#[test]
+fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
+    let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let op = load_op(&t.go(T0 + MARGIN, Input::LockGranted)).unwrap();
+    let corrupt = Error::new(ErrorCode::CorruptStorage);
+    let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Err(corrupt) });
+    assert_eq!(silent_sends(&c), 0, "a frame went out over unreadable storage");
+    assert!(clear_op(&c).is_some(), "the bad value goes");
+    assert!(!t.e.is_logged_in(T0 + MARGIN));
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+    assert_eq!(expired_codes(&c), [Some(ErrorCode::CorruptStorage)]);
+}
