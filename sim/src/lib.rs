@@ -2479,10 +2479,25 @@ pub fn run_seed(seed: u64, opts: &Options) -> Result<Stats, Failure> {
     match World::new(seed, opts.clone()).run() {
         Ok(s) => Ok(s),
         Err(f) if opts.trace => Err(f),
-        Err(_) => {
+        Err(first) => {
             let mut o = opts.clone();
             o.trace = true;
-            World::new(seed, o).run()
+            match World::new(seed, o).run() {
+                Err(f) if f.inv == first.inv && f.detail == first.detail => Err(f),
+                // The traced replay must fail the same way: a seed that does not replay exactly is a simulator
+                // bug (hidden state such as a hash map's iteration order), never a pass.
+                other => Err(Failure {
+                    detail: format!(
+                        "{} — and the traced replay did not fail the same way ({}): the simulator is not deterministic",
+                        first.detail,
+                        match other {
+                            Ok(_) => "it passed".to_string(),
+                            Err(f) => format!("{:?}: {}", f.inv, f.detail),
+                        }
+                    ),
+                    ..first
+                }),
+            }
         }
     }
 }
