@@ -32,7 +32,7 @@ pub(super) enum Op {
     /// The silent renewal's re-read under the lock.
     Silent,
     /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
-    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId> },
+    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -89,7 +89,7 @@ impl Engine {
                 self.synced(now, result)
             }
             Some(Op::Silent) => self.silent_loaded(now, result),
-            Some(Op::Ending { token, error, call }) => self.ending_loaded(now, token, error, call, result),
+            Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
             Some(Op::LogoutRead) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {

@@ -1787,3 +1787,22 @@ fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
     assert_eq!(events(&c), ["expired", "change"]);
     assert_eq!(expired_codes(&c), [Some(ErrorCode::CorruptStorage)]);
 }
+
+/// Regression (oss-sim seed 1145487: 2 tabs, cookie storage, Web Locks, two users, clock jumps): this tab's pair
+/// was over and two calls each looked at storage. The first look found the other user's login (taken: `expired`
+/// with owner_changed, then `login`); the second look, for the same ended pair, found that login current and
+/// sent the old user's call with the new user's token. A call made as one user is never sent as another.
+#[test]
+fn a_call_waiting_on_an_ended_pair_is_never_sent_as_the_user_that_came_after() {
+    let (mut t, _) = T::restored(false, SHARED, Some(owned("a1", None, T0, Some("1"), T0)), T0);
+    let late = T0 + 2.0 * 3600.0 * 1000.0;
+    let first = load_op(&t.go(late, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") })).unwrap();
+    let second = load_op(&t.go(late, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") })).unwrap();
+    let other = owned("b1", None, late, Some("2"), late);
+    let c = t.go(late, Input::Loaded { op: first, result: Ok(Some(other.clone())) });
+    assert_eq!(expired_codes(&c), owner_changed_code());
+    let c = t.go(late, Input::Loaded { op: second, result: Ok(Some(other)) });
+    assert!(api_sends(&c).is_empty(), "user 1's call went out as user 2: {c:?}");
+    let e = settled(&c, 2).unwrap().unwrap_err();
+    assert!(e.description.as_deref().unwrap_or_default().contains("owner_changed"), "{e:?}");
+}
