@@ -643,6 +643,8 @@ pub struct World {
     /// The token set as first received for each refresh token (for invariant 5's "was it still fresh?").
     rt_sets: HashMap<String, TokenSet>,
     delivered_access: HashSet<String>,
+    /// The jar was last emptied by a tab's logout (seeds 93532972, 1116067).
+    jar_logged_out: bool,
     /// (tab, access token): which tab each pair reached (a tab's own storage can hold only what reached it).
     delivered_to: HashSet<(usize, String)>,
     healing: bool,
@@ -839,6 +841,7 @@ impl World {
             rts: HashMap::new(),
             rt_sets: HashMap::new(),
             delivered_access: HashSet::new(),
+            jar_logged_out: false,
             delivered_to: HashSet::new(),
             healing: false,
             non_transient: stubborn,
@@ -1190,6 +1193,7 @@ impl World {
                                 self.silent_renewed.push((b, self.now));
                             }
                             self.jar = Slot::Tokens(tokens);
+                            self.jar_logged_out = false;
                         }
                         _ => self.tabs[tab].own = Slot::Tokens(tokens),
                     }
@@ -1204,6 +1208,7 @@ impl World {
                     Mode::Shared => {
                         self.jar = Slot::Empty;
                         self.jar_expires_at = None;
+                        self.jar_logged_out = self.logouts.keys().any(|(t, _)| *t == tab);
                     }
                     _ => self.tabs[tab].own = Slot::Empty,
                 }
@@ -1417,7 +1422,11 @@ impl World {
                 let user_changed = self.prof.users.on() && e.as_ref().is_some_and(|e| e.code == ErrorCode::OwnerChanged);
                 if !self.non_transient && clock_judged && !user_changed {
                     if let Some(sid) = self.tabs[tab].last_session.clone() {
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) {
+                        // A tab on the jar that finds it emptied by a logout follows the user's logout, whichever
+                        // login it held (seed 93532972, no BroadcastChannel: another tab's login replaced this
+                        // tab's in the jar, and that tab's logout then cleared it; the user logged out).
+                        let followed_logout = self.tabs[tab].mode == Mode::Shared && self.jar_logged_out;
+                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
                             self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
                         }
@@ -2032,6 +2041,7 @@ impl World {
                     Mode::Shared => {
                         self.jar = Slot::Corrupt;
                         self.jar_tampered_at = self.now;
+                        self.jar_logged_out = false;
                         self.jar_expires_at = None;
                     }
                     _ => self.tabs[tab].own = Slot::Corrupt,
