@@ -12,6 +12,19 @@ cargo test --workspace
 echo "== simulation: 10000 seeds"
 cargo run --release -p oss-sim -- --seeds 10000
 
+# 10,000 more seeds from a window that moves with every commit (from 1,000,000 up, in steps of 10,000, picked by
+# the commit hash: deterministic per commit, so a failure replays). SIM_FROM=S picks the window by hand.
+if [ -z "${SIM_FROM:-}" ]; then
+  if head=$(git rev-parse HEAD 2>/dev/null); then
+    SIM_FROM=$(( 1000000 + (16#${head:0:7} % 10000) * 10000 ))
+  else
+    SIM_FROM=1000000
+    echo "sim: not a git checkout: the first window"
+  fi
+fi
+echo "== simulation: 10000 seeds of this commit's window (replay: cargo run --release -p oss-sim -- --seeds 10000 --from $SIM_FROM)"
+cargo run --release -p oss-sim -- --seeds 10000 --from "$SIM_FROM"
+
 echo "== build pkg/ (wasm + JS), its size and the size budget (size-budget.json)"
 bash scripts/build.sh
 bash scripts/size.sh

@@ -643,6 +643,10 @@ pub struct World {
     /// The token set as first received for each refresh token (for invariant 5's "was it still fresh?").
     rt_sets: HashMap<String, TokenSet>,
     delivered_access: HashSet<String>,
+    /// The jar was last emptied by a tab's logout (seeds 93532972, 1116067).
+    jar_logged_out: bool,
+    /// (tab, access token): which tab each pair reached (a tab's own storage can hold only what reached it).
+    delivered_to: HashSet<(usize, String)>,
     healing: bool,
     non_transient: bool,
     /// A tab gave shared storage up (it refused the refreshed pair for ~20 s: `UseMemory` in shared mode).
@@ -837,6 +841,8 @@ impl World {
             rts: HashMap::new(),
             rt_sets: HashMap::new(),
             delivered_access: HashSet::new(),
+            jar_logged_out: false,
+            delivered_to: HashSet::new(),
             healing: false,
             non_transient: stubborn,
             shared_abandoned: false,
@@ -1187,6 +1193,7 @@ impl World {
                                 self.silent_renewed.push((b, self.now));
                             }
                             self.jar = Slot::Tokens(tokens);
+                            self.jar_logged_out = false;
                         }
                         _ => self.tabs[tab].own = Slot::Tokens(tokens),
                     }
@@ -1201,6 +1208,7 @@ impl World {
                     Mode::Shared => {
                         self.jar = Slot::Empty;
                         self.jar_expires_at = None;
+                        self.jar_logged_out = self.logouts.keys().any(|(t, _)| *t == tab);
                     }
                     _ => self.tabs[tab].own = Slot::Empty,
                 }
@@ -1414,7 +1422,11 @@ impl World {
                 let user_changed = self.prof.users.on() && e.as_ref().is_some_and(|e| e.code == ErrorCode::OwnerChanged);
                 if !self.non_transient && clock_judged && !user_changed {
                     if let Some(sid) = self.tabs[tab].last_session.clone() {
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) {
+                        // A tab on the jar that finds it emptied by a logout follows the user's logout, whichever
+                        // login it held (seed 93532972, no BroadcastChannel: another tab's login replaced this
+                        // tab's in the jar, and that tab's logout then cleared it; the user logged out).
+                        let followed_logout = self.tabs[tab].mode == Mode::Shared && self.jar_logged_out;
+                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
                             self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
                         }
@@ -1474,7 +1486,10 @@ impl World {
     // ---- the token endpoint ----------------------------------------------------------------------------
 
     fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
-        let retry = cause == Cause::Backoff;
+        // A retry resends after a transient failure. The Backoff timer also ends a flight that succeeded (the
+        // wait before rewriting a refused save, the handover after giving shared storage up), and the policy
+        // check then may start a new refresh at once: that send is a first attempt (seed 1016046).
+        let retry = cause == Cause::Backoff && self.tabs[tab].fails_in_flight >= 1;
         // What started this flight: the send's own input, or (when the send follows an I/O completion such
         // as the re-read under the lock) the last input that could start one.
         let cause = if cause == Cause::Other { self.tabs[tab].trigger } else { cause };
@@ -1706,6 +1721,7 @@ impl World {
         let result = match result {
             Ok(resp) => {
                 self.delivered_access.insert(resp.access_token.clone());
+                self.delivered_to.insert((tab, resp.access_token.clone()));
                 let ts = token_set(&resp, tnow, self.token_type());
                 if let Some(r) = &resp.refresh_token {
                     self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
@@ -1830,6 +1846,7 @@ impl World {
         self.tabs[tab].silent_pending = None;
         let result = result.map(|resp| {
             self.delivered_access.insert(resp.access_token.clone());
+            self.delivered_to.insert((tab, resp.access_token.clone()));
             self.touch(tab, &resp.access_token);
             self.stats.silent_ok += 1;
             if let Some(b) = self.tabs[tab].silent_base {
@@ -2024,6 +2041,7 @@ impl World {
                     Mode::Shared => {
                         self.jar = Slot::Corrupt;
                         self.jar_tampered_at = self.now;
+                        self.jar_logged_out = false;
                         self.jar_expires_at = None;
                     }
                     _ => self.tabs[tab].own = Slot::Corrupt,
@@ -2114,6 +2132,7 @@ impl World {
             Ev::LoginReply { tab, call, resp } => {
                 if self.tabs[tab].open {
                     self.delivered_access.insert(resp.access_token.clone());
+                    self.delivered_to.insert((tab, resp.access_token.clone()));
                     let ts = token_set(&resp, self.tab_now(tab), self.token_type());
                     if let Some(r) = &resp.refresh_token {
                         self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
@@ -2238,6 +2257,16 @@ impl World {
     }
 
     /// Invariant 9: the login of a token (through its server session).
+    /// A logout on shared storage (settled, or called and pending) ended the login of server session `sid`:
+    /// the app ended it, whichever server session of it (a silent renewal started after the logout was called
+    /// makes a new one that logout never revoked: oss-sim seed 1054661, where a tab following the logout's
+    /// cleared storage was judged by invariant 3 for ending a session of the login the user logged out).
+    fn login_logged_out(&self, sid: &str) -> bool {
+        let Some(l) = self.login_of_session.get(sid).copied() else { return false };
+        self.dead_logins.get(&l).is_some_and(|d| d.shared)
+            || self.logouts.values().any(|(_, shared, ended)| *shared && ended.contains(&l))
+    }
+
     fn login_of(&self, token: &str) -> Option<u64> {
         self.session_of(token).and_then(|s| self.login_of_session.get(&s).copied())
     }
@@ -2353,23 +2382,28 @@ impl World {
     /// Invariant 6, at quiescence: (a) every storage that a tab reads (the cookie jar, each open tab's
     /// sessionStorage or in-memory fallback) and that holds tokens of a session still Active on the server
     /// holds that session's current pair, as long as that pair was delivered to the client at all (a lost
-    /// answer never replayed cannot be stored); (b) every open logged-in tab sends the access token its
-    /// storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
+    /// answer never replayed cannot be stored), and for a tab's own storage, to that tab (tabs that gave the
+    /// jar up for memory may hold one server session, and a pair another tab received cannot reach this one's
+    /// memory: seed 1184651); (b) every open logged-in tab sends the access token its storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
     fn check_newest(&mut self) {
-        let mut slots: Vec<(String, Slot)> = Vec::new();
+        let mut slots: Vec<(String, Slot, Option<usize>)> = Vec::new();
         if self.prof.shared && !self.shared_abandoned {
-            slots.push(("the cookie jar".into(), self.jar_read()));
+            slots.push(("the cookie jar".into(), self.jar_read(), None));
         }
         for i in self.open_tabs() {
             if self.tabs[i].mode != Mode::Shared {
-                slots.push((format!("tab{i}'s {:?} storage", self.tabs[i].mode), self.tabs[i].own.clone()));
+                slots.push((format!("tab{i}'s {:?} storage", self.tabs[i].mode), self.tabs[i].own.clone(), Some(i)));
             }
         }
-        for (what, slot) in slots {
+        for (what, slot, tab) in slots {
             let Slot::Tokens(ts) = slot else { continue };
             let Some(sid) = self.session_of(ts.access_token.expose()) else { continue };
             let Some(s) = self.st.sessions.get(&sid) else { continue };
-            if s.status != SessionStatus::Active || !self.delivered_access.contains(&s.current_access) {
+            let reached = match tab {
+                None => self.delivered_access.contains(&s.current_access),
+                Some(i) => self.delivered_to.contains(&(i, s.current_access.clone())),
+            };
+            if s.status != SessionStatus::Active || !reached {
                 continue;
             }
             let stored_rt = ts.refresh_token.as_ref().map(|r| r.expose().to_string());
@@ -2455,10 +2489,25 @@ pub fn run_seed(seed: u64, opts: &Options) -> Result<Stats, Failure> {
     match World::new(seed, opts.clone()).run() {
         Ok(s) => Ok(s),
         Err(f) if opts.trace => Err(f),
-        Err(_) => {
+        Err(first) => {
             let mut o = opts.clone();
             o.trace = true;
-            World::new(seed, o).run()
+            match World::new(seed, o).run() {
+                Err(f) if f.inv == first.inv && f.detail == first.detail => Err(f),
+                // The traced replay must fail the same way: a seed that does not replay exactly is a simulator
+                // bug (hidden state such as a hash map's iteration order), never a pass.
+                other => Err(Failure {
+                    detail: format!(
+                        "{} — and the traced replay did not fail the same way ({}): the simulator is not deterministic",
+                        first.detail,
+                        match other {
+                            Ok(_) => "it passed".to_string(),
+                            Err(f) => format!("{:?}: {}", f.inv, f.detail),
+                        }
+                    ),
+                    ..first
+                }),
+            }
         }
     }
 }

@@ -29,7 +29,8 @@ impl Engine {
         if call.is_none() && self.ops.iter().any(|(_, o)| matches!(o, Op::Ending { call: None, .. })) {
             return; // the policy's look is under way
         }
-        let op = self.new_op(Op::Ending { token, error, call });
+        let owner = self.tokens.as_ref().and_then(|t| t.owner_id.clone());
+        let op = self.new_op(Op::Ending { token, error, call, owner });
         self.push(super::Command::Load { op });
     }
 
@@ -39,6 +40,7 @@ impl Engine {
         token: Secret,
         error: Option<Error>,
         call: Option<CallId>,
+        owner: Option<String>,
         result: Result<Option<TokenSet>, Error>,
     ) {
         let rejected = error.is_some();
@@ -60,7 +62,15 @@ impl Engine {
         if self.current_access() == Some(&token) {
             return self.end_pair(error, call);
         }
-        // The pair changed meanwhile (another tab's broadcast, a login): the call tries the current one.
+        // The pair changed meanwhile (another tab's broadcast, a login): the call tries the current one, unless
+        // it now belongs to another user (oss-sim seed 1145487: a second look for the same ended pair found the
+        // other user's login the first look had taken, and sent the old user's call as the new user).
+        if self.owner_differs(owner.as_ref()) {
+            if let Some(call) = call {
+                self.settle(call, Err(session_over(owner_changed())));
+            }
+            return self.check(now);
+        }
         self.resend(now, call, rejected);
         self.check(now);
     }

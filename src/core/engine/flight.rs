@@ -61,9 +61,9 @@ enum Stage {
     /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
     /// spent before any of them can take the lock and read it.
     Handover,
-    /// Without Web Locks: a look at storage before writing our answer, in case another tab stored a newer pair
-    /// meanwhile (its refresh raced ours), or cleared storage (a logout). With Web Locks too once the lock was
-    /// held longer than the others wait for it: a logout goes on without the lock then.
+    /// A look at storage before writing our answer, in case another tab stored a newer pair meanwhile: without
+    /// Web Locks its refresh raced ours, or a logout cleared storage; with them, a login in another tab (it takes
+    /// no lock) may have landed, or a logout went on without the lock (held longer than the others wait for it).
     PreSave,
 }
 
@@ -91,8 +91,7 @@ pub(super) struct Flight {
     logouts: u32,
     /// The session generation when the re-read under the lock was made.
     read_generation: u32,
-    /// When the lock was granted, and when the pending write retry is due.
-    locked_at: f64,
+    /// When the pending write retry is due.
     retry_at: f64,
 }
 
@@ -114,7 +113,6 @@ impl Flight {
             save_attempt: 0,
             nonce_retried: false,
             logouts: 0,
-            locked_at: 0.0,
             retry_at: 0.0,
             read_generation: 0,
         }
@@ -192,7 +190,6 @@ impl Engine {
         match &mut self.flight {
             Some(f) if f.stage == Stage::Locking => {
                 f.locked = true;
-                f.locked_at = now;
                 self.under_lock(now);
             }
             // Granted with no flight waiting for it (cannot happen in order; be safe): give it back.
@@ -227,7 +224,14 @@ impl Engine {
     pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
         match self.stage() {
             Some(Stage::Rereading) => {
+                // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
+                // since is newer (oss-sim seed 1179805: a refresh() from logged out read storage, the login's
+                // pair was stored, and the empty answer ended the new login).
+                // A later pair of the login this tab holds is still taken (oss-sim seed 1184817: ignoring it spent
+                // the refresh token the winner had used).
+                let stale = self.flight.as_ref().is_some_and(|f| f.read_generation != self.generation);
                 match result {
+                    Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
                     Ok(Some(stored)) if self.takes_over(&stored) => {
                         let stored = self.admit(stored, now);
                         if self.adopt(now, stored, SessionEvent::Refresh) {
@@ -278,9 +282,19 @@ impl Engine {
                     self.storage_emptied();
                     return self.flight_done(now, Err(login_required(None)));
                 }
+                if self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms != ours.lineage.since_ms) {
+                    // This tab took another login (another tab's, heard while our request was out): our pair is
+                    // of the login it left, and writing it would end the one every tab now holds (oss-sim seed
+                    // 1010142: a logout of the old login then cleared storage, and the new login's tabs expired).
+                    return self.flight_done(now, Ok(()));
+                }
                 if let Ok(Some(stored)) = result {
-                    if stored.lineage.seq > ours.lineage.seq && stored.lineage.since_ms == ours.lineage.since_ms {
-                        // Another tab already stored a later pair of this login: ours is superseded.
+                    let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
+                    // Another tab already stored a later pair of this login, or another login (a tab logged in
+                    // while ours was on the wire; without a BroadcastChannel this tab never hears of it, and
+                    // writing over it would end that login for every tab — oss-sim seed 1095171): ours is
+                    // superseded.
+                    if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                         if self.takes_over(&stored) {
                             let stored = self.admit(stored, now);
                             if self.adopt(now, stored, SessionEvent::Refresh) {
@@ -403,8 +417,7 @@ impl Engine {
                         t.refresh_expires_at_ms = b.refresh_expires_at_ms;
                     }
                 }
-                let held_long = f.locked && now - f.locked_at >= super::LOCK_WAIT_MS as f64;
-                if self.caps.shared && (!self.caps.locks || held_long) {
+                if self.caps.shared {
                     f.stage = Stage::PreSave;
                     f.answer = Some(t);
                     let op = self.new_op(Op::Flight);

@@ -32,7 +32,7 @@ pub(super) enum Op {
     /// The silent renewal's re-read under the lock.
     Silent,
     /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
-    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId> },
+    Ending { token: crate::core::Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
 }
@@ -82,9 +82,14 @@ impl Engine {
             Some(Op::Flight) => self.flight_loaded(now, result),
             // A read from before this tab's own login (or logout) landed is stale: what it stored since is newer.
             Some(Op::Sync { generation }) if generation != self.generation => {}
-            Some(Op::Sync { .. }) => self.synced(now, result),
+            Some(Op::Sync { .. }) => {
+                // Reads asked for before this one and still unanswered are older news: dropped (oss-sim seed
+                // 1027646: two broadcasts' reads answered out of order, and the older pair was taken last).
+                self.ops.retain(|(o, x)| !(matches!(x, Op::Sync { .. }) && (op.wrapping_sub(*o) as i32) > 0));
+                self.synced(now, result)
+            }
             Some(Op::Silent) => self.silent_loaded(now, result),
-            Some(Op::Ending { token, error, call }) => self.ending_loaded(now, token, error, call, result),
+            Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
             Some(Op::LogoutRead) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {

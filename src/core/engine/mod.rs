@@ -305,6 +305,11 @@ impl Engine {
         self.dead.push(t.access_token.clone());
     }
 
+    /// `t` is a pair of the login this tab holds.
+    fn same_login(&self, t: &TokenSet) -> bool {
+        self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms == t.lineage.since_ms)
+    }
+
     /// A logout: besides the pair, its whole login is dead here (any later pair of it is a revival).
     fn bury_login(&mut self, t: &TokenSet) {
         self.bury(t);

@@ -25,6 +25,8 @@ enum Stage {
     Rereading,
     /// The iframe is out; waiting for [`Input::SilentDone`] or the timer.
     Waiting,
+    /// Shared storage: a look before the new pair is written, in case another login was stored meanwhile.
+    PreSave,
     /// The new pair is being stored.
     Landing,
 }
@@ -41,6 +43,13 @@ pub(super) struct Silent {
     generation: u32,
     /// The engine's logout count at the start: an answer after a logout is revoked (see `Engine::logouts`).
     logouts: u32,
+    /// The session generation when the re-read under the lock (or the look before the write) was asked for.
+    read_gen: u32,
+    /// The login (its lineage's login time) it renews, NaN from logged out: a pair of another login adopted
+    /// meanwhile (taken from storage, same user) is not the session it renews either.
+    login: f64,
+    /// The answer waiting for the look before it is written.
+    answer: Option<(TokenSet, Accepted)>,
 }
 
 impl Engine {
@@ -93,6 +102,9 @@ impl Engine {
                 locked: false,
                 generation: self.generation,
                 logouts: self.logouts,
+                read_gen: 0,
+                answer: None,
+                login: self.tokens.as_ref().map_or(f64::NAN, |t| t.lineage.since_ms),
             });
         if !self.ask_lock() {
             self.silent_under_lock(now);
@@ -139,6 +151,10 @@ impl Engine {
         if self.caps.shared {
             // Another tab may have renewed while we waited: its pair is in storage.
             self.set_silent_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(s) = &mut self.silent {
+                s.read_gen = generation;
+            }
             let op = self.new_op(Op::Silent);
             self.push(Command::Load { op });
         } else {
@@ -147,22 +163,39 @@ impl Engine {
     }
 
     pub(super) fn silent_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        if self.silent_stage() == Some(Stage::PreSave) {
+            return self.silent_looked(now, result);
+        }
         if self.silent_stage() != Some(Stage::Rereading) {
             return;
         }
+        // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored since is
+        // newer (oss-sim seed 1088154: a renew() from logged out read storage, the login's pair was stored, and
+        // the empty answer ended the new login).
+        let stale = self.silent.as_ref().is_some_and(|s| s.read_gen != self.generation);
         match result {
+            Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
+            Ok(None) if stale => {}
             Ok(Some(stored)) if self.takes_over(&stored) => {
                 let stored = self.admit(stored, now);
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                let login = stored.lineage.since_ms;
                 if self.adopt(now, stored, event) {
                     // Another user's login: the renewal was for a session that is gone.
                     return self.silent_done(now, Err(session_over(owner_changed())));
+                }
+                // Taken under the lock: from here the renewal renews that login.
+                if let Some(s) = &mut self.silent {
+                    s.login = login;
                 }
             }
             Ok(None) if self.tokens.is_some() => {
                 // Another tab ended the session while we waited: follow storage.
                 self.storage_emptied();
                 return self.silent_done(now, Err(login_required(None)));
+            }
+            Err(e) if e.code != ErrorCode::StorageUnavailable && self.tokens.is_some() => {
+                return self.silent_storage_corrupt(now, e);
             }
             _ => {}
         }
@@ -206,7 +239,9 @@ impl Engine {
             return; // timed out (or the session went) already
         }
         self.set_timer(TimerId::Silent, None);
-        let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation);
+        // (oss-sim seed 9971: without a BroadcastChannel, a tab renewing login 10 took login 11 from storage after
+        // a 401 — login 10 had been logged out in another tab — and wrote its renewal of login 10 over it.)
+        let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation && self.renews_current(s));
         if self.silent.as_ref().is_some_and(|s| s.logouts != self.logouts) {
             // A logout came while the frame was out: the new pair (a new code, a new server session) would
             // revive what the user ended. The server is told; nothing is stored.
@@ -236,11 +271,88 @@ impl Engine {
                         Accepted::SilentLogin
                     }
                 };
+                if self.caps.shared {
+                    let generation = self.generation;
+                    if let Some(s) = &mut self.silent {
+                        s.stage = Stage::PreSave;
+                        s.read_gen = generation;
+                        s.answer = Some((t, event));
+                    }
+                    let op = self.new_op(Op::Silent);
+                    return self.push(Command::Load { op });
+                }
                 self.set_silent_stage(Stage::Landing);
                 self.accept(now, t, event);
             }
             Err(e) => self.silent_done(now, Err(e)),
         }
+    }
+
+    /// Shared storage holds something unreadable (tampered) where the session should be: whether another tab
+    /// logged out meanwhile cannot be told, and a renewal would mint a new pair of a login the user may have
+    /// ended (oss-sim seeds 1028081, 1047205, 1066619, 1099633: without a BroadcastChannel, a logout cleared
+    /// storage, a tamper followed, and a tab that had not heard renewed and wrote the logged-out login back).
+    /// As at the start, corrupt storage is logged out: cleared, `expired` with the error, the others told.
+    fn silent_storage_corrupt(&mut self, now: f64, e: Error) {
+        let notice = self.ended_notice();
+        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), super::lifecycle::AfterForget::Nothing);
+        self.silent_done(now, Err(session_over(e)))
+    }
+
+    /// The renewal is of the login this tab holds (or of none, from logged out). A silent login started from
+    /// logged out is not a renewal of a login taken from another tab meanwhile (oss-sim seed 1006293: its pair,
+    /// a new server session, was written as that login's, and a logout then revoked it and not that login).
+    fn renews_current(&self, s: &Silent) -> bool {
+        match &self.tokens {
+            Some(t) => !s.login.is_nan() && t.lineage.since_ms == s.login,
+            None => true,
+        }
+    }
+
+    /// The look before writing the renewed pair (oss-sim seed 1131537: a tab that slept got its renewal's answer
+    /// before the logout and the new login queued behind it, and wrote the old login's pair over the new one).
+    /// A logout meanwhile revokes the answer; a session that changed otherwise (another login heard) drops it;
+    /// a later pair of this login, or another login, stored meanwhile is taken instead of overwritten.
+    fn silent_looked(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        let Some(s) = &mut self.silent else { return };
+        let Some((ours, event)) = s.answer.take() else { return };
+        if s.logouts != self.logouts {
+            self.revoke_late(&ours);
+            return self.silent_done(now, Err(login_required(None)));
+        }
+        let current = s.read_gen == self.generation;
+        if !current || !self.silent.as_ref().is_some_and(|s| self.renews_current(s)) {
+            return self.silent_done(now, Err(login_required(None)));
+        }
+        if let Err(e) = result.as_ref().map(|_| ()) {
+            if e.code != ErrorCode::StorageUnavailable && self.tokens.is_some() {
+                let e = e.clone();
+                return self.silent_storage_corrupt(now, e);
+            }
+        }
+        if matches!(result, Ok(None)) && self.tokens.is_some() && matches!(event, Accepted::Silent) {
+            // As for a refreshed pair: another tab ended the session (a logout that did not wait for us) while
+            // the frame was out; writing the renewal would revive it. Follow storage; the server ends the pair.
+            self.revoke_late(&ours);
+            self.storage_emptied();
+            return self.silent_done(now, Err(login_required(None)));
+        }
+        if let Ok(Some(stored)) = result {
+            let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
+            // As for a refreshed pair: a later pair of this login, or another login, is not overwritten.
+            if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
+                if self.takes_over(&stored) {
+                    let stored = self.admit(stored, now);
+                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                    if self.adopt(now, stored, event) {
+                        return self.silent_done(now, Err(session_over(owner_changed())));
+                    }
+                }
+                return self.silent_done(now, Ok(()));
+            }
+        }
+        self.set_silent_stage(Stage::Landing);
+        self.accept(now, ours, event);
     }
 
     /// The renewed pair is stored: current, announced, and the lock goes back.

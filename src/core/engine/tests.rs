@@ -53,6 +53,14 @@ fn refreshing_under_the_lock() -> T {
     t
 }
 
+/// Answers the look before a refreshed pair is written (shared storage) with the pair storage still holds.
+fn storage_unchanged(t: &mut T, c: Vec<Command>) -> Vec<Command> {
+    match load_op(&c) {
+        Some(op) => t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) }),
+        None => c,
+    }
+}
+
 struct T {
     e: Engine,
 }
@@ -575,6 +583,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let refused = || Err(Error::new(ErrorCode::StorageUnavailable));
@@ -592,6 +601,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
     let mut t = refreshing_under_the_lock();
     let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
     let mut all = Vec::new();
@@ -835,6 +845,11 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     let c = a.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
     assert_eq!(silent_sends(&c), 1);
     let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    // The look before the write: storage still holds a1.
+    let c = match load_op(&c) {
+        Some(op) => a.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) }),
+        None => c,
+    };
     let (op, renewed) = save_op(&c).unwrap();
     let c = a.go(T0 + MARGIN + 301.0, Input::Saved { op, result: Ok(()) });
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Refresh))));
@@ -1055,7 +1070,12 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
         let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 9 });
         assert!(c.is_empty(), "renew() joins the renewal: {c:?}");
         let renewed_at = T0 + MARGIN + 500.0;
-        let c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        let mut c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        if caps.shared {
+            // The look before the write finds storage as it was.
+            let op = load_op(&c).unwrap();
+            c = t.go(renewed_at, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
+        }
         let (op, saved) = save_op(&c).unwrap();
         assert_eq!(saved.lineage, crate::core::Lineage { since_ms: renewed_at, seq: 0 }, "a new login's lineage");
         let c = t.go(renewed_at + 1.0, Input::Saved { op, result: Ok(()) });
@@ -1292,6 +1312,8 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     assert!(load_op(&c).is_none() && clear_op(&c).is_none(), "nothing is read or cleared before the lock");
     // B's answer lands, is stored and announced, and B gives the lock back.
     let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    // The look before the write finds storage as it was.
+    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, _) = save_op(&c).unwrap();
     let c = b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
     assert_eq!(broadcasts(&c), [Notice::Refresh]);
@@ -1364,8 +1386,10 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
     b.go(T0, Input::Refresh { call: 5 });
     let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
-    b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
+    b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
     let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    // The look before the write finds storage as it was.
+    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1)) });
     let (op, stored) = save_op(&c).unwrap();
     let c = b.go(T0 + 2.0, Input::Broadcast(Notice::Logout));
     assert_eq!(events(&c), ["logout", "change"]);
@@ -1466,4 +1490,341 @@ fn a_tab_that_hears_the_logout_removes_the_pair_it_held_without_revoking_it_agai
     assert!(clear_op(&c).is_some());
     let r = revoked(&c);
     assert!(r.len() == 1 && r[0].1.contains("token=r2"), "{r:?}");
+}
+
+/// Regression (oss-sim seed 1095171: 4 tabs, cookie storage, Web Locks, no BroadcastChannel): while this tab's
+/// refresh was on the wire, another tab logged out and logged in anew (a login takes no lock). The refreshed pair
+/// of the old login was written over the new login, the old login's grant was then revoked, this tab's next
+/// refresh got `invalid_grant` and cleared storage: the new login ended in every tab though the server held it.
+/// A refreshed pair never overwrites another login stored meanwhile: the tab takes that login instead.
+#[test]
+fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
+    let mut t = refreshing_under_the_lock();
+    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let mut theirs = tokens("new", Some("rn"), T0 + 50.0);
+    theirs.lineage.since_ms = T0 + 50.0;
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the new login stays in storage: {c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
+    let c = t.go(T0 + 101.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("new".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1042305: 4 tabs, cookie storage, Web Locks, drops and timeouts): another tab's
+/// refresh was on the wire when this tab logged out; its pair was stored after the logout cleared storage, and
+/// its `refresh` broadcast made the tab that logged out (and others that had heard the logout) re-read storage
+/// and take the revived pair as a `login`. One of them later spent a refresh token whose answer a third tab had
+/// received and dropped (it had heard the logout): a refresh token sent again after its answer arrived.
+/// A login this tab saw logged out is never taken from storage again; a new login is.
+#[test]
+fn a_logged_out_login_is_never_taken_back_from_storage() {
+    let mut login = tokens("a1", Some("r1"), T0);
+    login.lineage.since_ms = T0;
+    let mut revived = later("a2", "r2", T0 + 10.0, 1);
+    revived.lineage.since_ms = T0;
+    // The tab that logged out, and one that heard it.
+    let (mut t, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    t.go(T0, Input::Logout { call: 5 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login.clone())) });
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    let (mut u, _) = T::restored(true, SHARED, Some(login.clone()), T0);
+    let c = u.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    assert_eq!(events(&c), ["logout", "change"]);
+    for tab in [&mut t, &mut u] {
+        let c = tab.go(T0 + 20.0, Input::Broadcast(Notice::Refresh));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(revived.clone())) });
+        assert!(events(&c).is_empty(), "the logged-out login came back: {:?}", events(&c));
+        assert!(!tab.e.is_logged_in(T0 + 20.0));
+        let c = tab.go(T0 + 21.0, Input::Fetch { call: 9, origin: o("https://platform.example.com/a") });
+        assert!(api_sends(&c).is_empty());
+        // A new login is taken as ever.
+        let mut fresh = tokens("b1", Some("s1"), T0 + 30.0);
+        fresh.lineage.since_ms = T0 + 30.0;
+        let c = tab.go(T0 + 30.0, Input::Broadcast(Notice::Login));
+        let op = load_op(&c).unwrap();
+        let c = tab.go(T0 + 30.0, Input::Loaded { op, result: Ok(Some(fresh)) });
+        assert_eq!(events(&c), ["login", "change"]);
+    }
+}
+
+/// Regression (oss-sim seeds 1179805 and 1088154: cookie storage, Web Locks): logged out, the app called
+/// `refresh()` (or `renew()`) just as a login completed. The re-read under the lock was asked for before the
+/// login's pair was stored and answered "empty" after it; the tab took that for another tab's logout and ended
+/// the new login (`expired`, storage left holding a pair no tab used). A re-read asked for before this tab's own
+/// login landed says nothing about that login.
+#[test]
+fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
+    let mine = || {
+        let mut t = tokens("mine", Some("r1"), T0 + 1.0);
+        t.lineage.since_ms = T0 + 1.0;
+        t
+    };
+    // The refresh flight (refresh() while logged out), and the silent renewal (renew() while logged out).
+    let mut flight = T::restored(true, SHARED, None, T0).0;
+    flight.go(T0, Input::Refresh { call: 5 });
+    let mut silent = silent_tab(SHARED, None);
+    silent.go(T0, Input::Renew { call: 5 });
+    for t in [&mut flight, &mut silent] {
+        let c = t.go(T0, Input::LockGranted);
+        let read = load_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine() });
+        let (op, _) = save_op(&c).unwrap();
+        let c = t.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
+        assert_eq!(events(&c), ["login", "change"]);
+        let c = t.go(T0 + 2.0, Input::Loaded { op: read, result: Ok(None) });
+        assert!(!events(&c).contains(&"expired"), "{:?}", events(&c));
+        assert!(clear_op(&c).is_none());
+        assert!(t.e.is_logged_in(T0 + 2.0));
+        let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+        assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
+    }
+}
+
+/// Regression (oss-sim seed 1131537: cookie storage, no Web Locks, no refresh tokens): a tab that slept got its
+/// silent renewal's answer before the logout and the new login that other tabs had broadcast meanwhile; it wrote
+/// the old login's renewed pair over the new login in storage, and later, that pair revoked, cleared it: the new
+/// login ended in every tab. A renewed pair is written only after a look: a session that changed meanwhile drops
+/// it, and another login stored meanwhile is taken instead.
+#[test]
+fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after_a_logout() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let old = || {
+        let mut t = tokens("a1", None, T0);
+        t.lineage.since_ms = T0;
+        t
+    };
+    let mut new_login = tokens("b1", None, T0 + 100.0);
+    new_login.lineage.since_ms = T0 + 100.0;
+    let renewing = || {
+        let mut t = silent_tab(NO_LOCKS, Some(old()));
+        let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = match load_op(&c) {
+            Some(op) => t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(old())) }),
+            None => c,
+        };
+        assert_eq!(silent_sends(&c), 1);
+        t
+    };
+    // Another login is in storage when the answer lands: it is taken, nothing is written.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(new_login.clone())) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "the renewed pair of the old login was written over the new login");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
+    // Another tab renewed this login twice meanwhile: its later pair is taken, ours not written over it.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let mut theirs = tokens("a3", None, T0 + MARGIN + 200.0);
+    theirs.lineage = crate::core::Lineage { since_ms: T0, seq: 2 };
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(theirs)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "an earlier pair of this login was written over a later one");
+    let c = t.go(T0 + MARGIN + 301.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("a3".into()), false)]);
+    // The logout is heard before the answer is written: nothing is written or adopted.
+    let mut t = renewing();
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let look = load_op(&c);
+    let mut all = c;
+    all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(Notice::Logout)));
+    if let Some(op) = look {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(old())) }));
+    }
+    if let Some((op, _)) = save_op(&all) {
+        all.extend(t.go(T0 + MARGIN + 300.0, Input::Saved { op, result: Ok(()) }));
+    }
+    assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
+    assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
+}
+
+/// Regression (oss-sim seed 1184817, after the fix above): the re-read under the lock answered the winner's later
+/// pair of the login this tab held, but a login of this tab had landed meanwhile (its save still pending); the
+/// read was ignored as stale and the tab spent the refresh token the winner had already used. A later pair of
+/// the login the tab holds is still taken.
+#[test]
+fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair() {
+    let mut held = tokens("a1", Some("r1"), T0);
+    held.lineage.since_ms = T0;
+    let (mut t, _) = T::restored(true, SHARED, Some(held), T0);
+    let now = T0 + HOUR;
+    t.go(now, Input::Timer(TimerId::Check));
+    let c = t.go(now, Input::LockGranted);
+    let read = load_op(&c).unwrap();
+    let mut mine = tokens("mine", Some("m1"), now);
+    mine.lineage.since_ms = now;
+    t.go(now, Input::LoggedIn { call: 3, tokens: mine });
+    let mut winner = later("a2", "r2", now - 5.0, 1);
+    winner.lineage.since_ms = T0;
+    let c = t.go(now + 1.0, Input::Loaded { op: read, result: Ok(Some(winner)) });
+    assert!(!sent_form(&c).is_some_and(|f| f.contains("refresh_token=r1")), "spent r1 again: {c:?}");
+    assert_eq!(token_sends(&c), 0);
+}
+
+/// Regression (oss-sim seed 9971: 3 tabs, cookie storage, no Web Locks, no BroadcastChannel, silent renewal):
+/// this tab was renewing login 1 when another tab logged login 1 out and logged in anew (login 2); a 401 made
+/// this tab take login 2 from storage, and then its renewal of login 1 answered and was written over login 2,
+/// reviving the login the user had ended. A renewal is for the login it started from: once the tab holds
+/// another login, its answer is dropped (neither stored nor announced).
+#[test]
+fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let mut t = silent_tab(NO_LOCKS, Some(owned("a1", None, T0, Some("1"), T0)));
+    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
+    assert_eq!(silent_sends(&c), 1);
+    // A request with a1 is answered 401: storage holds another login of the same user, which the tab takes.
+    let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
+    let mut dead = Error::new(ErrorCode::LoginRequired).with_status(401);
+    dead.error_code = Some("OAU-213".into());
+    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let op = load_op(&c).unwrap();
+    let login2 = owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN);
+    t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(Some(login2)) });
+    assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
+    // The renewal of login 1 answers: nothing is written, nothing announced, login 2 stays.
+    let at = T0 + MARGIN + 3.0;
+    let mut c = t.go(at, Input::SilentDone { result: Ok(owned("a2", None, at, Some("1"), 0.0)) });
+    if let Some(op) = load_op(&c) {
+        c = t.go(at, Input::Loaded { op, result: Ok(Some(owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN))) });
+    }
+    assert!(save_op(&c).is_none(), "the renewal of login 1 was written: {c:?}");
+    assert!(events(&c).iter().all(|e| *e != "refresh" && *e != "login"), "{:?}", events(&c));
+    let c = t.go(at + 1.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(2, Some("b1".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1010142: 4 tabs, cookie storage, Web Locks, BroadcastChannel): this tab's refresh
+/// of login 1 was on the wire when another tab logged in anew (login 2) and this tab took login 2 up. The
+/// refreshed pair of login 1 was then written over login 2; a logout of login 1 cleared storage, and the tabs
+/// holding login 2 (alive at the server) expired. A refreshed pair of a login the tab no longer holds is
+/// never written.
+#[test]
+fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
+    let login1 = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut t, _) = T::restored(true, SHARED, Some(login1.clone()), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login1)) });
+    assert_eq!(token_sends(&c), 1);
+    // Another tab logs in: this tab takes login 2.
+    let mut login2 = tokens("b1", Some("s1"), T0 + 10.0);
+    login2.lineage.since_ms = T0 + 10.0;
+    let op = load_op(&t.go(T0 + 10.0, Input::Broadcast(Notice::Login))).unwrap();
+    t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(login2.clone())) });
+    assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
+    // The refresh of login 1 answers; the look before the write finds login 2.
+    let c = t.go(T0 + 20.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 20.0)) });
+    let c = match load_op(&c) {
+        Some(op) => t.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(login2)) }),
+        None => c,
+    };
+    assert!(save_op(&c).is_none(), "login 1's pair was written over login 2: {c:?}");
+    assert!(settled(&c, 5).is_some(), "refresh() settles");
+    let c = t.go(T0 + 21.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1027646: 4 tabs, cookie storage, no Web Locks, BroadcastChannel): two tabs logged in
+/// one after the other; this tab read storage for each broadcast, and the reads were answered out of order. It
+/// took the newer login first and then the older one, which storage no longer held. A read answered after a
+/// later-asked read was handled is older news: dropped.
+#[test]
+fn reads_for_broadcasts_answered_out_of_order_never_take_the_older_pair_last() {
+    let (mut t, _) = T::restored(true, Caps { shared: true, locks: false }, None, T0);
+    let mut first = tokens("a1", Some("r1"), T0 + 1.0);
+    first.lineage.since_ms = T0 + 1.0;
+    let mut second = tokens("b1", Some("s1"), T0 + 2.0);
+    second.lineage.since_ms = T0 + 2.0;
+    let older = load_op(&t.go(T0 + 3.0, Input::Broadcast(Notice::Login))).unwrap();
+    let newer = load_op(&t.go(T0 + 3.0, Input::Broadcast(Notice::Login))).unwrap();
+    let c = t.go(T0 + 4.0, Input::Loaded { op: newer, result: Ok(Some(second)) });
+    assert_eq!(events(&c), ["login", "change"]);
+    let c = t.go(T0 + 5.0, Input::Loaded { op: older, result: Ok(Some(first)) });
+    assert!(events(&c).is_empty(), "the older read replaced the newer pair: {:?}", events(&c));
+    let c = t.go(T0 + 6.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(1, Some("b1".into()), false)]);
+}
+
+/// Regression (oss-sim seed 1006293: 3 tabs, cookie storage, Web Locks, silent renewal): logged out, the app
+/// called `renew()` while another tab's login was landing. The frame went out from logged out (a silent login:
+/// a new server session); the tab then took the other tab's login, and the frame's pair was written as that
+/// login's renewal. A logout then revoked that pair only, and the tabs holding the other tab's login (alive at
+/// the server) expired. A silent login started from logged out is never written over a login taken meanwhile.
+#[test]
+fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile() {
+    let mut t = silent_tab(SHARED, None);
+    let c = t.go(T0, Input::Renew { call: 7 });
+    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap_or_else(|| load_op(&c).unwrap());
+    let c = t.go(T0, Input::Loaded { op, result: Ok(None) });
+    assert_eq!(silent_sends(&c), 1);
+    // Another tab's login lands: this tab takes it.
+    let login = owned("a1", None, T0 + 1.0, Some("1"), T0 + 1.0);
+    let op = load_op(&t.go(T0 + 1.0, Input::Broadcast(Notice::Login))).unwrap();
+    let c = t.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(login.clone())) });
+    assert_eq!(events(&c), ["login", "change"]);
+    // The frame answers with a pair of a new server session: not that login's renewal.
+    let mut c = t.go(T0 + 2.0, Input::SilentDone { result: Ok(owned("z1", None, T0 + 2.0, Some("1"), 0.0)) });
+    if let Some(op) = load_op(&c) {
+        c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(login)) });
+    }
+    assert!(save_op(&c).is_none(), "the silent login was written over the login taken: {c:?}");
+    assert!(settled(&c, 7).is_some(), "renew() settles");
+    let c = t.go(T0 + 3.0, Input::Fetch { call: 8, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(8, Some("a1".into()), false)]);
+}
+
+/// Regression (oss-sim seeds 1028081, 1047205, 1066619, 1099633: cookie storage, Web Locks, no
+/// BroadcastChannel, silent renewal, tampering): another tab logged out (storage cleared), then the stored value
+/// was tampered with; this tab, which could not hear the logout, read the garbage under the lock, renewed
+/// silently and wrote a new pair of the logged-out login. Unreadable shared storage under the lock is logged
+/// out, as at the start: no frame, storage cleared, `expired` with the error.
+#[test]
+fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
+    let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
+    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let op = load_op(&t.go(T0 + MARGIN, Input::LockGranted)).unwrap();
+    let corrupt = Error::new(ErrorCode::CorruptStorage);
+    let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Err(corrupt) });
+    assert_eq!(silent_sends(&c), 0, "a frame went out over unreadable storage");
+    assert!(clear_op(&c).is_some(), "the bad value goes");
+    assert!(!t.e.is_logged_in(T0 + MARGIN));
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0 + MARGIN, Input::Cleared { op });
+    assert_eq!(events(&c), ["expired", "change"]);
+    assert_eq!(expired_codes(&c), [Some(ErrorCode::CorruptStorage)]);
+}
+
+/// Regression (oss-sim seed 1145487: 2 tabs, cookie storage, Web Locks, two users, clock jumps): this tab's pair
+/// was over and two calls each looked at storage. The first look found the other user's login (taken: `expired`
+/// with owner_changed, then `login`); the second look, for the same ended pair, found that login current and
+/// sent the old user's call with the new user's token. A call made as one user is never sent as another.
+#[test]
+fn a_call_waiting_on_an_ended_pair_is_never_sent_as_the_user_that_came_after() {
+    let (mut t, _) = T::restored(false, SHARED, Some(owned("a1", None, T0, Some("1"), T0)), T0);
+    let late = T0 + 2.0 * 3600.0 * 1000.0;
+    let first = load_op(&t.go(late, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") })).unwrap();
+    let second = load_op(&t.go(late, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") })).unwrap();
+    let other = owned("b1", None, late, Some("2"), late);
+    let c = t.go(late, Input::Loaded { op: first, result: Ok(Some(other.clone())) });
+    assert_eq!(expired_codes(&c), owner_changed_code());
+    let c = t.go(late, Input::Loaded { op: second, result: Ok(Some(other)) });
+    assert!(api_sends(&c).is_empty(), "user 1's call went out as user 2: {c:?}");
+    let e = settled(&c, 2).unwrap().unwrap_err();
+    assert!(e.description.as_deref().unwrap_or_default().contains("owner_changed"), "{e:?}");
 }
