@@ -2,6 +2,9 @@
 // port, launches Debian's Chromium through playwright-core, and talks to the emulator's control API.
 import { before, after, beforeEach } from 'node:test';
 import { chromium } from 'playwright-core';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { spawnEmulator, ROOT } from '../../scripts/emulator.mjs';
 
 /** `extraStatic`: more `PREFIX=DIR` mounts for `--extra-static`, e.g. `['/vite=/abs/dist']`. */
@@ -25,6 +28,23 @@ export async function launchBrowser({ args = [] } = {}) {
     args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
       '--disable-sync', '--no-first-run', ...args],
   });
+}
+
+/** A Chromium profile of its own on disk (a persistent context: what silent renewal's iframe and shared cookies
+ * need). `thirdPartyCookies`: allow them (the emulator's login cookie in a cross-site frame). Returns the context
+ * and `close()`, which also removes the profile. */
+export async function launchProfile({ thirdPartyCookies = true, prefix = 'oss-profile-' } = {}) {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  if (thirdPartyCookies) {
+    mkdirSync(join(dir, 'Default'));
+    writeFileSync(join(dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
+  }
+  const context = await chromium.launchPersistentContext(dir, {
+    executablePath: '/usr/bin/chromium',
+    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run'],
+  });
+  return { context, close: async () => { await context.close(); rmSync(dir, { recursive: true, force: true }); } };
 }
 
 /** Hooks for a test file: one emulator and one browser for the file, a reset server and a fresh browser

@@ -6,28 +6,17 @@
 // login cookie in the iframe is a third-party cookie: the profile allows them, as in silent.test.mjs).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startEmulator, openApp, loginByClicking } from './harness.mjs';
+import { startEmulator, launchProfile, openApp, loginByClicking } from './harness.mjs';
 
 const env = {};
 before(async () => {
   env.emu = await startEmulator();
-  env.dir = mkdtempSync(join(tmpdir(), 'oss-logout-'));
-  mkdirSync(join(env.dir, 'Default'));
-  writeFileSync(join(env.dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
-  env.context = await chromium.launchPersistentContext(env.dir, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  env.profile = await launchProfile({ prefix: 'oss-logout-' });
+  env.context = env.profile.context;
 });
 after(async () => {
-  await env.context?.close();
+  await env.profile?.close();
   await env.emu?.stop();
-  if (env.dir) rmSync(env.dir, { recursive: true, force: true });
 });
 
 const ROUNDS = 100;

@@ -5,11 +5,7 @@
 // user's as `login`; it never takes the second user's tokens as a `refresh`.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startEmulator, openApp, loginByClicking, waitApp } from './harness.mjs';
+import { startEmulator, launchProfile, openApp, loginByClicking, waitApp } from './harness.mjs';
 
 const USER1 = '256440016';
 const USER2 = '256440029';
@@ -21,19 +17,12 @@ before(async () => { env.emu = await startEmulator(); });
 after(async () => { await env.emu?.stop(); });
 beforeEach(async () => {
   await env.emu.reset();
-  env.dir = mkdtempSync(join(tmpdir(), 'oss-owner-'));
-  mkdirSync(join(env.dir, 'Default'));
-  writeFileSync(join(env.dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
-  env.context = await chromium.launchPersistentContext(env.dir, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  env.profile = await launchProfile({ prefix: 'oss-owner-' });
+  env.context = env.profile.context;
 });
 afterEach(async () => {
-  await env.context?.close();
-  env.context = null;
-  rmSync(env.dir, { recursive: true, force: true });
+  await env.profile?.close();
+  env.profile = env.context = null;
 });
 
 const events = (page) => page.evaluate(() => window.app.events.map((e) => ({ name: e.name, code: e.code ?? null })));

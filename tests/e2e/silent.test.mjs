@@ -3,11 +3,7 @@
 // because it is SameSite=None; Secure). Both clocks move: the emulator's control API and Playwright's clock.
 import { test, before, after, beforeEach, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startEmulator, openApp, loginByClicking, tokenRequests } from './harness.mjs';
+import { startEmulator, launchProfile, openApp, loginByClicking, tokenRequests } from './harness.mjs';
 
 // Chromium 156 blocks third-party cookies by default (as Safari and Firefox do), and the login cookie is one in
 // the iframe. So each test gets its own profile whose user allowed them (Settings → Third-party cookies → Allow:
@@ -16,26 +12,17 @@ const env = {};
 before(async () => { env.emu = await startEmulator(); });
 after(async () => { await env.emu?.stop(); });
 async function profile({ thirdPartyCookies }) {
-  await env.context?.close();
-  env.dir = mkdtempSync(join(tmpdir(), 'oss-silent-'));
-  if (thirdPartyCookies) {
-    mkdirSync(join(env.dir, 'Default'));
-    writeFileSync(join(env.dir, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 0 } }));
-  }
-  env.context = await chromium.launchPersistentContext(env.dir, {
-    executablePath: '/usr/bin/chromium',
-    args: ['--disable-gpu', '--disable-quic', '--disable-background-networking', '--disable-component-update',
-      '--disable-sync', '--no-first-run'],
-  });
+  await env.profile?.close();
+  env.profile = await launchProfile({ thirdPartyCookies, prefix: 'oss-silent-' });
+  env.context = env.profile.context;
 }
 beforeEach(async () => {
   await env.emu.reset();
   await profile({ thirdPartyCookies: true });
 });
 afterEach(async () => {
-  await env.context?.close();
-  env.context = null;
-  rmSync(env.dir, { recursive: true, force: true });
+  await env.profile?.close();
+  env.profile = env.context = null;
 });
 
 const count = (page, name) => page.evaluate((n) => window.app.count(n), name);
