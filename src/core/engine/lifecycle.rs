@@ -93,7 +93,16 @@ impl Engine {
             Some(Op::LogoutRead) => {
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
-                        self.tokens = Some(self.admit(t, now));
+                        let t = self.admit(t, now);
+                        // The pair this tab held is of another login (another server session) than the newest
+                        // one it read: revoking only the newest would leave this tab's own login alive there.
+                        if !self.same_login(&t) {
+                            if let Some(held) = self.tokens.take() {
+                                self.bury_login(&held);
+                                self.revoke_late(&held);
+                            }
+                        }
+                        self.tokens = Some(t);
                     }
                 }
                 self.end_session();

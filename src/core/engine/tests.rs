@@ -1828,3 +1828,32 @@ fn a_call_waiting_on_an_ended_pair_is_never_sent_as_the_user_that_came_after() {
     let e = settled(&c, 2).unwrap().unwrap_err();
     assert!(e.description.as_deref().unwrap_or_default().contains("owner_changed"), "{e:?}");
 }
+
+/// Regression (oss-sim seed 83438935: 4 tabs, cookie storage, Web Locks, no BroadcastChannel, tampered storage):
+/// tab A held login 3 while storage held another tab's newer login 4; A's logout read login 4 under the lock and
+/// revoked only it, so login 3's server session lived on, and a tab that never heard the logout wrote its pair
+/// back into storage. A logout revokes the pair it held too when that is another login than the one it read.
+#[test]
+fn a_logout_revokes_the_login_it_held_as_well_as_the_newer_one_it_read() {
+    let mine = of_login(tokens("a5", Some("r6"), T0), 0);
+    let mut theirs = tokens("a9", Some("r10"), T0 + 100.0);
+    theirs.lineage = crate::core::Lineage { since_ms: T0 + 100.0, seq: 0 };
+    let (mut t, _) = T::restored(true, SHARED, Some(mine.clone()), T0);
+    t.go(T0 + 200.0, Input::Logout { call: 9 });
+    let op = load_op(&t.go(T0 + 200.0, Input::LockGranted)).unwrap();
+    let c = t.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(theirs)) });
+    let r = revoked(&c);
+    assert!(r.iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r6")), "the held login: {r:?}");
+    let op = clear_op(&c).unwrap();
+    let c = t.go(T0 + 200.0, Input::Cleared { op });
+    assert_eq!(events(&c), ["logout", "change"]);
+    let r = revoked(&c);
+    assert!(r.iter().any(|(call, f)| *call == 9 && f.contains("token=r10")), "the newest one read: {r:?}");
+    // A pair of the same login that was only newer is revoked once, as before.
+    let a2 = of_login(tokens("a2", Some("r2"), T0 + 1.0), 1);
+    let (mut u, _) = T::restored(true, SHARED, Some(mine), T0);
+    u.go(T0 + 200.0, Input::Logout { call: 9 });
+    let op = load_op(&u.go(T0 + 200.0, Input::LockGranted)).unwrap();
+    let c = u.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(a2)) });
+    assert!(revoked(&c).is_empty(), "{:?}", revoked(&c));
+}
