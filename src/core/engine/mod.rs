@@ -299,6 +299,10 @@ impl Engine {
     }
 
     fn bury(&mut self, t: &TokenSet) {
+        // (A logout buries its pair and then revokes it, which buries again: one slot per token.)
+        if self.dead.contains(&t.access_token) {
+            return;
+        }
         if self.dead.len() >= DEAD_KEPT {
             self.dead.remove(0);
         }
