@@ -60,12 +60,12 @@ while (p < buf.length) {
 // First match wins: the more specific paths before the general ones.
 const GROUPS = [
   ['`session_new` (the config read and validated, inlined)', /^session_new\b/],
-  ['popup and silent login, hand-over (web::popup, frame, handover)', /oauth_spa_session::web::(popup|frame|handover)|silent/],
-  ['DPoP (web::dpop, core::dpop, engine::dpop)', /oauth_spa_session::(web|core(::engine)?)::dpop/],
-  ['cookie sealing and storage forms (core::seal, cookie)', /oauth_spa_session::core::(seal|cookie)/],
-  ['engine (core::engine)', /oauth_spa_session::core::engine/],
+  ['popup and silent login, hand-over (web::popup, silent_frame, window_handover)', /oauth_spa_session::web::(popup|silent_frame|window_handover)|silent/],
+  ['DPoP (web::dpop_signer, protocol::dpop_proof, engine::dpop_policy)', /oauth_spa_session::(web::dpop_signer|protocol::dpop_proof|engine::dpop_policy)/],
+  ['cookie sealing and storage forms (protocol::seal, cookie)', /oauth_spa_session::protocol::(seal|cookie)/],
+  ['engine', /oauth_spa_session::engine/],
   ['async browser layer: driver, login, http, store, session (serde inlined)', /oauth_spa_session::web::/],
-  ['protocol core (core::*)', /oauth_spa_session::core::/],
+  ['protocol (protocol::*)', /oauth_spa_session::protocol::/],
   ['serde and serde-wasm-bindgen (out of line)', /serde|Maybe<|Deserialize|Visitor/],
   ['futures, timers, channels', /futures|gloo|Waker|task::|mpsc/],
   ['collections (Vec, VecDeque, hashbrown, String)', /alloc::(collections|vec|raw_vec|string)|hashbrown|RawVec/],

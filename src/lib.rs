@@ -1,7 +1,8 @@
 //! oauth-spa-session: an OAuth 2.0 session for single-page apps.
 //!
-//! `core` is pure Rust (no browser calls) and is tested on the host with `cargo test`.
-//! `web` is the thin browser layer (storage, fetch, timers, locks, history) compiled only for wasm32.
+//! Three layers (ARCHITECTURE.md): `protocol` is pure Rust (OAuth messages, storage forms, server answers),
+//! `engine` is the sans-IO state machine that makes every decision of a session, both tested on the host with
+//! `cargo test`; `web` is the browser layer that carries the engine's commands out, compiled only for wasm32.
 //!
 //! The wasm links std: serde-wasm-bindgen and gloo-net (through wasm-bindgen's and js-sys's `std`
 //! features) need it. Panics are `abort` (release profile): a bug, never an input the library handles, traps.
@@ -10,7 +11,8 @@
 
 extern crate alloc;
 
-pub mod core;
+pub mod engine;
+pub mod protocol;
 
 #[cfg(target_arch = "wasm32")]
 pub mod web;

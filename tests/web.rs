@@ -2,8 +2,8 @@
 //! splitting and tampering, URL cleanup, error conversion, restore from bad data).
 #![cfg(target_arch = "wasm32")]
 
-use oauth_spa_session::core::{clean_url, Config, ConfigInput, ErrorCode, StorageKind, TokenResponseBody, TokenSet};
-use oauth_spa_session::web::{browser, errors, store::Store, Session};
+use oauth_spa_session::protocol::{clean_url, Config, ConfigInput, ErrorCode, StorageKind, TokenResponseBody, TokenSet};
+use oauth_spa_session::web::{browser, js_error, store::Store, Session};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::*;
@@ -107,8 +107,8 @@ async fn cookie_store_detects_a_missing_or_tampered_piece() {
     assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
     // A checksum-sealed value (what anyone can compute) is not accepted either.
     s.save(&tokens(30, false)).await.unwrap();
-    let v1 = oauth_spa_session::core::seal("{\"v\":1}");
-    let enc = oauth_spa_session::core::percent_encode(&v1);
+    let v1 = oauth_spa_session::protocol::seal("{\"v\":1}");
+    let enc = oauth_spa_session::protocol::percent_encode(&v1);
     document().set_cookie(&format!("__Host-t.ck2.0={enc}; Path=/; SameSite=Strict; Secure")).unwrap();
     assert_eq!(s.load().await.unwrap_err().code, ErrorCode::CorruptStorage);
     s.clear().await;
@@ -200,11 +200,11 @@ fn url_cleanup_keeps_other_parameters() {
 
 #[wasm_bindgen_test]
 fn errors_are_real_error_subclasses_with_fields() {
-    let e = oauth_spa_session::core::Error::new(ErrorCode::InvalidGrant)
+    let e = oauth_spa_session::protocol::Error::new(ErrorCode::InvalidGrant)
         .with_status(400)
         .with_error_code(Some("OAU-210".into()))
         .with_description("Token expired");
-    let v = errors::to_js(&e);
+    let v = js_error::to_js(&e);
     assert!(v.is_instance_of::<js_sys::Error>());
     assert_eq!(browser::get(&v, "name").as_string().as_deref(), Some("SessionError"));
     assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some("invalid_grant"));
@@ -218,18 +218,18 @@ fn errors_are_real_error_subclasses_with_fields() {
 
 #[wasm_bindgen_test]
 fn an_unknown_server_code_is_oauth_error_with_the_code_in_server_code() {
-    let e = oauth_spa_session::core::Error::new(ErrorCode::from_oauth("unauthorized_client"))
+    let e = oauth_spa_session::protocol::Error::new(ErrorCode::from_oauth("unauthorized_client"))
         .with_description("The implicit grant is not enabled");
-    let v = errors::to_js(&e);
+    let v = js_error::to_js(&e);
     assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some("oauth_error"));
     assert_eq!(browser::get(&v, "serverCode").as_string().as_deref(), Some("unauthorized_client"));
     let msg = v.unchecked_ref::<js_sys::Error>().message();
     assert_eq!(String::from(msg), "oauth_error (unauthorized_client): The implicit grant is not enabled");
     // Back to the Rust API unchanged.
-    assert_eq!(errors::from_session_error(&v, ErrorCode::Network).code, ErrorCode::from_oauth("unauthorized_client"));
+    assert_eq!(js_error::from_session_error(&v, ErrorCode::Network).code, ErrorCode::from_oauth("unauthorized_client"));
     // The library's own and the documented OIDC codes stay codes.
     for name in ["popup_closed", "interaction_required", "crypto_unavailable", "dpop_downgrade"] {
-        let v = errors::to_js(&oauth_spa_session::core::Error::new(ErrorCode::Other(name.into())));
+        let v = js_error::to_js(&oauth_spa_session::protocol::Error::new(ErrorCode::Other(name.into())));
         assert_eq!(browser::get(&v, "code").as_string().as_deref(), Some(name));
         assert!(browser::get(&v, "serverCode").is_null());
     }
@@ -310,12 +310,12 @@ fn hostile_token_body_is_read_in_linear_time() {
     let b: TokenResponseBody = serde_wasm_bindgen::from_value(v).unwrap();
     let t = TokenSet::from_response(b, 0.0, None).unwrap();
     assert_eq!(t.expires_at_ms, 60_000.0);
-    let e: oauth_spa_session::core::ErrorBody = serde_wasm_bindgen::from_value(js_sys::JSON::parse(&text).unwrap()).unwrap();
+    let e: oauth_spa_session::protocol::ErrorBody = serde_wasm_bindgen::from_value(js_sys::JSON::parse(&text).unwrap()).unwrap();
     assert!(e.error.is_none());
     let took = browser::now_ms() - started;
     assert!(took < 1000.0, "took {took} ms");
     // The session never parses a body that large at all.
-    assert!(text.len() > oauth_spa_session::core::MAX_BODY_BYTES);
+    assert!(text.len() > oauth_spa_session::protocol::MAX_BODY_BYTES);
     assert!(oauth_spa_session::web::json::parse_body(&text).is_none());
 }
 

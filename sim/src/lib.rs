@@ -1,4 +1,4 @@
-//! oss-sim: a deterministic simulator for the session engine (`oauth_spa_session::core::engine`).
+//! oss-sim: a deterministic simulator for the session engine (`oauth_spa_session::engine`).
 //!
 //! One seed = one run: 1–4 tabs (each an [`Engine`] with its own clock), their storage (sessionStorage per
 //! tab, or one cookie jar shared by all that drops its cookie when the `Max-Age` the engine's
@@ -19,12 +19,12 @@ use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
-use oauth_spa_session::core::engine::{
+use oauth_spa_session::engine::{
     Caps, CallId, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
-use oauth_spa_session::core::dpop::USE_DPOP_NONCE;
-use oauth_spa_session::core::{backoff_ms, Config, Error, ErrorCode, Secret, StorageKind, TokenSet};
+use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
+use oauth_spa_session::protocol::{backoff_ms, Config, Error, ErrorCode, Secret, StorageKind, TokenSet};
 use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
 use rc_emulator::errors::OAuthError;
@@ -1187,7 +1187,7 @@ impl World {
                         Mode::Shared => {
                             // The cookie's lifetime, as the web layer's store computes it at the write.
                             let tnow = self.tab_now(tab);
-                            let max_age = oauth_spa_session::core::cookie_max_age_s(&tokens, tnow);
+                            let max_age = oauth_spa_session::protocol::cookie_max_age_s(&tokens, tnow);
                             self.jar_expires_at = max_age.map(|s| self.now + s as f64 * 1000.0);
                             if let Some(&b) = self.silent_from.get(&a) {
                                 self.silent_renewed.push((b, self.now));

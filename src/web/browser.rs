@@ -1,14 +1,11 @@
 //! The browser facts the session needs: time, randomness, SHA-256, the current URL and history.
 //! Each is one small function so the rest of the web layer reads as protocol, not plumbing.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::RandomSource;
+use crate::protocol::RandomSource;
 
 #[wasm_bindgen::prelude::wasm_bindgen]
 extern "C" {

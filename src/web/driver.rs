@@ -1,11 +1,8 @@
 //! Carries out the engine's commands in the browser and feeds back what happened. No decisions here: the
-//! engine (src/core/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
+//! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
-use ::core::cell::RefCell;
-use ::core::task::{Context, Poll, Waker};
+use core::cell::RefCell;
+use core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -14,14 +11,14 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::core::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
-use crate::core::{api_error, Config, Error};
-use crate::web::calls::{Answer, Calls};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::protocol::{api_error, Config, Error};
+use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::Store;
 use crate::web::tabs::{self, Tabs};
 use crate::web::task::{self, LocalFuture};
-use crate::web::{browser, errors, http, json};
+use crate::web::{browser, js_error, http, json};
 
 pub struct Driver {
     pub cfg: Config,
@@ -35,9 +32,9 @@ pub struct Driver {
     lock_release: RefCell<Option<Function>>,
     timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
-    disposed: ::core::cell::Cell<bool>,
-    /// The silent renewal's iframe while one runs (web/frame.rs).
-    pub(crate) frame: RefCell<Option<crate::web::frame::Frame>>,
+    disposed: core::cell::Cell<bool>,
+    /// The silent renewal's iframe while one runs (web/silent_frame.rs).
+    pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
@@ -52,7 +49,7 @@ impl Driver {
     /// Opens the configured storage (or the app's adapter) and starts the restore: the driver, and the promise
     /// that is `session.ready`. The one way the JS class and the Rust API make a session.
     pub fn open(cfg: Config, adapter: Option<JsValue>) -> (Rc<Driver>, Promise) {
-        let (cfg, adapter) = crate::web::handover::inert_here(cfg, adapter);
+        let (cfg, adapter) = crate::web::window_handover::inert_here(cfg, adapter);
         let (store, storage_problem) = Store::open(&cfg.storage, cfg.storage_key(), adapter);
         let driver = Driver::new(cfg, store);
         let ready = driver.start(storage_problem);
@@ -74,7 +71,7 @@ impl Driver {
             lock_release: RefCell::new(None),
             timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
-            disposed: ::core::cell::Cell::new(false),
+            disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
         });
         if caps.shared {
@@ -125,10 +122,10 @@ impl Driver {
     /// `session.fetch`: the request is built first (relative URLs against `server`), then the engine decides.
     pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
         if input.is_undefined() || input.is_null() {
-            return Promise::reject(&errors::to_js(&Error::new(crate::core::ErrorCode::InvalidRequest)));
+            return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest)));
         }
-        // A relative URL string resolves under `server`'s path, with or without a leading `/` (core::resolve_api_url).
-        let resolved = input.as_string().map(|s| JsValue::from_str(&crate::core::resolve_api_url(&self.cfg.server, &s)));
+        // A relative URL string resolves under `server`'s path, with or without a leading `/` (protocol::resolve_api_url).
+        let resolved = input.as_string().map(|s| JsValue::from_str(&crate::protocol::resolve_api_url(&self.cfg.server, &s)));
         let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
             Ok(r) => r,
             Err(e) => return Promise::reject(&e),
@@ -202,7 +199,7 @@ impl Driver {
                 let a = match result {
                     Ok(Value::Unit) => Answer::Value(JsValue::UNDEFINED),
                     Ok(Value::Bool(b)) => Answer::Value(JsValue::from_bool(b)),
-                    Err(e) => Answer::Reject(errors::to_js(&e)),
+                    Err(e) => Answer::Reject(js_error::to_js(&e)),
                 };
                 self.calls.answer(call, a, true);
             }
@@ -277,7 +274,7 @@ impl Driver {
         task::spawn(Box::pin(async move {
             match me.dpop_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token)).await {
                 Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
-                Err(e) => drop(me.on_response(call, errors::to_js(&e), false)),
+                Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
             }
         }));
     }
@@ -303,17 +300,17 @@ impl Driver {
             let res = v.unchecked_ref::<Response>();
             self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
             status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::core::dpop::is_nonce_challenge(&h))
+                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
         };
         if nonce_challenge {
-            let error = Some(Error::new(crate::core::ErrorCode::Other(crate::core::dpop::USE_DPOP_NONCE.into())).with_status(401));
+            let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
             self.feed(Input::ApiResponse { call, status, error });
         } else if status == 401 {
             // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
             let me = self.clone();
             let res: Response = v.unchecked_into();
             task::spawn(Box::pin(async move {
-                let text = JsFuture::from(peek_text(&res, crate::core::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
+                let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
                 let body = http::error_body(text.as_deref().and_then(json::parse_body));
                 let error = Some(api_error(401, body));
                 me.feed(Input::ApiResponse { call, status, error });
@@ -353,7 +350,7 @@ impl Driver {
             let w = Rc::downgrade(self);
             Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
         });
-        let old = ::core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
+        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
         drop(old);
     }
 
@@ -388,7 +385,7 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = ::core::mem::take(&mut *self.timers.borrow_mut());
+        let timers = core::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
         self.tabs.borrow_mut().take();
         self.cancel_silent();

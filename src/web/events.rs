@@ -1,14 +1,11 @@
 //! `session.on(name, listener)` and the emit side. The listener list is js/glue.js's `Emitter` (plain
 //! bookkeeping); which names exist is decided here. A throwing listener never breaks the session.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use js_sys::Function;
 
-use crate::core::engine::SessionEvent;
-use crate::core::TokenInfo;
-use crate::web::{browser, errors};
+use crate::engine::SessionEvent;
+use crate::protocol::TokenInfo;
+use crate::web::{browser, js_error};
 use wasm_bindgen::prelude::*;
 
 pub const EVENTS: &[&str] = &[
@@ -75,9 +72,9 @@ pub fn detail(e: &SessionEvent) -> JsValue {
         SessionEvent::Login(i) | SessionEvent::Refresh(i) | SessionEvent::Expiring(i) => info_js(i),
         SessionEvent::Change(Some(i)) | SessionEvent::DpopDowngrade(i) => info_js(i),
         SessionEvent::RefreshError(e) | SessionEvent::RateLimit(e) | SessionEvent::StorageFallback(e) => {
-            errors::to_js(e)
+            js_error::to_js(e)
         }
-        SessionEvent::Expired(Some(e)) => errors::to_js(e),
+        SessionEvent::Expired(Some(e)) => js_error::to_js(e),
         SessionEvent::Expired(None) | SessionEvent::Change(None) | SessionEvent::Logout => JsValue::NULL,
     }
 }

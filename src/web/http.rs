@@ -2,13 +2,10 @@
 //! classified error: network failures and timeouts, 4xx/5xx with RingCentral or RFC 6749 bodies, and malformed
 //! or oversized 200s.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use gloo_net::http::Request;
 use wasm_bindgen::JsValue;
 
-use crate::core::{
+use crate::protocol::{
     invalid_response, invalid_response_from, network_error, timeout_error, token_endpoint_error, Error, ErrorBody, ErrorCode,
     TokenResponseBody, TokenSet, MAX_BODY_BYTES,
 };
@@ -95,7 +92,7 @@ fn token_result(r: FormResponse, sent_at: f64, proved: bool) -> Result<TokenSet,
                 let body = TokenResponseBody::read(&b).map_err(invalid_response_from)?;
                 let t = TokenSet::from_response(body, sent_at, None)?;
                 if t.is_dpop() && !proved {
-                    return Err(crate::core::invalid_response("token_type"));
+                    return Err(crate::protocol::invalid_response("token_type"));
                 }
                 Ok(t)
             }

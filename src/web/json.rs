@@ -1,15 +1,12 @@
 //! Values across the boundary: serde-wasm-bindgen between the typed structs and JS values, the browser's own
 //! `JSON.parse`/`JSON.stringify` for text (sealed storage, response bodies). No JSON text is parsed in Rust.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::core::wire::Fields;
-use crate::core::MAX_BODY_BYTES;
+use crate::protocol::serde_fields::Fields;
+use crate::protocol::MAX_BODY_BYTES;
 
 /// A typed struct as a plain JS object (absent optionals omitted).
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {

@@ -1,22 +1,19 @@
 //! Login across a full-page redirect. The PKCE verifier and the state travel in sessionStorage,
 //! keyed by state, single use, stale after 10 minutes; nothing of the callback is left in the URL.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use alloc::rc::Rc;
 
 
-use crate::core::handover::{self, Kind};
-use crate::core::{
+use crate::protocol::handover_message::{self, Kind};
+use crate::protocol::{
     authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, decide_callback,
     from_implicit, new_state, new_verifier, parse_redirect, seal, unseal, Callback, Error, ErrorCode, Flow, Redirect,
     StoredTransaction, TokenSet, Transaction,
 };
 use crate::web::browser::{self, BrowserRandom};
-use crate::core::engine::Input;
+use crate::engine::Input;
 use crate::web::driver::Driver;
-use crate::web::{errors, http, json};
+use crate::web::{js_error, http, json};
 
 impl Driver {
     fn tx_prefix(&self) -> String {
@@ -29,7 +26,7 @@ impl Driver {
         match browser::window().session_storage() {
             Ok(Some(s)) => Ok(s),
             Ok(None) => Err(Error::new(ErrorCode::StorageUnavailable)),
-            Err(e) => Err(errors::from_js(ErrorCode::StorageUnavailable, &e)),
+            Err(e) => Err(js_error::from_js(ErrorCode::StorageUnavailable, &e)),
         }
     }
 
@@ -42,13 +39,13 @@ impl Driver {
     pub(crate) async fn login_url_for(&self, kind: Kind, prompt_none: bool) -> Result<(String, String), Error> {
         let ss = self.tx_store()?;
         self.purge_stale_transactions(&ss);
-        let state = handover::state_for(kind, new_state(&mut BrowserRandom));
+        let state = handover_message::state_for(kind, new_state(&mut BrowserRandom));
         let (verifier, challenge) = match self.cfg.flow {
             Flow::Pkce => {
                 let v = new_verifier(&mut BrowserRandom);
                 let digest = browser::sha256(v.expose().as_bytes())
                     .await
-                    .map_err(|e| errors::from_js(ErrorCode::Other("crypto_unavailable".into()), &e))?;
+                    .map_err(|e| js_error::from_js(ErrorCode::Other("crypto_unavailable".into()), &e))?;
                 let c = challenge_from_digest(&digest);
                 (Some(v), Some(c))
             }
@@ -64,7 +61,7 @@ impl Driver {
         let mut key = self.tx_prefix();
         key.push_str(&state);
         ss.set_item(&key, &seal(&json::to_text(&tx.to_stored())))
-            .map_err(|e| errors::from_js(ErrorCode::StorageUnavailable, &e))?;
+            .map_err(|e| js_error::from_js(ErrorCode::StorageUnavailable, &e))?;
         let url = if prompt_none {
             let mut cfg = self.cfg.clone();
             cfg.authorize_params.prompt = Some("none".into());
@@ -101,7 +98,7 @@ impl Driver {
                 if self.cfg.dpop {
                     return self.dpop_exchange(form).await.map(Some);
                 }
-                http::token_request(&self.cfg.token_url(), form, crate::core::engine::TOKEN_TIMEOUT_MS).await.map(Some)
+                http::token_request(&self.cfg.token_url(), form, crate::engine::TOKEN_TIMEOUT_MS).await.map(Some)
             }
             Callback::Implicit { params } => from_implicit(&params, browser::now_ms()).map(Some),
         }
@@ -109,7 +106,7 @@ impl Driver {
 
     /// Consumes an OAuth callback in the current URL. `Ok(false)`: this page load was not one (no response in the
     /// URL, or an error response that names no pending login of this session). What to do is
-    /// `core::decide_callback`'s decision; this looks the transaction up and carries the decision out.
+    /// `protocol::decide_callback`'s decision; this looks the transaction up and carries the decision out.
     pub async fn handle_redirect(self: &Rc<Self>) -> Result<bool, Error> {
         let (href, search, hash) = browser::location_parts();
         let r = parse_redirect(&search, &hash);
@@ -143,7 +140,7 @@ impl Driver {
     pub(crate) async fn log_in(self: &Rc<Self>, tokens: TokenSet) -> Result<(), Error> {
         let done = self.call(|call| Input::LoggedIn { call, tokens });
         // The engine's own error when it refused the tokens (dpop_downgrade), else the storage's.
-        wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| errors::from_session_error(&e, ErrorCode::StorageUnavailable))?;
+        wasm_bindgen_futures::JsFuture::from(done).await.map_err(|e| js_error::from_session_error(&e, ErrorCode::StorageUnavailable))?;
         Ok(())
     }
 

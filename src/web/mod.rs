@@ -1,14 +1,14 @@
 //! The browser layer: it carries out the engine's commands (storage, fetch, timers, locks, broadcasts,
-//! history) and exposes the `Session` class. Decisions live in `crate::core::engine`.
+//! history) and exposes the `Session` class. Decisions live in `crate::engine`.
 
 pub mod browser;
-pub mod calls;
-mod dpop;
+pub mod pending;
+mod dpop_signer;
 pub mod driver;
-pub mod errors;
+pub mod js_error;
 pub mod events;
-mod frame;
-pub(crate) mod handover;
+mod silent_frame;
+pub(crate) mod window_handover;
 pub mod http;
 pub mod json;
 mod login;

@@ -9,21 +9,18 @@
 //! let res = session.fetch(web_sys::Request::new_with_str("/restapi/v1.0/account/~")?).await?;
 //! ```
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use alloc::rc::Rc;
 
 use js_sys::Promise;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-pub use crate::core::engine::SessionEvent;
-pub use crate::core::{Config, Error, ErrorCode, TokenInfo};
+pub use crate::engine::SessionEvent;
+pub use crate::protocol::{Config, Error, ErrorCode, TokenInfo};
 
-use crate::core::engine::Input;
+use crate::engine::Input;
 use crate::web::driver::Driver;
-use crate::web::errors;
+use crate::web::js_error;
 
 pub struct Session {
     driver: Rc<Driver>,
@@ -49,7 +46,7 @@ impl Drop for Subscription {
 }
 
 async fn settle(p: Promise, code: ErrorCode) -> Result<JsValue, Error> {
-    JsFuture::from(p).await.map_err(|e| errors::from_session_error(&e, code))
+    JsFuture::from(p).await.map_err(|e| js_error::from_session_error(&e, code))
 }
 
 impl Session {
@@ -73,12 +70,12 @@ impl Session {
     /// Navigates to the authorize URL.
     pub async fn login(&self) -> Result<(), Error> {
         let url = self.login_url().await?;
-        crate::web::browser::navigate(&url).map_err(|e| errors::from_js(ErrorCode::Network, &e))
+        crate::web::browser::navigate(&url).map_err(|e| js_error::from_js(ErrorCode::Network, &e))
     }
 
     /// Consumes the OAuth callback in the current URL; `Ok(false)` when this page load is not one.
     pub async fn handle_redirect(&self) -> Result<bool, Error> {
-        if crate::web::handover::hand_over() {
+        if crate::web::window_handover::hand_over() {
             return Ok(false); // a popup's or silent frame's callback page: the window that started it finishes it
         }
         let _ = JsFuture::from(self.ready.clone()).await;

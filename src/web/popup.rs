@@ -1,12 +1,9 @@
 //! `loginPopup()`: the login of `login()` (same transaction, state and verifier handling), in a popup. The window
 //! is opened synchronously, inside the click that called us (else the browser blocks it), and gets its URL once
-//! the PKCE values are ready. The popup's callback page hands the callback URL back (web/handover.rs); this
+//! the PKCE values are ready. The popup's callback page hands the callback URL back (web/window_handover.rs); this
 //! window checks it like a redirect and exchanges the code.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
-use ::core::cell::Cell;
+use core::cell::Cell;
 use alloc::rc::Rc;
 
 use gloo_timers::callback::{Interval, Timeout};
@@ -14,11 +11,11 @@ use js_sys::Promise;
 use wasm_bindgen::JsValue;
 use web_sys::Window;
 
-use crate::core::handover::Kind;
-use crate::core::{Error, ErrorCode};
+use crate::protocol::handover_message::Kind;
+use crate::protocol::{Error, ErrorCode};
 use crate::web::driver::Driver;
-use crate::web::handover::{self, Inbox, Listener, Outcome};
-use crate::web::{browser, errors, task};
+use crate::web::window_handover::{self, Inbox, Listener, Outcome};
+use crate::web::{browser, js_error, task};
 
 const FEATURES: &str = "popup,width=500,height=650";
 /// `closed` is polled this often; a popup that closed itself after handing over gets this long for its message
@@ -38,7 +35,7 @@ impl Driver {
             Ok(Some(p)) => p,
             _ => {
                 let e = code("popup_blocked", "the browser blocked the popup: call loginPopup() from a click handler");
-                return Promise::reject(&errors::to_js(&e));
+                return Promise::reject(&js_error::to_js(&e));
             }
         };
         let timeout_ms = timeout_s.filter(|s| *s > 0).unwrap_or(self.cfg.popup_timeout_s).saturating_mul(1000);
@@ -46,14 +43,14 @@ impl Driver {
         task::promise(Box::pin(async move {
             let r = me.run_popup(&popup, timeout_ms).await;
             let _ = popup.close();
-            r.map(|_| JsValue::UNDEFINED).map_err(|e| errors::to_js(&e))
+            r.map(|_| JsValue::UNDEFINED).map_err(|e| js_error::to_js(&e))
         }))
     }
 
     async fn run_popup(self: &Rc<Self>, popup: &Window, timeout_ms: u32) -> Result<(), Error> {
         let (url, state) = self.login_url_for(Kind::Popup, false).await?;
-        popup.location().set_href(&url).map_err(|e| errors::from_js(ErrorCode::Other("popup_blocked".into()), &e))?;
-        let (tx, mut inbox) = handover::inbox();
+        popup.location().set_href(&url).map_err(|e| js_error::from_js(ErrorCode::Other("popup_blocked".into()), &e))?;
+        let (tx, mut inbox) = window_handover::inbox();
         let listener = Listener::new(popup.clone().into(), Some(&state), tx.clone());
         // Whether the popup ever showed a page of our origin: its URL is unreadable (a SecurityError) while it is on
         // the server's, and about:blank until the authorize request answers. A login the server refused (e.g. an

@@ -1,19 +1,16 @@
 //! The `Session` class apps import. Thin: it parses the config, opens the storage, and turns each method into
-//! an engine input (src/core/engine) through the driver, which carries out what the engine decides.
-
-#[allow(unused_imports)]
-use crate::core::prelude::*;
+//! an engine input (src/engine) through the driver, which carries out what the engine decides.
 
 use alloc::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::engine::Input;
-use crate::core::{config_error_from, Config, ConfigInput, Error, ErrorCode};
+use crate::engine::Input;
+use crate::protocol::{config_error_from, Config, ConfigInput, Error, ErrorCode};
 use crate::web::driver::Driver;
 use crate::web::task::{self, LocalFuture};
-use crate::web::{browser, errors, events, handover, json};
+use crate::web::{browser, js_error, events, window_handover, json};
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = include_str!("session.d.ts");
@@ -47,7 +44,7 @@ pub struct Session {
 }
 
 fn promise(f: LocalFuture<Result<JsValue, Error>>) -> Promise {
-    task::promise(Box::pin(async move { f.await.map_err(|e| errors::to_js(&e)) }))
+    task::promise(Box::pin(async move { f.await.map_err(|e| js_error::to_js(&e)) }))
 }
 
 #[wasm_bindgen]
@@ -58,7 +55,7 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
-        let cfg = read_config(config, adapter.is_some()).map_err(|e| errors::to_js(&e))?;
+        let cfg = read_config(config, adapter.is_some()).map_err(|e| js_error::to_js(&e))?;
         let (driver, ready) = Driver::open(cfg, adapter);
         Ok(Session { driver, ready })
     }
@@ -81,7 +78,7 @@ impl Session {
         let me = self.driver.clone();
         promise(Box::pin(async move {
             let url = me.login_url().await?;
-            browser::navigate(&url).map_err(|e| errors::from_js(ErrorCode::Network, &e))?;
+            browser::navigate(&url).map_err(|e| js_error::from_js(ErrorCode::Network, &e))?;
             Ok(JsValue::UNDEFINED)
         }))
         .unchecked_into()
@@ -92,7 +89,7 @@ impl Session {
     pub fn handle_redirect(&self) -> PromiseBool {
         let me = self.driver.clone();
         let ready = self.ready.clone();
-        if handover::hand_over() {
+        if window_handover::hand_over() {
             // A popup's or silent frame's callback page: the window that started the login finishes it.
             return Promise::resolve(&JsValue::FALSE).unchecked_into();
         }
@@ -157,7 +154,7 @@ impl Session {
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: &str, listener: Function) -> Result<Function, JsValue> {
         self.driver.listeners.add(name, &listener).ok_or_else(|| {
-            errors::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
+            js_error::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
         })
     }
 

@@ -9,20 +9,17 @@
 //! sessionStorage keeps the checksum seal: only the origin's own script can write it, and that script could
 //! use the key too.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
-use ::core::cell::RefCell;
+use core::cell::RefCell;
 
 use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use crate::core::{
+use crate::protocol::{
     aead_body, cookie, seal, unseal, Error, ErrorCode, StorageKind, StoredTokens, TokenSet, AEAD_PREFIX,
 };
-use crate::web::{browser, errors, json};
+use crate::web::{browser, js_error, json};
 
 /// The cookie jar and how this page may write it.
 #[derive(Clone)]
@@ -48,13 +45,13 @@ pub struct Store {
     memory: RefCell<Option<TokenSet>>,
     /// Bumped by every cookie save and clear: a save whose sealing finished after a newer save or a clear
     /// began writes nothing (it would bring back what that one replaced or removed).
-    writes: ::core::cell::Cell<u32>,
+    writes: core::cell::Cell<u32>,
     /// [`Store::tab_id`], once read.
-    tab: ::core::cell::OnceCell<Option<String>>,
+    tab: core::cell::OnceCell<Option<String>>,
 }
 
 fn unavailable(v: &JsValue) -> Error {
-    errors::from_js(ErrorCode::StorageUnavailable, v)
+    js_error::from_js(ErrorCode::StorageUnavailable, v)
 }
 
 fn corrupt() -> Error {
@@ -117,8 +114,8 @@ impl Store {
                     return Some(id);
                 }
                 let mut b = [0u8; 12];
-                crate::core::RandomSource::fill(&mut browser::BrowserRandom, &mut b);
-                let id = crate::core::base64url_nopad(&b);
+                crate::protocol::RandomSource::fill(&mut browser::BrowserRandom, &mut b);
+                let id = crate::protocol::base64url_nopad(&b);
                 s.set_item(&name, &id).ok().map(|_| id)
             })
             .clone()

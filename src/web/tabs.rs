@@ -1,13 +1,10 @@
 //! Plumbing for tabs that share storage: the BroadcastChannel that says "tokens changed" (never the tokens),
 //! and the Web Locks call. What to announce and when to lock is the engine's.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::core::engine::Notice;
+use crate::engine::Notice;
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {

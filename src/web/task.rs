@@ -1,11 +1,8 @@
 //! Futures to promises and background tasks, through one non-generic entry each: every distinct future type
 //! handed to `future_to_promise`/`spawn_local` costs kilobytes of wasm, a boxed trait object costs them once.
 
-#[allow(unused_imports)]
-use crate::core::prelude::*;
-
-use ::core::future::Future;
-use ::core::pin::Pin;
+use core::future::Future;
+use core::pin::Pin;
 
 use js_sys::Promise;
 use wasm_bindgen::JsValue;

@@ -8,7 +8,7 @@ use std::cell::Cell;
 use std::future::Future;
 use std::rc::{Rc, Weak};
 
-use oauth_spa_session::core::{Config, Error, TokenInfo};
+use oauth_spa_session::protocol::{Config, Error, TokenInfo};
 use oauth_spa_session::native::{Session, SessionEvent, Subscription};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;

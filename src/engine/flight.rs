@@ -1,0 +1,526 @@
+//! The one refresh in flight. Every caller in a tab joins it; across tabs that share storage it runs under an
+//! exclusive lock and re-reads storage first, so a tab that waited uses the winner's tokens instead of
+//! spending a single-use refresh token twice. Failures split into terminal (the session ends, `expired`) and
+//! transient (the tokens stay; the *same* refresh token is retried with backoff — RingCentral's grace window
+//! replays the same pair, so a lost response is recovered).
+
+use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
+use super::owner::owner_changed;
+use super::{
+    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
+    MAX_TRIES, TOKEN_TIMEOUT_MS,
+};
+
+/// Writes of a refreshed pair to shared storage before giving it up (backoff 0.25 s … 4 s: about 20 s in all,
+/// inside the other tabs' lock wait).
+const SAVE_TRIES: u32 = 8;
+/// How long the lock is kept after giving shared storage up (BroadcastChannel delivers within milliseconds).
+const HANDOVER_MS: f64 = 1_000.0;
+use crate::protocol::{backoff_ms, refresh_form, Decision, Error, ErrorCode, Secret, TokenSet};
+
+/// Why a refresh is wanted. Checked again when the flight runs (under the lock): another tab, or a broadcast
+/// that arrived meanwhile, may already have made it unnecessary.
+#[derive(Clone, Debug)]
+pub(super) enum Why {
+    /// The policy says so (expiry near or past): skip if the tokens are fresh by then.
+    Due,
+    /// The server answered 401 to this access token: skip if it is no longer the current one.
+    Rejected(Secret),
+    /// The app called `session.refresh()`.
+    Forced,
+}
+
+/// Who waits for the flight, and what happens to it when the flight lands.
+#[derive(Clone, Debug)]
+pub(super) enum Waiter {
+    /// The timer or a wake-up.
+    None,
+    /// `session.refresh()`: settles with the flight's result.
+    App(CallId),
+    /// A fetch whose token was due: sent if a token is valid by then, else rejected.
+    Due(CallId),
+    /// A fetch that got a 401: sent once more with the current token, or rejected.
+    Rejected(CallId),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Stage {
+    Locking,
+    Rereading,
+    Sending,
+    Backoff,
+    /// The answer is being stored (or storage cleared after a terminal error).
+    Landing,
+    /// A terminal error: one last look at storage for another tab's newer tokens.
+    LastLook,
+    /// Shared storage refused our answer: waiting to write it again, still under the lock.
+    SaveWait,
+    /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
+    /// spent before any of them can take the lock and read it.
+    Handover,
+    /// A look at storage before writing our answer, in case another tab stored a newer pair meanwhile: without
+    /// Web Locks its refresh raced ours, or a logout cleared storage; with them, a login in another tab (it takes
+    /// no lock) may have landed, or a logout went on without the lock (held longer than the others wait for it).
+    PreSave,
+}
+
+#[derive(Debug)]
+pub(super) struct Flight {
+    stage: Stage,
+    forced: bool,
+    due: bool,
+    rejected: Vec<Secret>,
+    waiters: Vec<Waiter>,
+    locked: bool,
+    attempt: u32,
+    /// The refresh token being spent, and the session generation it belongs to.
+    spending: Option<(Secret, u32)>,
+    base: Option<TokenSet>,
+    terminal: Option<Error>,
+    answer: Option<TokenSet>,
+    save_attempt: u32,
+    /// DPoP: the one resend with the server's nonce was made.
+    nonce_retried: bool,
+    /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
+    /// lands (a broadcast, a login meanwhile), no waiter goes on with it.
+    owner: Option<String>,
+    /// The engine's logout count when the refresh token was spent (see `Engine::logouts`).
+    logouts: u32,
+    /// The session generation when the re-read under the lock was made.
+    read_generation: u32,
+    /// When the pending write retry is due.
+    retry_at: f64,
+}
+
+impl Flight {
+    fn new(owner: Option<String>) -> Flight {
+        Flight {
+            owner,
+            stage: Stage::Locking,
+            forced: false,
+            due: false,
+            rejected: Vec::new(),
+            waiters: Vec::new(),
+            locked: false,
+            attempt: 0,
+            spending: None,
+            base: None,
+            terminal: None,
+            answer: None,
+            save_attempt: 0,
+            nonce_retried: false,
+            logouts: 0,
+            retry_at: 0.0,
+            read_generation: 0,
+        }
+    }
+
+    fn add(&mut self, why: Why, waiter: Waiter) {
+        match why {
+            Why::Due => self.due = true,
+            Why::Forced => self.forced = true,
+            Why::Rejected(t) => self.rejected.push(t),
+        }
+        if !matches!(waiter, Waiter::None) {
+            self.waiters.push(waiter);
+        }
+    }
+}
+
+impl Engine {
+    /// Refreshes, or joins the refresh already in flight.
+    pub(super) fn join_flight(&mut self, now: f64, why: Why, waiter: Waiter) {
+        if let Some(f) = &mut self.flight {
+            f.add(why, waiter);
+            return;
+        }
+        if self.logout.is_some() {
+            // The session is ending: no refresh for it. The waiter is answered as by a failed flight.
+            let mut f = Flight::new(None);
+            f.add(why, waiter);
+            self.flight = Some(f);
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        let mut f = Flight::new(self.tokens.as_ref().and_then(|t| t.owner_id.clone()));
+        f.add(why, waiter);
+        self.flight = Some(f);
+        if !self.ask_lock() {
+            self.under_lock(now);
+        }
+    }
+
+    /// For a logout: `Some(true)` if the flight holds the lock (the logout keeps it; the flight no longer
+    /// releases it), `Some(false)` if it waits for it, `None` if neither.
+    pub(super) fn flight_lock(&mut self) -> Option<bool> {
+        let f = self.flight.as_mut()?;
+        if f.locked {
+            f.locked = false;
+            return Some(true);
+        }
+        (f.stage == Stage::Locking).then_some(false)
+    }
+
+    /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
+    /// answer (token endpoint, storage) ends when it comes, its pair revoked.
+    pub(super) fn flight_stop_timed(&mut self, now: f64) {
+        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait | Stage::Handover)) {
+            self.flight_done(now, Err(login_required(None)));
+        }
+    }
+
+    /// A logout came since the flight spent its refresh token: its pair is of an ended login.
+    fn flight_after_logout(&self) -> bool {
+        self.flight.as_ref().is_some_and(|f| f.spending.is_some() && f.logouts != self.logouts)
+    }
+
+    fn stage(&self) -> Option<Stage> {
+        self.flight.as_ref().map(|f| f.stage)
+    }
+
+    fn set_stage(&mut self, s: Stage) {
+        if let Some(f) = &mut self.flight {
+            f.stage = s;
+        }
+    }
+
+    pub(super) fn lock_granted(&mut self, now: f64) {
+        match &mut self.flight {
+            Some(f) if f.stage == Stage::Locking => {
+                f.locked = true;
+                self.under_lock(now);
+            }
+            // Granted with no flight waiting for it (cannot happen in order; be safe): give it back.
+            _ => self.push(Command::Unlock),
+        }
+    }
+
+    pub(super) fn lock_timed_out(&mut self, now: f64) {
+        if self.stage() == Some(Stage::Locking) {
+            let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's refresh").with_retryable(true);
+            self.cooldown_until = now + COOLDOWN_MS;
+            self.flight_done(now, Err(e));
+        }
+    }
+
+    /// The flight's body, under the lock when storage is shared.
+    fn under_lock(&mut self, now: f64) {
+        if self.caps.shared {
+            // Another tab may have refreshed while we waited for the lock: take its tokens first.
+            self.set_stage(Stage::Rereading);
+            let generation = self.generation;
+            if let Some(f) = &mut self.flight {
+                f.read_generation = generation;
+            }
+            let op = self.new_op(Op::Flight);
+            self.push(Command::Load { op });
+        } else {
+            self.decide_need(now);
+        }
+    }
+
+    pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        match self.stage() {
+            Some(Stage::Rereading) => {
+                // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
+                // since is newer (oss-sim seed 1179805: a refresh() from logged out read storage, the login's
+                // pair was stored, and the empty answer ended the new login).
+                // A later pair of the login this tab holds is still taken (oss-sim seed 1184817: ignoring it spent
+                // the refresh token the winner had used).
+                let stale = self.flight.as_ref().is_some_and(|f| f.read_generation != self.generation);
+                match result {
+                    Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
+                    Ok(Some(stored)) if self.takes_over(&stored) => {
+                        let stored = self.admit(stored, now);
+                        if self.adopt(now, stored, SessionEvent::Refresh) {
+                            // Another user's login: what this flight was for is gone with the session.
+                            return self.flight_done(now, Err(owner_changed()));
+                        }
+                    }
+                    // (A read made before this tab's own login landed says nothing about that login.)
+                    Ok(None) if self.tokens.is_some() && self.flight.as_ref().is_some_and(|f| f.read_generation == self.generation) => {
+                        // Another tab logged out or saw the session end, and cleared storage while we waited
+                        // (its broadcast may still be on its way, or never come): our refresh token is spent or
+                        // revoked, and sending it would only earn an invalid_grant. Follow storage.
+                        self.storage_emptied();
+                        return self.flight_done(now, Err(login_required(None)));
+                    }
+                    _ => {}
+                }
+                self.decide_need(now);
+            }
+            Some(Stage::LastLook) if self.logout.is_some() => self.flight_done(now, Err(login_required(None))),
+            Some(Stage::LastLook) => {
+                let used = self.flight.as_ref().and_then(|f| f.spending.clone()).map(|(rt, _)| rt);
+                if let Ok(Some(stored)) = result {
+                    // Another tab's refresh beat ours (or ran where Web Locks are missing): adopt its tokens
+                    // instead of logging everyone out.
+                    let other = stored.refresh_token.is_some() && stored.refresh_token != used;
+                    let usable = crate::protocol::decide(Some(&stored), now, 0) != Decision::LoginRequired;
+                    let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
+                    if other && usable && (held || self.takes_over(&stored)) {
+                        let stored = self.admit(stored, now);
+                        let switched = self.adopt(now, stored, SessionEvent::Refresh);
+                        return self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
+                    }
+                }
+                let e = self.flight.as_mut().and_then(|f| f.terminal.take()).unwrap_or_else(|| login_required(None));
+                self.end_after_terminal(e);
+            }
+            Some(Stage::PreSave) => {
+                let Some(ours) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+                if self.flight_after_logout() {
+                    self.revoke_late(&ours);
+                    return self.flight_done(now, Err(login_required(None)));
+                }
+                if matches!(result, Ok(None)) && self.tokens.is_some() {
+                    // Another tab ended the session (a logout that did not wait for us) while our request was
+                    // out: writing our pair would revive it. Follow storage, and have the server end the pair.
+                    self.revoke_late(&ours);
+                    self.storage_emptied();
+                    return self.flight_done(now, Err(login_required(None)));
+                }
+                if self.tokens.as_ref().is_some_and(|c| c.lineage.since_ms != ours.lineage.since_ms) {
+                    // This tab took another login (another tab's, heard while our request was out): our pair is
+                    // of the login it left, and writing it would end the one every tab now holds (oss-sim seed
+                    // 1010142: a logout of the old login then cleared storage, and the new login's tabs expired).
+                    return self.flight_done(now, Ok(()));
+                }
+                if let Ok(Some(stored)) = result {
+                    let same_login = stored.lineage.since_ms == ours.lineage.since_ms;
+                    // Another tab already stored a later pair of this login, or another login (a tab logged in
+                    // while ours was on the wire; without a BroadcastChannel this tab never hears of it, and
+                    // writing over it would end that login for every tab — oss-sim seed 1095171): ours is
+                    // superseded.
+                    if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
+                        if self.takes_over(&stored) {
+                            let stored = self.admit(stored, now);
+                            if self.adopt(now, stored, SessionEvent::Refresh) {
+                                return self.flight_done(now, Err(owner_changed()));
+                            }
+                        }
+                        return self.flight_done(now, Ok(()));
+                    }
+                }
+                self.set_stage(Stage::Landing);
+                self.accept(now, ours, Accepted::Refresh);
+            }
+            _ => {}
+        }
+    }
+
+    /// Whether the reasons still hold now that the flight runs; then spend the refresh token.
+    fn decide_need(&mut self, now: f64) {
+        let Some(f) = &self.flight else { return };
+        if self.logout.is_some() {
+            return self.flight_done(now, Err(login_required(None))); // nothing is spent for an ending session
+        }
+        let current = self.current_access();
+        let needed = f.forced
+            || (f.due && self.decision(now) != Decision::Fresh)
+            || current.is_some_and(|c| f.rejected.contains(c));
+        if !needed {
+            return self.flight_done(now, Ok(())); // the current tokens already answer the need: send nothing
+        }
+        let Some(base) = self.tokens.clone() else {
+            return self.flight_done(now, Err(login_required(None)));
+        };
+        let Some(rt) = base.refresh_token.clone() else {
+            return self.flight_done(now, Err(no_refresh_token()));
+        };
+        let (generation, logouts) = (self.generation, self.logouts);
+        if let Some(f) = &mut self.flight {
+            f.spending = Some((rt, generation));
+            f.logouts = logouts;
+            f.base = Some(base);
+        }
+        self.send_refresh();
+    }
+
+    fn send_refresh(&mut self) {
+        let Some(f) = &mut self.flight else { return };
+        let Some((rt, _)) = &f.spending else { return };
+        f.stage = Stage::Sending;
+        let form = refresh_form(&self.cfg, rt);
+        let url = self.cfg.token_url();
+        let proof = self.endpoint_proof(&url);
+        self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
+    }
+
+    pub(super) fn backoff_over(&mut self, now: f64) {
+        if self.stage() == Some(Stage::Handover) {
+            return self.flight_done(now, Ok(()));
+        }
+        if self.stage() == Some(Stage::SaveWait) {
+            let slept = self.flight.as_ref().is_some_and(|f| now - f.retry_at >= super::LOCK_WAIT_MS as f64);
+            if self.caps.shared && (!self.caps.locks || slept) {
+                // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
+                // slept through its retry): look before writing ours again, as before the first write. (A tab
+                // that slept past what a logout waits for the lock: that logout may have cleared storage.)
+                self.set_stage(Stage::PreSave);
+                let op = self.new_op(Op::Flight);
+                return self.push(Command::Load { op });
+            }
+            let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+            if self.flight_after_logout() {
+                // A logout came while the write waited to be retried: the pair is not written again.
+                self.revoke_late(&t);
+                return self.flight_done(now, Err(login_required(None)));
+            }
+            self.set_stage(Stage::Landing);
+            return self.accept(now, t, Accepted::Refresh);
+        }
+        if self.stage() != Some(Stage::Backoff) {
+            return;
+        }
+        if self.logout.is_some() {
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        // Retrying the *same* refresh token recovers a lost answer; but if another tab's newer pair was
+        // adopted meanwhile, ours is spent for good: weigh the reasons again against the new tokens.
+        let spent = self.flight.as_ref().and_then(|f| f.spending.as_ref()).map(|(rt, _)| rt);
+        let current = self.tokens.as_ref().and_then(|t| t.refresh_token.as_ref());
+        if spent.is_some() && spent != current {
+            return self.decide_need(now);
+        }
+        self.send_refresh();
+    }
+
+    pub(super) fn token_reply(&mut self, now: f64, result: Result<TokenSet, Error>) {
+        if self.stage() != Some(Stage::Sending) {
+            return;
+        }
+        let nonce_known = self.token_endpoint_nonce().is_some();
+        let Some(f) = &mut self.flight else { return };
+        let same_session = f.spending.as_ref().is_some_and(|(_, g)| *g == self.generation);
+        if f.logouts != self.logouts {
+            // A logout (here, or heard from another tab) came while the refresh was out: the new pair is of a
+            // login that is over. The server is told; nothing is stored.
+            if let Ok(t) = &result {
+                self.revoke_late(t);
+            }
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        if !same_session {
+            // Logged in again meanwhile: this answer belongs to a session that is gone.
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        match result {
+            Ok(mut t) => {
+                if let Some(b) = &f.base {
+                    t.lineage = b.lineage.next();
+                    if t.refresh_token.is_none() {
+                        // RFC 6749 §6: a server need not rotate; the refresh token we spent stays valid.
+                        t.refresh_token = b.refresh_token.clone();
+                        t.refresh_expires_at_ms = b.refresh_expires_at_ms;
+                    }
+                }
+                if self.caps.shared {
+                    f.stage = Stage::PreSave;
+                    f.answer = Some(t);
+                    let op = self.new_op(Op::Flight);
+                    return self.push(Command::Load { op });
+                }
+                f.stage = Stage::Landing;
+                self.accept(now, t, Accepted::Refresh);
+            }
+            Err(e) if super::retries_with_nonce(&e, nonce_known, f.nonce_retried) => {
+                // RFC 9449 §8: the server wants its nonce in the proof. One resend with it; a second demand is
+                // the error it says (terminal), never a loop.
+                f.nonce_retried = true;
+                self.send_refresh();
+            }
+            Err(e) if e.retryable => {
+                // The retry after the backoff is a new request: it earns its own nonce resend (the nonce may
+                // have changed meanwhile: a tab asleep through the backoff).
+                f.nonce_retried = false;
+                f.attempt += 1;
+                let attempt = f.attempt;
+                if e.code == ErrorCode::RateLimited {
+                    self.emit(SessionEvent::RateLimit(e.clone()));
+                }
+                if attempt >= MAX_TRIES {
+                    self.emit(SessionEvent::RefreshError(e.clone()));
+                    // The cool-down also honours the last answer's Retry-After (capped as in the backoff).
+                    self.cooldown_until = now + COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s));
+                    return self.flight_done(now, Err(e));
+                }
+                self.set_stage(Stage::Backoff);
+                let at = now + backoff_ms(attempt - 1, e.retry_after_s);
+                self.set_timer(TimerId::Backoff, Some(at));
+            }
+            Err(e) => {
+                if self.caps.shared {
+                    f.terminal = Some(e);
+                    f.stage = Stage::LastLook;
+                    let op = self.new_op(Op::Flight);
+                    self.push(Command::Load { op });
+                } else {
+                    self.end_after_terminal(e);
+                }
+            }
+        }
+    }
+
+    /// Shared storage refused the refreshed pair. The other tabs would read the spent one, so the pair is
+    /// written again with backoff while the lock is held; if storage still refuses, this tab keeps the
+    /// session in memory and tells the others theirs is over (what storage holds is spent).
+    pub(super) fn save_failed(&mut self, now: f64, tokens: TokenSet, e: Error) {
+        let Some(f) = &mut self.flight else { return };
+        f.save_attempt += 1;
+        if f.save_attempt < SAVE_TRIES {
+            let at = now + backoff_ms(f.save_attempt - 1, None);
+            f.answer = Some(tokens);
+            f.stage = Stage::SaveWait;
+            f.retry_at = at;
+            return self.set_timer(TimerId::Backoff, Some(at));
+        }
+        self.announce(self.ended_notice());
+        self.fall_back(e);
+        let op = self.new_op(Op::Ignore);
+        self.push(Command::Save { op, tokens: tokens.clone() });
+        self.adopt(now, tokens, SessionEvent::Refresh);
+        self.set_stage(Stage::Handover);
+        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
+    }
+
+    fn end_after_terminal(&mut self, e: Error) {
+        self.set_stage(Stage::Landing);
+        self.emit(SessionEvent::RefreshError(e.clone()));
+        let event = SessionEvent::Expired(Some(e.clone()));
+        let notice = self.ended_notice();
+        self.forget(event, Some(notice), AfterForget::FailFlight(e));
+    }
+
+    /// The flight landed: the lock goes back, every waiter continues, and the policy timer is re-armed.
+    pub(super) fn flight_done(&mut self, now: f64, result: Result<(), Error>) {
+        let Some(f) = self.flight.take() else { return };
+        if f.locked {
+            self.push(Command::Unlock);
+        }
+        self.set_timer(TimerId::Backoff, None);
+        // The session's user changed under the flight: no waiting call is sent as the new one.
+        let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged) || self.owner_differs(f.owner.as_ref());
+        let result = if switched { Err(owner_changed()) } else { result };
+        let result = result.map_err(session_over);
+        for w in f.waiters {
+            match w {
+                Waiter::None => {}
+                Waiter::App(call) => self.settle(call, result.clone().map(|_| Value::Unit)),
+                Waiter::Due(call) => {
+                    if self.valid_now(now) && !switched {
+                        self.send_current(call, false);
+                    } else {
+                        let e = result.clone().err().unwrap_or_else(|| login_required(None));
+                        self.settle(call, Err(e));
+                    }
+                }
+                Waiter::Rejected(call) => match (&result, self.tokens.is_some()) {
+                    (Ok(()), true) => self.send_current(call, true),
+                    (Err(e), _) => self.settle(call, Err(e.clone())),
+                    (Ok(()), false) => self.settle(call, Err(login_required(None))),
+                },
+            }
+        }
+        self.check(now);
+    }
+}

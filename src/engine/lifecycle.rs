@@ -1,0 +1,496 @@
+//! A session's life: restore at start, accept new tokens (login, refresh, another tab's), forget them (expiry,
+//! logout), keep the policy timer armed, and follow what other tabs announce.
+
+use super::flight::{Waiter, Why};
+use super::owner::owner_changed;
+use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+
+/// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
+const TIMER_SLACK_MS: f64 = 5.0;
+use crate::protocol::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
+
+/// What a storage operation was for; its answer continues there.
+#[derive(Clone, Debug)]
+pub(super) enum Op {
+    Restore { ready: CallId },
+    /// The flight's re-read under the lock (or its last look after a terminal error).
+    Flight,
+    /// Another tab announced a change; read in this session generation.
+    Sync { generation: u32 },
+    /// Logout reads the newest tokens first (under the lock), so it revokes the current ones.
+    LogoutRead,
+    /// New tokens being stored; then they become current, unless a logout came meanwhile (`logouts`).
+    Accept { tokens: TokenSet, event: Accepted, logouts: u32 },
+    /// A look for a pair of a logged-out login (`login`, or this access token) that landed in storage after
+    /// the logout's clear: it is removed.
+    Sweep { token: crate::protocol::Secret, login: f64 },
+    /// Storage being cleared; then the session's end is announced.
+    Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
+    /// The silent renewal's re-read under the lock.
+    Silent,
+    /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
+    Ending { token: crate::protocol::Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
+    /// Nothing waits (a removal of bad data, a save to memory after a fallback).
+    Ignore,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(super) enum Accepted {
+    Login(CallId),
+    /// The flight's refresh.
+    Refresh,
+    /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
+    Silent,
+    SilentLogin,
+}
+
+/// A logout in progress: under the cross-tab lock where there is one, so no refresh or silent renewal of
+/// another tab (nor of this one) can land between its read of storage and its clear.
+#[derive(Debug)]
+pub(super) struct Logout {
+    /// `session.logout()` calls; the first settles when the server answered the revoke, the others at the clear.
+    calls: Vec<CallId>,
+    /// Waiting for the lock; holding it (released once storage is cleared and the other tabs told).
+    waiting: bool,
+    locked: bool,
+}
+
+#[derive(Clone, Debug)]
+pub(super) enum AfterForget {
+    Nothing,
+    /// The flight ends with this error.
+    FailFlight(Error),
+    /// Tell the server (the form is ready, and the DPoP proof to send with it), then settle the logout call.
+    Revoke { call: CallId, form: Option<String>, proof: Option<super::Proof> },
+}
+
+impl Engine {
+    pub(super) fn start(&mut self, ready: CallId, problem: Option<Error>) {
+        if let Some(e) = problem {
+            self.emit(SessionEvent::StorageFallback(e));
+        }
+        let op = self.new_op(Op::Restore { ready });
+        self.push(Command::Load { op });
+    }
+
+    pub(super) fn loaded(&mut self, now: f64, op: OpId, result: Result<Option<TokenSet>, Error>) {
+        match self.take_op(op) {
+            Some(Op::Restore { ready }) => self.restored(now, ready, result),
+            Some(Op::Flight) => self.flight_loaded(now, result),
+            // A read from before this tab's own login (or logout) landed is stale: what it stored since is newer.
+            Some(Op::Sync { generation }) if generation != self.generation => {}
+            Some(Op::Sync { .. }) => {
+                // Reads asked for before this one and still unanswered are older news: dropped (oss-sim seed
+                // 1027646: two broadcasts' reads answered out of order, and the older pair was taken last).
+                self.ops.retain(|(o, x)| !(matches!(x, Op::Sync { .. }) && (op.wrapping_sub(*o) as i32) > 0));
+                self.synced(now, result)
+            }
+            Some(Op::Silent) => self.silent_loaded(now, result),
+            Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
+            Some(Op::LogoutRead) => {
+                if let Ok(Some(t)) = result {
+                    if self.takes_over(&t) {
+                        let t = self.admit(t, now);
+                        // The pair this tab held is of another login (another server session) than the newest
+                        // one it read: revoking only the newest would leave this tab's own login alive there.
+                        if !self.same_login(&t) {
+                            if let Some(held) = self.tokens.take() {
+                                self.bury_login(&held);
+                                self.revoke_late(&held);
+                            }
+                        }
+                        self.tokens = Some(t);
+                    }
+                }
+                self.end_session();
+            }
+            Some(Op::Sweep { token, login }) => {
+                if let Ok(Some(t)) = result {
+                    if t.access_token == token || (login != 0.0 && t.lineage.since_ms == login) {
+                        self.sweep(&t);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Never fails: bad data is removed, a refusing storage falls back to memory; the app learns only
+    /// "logged in or not".
+    fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
+        let logged_in = match result {
+            Ok(Some(t)) => {
+                self.tokens = Some(self.admit(t, now));
+                if self.decision(now) == Decision::LoginRequired {
+                    self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
+                    false
+                } else {
+                    true
+                }
+            }
+            Ok(None) => false,
+            Err(e) if e.code == ErrorCode::StorageUnavailable => {
+                self.fall_back(e);
+                false
+            }
+            Err(e) => {
+                // Corrupt or tampered: logged out, the bad keys go, and the app hears why (`expired` with the
+                // `corrupt_storage` error) once they are gone.
+                let op = self.new_op(Op::Forget { event: SessionEvent::Expired(Some(e)), notice: None, then: AfterForget::Nothing });
+                self.push(Command::Clear { op });
+                false
+            }
+        };
+        self.ready = true;
+        if logged_in {
+            self.check(now);
+        }
+        self.settle(ready, Ok(Value::Bool(logged_in)));
+        for (at, input) in core::mem::take(&mut self.deferred) {
+            self.handle(at.max(now), input);
+        }
+    }
+
+    pub(super) fn fall_back(&mut self, e: Error) {
+        self.left_shared |= self.caps.shared;
+        self.caps.shared = false;
+        self.push(Command::UseMemory);
+        self.emit(SessionEvent::StorageFallback(e));
+    }
+
+    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet) {
+        // A refresh of the previous session that lands later must not overwrite this one.
+        self.generation = self.generation.wrapping_add(1);
+        tokens.lineage = crate::protocol::Lineage { since_ms: now, seq: 0 };
+        self.accept(now, tokens, Accepted::Login(call));
+    }
+
+    /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
+    pub(super) fn accept(&mut self, now: f64, tokens: TokenSet, event: Accepted) {
+        let tokens = self.admit(tokens, now);
+        let op = self.new_op(Op::Accept { tokens: tokens.clone(), event, logouts: self.logouts });
+        self.push(Command::Save { op, tokens });
+    }
+
+    pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
+        let Some(Op::Accept { tokens, event, logouts }) = self.take_op(op) else { return };
+        if logouts != self.logouts {
+            // A logout (this tab's or another's) came while the pair was being stored: it may have been written
+            // after the logout's clear. Never adopted; revoked, and removed from storage if it is there.
+            return self.landed_after_logout(now, tokens, event, result.is_ok());
+        }
+        if let Err(e) = result {
+            if self.caps.shared && matches!(event, Accepted::Refresh) {
+                // The other tabs read the spent pair until ours is stored: retry under the lock first.
+                return self.save_failed(now, tokens, e);
+            }
+            self.fall_back(e);
+            let op = self.new_op(Op::Ignore);
+            self.push(Command::Save { op, tokens: tokens.clone() });
+        }
+        match event {
+            Accepted::Login(call) => {
+                self.adopt(now, tokens, SessionEvent::Login);
+                self.announce(Notice::Login);
+                self.settle(call, Ok(Value::Bool(true)));
+            }
+            Accepted::Refresh => {
+                // A refresh grant never changes the user; if a server says otherwise, it is another login.
+                let switched = self.adopt(now, tokens, SessionEvent::Refresh);
+                self.announce(if switched { Notice::Login } else { Notice::Refresh });
+                self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
+            }
+            Accepted::Silent => self.silent_landed(now, tokens, false),
+            Accepted::SilentLogin => self.silent_landed(now, tokens, true),
+        }
+    }
+
+    /// Takes tokens that are already stored (by us or by another tab) as current. Another user's pair ends the
+    /// session first and is announced as `login` whatever `event` says (see `owner`): then `true`.
+    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::protocol::TokenInfo) -> SessionEvent) -> bool {
+        let switched = self.other_owner(&t);
+        if switched {
+            self.end_for_owner();
+        }
+        let event: fn(crate::protocol::TokenInfo) -> SessionEvent = if switched { SessionEvent::Login } else { event };
+        let info = t.info();
+        self.dpop_adopting(&t);
+        self.tokens = Some(t);
+        self.cooldown_until = 0.0;
+        self.emit(event(info.clone()));
+        self.emit(SessionEvent::Change(Some(info)));
+        self.check(now);
+        switched
+    }
+
+    fn landed_after_logout(&mut self, now: f64, tokens: TokenSet, event: Accepted, written: bool) {
+        self.revoke_late(&tokens);
+        if written {
+            let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0.0 });
+            self.push(Command::Load { op });
+        }
+        match event {
+            Accepted::Login(call) => self.settle(call, Err(login_required(None))),
+            Accepted::Refresh => self.flight_done(now, Err(login_required(None))),
+            Accepted::Silent | Accepted::SilentLogin => self.silent_done(now, Err(login_required(None))),
+        }
+    }
+
+    /// Storage holds a pair of a login this tab saw logged out: it goes, and the server is told, unless this tab
+    /// held that pair (the logging-out tab read and revoked it under the lock) or revoked it already: one
+    /// revocation per pair.
+    fn sweep(&mut self, t: &TokenSet) {
+        if !self.dead.contains(&t.access_token) {
+            self.revoke_late(t);
+        }
+        let op = self.new_op(Op::Ignore);
+        self.push(Command::Clear { op });
+    }
+
+    /// Drops the tokens at once (nothing may send them from now on), clears storage, and then emits `event`
+    /// and tells the other tabs.
+    pub(super) fn forget(&mut self, event: SessionEvent, notice: Option<Notice>, then: AfterForget) {
+        self.generation = self.generation.wrapping_add(1);
+        let had = self.tokens.take().is_some();
+        self.set_timer(TimerId::Check, None);
+        let event = if had || matches!(event, SessionEvent::Logout) { Some(event) } else { None };
+        let op = match event {
+            Some(event) => self.new_op(Op::Forget { event, notice, then }),
+            None => self.new_op(Op::Forget { event: SessionEvent::Change(None), notice: None, then }),
+        };
+        self.push(Command::Clear { op });
+    }
+
+    pub(super) fn cleared(&mut self, now: f64, op: OpId) {
+        let Some(Op::Forget { event, notice, then }) = self.take_op(op) else { return };
+        if !matches!(event, SessionEvent::Change(_)) {
+            self.emit(event);
+            self.emit(SessionEvent::Change(None));
+        }
+        if let Some(n) = notice {
+            self.announce(n);
+        }
+        if matches!(then, AfterForget::Revoke { .. }) {
+            // The logout's clear is done and the other tabs are told: the lock goes back; a second logout()
+            // made meanwhile settles now.
+            if let Some(l) = self.logout.take() {
+                if l.locked {
+                    self.push(Command::Unlock);
+                }
+                for call in l.calls.into_iter().skip(1) {
+                    self.settle(call, Ok(Value::Unit));
+                }
+            }
+        }
+        match then {
+            AfterForget::Nothing => {}
+            AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
+            AfterForget::Revoke { call, form: Some(form), proof } => {
+                let url = self.cfg.revoke_url();
+                self.push(Command::SendRevoke { call, url, form, proof });
+            }
+            AfterForget::Revoke { call, form: None, .. } => self.settle(call, Ok(Value::Unit)),
+        }
+    }
+
+    /// The session is over for the user: every tab sharing storage is logged out at once, then the server is
+    /// told (the refresh token if any, else the access token; its answer is ignored — RingCentral advises not
+    /// to retry).
+    ///
+    /// Final across tabs: it runs under the lock that refreshes and silent renewals take (where Web Locks
+    /// exist), and it bumps `logouts`, which every refresh answer, silent result and save in flight checks: a
+    /// pair that lands after it is revoked, never stored or adopted.
+    pub(super) fn logout(&mut self, now: f64, call: CallId) {
+        if let Some(l) = &mut self.logout {
+            return l.calls.push(call);
+        }
+        self.logouts = self.logouts.wrapping_add(1);
+        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false });
+        if !self.caps.shared {
+            return self.end_session();
+        }
+        // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
+        // revoked); one it waits for is the logout's too (they end now: the session is ending).
+        let (f, s) = (self.flight_lock(), self.silent_lock_handover());
+        let held = f == Some(true) || s == Some(true);
+        let asked = f == Some(false) || s == Some(false);
+        if f == Some(false) {
+            self.flight_done(now, Err(login_required(None)));
+        }
+        if s == Some(false) {
+            self.silent_done(now, Err(login_required(None)));
+        }
+        self.flight_stop_timed(now);
+        let waiting = asked || (!held && self.ask_lock());
+        if let Some(l) = &mut self.logout {
+            l.locked = held;
+            l.waiting = waiting;
+        }
+        if !waiting {
+            self.logout_read();
+        }
+    }
+
+    pub(super) fn logout_wants_lock(&self) -> bool {
+        self.logout.as_ref().is_some_and(|l| l.waiting)
+    }
+
+    /// The lock came, or (after [`super::LOCK_WAIT_MS`]) did not: the logout goes on either way — it never
+    /// fails; without the lock, a late pair of another tab is caught when that tab hears the logout.
+    pub(super) fn logout_locked(&mut self, granted: bool) {
+        if let Some(l) = &mut self.logout {
+            l.waiting = false;
+            l.locked = granted;
+        }
+        self.logout_read();
+    }
+
+    /// Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
+    fn logout_read(&mut self) {
+        let op = self.new_op(Op::LogoutRead);
+        self.push(Command::Load { op });
+    }
+
+    fn end_session(&mut self) {
+        let call = self.logout.as_ref().map_or(super::NO_CALL, |l| l.calls[0]);
+        // DPoP: the key goes first, before storage is cleared and the revoke sent (which signs with it one last
+        // time): a tab closed before the revoke returns leaves no key behind.
+        self.delete_key();
+        let revoke_url = self.cfg.revoke_url();
+        let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
+        let form = self.tokens.clone().map(|t| {
+            self.bury_login(&t);
+            let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
+            crate::protocol::revoke_form(&self.cfg, token)
+        });
+        self.forget(SessionEvent::Logout, Some(Notice::Logout), AfterForget::Revoke { call, form, proof });
+    }
+
+    /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
+    /// use of a token checks the clock again.
+    pub(super) fn check(&mut self, now: f64) {
+        if self.logout.is_some() {
+            return; // the session is ending: no refresh, renewal or timer for it
+        }
+        match self.decision(now) {
+            Decision::Fresh => {}
+            Decision::Expiring => self.expiring_due(now),
+            Decision::Refresh => {
+                if self.flight.is_some() {
+                    return; // the flight re-checks when it lands
+                }
+                if now >= self.cooldown_until {
+                    self.join_flight(now, Why::Due, Waiter::None);
+                    return;
+                }
+            }
+            Decision::LoginRequired => {
+                self.pair_over(None, None);
+                return;
+            }
+        }
+        self.schedule(now);
+    }
+
+    fn schedule(&mut self, now: f64) {
+        let at = next_check_ms(self.tokens.as_ref(), now, self.cfg.refresh_margin_s)
+            .map(|at| (at + TIMER_SLACK_MS).max(self.cooldown_until).min(now + MAX_TIMER_MS));
+        self.set_timer(TimerId::Check, at);
+    }
+
+    /// `expiring`, once per access token.
+    pub(super) fn note_expiring(&mut self) {
+        let Some(t) = &self.tokens else { return };
+        if self.expiring_sent_for == t.expires_at_ms {
+            return;
+        }
+        self.expiring_sent_for = t.expires_at_ms;
+        let info = t.info();
+        self.emit(SessionEvent::Expiring(info));
+    }
+
+    /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
+    /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
+    pub(super) fn broadcast_received(&mut self, n: Notice) {
+        if self.logout.is_some() && n != Notice::Logout {
+            return; // this tab's logout reads storage under the lock: it revokes whatever is newest
+        }
+        // An expiry of another login than this tab's (this tab's was stored after the sender looked at storage
+        // and found it empty) says nothing about this one: storage decides.
+        if let (Notice::Expired(Some(ended)), Some(t)) = (n, &self.tokens) {
+            if login_of(t) != ended {
+                let op = self.new_op(Op::Sync { generation: self.generation });
+                return self.push(Command::Load { op });
+            }
+        }
+        if matches!(n, Notice::Logout | Notice::Expired(_)) {
+            // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
+            // tab gave up a storage that refused the new pair (what is stored then is spent).
+            if let Some(t) = self.tokens.clone() {
+                if n == Notice::Logout {
+                    // Whatever this tab has in flight for this login is stale (revoked when it lands), and a
+                    // pair of it written after the other tab's clear (our refresh or renewal raced the logout
+                    // where there is no lock) is removed.
+                    self.logouts = self.logouts.wrapping_add(1);
+                    self.bury_login(&t);
+                    let op = self.new_op(Op::Sweep { token: t.access_token.clone(), login: t.lineage.since_ms });
+                    self.push(Command::Load { op });
+                } else {
+                    self.bury(&t);
+                }
+                self.generation = self.generation.wrapping_add(1);
+                self.tokens = None;
+                self.set_timer(TimerId::Check, None);
+                self.emit(if n == Notice::Logout { SessionEvent::Logout } else { SessionEvent::Expired(None) });
+                self.emit(SessionEvent::Change(None));
+            }
+            self.drop_cached_key();
+            return;
+        }
+        let op = self.new_op(Op::Sync { generation: self.generation });
+        self.push(Command::Load { op });
+    }
+
+    /// The `expired` notice for this tab's current pair: it names the pair's login.
+    pub(super) fn ended_notice(&self) -> Notice {
+        Notice::Expired(self.tokens.as_ref().map(login_of))
+    }
+
+    fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+        match result {
+            // A pair of a login logged out here, written late by a tab that had not heard yet: removed.
+            Ok(Some(t)) if self.dead_login(&t) => self.sweep(&t),
+            Ok(Some(t)) => {
+                if self.takes_over(&t) {
+                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
+                    let t = self.admit(t, now);
+                    self.adopt(now, t, event);
+                }
+            }
+            // A read that failed says nothing about the session: keep it.
+            Err(e) if e.code == ErrorCode::StorageUnavailable => {}
+            _ => self.storage_emptied(),
+        }
+    }
+
+    /// Shared storage no longer holds a session: another tab ended it. This tab follows (storage is the one
+    /// source of truth) without clearing anything or telling anyone.
+    pub(super) fn storage_emptied(&mut self) {
+        if self.tokens.take().is_some() {
+            self.generation = self.generation.wrapping_add(1);
+            self.set_timer(TimerId::Check, None);
+            self.emit(SessionEvent::Expired(None));
+            self.emit(SessionEvent::Change(None));
+            self.drop_cached_key();
+        }
+    }
+}
+
+pub(super) fn no_refresh_token() -> Error {
+    login_required(Some("no refresh token: log in again"))
+}
+
+/// A login's name on the wire: its lineage's login time in whole ms (0 for pairs stored before lineages).
+fn login_of(t: &TokenSet) -> u64 {
+    t.lineage.since_ms as u64
+}

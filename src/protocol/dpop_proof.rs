@@ -1,0 +1,233 @@
+//! DPoP proofs (RFC 9449): the JWT's header and claims as serde types, its base64url segments, and the two
+//! readings of a server's answer the session needs (`htu` of a URL, a `use_dpop_nonce` challenge). Only the
+//! ECDSA signature is the browser's (WebCrypto, with the non-extractable key); everything else is here and
+//! tested on the host.
+
+use serde::Serialize;
+
+use super::bytes;
+use super::encoding::base64url_nopad;
+
+/// The error a server answers when a proof lacks the nonce it wants (RFC 9449 §8, §9).
+pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
+
+/// Serializes a value as JSON text. The browser layer uses `JSON.stringify` (no JSON writer in the wasm), host
+/// tests serde_json: the same serde types either way.
+pub trait JsonText {
+    fn text<T: Serialize>(&self, v: &T) -> String;
+}
+
+/// The public half of the session's P-256 key, as RFC 7518 §6.2 spells it (`x`, `y`: base64url coordinates).
+#[derive(Serialize, Clone, Debug, PartialEq)]
+pub struct Jwk {
+    pub kty: &'static str,
+    pub crv: &'static str,
+    pub x: String,
+    pub y: String,
+}
+
+impl Jwk {
+    pub fn p256(x: String, y: String) -> Jwk {
+        Jwk { kty: "EC", crv: "P-256", x, y }
+    }
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    typ: &'static str,
+    alg: &'static str,
+    jwk: &'a Jwk,
+}
+
+/// The claims of one proof (RFC 9449 §4.2). `iat` in seconds.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct Claims {
+    pub jti: String,
+    pub htm: String,
+    pub htu: String,
+    pub iat: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nonce: Option<String>,
+    /// base64url SHA-256 of the access token, on requests that carry one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ath: Option<String>,
+}
+
+impl Claims {
+    /// `jti_bytes`: at least 16 random bytes (RFC 9449 asks for enough entropy that a jti never repeats);
+    /// `url`: the request's URL, whose query and fragment are dropped; `sha256_of_token`: the access token's
+    /// digest, when the request carries one.
+    pub fn new(jti_bytes: &[u8], method: &str, url: &str, now_ms: f64, nonce: Option<&str>, sha256_of_token: Option<&[u8]>) -> Claims {
+        Claims {
+            jti: base64url_nopad(jti_bytes),
+            // As sent: methods are case-sensitive (fetch upper-cases only the standard ones; `patch` goes as is).
+            htm: method.to_string(),
+            htu: htu(url).to_string(),
+            iat: (now_ms / 1000.0) as u64,
+            nonce: nonce.map(str::to_string),
+            ath: sha256_of_token.map(base64url_nopad),
+        }
+    }
+}
+
+/// `base64url(header) . base64url(claims)`: the text the key signs.
+pub fn signing_input(json: &impl JsonText, jwk: &Jwk, claims: &Claims) -> String {
+    let header = json.text(&Header { typ: "dpop+jwt", alg: "ES256", jwk });
+    let mut s = base64url_nopad(header.as_bytes());
+    s.push('.');
+    s.push_str(&base64url_nopad(json.text(claims).as_bytes()));
+    s
+}
+
+/// The compact JWS: the signing input and the signature, which for ES256 is the raw `r ‖ s` (64 bytes) that
+/// WebCrypto's ECDSA returns (RFC 7518 §3.4), base64url.
+pub fn compact(signing_input: String, signature: &[u8]) -> String {
+    let mut s = signing_input;
+    s.push('.');
+    s.push_str(&base64url_nopad(signature));
+    s
+}
+
+/// The `htu` of a request URL: without query and fragment (RFC 9449 §4.2).
+pub fn htu(url: &str) -> &str {
+    match bytes::find_any(url, b"?#") {
+        Some(i) => &url[..i],
+        None => url,
+    }
+}
+
+/// Whether a `WWW-Authenticate` header is a DPoP challenge with `error="use_dpop_nonce"` (RFC 9449 §9). The
+/// header may list several challenges (`Bearer …, DPoP …`); this looks for the error parameter after a `DPoP`
+/// scheme, quoted or not, names case-insensitive. Not a general parser: one parameter of one scheme is all the
+/// session ever reads.
+pub fn is_nonce_challenge(www_authenticate: &str) -> bool {
+    let h = www_authenticate.to_ascii_lowercase();
+    let Some(at) = scheme_at(&h, "dpop") else { return false };
+    let rest = &h[at + 4..];
+    // Parameters of this challenge run until the next scheme (a token followed by a space and no `=`).
+    let mut i = 0;
+    while let Some(p) = rest[i..].find("error") {
+        let start = i + p;
+        let before = rest[..start].bytes().next_back();
+        let after = rest[start + 5..].trim_start();
+        i = start + 5;
+        if !matches!(before, Some(b' ' | b',' | b'\t')) {
+            continue;
+        }
+        let Some(v) = after.strip_prefix('=') else { continue };
+        let v = v.trim_start();
+        let v = v.strip_prefix('"').unwrap_or(v);
+        return v.starts_with(USE_DPOP_NONCE)
+            && !matches!(v.as_bytes().get(USE_DPOP_NONCE.len()), Some(b) if b.is_ascii_alphanumeric() || *b == b'_');
+    }
+    false
+}
+
+/// Where the auth-scheme `scheme` (lower case) starts in `h`: at the start or after `,`/space, followed by a space.
+fn scheme_at(h: &str, scheme: &str) -> Option<usize> {
+    let mut from = 0;
+    while let Some(p) = h[from..].find(scheme) {
+        let at = from + p;
+        let before = h[..at].bytes().next_back();
+        let after = h.as_bytes().get(at + scheme.len());
+        if matches!(before, None | Some(b' ' | b',')) && matches!(after, Some(b' ')) {
+            return Some(at);
+        }
+        from = at + scheme.len();
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct SerdeJson;
+    impl JsonText for SerdeJson {
+        fn text<T: Serialize>(&self, v: &T) -> String {
+            serde_json::to_string(v).unwrap()
+        }
+    }
+
+    fn b64d(s: &str) -> Vec<u8> {
+        // A test-only decoder, to read back what base64url_nopad wrote.
+        const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut bits = 0u32;
+        let mut n = 0;
+        let mut out = Vec::new();
+        for c in s.bytes() {
+            bits = (bits << 6) | A.iter().position(|&x| x == c).unwrap() as u32;
+            n += 6;
+            if n >= 8 {
+                n -= 8;
+                out.push((bits >> n) as u8);
+            }
+        }
+        out
+    }
+
+    fn jwk() -> Jwk {
+        Jwk::p256("f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU".into(), "x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0".into())
+    }
+
+    #[test]
+    fn proof_header_and_claims() {
+        let digest = [7u8; 32];
+        let c = Claims::new(&[1u8; 16], "POST", "https://as.example/token?x=1#f", 1_700_000_000_999.0, Some("n-1"), Some(&digest));
+        let input = signing_input(&SerdeJson, &jwk(), &c);
+        let (h, p) = input.split_once('.').unwrap();
+        let header: serde_json::Value = serde_json::from_slice(&b64d(h)).unwrap();
+        assert_eq!(header["typ"], "dpop+jwt");
+        assert_eq!(header["alg"], "ES256");
+        assert_eq!(header["jwk"], serde_json::json!({"kty":"EC","crv":"P-256","x":jwk().x,"y":jwk().y}));
+        assert_eq!(header.as_object().unwrap().len(), 3, "nothing else in the header (no private key part)");
+        let claims: serde_json::Value = serde_json::from_slice(&b64d(p)).unwrap();
+        assert_eq!(claims["htm"], "POST");
+        assert_eq!(claims["htu"], "https://as.example/token");
+        assert_eq!(claims["iat"], 1_700_000_000u64);
+        assert_eq!(claims["nonce"], "n-1");
+        assert_eq!(claims["ath"], base64url_nopad(&digest));
+        assert_eq!(b64d(claims["jti"].as_str().unwrap()).len(), 16, "128 random bits");
+        assert!(!input.contains('=') && !input.contains('+') && !input.contains('/'));
+
+        let bare = Claims::new(&[2u8; 16], "GET", "https://rs.example/me", 0.0, None, None);
+        let text = SerdeJson.text(&bare);
+        assert!(!text.contains("nonce") && !text.contains("ath"), "{text}");
+
+        let jws = compact(input.clone(), &[0xff; 64]);
+        let sig = jws.rsplit('.').next().unwrap();
+        assert_eq!(b64d(sig), vec![0xff; 64]);
+        assert_eq!(jws.matches('.').count(), 2);
+    }
+
+    #[test]
+    fn htu_drops_query_and_fragment() {
+        assert_eq!(htu("https://a.example/p/q?x=1&y#z"), "https://a.example/p/q");
+        assert_eq!(htu("https://a.example/p#z?x"), "https://a.example/p");
+        assert_eq!(htu("https://a.example/p"), "https://a.example/p");
+    }
+
+    #[test]
+    fn nonce_challenges() {
+        for yes in [
+            r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#,
+            r#"DPoP realm="http://127.0.0.1:1", error="use_dpop_nonce", error_description="nonce is required", algs="ES256 EdDSA""#,
+            r#"Bearer realm="x", DPoP error="use_dpop_nonce""#,
+            r#"dpop error=use_dpop_nonce"#,
+            r#"DPoP algs="ES256",error = "use_dpop_nonce""#,
+        ] {
+            assert!(is_nonce_challenge(yes), "{yes}");
+        }
+        for no in [
+            "",
+            r#"Bearer error="use_dpop_nonce""#,
+            r#"DPoP error="invalid_token""#,
+            r#"DPoP error="invalid_dpop_proof", error_description="use_dpop_nonce later""#,
+            r#"DPoP error="use_dpop_nonce_x""#,
+            r#"DPoPx error="use_dpop_nonce""#,
+            r#"DPoP myerror="use_dpop_nonce""#,
+        ] {
+            assert!(!is_nonce_challenge(no), "{no}");
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! The two ends of a login that finishes in another window (see `protocol::handover_message`): the callback page in a popup
+//! or hidden iframe hands its URL to the window that started the login, and that window listens for it.
+
+use core::future::poll_fn;
+use core::pin::Pin;
+
+use futures_channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
+use futures_core::Stream;
+use js_sys::Object;
+use wasm_bindgen::prelude::*;
+use web_sys::{BroadcastChannel, MessageEvent};
+
+use crate::protocol::handover_message::{self, Kind, Message};
+use crate::protocol::{clean_url, parse_redirect, Config, StorageKind};
+use crate::web::browser;
+
+/// What a waiting login hears.
+pub enum Outcome {
+    /// A callback URL our window handed over.
+    Url(String),
+    /// The popup is closed.
+    Closed,
+    /// The closed popup's last message had its time to arrive.
+    Gone,
+    TimedOut,
+}
+
+/// A waiting login's outcomes, in the order they came: the receiving end of a channel whose senders are the
+/// hand-over listener, the timers and the closed-window poll.
+pub struct Inbox(UnboundedReceiver<Outcome>);
+
+/// One sending end of an [`Inbox`]; cloned into each listener, timer and poll.
+#[derive(Clone)]
+pub struct Sender(UnboundedSender<Outcome>);
+
+pub fn inbox() -> (Sender, Inbox) {
+    let (tx, rx) = mpsc::unbounded();
+    (Sender(tx), Inbox(rx))
+}
+
+impl Sender {
+    pub fn push(&self, o: Outcome) {
+        // An error means the login no longer waits: nobody to tell.
+        let _ = self.0.unbounded_send(o);
+    }
+}
+
+impl Inbox {
+    /// The next outcome; `TimedOut` once every sender is gone (nothing can come any more).
+    pub async fn next(&mut self) -> Outcome {
+        poll_fn(|cx| Pin::new(&mut self.0).poll_next(cx)).await.unwrap_or(Outcome::TimedOut)
+    }
+}
+
+/// Listens for the hand-over of one login: `message` events on this window from `source` (the popup or the
+/// frame's window), and, for a popup, its BroadcastChannel. Removed when dropped.
+pub struct Listener {
+    on_message: Closure<dyn FnMut(MessageEvent)>,
+    channel: Option<(BroadcastChannel, Closure<dyn FnMut(MessageEvent)>)>,
+}
+
+/// The callback URL a hand-over message carries, `None` for any other data: the one reading of the message, for
+/// the `message` listener and the BroadcastChannel's alike.
+fn handed_over(data: JsValue) -> Option<String> {
+    serde_wasm_bindgen::from_value::<Message>(data).ok()?.into_url()
+}
+
+impl Listener {
+    pub fn new(source: JsValue, channel_state: Option<&str>, to: Sender) -> Listener {
+        let own = browser::own_origin();
+        let t = to.clone();
+        let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+            let from_ours = ev.source().is_some_and(|s| Object::is(&s, &source));
+            if handover_message::accepts(&ev.origin(), &own, from_ours) {
+                if let Some(url) = handed_over(ev.data()) {
+                    t.push(Outcome::Url(url));
+                }
+            }
+        });
+        let _ = browser::window().add_event_listener_with_callback("message", on_message.as_ref().unchecked_ref());
+        // A BroadcastChannel delivers only between pages of our own origin; the tag and the state still decide.
+        let channel = channel_state.and_then(|state| {
+            let ch = BroadcastChannel::new(&handover_message::channel_name(state)).ok()?;
+            let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
+                if let Some(url) = handed_over(ev.data()) {
+                    to.push(Outcome::Url(url));
+                }
+            });
+            ch.set_onmessage(Some(cb.as_ref().unchecked_ref()));
+            Some((ch, cb))
+        });
+        Listener { on_message, channel }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        let _ = browser::window().remove_event_listener_with_callback("message", self.on_message.as_ref().unchecked_ref());
+        if let Some((ch, _)) = &self.channel {
+            ch.set_onmessage(None);
+            ch.close();
+        }
+    }
+}
+
+/// What this page is, judged by the callback in its URL: a popup's or a silent frame's callback page hands
+/// the URL over instead of exchanging it.
+pub fn kind_here() -> Kind {
+    let (_, search, hash) = browser::location_parts();
+    let kind = handover_message::kind_of(parse_redirect(&search, &hash).state());
+    let w = browser::window();
+    let framed = w.parent().ok().flatten().is_some_and(|p| !Object::is(&p, &w));
+    match kind {
+        Kind::Frame if !framed => Kind::Redirect,
+        k => k,
+    }
+}
+
+/// A popup's or silent frame's callback page only hands its URL over: its session must neither read nor write the
+/// shared storage (a restore that found the token expired would clear it for every tab) nor renew anything, so it
+/// runs in memory, logged out.
+pub fn inert_here(mut cfg: Config, adapter: Option<JsValue>) -> (Config, Option<JsValue>) {
+    if kind_here() == Kind::Redirect {
+        return (cfg, adapter);
+    }
+    cfg.silent_renew = false;
+    cfg.storage = StorageKind::Memory;
+    (cfg, None)
+}
+
+/// On a popup's or silent frame's callback page: hands the callback URL to the window that started the login
+/// (`postMessage` aimed at our own origin, never `*`; a popup without `opener` uses the transaction's
+/// BroadcastChannel), cleans the URL, and a popup closes itself. `false`: this page is not one.
+pub fn hand_over() -> bool {
+    let kind = kind_here();
+    if kind == Kind::Redirect {
+        return false;
+    }
+    let (href, search, hash) = browser::location_parts();
+    let w = browser::window();
+    let msg = serde_wasm_bindgen::to_value(&Message::new(href.clone())).unwrap_or(JsValue::UNDEFINED);
+    let own = browser::own_origin();
+    let target = match kind {
+        Kind::Frame => w.parent().ok().flatten(),
+        _ => w.opener().ok().filter(|o| o.is_object()).map(|o| o.unchecked_into::<web_sys::Window>()),
+    };
+    match target {
+        Some(t) => {
+            let _ = t.post_message(&msg, &own);
+        }
+        None => {
+            let state = parse_redirect(&search, &hash).state().map(str::to_string).unwrap_or_default();
+            if let Ok(ch) = BroadcastChannel::new(&handover_message::channel_name(&state)) {
+                let _ = ch.post_message(&msg);
+                ch.close();
+            }
+        }
+    }
+    browser::replace_url(&clean_url(&href));
+    if kind == Kind::Popup {
+        let _ = w.close();
+    }
+    true
+}
