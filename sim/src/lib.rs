@@ -13,7 +13,11 @@
 //! invariants of issue 9 are checked (see [`Inv`] and the comments at each check). Everything is a function
 //! of the seed: a failing seed replays exactly, with `--seed N --trace`.
 
+mod invariants;
 pub mod rng;
+
+pub use invariants::{oracle_origin, Inv};
+use invariants::{DeadLogin, RtObs};
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -52,22 +56,11 @@ const MAX_SKEW_MS: f64 = 120_000.0;
 /// How long a DPoP nonce of the simulated server is current.
 const NONCE_PERIOD_MS: f64 = 300_000.0;
 
-/// Invariant 4's bound on one app call, in awake simulated time: two flights (the due one and the 401 one),
-/// each at most a lock wait plus MAX_TRIES token requests that time out plus two Retry-After waits (capped
-/// at 60 s by the engine), plus storage and API latency. Anything slower is a hang.
-const CALL_BOUND_MS: f64 =
-    2.0 * (LOCK_WAIT_MS as f64 + MAX_TRIES as f64 * TOKEN_TIMEOUT_MS as f64 + 2.0 * 60_000.0) + 60_000.0;
-/// Invariant 4: at most this many inputs to one tab within one simulated second (a timer or message loop).
-const LOOP_INPUTS_PER_S: u32 = 2_000;
 /// After the run's last fault, the time every tab gets to converge before quiescence is required.
 const HEAL_MS: f64 = 20.0 * 60_000.0;
 /// Quiescence must come this long after the heal period at the latest (invariant 4: no endless activity).
 const QUIESCE_CAP_MS: f64 = 30.0 * 60_000.0;
 const MAX_STEPS: u64 = 400_000;
-/// Invariant 9 without Web Locks: how long after hearing a logout a tab may take to remove a pair it stored
-/// meanwhile (one storage read and one clear: the simulated storage answers within 5 ms each).
-const LOGOUT_SWEEP_MS: f64 = 20.0;
-
 // ---------------------------------------------------------------------------------------------------------
 // Faults
 
@@ -171,48 +164,6 @@ pub struct Options {
     pub trace: bool,
 }
 
-
-/// The invariants of issue 9. Each check below says precisely what it measures.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub enum Inv {
-    /// 1. No self-inflicted reuse of a refresh token.
-    Reuse = 1,
-    /// 2. The bearer token goes only to `apiOrigins`.
-    Origin = 2,
-    /// 3. No `expired` / `logout` while the session is alive and every fault was transient.
-    NoFalseEnd = 3,
-    /// 4. Bounded: calls settle, retries and Retry-After respected, no loops.
-    Bounded = 4,
-    /// 5. With Web Locks and shared storage: one token request per expiry.
-    OnePerExpiry = 5,
-    /// 6. At quiescence storage holds the newest pair the server issued.
-    Newest = 6,
-    /// 7. Silent renewal: once per pair per tab, and with Web Locks and shared storage tabs adopt a renewed pair.
-    Silent = 7,
-    /// 8. DPoP: every token request carries a proof; a `use_dpop_nonce` answer earns one resend, never a loop.
-    Nonce = 8,
-    /// 10. A tab's user (`ownerId`) never changes without a `login` event.
-    Owner = 10,
-    /// 9. A logout is final: once it settled, no tab uses, stores or announces a pair of the login it ended.
-    LogoutFinal = 9,
-}
-
-impl Inv {
-    pub fn describe(self) -> &'static str {
-        match self {
-            Inv::Reuse => "1: a refresh token was sent again after the server answered its use",
-            Inv::Origin => "2: a bearer token was sent outside apiOrigins",
-            Inv::NoFalseEnd => "3: expired/logout while the server still holds a usable token and every fault was transient",
-            Inv::Bounded => "4: an app call did not settle in bounded time, or token requests broke the retry / Retry-After bounds",
-            Inv::OnePerExpiry => "5: more than one token request per expiry (Web Locks present)",
-            Inv::Newest => "6: storage does not hold the newest pair the server issued (at quiescence)",
-            Inv::Nonce => "8: DPoP: a token request without a proof, or more than one resend per use_dpop_nonce demand (a loop)",
-            Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
-            Inv::Owner => "10: a tab's user (ownerId) changed without a login event (a refresh of another user's pair, or a request sent as a user the app was not told of)",
-            Inv::LogoutFinal => "9: after a logout settled, a pair of the login it ended was sent to the API, stored, or announced (login/refresh)",
-        }
-    }
-}
 
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -590,14 +541,6 @@ struct TokenReq {
     proof: Option<Proof>,
 }
 
-#[derive(Default)]
-struct RtObs {
-    /// Tabs that received the server's answer to a use of this refresh token.
-    answered_by: Vec<usize>,
-    first_answer_at: f64,
-    sends: u32,
-}
-
 struct LockMgr {
     holder: Option<usize>,
     held_since: f64,
@@ -679,16 +622,6 @@ pub struct World {
     failure: Option<(Inv, String)>,
 }
 
-/// Invariant 9: a login that a logout ended, which tab ended it, when logout() was called and when it settled.
-#[derive(Clone, Copy, Debug)]
-struct DeadLogin {
-    tab: usize,
-    /// The tab shared storage then (a tab that fell back to memory logs out alone: its logout is its own).
-    shared: bool,
-    called_at: f64,
-    settled_at: f64,
-}
-
 fn err(code: ErrorCode, desc: &str) -> Error {
     Error::with(code, desc)
 }
@@ -725,24 +658,6 @@ fn oauth_error(e: &OAuthError) -> Error {
         .with_error_code(e.code.map(str::to_string))
         .with_description(&e.message)
         .with_retryable(retryable)
-}
-
-/// The origin of an absolute URL the way the WHATWG parser serialises it (scheme and host lower case,
-/// userinfo dropped, default port elided). The oracle for invariant 2, independent of the core's parser.
-pub fn oracle_origin(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let scheme = scheme.to_ascii_lowercase();
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h).to_ascii_lowercase();
-    let hostport = match (scheme.as_str(), hostport.rsplit_once(':')) {
-        ("http", Some((h, "80"))) | ("https", Some((h, "443"))) => h.to_string(),
-        _ => hostport,
-    };
-    if hostport.is_empty() {
-        return None;
-    }
-    Some(format!("{scheme}://{hostport}"))
 }
 
 fn describe_input(i: &Input) -> String {
@@ -894,12 +809,6 @@ impl World {
         self.queue.push(Item { t: t.max(self.now), seq: self.seq, ev });
     }
 
-    fn fail(&mut self, inv: Inv, detail: String) {
-        if self.failure.is_none() {
-            self.failure = Some((inv, detail));
-        }
-    }
-
     fn tab_now(&self, tab: usize) -> f64 {
         self.now + self.tabs[tab].offset_ms
     }
@@ -925,23 +834,6 @@ impl World {
         if let Some(s) = self.session_of(token) {
             self.tabs[tab].last_session = Some(s);
         }
-    }
-
-    /// The session is alive on the server and the client side can know it: Active, its current pair was
-    /// delivered to some tab, and that access or refresh token is still valid by the server's clock.
-    fn usable_known(&self, sid: &str) -> bool {
-        let Some(s) = self.st.sessions.get(sid) else { return false };
-        if s.status != SessionStatus::Active || !self.delivered_access.contains(&s.current_access) {
-            return false;
-        }
-        let now = self.st.now();
-        // Without refresh tokens the session lives as long as its access token, which the tab judges by its own
-        // clock from the pair's receipt, stamped by the receiving tab's clock: tabs' clocks differ by up to
-        // 2 × MAX_SKEW_MS (a clock jump, by more: those runs are not judged here, see `any_jump`).
-        let slack = if self.prof.refresh { 0 } else { 2 * MAX_SKEW_MS as i64 + 1_000 };
-        let at_ok = self.st.access.get(&s.current_access).is_some_and(|a| now + slack < a.expires_ms);
-        let rt_ok = s.current_refresh.as_ref().and_then(|r| self.st.refresh.get(r)).is_some_and(|r| now < r.expires_ms);
-        at_ok || rt_ok
     }
 
     fn open_tabs(&self) -> Vec<usize> {
@@ -1037,18 +929,8 @@ impl World {
         if !self.tabs[tab].open {
             return;
         }
-        // Invariant 4 (no loop): at most LOOP_INPUTS_PER_S inputs per tab per simulated second.
-        let now = self.now;
-        {
-            let w = &mut self.tabs[tab].inputs_window;
-            if now - w.0 >= 1000.0 {
-                *w = (now, 0);
-            }
-            w.1 += 1;
-            if w.1 > LOOP_INPUTS_PER_S {
-                self.fail(Inv::Bounded, format!("tab{tab} got more than {LOOP_INPUTS_PER_S} inputs within one simulated second (loop)"));
-                return;
-            }
+        if !self.inv4_count_input(tab) {
+            return;
         }
         if self.opts.trace {
             let d = describe_input(&input);
@@ -1242,15 +1124,7 @@ impl World {
                 self.push(d, Ev::RevokeArrive { tab, call, token });
             }
             Command::SendApi { call, token, retry, proof } => {
-                // Invariant 8 (DPoP): a call is sent at most four times (first, the 401's retry, and one nonce
-                // resend each), and never again after two use_dpop_nonce demands in a row.
-                if let Some(c) = self.tabs[tab].calls.get_mut(&call) {
-                    c.sends += 1;
-                    let (sends, demands) = (c.sends, c.nonce_demands);
-                    if sends > 4 || demands >= 2 {
-                        self.fail(Inv::Nonce, format!("tab{tab} sent call #{call} a {sends}th time ({demands} nonce demands in a row)"));
-                    }
-                }
+                self.inv8_check_api_send(tab, call);
                 let url = self.tabs[tab].calls.get(&call).map(|c| c.url.clone()).unwrap_or_default();
                 let api = oracle_origin(&url).is_some_and(|o| self.cfg.api_origins.contains(&o));
                 let token = token.map(|t| t.expose().to_string());
@@ -1258,29 +1132,12 @@ impl World {
                     let tn = token.as_deref().map(|t| self.name(t, 'A')).unwrap_or_else(|| "-".into());
                     self.tr(Some(tab), format!("-> SendApi #{call} token={tn} retry={retry} {url}"));
                 }
-                // Invariant 2: every request that carries a bearer token goes to an origin in apiOrigins,
-                // judged by an independent WHATWG-style origin oracle on the URL the app passed.
-                if token.is_some() && !api {
-                    self.fail(Inv::Origin, format!("tab{tab} sent its bearer token with call #{call} to {url}"));
-                }
+                self.inv2_check_api_send(tab, call, token.is_some(), api, &url);
                 if let Some(t) = &token {
                     self.touch(tab, t);
                     self.tabs[tab].known_access = Some(t.clone());
-                    // Invariant 10: the request acts as the token's user at the server: the one the app was told of,
-                    // and the one it made the call as.
-                    let acts_as = self.session_of(t).and_then(|s| self.st.sessions.get(&s)).map(|s| s.owner_id.clone());
-                    let made_as = self.tabs[tab].calls.get(&call).and_then(|c| c.owner.clone());
-                    for (whose, told) in [("the app was told of", self.tabs[tab].app_owner.clone()), ("the app made it as", made_as)] {
-                        if let (Some(a), Some(b)) = (told, &acts_as) {
-                            if a != *b {
-                                self.fail(Inv::Owner, format!("tab{tab} sent call #{call} as user {b}; {whose} user {a}"));
-                            }
-                        }
-                    }
-                    // Invariant 9: no API request with a token of a login a settled logout ended.
-                    if let Some(l) = self.ended_login(tab, t) {
-                        self.fail(Inv::LogoutFinal, format!("tab{tab} sent call #{call} with a token of login {l}, which a settled logout ended"));
-                    }
+                    self.inv10_check_api_send(tab, call, t);
+                    self.inv9_check_api_send(tab, call, t);
                 }
                 if self.tabs[tab].probe.as_ref().is_some_and(|p| p.0 == call) {
                     let stored = match self.slot_read(tab) {
@@ -1307,9 +1164,7 @@ impl World {
             }
             Command::Lock { name: _, timeout_ms } => {
                 self.tr(Some(tab), "-> Lock".into());
-                if !self.prof.locks {
-                    self.fail(Inv::OnePerExpiry, format!("tab{tab} asked for a Web Lock although Web Locks are missing"));
-                }
+                self.inv5_check_lock(tab);
                 let ticket = self.lock.next_ticket;
                 self.lock.next_ticket += 1;
                 self.lock.queue.push_back((tab, ticket));
@@ -1381,11 +1236,7 @@ impl World {
                     // The app reads tokenInfo() once ready: that is the user it was told of.
                     self.tabs[tab].app_owner = self.tabs[tab].engine.token_info().and_then(|i| i.owner_id);
                 }
-                if let Some((called_at, shared, ended)) = self.logouts.remove(&(tab, call)) {
-                    for l in ended {
-                        self.dead_logins.entry(l).or_insert(DeadLogin { tab, shared, called_at, settled_at: self.now });
-                    }
-                }
+                self.inv9_logout_settled(tab, call);
             }
         }
     }
@@ -1393,78 +1244,11 @@ impl World {
     fn emitted(&mut self, tab: usize, e: SessionEvent) {
         self.tr(Some(tab), format!("-> Emit {}", e.name()));
         self.owner_told(tab, &e);
-        // Invariant 9: no `login` / `refresh` for a login a settled logout ended.
-        if matches!(e, SessionEvent::Login(_) | SessionEvent::Refresh(_)) {
-            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string());
-            if let Some(l) = held.and_then(|t| self.ended_login(tab, &t)) {
-                self.fail(Inv::LogoutFinal, format!("tab{tab} emitted {} for login {l}, which a settled logout ended", e.name()));
-            }
+        self.inv9_check_event(tab, &e);
+        if let SessionEvent::Refresh(_) = e {
+            self.stats.refreshes_ok += 1;
         }
-        match e {
-            SessionEvent::Refresh(_) => self.stats.refreshes_ok += 1,
-            // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
-            // with shared storage, in any tab (logout propagates).
-            SessionEvent::Logout => {
-                let asked = if self.prof.shared { self.any_logout } else { self.tabs[tab].logout_requested };
-                if !asked {
-                    self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted logout but no app asked for a logout"));
-                }
-            }
-            // Invariant 3 (expired): no `expired` while every fault so far was transient and the session of
-            // the tokens this tab last touched is still alive on the server in a form the client knows
-            // (Active, its current pair delivered to some tab, that pair's access or refresh token valid)
-            // and the app did not log that session out (in any tab: a logout ends it everywhere).
-            SessionEvent::Expired(e) => {
-                // Without refresh tokens a clock jump moves the end of the session as a tab sees it (a pair a
-                // tab stamped with a clock set back looks spent to the others), so such runs are not judged.
-                let clock_judged = self.prof.refresh || !self.any_jump;
-                // Another user's pair ended the session (invariant 10 judges that): the old one may live on.
-                let user_changed = self.prof.users.on() && e.as_ref().is_some_and(|e| e.code == ErrorCode::OwnerChanged);
-                if !self.non_transient && clock_judged && !user_changed {
-                    if let Some(sid) = self.tabs[tab].last_session.clone() {
-                        // A tab on the jar that finds it emptied by a logout follows the user's logout, whichever
-                        // login it held (seed 93532972, no BroadcastChannel: another tab's login replaced this
-                        // tab's in the jar, and that tab's logout then cleared it; the user logged out).
-                        let followed_logout = self.tabs[tab].mode == Mode::Shared && self.jar_logged_out;
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
-                            let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
-                            self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
-                        }
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Invariant 10: what the app learns of the tab's user from its events. A `refresh` is the same user's
-    /// session, by definition: one carrying another user's pair is the failure.
-    fn owner_told(&mut self, tab: usize, e: &SessionEvent) {
-        let t = &mut self.tabs[tab];
-        match e {
-            SessionEvent::Login(i) => t.app_owner = i.owner_id.clone(),
-            SessionEvent::Refresh(i) => match (&t.app_owner, &i.owner_id) {
-                (Some(a), Some(b)) if a != b => {
-                    let d = format!("tab{tab} emitted refresh with user {b}'s tokens; the app was told of user {a}");
-                    self.fail(Inv::Owner, d);
-                }
-                (None, b) => t.app_owner = b.clone(),
-                _ => {}
-            },
-            SessionEvent::Expired(_) | SessionEvent::Logout | SessionEvent::Change(None) => t.app_owner = None,
-            _ => {}
-        }
-    }
-
-    /// Invariant 10, after every input: the tab holds tokens of the user the app was told of (unknown is unknown).
-    fn check_owner(&mut self, tab: usize) {
-        let held = self.tabs[tab].engine.token_info().and_then(|i| i.owner_id);
-        if let (Some(a), Some(b)) = (&self.tabs[tab].app_owner, &held) {
-            if a != b {
-                let d = format!("tab{tab} holds user {b}'s tokens without a login event; the app was told of user {a}");
-                self.fail(Inv::Owner, d);
-            }
-        }
+        self.inv3_check_event(tab, e);
     }
 
     fn grant_next(&mut self) {
@@ -1493,16 +1277,8 @@ impl World {
         // What started this flight: the send's own input, or (when the send follows an I/O completion such
         // as the re-read under the lock) the last input that could start one.
         let cause = if cause == Cause::Other { self.tabs[tab].trigger } else { cause };
-        // Invariant 8 (DPoP): with DPoP on every token request carries a proof, and a use_dpop_nonce answer earns
-        // one resend of the request, never a second in a row (a loop).
         let nonce_retry = self.tabs[tab].feeding_nonce;
-        if self.prof.dpop && proof.is_none() {
-            self.fail(Inv::Nonce, format!("tab{tab} sent a token request without a DPoP proof"));
-        }
-        if nonce_retry && self.tabs[tab].last_send_nonce_retry {
-            self.fail(Inv::Nonce, format!("tab{tab} resent a token request after a second use_dpop_nonce in a row"));
-        }
-        self.tabs[tab].last_send_nonce_retry = nonce_retry;
+        self.inv8_check_token_send(tab, proof.is_none(), nonce_retry);
         // The nonce resend belongs to the request it repeats: what forced that one still counts.
         let forced = if nonce_retry { true } else { std::mem::take(&mut self.tabs[tab].forced_since_send) };
         self.tabs[tab].trigger = Cause::Other;
@@ -1520,97 +1296,13 @@ impl World {
         }
         let shared_locked = self.prof.shared && self.prof.locks;
 
-        // Invariant 5 (single flight): one tab never has two token requests outstanding; with Web Locks and
-        // shared storage, no two open tabs have requests for the same server session outstanding at once.
-        if self.tabs[tab].outstanding.is_some() {
-            self.fail(Inv::OnePerExpiry, format!("tab{tab} sent a token request while its previous one is unanswered"));
-        }
-        if shared_locked && !self.shared_abandoned {
-            for other in self.open_tabs() {
-                if other == tab {
-                    continue;
-                }
-                if let Some(r) = self.tabs[other].outstanding {
-                    if self.reqs[r].session.is_some() && self.reqs[r].session == session {
-                        self.fail(Inv::OnePerExpiry, format!("tab{tab} and tab{other} have token requests for the same session in flight at once"));
-                    }
-                }
-            }
-        }
+        self.inv5_check_single_flight(tab, &session, shared_locked);
         if let Some(r) = &rt {
-            let obs = self.rts.entry(r.clone()).or_default();
-            obs.sends += 1;
-            // Invariant 1: a refresh token is never sent again by a tab that received the server's answer to
-            // its use (a success or a terminal error: the grant was processed and the answer reached it);
-            // with Web Locks and shared storage, by no tab once any tab received that answer. Sends after a
-            // lost answer (dropped after commit, timed out) are replays and allowed.
-            // (Other tabs learn of a rotation only through storage: a tampered jar since the answer exempts.)
-            let answered = obs.answered_by.clone();
-            let tampered_since = self.jar_tampered_at >= obs.first_answer_at;
-            // An answer that died with its tab (closed before its pair was stored: storage still gave this tab
-            // the spent token at its re-read) is lost like a dropped one: replaying it is the only recovery.
-            let loaded_rt = self.tabs[tab].last_loaded.as_ref().and_then(|t| t.refresh_token.as_ref()).map(|s| s.expose());
-            let died = !answered.is_empty() && answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str());
-            if answered.contains(&tab) {
-                self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
-            } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {
-                self.fail(Inv::Reuse, format!("tab{tab} sent a refresh token whose answer tab{} had received (Web Locks present)", answered[0]));
-            }
-            // Invariant 5 (one per expiry): a first attempt that no app call forced (session.refresh() or a
-            // 401 during the flight) is only sent when the pair it renews is no longer fresh by the sending
-            // tab's clock: a tab that waited for the lock must use the winner's tokens instead.
-            if shared_locked && !retry && self.tabs[tab].engine.is_shared() {
-                // Judged on the engine's own view at the send (its token expiry, by its own clock; the
-                // stored copy may carry another tab's clock): fresh = before expiry minus the margin.
-                if let Some(info) = self.tabs[tab].engine.token_info() {
-                    let lifetime = self.prof.access_ttl_s as f64 * 1000.0;
-                    let margin = (self.cfg.refresh_margin_s as f64 * 1000.0).min(lifetime / 2.0);
-                    let rt_due = info.refresh_expires_at_ms.is_some_and(|r| tnow >= r - self.cfg.refresh_margin_s as f64 * 1000.0);
-                    if !forced && !rt_due && tnow < info.expires_at_ms - margin {
-                        self.fail(Inv::OnePerExpiry, format!("tab{tab} refreshed a pair that was still fresh (no app call forced it): a second token request for one expiry"));
-                    }
-                }
-            }
+            self.inv1_check_send(tab, r, shared_locked);
+            self.inv5_check_fresh(tab, tnow, retry, forced, shared_locked);
         }
 
-        // Invariant 4 (retry bounds), per tab. A send caused by the Backoff timer is a retry: at most
-        // MAX_TRIES-1 retries follow a first attempt, and each comes no earlier than the engine's backoff for
-        // that attempt (Retry-After when given, capped at 60 s) after the failure it retries. A first attempt
-        // caused by the Check timer or a wake-up (not by the app) comes no earlier than COOLDOWN_MS after the
-        // last give-up (MAX_TRIES transient failures or a lock timeout), nor earlier than the last failure's
-        // Retry-After, unless the tab's clock jumped meanwhile.
-        let now = self.now;
-        let t = &mut self.tabs[tab];
-        let mut violation = None;
-        if retry {
-            t.retry_run += 1;
-            if t.retry_run > MAX_TRIES - 1 {
-                violation = Some(format!("tab{tab} retried a refresh {} times in a row (MAX_TRIES={MAX_TRIES})", t.retry_run));
-            }
-            if t.fails_in_flight >= 1 {
-                let wait = backoff_ms(t.fails_in_flight - 1, t.last_fail_ra);
-                if now + 1e-6 < t.last_fail_at + wait {
-                    violation = Some(format!(
-                        "tab{tab} retried {:.0} ms after a failure; the backoff (Retry-After {:?}) is {wait:.0} ms",
-                        now - t.last_fail_at,
-                        t.last_fail_ra
-                    ));
-                }
-            }
-        } else if !nonce_retry {
-            t.retry_run = 0;
-            t.fails_in_flight = 0;
-            if matches!(cause, Cause::Check | Cause::Wake) && now + 1e-6 < t.auto_not_before && t.last_clock_jump < t.last_fail_at {
-                violation = Some(format!(
-                    "tab{tab} refreshed on its own {:.1} s before {} allowed it",
-                    (t.auto_not_before - now) / 1000.0,
-                    t.auto_reason
-                ));
-            }
-        }
-        if let Some(v) = violation {
-            self.fail(Inv::Bounded, v);
-        }
+        self.inv4_check_token_send(tab, retry, nonce_retry, cause);
 
         let fault = self.draw_token_fault();
         if fault != TokFault::None {
@@ -1707,17 +1399,9 @@ impl World {
         }
         self.tabs[tab].outstanding = None;
         if answered {
-            if let Some(r) = self.reqs[req].rt.clone() {
-                let now = self.now;
-                let obs = self.rts.entry(r).or_default();
-                if obs.answered_by.is_empty() {
-                    obs.first_answer_at = now;
-                }
-                obs.answered_by.push(tab);
-            }
+            self.inv1_answered(req, tab);
         }
         let tnow = self.tab_now(tab);
-        let now = self.now;
         let result = match result {
             Ok(resp) => {
                 self.delivered_access.insert(resp.access_token.clone());
@@ -1726,29 +1410,11 @@ impl World {
                 if let Some(r) = &resp.refresh_token {
                     self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
                 }
-                let t = &mut self.tabs[tab];
-                t.fails_in_flight = 0;
-                t.auto_not_before = 0.0;
+                self.inv4_answer_ok(tab);
                 Ok(ts)
             }
             Err(e) => {
-                let t = &mut self.tabs[tab];
-                if e.retryable {
-                    t.fails_in_flight += 1;
-                    t.last_fail_at = now;
-                    t.last_fail_ra = e.retry_after_s;
-                    if let Some(ra) = e.retry_after_s {
-                        let until = now + ra.min(60) as f64 * 1000.0;
-                        if until > t.auto_not_before {
-                            t.auto_not_before = until;
-                            t.auto_reason = "the server's Retry-After";
-                        }
-                    }
-                    if t.fails_in_flight >= MAX_TRIES && now + COOLDOWN_MS > t.auto_not_before {
-                        t.auto_not_before = now + COOLDOWN_MS;
-                        t.auto_reason = "the cool-down after a refresh gave up";
-                    }
-                }
+                self.inv4_answer_err(tab, &e);
                 Err(e)
             }
         };
@@ -1766,38 +1432,7 @@ impl World {
         self.tr(Some(tab), "-> SilentRenew".into());
         let tnow = self.tab_now(tab);
         let forced = std::mem::take(&mut self.tabs[tab].renew_asked);
-        let base = self.tabs[tab].engine.token_info().map(|i| i.expires_at_ms);
-        // Invariant 7 (once per pair): a tab renews the pair it holds silently at most once, unless the app
-        // called renew() since (the engine keeps the first failure's `expiring` rather than trying again).
-        if !forced {
-            match base {
-                None => self.fail(Inv::Silent, format!("tab{tab} renewed silently without tokens and without renew()")),
-                Some(b) if self.tabs[tab].silent_bases.contains(&b) => {
-                    self.fail(Inv::Silent, format!("tab{tab} renewed the same pair silently twice"));
-                }
-                _ => {}
-            }
-        }
-        if let Some(b) = base {
-            self.tabs[tab].silent_bases.push(b);
-        }
-        self.tabs[tab].silent_base = base;
-        // Invariant 7 (adopt, not renew): with Web Locks and shared storage, a tab renews under the lock after a
-        // re-read, so it never renews a pair that is still fresh by its clock, nor one that another tab's
-        // silent renewal already replaced in the jar (it adopts the replacement), unless the app asked.
-        if self.prof.shared && self.prof.locks && !self.shared_abandoned && self.tabs[tab].engine.is_shared() && !forced {
-            if let (Some(info), Some(b)) = (self.tabs[tab].engine.token_info(), base) {
-                let lifetime = self.prof.access_ttl_s as f64 * 1000.0;
-                let margin = (self.cfg.refresh_margin_s as f64 * 1000.0).min(lifetime / 2.0);
-                if tnow < info.expires_at_ms - margin {
-                    self.fail(Inv::Silent, format!("tab{tab} renewed silently a pair that is still fresh"));
-                }
-                let replaced = self.silent_renewed.iter().find(|(old, _)| *old == b).map(|(_, at)| *at);
-                if replaced.is_some_and(|at| self.jar_tampered_at < at) {
-                    self.fail(Inv::Silent, format!("tab{tab} renewed silently a pair another tab's silent renewal had replaced in the jar"));
-                }
-            }
-        }
+        self.inv7_check_silent(tab, tnow, forced);
         let id = self.next_silent;
         self.next_silent += 1;
         let continues = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
@@ -2251,108 +1886,6 @@ impl World {
         true
     }
 
-    fn new_login(&mut self) -> u64 {
-        self.next_login += 1;
-        self.next_login - 1
-    }
-
-    /// Invariant 9: the login of a token (through its server session).
-    /// A logout on shared storage (settled, or called and pending) ended the login of server session `sid`:
-    /// the app ended it, whichever server session of it (a silent renewal started after the logout was called
-    /// makes a new one that logout never revoked: oss-sim seed 1054661, where a tab following the logout's
-    /// cleared storage was judged by invariant 3 for ending a session of the login the user logged out).
-    fn login_logged_out(&self, sid: &str) -> bool {
-        let Some(l) = self.login_of_session.get(sid).copied() else { return false };
-        self.dead_logins.get(&l).is_some_and(|d| d.shared)
-            || self.logouts.values().any(|(_, shared, ended)| *shared && ended.contains(&l))
-    }
-
-    fn login_of(&self, token: &str) -> Option<u64> {
-        self.session_of(token).and_then(|s| self.login_of_session.get(&s).copied())
-    }
-
-    /// Invariant 9: the login of `token` if a settled logout ended it and `tab` must know by now: the tab
-    /// that logged out, and, with shared storage, a tab that heard a logout broadcast since the logout was
-    /// called, or opened after it settled (it starts from storage). A tab that has not heard cannot know.
-    fn ended_login(&self, tab: usize, token: &str) -> Option<u64> {
-        let l = self.login_of(token)?;
-        let d = self.dead_logins.get(&l)?;
-        let t = &self.tabs[tab];
-        let knows = d.tab == tab || (d.shared && (t.heard_logout_at >= d.called_at || t.opened_at > d.settled_at));
-        (self.now >= d.settled_at && knows).then_some(l)
-    }
-
-    /// Invariant 9 (storage): once a logout settled, storage never holds a pair of the login it ended: the
-    /// tab's own sessionStorage, and the shared jar. With Web Locks the jar is judged at once; without them,
-    /// once every open tab has heard the logout and had a storage round trip ([`LOGOUT_SWEEP_MS`]) to remove
-    /// what it wrote meanwhile; without Web Locks and BroadcastChannel it is not judged (nothing tells a tab).
-    fn check_logout_final(&mut self) {
-        if self.dead_logins.is_empty() || self.failure.is_some() {
-            return;
-        }
-        let login = |slot: &Slot| match slot {
-            Slot::Tokens(t) => self.login_of(t.access_token.expose()),
-            _ => None,
-        };
-        for (i, t) in self.tabs.iter().enumerate() {
-            if !t.open || t.mode != Mode::Session {
-                continue;
-            }
-            if let Some(l) = login(&t.own) {
-                if self.dead_logins.get(&l).is_some_and(|d| d.tab == i && self.now >= d.settled_at) {
-                    return self.fail(Inv::LogoutFinal, format!("tab{i}'s sessionStorage holds a pair of login {l} after its logout settled"));
-                }
-            }
-        }
-        if !self.prof.shared {
-            return;
-        }
-        let Some(l) = login(&self.jar_read()) else { return };
-        let Some(d) = self.dead_logins.get(&l).copied() else { return };
-        if self.now < d.settled_at || !d.shared {
-            return;
-        }
-        let judged = if self.prof.locks {
-            true
-        } else if !self.prof.broadcast {
-            false
-        } else {
-            let open = self.open_tabs();
-            let heard = open.iter().all(|&i| i == d.tab || self.tabs[i].heard_logout_at >= d.called_at || self.tabs[i].opened_at > d.settled_at);
-            let last = open.iter().map(|&i| self.tabs[i].heard_logout_at).fold(d.settled_at, f64::max);
-            heard && self.now >= last + LOGOUT_SWEEP_MS
-        };
-        if judged {
-            self.fail(Inv::LogoutFinal, format!("the cookie jar holds a pair of login {l} after a logout in tab{} settled", d.tab));
-        }
-    }
-
-    /// Invariant 4 (bounded): every pending app call of an open tab is younger than CALL_BOUND_MS of awake
-    /// time (time the tab spent frozen does not count), and no tab holds the lock longer than that.
-    fn check_bounds(&mut self) {
-        let now = self.now;
-        for (i, t) in self.tabs.iter().enumerate() {
-            if !t.open {
-                continue;
-            }
-            for (id, c) in &t.calls {
-                let asleep = t.frozen_total - c.frozen_at_start;
-                if t.frozen_until.is_none() && now - c.start - asleep > CALL_BOUND_MS {
-                    let msg = format!("tab{i} call #{id} ({:?}) pending for {:.0} s", c.kind, (now - c.start) / 1000.0);
-                    self.failure.get_or_insert((Inv::Bounded, msg));
-                    return;
-                }
-            }
-        }
-        if let Some(h) = self.lock.holder {
-            let t = &self.tabs[h];
-            if t.frozen_until.is_none() && now - self.lock.held_since - (t.frozen_total - self.lock.frozen_at_grant) > CALL_BOUND_MS {
-                let msg = format!("tab{h} has held the lock for {:.0} s", (now - self.lock.held_since) / 1000.0);
-                self.failure.get_or_insert((Inv::Bounded, msg));
-            }
-        }
-    }
-
     /// Runs until quiescence after the heal period (or a failure).
     fn run_until_quiet(&mut self, not_before: f64) {
         let cap = not_before + QUIESCE_CAP_MS;
@@ -2374,85 +1907,6 @@ impl World {
                 return;
             }
             if !self.step() {
-                return;
-            }
-        }
-    }
-
-    /// Invariant 6, at quiescence: (a) every storage that a tab reads (the cookie jar, each open tab's
-    /// sessionStorage or in-memory fallback) and that holds tokens of a session still Active on the server
-    /// holds that session's current pair, as long as that pair was delivered to the client at all (a lost
-    /// answer never replayed cannot be stored), and for a tab's own storage, to that tab (tabs that gave the
-    /// jar up for memory may hold one server session, and a pair another tab received cannot reach this one's
-    /// memory: seed 1184651); (b) every open logged-in tab sends the access token its storage holds (probed with one fetch per tab; with shared storage only where BroadcastChannel exists).
-    fn check_newest(&mut self) {
-        let mut slots: Vec<(String, Slot, Option<usize>)> = Vec::new();
-        if self.prof.shared && !self.shared_abandoned {
-            slots.push(("the cookie jar".into(), self.jar_read(), None));
-        }
-        for i in self.open_tabs() {
-            if self.tabs[i].mode != Mode::Shared {
-                slots.push((format!("tab{i}'s {:?} storage", self.tabs[i].mode), self.tabs[i].own.clone(), Some(i)));
-            }
-        }
-        for (what, slot, tab) in slots {
-            let Slot::Tokens(ts) = slot else { continue };
-            let Some(sid) = self.session_of(ts.access_token.expose()) else { continue };
-            let Some(s) = self.st.sessions.get(&sid) else { continue };
-            let reached = match tab {
-                None => self.delivered_access.contains(&s.current_access),
-                Some(i) => self.delivered_to.contains(&(i, s.current_access.clone())),
-            };
-            if s.status != SessionStatus::Active || !reached {
-                continue;
-            }
-            let stored_rt = ts.refresh_token.as_ref().map(|r| r.expose().to_string());
-            if ts.access_token.expose() != s.current_access || stored_rt != s.current_refresh {
-                let msg = format!("{what} holds a superseded pair of its session: the server's newest pair was delivered but not stored");
-                self.fail(Inv::Newest, msg);
-                return;
-            }
-        }
-        // (b) probe. Without BroadcastChannel a tab learns of another tab's login only at its next refresh,
-        // so with shared storage (b) needs the channel.
-        if self.prof.shared && !self.prof.broadcast {
-            return;
-        }
-        let tabs: Vec<usize> = self.open_tabs().into_iter().filter(|&i| self.tabs[i].engine.token_info().is_some()).collect();
-        if tabs.is_empty() {
-            return;
-        }
-        for &i in &tabs {
-            let call = self.new_call(i, CallKind::Probe, API_URL.into());
-            self.tabs[i].probe = Some((call, None));
-            let origin = oracle_origin(API_URL).unwrap_or_else(|| "null".into());
-            self.feed(i, Input::Fetch { call, origin }, Cause::AppFetch);
-        }
-        let now = self.now;
-        self.run_until_quiet(now);
-        if self.failure.is_some() {
-            return;
-        }
-        for &i in &tabs {
-            let Some((_, Some((sent, stored)))) = self.tabs[i].probe.clone() else { continue };
-            // Without Web Locks two tabs may renew silently at once: each keeps its own pair (both live, of
-            // sessions of their own; neither supersedes the other) while storage holds the last one written.
-            if !self.prof.locks && self.silent_from.contains_key(&sent) {
-                continue;
-            }
-            // Without refresh tokens a pair ends with its access token. Storage that holds nothing (its cookie
-            // gone by `Max-Age`, or cleared by a tab whose clock reached that end) has nothing newer to adopt,
-            // and a tab whose clock is behind (by up to 2 × MAX_SKEW_MS: a real browser's tabs share one
-            // clock) still sends the dead pair until its 401 or its own clock ends it.
-            let slack = 2 * MAX_SKEW_MS as i64 + 1_000;
-            let dead = self.st.access.get(&sent).is_some_and(|a| self.st.now() + slack >= a.expires_ms);
-            // (A clock jump moves a tab's view of that end by more: such runs are not judged, as for invariant 3.)
-            if !self.prof.refresh && stored.is_none() && (dead || self.any_jump) {
-                continue;
-            }
-            if stored.as_deref() != Some(sent.as_str()) {
-                let msg = format!("tab{i} uses an access token its storage ({:?}) does not hold", self.tabs[i].mode);
-                self.fail(Inv::Newest, msg);
                 return;
             }
         }
