@@ -13,12 +13,17 @@
 //! invariants of issue 9 are checked (see [`Inv`] and the comments at each check). Everything is a function
 //! of the seed: a failing seed replays exactly, with `--seed N --trace`.
 
+mod faults;
 mod invariants;
+mod profile;
 mod server;
 mod trace;
 pub mod rng;
 
+pub use faults::{Fault, ALL_FAULTS};
 pub use invariants::{oracle_origin, Inv};
+use faults::TokFault;
+use profile::{Profile, Users};
 use invariants::{DeadLogin, RtObs};
 use trace::describe_input;
 use server::{token_set, TokenReq};
@@ -65,102 +70,6 @@ const HEAL_MS: f64 = 20.0 * 60_000.0;
 /// Quiescence must come this long after the heal period at the latest (invariant 4: no endless activity).
 const QUIESCE_CAP_MS: f64 = 30.0 * 60_000.0;
 const MAX_STEPS: u64 = 400_000;
-// ---------------------------------------------------------------------------------------------------------
-// Faults
-
-#[derive(Clone, Copy, PartialEq, Eq, Debug, Hash)]
-pub enum Fault {
-    /// Token endpoint: the grant is committed, then the connection drops (the tab sees `network`).
-    Drop,
-    /// Token endpoint: no answer within the engine's timeout; the server may or may not have committed.
-    Timeout,
-    /// Token endpoint: 500 / 502 / 503 without Retry-After, nothing committed.
-    Status5xx,
-    /// Token endpoint: 429 or 503 with Retry-After, nothing committed.
-    RetryAfter,
-    /// One tab's clock jumps forward or back (up to 2 h).
-    ClockJump,
-    /// One tab is frozen (laptop lid, background tab) for up to 2 h, then wakes.
-    Sleep,
-    /// A tab closes (preferably while holding the lock or with a token request in flight).
-    CloseTab,
-    /// Storage throws on every write for a while (and on the first read of a tab opened meanwhile).
-    StorageThrow,
-    /// The next write to a storage fails (quota exceeded).
-    StorageFull,
-    /// A stored value is tampered with / planted (loads give `corrupt_storage`). Not transient.
-    Tamper,
-    /// The session is revoked server-side (refresh answers OAU-211). Not transient.
-    Revoke,
-    /// The refresh token expires server-side (OAU-210). Not transient.
-    RtExpire,
-    /// The seed runs without BroadcastChannel.
-    NoBroadcast,
-    /// The seed runs without Web Locks.
-    NoLocks,
-    /// A silent renewal's hidden frame answers after the engine's `silentTimeoutSeconds` (the server has
-    /// issued the tokens by then; nobody receives them).
-    SilentSlow,
-}
-
-pub const ALL_FAULTS: [Fault; 15] = [
-    Fault::Drop,
-    Fault::Timeout,
-    Fault::Status5xx,
-    Fault::RetryAfter,
-    Fault::ClockJump,
-    Fault::Sleep,
-    Fault::CloseTab,
-    Fault::StorageThrow,
-    Fault::StorageFull,
-    Fault::Tamper,
-    Fault::Revoke,
-    Fault::RtExpire,
-    Fault::NoBroadcast,
-    Fault::NoLocks,
-    Fault::SilentSlow,
-];
-
-impl Fault {
-    pub fn name(self) -> &'static str {
-        match self {
-            Fault::Drop => "drop",
-            Fault::Timeout => "timeout",
-            Fault::Status5xx => "5xx",
-            Fault::RetryAfter => "retry-after",
-            Fault::ClockJump => "clock-jump",
-            Fault::Sleep => "sleep",
-            Fault::CloseTab => "close-tab",
-            Fault::StorageThrow => "storage-throw",
-            Fault::StorageFull => "storage-full",
-            Fault::Tamper => "tamper",
-            Fault::Revoke => "revoke",
-            Fault::RtExpire => "rt-expire",
-            Fault::NoBroadcast => "no-broadcast",
-            Fault::NoLocks => "no-locks",
-            Fault::SilentSlow => "silent-timeout",
-        }
-    }
-
-    pub fn from_name(s: &str) -> Option<Fault> {
-        ALL_FAULTS.iter().copied().find(|f| f.name() == s)
-    }
-
-    /// Transient faults leave the session recoverable: invariant 3 keeps applying after them.
-    pub fn transient(self) -> bool {
-        !matches!(self, Fault::Tamper | Fault::Revoke | Fault::RtExpire)
-    }
-
-    fn is_token_fault(self) -> bool {
-        matches!(self, Fault::Drop | Fault::Timeout | Fault::Status5xx | Fault::RetryAfter)
-    }
-
-    /// Faults drawn per request (token endpoint, silent renewal) rather than at an instant.
-    fn per_request(self) -> bool {
-        self.is_token_fault() || self == Fault::SilentSlow
-    }
-}
-
 /// What a run may do; `disabled` faults are never chosen (to bisect a finding by fault class).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
@@ -187,167 +96,6 @@ pub struct Stats {
     pub app_calls: u64,
     pub refreshes_ok: u64,
     pub silent_ok: u64,
-}
-
-// ---------------------------------------------------------------------------------------------------------
-// The run's shape, drawn from the seed
-
-#[derive(Clone, Debug)]
-struct Profile {
-    tabs: usize,
-    shared: bool,
-    locks: bool,
-    broadcast: bool,
-    access_ttl_s: i64,
-    /// The server says when the refresh token expires (`refresh_token_expires_in`, as RingCentral does);
-    /// false: it omits it, as oidc-provider does (the engine then keeps the cookie as a session cookie).
-    rt_expiry_known: bool,
-    /// The app uses refresh tokens (`refreshTokens: true`, the server issues them); false: silent renewal is
-    /// the only way the session outlives its access token.
-    refresh: bool,
-    silent_renew: bool,
-    /// The user's login session at the server (what a `prompt=none` request is answered from), in seconds;
-    /// 0: it outlives the run.
-    login_ttl_s: i64,
-    /// Per silent renewal: the chance its frame answers after the engine's timeout.
-    silent_slow: f64,
-    /// The app asks for DPoP; the server demands its nonce (`use_dpop_nonce`, RFC 9449 §8/§9) of proofs
-    /// without the current or previous one; the server ignores DPoP and issues bearer tokens (a downgrade).
-    dpop: bool,
-    dpop_nonce: bool,
-    dpop_downgrade: bool,
-    /// The server demands a new nonce now and then even of a proof with the current one (a permanent fault: a
-    /// second demand for one token request is terminal).
-    dpop_stubborn: bool,
-    duration_ms: f64,
-    action_mean_ms: f64,
-    /// Per token request: the chance of each enabled token-endpoint fault.
-    token_faults: Vec<(Fault, f64)>,
-    env_faults: Vec<Fault>,
-    env_fault_count: u32,
-    /// Two users (invariant 10): the user of the login session at the server switches at these instants (ms
-    /// into the run), and an interactive login signs in as the other user with this chance. Drawn from their
-    /// own stream ([`Users::draw`]), so seeds without them run exactly as before.
-    users: Users,
-}
-
-#[derive(Clone, Debug, Default)]
-struct Users {
-    switches: Vec<f64>,
-    other_login: f64,
-}
-
-impl Users {
-    fn on(&self) -> bool {
-        !self.switches.is_empty() || self.other_login > 0.0
-    }
-
-    fn draw(seed: u64, duration_ms: f64) -> (Users, Rng) {
-        let mut rng = Rng::new(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ 0x0005_E2A0_0010_0000);
-        if !rng.chance(0.2) {
-            return (Users::default(), rng);
-        }
-        let n = rng.range(0, 3);
-        let mut switches: Vec<f64> = (0..n).map(|_| rng.real(60_000.0, (duration_ms - 1_800_000.0).max(120_000.0))).collect();
-        switches.sort_by(f64::total_cmp);
-        let other_login = if n == 0 || rng.chance(0.5) { rng.real(0.1, 0.5) } else { 0.0 };
-        (Users { switches, other_login }, rng)
-    }
-}
-
-impl Profile {
-    fn draw(rng: &mut Rng, opts: &Options) -> Profile {
-        let on = |f: Fault| !opts.disabled.contains(&f);
-        let tabs = rng.range(1, MAX_TABS as u64) as usize;
-        let shared = rng.chance(0.6);
-        let locks = !(shared && on(Fault::NoLocks) && rng.chance(0.2));
-        let broadcast = !(on(Fault::NoBroadcast) && rng.chance(0.15));
-        let access_ttl_s = if rng.chance(0.8) { 600 } else { 3600 };
-        let rt_expiry_known = rng.chance(0.6);
-        let refresh = rng.chance(0.7);
-        let silent_renew = !refresh || rng.chance(0.5);
-        let login_ttl_s = if rng.chance(0.5) { 0 } else { rng.range(1_800, 5 * 3_600) as i64 };
-        let dpop = rng.chance(0.25);
-        let dpop_nonce = dpop && rng.chance(0.7);
-        let dpop_downgrade = dpop && rng.chance(0.15);
-        let dpop_stubborn = dpop_nonce && rng.chance(0.2);
-        let duration_ms = rng.real(2.0, 5.0) * 3_600_000.0;
-        let action_mean_ms = rng.real(10_000.0, 180_000.0);
-        let calm = rng.chance(0.15);
-        let mut token_faults = Vec::new();
-        let mut env_faults = Vec::new();
-        if !calm {
-            for f in ALL_FAULTS {
-                if !on(f) || matches!(f, Fault::NoBroadcast | Fault::NoLocks) || !rng.chance(0.35) {
-                    continue;
-                }
-                if f.per_request() {
-                    token_faults.push((f, rng.real(0.03, 0.25)));
-                } else {
-                    env_faults.push(f);
-                }
-            }
-        }
-        let env_fault_count = if env_faults.is_empty() { 0 } else { rng.range(1, 6) as u32 };
-        let silent_slow = token_faults.iter().find(|(f, _)| *f == Fault::SilentSlow).map_or(0.0, |(_, p)| *p);
-        token_faults.retain(|(f, _)| *f != Fault::SilentSlow);
-        Profile {
-            tabs,
-            shared,
-            locks,
-            broadcast,
-            access_ttl_s,
-            rt_expiry_known,
-            refresh,
-            silent_renew,
-            login_ttl_s,
-            silent_slow,
-            dpop,
-            dpop_nonce,
-            dpop_downgrade,
-            dpop_stubborn,
-            duration_ms,
-            action_mean_ms,
-            token_faults,
-            env_faults,
-            env_fault_count,
-            users: Users::default(),
-        }
-    }
-
-    fn summary(&self) -> String {
-        let tf: Vec<String> = self.token_faults.iter().map(|(f, p)| format!("{}@{:.2}", f.name(), p)).collect();
-        let ef: Vec<&str> = self.env_faults.iter().map(|f| f.name()).collect();
-        format!(
-            "tabs={} storage={} locks={} broadcast={} access_ttl={}s rt_expiry={} refresh={} silent={} login_ttl={} silent_timeout@{:.2} dpop={} duration={:.1}h action_mean={:.0}s token_faults=[{}] env_faults=[{}]x{}",
-            self.tabs,
-            if self.shared { "cookie(shared)" } else { "sessionStorage" },
-            self.locks,
-            self.broadcast,
-            self.access_ttl_s,
-            if self.rt_expiry_known { "sent" } else { "omitted" },
-            self.refresh,
-            self.silent_renew,
-            if self.login_ttl_s == 0 { "run".to_string() } else { format!("{}s", self.login_ttl_s) },
-            self.silent_slow,
-            match (self.dpop, self.dpop_nonce, self.dpop_downgrade) {
-                (false, ..) => "off",
-                (true, _, true) => "downgraded",
-                (true, true, _) if self.dpop_stubborn => "nonce(stubborn)",
-                (true, true, _) => "nonce",
-                (true, false, _) => "on",
-            },
-            self.duration_ms / 3_600_000.0,
-            self.action_mean_ms / 1000.0,
-            tf.join(","),
-            ef.join(","),
-            self.env_fault_count
-        ) + &if self.users.on() {
-            format!(" users=2(switches={} other_login@{:.2})", self.users.switches.len(), self.users.other_login)
-        } else {
-            String::new()
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -522,14 +270,6 @@ struct Tab {
     /// Invariant 9: when this tab last heard a logout broadcast, and when it opened.
     heard_logout_at: f64,
     opened_at: f64,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum TokFault {
-    None,
-    Drop,
-    Timeout,
-    Status(u16, Option<u32>),
 }
 
 struct LockMgr {
@@ -1188,27 +928,6 @@ impl World {
         }
     }
 
-    fn draw_token_fault(&mut self) -> TokFault {
-        if self.healing {
-            return TokFault::None;
-        }
-        for i in 0..self.prof.token_faults.len() {
-            let (f, p) = self.prof.token_faults[i];
-            if self.rng.chance(p) {
-                return match f {
-                    Fault::Drop => TokFault::Drop,
-                    Fault::Timeout => TokFault::Timeout,
-                    Fault::Status5xx => TokFault::Status(*self.rng.pick(&[500, 502, 503]), None),
-                    _ => {
-                        let ra = *self.rng.pick(&[0u32, 1, 5, 20, 45, 60, 120]);
-                        TokFault::Status(*self.rng.pick(&[429, 503]), Some(ra))
-                    }
-                };
-            }
-        }
-        TokFault::None
-    }
-
     fn token_reply(&mut self, req: usize, result: Result<TokenResponse, Error>, answered: bool) {
         let tab = self.reqs[req].tab;
         if !self.tabs[tab].open || self.tabs[tab].outstanding != Some(req) {
@@ -1370,93 +1089,6 @@ impl World {
         self.logins_pending.insert(tab);
         let d = self.rng.real(50.0, 800.0);
         self.push(d, Ev::LoginReply { tab, call, resp });
-    }
-
-    // ---- environment faults ---------------------------------------------------------------------------------
-
-    fn env_fault(&mut self, f: Fault) {
-        if self.healing {
-            return;
-        }
-        let open = self.open_tabs();
-        if open.is_empty() {
-            return;
-        }
-        self.stats.faults += 1;
-        if !f.transient() {
-            self.non_transient = true;
-        }
-        let tab = *self.rng.pick(&open);
-        match f {
-            Fault::ClockJump => {
-                let d = if self.rng.chance(0.5) { self.rng.real(1_000.0, 7_200_000.0) } else { -self.rng.real(1_000.0, 7_200_000.0) };
-                self.tabs[tab].offset_ms += d;
-                self.tabs[tab].last_clock_jump = self.now;
-                self.any_jump = true;
-                self.tr(Some(tab), format!("fault: clock jumps {:+.1} s", d / 1000.0));
-            }
-            Fault::Sleep => {
-                let room = EPOCH_MS + self.prof.duration_ms - self.now - 60_000.0;
-                if self.tabs[tab].frozen_until.is_none() && room > 10_000.0 {
-                    let d = self.rng.real(10_000.0, 7_200_000.0_f64.min(room));
-                    self.tabs[tab].frozen_until = Some(self.now + d);
-                    self.tabs[tab].frozen_since = self.now;
-                    self.tr(Some(tab), format!("fault: sleeps {:.1} s", d / 1000.0));
-                    self.push(d, Ev::Wake { tab });
-                }
-            }
-            Fault::CloseTab => {
-                let victim = self.lock.holder.or_else(|| open.iter().copied().find(|&t| self.tabs[t].outstanding.is_some())).unwrap_or(tab);
-                self.tr(Some(victim), format!("fault: closed (holding the lock: {})", self.lock.holder == Some(victim)));
-                self.close_tab(victim);
-            }
-            Fault::StorageThrow => {
-                let d = self.rng.real(10_000.0, 1_200_000.0);
-                if self.prof.shared {
-                    self.jar_broken_until = self.now + d;
-                    self.push(d, Ev::EndStorageThrow { jar: true, tab });
-                } else {
-                    self.tabs[tab].own_broken_until = self.now + d;
-                    self.push(d, Ev::EndStorageThrow { jar: false, tab });
-                }
-                self.tr(Some(tab), format!("fault: storage throws for {:.0} s (shared={})", d / 1000.0, self.prof.shared));
-            }
-            Fault::StorageFull => {
-                if self.prof.shared {
-                    self.jar_full = true;
-                } else {
-                    self.tabs[tab].own_full = true;
-                }
-                self.tr(Some(tab), "fault: storage full for the next write".into());
-            }
-            Fault::Tamper => {
-                match self.tabs[tab].mode {
-                    Mode::Shared => {
-                        self.jar = Slot::Corrupt;
-                        self.jar_tampered_at = self.now;
-                        self.jar_logged_out = false;
-                        self.jar_expires_at = None;
-                    }
-                    _ => self.tabs[tab].own = Slot::Corrupt,
-                }
-                self.tr(Some(tab), "fault: stored value tampered".into());
-            }
-            Fault::Revoke | Fault::RtExpire => {
-                let Some(sid) = self.tabs[tab].last_session.clone() else { return };
-                if f == Fault::Revoke {
-                    self.st.revoke_session(&sid);
-                } else {
-                    let now = self.st.now();
-                    for r in self.st.refresh.values_mut() {
-                        if r.session_id == sid {
-                            r.expires_ms = r.expires_ms.min(now);
-                        }
-                    }
-                }
-                self.tr(Some(tab), format!("fault: server-side {}", f.name()));
-            }
-            _ => {}
-        }
     }
 
     // ---- the loop --------------------------------------------------------------------------------------------
