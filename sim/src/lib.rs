@@ -13,6 +13,7 @@
 //! invariants of issue 9 are checked (see [`Inv`] and the comments at each check). Everything is a function
 //! of the seed: a failing seed replays exactly, with `--seed N --trace`.
 
+mod app;
 mod faults;
 mod invariants;
 mod profile;
@@ -21,6 +22,7 @@ mod trace;
 pub mod rng;
 
 pub use faults::{Fault, ALL_FAULTS};
+use app::API_URL;
 pub use invariants::{oracle_origin, Inv};
 use faults::TokFault;
 use profile::{Profile, Users};
@@ -49,15 +51,6 @@ use rng::Rng;
 pub const SERVER: &str = "http://127.0.0.1:8080";
 pub const CLIENT_ID: &str = "demo-spa";
 pub const REDIRECT_URI: &str = "http://127.0.0.1:8080/callback";
-const API_URL: &str = "http://127.0.0.1:8080/restapi/v1.0/account/~/extension/~";
-/// URLs outside `apiOrigins` the app also fetches, as the browser's URL parser serialises them.
-const FOREIGN_URLS: [&str; 5] = [
-    "https://evil.example/collect",
-    "http://127.0.0.1:8080@evil.example/x",
-    "http://127.0.0.1:8080.evil.example/restapi/v1.0/x",
-    "https://127.0.0.1:8080/restapi/v1.0/x",
-    "http://127.0.0.1:8081/restapi/v1.0/x",
-];
 const EPOCH_MS: f64 = 1_750_000_000_000.0;
 const MAX_TABS: usize = 4;
 /// A tab's clock differs from the browser's by up to this much when it opens (clock jumps come on top).
@@ -1005,90 +998,6 @@ impl World {
             ts
         });
         self.feed(tab, Input::SilentDone { result }, Cause::Other);
-    }
-
-    // ---- the scheduler's app actions ------------------------------------------------------------------------
-
-    fn app_action(&mut self) {
-        if self.healing {
-            return;
-        }
-        let next = self.rng.exp(self.prof.action_mean_ms);
-        self.push(next, Ev::App);
-        let awake: Vec<usize> = self.open_tabs().into_iter().filter(|&t| self.tabs[t].frozen_until.is_none()).collect();
-        if awake.is_empty() {
-            if self.open_tabs().is_empty() {
-                self.open_tab();
-            }
-            return;
-        }
-        let tab = *self.rng.pick(&awake);
-        let burst = if self.rng.chance(0.2) { self.rng.range(2, 12) } else { 1 };
-        for _ in 0..burst {
-            let tab = if burst > 1 && self.rng.chance(0.5) { *self.rng.pick(&awake) } else { tab };
-            self.one_action(tab);
-        }
-        if self.rng.chance(0.01) && self.open_tabs().len() < MAX_TABS {
-            self.open_tab();
-        }
-    }
-
-    fn one_action(&mut self, tab: usize) {
-        let tnow = self.tab_now(tab);
-        let logged_in = self.tabs[tab].engine.is_logged_in(tnow);
-        if !logged_in && !self.logins_pending.contains(&tab) && self.rng.chance(0.7) {
-            return self.login(tab);
-        }
-        let x = self.rng.unit();
-        if x < 0.01 && self.prof.silent_renew {
-            // session.renew(): a refresh, or else a silent renewal even of a fresh pair (or when logged out).
-            let has_rt = self.tabs[tab].engine.token_info().is_some_and(|i| i.has_refresh_token);
-            self.tabs[tab].renew_asked = !has_rt;
-            let call = self.new_call(tab, CallKind::Renew, String::new());
-            self.feed(tab, Input::Renew { call }, Cause::AppRefresh);
-        } else if x < 0.06 {
-            let call = self.new_call(tab, CallKind::Refresh, String::new());
-            self.feed(tab, Input::Refresh { call }, Cause::AppRefresh);
-        } else if x < 0.07 {
-            self.tabs[tab].logout_requested = true;
-            self.any_logout = true;
-            // Logout ends this tab's session; with shared storage it ends every tab's (it propagates).
-            let ending: Vec<usize> = if self.prof.shared { self.open_tabs() } else { vec![tab] };
-            for t in ending {
-                if let Some(sid) = self.tabs[t].last_session.clone() {
-                    self.app_ended.insert(sid);
-                }
-            }
-            let call = self.new_call(tab, CallKind::Logout, String::new());
-            let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
-            let shared = self.tabs[tab].mode == Mode::Shared;
-            self.logouts.insert((tab, call), (self.now, shared, held.into_iter().collect()));
-            self.feed(tab, Input::Logout { call }, Cause::Other);
-        } else {
-            let url = if self.rng.chance(0.1) { self.rng.pick(&FOREIGN_URLS).to_string() } else { API_URL.to_string() };
-            let call = self.new_call(tab, CallKind::Fetch, url.clone());
-            // The origin as a browser serializes it; the bearer check below judges by the URL itself.
-            let origin = oracle_origin(&url).unwrap_or_else(|| "null".into());
-            self.feed(tab, Input::Fetch { call, origin }, Cause::AppFetch);
-        }
-    }
-
-    /// A login callback: the server mints a session (authorization code, then its exchange, with the
-    /// emulator's grant logic); the tab receives the tokens after a latency.
-    fn login(&mut self, tab: usize) {
-        // Who signs in: the default user, or (invariant 10's runs) sometimes the other one.
-        let other = self.prof.users.other_login > 0.0 && self.users_rng.chance(self.prof.users.other_login);
-        let owner = USERS[usize::from(other)].owner_id;
-        let resp = self.interactive_login(owner);
-        if self.opts.trace {
-            let a = self.name(&resp.access_token, 'A');
-            let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
-            self.tr(Some(tab), format!("app: login, server issued {a}/{r}"));
-        }
-        let call = self.new_call(tab, CallKind::Login, String::new());
-        self.logins_pending.insert(tab);
-        let d = self.rng.real(50.0, 800.0);
-        self.push(d, Ev::LoginReply { tab, call, resp });
     }
 
     // ---- the loop --------------------------------------------------------------------------------------------
