@@ -1,0 +1,58 @@
+//! The trace: what `--seed N --trace` prints (and a failure carries). Lines are recorded only with tracing on;
+//! recording draws nothing, so a traced replay runs exactly as the untraced run.
+
+use crate::*;
+
+pub(crate) fn describe_input(i: &Input) -> String {
+    match i {
+        Input::Start { ready, storage_problem } => format!("Start ready=#{ready} problem={}", storage_problem.is_some()),
+        Input::Fetch { call, origin } => format!("Fetch #{call} {origin}"),
+        Input::ApiResponse { call, status, error } => {
+            format!("ApiResponse #{call} {status}{}", error.as_ref().and_then(|e| e.error_code.as_deref()).map(|c| format!(" {c}")).unwrap_or_default())
+        }
+        Input::Refresh { call } => format!("Refresh #{call}"),
+        Input::Logout { call } => format!("Logout #{call}"),
+        Input::LoggedIn { call, .. } => format!("LoggedIn #{call}"),
+        Input::Loaded { op, result } => format!("Loaded op{op} {}", match result {
+            Ok(Some(_)) => "tokens".to_string(),
+            Ok(None) => "empty".to_string(),
+            Err(e) => format!("Err({})", e.code.as_str()),
+        }),
+        Input::Saved { op, result } => format!("Saved op{op} {}", match result { Ok(()) => "ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+        Input::Cleared { op } => format!("Cleared op{op}"),
+        Input::TokenReply { result } => match result {
+            Ok(_) => "TokenReply Ok".to_string(),
+            Err(e) => format!(
+                "TokenReply Err({}{}{})",
+                e.code.as_str(),
+                e.error_code.as_deref().map(|c| format!(" {c}")).unwrap_or_default(),
+                e.retry_after_s.map(|r| format!(" retry-after={r}s")).unwrap_or_default()
+            ),
+        },
+        Input::RevokeDone { call } => format!("RevokeDone #{call}"),
+        Input::LockGranted => "LockGranted".into(),
+        Input::LockTimedOut => "LockTimedOut".into(),
+        Input::Broadcast(n) => format!("Broadcast({})", n.to_wire()),
+        Input::Timer(t) => format!("Timer({t:?})"),
+        Input::Wake => "Wake".into(),
+        Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
+        Input::Renew { call } => format!("Renew #{call}"),
+        Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+    }
+}
+
+impl World {
+    /// A short stable name for a token (`A3`, `R4`): traces never print tokens.
+    pub(crate) fn name(&mut self, token: &str, kind: char) -> String {
+        let n = self.names.len() + 1;
+        self.names.entry(token.to_string()).or_insert_with(|| format!("{kind}{n}")).clone()
+    }
+
+    pub(crate) fn tr(&mut self, tab: Option<usize>, line: String) {
+        if self.opts.trace {
+            let t = (self.now - EPOCH_MS) / 1000.0;
+            let who = tab.map_or("      ".to_string(), |t| format!("tab{t:<3}"));
+            self.trace.push(format!("{t:>10.3}s {who} {line}"));
+        }
+    }
+}
