@@ -79,7 +79,7 @@ impl World {
         } else {
             let url = if self.rng.chance(0.1) { self.rng.pick(&FOREIGN_URLS).to_string() } else { API_URL.to_string() };
             let call = self.new_call(tab, CallKind::Fetch, url.clone());
-            // The origin as a browser serializes it; the bearer check below judges by the URL itself.
+            // The origin as a browser serializes it; invariant 2 judges the bearer by the URL itself.
             let origin = oracle_origin(&url).unwrap_or_else(|| "null".into());
             self.feed(tab, Input::Fetch { call, origin }, Cause::AppFetch);
         }

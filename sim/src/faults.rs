@@ -1,8 +1,9 @@
 //! Faults: what `--no-fault` names, the token-endpoint fault drawn per request (applied by the server as the
 //! request arrives), and the environment faults at random instants (clock jumps, sleep, closing tabs, storage,
-//! server-side ends). A new fault draws where its kind draws: per request in `draw_token_fault` (or at the
-//! request it concerns), per instant in `env_fault`; add it at the end of `ALL_FAULTS` so existing seeds draw
-//! as before only if `Profile::draw` skips it when it is off (a new entry in that loop is a new draw).
+//! server-side ends). A new kind of fault: a variant here (with its `--no-fault` name), applied per request
+//! in `draw_token_fault` or per instant in `env_fault`. `Profile::draw` draws once per entry of `ALL_FAULTS`,
+//! so a new entry there moves every seed's draws: draw a new fault's odds from a stream of its own (as
+//! `Users::draw` does) if seeds must replay as before.
 
 use crate::*;
 

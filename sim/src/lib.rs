@@ -8,33 +8,51 @@
 //! `rc_emulator::store::State`, pinned to the simulated time. Drawn per seed as well: whether the server sends
 //! `refresh_token_expires_in` (oidc-provider does not), whether the app uses refresh tokens or lives on silent
 //! renewal alone, and how long the user's login session at the server lasts (what a `prompt=none` renewal is
-//! answered from; the simulated frame exchanges the code with the emulator and answers `Input::SilentDone`). A seeded scheduler interleaves app calls,
-//! I/O completions (each after a random latency) and timers, and injects faults. After every step the
-//! invariants of issue 9 are checked (see [`Inv`] and the comments at each check). Everything is a function
+//! answered from; the simulated frame exchanges the code with the emulator and answers `Input::SilentDone`).
+//! A seeded scheduler interleaves app calls, I/O completions (each after a random latency) and timers, and
+//! injects faults. After every step the invariants of issue 9 are checked (see [`Inv`] and `invariants/`). Everything is a function
 //! of the seed: a failing seed replays exactly, with `--seed N --trace`.
 
-mod app;
-mod host;
-mod scheduler;
-mod world;
-mod faults;
-mod invariants;
-mod profile;
-mod server;
-mod trace;
+// Layout: one file per role; every role is an `impl World` block (World is in world.rs), and every file does
+// `use crate::*` (the imports below are the crate's shared vocabulary).
+//
+//   lib.rs        the public API: Options, Stats, Failure, run_seed; constants of the simulated setup
+//   profile.rs    the run's shape drawn from the seed (Profile, Users)
+//   world.rs      World and Tab (state), World::new, opening and closing tabs
+//   scheduler.rs  the event queue (Ev), step, run_until_quiet, run
+//   host/         what web/driver.rs is to the browser: feed a tab's engine, exec each Command
+//                 (mod.rs: feed, exec, locks, broadcast, timers, events; storage.rs; token.rs; silent.rs)
+//   server.rs     the RingCentral-compatible server: the emulator's grant logic as a library, DPoP nonces
+//   app.rs        the app's random clicks and logins
+//   faults.rs     Fault (the --no-fault names), token faults per request, environment faults per instant
+//   invariants/   one file per invariant (inv01_reuse.rs .. inv10_owner.rs), Inv in mod.rs
+//   trace.rs      the trace (--trace), format_failure, trace_of
+
 pub mod rng;
 
+mod app;
+mod faults;
+mod host;
+mod invariants;
+mod profile;
+mod scheduler;
+mod server;
+mod trace;
+mod world;
+
 pub use faults::{Fault, ALL_FAULTS};
-use app::API_URL;
-pub use world::World;
-use scheduler::{Ev, Item};
-use world::{CallKind, Cause, Mode, Slot};
 pub use invariants::{oracle_origin, Inv};
+pub use trace::{format_failure, trace_of};
+pub use world::World;
+
+use app::API_URL;
 use faults::TokFault;
-use profile::{Profile, Users};
 use invariants::{DeadLogin, RtObs};
-use trace::describe_input;
+use profile::{Profile, Users};
+use scheduler::{Ev, Item};
 use server::{token_set, TokenReq};
+use trace::describe_input;
+use world::{CallKind, Cause, Mode, Slot};
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
@@ -69,13 +87,13 @@ const HEAL_MS: f64 = 20.0 * 60_000.0;
 /// Quiescence must come this long after the heal period at the latest (invariant 4: no endless activity).
 const QUIESCE_CAP_MS: f64 = 30.0 * 60_000.0;
 const MAX_STEPS: u64 = 400_000;
+
 /// What a run may do; `disabled` faults are never chosen (to bisect a finding by fault class).
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     pub disabled: HashSet<Fault>,
     pub trace: bool,
 }
-
 
 #[derive(Debug, Clone)]
 pub struct Failure {
@@ -99,9 +117,6 @@ pub struct Stats {
 
 fn err(code: ErrorCode, desc: &str) -> Error {
     Error::with(code, desc)
-}
-
-impl World {
 }
 
 /// Runs one seed. On failure with `trace` off, the seed is run again with tracing on (it replays exactly)
@@ -131,33 +146,4 @@ pub fn run_seed(seed: u64, opts: &Options) -> Result<Stats, Failure> {
             }
         }
     }
-}
-
-pub fn format_failure(f: &Failure, last: usize) -> String {
-    let mut s = String::new();
-    let _ = writeln!(s, "sim: seed {} FAILED invariant {}", f.seed, f.inv.describe());
-    let _ = writeln!(s, "  {} (at {:.3} s)", f.detail, f.at_ms / 1000.0);
-    let _ = writeln!(s, "  profile: {}", f.profile);
-    let _ = writeln!(s, "  replay: cargo run --release -p oss-sim -- --seed {} --trace", f.seed);
-    let start = f.trace.len().saturating_sub(last);
-    let _ = writeln!(s, "  last {} trace lines:", f.trace.len() - start);
-    for l in &f.trace[start..] {
-        let _ = writeln!(s, "  {l}");
-    }
-    s
-}
-
-
-/// The whole trace of a run (for `--seed N --trace` on a passing seed).
-pub fn trace_of(seed: u64, opts: &Options) -> Vec<String> {
-    let mut o = opts.clone();
-    o.trace = true;
-    let mut w = World::new(seed, o);
-    let heal_end = EPOCH_MS + w.prof.duration_ms + HEAL_MS;
-    w.run_until_quiet(heal_end);
-    if w.failure.is_none() {
-        w.check_newest();
-    }
-    rc_emulator::ids::seed_thread(None);
-    std::mem::take(&mut w.trace)
 }

@@ -1,4 +1,4 @@
-//! The trace: what `--seed N --trace` prints (and a failure carries). Lines are recorded only with tracing on;
+//! The trace: what `--seed N --trace` prints (and a failure carries, see [`format_failure`]). Lines are recorded only with tracing on;
 //! recording draws nothing, so a traced replay runs exactly as the untraced run.
 
 use crate::*;
@@ -55,4 +55,32 @@ impl World {
             self.trace.push(format!("{t:>10.3}s {who} {line}"));
         }
     }
+}
+
+pub fn format_failure(f: &Failure, last: usize) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "sim: seed {} FAILED invariant {}", f.seed, f.inv.describe());
+    let _ = writeln!(s, "  {} (at {:.3} s)", f.detail, f.at_ms / 1000.0);
+    let _ = writeln!(s, "  profile: {}", f.profile);
+    let _ = writeln!(s, "  replay: cargo run --release -p oss-sim -- --seed {} --trace", f.seed);
+    let start = f.trace.len().saturating_sub(last);
+    let _ = writeln!(s, "  last {} trace lines:", f.trace.len() - start);
+    for l in &f.trace[start..] {
+        let _ = writeln!(s, "  {l}");
+    }
+    s
+}
+
+/// The whole trace of a run (for `--seed N --trace` on a passing seed).
+pub fn trace_of(seed: u64, opts: &Options) -> Vec<String> {
+    let mut o = opts.clone();
+    o.trace = true;
+    let mut w = World::new(seed, o);
+    let heal_end = EPOCH_MS + w.prof.duration_ms + HEAL_MS;
+    w.run_until_quiet(heal_end);
+    if w.failure.is_none() {
+        w.check_newest();
+    }
+    rc_emulator::ids::seed_thread(None);
+    std::mem::take(&mut w.trace)
 }

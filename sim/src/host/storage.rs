@@ -44,7 +44,7 @@ impl World {
             } else {
                 match self.slot_read(tab) {
                     Slot::Empty => Ok(None),
-                    // The tab touches these tokens when the read's answer reaches it (below, in `step`).
+                    // The tab touches these tokens when the read's answer reaches it (in `deliver`, host/mod.rs).
                     Slot::Tokens(t) => Ok(Some(t)),
                     Slot::Corrupt => Err(err(ErrorCode::CorruptStorage, "stored tokens are malformed")),
                 }

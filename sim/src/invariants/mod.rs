@@ -23,7 +23,7 @@ pub use inv02_origin::oracle_origin;
 pub(crate) use inv01_reuse::RtObs;
 pub(crate) use inv09_logout_final::DeadLogin;
 
-/// The invariants of issue 9. Each check below says precisely what it measures.
+/// The invariants of issue 9. Each check (in its file in this folder) says precisely what it measures.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Inv {
     /// 1. No self-inflicted reuse of a refresh token.
