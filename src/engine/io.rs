@@ -52,43 +52,64 @@ pub enum Notice {
 }
 
 /// The logins a logout ended, by their lineage's login time in whole ms: the one the logging-out tab held and,
-/// when storage held another, that one too (possibly none: it held nothing and storage was empty).
+/// when storage held another, that one too (possibly none: it held nothing and storage was empty). 0 is an empty
+/// slot: a pair stored before lineages has no name (a logout of one names none: final for every tab).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Logins([Option<u64>; 2]);
+pub struct Logins([u64; 2]);
 
 impl Logins {
-    /// Adds a login; `false` if two others are named already (the caller then names none: final for all).
+    /// Adds a login; `false` if it has no name or two others are named already (the caller then names none).
     pub fn add(&mut self, login: u64) -> bool {
-        if self.contains(login) {
-            return true;
+        if login == 0 {
+            return false;
         }
-        match self.0.iter_mut().find(|s| s.is_none()) {
-            Some(slot) => {
-                *slot = Some(login);
-                true
+        if !self.contains(login) {
+            let [a, b] = &mut self.0;
+            match (*a, *b) {
+                (0, _) => *a = login,
+                (_, 0) => *b = login,
+                _ => return false,
             }
-            None => false,
         }
+        true
     }
 
     pub fn contains(&self, login: u64) -> bool {
-        self.0.contains(&Some(login))
+        login != 0 && self.0.contains(&login)
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
-        self.0.iter().flatten().copied()
+    /// The logins named (a 0 is an empty slot).
+    pub fn slots(&self) -> [u64; 2] {
+        self.0
     }
 
-    /// `a,b` (no spaces); `None` for anything else, more than two included.
+    /// `a,b` (no spaces); `None` for anything else, more than two and 0 included.
     fn from_wire(s: &str) -> Option<Logins> {
         let mut l = Logins::default();
-        for part in s.split(',').filter(|_| !s.is_empty()) {
-            if !l.add(part.parse().ok()?) {
-                return None;
+        if !s.is_empty() {
+            for part in s.as_bytes().split(|b| *b == b',') {
+                if !l.add(decimal(part)?) {
+                    return None;
+                }
             }
         }
         Some(l)
     }
+}
+
+/// Digits only, as `push_u64` writes them (a byte loop: `split_once` and `str::parse` cost the wasm more).
+fn decimal(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    let mut n: u64 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        n = n.checked_mul(10)?.checked_add(u64::from(d - b'0'))?;
+    }
+    Some(n)
 }
 
 impl Notice {
@@ -106,21 +127,18 @@ impl Notice {
     /// `logout`, `:` and the logins it ended, comma-separated (`logout:` when it ended none).
     pub fn to_wire(self) -> String {
         let mut s = String::from(self.as_str());
-        match self {
-            Notice::Expired(Some(login)) => {
-                s.push(':');
-                crate::protocol::encoding::push_u64(&mut s, login);
+        let logins = match &self {
+            Notice::Expired(Some(login)) => core::slice::from_ref(login),
+            // (`add` fills the first slot first: empty slots are last.)
+            Notice::Logout(Some(l)) => l.0.get(..l.0.iter().take_while(|x| **x != 0).count()).unwrap_or_default(),
+            _ => return s,
+        };
+        s.push(':');
+        for (i, login) in logins.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
             }
-            Notice::Logout(Some(logins)) => {
-                s.push(':');
-                for (i, login) in logins.iter().enumerate() {
-                    if i > 0 {
-                        s.push(',');
-                    }
-                    crate::protocol::encoding::push_u64(&mut s, login);
-                }
-            }
-            _ => {}
+            crate::protocol::encoding::push_u64(&mut s, *login);
         }
         s
     }
@@ -135,7 +153,7 @@ impl Notice {
             "expired" => Some(Notice::Expired(None)),
             _ => match s.strip_prefix("logout:") {
                 Some(list) => Some(Notice::Logout(Logins::from_wire(list))),
-                None => s.strip_prefix("expired:")?.parse().ok().map(|login| Notice::Expired(Some(login))),
+                None => decimal(s.strip_prefix("expired:")?.as_bytes()).map(|login| Notice::Expired(Some(login))),
             },
         }
     }

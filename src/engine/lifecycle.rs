@@ -476,10 +476,8 @@ impl Engine {
     /// read storage). A tab that holds another login keeps it (oss-sim seed 1039109: a stale notice ended a
     /// login made after the other tab's logout had read storage), and the key it holds.
     fn logout_heard(&mut self, named: Option<Logins>) {
-        if let Some(named) = named {
-            for login in named.iter() {
-                self.bury_named(login);
-            }
+        for login in named.map_or([0; 2], |n| n.slots()) {
+            self.bury_named(login);
         }
         let Some(t) = self.tokens.clone() else {
             return self.drop_cached_key();

@@ -519,7 +519,7 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
     let order: Vec<&str> = c
         .iter()
         .filter_map(|c| match c {
-            Command::Broadcast(Notice::Logout(Some(_))) => Some("broadcast"),
+            Command::Broadcast(Notice::Logout(_)) => Some("broadcast"),
             Command::SendRevoke { form, .. } => {
                 assert!(form.contains("token=r1"));
                 Some("revoke")
@@ -691,7 +691,7 @@ fn notices_cross_the_channel_as_text_and_garbage_is_no_notice() {
     // A plain `logout` (an earlier version's) names no login: final for every tab.
     assert_eq!(Notice::Logout(None).to_wire(), "logout");
     // A logout whose list this version cannot read is still a logout, one that names none it understands.
-    for odd in ["logout:x", "logout:1,", "logout:1,2,3", "logout:-1", "logout:1.5"] {
+    for odd in ["logout:x", "logout:1,", "logout:1,2,3", "logout:-1", "logout:1.5", "logout:0"] {
         assert_eq!(Notice::from_wire(odd), Some(Notice::Logout(None)), "{odd}");
     }
     for bad in ["", "expired:", "expired:x", "expired:-1", "expired:1.5", "Login", "logouts", "logout;1"] {
@@ -1310,11 +1310,10 @@ fn unlocks(c: &[Command]) -> usize {
     c.iter().filter(|c| matches!(c, Command::Unlock)).count()
 }
 
-/// The notice a logout that ended `t`'s login sends.
+/// The notice a logout that ended `t`'s login sends (a pair stored before lineages has no name: none).
 fn logout_of(t: &TokenSet) -> Notice {
     let mut l = Logins::default();
-    assert!(l.add(login_of(t)));
-    Notice::Logout(Some(l))
+    Notice::Logout(l.add(login_of(t)).then_some(l))
 }
 
 fn broadcasts(c: &[Command]) -> Vec<Notice> {
