@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::engine::{
-    Caps, CallId, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Instant, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
@@ -1062,7 +1062,7 @@ impl World {
             self.tabs[tab].trigger = cause;
         }
         let tnow = self.tab_now(tab);
-        self.tabs[tab].engine.handle(tnow, input);
+        self.tabs[tab].engine.handle(Instant::from_ms(tnow), input);
         while let Some(cmd) = self.tabs[tab].engine.poll() {
             if !self.tabs[tab].open {
                 break;
@@ -1889,7 +1889,7 @@ impl World {
 
     fn one_action(&mut self, tab: usize) {
         let tnow = self.tab_now(tab);
-        let logged_in = self.tabs[tab].engine.is_logged_in(tnow);
+        let logged_in = self.tabs[tab].engine.is_logged_in(Instant::from_ms(tnow));
         if !logged_in && !self.logins_pending.contains(&tab) && self.rng.chance(0.7) {
             return self.login(tab);
         }

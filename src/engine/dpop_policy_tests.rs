@@ -56,12 +56,12 @@ impl T {
 
     /// One input and what follows, with storage answering at once (as sessionStorage does).
     fn go(&mut self, i: Input) -> Vec<Command> {
-        self.0.handle(T0 + 1.0, i);
+        self.0.handle(Instant::from_ms(T0 + 1.0), i);
         let mut out: Vec<Command> = Vec::new();
         while let Some(c) = self.0.poll() {
             match &c {
-                Command::Save { op, .. } => self.0.handle(T0 + 1.0, Input::Saved { op: *op, result: Ok(()) }),
-                Command::Clear { op } => self.0.handle(T0 + 1.0, Input::Cleared { op: *op }),
+                Command::Save { op, .. } => self.0.handle(Instant::from_ms(T0 + 1.0), Input::Saved { op: *op, result: Ok(()) }),
+                Command::Clear { op } => self.0.handle(Instant::from_ms(T0 + 1.0), Input::Cleared { op: *op }),
                 _ => {}
             }
             out.push(c);

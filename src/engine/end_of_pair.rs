@@ -6,7 +6,7 @@
 
 use super::lifecycle::{AfterForget, Op};
 use super::owner::owner_changed;
-use super::{login_required, session_over, CallId, Engine, SessionEvent};
+use super::{Instant, login_required, session_over, CallId, Engine, SessionEvent};
 use crate::protocol::{decide, Decision, Error, Secret, TokenSet};
 
 impl Engine {
@@ -33,7 +33,7 @@ impl Engine {
 
     pub(super) fn ending_loaded(
         &mut self,
-        now: f64,
+        now: Instant,
         token: Secret,
         error: Option<Error>,
         call: Option<CallId>,
@@ -43,7 +43,7 @@ impl Engine {
         let rejected = error.is_some();
         if let Ok(Some(stored)) = result {
             let stored = self.admit(stored, now);
-            let usable = decide(Some(&stored), now, self.cfg.refresh_margin_s) != Decision::LoginRequired;
+            let usable = decide(Some(&stored), now.as_ms(), self.cfg.refresh_margin_s) != Decision::LoginRequired;
             if usable && self.takes_over(&stored) {
                 let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
                 if self.adopt(now, stored, event) {
@@ -73,7 +73,7 @@ impl Engine {
     }
 
     /// The call goes on with the pair now current: a 401's one resend, or a fetch decided anew.
-    fn resend(&mut self, now: f64, call: Option<CallId>, rejected: bool) {
+    fn resend(&mut self, now: Instant, call: Option<CallId>, rejected: bool) {
         match call {
             Some(call) if rejected => self.send_again(call),
             Some(call) => self.fetch_tracked(now, call),

@@ -6,7 +6,7 @@
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{
+use super::{Instant, 
     login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
@@ -89,7 +89,7 @@ pub(super) struct Flight {
     /// The session generation when the re-read under the lock was made.
     read_generation: u32,
     /// When the pending write retry is due.
-    retry_at: f64,
+    retry_at: Instant,
 }
 
 impl Flight {
@@ -110,7 +110,7 @@ impl Flight {
             save_attempt: 0,
             nonce_retried: false,
             logouts: 0,
-            retry_at: 0.0,
+            retry_at: Instant::from_ms(0.0),
             read_generation: 0,
         }
     }
@@ -129,7 +129,7 @@ impl Flight {
 
 impl Engine {
     /// Refreshes, or joins the refresh already in flight.
-    pub(super) fn join_flight(&mut self, now: f64, why: Why, waiter: Waiter) {
+    pub(super) fn join_flight(&mut self, now: Instant, why: Why, waiter: Waiter) {
         if let Some(f) = &mut self.flight {
             f.add(why, waiter);
             return;
@@ -162,7 +162,7 @@ impl Engine {
 
     /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
     /// answer (token endpoint, storage) ends when it comes, its pair revoked.
-    pub(super) fn flight_stop_timed(&mut self, now: f64) {
+    pub(super) fn flight_stop_timed(&mut self, now: Instant) {
         if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait | Stage::Handover)) {
             self.flight_done(now, Err(login_required(None)));
         }
@@ -183,7 +183,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn lock_granted(&mut self, now: f64) {
+    pub(super) fn lock_granted(&mut self, now: Instant) {
         match &mut self.flight {
             Some(f) if f.stage == Stage::Locking => {
                 f.locked = true;
@@ -194,16 +194,16 @@ impl Engine {
         }
     }
 
-    pub(super) fn lock_timed_out(&mut self, now: f64) {
+    pub(super) fn lock_timed_out(&mut self, now: Instant) {
         if self.stage() == Some(Stage::Locking) {
             let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's refresh").with_retryable(true);
-            self.cooldown_until = now + COOLDOWN_MS;
+            self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS));
             self.flight_done(now, Err(e));
         }
     }
 
     /// The flight's body, under the lock when storage is shared.
-    fn under_lock(&mut self, now: f64) {
+    fn under_lock(&mut self, now: Instant) {
         if self.caps.shared {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading);
@@ -218,7 +218,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    pub(super) fn flight_loaded(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         match self.stage() {
             Some(Stage::Rereading) => {
                 // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
@@ -255,7 +255,7 @@ impl Engine {
                     // Another tab's refresh beat ours (or ran where Web Locks are missing): adopt its tokens
                     // instead of logging everyone out.
                     let other = stored.refresh_token.is_some() && stored.refresh_token != used;
-                    let usable = crate::protocol::decide(Some(&stored), now, 0) != Decision::LoginRequired;
+                    let usable = crate::protocol::decide(Some(&stored), now.as_ms(), 0) != Decision::LoginRequired;
                     let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
                     if other && usable && (held || self.takes_over(&stored)) {
                         let stored = self.admit(stored, now);
@@ -309,7 +309,7 @@ impl Engine {
     }
 
     /// Whether the reasons still hold now that the flight runs; then spend the refresh token.
-    fn decide_need(&mut self, now: f64) {
+    fn decide_need(&mut self, now: Instant) {
         let Some(f) = &self.flight else { return };
         if self.logout.is_some() {
             return self.flight_done(now, Err(login_required(None))); // nothing is spent for an ending session
@@ -346,12 +346,12 @@ impl Engine {
         self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
     }
 
-    pub(super) fn backoff_over(&mut self, now: f64) {
+    pub(super) fn backoff_over(&mut self, now: Instant) {
         if self.stage() == Some(Stage::Handover) {
             return self.flight_done(now, Ok(()));
         }
         if self.stage() == Some(Stage::SaveWait) {
-            let slept = self.flight.as_ref().is_some_and(|f| now - f.retry_at >= super::LOCK_WAIT_MS as f64);
+            let slept = self.flight.as_ref().is_some_and(|f| now.ms_since(f.retry_at) >= super::LOCK_WAIT_MS as f64);
             if self.caps.shared && (!self.caps.locks || slept) {
                 // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
                 // slept through its retry): look before writing ours again, as before the first write. (A tab
@@ -385,7 +385,7 @@ impl Engine {
         self.send_refresh();
     }
 
-    pub(super) fn token_reply(&mut self, now: f64, result: Result<TokenSet, Error>) {
+    pub(super) fn token_reply(&mut self, now: Instant, result: Result<TokenSet, Error>) {
         if self.stage() != Some(Stage::Sending) {
             return;
         }
@@ -441,11 +441,11 @@ impl Engine {
                 if attempt >= MAX_TRIES {
                     self.emit(SessionEvent::RefreshError(e.clone()));
                     // The cool-down also honours the last answer's Retry-After (capped as in the backoff).
-                    self.cooldown_until = now + COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s));
+                    self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s))));
                     return self.flight_done(now, Err(e));
                 }
                 self.set_stage(Stage::Backoff);
-                let at = now + backoff_ms(attempt - 1, e.retry_after_s);
+                let at = now.plus_ms(backoff_ms(attempt - 1, e.retry_after_s));
                 self.set_timer(TimerId::Backoff, Some(at));
             }
             Err(e) => {
@@ -464,11 +464,11 @@ impl Engine {
     /// Shared storage refused the refreshed pair. The other tabs would read the spent one, so the pair is
     /// written again with backoff while the lock is held; if storage still refuses, this tab keeps the
     /// session in memory and tells the others theirs is over (what storage holds is spent).
-    pub(super) fn save_failed(&mut self, now: f64, tokens: TokenSet, e: Error) {
+    pub(super) fn save_failed(&mut self, now: Instant, tokens: TokenSet, e: Error) {
         let Some(f) = &mut self.flight else { return };
         f.save_attempt += 1;
         if f.save_attempt < SAVE_TRIES {
-            let at = now + backoff_ms(f.save_attempt - 1, None);
+            let at = now.plus_ms(backoff_ms(f.save_attempt - 1, None));
             f.answer = Some(tokens);
             f.stage = Stage::SaveWait;
             f.retry_at = at;
@@ -480,7 +480,7 @@ impl Engine {
         self.push(Command::Save { op, tokens: tokens.clone() });
         self.adopt(now, tokens, SessionEvent::Refresh);
         self.set_stage(Stage::Handover);
-        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
+        self.set_timer(TimerId::Backoff, Some(now.plus_ms(HANDOVER_MS)));
     }
 
     fn end_after_terminal(&mut self, e: Error) {
@@ -492,7 +492,7 @@ impl Engine {
     }
 
     /// The flight landed: the lock goes back, every waiter continues, and the policy timer is re-armed.
-    pub(super) fn flight_done(&mut self, now: f64, result: Result<(), Error>) {
+    pub(super) fn flight_done(&mut self, now: Instant, result: Result<(), Error>) {
         let Some(f) = self.flight.take() else { return };
         if f.locked {
             self.push(Command::Unlock);

@@ -3,6 +3,41 @@
 
 use crate::protocol::{Error, Secret, TokenInfo, TokenSet};
 
+/// A moment by the clock the inputs are stamped with: milliseconds since the Unix epoch (`Date.now()`), the
+/// clock the tokens' expiries are written in. Every input carries one; the engine keeps no other notion of time.
+/// "Never" is `Option<Instant>::None`, not a magic value.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Instant(f64);
+
+impl Instant {
+    pub const fn from_ms(ms: f64) -> Instant {
+        Instant(ms)
+    }
+
+    /// The milliseconds since the epoch (to compare with a token's `expires_at_ms`, or to arm a host timer).
+    pub const fn as_ms(self) -> f64 {
+        self.0
+    }
+
+    /// `ms` milliseconds later.
+    pub fn plus_ms(self, ms: f64) -> Instant {
+        Instant(self.0 + ms)
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative if `earlier` is later).
+    pub fn ms_since(self, earlier: Instant) -> f64 {
+        self.0 - earlier.0
+    }
+
+    pub fn max(self, other: Instant) -> Instant {
+        if other > self { other } else { self }
+    }
+
+    pub fn min(self, other: Instant) -> Instant {
+        if other < self { other } else { self }
+    }
+}
+
 /// An app call (fetch, refresh, logout, login, the `ready` promise), numbered by the caller.
 pub type CallId = u32;
 /// A storage operation, numbered by the engine; its result comes back with the same number.

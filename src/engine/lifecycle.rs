@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+use super::{Instant, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
@@ -73,7 +73,7 @@ impl Engine {
         self.push(Command::Load { op });
     }
 
-    pub(super) fn loaded(&mut self, now: f64, op: OpId, result: Result<Option<TokenSet>, Error>) {
+    pub(super) fn loaded(&mut self, now: Instant, op: OpId, result: Result<Option<TokenSet>, Error>) {
         match self.take_op(op) {
             Some(Op::Restore { ready }) => self.restored(now, ready, result),
             Some(Op::Flight) => self.flight_loaded(now, result),
@@ -117,7 +117,7 @@ impl Engine {
 
     /// Never fails: bad data is removed, a refusing storage falls back to memory; the app learns only
     /// "logged in or not".
-    fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
+    fn restored(&mut self, now: Instant, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
                 self.tokens = Some(self.admit(t, now));
@@ -158,21 +158,21 @@ impl Engine {
         self.emit(SessionEvent::StorageFallback(e));
     }
 
-    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet) {
+    pub(super) fn logged_in(&mut self, now: Instant, call: CallId, mut tokens: TokenSet) {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
-        tokens.lineage = crate::protocol::Lineage { since_ms: now, seq: 0 };
+        tokens.lineage = crate::protocol::Lineage { since_ms: now.as_ms(), seq: 0 };
         self.accept(now, tokens, Accepted::Login(call));
     }
 
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
-    pub(super) fn accept(&mut self, now: f64, tokens: TokenSet, event: Accepted) {
+    pub(super) fn accept(&mut self, now: Instant, tokens: TokenSet, event: Accepted) {
         let tokens = self.admit(tokens, now);
         let op = self.new_op(Op::Accept { tokens: tokens.clone(), event, logouts: self.logouts });
         self.push(Command::Save { op, tokens });
     }
 
-    pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
+    pub(super) fn saved(&mut self, now: Instant, op: OpId, result: Result<(), Error>) {
         let Some(Op::Accept { tokens, event, logouts }) = self.take_op(op) else { return };
         if logouts != self.logouts {
             // A logout (this tab's or another's) came while the pair was being stored: it may have been written
@@ -207,7 +207,7 @@ impl Engine {
 
     /// Takes tokens that are already stored (by us or by another tab) as current. Another user's pair ends the
     /// session first and is announced as `login` whatever `event` says (see `owner`): then `true`.
-    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::protocol::TokenInfo) -> SessionEvent) -> bool {
+    pub(super) fn adopt(&mut self, now: Instant, t: TokenSet, event: fn(crate::protocol::TokenInfo) -> SessionEvent) -> bool {
         let switched = self.other_owner(&t);
         if switched {
             self.end_for_owner();
@@ -216,14 +216,14 @@ impl Engine {
         let info = t.info();
         self.dpop_adopting(&t);
         self.tokens = Some(t);
-        self.cooldown_until = 0.0;
+        self.cooldown_until = None;
         self.emit(event(info.clone()));
         self.emit(SessionEvent::Change(Some(info)));
         self.check(now);
         switched
     }
 
-    fn landed_after_logout(&mut self, now: f64, tokens: TokenSet, event: Accepted, written: bool) {
+    fn landed_after_logout(&mut self, now: Instant, tokens: TokenSet, event: Accepted, written: bool) {
         self.revoke_late(&tokens);
         if written {
             let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0.0 });
@@ -261,7 +261,7 @@ impl Engine {
         self.push(Command::Clear { op });
     }
 
-    pub(super) fn cleared(&mut self, now: f64, op: OpId) {
+    pub(super) fn cleared(&mut self, now: Instant, op: OpId) {
         let Some(Op::Forget { event, notice, then }) = self.take_op(op) else { return };
         if !matches!(event, SessionEvent::Change(_)) {
             self.emit(event);
@@ -300,7 +300,7 @@ impl Engine {
     /// Final across tabs: it runs under the lock that refreshes and silent renewals take (where Web Locks
     /// exist), and it bumps `logouts`, which every refresh answer, silent result and save in flight checks: a
     /// pair that lands after it is revoked, never stored or adopted.
-    pub(super) fn logout(&mut self, now: f64, call: CallId) {
+    pub(super) fn logout(&mut self, now: Instant, call: CallId) {
         if let Some(l) = &mut self.logout {
             return l.calls.push(call);
         }
@@ -368,7 +368,7 @@ impl Engine {
 
     /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
     /// use of a token checks the clock again.
-    pub(super) fn check(&mut self, now: f64) {
+    pub(super) fn check(&mut self, now: Instant) {
         if self.logout.is_some() {
             return; // the session is ending: no refresh, renewal or timer for it
         }
@@ -379,7 +379,7 @@ impl Engine {
                 if self.flight.is_some() {
                     return; // the flight re-checks when it lands
                 }
-                if now >= self.cooldown_until {
+                if !self.cooling(now) {
                     self.join_flight(now, Why::Due, Waiter::None);
                     return;
                 }
@@ -392,19 +392,21 @@ impl Engine {
         self.schedule(now);
     }
 
-    fn schedule(&mut self, now: f64) {
-        let at = next_check_ms(self.tokens.as_ref(), now, self.cfg.refresh_margin_s)
-            .map(|at| (at + TIMER_SLACK_MS).max(self.cooldown_until).min(now + MAX_TIMER_MS));
+    fn schedule(&mut self, now: Instant) {
+        let at = next_check_ms(self.tokens.as_ref(), now.as_ms(), self.cfg.refresh_margin_s).map(|at| {
+            let at = Instant::from_ms(at + TIMER_SLACK_MS);
+            self.cooldown_until.map_or(at, |c| at.max(c)).min(now.plus_ms(MAX_TIMER_MS))
+        });
         self.set_timer(TimerId::Check, at);
     }
 
     /// `expiring`, once per access token.
     pub(super) fn note_expiring(&mut self) {
         let Some(t) = &self.tokens else { return };
-        if self.expiring_sent_for == t.expires_at_ms {
+        if self.expiring_sent_for == Some(t.expires_at_ms) {
             return;
         }
-        self.expiring_sent_for = t.expires_at_ms;
+        self.expiring_sent_for = Some(t.expires_at_ms);
         let info = t.info();
         self.emit(SessionEvent::Expiring(info));
     }
@@ -456,7 +458,7 @@ impl Engine {
         Notice::Expired(self.tokens.as_ref().map(login_of))
     }
 
-    fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    fn synced(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         match result {
             // A pair of a login logged out here, written late by a tab that had not heard yet: removed.
             Ok(Some(t)) if self.dead_login(&t) => self.sweep(&t),

@@ -26,7 +26,7 @@ mod end_of_pair;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
-pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
+pub use io::{Caps, CallId, Instant, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
 
 use api_calls::Sent;
 use flight::Flight;
@@ -59,7 +59,7 @@ pub struct Engine {
     tokens: Option<TokenSet>,
     /// Restored from storage: inputs that need the tokens wait in `deferred` until then.
     ready: bool,
-    deferred: Vec<(f64, Input)>,
+    deferred: Vec<(Instant, Input)>,
     flight: Option<Flight>,
     /// Authenticated requests on the wire, with the token each carried.
     sent: Vec<Sent>,
@@ -68,10 +68,11 @@ pub struct Engine {
     /// Bumped whenever the session is replaced (login, logout, expiry): a refresh answer that belongs to an
     /// earlier session is dropped rather than reviving it.
     generation: u32,
-    cooldown_until: f64,
+    /// After a refresh gave up: no refresh on the policy's own before then.
+    cooldown_until: Option<Instant>,
     /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
-    expiring_sent_for: f64,
-    armed: [Option<f64>; 3],
+    expiring_sent_for: Option<f64>,
+    armed: [Option<Instant>; 3],
     dead: Vec<Secret>,
     /// Logins (their lineage's login time) this tab saw logged out: no pair of one is adopted again.
     dead_logins: Vec<f64>,
@@ -85,7 +86,7 @@ pub struct Engine {
     dpop: dpop_policy::Dpop,
     /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
     silent: Option<Silent>,
-    silent_tried_for: f64,
+    silent_tried_for: Option<f64>,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
     out: VecDeque<Command>,
@@ -104,8 +105,8 @@ impl Engine {
             ops: Vec::new(),
             next_op: 1,
             generation: 0,
-            cooldown_until: 0.0,
-            expiring_sent_for: 0.0,
+            cooldown_until: None,
+            expiring_sent_for: None,
             armed: [None, None, None],
             dead: Vec::new(),
             dead_logins: Vec::new(),
@@ -114,44 +115,44 @@ impl Engine {
             left_shared: false,
             dpop: Default::default(),
             silent: None,
-            silent_tried_for: f64::NAN,
+            silent_tried_for: None,
             withheld_from: Vec::new(),
             out: VecDeque::new(),
         }
     }
 
-    /// Feeds one input that happened at `now_ms`. Commands queue up for [`Engine::poll`].
-    pub fn handle(&mut self, now_ms: f64, input: Input) {
+    /// Feeds one input that happened at `now`. Commands queue up for [`Engine::poll`].
+    pub fn handle(&mut self, now: Instant, input: Input) {
         let waits = match &input {
             Input::Fetch { origin, .. } => self.is_api_origin(origin),
             other => needs_ready(other),
         };
         if !self.ready && waits {
-            self.deferred.push((now_ms, input));
+            self.deferred.push((now, input));
             return;
         }
         let Some(input) = self.dpop_gate(input) else { return };
         match input {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
-            Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
-            Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
+            Input::Fetch { call, origin } => self.fetch(now, call, &origin),
+            Input::ApiResponse { call, status, error } => self.api_response(now, call, status, error),
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
             Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
-            Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
-            Input::Logout { call } => self.logout(now_ms, call),
-            Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
-            Input::Loaded { op, result } => self.loaded(now_ms, op, result),
-            Input::Saved { op, result } => self.saved(now_ms, op, result),
-            Input::Cleared { op } => self.cleared(now_ms, op),
-            Input::TokenReply { result } => self.token_reply(now_ms, result),
+            Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
+            Input::Logout { call } => self.logout(now, call),
+            Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens),
+            Input::Loaded { op, result } => self.loaded(now, op, result),
+            Input::Saved { op, result } => self.saved(now, op, result),
+            Input::Cleared { op } => self.cleared(now, op),
+            Input::TokenReply { result } => self.token_reply(now, result),
             Input::RevokeDone { call } if call == NO_CALL => {}
             Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
             Input::LockGranted if self.logout_wants_lock() => self.logout_locked(true),
             Input::LockTimedOut if self.logout_wants_lock() => self.logout_locked(false),
-            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
-            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
-            Input::LockGranted => self.lock_granted(now_ms),
-            Input::LockTimedOut => self.lock_timed_out(now_ms),
+            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now, true),
+            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now, false),
+            Input::LockGranted => self.lock_granted(now),
+            Input::LockTimedOut => self.lock_timed_out(now),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
             Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
@@ -159,20 +160,20 @@ impl Engine {
             Input::Broadcast(_) => {}
             Input::Timer(TimerId::Check) => {
                 self.armed[TimerId::Check as usize] = None;
-                self.check(now_ms);
+                self.check(now);
             }
             Input::Timer(TimerId::Backoff) => {
                 self.armed[TimerId::Backoff as usize] = None;
-                self.backoff_over(now_ms);
+                self.backoff_over(now);
             }
-            Input::Wake => self.check(now_ms),
+            Input::Wake => self.check(now),
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
             Input::Timer(TimerId::Silent) => {
                 self.armed[TimerId::Silent as usize] = None;
-                self.silent_timer(now_ms);
+                self.silent_timer(now);
             }
-            Input::Renew { call } => self.renew(now_ms, call),
-            Input::SilentDone { result } => self.silent_result(now_ms, result),
+            Input::Renew { call } => self.renew(now, call),
+            Input::SilentDone { result } => self.silent_result(now, result),
         }
     }
 
@@ -182,8 +183,8 @@ impl Engine {
     }
 
     /// True while a token is usable now or can be refreshed.
-    pub fn is_logged_in(&self, now_ms: f64) -> bool {
-        self.decision(now_ms) != Decision::LoginRequired
+    pub fn is_logged_in(&self, now: Instant) -> bool {
+        self.decision(now) != Decision::LoginRequired
     }
 
     pub fn token_info(&self) -> Option<TokenInfo> {
@@ -202,17 +203,22 @@ impl Engine {
 
     // ---- small helpers shared by the files of this module ---------------------------------------
 
-    fn decision(&self, now_ms: f64) -> Decision {
-        decide(self.tokens.as_ref(), now_ms, self.cfg.refresh_margin_s)
+    fn decision(&self, now: Instant) -> Decision {
+        decide(self.tokens.as_ref(), now.as_ms(), self.cfg.refresh_margin_s)
     }
 
     fn current_access(&self) -> Option<&Secret> {
         self.tokens.as_ref().map(|t| &t.access_token)
     }
 
+    /// A refresh gave up a moment ago: the policy does not start another before the cool-down is over.
+    fn cooling(&self, now: Instant) -> bool {
+        self.cooldown_until.is_some_and(|c| now < c)
+    }
+
     /// The access token is valid by the clock (whatever the margin says).
-    fn valid_now(&self, now_ms: f64) -> bool {
-        self.tokens.as_ref().is_some_and(|t| now_ms < t.expires_at_ms)
+    fn valid_now(&self, now: Instant) -> bool {
+        self.tokens.as_ref().is_some_and(|t| now.as_ms() < t.expires_at_ms)
     }
 
     fn push(&mut self, c: Command) {
@@ -228,10 +234,10 @@ impl Engine {
         self.push(Command::Settle { call, result });
     }
 
-    fn set_timer(&mut self, timer: TimerId, at_ms: Option<f64>) {
-        if self.armed[timer as usize] != at_ms {
-            self.armed[timer as usize] = at_ms;
-            self.push(Command::SetTimer { timer, at_ms });
+    fn set_timer(&mut self, timer: TimerId, at: Option<Instant>) {
+        if self.armed[timer as usize] != at {
+            self.armed[timer as usize] = at;
+            self.push(Command::SetTimer { timer, at_ms: at.map(Instant::as_ms) });
         }
     }
 
@@ -276,9 +282,9 @@ impl Engine {
 
     /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
     /// choice of the config, and the lifetime caps.
-    fn admit(&self, t: TokenSet, now: f64) -> TokenSet {
+    fn admit(&self, t: TokenSet, now: Instant) -> TokenSet {
         let mut t = self.cfg.keep_allowed(t);
-        let cap = |at: f64, life: f64| at.min(t.issued_at_ms + life).min(now + life);
+        let cap = |at: f64, life: f64| at.min(t.issued_at_ms + life).min(now.as_ms() + life);
         t.expires_at_ms = cap(t.expires_at_ms, MAX_ACCESS_LIFETIME_MS);
         t.refresh_expires_at_ms = t.refresh_expires_at_ms.map(|r| cap(r, MAX_REFRESH_LIFETIME_MS));
         t

@@ -13,7 +13,7 @@
 
 use super::lifecycle::{Accepted, Op};
 use super::owner::owner_changed;
-use super::{login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
+use super::{Instant, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -42,20 +42,20 @@ pub(super) struct Silent {
     logouts: u32,
     /// The session generation when the re-read under the lock (or the look before the write) was asked for.
     read_gen: u32,
-    /// The login (its lineage's login time) it renews, NaN from logged out: a pair of another login adopted
+    /// The login (its lineage's login time) it renews, `None` from logged out: a pair of another login adopted
     /// meanwhile (taken from storage, same user) is not the session it renews either.
-    login: f64,
+    login: Option<f64>,
     /// The answer waiting for the look before it is written.
     answer: Option<(TokenSet, Accepted)>,
 }
 
 impl Engine {
     /// The policy said `Expiring`: renew silently once for this access token, else tell the app.
-    pub(super) fn expiring_due(&mut self, now: f64) {
+    pub(super) fn expiring_due(&mut self, now: Instant) {
         if self.silent.is_some() {
             return; // one at a time; `expiring` waits for its outcome
         }
-        let untried = self.tokens.as_ref().is_some_and(|t| t.expires_at_ms != self.silent_tried_for);
+        let untried = self.tokens.as_ref().is_some_and(|t| Some(t.expires_at_ms) != self.silent_tried_for);
         if !(self.cfg.silent_renew && untried) {
             return self.note_expiring();
         }
@@ -67,7 +67,7 @@ impl Engine {
 
     /// `session.renew()`: a refresh when there is a refresh token, else a silent renewal (also when logged out:
     /// a live login at the server logs the session in).
-    pub(super) fn renew(&mut self, now: f64, call: CallId) {
+    pub(super) fn renew(&mut self, now: Instant, call: CallId) {
         let can_refresh = self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
         if can_refresh || self.flight.is_some() {
             return self.join_flight(now, super::flight::Why::Forced, super::flight::Waiter::App(call));
@@ -75,7 +75,7 @@ impl Engine {
         self.start_silent(now, Some(call), true);
     }
 
-    fn start_silent(&mut self, now: f64, waiter: Option<CallId>, forced: bool) {
+    fn start_silent(&mut self, now: Instant, waiter: Option<CallId>, forced: bool) {
         if self.logout.is_some() {
             // The session is ending: no renewal of it (nor a silent login that the logout would end).
             if let Some(call) = waiter {
@@ -89,7 +89,7 @@ impl Engine {
             return;
         }
         if let Some(t) = &self.tokens {
-            self.silent_tried_for = t.expires_at_ms;
+            self.silent_tried_for = Some(t.expires_at_ms);
         }
         self.silent =
             Some(Silent {
@@ -101,7 +101,7 @@ impl Engine {
                 logouts: self.logouts,
                 read_gen: 0,
                 answer: None,
-                login: self.tokens.as_ref().map_or(f64::NAN, |t| t.lineage.since_ms),
+                login: self.tokens.as_ref().map(|t| t.lineage.since_ms),
             });
         if !self.ask_lock() {
             self.silent_under_lock(now);
@@ -133,7 +133,7 @@ impl Engine {
         self.silent_stage() == Some(Stage::Locking)
     }
 
-    pub(super) fn silent_lock(&mut self, now: f64, granted: bool) {
+    pub(super) fn silent_lock(&mut self, now: Instant, granted: bool) {
         if !granted {
             let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's renewal").with_retryable(true);
             return self.silent_done(now, Err(e));
@@ -144,7 +144,7 @@ impl Engine {
         self.silent_under_lock(now);
     }
 
-    fn silent_under_lock(&mut self, now: f64) {
+    fn silent_under_lock(&mut self, now: Instant) {
         if self.caps.shared {
             // Another tab may have renewed while we waited: its pair is in storage.
             self.set_silent_stage(Stage::Rereading);
@@ -159,7 +159,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn silent_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    pub(super) fn silent_loaded(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         if self.silent_stage() == Some(Stage::PreSave) {
             return self.silent_looked(now, result);
         }
@@ -183,7 +183,7 @@ impl Engine {
                 }
                 // Taken under the lock: from here the renewal renews that login.
                 if let Some(s) = &mut self.silent {
-                    s.login = login;
+                    s.login = Some(login);
                 }
             }
             Ok(None) if self.tokens.is_some() => {
@@ -212,18 +212,18 @@ impl Engine {
         self.send_silent(now);
     }
 
-    fn send_silent(&mut self, now: f64) {
+    fn send_silent(&mut self, now: Instant) {
         // Once per pair: the one it renews, which the re-read may have replaced since the start.
         if let Some(t) = &self.tokens {
-            self.silent_tried_for = t.expires_at_ms;
+            self.silent_tried_for = Some(t.expires_at_ms);
         }
         self.set_silent_stage(Stage::Waiting);
         self.push(Command::SilentRenew);
-        let at = now + self.cfg.silent_timeout_s as f64 * 1000.0;
+        let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
         self.set_timer(TimerId::Silent, Some(at));
     }
 
-    pub(super) fn silent_timer(&mut self, now: f64) {
+    pub(super) fn silent_timer(&mut self, now: Instant) {
         if self.silent_stage() == Some(Stage::Waiting) {
             self.push(Command::CancelSilent);
             let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
@@ -231,7 +231,7 @@ impl Engine {
         }
     }
 
-    pub(super) fn silent_result(&mut self, now: f64, result: Result<TokenSet, Error>) {
+    pub(super) fn silent_result(&mut self, now: Instant, result: Result<TokenSet, Error>) {
         if self.silent_stage() != Some(Stage::Waiting) {
             return; // timed out (or the session went) already
         }
@@ -254,7 +254,7 @@ impl Engine {
                     // The server's login now belongs to another user: not a renewal but that user's login (a new
                     // lineage, so other tabs take it as another login too); `adopt` ends this session first.
                     Some(_) if self.other_owner(&t) => {
-                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        t.lineage = Lineage { since_ms: now.as_ms(), seq: 0 };
                         Accepted::SilentLogin
                     }
                     // A renewal continues the session it renews: other tabs take it as that session's newer pair.
@@ -264,7 +264,7 @@ impl Engine {
                     }
                     None => {
                         self.generation = self.generation.wrapping_add(1);
-                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        t.lineage = Lineage { since_ms: now.as_ms(), seq: 0 };
                         Accepted::SilentLogin
                     }
                 };
@@ -290,7 +290,7 @@ impl Engine {
     /// ended (oss-sim seeds 1028081, 1047205, 1066619, 1099633: without a BroadcastChannel, a logout cleared
     /// storage, a tamper followed, and a tab that had not heard renewed and wrote the logged-out login back).
     /// As at the start, corrupt storage is logged out: cleared, `expired` with the error, the others told.
-    fn silent_storage_corrupt(&mut self, now: f64, e: Error) {
+    fn silent_storage_corrupt(&mut self, now: Instant, e: Error) {
         let notice = self.ended_notice();
         self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), super::lifecycle::AfterForget::Nothing);
         self.silent_done(now, Err(session_over(e)))
@@ -301,7 +301,7 @@ impl Engine {
     /// a new server session, was written as that login's, and a logout then revoked it and not that login).
     fn renews_current(&self, s: &Silent) -> bool {
         match &self.tokens {
-            Some(t) => !s.login.is_nan() && t.lineage.since_ms == s.login,
+            Some(t) => s.login == Some(t.lineage.since_ms),
             None => true,
         }
     }
@@ -310,7 +310,7 @@ impl Engine {
     /// before the logout and the new login queued behind it, and wrote the old login's pair over the new one).
     /// A logout meanwhile revokes the answer; a session that changed otherwise (another login heard) drops it;
     /// a later pair of this login, or another login, stored meanwhile is taken instead of overwritten.
-    fn silent_looked(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    fn silent_looked(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         let Some(s) = &mut self.silent else { return };
         let Some((ours, event)) = s.answer.take() else { return };
         if s.logouts != self.logouts {
@@ -353,7 +353,7 @@ impl Engine {
     }
 
     /// The renewed pair is stored: current, announced, and the lock goes back.
-    pub(super) fn silent_landed(&mut self, now: f64, tokens: TokenSet, login: bool) {
+    pub(super) fn silent_landed(&mut self, now: Instant, tokens: TokenSet, login: bool) {
         let switched = self.adopt(now, tokens, if login { SessionEvent::Login } else { SessionEvent::Refresh });
         self.announce(if login || switched { Notice::Login } else { Notice::Refresh });
         // `renew()` asked to renew the session that just ended: it rejects (the new user's is announced as `login`).
@@ -362,7 +362,7 @@ impl Engine {
 
     /// Ends the renewal: the lock goes back, `renew()` calls settle, and the policy runs again (after a failure
     /// it finds this token already tried and says `expiring`).
-    pub(super) fn silent_done(&mut self, now: f64, result: Result<(), Error>) {
+    pub(super) fn silent_done(&mut self, now: Instant, result: Result<(), Error>) {
         let Some(s) = self.silent.take() else { return };
         if s.locked {
             self.push(Command::Unlock);

@@ -71,7 +71,7 @@ impl T {
     }
 
     fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
-        self.e.handle(now, i);
+        self.e.handle(Instant::from_ms(now), i);
         let mut out = Vec::new();
         while let Some(c) = self.e.poll() {
             out.push(c);
@@ -388,7 +388,7 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
     let e = settled(&c, 5).unwrap().unwrap_err();
     assert!(e.retryable);
     assert_eq!(events(&c), ["refreshError"]);
-    assert!(t.e.is_logged_in(now), "the tokens stay");
+    assert!(t.e.is_logged_in(Instant::from_ms(now)), "the tokens stay");
     // The cool-down: a fetch with a still-valid token is sent, not refreshed again.
     let c = t.go(now + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(token_sends(&c), 0);
@@ -410,7 +410,7 @@ fn a_terminal_error_ends_the_session_once() {
     assert_eq!(e.code, ErrorCode::LoginRequired, "one code for 'log in again'");
     assert_eq!(e.error_code.as_deref(), Some("OAU-210"), "the server's reason is kept");
     assert!(e.description.unwrap().contains("invalid_grant"));
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
 }
 
 #[test]
@@ -499,7 +499,7 @@ fn a_logout_broadcast_is_final_even_if_storage_still_shows_the_token() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     assert!(events(&c).is_empty());
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
     // A real new login does come through.
     let c = t.go(T0, Input::Broadcast(Notice::Login));
     let op = load_op(&c).unwrap();
@@ -534,7 +534,7 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
     let c = t.go(T0 + 5.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
     assert!(save_op(&c).is_none());
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
 }
 
 #[test]
@@ -705,7 +705,7 @@ fn restore_caps_forged_lifetimes() {
     let i = t.e.token_info().unwrap();
     assert_eq!(i.expires_at_ms, T0 + MAX_ACCESS_LIFETIME_MS);
     assert_eq!(i.refresh_expires_at_ms, Some(T0 + MAX_REFRESH_LIFETIME_MS));
-    assert!(!t.e.is_logged_in(T0 + MAX_REFRESH_LIFETIME_MS));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MAX_REFRESH_LIFETIME_MS)));
 }
 
 // ---- silent renewal (prompt=none) -----------------------------------------------------------------------
@@ -830,7 +830,7 @@ fn a_logout_during_a_silent_renewal_wins() {
     t.go(T0 + MARGIN + 2.0, Input::Cleared { op });
     let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN)) });
     assert!(save_op(&c).is_none(), "the renewed pair of a logged-out session is not stored");
-    assert!(!t.e.is_logged_in(T0 + MARGIN + 4.0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 4.0)));
 }
 
 #[test]
@@ -1337,7 +1337,7 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     let op = load_op(&c).unwrap();
     let c = a.go(T0 + 5.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(events(&c).is_empty());
-    assert!(!a.e.is_logged_in(T0 + 5.0));
+    assert!(!a.e.is_logged_in(Instant::from_ms(T0 + 5.0)));
 }
 
 #[test]
@@ -1366,7 +1366,7 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let op = load_op(&a.go(T0 + 2.0, Input::Broadcast(Notice::Refresh))).unwrap();
     let c = a.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(a2.clone())) });
     assert!(events(&c).is_empty(), "no login for the logged-out login: {:?}", events(&c));
-    assert!(!a.e.is_logged_in(T0 + 2.0));
+    assert!(!a.e.is_logged_in(Instant::from_ms(T0 + 2.0)));
     assert!(clear_op(&c).is_some(), "the revived pair is removed from storage");
     let r = revoked(&c);
     assert!(r.len() == 1 && r[0].0 == NO_CALL && r[0].1.contains("token=r2"), "and revoked: {r:?}");
@@ -1376,7 +1376,7 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(clear_op(&c).is_some());
-    assert!(!b.e.is_logged_in(T0 + 3.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 3.0)));
 }
 
 #[test]
@@ -1400,7 +1400,7 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")), "revoked");
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
     assert_eq!(unlocks(&c), 1);
-    assert!(!b.e.is_logged_in(T0 + 3.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 3.0)));
     // The write may have landed after the other tab's clear: it is removed.
     let c = b.go(T0 + 3.0, Input::Loaded { op: sweep, result: Ok(Some(stored)) });
     assert!(clear_op(&c).is_some());
@@ -1424,7 +1424,7 @@ fn a_silent_renewal_that_lands_after_another_tabs_logout_is_revoked_never_stored
     assert!(save_op(&c).is_none(), "not stored");
     assert!(!events(&c).iter().any(|e| *e == "login" || *e == "refresh"));
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=s2")), "revoked at the server");
-    assert!(!b.e.is_logged_in(T0 + MARGIN + 2.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 2.0)));
 }
 
 #[test]
@@ -1459,7 +1459,7 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     assert!(save_op(&c).is_none());
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")));
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
-    assert!(!b.e.is_logged_in(T0 + 1.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 1.0)));
 
     // With Web Locks, a flight that held the lock past LOCK_WAIT_MS looks too.
     let (mut l, _) = T::restored(true, SHARED, Some(of_login(tokens("a1", Some("r1"), T0), 0)), T0);
@@ -1542,7 +1542,7 @@ fn a_logged_out_login_is_never_taken_back_from_storage() {
         let op = load_op(&c).unwrap();
         let c = tab.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(revived.clone())) });
         assert!(events(&c).is_empty(), "the logged-out login came back: {:?}", events(&c));
-        assert!(!tab.e.is_logged_in(T0 + 20.0));
+        assert!(!tab.e.is_logged_in(Instant::from_ms(T0 + 20.0)));
         let c = tab.go(T0 + 21.0, Input::Fetch { call: 9, origin: o("https://platform.example.com/a") });
         assert!(api_sends(&c).is_empty());
         // A new login is taken as ever.
@@ -1582,7 +1582,7 @@ fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
         let c = t.go(T0 + 2.0, Input::Loaded { op: read, result: Ok(None) });
         assert!(!events(&c).contains(&"expired"), "{:?}", events(&c));
         assert!(clear_op(&c).is_none());
-        assert!(t.e.is_logged_in(T0 + 2.0));
+        assert!(t.e.is_logged_in(Instant::from_ms(T0 + 2.0)));
         let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
         assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
     }
@@ -1648,7 +1648,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
         all.extend(t.go(T0 + MARGIN + 300.0, Input::Saved { op, result: Ok(()) }));
     }
     assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
-    assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 301.0)));
 }
 
 /// Regression (oss-sim seed 1184817, after the fix above): the re-read under the lock answered the winner's later
@@ -1803,7 +1803,7 @@ fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
     let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Err(corrupt) });
     assert_eq!(silent_sends(&c), 0, "a frame went out over unreadable storage");
     assert!(clear_op(&c).is_some(), "the bad value goes");
-    assert!(!t.e.is_logged_in(T0 + MARGIN));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN)));
     let op = clear_op(&c).unwrap();
     let c = t.go(T0 + MARGIN, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -92,7 +92,7 @@ impl Driver {
         if self.disposed.get() {
             return; // answers still in flight after dispose() change nothing
         }
-        self.engine.borrow_mut().handle(Self::now(), input);
+        self.engine.borrow_mut().handle(Instant::from_ms(Self::now()), input);
         loop {
             let c = self.engine.borrow_mut().poll();
             match c {
