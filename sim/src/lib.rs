@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::engine::{
-    Caps, CallId, Command, Engine, Input, Instant, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Instant, Notice, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
@@ -408,7 +408,9 @@ enum Ev {
     SilentArrive { tab: usize, id: u64, slow: bool },
     /// Its frame's answer (the exchanged tokens, or `login_required`) reaches the tab, unless cancelled.
     SilentReply { tab: usize, id: u64, result: Result<TokenResponse, Error> },
-    Timer { tab: usize, timer: TimerId, gen: u64 },
+    /// The tab's one timer (armed for its engine's `poll_timeout()`). `active`: a timer of the flight or the
+    /// renewal is armed (quiescence waits for it), not only the policy's.
+    Timer { tab: usize, gen: u64, active: bool },
     TokenArrive { req: usize },
     TokenReply { req: usize, result: Result<TokenResponse, Error>, answered: bool },
     ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
@@ -429,7 +431,7 @@ impl Ev {
         !matches!(
             self,
             Ev::App | Ev::Env(_) | Ev::OpenTab | Ev::HealStart | Ev::EndStorageThrow { .. } | Ev::SwitchUser
-        ) && !matches!(self, Ev::Timer { timer: TimerId::Check, .. })
+        ) && !matches!(self, Ev::Timer { active: false, .. })
     }
 }
 
@@ -523,7 +525,8 @@ struct Tab {
     frozen_until: Option<f64>,
     frozen_since: f64,
     frozen_total: f64,
-    timers: [Option<u64>; 3],
+    /// The deadline the tab's timer is armed for, whether it is active, and its generation.
+    timer: Option<(f64, bool, u64)>,
     timer_gen: u64,
     next_call: CallId,
     calls: HashMap<CallId, Call>,
@@ -775,7 +778,7 @@ fn describe_input(i: &Input) -> String {
         Input::LockGranted => "LockGranted".into(),
         Input::LockTimedOut => "LockTimedOut".into(),
         Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
-        Input::Timer(t) => format!("Timer({t:?})"),
+        Input::Timeout => "Timeout".into(),
         Input::Wake => "Wake".into(),
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
@@ -964,7 +967,7 @@ impl World {
             frozen_until: None,
             frozen_since: 0.0,
             frozen_total: 0.0,
-            timers: [None, None, None],
+            timer: None,
             timer_gen: 0,
             next_call: 1,
             calls: HashMap::new(),
@@ -1070,7 +1073,30 @@ impl World {
             self.exec(tab, cmd, cause);
         }
         if self.tabs[tab].open {
+            self.sync_timer(tab);
             self.check_owner(tab);
+        }
+    }
+
+    /// Arms the tab's timer for its engine's next deadline, as the driver does after every input (setTimeout
+    /// counts a duration: later clock jumps do not move it).
+    fn sync_timer(&mut self, tab: usize) {
+        let tnow = self.tab_now(tab);
+        let t = &mut self.tabs[tab];
+        let active = Timer::ALL.iter().any(|&k| k != Timer::Check && t.engine.deadline(k).is_some());
+        let want = t.engine.poll_timeout().map(|at| (at.as_ms(), active));
+        if t.timer.map(|(at, active, _)| (at, active)) == want {
+            return;
+        }
+        match want {
+            None => t.timer = None,
+            Some((at, active)) => {
+                t.timer_gen += 1;
+                let gen = t.timer_gen;
+                t.timer = Some((at, active, gen));
+                let delay = (at - tnow).max(0.0);
+                self.push(delay, Ev::Timer { tab, gen, active });
+            }
         }
     }
 
@@ -1338,21 +1364,6 @@ impl World {
                         let at = (self.now + d).max(last + 0.001);
                         self.bc_last.insert((tab, other), at);
                         self.push_at(at, Ev::Feed { tab: other, input: Input::Broadcast(n) });
-                    }
-                }
-            }
-            Command::SetTimer { timer, at_ms } => {
-                let tnow = self.tab_now(tab);
-                let t = &mut self.tabs[tab];
-                match at_ms {
-                    None => t.timers[timer as usize] = None,
-                    Some(at) => {
-                        t.timer_gen += 1;
-                        let gen = t.timer_gen;
-                        t.timers[timer as usize] = Some(gen);
-                        // setTimeout counts a duration: later clock jumps do not move it.
-                        let delay = (at - tnow).max(0.0);
-                        self.push(delay, Ev::Timer { tab, timer, gen });
                     }
                 }
             }
@@ -2143,11 +2154,14 @@ impl World {
                     self.logins_pending.remove(&tab);
                 }
             }
-            Ev::Timer { tab, timer, gen } => {
-                if self.tabs[tab].open && self.tabs[tab].timers[timer as usize] == Some(gen) {
-                    self.tabs[tab].timers[timer as usize] = None;
-                    let cause = if timer == TimerId::Backoff { Cause::Backoff } else { Cause::Check };
-                    self.feed(tab, Input::Timer(timer), cause);
+            Ev::Timer { tab, gen, .. } => {
+                if self.tabs[tab].open && self.tabs[tab].timer.is_some_and(|(_, _, g)| g == gen) {
+                    self.tabs[tab].timer = None;
+                    // A wait of the flight ending is a backoff (a retry may follow); else the policy's check.
+                    let tnow = Instant::from_ms(self.tab_now(tab));
+                    let flight = self.tabs[tab].engine.timers_due(tnow).iter().any(|t| t.is_flight());
+                    let cause = if flight { Cause::Backoff } else { Cause::Check };
+                    self.feed(tab, Input::Timeout, cause);
                 }
             }
             Ev::TokenArrive { req } => self.token_arrive(req),

@@ -333,7 +333,7 @@ fn each_backoff_retry_of_a_refresh_earns_its_own_nonce_resend() {
     assert_eq!(token_proofs(&c), vec![with("n1")]);
     let busy = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true);
     t.go(Input::TokenReply { result: Err(busy) });
-    let c = t.go(Input::Timer(TimerId::Backoff));
+    let c = t.go(Input::Timeout);
     assert_eq!(token_proofs(&c), vec![with("n1")], "the backoff retry");
     t.nonce(AS, "n2");
     let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });

@@ -7,7 +7,7 @@
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::owner::owner_changed;
 use super::{Instant, 
-    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
+    login_required, session_over, CallId, Command, Engine, SessionEvent, Timer, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 
@@ -346,10 +346,15 @@ impl Engine {
         self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
     }
 
-    pub(super) fn backoff_over(&mut self, now: Instant) {
+    /// [`Timer::Handover`]: the other tabs heard that storage was given up; the lock goes back.
+    pub(super) fn handover_over(&mut self, now: Instant) {
         if self.stage() == Some(Stage::Handover) {
-            return self.flight_done(now, Ok(()));
+            self.flight_done(now, Ok(()));
         }
+    }
+
+    /// [`Timer::SaveRetry`]: write the refreshed pair again (or look first, where no lock covers the wait).
+    pub(super) fn retry_save(&mut self, now: Instant) {
         if self.stage() == Some(Stage::SaveWait) {
             let slept = self.flight.as_ref().is_some_and(|f| now.ms_since(f.retry_at) >= super::LOCK_WAIT_MS as f64);
             if self.caps.shared && (!self.caps.locks || slept) {
@@ -367,8 +372,12 @@ impl Engine {
                 return self.flight_done(now, Err(login_required(None)));
             }
             self.set_stage(Stage::Landing);
-            return self.accept(now, t, Accepted::Refresh);
+            self.accept(now, t, Accepted::Refresh);
         }
+    }
+
+    /// [`Timer::RefreshRetry`]: the backoff after a transient failure is over; the same refresh token again.
+    pub(super) fn retry_refresh(&mut self, now: Instant) {
         if self.stage() != Some(Stage::Backoff) {
             return;
         }
@@ -446,7 +455,7 @@ impl Engine {
                 }
                 self.set_stage(Stage::Backoff);
                 let at = now.plus_ms(backoff_ms(attempt - 1, e.retry_after_s));
-                self.set_timer(TimerId::Backoff, Some(at));
+                self.set_timer(Timer::RefreshRetry, Some(at));
             }
             Err(e) => {
                 if self.caps.shared {
@@ -472,7 +481,7 @@ impl Engine {
             f.answer = Some(tokens);
             f.stage = Stage::SaveWait;
             f.retry_at = at;
-            return self.set_timer(TimerId::Backoff, Some(at));
+            return self.set_timer(Timer::SaveRetry, Some(at));
         }
         self.announce(self.ended_notice());
         self.fall_back(e);
@@ -480,7 +489,7 @@ impl Engine {
         self.push(Command::Save { op, tokens: tokens.clone() });
         self.adopt(now, tokens, SessionEvent::Refresh);
         self.set_stage(Stage::Handover);
-        self.set_timer(TimerId::Backoff, Some(now.plus_ms(HANDOVER_MS)));
+        self.set_timer(Timer::Handover, Some(now.plus_ms(HANDOVER_MS)));
     }
 
     fn end_after_terminal(&mut self, e: Error) {
@@ -497,7 +506,9 @@ impl Engine {
         if f.locked {
             self.push(Command::Unlock);
         }
-        self.set_timer(TimerId::Backoff, None);
+        self.set_timer(Timer::RefreshRetry, None);
+        self.set_timer(Timer::SaveRetry, None);
+        self.set_timer(Timer::Handover, None);
         // The session's user changed under the flight: no waiting call is sent as the new one.
         let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged) || self.owner_differs(f.owner.as_ref());
         let result = if switched { Err(owner_changed()) } else { result };

@@ -60,15 +60,30 @@ pub struct Caps {
     pub locks: bool,
 }
 
-/// The engine's timers. Each is armed at most once at a time; re-arming replaces it.
+/// The engine's timers, one deadline each (kept by the engine: the host arms one timer for
+/// [`Engine::poll_timeout`](super::Engine::poll_timeout) and feeds [`Input::Timeout`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerId {
+pub enum Timer {
     /// The next instant the refresh policy changes its answer (a hint: every use re-checks the clock).
     Check = 0,
-    /// The wait before retrying a refresh that failed transiently.
-    Backoff = 1,
+    /// The wait before retrying a refresh that failed transiently (backoff, `Retry-After`).
+    RefreshRetry = 1,
+    /// The wait before writing a refreshed pair again that shared storage refused (under the lock).
+    SaveRetry = 2,
+    /// After giving shared storage up: how long the lock is kept so the other tabs hear it first.
+    Handover = 3,
     /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
-    Silent = 2,
+    Silent = 4,
+}
+
+impl Timer {
+    pub const COUNT: usize = 5;
+    pub const ALL: [Timer; Timer::COUNT] = [Timer::Check, Timer::RefreshRetry, Timer::SaveRetry, Timer::Handover, Timer::Silent];
+
+    /// Waits of the refresh flight (they end with it).
+    pub fn is_flight(self) -> bool {
+        matches!(self, Timer::RefreshRetry | Timer::SaveRetry | Timer::Handover)
+    }
 }
 
 /// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
@@ -148,7 +163,8 @@ pub enum Input {
     LockTimedOut,
     /// Another tab said something.
     Broadcast(Notice),
-    Timer(TimerId),
+    /// The deadline [`Engine::poll_timeout`](super::Engine::poll_timeout) gave has come (the host's timer fired).
+    Timeout,
     /// The page became visible or came back online: re-check now.
     Wake,
     /// A response from `origin` carried `DPoP-Nonce: nonce` (fed before the answer it came with).
@@ -234,14 +250,12 @@ pub enum Command {
     Lock { name: String, timeout_ms: u32 },
     Unlock,
     Broadcast(Notice),
-    /// Arm `timer` for the absolute time `at_ms` (by the clock the inputs are stamped with), or disarm it.
-    SetTimer { timer: TimerId, at_ms: Option<f64> },
     Emit(SessionEvent),
     /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
     /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
-    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`TimerId::Silent`] bounds it.
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it.
     SilentRenew,
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,

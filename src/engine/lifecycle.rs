@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::{Instant, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+use super::{Instant, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
@@ -252,7 +252,7 @@ impl Engine {
     pub(super) fn forget(&mut self, event: SessionEvent, notice: Option<Notice>, then: AfterForget) {
         self.generation = self.generation.wrapping_add(1);
         let had = self.tokens.take().is_some();
-        self.set_timer(TimerId::Check, None);
+        self.set_timer(Timer::Check, None);
         let event = if had || matches!(event, SessionEvent::Logout) { Some(event) } else { None };
         let op = match event {
             Some(event) => self.new_op(Op::Forget { event, notice, then }),
@@ -397,7 +397,7 @@ impl Engine {
             let at = Instant::from_ms(at + TIMER_SLACK_MS);
             self.cooldown_until.map_or(at, |c| at.max(c)).min(now.plus_ms(MAX_TIMER_MS))
         });
-        self.set_timer(TimerId::Check, at);
+        self.set_timer(Timer::Check, at);
     }
 
     /// `expiring`, once per access token.
@@ -442,7 +442,7 @@ impl Engine {
                 }
                 self.generation = self.generation.wrapping_add(1);
                 self.tokens = None;
-                self.set_timer(TimerId::Check, None);
+                self.set_timer(Timer::Check, None);
                 self.emit(if n == Notice::Logout { SessionEvent::Logout } else { SessionEvent::Expired(None) });
                 self.emit(SessionEvent::Change(None));
             }
@@ -480,7 +480,7 @@ impl Engine {
     pub(super) fn storage_emptied(&mut self) {
         if self.tokens.take().is_some() {
             self.generation = self.generation.wrapping_add(1);
-            self.set_timer(TimerId::Check, None);
+            self.set_timer(Timer::Check, None);
             self.emit(SessionEvent::Expired(None));
             self.emit(SessionEvent::Change(None));
             self.drop_cached_key();

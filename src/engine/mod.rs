@@ -18,6 +18,7 @@ mod flight;
 pub mod io;
 mod lifecycle;
 mod silent;
+mod timers;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -26,7 +27,7 @@ mod end_of_pair;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
-pub use io::{Caps, CallId, Instant, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
+pub use io::{Caps, CallId, Instant, Command, Input, Notice, OpId, Proof, SessionEvent, Timer, Value};
 
 use api_calls::Sent;
 use flight::Flight;
@@ -72,7 +73,7 @@ pub struct Engine {
     cooldown_until: Option<Instant>,
     /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
     expiring_sent_for: Option<f64>,
-    armed: [Option<Instant>; 3],
+    timers: timers::Timers,
     dead: Vec<Secret>,
     /// Logins (their lineage's login time) this tab saw logged out: no pair of one is adopted again.
     dead_logins: Vec<f64>,
@@ -107,7 +108,7 @@ impl Engine {
             generation: 0,
             cooldown_until: None,
             expiring_sent_for: None,
-            armed: [None, None, None],
+            timers: Default::default(),
             dead: Vec::new(),
             dead_logins: Vec::new(),
             logout: None,
@@ -158,20 +159,9 @@ impl Engine {
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
             Input::Broadcast(Notice::Logout) if self.left_shared => self.broadcast_received(Notice::Logout),
             Input::Broadcast(_) => {}
-            Input::Timer(TimerId::Check) => {
-                self.armed[TimerId::Check as usize] = None;
-                self.check(now);
-            }
-            Input::Timer(TimerId::Backoff) => {
-                self.armed[TimerId::Backoff as usize] = None;
-                self.backoff_over(now);
-            }
+            Input::Timeout => self.timeout(now),
             Input::Wake => self.check(now),
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
-            Input::Timer(TimerId::Silent) => {
-                self.armed[TimerId::Silent as usize] = None;
-                self.silent_timer(now);
-            }
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { result } => self.silent_result(now, result),
         }
@@ -232,13 +222,6 @@ impl Engine {
     fn settle(&mut self, call: CallId, result: Result<Value, Error>) {
         self.dpop_untrack(call);
         self.push(Command::Settle { call, result });
-    }
-
-    fn set_timer(&mut self, timer: TimerId, at: Option<Instant>) {
-        if self.armed[timer as usize] != at {
-            self.armed[timer as usize] = at;
-            self.push(Command::SetTimer { timer, at_ms: at.map(Instant::as_ms) });
-        }
     }
 
     /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): `true`, and

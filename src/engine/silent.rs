@@ -7,13 +7,13 @@
 //!   the app calls `session.renew()`;
 //! * across tabs sharing storage: under the refresh lock, after a re-read, so one tab renews and the others
 //!   adopt what it stored;
-//! * bounded: [`TimerId::Silent`] (`silentTimeoutSeconds`) ends a renewal that got no answer;
+//! * bounded: [`Timer::Silent`] (`silentTimeoutSeconds`) ends a renewal that got no answer;
 //! * any failure (`login_required`, `interaction_required`, `consent_required`, a timeout, a failed exchange)
 //!   falls back to what happens without it: `expiring` now, `expired` at expiry. No retry loop.
 
 use super::lifecycle::{Accepted, Op};
 use super::owner::owner_changed;
-use super::{Instant, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
+use super::{Instant, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -220,7 +220,7 @@ impl Engine {
         self.set_silent_stage(Stage::Waiting);
         self.push(Command::SilentRenew);
         let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
-        self.set_timer(TimerId::Silent, Some(at));
+        self.set_timer(Timer::Silent, Some(at));
     }
 
     pub(super) fn silent_timer(&mut self, now: Instant) {
@@ -235,7 +235,7 @@ impl Engine {
         if self.silent_stage() != Some(Stage::Waiting) {
             return; // timed out (or the session went) already
         }
-        self.set_timer(TimerId::Silent, None);
+        self.set_timer(Timer::Silent, None);
         // (oss-sim seed 9971: without a BroadcastChannel, a tab renewing login 10 took login 11 from storage after
         // a 401 — login 10 had been logged out in another tab — and wrote its renewal of login 10 over it.)
         let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation && self.renews_current(s));
@@ -367,7 +367,7 @@ impl Engine {
         if s.locked {
             self.push(Command::Unlock);
         }
-        self.set_timer(TimerId::Silent, None);
+        self.set_timer(Timer::Silent, None);
         for call in s.waiters {
             self.settle(call, result.clone().map(|_| Value::Unit));
         }

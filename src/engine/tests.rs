@@ -339,7 +339,7 @@ fn expiry_is_checked_against_the_clock_on_every_call() {
 fn expiring_is_emitted_once_per_token_without_refresh_token() {
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
     let near = T0 + HOUR - 30_000.0;
-    let c = t.go(near, Input::Timer(TimerId::Check));
+    let c = t.go(near, Input::Timeout);
     assert_eq!(events(&c), ["expiring"]);
     let c = t.go(near + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert!(events(&c).is_empty());
@@ -348,13 +348,10 @@ fn expiring_is_emitted_once_per_token_without_refresh_token() {
 
 #[test]
 fn timer_refreshes_ahead_of_expiry() {
-    let (mut t, c) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
-    let at = c.iter().find_map(|c| match c {
-        Command::SetTimer { timer: TimerId::Check, at_ms } => *at_ms,
-        _ => None,
-    });
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let at = t.e.deadline(Timer::Check).map(Instant::as_ms);
     assert_eq!(at, Some(T0 + HOUR - 60_000.0 + 5.0));
-    let c = t.go(T0 + HOUR - 60_000.0, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + HOUR - 60_000.0, Input::Timeout);
     assert_eq!(token_sends(&c), 1);
     assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
 }
@@ -370,17 +367,11 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
         if attempt == 1 {
             e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(7));
         }
-        let c = t.go(now, Input::TokenReply { result: Err(e) });
-        let at = c
-            .iter()
-            .find_map(|c| match c {
-                Command::SetTimer { timer: TimerId::Backoff, at_ms } => *at_ms,
-                _ => None,
-            })
-            .unwrap();
+        t.go(now, Input::TokenReply { result: Err(e) });
+        let at = t.e.deadline(Timer::RefreshRetry).map(Instant::as_ms).unwrap();
         assert_eq!(at - now, if attempt == 0 { 250.0 } else { 7000.0 }, "Retry-After is honoured");
         now = at;
-        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        let c = t.go(now, Input::Timeout);
         assert_eq!(sent_form(&c).unwrap(), first, "the same refresh token again");
     }
     let c = t.go(now, Input::TokenReply { result: Err(transient()) });
@@ -422,7 +413,7 @@ fn shared_storage_refreshes_under_the_lock_and_rereads_first() {
     let op = load_op(&c).unwrap();
     // Another tab refreshed while we waited: adopt, and spend nothing — for a due refresh.
     let mut t2 = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0).0;
-    t2.go(T0 + HOUR, Input::Timer(TimerId::Check));
+    t2.go(T0 + HOUR, Input::Timeout);
     let c2 = t2.go(T0 + HOUR, Input::LockGranted);
     let op2 = load_op(&c2).unwrap();
     let c2 = t2.go(T0 + HOUR, Input::Loaded { op: op2, result: Ok(Some(later("a2", "r2", T0 + HOUR - 5.0, 1))) });
@@ -450,7 +441,7 @@ fn a_late_timer_still_refreshes_from_cookie_storage_when_the_refresh_tokens_end_
     let (mut t, _) = T::restored(true, SHARED, Some(short.clone()), saved_at);
     // The check timer was due at +5 s; under load it fires 1.5 s late.
     let late = T0 + 6_500.0;
-    let c = t.go(late, Input::Timer(TimerId::Check));
+    let c = t.go(late, Input::Timeout);
     assert!(matches!(c.as_slice(), [Command::Lock { .. }]));
     let c = t.go(late, Input::LockGranted);
     let op = load_op(&c).unwrap();
@@ -591,7 +582,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     let c = t.go(now, Input::Saved { op, result: refused() });
     assert!(!c.iter().any(|c| matches!(c, Command::Unlock | Command::UseMemory)), "the lock is kept");
     now += 250.0;
-    let c = t.go(now, Input::Timer(TimerId::Backoff));
+    let c = t.go(now, Input::Timeout);
     (op, _) = save_op(&c).unwrap();
     let c = t.go(now, Input::Saved { op, result: Ok(()) });
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
@@ -612,14 +603,14 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
             break;
         }
         now += 5_000.0;
-        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        let c = t.go(now, Input::Timeout);
         op = save_op(&c).unwrap().0;
     }
     assert!(all.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(_)))));
     assert!(!all.iter().any(|c| matches!(c, Command::Unlock)), "not yet");
     assert!(!t.e.is_shared());
     assert_eq!(t.e.token_info().map(|i| i.has_refresh_token), Some(true), "this tab keeps the session");
-    let c = t.go(now + 1_000.0, Input::Timer(TimerId::Backoff));
+    let c = t.go(now + 1_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
 }
@@ -690,7 +681,7 @@ fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_to
     let c = t.go(now + 10.0, Input::Broadcast(Notice::Refresh));
     let op = load_op(&c).unwrap();
     t.go(now + 10.0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", now, 1))) });
-    let c = t.go(now + 250.0, Input::Timer(TimerId::Backoff));
+    let c = t.go(now + 250.0, Input::Timeout);
     assert_eq!(token_sends(&c), 0, "r1 is spent; a2 is fresh");
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }
@@ -734,10 +725,10 @@ const MARGIN: f64 = HOUR - 60_000.0;
 #[test]
 fn silent_renewal_inside_the_margin_renews_without_expiring() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(silent_sends(&c), 1);
     assert!(events(&c).is_empty(), "no expiring while the renewal runs: {:?}", events(&c));
-    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: Some(at) } if *at == T0 + MARGIN + 10_000.0)));
+    assert_eq!(t.e.deadline(Timer::Silent), Some(Instant::from_ms(T0 + MARGIN + 10_000.0)));
     // Calls meanwhile go out with the still-valid token and start nothing more.
     let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
@@ -745,7 +736,7 @@ fn silent_renewal_inside_the_margin_renews_without_expiring() {
     let c = t.go(T0 + MARGIN + 500.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 500.0)) });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.access_token.expose(), "a2");
-    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: None })));
+    assert_eq!(t.e.deadline(Timer::Silent), None, "the renewal's timer is disarmed");
     let c = t.go(T0 + MARGIN + 501.0, Input::Saved { op, result: Ok(()) });
     assert_eq!(events(&c), ["refresh", "change"]);
     let c = t.go(T0 + MARGIN + 502.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
@@ -755,21 +746,21 @@ fn silent_renewal_inside_the_margin_renews_without_expiring() {
 #[test]
 fn a_failed_silent_renewal_falls_back_to_expiring_then_expired_and_is_tried_once_per_token() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(silent_sends(&c), 1);
     let c = t.go(T0 + MARGIN + 100.0, Input::SilentDone { result: Err(login_required_err()) });
     assert_eq!(events(&c), ["expiring"]);
     // No retry loop: neither the timer, nor calls, nor a wake-up tries again for this token.
     let mut now = T0 + MARGIN + 200.0;
     for i in 0..5 {
-        let mut c = t.go(now, Input::Timer(TimerId::Check));
+        let mut c = t.go(now, Input::Timeout);
         c.extend(t.go(now, Input::Wake));
         c.extend(t.go(now, Input::Fetch { call: 10 + i, origin: o("https://platform.example.com/a") }));
         assert_eq!(silent_sends(&c), 0);
         assert!(events(&c).is_empty());
         now += 5_000.0;
     }
-    let c = t.go(T0 + HOUR, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + HOUR, Input::Timeout);
     let op = clear_op(&c).unwrap();
     let c = t.go(T0 + HOUR + 1.0, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);
@@ -779,7 +770,7 @@ fn a_failed_silent_renewal_falls_back_to_expiring_then_expired_and_is_tried_once
 fn interaction_and_consent_required_fall_back_the_same_way() {
     for code in ["interaction_required", "consent_required"] {
         let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-        t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        t.go(T0 + MARGIN, Input::Timeout);
         let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(Error::new(ErrorCode::from_oauth(code))) });
         assert_eq!(events(&c), ["expiring"], "{}", code);
     }
@@ -788,8 +779,8 @@ fn interaction_and_consent_required_fall_back_the_same_way() {
 #[test]
 fn a_silent_renewal_without_an_answer_times_out_and_a_late_answer_changes_nothing() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let c = t.go(T0 + MARGIN + 10_000.0, Input::Timer(TimerId::Silent));
+    t.go(T0 + MARGIN, Input::Timeout);
+    let c = t.go(T0 + MARGIN + 10_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
     assert_eq!(events(&c), ["expiring"]);
     let c = t.go(T0 + MARGIN + 11_000.0, Input::SilentDone { result: Ok(tokens("late", None, T0 + MARGIN)) });
@@ -799,7 +790,7 @@ fn a_silent_renewal_without_an_answer_times_out_and_a_late_answer_changes_nothin
 #[test]
 fn renew_is_the_apps_way_to_try_again_and_logs_in_from_logged_out() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(login_required_err()) });
     // The app asks: a second attempt for the same token, and the call settles with its outcome.
     let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 7 });
@@ -817,14 +808,14 @@ fn renew_is_the_apps_way_to_try_again_and_logs_in_from_logged_out() {
     assert_eq!(settled(&c, 8), Some(Ok(Value::Unit)));
     // With silent renewal off, the margin says expiring at once and nothing is sent.
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!((silent_sends(&c), events(&c)), (0, vec!["expiring"]));
 }
 
 #[test]
 fn a_logout_during_a_silent_renewal_wins() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     let c = t.go(T0 + MARGIN + 1.0, Input::Logout { call: 3 });
     let op = clear_op(&c).unwrap();
     t.go(T0 + MARGIN + 2.0, Input::Cleared { op });
@@ -837,7 +828,7 @@ fn a_logout_during_a_silent_renewal_wins() {
 fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     // Tab A renews under the lock.
     let mut a = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    let c = a.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = a.go(T0 + MARGIN, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
     assert_eq!(silent_sends(&c), 0, "not before the lock");
     let c = a.go(T0 + MARGIN, Input::LockGranted);
@@ -856,7 +847,7 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     // Tab B's timer fired too; it got the lock after A: it re-reads, adopts A's pair and sends nothing.
     let mut b = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    b.go(T0 + MARGIN, Input::Timeout);
     let c = b.go(T0 + MARGIN + 302.0, Input::LockGranted);
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + MARGIN + 302.0, Input::Loaded { op, result: Ok(Some(renewed)) });
@@ -933,7 +924,7 @@ fn a_401_without_a_refresh_token_adopts_a_newer_stored_pair_and_resends_once() {
 #[test]
 fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
     let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
     let c = t.go(T0 + MARGIN + 1.0, Input::Broadcast(Notice::Logout));
     assert_eq!(events(&c), ["logout", "change"]);
@@ -950,7 +941,7 @@ fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
 #[test]
 fn a_silent_renewal_is_once_per_pair_it_renews_even_after_adopting_one_under_the_lock() {
     let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     let c = t.go(T0 + MARGIN, Input::LockGranted);
     let op = load_op(&c).unwrap();
     let mut other = tokens("b1", None, T0 + 30_000.0);
@@ -958,7 +949,7 @@ fn a_silent_renewal_is_once_per_pair_it_renews_even_after_adopting_one_under_the
     let now = T0 + MARGIN + 40_000.0;
     let c = t.go(now, Input::Loaded { op, result: Ok(Some(other)) });
     assert_eq!(silent_sends(&c), 1, "b1 is inside the margin too: renewed");
-    let c = t.go(now + 10_000.0, Input::Timer(TimerId::Silent));
+    let c = t.go(now + 10_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
     assert!(!c.iter().any(|c| matches!(c, Command::Lock { .. })) && silent_sends(&c) == 0, "no second try: {c:?}");
     assert_eq!(events(&c), ["expiring"]);
@@ -985,7 +976,7 @@ fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
     assert!(save_op(&c).is_none(), "the write is retried after a backoff");
     // The tab sleeps; meanwhile other tabs refreshed twice. Its retry looks first and takes their pair.
     let woke = T0 + 2.0 * HOUR;
-    let c = t.go(woke, Input::Timer(TimerId::Backoff));
+    let c = t.go(woke, Input::Timeout);
     assert!(save_op(&c).is_none(), "no write before looking: {c:?}");
     let op = load_op(&c).unwrap();
     let c = t.go(woke, Input::Loaded { op, result: Ok(Some(later("a4", "r4", woke - 1_000.0, 3))) });
@@ -1057,7 +1048,7 @@ fn owner_changed_is_a_stable_error_code() {
 fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() {
     for caps in [ALONE, SHARED] {
         let mut t = silent_tab(caps, Some(owned("a1", None, T0, Some("1"), T0)));
-        let mut c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let mut c = t.go(T0 + MARGIN, Input::Timeout);
         if caps.shared {
             c = t.go(T0 + MARGIN, Input::LockGranted);
             let op = load_op(&c).unwrap();
@@ -1098,7 +1089,7 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
     }
     // The same user again: a renewal, as before.
     let mut t = silent_tab(ALONE, Some(owned("a1", None, T0, Some("1"), T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Ok(owned("a2", None, T0 + MARGIN, Some("1"), 0.0)) });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.lineage.seq, 1);
@@ -1414,7 +1405,7 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
 fn a_silent_renewal_that_lands_after_another_tabs_logout_is_revoked_never_stored() {
     // The new pair of a silent renewal comes from a new code: a session the logging-out tab never revoked.
     let mut b = silent_tab(SHARED, Some(of_login(tokens("a1", None, T0), 0)));
-    let c = b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = b.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(locks_asked(&c), 1);
     let op = load_op(&b.go(T0 + MARGIN, Input::LockGranted)).unwrap();
     let c = b.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", None, T0), 0))) });
@@ -1605,7 +1596,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     new_login.lineage.since_ms = T0 + 100.0;
     let renewing = || {
         let mut t = silent_tab(NO_LOCKS, Some(old()));
-        let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = t.go(T0 + MARGIN, Input::Timeout);
         let c = match load_op(&c) {
             Some(op) => t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(old())) }),
             None => c,
@@ -1661,7 +1652,7 @@ fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair()
     held.lineage.since_ms = T0;
     let (mut t, _) = T::restored(true, SHARED, Some(held), T0);
     let now = T0 + HOUR;
-    t.go(now, Input::Timer(TimerId::Check));
+    t.go(now, Input::Timeout);
     let c = t.go(now, Input::LockGranted);
     let read = load_op(&c).unwrap();
     let mut mine = tokens("mine", Some("m1"), now);
@@ -1683,7 +1674,7 @@ fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair()
 fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
     const NO_LOCKS: Caps = Caps { shared: true, locks: false };
     let mut t = silent_tab(NO_LOCKS, Some(owned("a1", None, T0, Some("1"), T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
     assert_eq!(silent_sends(&c), 1);
@@ -1797,7 +1788,7 @@ fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile(
 #[test]
 fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
     let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     let op = load_op(&t.go(T0 + MARGIN, Input::LockGranted)).unwrap();
     let corrupt = Error::new(ErrorCode::CorruptStorage);
     let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Err(corrupt) });

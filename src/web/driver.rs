@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Proof, SessionEvent, Value, TOKEN_TIMEOUT_MS};
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -30,7 +30,8 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 3]>,
+    /// The one timer, armed for the engine's `poll_timeout()` (the deadline it was armed for, and the timer).
+    timer: RefCell<Option<(Instant, Timeout)>>,
     hooks: RefCell<Option<Hooks>>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
@@ -69,7 +70,7 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None, None]),
+            timer: RefCell::new(None),
             hooks: RefCell::new(None),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
@@ -100,6 +101,7 @@ impl Driver {
                 None => break,
             }
         }
+        self.arm_timer();
     }
 
     /// An app call: registers it, feeds `input(call)`, and returns the promise the app gets.
@@ -214,7 +216,6 @@ impl Driver {
                     t.announce(&n.to_wire());
                 }
             }
-            Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
             Command::SilentRenew => {
                 let me = self.clone();
@@ -343,14 +344,26 @@ impl Driver {
         }));
     }
 
-    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
-    fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
-        let next = at_ms.map(|at| {
-            let ms = (at - Self::now()).max(0.0) as u32;
+    /// One timer for the engine's next deadline: re-arming replaces it (dropping a `Timeout` cancels it).
+    fn arm_timer(self: &Rc<Self>) {
+        let at = self.engine.borrow().poll_timeout();
+        if self.disposed.get() || self.timer.borrow().as_ref().map(|(a, _)| *a) == at {
+            return;
+        }
+        let next = at.map(|at| {
+            let ms = (at.as_ms() - Self::now()).max(0.0) as u32;
             let w = Rc::downgrade(self);
-            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
+            let t = Timeout::new(ms, move || {
+                if let Some(me) = w.upgrade() {
+                    // Fired: what is armed next is a new timer (dropping this once-closure while it runs is safe).
+                    let fired = me.timer.borrow_mut().take();
+                    drop(fired);
+                    me.feed(Input::Timeout);
+                }
+            });
+            (at, t)
         });
-        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
+        let old = core::mem::replace(&mut *self.timer.borrow_mut(), next);
         drop(old);
     }
 
@@ -385,8 +398,8 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = core::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        let timer = self.timer.borrow_mut().take();
+        drop(timer);
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
