@@ -20,7 +20,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::engine::{
-    Caps, CallId, Command, Engine, Input, Instant, Notice, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, LOCK_WAIT_MS,
+    Caps, CallId, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, LOCK_WAIT_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
@@ -554,6 +554,8 @@ struct Tab {
     probe: Option<(CallId, Option<(String, Option<String>)>)>,
     /// The silent renewal whose frame is out (its answer is wanted), by number.
     silent_pending: Option<u64>,
+    /// The engine's id of the silent renewal in flight (its answer carries it).
+    silent_req: OpId,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
     /// silently, and whether the app called `renew()` since its last silent renewal.
     silent_bases: Vec<f64>,
@@ -582,6 +584,8 @@ enum TokFault {
 
 struct TokenReq {
     tab: usize,
+    /// The engine's id of the request (its answer carries it).
+    id: OpId,
     rt: Option<String>,
     params: Params,
     fault: TokFault,
@@ -605,7 +609,8 @@ struct LockMgr {
     holder: Option<usize>,
     held_since: f64,
     frozen_at_grant: f64,
-    queue: VecDeque<(usize, u64)>,
+    /// Waiting tabs: the tab, the ticket of its timeout, and the engine's id of the request.
+    queue: VecDeque<(usize, u64, OpId)>,
     next_ticket: u64,
 }
 
@@ -765,7 +770,7 @@ fn describe_input(i: &Input) -> String {
         }),
         Input::Saved { op, result } => format!("Saved op{op} {}", match result { Ok(()) => "ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
         Input::Cleared { op } => format!("Cleared op{op}"),
-        Input::TokenReply { result } => match result {
+        Input::TokenReply { result, .. } => match result {
             Ok(_) => "TokenReply Ok".to_string(),
             Err(e) => format!(
                 "TokenReply Err({}{}{})",
@@ -775,14 +780,14 @@ fn describe_input(i: &Input) -> String {
             ),
         },
         Input::RevokeDone { call } => format!("RevokeDone #{call}"),
-        Input::LockGranted => "LockGranted".into(),
-        Input::LockTimedOut => "LockTimedOut".into(),
+        Input::LockGranted { id } => format!("LockGranted req{id}"),
+        Input::LockTimedOut { id } => format!("LockTimedOut req{id}"),
         Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
         Input::Timeout => "Timeout".into(),
         Input::Wake => "Wake".into(),
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
-        Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+        Input::SilentDone { result, .. } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
     }
 }
 
@@ -988,6 +993,7 @@ impl World {
             inputs_window: (0.0, 0),
             probe: None,
             silent_pending: None,
+            silent_req: 0,
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,
@@ -1012,7 +1018,7 @@ impl World {
         t.outstanding = None;
         self.tr(Some(tab), "closed".into());
         // A closed tab's locks are released; its queued requests vanish.
-        self.lock.queue.retain(|(t, _)| *t != tab);
+        self.lock.queue.retain(|(t, _, _)| *t != tab);
         if self.lock.holder == Some(tab) {
             self.lock.holder = None;
             self.grant_next();
@@ -1251,7 +1257,7 @@ impl World {
                 t.mode = Mode::Memory;
                 t.own = Slot::Empty;
             }
-            Command::SendToken { url: _, form, timeout_ms, proof } => self.send_token(tab, form, timeout_ms, proof, cause),
+            Command::SendToken { id, url: _, form, timeout_ms, proof } => self.send_token(tab, id, form, timeout_ms, proof, cause),
             Command::SendRevoke { call, url: _, form, proof: _ } => {
                 let p = Params::parse(form.as_bytes());
                 let token = p.get("token").map(str::to_string);
@@ -1331,14 +1337,14 @@ impl World {
                 };
                 self.settled(tab, call, how);
             }
-            Command::Lock { name: _, timeout_ms } => {
+            Command::Lock { id, name: _, timeout_ms } => {
                 self.tr(Some(tab), "-> Lock".into());
                 if !self.prof.locks {
                     self.fail(Inv::OnePerExpiry, format!("tab{tab} asked for a Web Lock although Web Locks are missing"));
                 }
                 let ticket = self.lock.next_ticket;
                 self.lock.next_ticket += 1;
-                self.lock.queue.push_back((tab, ticket));
+                self.lock.queue.push_back((tab, ticket, id));
                 self.push(timeout_ms as f64, Ev::LockTimeout { ticket });
                 if self.lock.holder.is_none() {
                     self.grant_next();
@@ -1370,7 +1376,10 @@ impl World {
             Command::Emit(e) => self.emitted(tab, e),
             // The simulated sessions run without DPoP: no key exists to forget.
             Command::ForgetKey { .. } => {}
-            Command::SilentRenew => self.silent_renew(tab),
+            Command::SilentRenew { id } => {
+                self.tabs[tab].silent_req = id;
+                self.silent_renew(tab)
+            }
             // The frame is removed: its answer, if it still comes, is not wanted.
             Command::CancelSilent => {
                 self.tr(Some(tab), "-> CancelSilent".into());
@@ -1482,21 +1491,21 @@ impl World {
         if self.lock.holder.is_some() {
             return;
         }
-        while let Some((tab, _)) = self.lock.queue.pop_front() {
+        while let Some((tab, _, id)) = self.lock.queue.pop_front() {
             if !self.tabs[tab].open {
                 continue;
             }
             self.lock.holder = Some(tab);
             self.lock.held_since = self.now;
             self.lock.frozen_at_grant = self.tabs[tab].frozen_total;
-            self.push(0.0, Ev::Feed { tab, input: Input::LockGranted });
+            self.push(0.0, Ev::Feed { tab, input: Input::LockGranted { id } });
             return;
         }
     }
 
     // ---- the token endpoint ----------------------------------------------------------------------------
 
-    fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
+    fn send_token(&mut self, tab: usize, id: OpId, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
         // A retry resends after a transient failure. The Backoff timer also ends a flight that succeeded (the
         // wait before rewriting a refused save, the handover after giving shared storage up), and the policy
         // check then may start a new refresh at once: that send is a first attempt (seed 1016046).
@@ -1629,7 +1638,7 @@ impl World {
             self.tr(None, format!("   fault: token request {fault:?}"));
         }
         let req = self.reqs.len();
-        self.reqs.push(TokenReq { tab, rt, params, fault, sent: self.now, timeout_ms, session, proof });
+        self.reqs.push(TokenReq { tab, id, rt, params, fault, sent: self.now, timeout_ms, session, proof });
         self.tabs[tab].outstanding = Some(req);
         let lat = match fault {
             TokFault::Timeout => self.rng.real(0.0, 2.0 * timeout_ms as f64),
@@ -1765,7 +1774,8 @@ impl World {
         };
         let nonce = matches!(&result, Err(e) if e.code == ErrorCode::from_oauth(USE_DPOP_NONCE));
         self.tabs[tab].feeding_nonce = nonce;
-        self.feed(tab, Input::TokenReply { result }, Cause::Other);
+        let id = self.reqs[req].id;
+        self.feed(tab, Input::TokenReply { id, result }, Cause::Other);
         self.tabs[tab].feeding_nonce = false;
     }
 
@@ -1869,7 +1879,8 @@ impl World {
             }
             ts
         });
-        self.feed(tab, Input::SilentDone { result }, Cause::Other);
+        let id = self.tabs[tab].silent_req;
+        self.feed(tab, Input::SilentDone { id, result }, Cause::Other);
     }
 
     // ---- the scheduler's app actions ------------------------------------------------------------------------
@@ -2118,7 +2129,7 @@ impl World {
                 if let Input::Broadcast(Notice::Logout) = input {
                     self.tabs[tab].heard_logout_at = self.now;
                 }
-                if let Input::LockTimedOut = input {
+                if let Input::LockTimedOut { .. } = input {
                     let t = &mut self.tabs[tab];
                     if self.now + COOLDOWN_MS > t.auto_not_before {
                         t.auto_not_before = self.now + COOLDOWN_MS;
@@ -2214,9 +2225,9 @@ impl World {
                 self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call } });
             }
             Ev::LockTimeout { ticket } => {
-                if let Some(i) = self.lock.queue.iter().position(|(_, k)| *k == ticket) {
-                    let (tab, _) = self.lock.queue.remove(i).expect("queued");
-                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut });
+                if let Some(i) = self.lock.queue.iter().position(|(_, k, _)| *k == ticket) {
+                    let (tab, _, id) = self.lock.queue.remove(i).expect("queued");
+                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut { id } });
                 }
             }
             Ev::Env(f) => self.env_fault(f),

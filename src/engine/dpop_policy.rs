@@ -71,15 +71,15 @@ impl Engine {
     /// `None`: the input was answered here.
     pub(super) fn dpop_gate(&mut self, input: Input) -> Option<Input> {
         let refused = match &input {
-            Input::TokenReply { result: Ok(t) } | Input::SilentDone { result: Ok(t) } | Input::LoggedIn { tokens: t, .. } => {
+            Input::TokenReply { result: Ok(t), .. } | Input::SilentDone { result: Ok(t), .. } | Input::LoggedIn { tokens: t, .. } => {
                 self.dpop_refuses(t)
             }
             _ => None,
         };
         let Some(e) = refused else { return Some(input) };
         match input {
-            Input::TokenReply { .. } => Some(Input::TokenReply { result: Err(e) }),
-            Input::SilentDone { .. } => Some(Input::SilentDone { result: Err(e) }),
+            Input::TokenReply { id, .. } => Some(Input::TokenReply { id, result: Err(e) }),
+            Input::SilentDone { id, .. } => Some(Input::SilentDone { id, result: Err(e) }),
             Input::LoggedIn { call, .. } => {
                 self.settle(call, Err(e));
                 None

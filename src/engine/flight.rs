@@ -6,7 +6,7 @@
 
 use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{Instant, 
+use super::{Instant, LockHold, OpId, 
     login_required, session_over, CallId, Command, Engine, SessionEvent, Timer, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
@@ -73,6 +73,9 @@ pub(super) struct Flight {
     waiters: Vec<Waiter>,
     locked: bool,
     attempt: u32,
+    /// The lock request it waits for (while `Locking`), and the token request on the wire (while `Sending`).
+    lock_request: Option<OpId>,
+    request: Option<OpId>,
     /// The refresh token being spent, and the session generation it belongs to.
     spending: Option<(Secret, u32)>,
     base: Option<TokenSet>,
@@ -103,6 +106,8 @@ impl Flight {
             waiters: Vec::new(),
             locked: false,
             attempt: 0,
+            lock_request: None,
+            request: None,
             spending: None,
             base: None,
             terminal: None,
@@ -144,20 +149,26 @@ impl Engine {
         let mut f = Flight::new(self.tokens.as_ref().and_then(|t| t.owner_id.clone()));
         f.add(why, waiter);
         self.flight = Some(f);
-        if !self.ask_lock() {
-            self.under_lock(now);
+        match self.ask_lock() {
+            Some(id) => self.flight.as_mut().into_iter().for_each(|f| f.lock_request = Some(id)),
+            None => self.under_lock(now),
         }
     }
 
-    /// For a logout: `Some(true)` if the flight holds the lock (the logout keeps it; the flight no longer
-    /// releases it), `Some(false)` if it waits for it, `None` if neither.
-    pub(super) fn flight_lock(&mut self) -> Option<bool> {
+    /// For a logout: [`LockHold::Held`] if the flight holds the lock (the logout keeps it; the flight no longer
+    /// releases it), [`LockHold::Asked`] if it waits for it, `None` if neither.
+    pub(super) fn flight_lock(&mut self) -> Option<LockHold> {
         let f = self.flight.as_mut()?;
         if f.locked {
             f.locked = false;
-            return Some(true);
+            return Some(LockHold::Held);
         }
-        (f.stage == Stage::Locking).then_some(false)
+        f.lock_request.filter(|_| f.stage == Stage::Locking).map(LockHold::Asked)
+    }
+
+    /// Whether lock request `id` is the flight's (it waits for it).
+    pub(super) fn flight_waits_for(&self, id: OpId) -> bool {
+        self.flight.as_ref().is_some_and(|f| f.stage == Stage::Locking && f.lock_request == Some(id))
     }
 
     /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
@@ -184,13 +195,9 @@ impl Engine {
     }
 
     pub(super) fn lock_granted(&mut self, now: Instant) {
-        match &mut self.flight {
-            Some(f) if f.stage == Stage::Locking => {
-                f.locked = true;
-                self.under_lock(now);
-            }
-            // Granted with no flight waiting for it (cannot happen in order; be safe): give it back.
-            _ => self.push(Command::Unlock),
+        if let Some(f) = &mut self.flight {
+            f.locked = true;
+            self.under_lock(now);
         }
     }
 
@@ -339,11 +346,15 @@ impl Engine {
     fn send_refresh(&mut self) {
         let Some(f) = &mut self.flight else { return };
         let Some((rt, _)) = &f.spending else { return };
-        f.stage = Stage::Sending;
         let form = refresh_form(&self.cfg, rt);
+        let id = self.next_id();
+        if let Some(f) = &mut self.flight {
+            f.stage = Stage::Sending;
+            f.request = Some(id);
+        }
         let url = self.cfg.token_url();
         let proof = self.endpoint_proof(&url);
-        self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
+        self.push(Command::SendToken { id, url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
     }
 
     /// [`Timer::Handover`]: the other tabs heard that storage was given up; the lock goes back.
@@ -394,8 +405,9 @@ impl Engine {
         self.send_refresh();
     }
 
-    pub(super) fn token_reply(&mut self, now: Instant, result: Result<TokenSet, Error>) {
-        if self.stage() != Some(Stage::Sending) {
+    pub(super) fn token_reply(&mut self, now: Instant, id: OpId, result: Result<TokenSet, Error>) {
+        // Only the answer to the request on the wire: a late one (a request the flight gave up) is not it.
+        if self.stage() != Some(Stage::Sending) || self.flight.as_ref().is_some_and(|f| f.request != Some(id)) {
             return;
         }
         let nonce_known = self.token_endpoint_nonce().is_some();

@@ -40,7 +40,8 @@ impl Instant {
 
 /// An app call (fetch, refresh, logout, login, the `ready` promise), numbered by the caller.
 pub type CallId = u32;
-/// A storage operation, numbered by the engine; its result comes back with the same number.
+/// An I/O request (storage, the token endpoint, a silent renewal, the cross-tab lock), numbered by the engine;
+/// its answer comes back with the same number, so a late answer is never taken for another request's.
 pub type OpId = u32;
 
 /// DPoP (RFC 9449): sign a proof for the request being sent, with the session's key, carrying this nonce (the
@@ -155,12 +156,13 @@ pub enum Input {
     Cleared { op: OpId },
     /// The answer to [`Command::SendToken`]: the parsed token set (no refresh token merged in), or the
     /// classified error (network, timeout, status and body).
-    TokenReply { result: Result<TokenSet, Error> },
+    TokenReply { id: OpId, result: Result<TokenSet, Error> },
     /// The answer to [`Command::SendRevoke`] (its outcome does not matter).
     RevokeDone { call: CallId },
-    LockGranted,
+    /// The lock [`Command::Lock`] `id` asked for is held.
+    LockGranted { id: OpId },
     /// Waiting for the lock took longer than [`Command::Lock`]'s timeout; the request was withdrawn.
-    LockTimedOut,
+    LockTimedOut { id: OpId },
     /// Another tab said something.
     Broadcast(Notice),
     /// The deadline [`Engine::poll_timeout`](super::Engine::poll_timeout) gave has come (the host's timer fired).
@@ -173,7 +175,7 @@ pub enum Input {
     Renew { call: CallId },
     /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
     /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
-    SilentDone { result: Result<TokenSet, Error> },
+    SilentDone { id: OpId, result: Result<TokenSet, Error> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -232,7 +234,7 @@ pub enum Command {
     UseMemory,
     /// POST `form` to the token endpoint `url`, giving up after `timeout_ms` → [`Input::TokenReply`]. With
     /// `proof`, a `DPoP` header.
-    SendToken { url: String, form: String, timeout_ms: u32, proof: Option<Proof> },
+    SendToken { id: OpId, url: String, form: String, timeout_ms: u32, proof: Option<Proof> },
     /// POST `form` to the revoke endpoint `url` → [`Input::RevokeDone`]. With `proof`, a `DPoP` header.
     SendRevoke { call: CallId, url: String, form: String, proof: Option<Proof> },
     /// Send the app's request for `call`, with this bearer token or untouched (`None`) → [`Input::ApiResponse`].
@@ -247,7 +249,7 @@ pub enum Command {
     /// Settle an app call (for fetch calls: reject with the error).
     Settle { call: CallId, result: Result<Value, Error> },
     /// Take the exclusive lock `name`; give up after `timeout_ms` → [`Input::LockGranted`] / [`Input::LockTimedOut`].
-    Lock { name: String, timeout_ms: u32 },
+    Lock { id: OpId, name: String, timeout_ms: u32 },
     Unlock,
     Broadcast(Notice),
     Emit(SessionEvent),
@@ -256,7 +258,7 @@ pub enum Command {
     ForgetKey { delete: bool },
     /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
     /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it.
-    SilentRenew,
+    SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
 }

@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::{Instant, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
+use super::{Instant, LockHold, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
@@ -50,9 +50,16 @@ pub(super) enum Accepted {
 pub(super) struct Logout {
     /// `session.logout()` calls; the first settles when the server answered the revoke, the others at the clear.
     calls: Vec<CallId>,
-    /// Waiting for the lock; holding it (released once storage is cleared and the other tabs told).
-    waiting: bool,
+    /// The lock request it waits for; holding the lock (released once storage is cleared and the other tabs
+    /// told).
+    waiting: Option<OpId>,
     locked: bool,
+}
+
+impl Logout {
+    pub(super) fn waits_for(&self, id: OpId) -> bool {
+        self.waiting == Some(id)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -305,41 +312,40 @@ impl Engine {
             return l.calls.push(call);
         }
         self.logouts = self.logouts.wrapping_add(1);
-        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false });
+        self.logout = Some(Logout { calls: vec![call], waiting: None, locked: false });
         if !self.caps.shared {
             return self.end_session();
         }
         // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
         // revoked); one it waits for is the logout's too (they end now: the session is ending).
         let (f, s) = (self.flight_lock(), self.silent_lock_handover());
-        let held = f == Some(true) || s == Some(true);
-        let asked = f == Some(false) || s == Some(false);
-        if f == Some(false) {
+        let held = f == Some(LockHold::Held) || s == Some(LockHold::Held);
+        let asked = [f, s].into_iter().find_map(|h| match h {
+            Some(LockHold::Asked(id)) => Some(id),
+            _ => None,
+        });
+        if matches!(f, Some(LockHold::Asked(_))) {
             self.flight_done(now, Err(login_required(None)));
         }
-        if s == Some(false) {
+        if matches!(s, Some(LockHold::Asked(_))) {
             self.silent_done(now, Err(login_required(None)));
         }
         self.flight_stop_timed(now);
-        let waiting = asked || (!held && self.ask_lock());
+        let waiting = if asked.is_some() || held { asked } else { self.ask_lock() };
         if let Some(l) = &mut self.logout {
             l.locked = held;
             l.waiting = waiting;
         }
-        if !waiting {
+        if waiting.is_none() {
             self.logout_read();
         }
-    }
-
-    pub(super) fn logout_wants_lock(&self) -> bool {
-        self.logout.as_ref().is_some_and(|l| l.waiting)
     }
 
     /// The lock came, or (after [`super::LOCK_WAIT_MS`]) did not: the logout goes on either way — it never
     /// fails; without the lock, a late pair of another tab is caught when that tab hears the logout.
     pub(super) fn logout_locked(&mut self, granted: bool) {
         if let Some(l) = &mut self.logout {
-            l.waiting = false;
+            l.waiting = None;
             l.locked = granted;
         }
         self.logout_read();

@@ -51,6 +51,14 @@ pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 /// Access tokens (and logins) this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
+/// Where a flight or a silent renewal stands with the cross-tab lock, for a logout that takes it over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LockHold {
+    Held,
+    /// Asked for with this request; not granted yet.
+    Asked(OpId),
+}
+
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
 
@@ -145,15 +153,11 @@ impl Engine {
             Input::Loaded { op, result } => self.loaded(now, op, result),
             Input::Saved { op, result } => self.saved(now, op, result),
             Input::Cleared { op } => self.cleared(now, op),
-            Input::TokenReply { result } => self.token_reply(now, result),
+            Input::TokenReply { id, result } => self.token_reply(now, id, result),
             Input::RevokeDone { call } if call == NO_CALL => {}
             Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
-            Input::LockGranted if self.logout_wants_lock() => self.logout_locked(true),
-            Input::LockTimedOut if self.logout_wants_lock() => self.logout_locked(false),
-            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now, true),
-            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now, false),
-            Input::LockGranted => self.lock_granted(now),
-            Input::LockTimedOut => self.lock_timed_out(now),
+            Input::LockGranted { id } => self.lock_answer(now, id, true),
+            Input::LockTimedOut { id } => self.lock_answer(now, id, false),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
             Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
@@ -163,7 +167,7 @@ impl Engine {
             Input::Wake => self.check(now),
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
             Input::Renew { call } => self.renew(now, call),
-            Input::SilentDone { result } => self.silent_result(now, result),
+            Input::SilentDone { id, result } => self.silent_result(now, id, result),
         }
     }
 
@@ -224,15 +228,34 @@ impl Engine {
         self.push(Command::Settle { call, result });
     }
 
-    /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): `true`, and
-    /// [`Input::LockGranted`] follows; `false`, the caller goes on at once, alone.
-    fn ask_lock(&mut self) -> bool {
+    /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): the request's
+    /// id, and [`Input::LockGranted`] with it follows; `None`, the caller goes on at once, alone.
+    fn ask_lock(&mut self) -> Option<OpId> {
         if !(self.caps.shared && self.caps.locks) {
-            return false;
+            return None;
         }
         let name = self.cfg.lock_name();
-        self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
-        true
+        let id = self.next_id();
+        self.push(Command::Lock { id, name, timeout_ms: LOCK_WAIT_MS });
+        Some(id)
+    }
+
+    /// A lock answer goes to the one that asked for it: the logout, the silent renewal or the flight (a logout
+    /// takes over the request of the one it ends). A grant nobody waits for is given back.
+    fn lock_answer(&mut self, now: Instant, id: OpId, granted: bool) {
+        if self.logout.as_ref().is_some_and(|l| l.waits_for(id)) {
+            self.logout_locked(granted)
+        } else if self.silent_waits_for(id) {
+            self.silent_lock(now, granted)
+        } else if self.flight_waits_for(id) {
+            if granted {
+                self.lock_granted(now)
+            } else {
+                self.lock_timed_out(now)
+            }
+        } else if granted {
+            self.push(Command::Unlock);
+        }
     }
 
     fn announce(&mut self, n: Notice) {
@@ -241,9 +264,15 @@ impl Engine {
         }
     }
 
-    fn new_op(&mut self, op: Op) -> OpId {
+    /// A new request's id (storage operations, token requests, silent renewals and lock requests share one count).
+    fn next_id(&mut self) -> OpId {
         let id = self.next_op;
         self.next_op = self.next_op.wrapping_add(1);
+        id
+    }
+
+    fn new_op(&mut self, op: Op) -> OpId {
+        let id = self.next_id();
         self.ops.push((id, op));
         id
     }

@@ -13,7 +13,7 @@
 
 use super::lifecycle::{Accepted, Op};
 use super::owner::owner_changed;
-use super::{Instant, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
+use super::{Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -36,6 +36,8 @@ pub(super) struct Silent {
     /// Asked for by the app: runs even when the tokens are fresh by the time it holds the lock.
     forced: bool,
     locked: bool,
+    /// The request it waits for: the lock (while `Locking`), the frame (while `Waiting`).
+    request: Option<OpId>,
     /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
     generation: u32,
     /// The engine's logout count at the start: an answer after a logout is revoked (see `Engine::logouts`).
@@ -97,14 +99,16 @@ impl Engine {
                 waiters: waiter.into_iter().collect(),
                 forced,
                 locked: false,
+                request: None,
                 generation: self.generation,
                 logouts: self.logouts,
                 read_gen: 0,
                 answer: None,
                 login: self.tokens.as_ref().map(|t| t.lineage.since_ms),
             });
-        if !self.ask_lock() {
-            self.silent_under_lock(now);
+        match self.ask_lock() {
+            Some(id) => self.silent.as_mut().into_iter().for_each(|s| s.request = Some(id)),
+            None => self.silent_under_lock(now),
         }
     }
 
@@ -119,18 +123,18 @@ impl Engine {
     }
 
     /// For a logout, as [`Engine::flight_lock`]: the renewal's lock is handed over, or its request is.
-    pub(super) fn silent_lock_handover(&mut self) -> Option<bool> {
+    pub(super) fn silent_lock_handover(&mut self) -> Option<LockHold> {
         let s = self.silent.as_mut()?;
         if s.locked {
             s.locked = false;
-            return Some(true);
+            return Some(LockHold::Held);
         }
-        (s.stage == Stage::Locking).then_some(false)
+        s.request.filter(|_| s.stage == Stage::Locking).map(LockHold::Asked)
     }
 
-    /// Whether a lock answer is the silent renewal's (a flight and a silent renewal never wait for it together).
-    pub(super) fn silent_wants_lock(&self) -> bool {
-        self.silent_stage() == Some(Stage::Locking)
+    /// Whether lock request `id` is the silent renewal's (it waits for it).
+    pub(super) fn silent_waits_for(&self, id: OpId) -> bool {
+        self.silent.as_ref().is_some_and(|s| s.stage == Stage::Locking && s.request == Some(id))
     }
 
     pub(super) fn silent_lock(&mut self, now: Instant, granted: bool) {
@@ -217,8 +221,12 @@ impl Engine {
         if let Some(t) = &self.tokens {
             self.silent_tried_for = Some(t.expires_at_ms);
         }
-        self.set_silent_stage(Stage::Waiting);
-        self.push(Command::SilentRenew);
+        let id = self.next_id();
+        if let Some(s) = &mut self.silent {
+            s.stage = Stage::Waiting;
+            s.request = Some(id);
+        }
+        self.push(Command::SilentRenew { id });
         let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
         self.set_timer(Timer::Silent, Some(at));
     }
@@ -231,9 +239,9 @@ impl Engine {
         }
     }
 
-    pub(super) fn silent_result(&mut self, now: Instant, result: Result<TokenSet, Error>) {
-        if self.silent_stage() != Some(Stage::Waiting) {
-            return; // timed out (or the session went) already
+    pub(super) fn silent_result(&mut self, now: Instant, id: OpId, result: Result<TokenSet, Error>) {
+        if self.silent_stage() != Some(Stage::Waiting) || self.silent.as_ref().is_some_and(|s| s.request != Some(id)) {
+            return; // timed out (or the session went) already: a late answer is not this renewal's
         }
         self.set_timer(Timer::Silent, None);
         // (oss-sim seed 9971: without a BroadcastChannel, a tab renewing login 10 took login 11 from storage after

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Proof, SessionEvent, Value, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, OpId, Proof, SessionEvent, Value, TOKEN_TIMEOUT_MS};
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -159,14 +159,14 @@ impl Driver {
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => {
+            Command::SendToken { id, url, form, timeout_ms, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
                     let result = match proof {
                         None => http::token_request(&url, form, timeout_ms).await,
                         Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
                     };
-                    me.feed(Input::TokenReply { result });
+                    me.feed(Input::TokenReply { id, result });
                 }));
             }
             Command::SendRevoke { call, url, form, proof } => {
@@ -205,7 +205,7 @@ impl Driver {
                 };
                 self.calls.answer(call, a, true);
             }
-            Command::Lock { name, timeout_ms } => self.lock(&name, timeout_ms),
+            Command::Lock { id, name, timeout_ms } => self.lock(id, &name, timeout_ms),
             Command::Unlock => {
                 if let Some(release) = self.lock_release.borrow_mut().take() {
                     let _ = release.call0(&JsValue::UNDEFINED);
@@ -217,11 +217,11 @@ impl Driver {
                 }
             }
             Command::Emit(e) => self.emit(&e),
-            Command::SilentRenew => {
+            Command::SilentRenew { id } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
                     let result = me.silent_renew().await;
-                    me.feed(Input::SilentDone { result });
+                    me.feed(Input::SilentDone { id, result });
                 }));
             }
             Command::CancelSilent => self.cancel_silent(),
@@ -322,14 +322,14 @@ impl Driver {
         self.calls.value(call)
     }
 
-    fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
+    fn lock(self: &Rc<Self>, id: OpId, name: &str, timeout_ms: u32) {
         let w = Rc::downgrade(self);
         let work = Closure::once(move || -> Promise {
             let mut release = None;
             let held = Promise::new(&mut |resolve, _| release = Some(resolve));
             if let Some(me) = w.upgrade() {
                 *me.lock_release.borrow_mut() = release;
-                me.feed(Input::LockGranted);
+                me.feed(Input::LockGranted { id });
             }
             held
         });
@@ -339,7 +339,7 @@ impl Driver {
             let r = JsFuture::from(p).await;
             drop(work);
             if r.is_err() {
-                me.feed(Input::LockTimedOut);
+                me.feed(Input::LockTimedOut { id });
             }
         }));
     }
