@@ -586,6 +586,8 @@ struct TokenReq {
     tab: usize,
     /// The engine's id of the request (its answer carries it).
     id: OpId,
+    /// The `DPoP-Nonce` its answer carries.
+    nonce: Option<String>,
     rt: Option<String>,
     params: Params,
     fault: TokFault,
@@ -757,7 +759,7 @@ fn describe_input(i: &Input) -> String {
     match i {
         Input::Start { ready, storage_problem } => format!("Start ready=#{ready} problem={}", storage_problem.is_some()),
         Input::Fetch { call, origin } => format!("Fetch #{call} {origin}"),
-        Input::ApiResponse { call, status, error } => {
+        Input::ApiResponse { call, status, error, .. } => {
             format!("ApiResponse #{call} {status}{}", error.as_ref().and_then(|e| e.error_code.as_deref()).map(|c| format!(" {c}")).unwrap_or_default())
         }
         Input::Refresh { call } => format!("Refresh #{call}"),
@@ -779,7 +781,7 @@ fn describe_input(i: &Input) -> String {
                 e.retry_after_s.map(|r| format!(" retry-after={r}s")).unwrap_or_default()
             ),
         },
-        Input::RevokeDone { call } => format!("RevokeDone #{call}"),
+        Input::RevokeDone { call, .. } => format!("RevokeDone #{call}"),
         Input::LockGranted { id } => format!("LockGranted req{id}"),
         Input::LockTimedOut { id } => format!("LockTimedOut req{id}"),
         Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
@@ -1638,7 +1640,7 @@ impl World {
             self.tr(None, format!("   fault: token request {fault:?}"));
         }
         let req = self.reqs.len();
-        self.reqs.push(TokenReq { tab, id, rt, params, fault, sent: self.now, timeout_ms, session, proof });
+        self.reqs.push(TokenReq { tab, id, nonce: None, rt, params, fault, sent: self.now, timeout_ms, session, proof });
         self.tabs[tab].outstanding = Some(req);
         let lat = match fault {
             TokFault::Timeout => self.rng.real(0.0, 2.0 * timeout_ms as f64),
@@ -1682,11 +1684,10 @@ impl World {
         }
         let proof = self.reqs[req].proof.clone();
         if let Some(nonce) = self.nonce_demanded(&proof) {
-            // Nothing processed: the answer carries the nonce (fed first, as the header comes with the body).
-            let tab = self.reqs[req].tab;
+            // Nothing processed: the answer carries the nonce.
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            self.reqs[req].nonce = Some(nonce);
             let e = Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(400).with_description("Authorization server requires nonce in DPoP proof");
             self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
             return;
@@ -1774,8 +1775,8 @@ impl World {
         };
         let nonce = matches!(&result, Err(e) if e.code == ErrorCode::from_oauth(USE_DPOP_NONCE));
         self.tabs[tab].feeding_nonce = nonce;
-        let id = self.reqs[req].id;
-        self.feed(tab, Input::TokenReply { id, result }, Cause::Other);
+        let (id, dpop_nonce) = (self.reqs[req].id, self.reqs[req].nonce.take());
+        self.feed(tab, Input::TokenReply { id, result, dpop_nonce }, Cause::Other);
         self.tabs[tab].feeding_nonce = false;
     }
 
@@ -2212,17 +2213,14 @@ impl World {
                     }
                 };
                 let d = self.rng.real(5.0, 400.0);
-                if let Some(nonce) = demand {
-                    self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
-                }
-                self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error } });
+                self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error, dpop_nonce: demand } });
             }
             Ev::RevokeArrive { tab, call, token } => {
                 if let (Some(t), Some(app)) = (token, self.st.apps.get(CLIENT_ID).cloned()) {
                     rc_emulator::revoke::revoke(&mut self.st, &app, &t);
                 }
                 let d = self.rng.real(5.0, 300.0);
-                self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call } });
+                self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call, dpop_nonce: None } });
             }
             Ev::LockTimeout { ticket } => {
                 if let Some(i) = self.lock.queue.iter().position(|(_, k, _)| *k == ticket) {

@@ -141,7 +141,8 @@ pub enum Input {
     /// (the browser's `new URL(request.url).origin`; `"null"` when opaque).
     Fetch { call: CallId, origin: String },
     /// The answer to a [`Command::SendApi`]. `error`: for a 401, the server's reason read from the body.
-    ApiResponse { call: CallId, status: u16, error: Option<Error> },
+    /// `dpop_nonce`: its `DPoP-Nonce` header (the next proof to that origin carries it).
+    ApiResponse { call: CallId, status: u16, error: Option<Error>, dpop_nonce: Option<String> },
     /// `session.refresh()`.
     Refresh { call: CallId },
     /// `session.logout()`.
@@ -156,9 +157,10 @@ pub enum Input {
     Cleared { op: OpId },
     /// The answer to [`Command::SendToken`]: the parsed token set (no refresh token merged in), or the
     /// classified error (network, timeout, status and body).
-    TokenReply { id: OpId, result: Result<TokenSet, Error> },
+    /// `dpop_nonce`: the answer's `DPoP-Nonce` header.
+    TokenReply { id: OpId, result: Result<TokenSet, Error>, dpop_nonce: Option<String> },
     /// The answer to [`Command::SendRevoke`] (its outcome does not matter).
-    RevokeDone { call: CallId },
+    RevokeDone { call: CallId, dpop_nonce: Option<String> },
     /// The lock [`Command::Lock`] `id` asked for is held.
     LockGranted { id: OpId },
     /// Waiting for the lock took longer than [`Command::Lock`]'s timeout; the request was withdrawn.
@@ -169,7 +171,9 @@ pub enum Input {
     Timeout,
     /// The page became visible or came back online: re-check now.
     Wake,
-    /// A response from `origin` carried `DPoP-Nonce: nonce` (fed before the answer it came with).
+    /// A response to a request the engine did not ask for (the code exchange of a login or of a silent
+    /// renewal, which the browser layer runs) carried `DPoP-Nonce: nonce` from `origin`. The engine's own
+    /// requests carry their nonce inside their answers.
     DpopNonce { origin: String, nonce: String },
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },

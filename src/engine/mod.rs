@@ -144,7 +144,10 @@ impl Engine {
         match input {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
             Input::Fetch { call, origin } => self.fetch(now, call, &origin),
-            Input::ApiResponse { call, status, error } => self.api_response(now, call, status, error),
+            Input::ApiResponse { call, status, error, dpop_nonce } => {
+                self.api_nonce(call, dpop_nonce);
+                self.api_response(now, call, status, error)
+            }
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
             Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
@@ -153,9 +156,16 @@ impl Engine {
             Input::Loaded { op, result } => self.loaded(now, op, result),
             Input::Saved { op, result } => self.saved(now, op, result),
             Input::Cleared { op } => self.cleared(now, op),
-            Input::TokenReply { id, result } => self.token_reply(now, id, result),
-            Input::RevokeDone { call } if call == NO_CALL => {}
-            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
+            Input::TokenReply { id, result, dpop_nonce } => {
+                self.endpoint_nonce(&self.cfg.token_url(), dpop_nonce);
+                self.token_reply(now, id, result)
+            }
+            Input::RevokeDone { call, dpop_nonce } => {
+                self.endpoint_nonce(&self.cfg.revoke_url(), dpop_nonce);
+                if call != NO_CALL {
+                    self.settle(call, Ok(Value::Unit));
+                }
+            }
             Input::LockGranted { id } => self.lock_answer(now, id, true),
             Input::LockTimedOut { id } => self.lock_answer(now, id, false),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.

@@ -92,7 +92,7 @@ impl Last {
     pub(super) fn fill(&self, i: Input) -> Input {
         let or = |id: OpId, last: OpId| if id == LAST { last } else { id };
         match i {
-            Input::TokenReply { id, result } => Input::TokenReply { id: or(id, self.token), result },
+            Input::TokenReply { id, result, dpop_nonce } => Input::TokenReply { id: or(id, self.token), result, dpop_nonce },
             Input::SilentDone { id, result } => Input::SilentDone { id: or(id, self.silent), result },
             Input::LockGranted { id } => Input::LockGranted { id: or(id, self.lock) },
             Input::LockTimedOut { id } => Input::LockTimedOut { id: or(id, self.lock) },
@@ -292,7 +292,7 @@ fn one_refresh_at_a_time_in_a_tab() {
         assert!(api_sends(&c).is_empty());
     }
     assert_eq!(sends, 1);
-    let c = t.go(now + 50.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), now)) });
+    let c = t.go(now + 50.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), now)), dpop_nonce: None });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.access_token.expose(), "a2");
     let c = t.go(now + 60.0, Input::Saved { op, result: Ok(()) });
@@ -307,7 +307,7 @@ fn refresh_resolves_only_after_the_new_tokens_are_stored() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     let c = t.go(T0, Input::Refresh { call: 5 });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     assert_eq!(settled(&c, 5), None);
     let (op, _) = save_op(&c).unwrap();
     let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
@@ -319,7 +319,7 @@ fn refresh_resolves_only_after_the_new_tokens_are_stored() {
 fn a_server_that_does_not_rotate_keeps_the_refresh_token() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", None, T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", None, T0)), dpop_nonce: None });
     let (_, saved) = save_op(&c).unwrap();
     assert_eq!(saved.refresh_token.as_ref().map(Secret::expose), Some("r1"));
 }
@@ -330,18 +330,18 @@ fn a_401_is_retried_once_after_one_refresh() {
     let url = "https://platform.example.com/a";
     t.go(T0, Input::Fetch { call: 1, origin: o(url) });
     t.go(T0, Input::Fetch { call: 2, origin: o(url) });
-    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 0, "joins the refresh in flight");
-    let c = t.go(T0 + 3.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 3.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let (op, _) = save_op(&c).unwrap();
     let c = t.go(T0 + 4.0, Input::Saved { op, result: Ok(()) });
     let mut sent = api_sends(&c);
     sent.sort();
     assert_eq!(sent, [(1, Some("a2".into()), true), (2, Some("a2".into()), true)]);
     // A second 401 is the app's to see: no second refresh.
-    let c = t.go(T0 + 5.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 5.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert!(matches!(c.as_slice(), [Command::Deliver { call: 1 }]));
 }
 
@@ -352,10 +352,10 @@ fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
     t.go(T0, Input::Fetch { call: 1, origin: o(url) });
     // The token changes (a refresh lands) while call 1 is on the wire with a1.
     t.go(T0, Input::Refresh { call: 9 });
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let (op, _) = save_op(&c).unwrap();
     t.go(T0, Input::Saved { op, result: Ok(()) });
-    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 0);
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
 }
@@ -405,14 +405,14 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
         if attempt == 1 {
             e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(7));
         }
-        t.go(now, Input::TokenReply { id: LAST, result: Err(e) });
+        t.go(now, Input::TokenReply { id: LAST, result: Err(e), dpop_nonce: None });
         let at = t.e.deadline(Timer::RefreshRetry).map(Instant::as_ms).unwrap();
         assert_eq!(at - now, if attempt == 0 { 250.0 } else { 7000.0 }, "Retry-After is honoured");
         now = at;
         let c = t.go(now, Input::Timeout);
         assert_eq!(sent_form(&c).unwrap(), first, "the same refresh token again");
     }
-    let c = t.go(now, Input::TokenReply { id: LAST, result: Err(transient()) });
+    let c = t.go(now, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
     assert_eq!(token_sends(&c), 0, "nothing loops");
     let e = settled(&c, 5).unwrap().unwrap_err();
     assert!(e.retryable);
@@ -428,7 +428,7 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
 fn a_terminal_error_ends_the_session_once() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     assert_eq!(events(&c), ["refreshError"]);
     assert!(c.iter().any(|c| matches!(c, Command::Clear { .. })));
     let op = clear_op(&c).unwrap();
@@ -510,7 +510,7 @@ fn without_locks_a_terminal_error_adopts_another_tabs_newer_tokens() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a9", "r9", T0, 1))) });
     assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
@@ -557,10 +557,10 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
         })
         .collect();
     assert_eq!(order, ["broadcast", "revoke"]);
-    let c = t.go(T0, Input::RevokeDone { call: 6 });
+    let c = t.go(T0, Input::RevokeDone { call: 6, dpop_nonce: None });
     assert_eq!(settled(&c, 6), Some(Ok(Value::Unit)));
     // The refresh answer of the ended session lands: nothing is stored, nothing revived.
-    let c = t.go(T0 + 5.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 5.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     assert!(save_op(&c).is_none());
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
     assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
@@ -572,7 +572,7 @@ fn a_dead_token_without_refresh_ends_the_session_on_401() {
     t.go(T0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let mut e = Error::new(ErrorCode::LoginRequired).with_status(401);
     e.error_code = Some("OAU-213".into());
-    let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
+    let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e), dpop_nonce: None });
     let e = settled(&c, 1).unwrap().unwrap_err();
     assert_eq!((e.code, e.error_code.as_deref()), (ErrorCode::LoginRequired, Some("OAU-213")));
     assert!(clear_op(&c).is_some());
@@ -588,7 +588,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", T0, 1))) });
     assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
-    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a3", Some("r3"), T0)) });
+    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a3", Some("r3"), T0)), dpop_nonce: None });
     let op = load_op(&c).expect("a look before writing");
     assert!(save_op(&c).is_none());
     let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(later("a4", "r4", T0, 3))) });
@@ -611,7 +611,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 #[test]
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
@@ -629,7 +629,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     // A storage that keeps refusing: after SAVE_TRIES writes the tab keeps the pair in memory, tells the
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
@@ -687,7 +687,7 @@ fn the_expired_notice_names_the_login_it_ends() {
     let (mut t, _) = T::restored(false, SHARED, Some(mine), T0);
     t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     let op = load_op(&c).expect("storage is looked at first");
     let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(None) });
     let clear = clear_op(&c).expect("nothing better stored: cleared");
@@ -714,7 +714,7 @@ fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_to
     let c = t.go(now, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let op = load_op(&c).unwrap();
     t.go(now, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
-    t.go(now, Input::TokenReply { id: LAST, result: Err(transient()) });
+    t.go(now, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
     // Another tab's refresh lands while we wait to retry.
     let c = t.go(now + 10.0, Input::Broadcast(Notice::Refresh));
     let op = load_op(&c).unwrap();
@@ -945,14 +945,14 @@ fn a_401_without_a_refresh_token_adopts_a_newer_stored_pair_and_resends_once() {
     let c = t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
     let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead.clone()) });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead.clone()), dpop_nonce: None });
     assert!(clear_op(&c).is_none() && settled(&c, 1).is_none());
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(renewed("a2", T0))) });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
     assert!(clear_op(&c).is_none());
     // The resend's own 401 reaches the app: one retry, no loop.
-    let c = t.go(T0 + 4.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + 4.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     assert!(load_op(&c).is_none());
 }
@@ -1005,7 +1005,7 @@ fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
         c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     }
     assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
-    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)), dpop_nonce: None });
     let op = load_op(&c).expect("looks before the first write");
     let c = t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     let (op, _) = save_op(&c).unwrap();
@@ -1121,7 +1121,7 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
         // User 1's request comes back 401: the app gets it; it is never resent with user 2's token.
         let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
         err.error_code = Some("TokenInvalid".into());
-        let c = t.go(renewed_at + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+        let c = t.go(renewed_at + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(err), dpop_nonce: None });
         assert!(api_sends(&c).is_empty() && clear_op(&c).is_none(), "{c:?}");
         assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     }
@@ -1192,7 +1192,7 @@ fn a_persistence_load_of_another_users_pair_is_a_login_on_every_read() {
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     // A refresh the server refused, then the last look finds user 2's pair: a login, the call rejects.
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Err(terminal()) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + 101.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), T0 + 50.0, Some("2"), T0 + 50.0))) });
     assert_eq!(events(&c), ["expired", "change", "login", "change"]);
@@ -1253,7 +1253,7 @@ fn a_call_waiting_for_a_refresh_is_not_sent_as_the_user_who_logged_in_meanwhile(
     let op = load_op(&c).unwrap();
     let c = t.go(due + 20.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due, Some("2"), due))) });
     assert_eq!(events(&c), ["expired", "change", "login", "change"]);
-    let c = t.go(due + 30.0, Input::TokenReply { id: LAST, result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)) });
+    let c = t.go(due + 30.0, Input::TokenReply { id: LAST, result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)), dpop_nonce: None });
     assert!(save_op(&c).is_none(), "user 1's late pair is not stored over user 2's");
     assert!(api_sends(&c).is_empty(), "{c:?}");
     let e = settled(&c, 1).unwrap().unwrap_err();
@@ -1276,7 +1276,7 @@ fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() 
     t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
     let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
     err.error_code = Some("OAU-211".into());
-    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()), dpop_nonce: None });
     assert!(api_sends(&c).is_empty() && token_sends(&c) == 0, "{c:?}");
     assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     // The same user logging in again: the old request is resent with the new login's token, as before.
@@ -1288,7 +1288,7 @@ fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() 
     let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("a2", Some("r2"), T0 + 4.0, Some("1"), 0.0) });
     let (op, _) = save_op(&c).unwrap();
     t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
-    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err), dpop_nonce: None });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
 }
 
@@ -1340,7 +1340,7 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     assert_eq!(locks_asked(&c), 1, "the logout takes the lock first");
     assert!(load_op(&c).is_none() && clear_op(&c).is_none(), "nothing is read or cleared before the lock");
     // B's answer lands, is stored and announced, and B gives the lock back.
-    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None });
     // The look before the write finds storage as it was.
     let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, _) = save_op(&c).unwrap();
@@ -1386,9 +1386,9 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let op = clear_op(&a.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
     let c = a.go(T0, Input::Cleared { op });
     assert_eq!(events(&c), ["logout", "change"]);
-    a.go(T0 + 1.0, Input::RevokeDone { call: 9 });
+    a.go(T0 + 1.0, Input::RevokeDone { call: 9, dpop_nonce: None });
     // B, not having heard yet, looked at storage just before A's clear, and writes its answer just after it.
-    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None })).unwrap();
     let (op, _) = save_op(&b.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
     b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
     // A hears `refresh` and reads B's pair: of the login it logged out.
@@ -1416,7 +1416,7 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     b.go(T0, Input::Refresh { call: 5 });
     let op = load_op(&b.go(T0, Input::LockGranted { id: LAST })).unwrap();
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
-    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None });
     // The look before the write finds storage as it was.
     let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1)) });
     let (op, stored) = save_op(&c).unwrap();
@@ -1435,7 +1435,7 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     assert!(clear_op(&c).is_some());
     assert!(revoked(&c).is_empty(), "revoked once, not again when swept: {:?}", revoked(&c));
     // A late RevokeDone of that revoke settles no app call.
-    let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL });
+    let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL, dpop_nonce: None });
     assert!(c.is_empty());
 }
 
@@ -1483,7 +1483,7 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     let (mut b, _) = T::restored(true, NO_LOCKS, Some(a1.clone()), T0);
     let op = load_op(&b.go(T0, Input::Refresh { call: 5 })).unwrap();
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
-    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None })).unwrap();
     let c = b.go(T0 + 1.0, Input::Loaded { op, result: Ok(None) });
     assert!(save_op(&c).is_none());
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")));
@@ -1496,7 +1496,7 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     let op = load_op(&l.go(T0, Input::LockGranted { id: LAST })).unwrap();
     l.go(T0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", Some("r1"), T0), 0))) });
     let late = T0 + LOCK_WAIT_MS as f64;
-    let c = l.go(late, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), late)) });
+    let c = l.go(late, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), late)), dpop_nonce: None });
     assert!(save_op(&c).is_none() && load_op(&c).is_some(), "it looks before writing");
 }
 
@@ -1529,7 +1529,7 @@ fn a_tab_that_hears_the_logout_removes_the_pair_it_held_without_revoking_it_agai
 #[test]
 fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)), dpop_nonce: None });
     let mut theirs = tokens("new", Some("rn"), T0 + 50.0);
     theirs.lineage.since_ms = T0 + 50.0;
     let c = match load_op(&c) {
@@ -1721,7 +1721,7 @@ fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
     let mut dead = Error::new(ErrorCode::LoginRequired).with_status(401);
     dead.error_code = Some("OAU-213".into());
-    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let login2 = owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN);
     t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(Some(login2)) });
@@ -1758,7 +1758,7 @@ fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
     t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(login2.clone())) });
     assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
     // The refresh of login 1 answers; the look before the write finds login 2.
-    let c = t.go(T0 + 20.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 20.0)) });
+    let c = t.go(T0 + 20.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 20.0)), dpop_nonce: None });
     let c = match load_op(&c) {
         Some(op) => t.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(login2)) }),
         None => c,
@@ -1894,15 +1894,15 @@ fn a_late_answer_is_never_taken_for_another_requests() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
     let first = t.last.token;
-    t.go(T0, Input::TokenReply { id: LAST, result: Err(transient()) });
+    t.go(T0, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
     let c = t.go(T0 + 250.0, Input::Timeout);
     assert_eq!(token_sends(&c), 1);
     let second = t.last.token;
     assert_ne!(first, second, "each send is its own request");
     // The first request's answer comes after all: not the answer to the second.
-    let c = t.go(T0 + 300.0, Input::TokenReply { id: first, result: Ok(tokens("a2", Some("r2"), T0 + 300.0)) });
+    let c = t.go(T0 + 300.0, Input::TokenReply { id: first, result: Ok(tokens("a2", Some("r2"), T0 + 300.0)), dpop_nonce: None });
     assert!(c.is_empty(), "{c:?}");
-    let c = t.go(T0 + 301.0, Input::TokenReply { id: second, result: Ok(tokens("a3", Some("r3"), T0 + 301.0)) });
+    let c = t.go(T0 + 301.0, Input::TokenReply { id: second, result: Ok(tokens("a3", Some("r3"), T0 + 301.0)), dpop_nonce: None });
     assert_eq!(save_op(&c).unwrap().1.access_token.expose(), "a3");
     // A lock grant nobody asked for (any more) is given back, never taken.
     let (mut s, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);

@@ -162,21 +162,24 @@ impl Driver {
             Command::SendToken { id, url, form, timeout_ms, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let result = match proof {
-                        None => http::token_request(&url, form, timeout_ms).await,
-                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
+                    let (result, dpop_nonce) = match proof {
+                        None => (http::token_request(&url, form, timeout_ms).await, None),
+                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await,
                     };
-                    me.feed(Input::TokenReply { id, result });
+                    me.feed(Input::TokenReply { id, result, dpop_nonce });
                 }));
             }
             Command::SendRevoke { call, url, form, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    match proof {
-                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
+                    let dpop_nonce = match proof {
+                        None => {
+                            drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await);
+                            None
+                        }
                         Some(p) => me.dpop_revoke(&url, form, &p).await,
-                    }
-                    me.feed(Input::RevokeDone { call });
+                    };
+                    me.feed(Input::RevokeDone { call, dpop_nonce });
                 }));
             }
             Command::SendApi { call, token, retry, proof } => {
@@ -296,16 +299,16 @@ impl Driver {
             c.failed = !ok;
         });
         let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
-        let nonce_challenge = ok && self.cfg.dpop && {
-            let res = v.unchecked_ref::<Response>();
-            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
-            status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
-        };
+        // DPoP: every answer's `DPoP-Nonce` goes with it to the engine, and a 401 may be the resource asking for one.
+        let header = |name: &str| v.unchecked_ref::<Response>().headers().get(name).ok().flatten();
+        let dpop_nonce = if ok && self.cfg.dpop { header("DPoP-Nonce") } else { None };
+        let nonce_challenge = ok
+            && self.cfg.dpop
+            && status == 401
+            && header("WWW-Authenticate").is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h));
         if nonce_challenge {
             let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
-            self.feed(Input::ApiResponse { call, status, error });
+            self.feed(Input::ApiResponse { call, status, error, dpop_nonce });
         } else if status == 401 {
             // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
             let me = self.clone();
@@ -314,10 +317,10 @@ impl Driver {
                 let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
                 let body = http::error_body(text.as_deref().and_then(json::parse_body));
                 let error = Some(api_error(401, body));
-                me.feed(Input::ApiResponse { call, status, error });
+                me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
             }));
         } else {
-            self.feed(Input::ApiResponse { call, status, error: None });
+            self.feed(Input::ApiResponse { call, status, error: None, dpop_nonce });
         }
         self.calls.value(call)
     }
