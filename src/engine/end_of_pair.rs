@@ -4,7 +4,7 @@
 //! the renewal, a missed or late broadcast. Clearing storage then would end every tab's live session. So the
 //! tab re-reads first and adopts what storage holds if it is newer and usable; else the session ends as before.
 
-use super::lifecycle::{AfterForget, Op};
+use super::storage_ops::{AfterForget, Op};
 use super::owner::owner_changed;
 use super::{Instant, login_required, session_over, CallId, Engine, SessionEvent};
 use crate::protocol::{decide, Decision, Error, Secret, TokenSet};

@@ -4,9 +4,9 @@
 //! transient (the tokens stay; the *same* refresh token is retried with backoff — RingCentral's grace window
 //! replays the same pair, so a lost response is recovered).
 
-use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
+use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{Instant, LockHold, OpId, 
+use super::{no_refresh_token, Instant, LockHold, OpId, 
     login_required, session_over, CallId, Command, Engine, SessionEvent, Timer, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };

@@ -3,46 +3,12 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
+use super::storage_ops::{Accepted, AfterForget, Op};
 use super::{Instant, LockHold, login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
 use crate::protocol::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
-
-/// What a storage operation was for; its answer continues there.
-#[derive(Clone, Debug)]
-pub(super) enum Op {
-    Restore { ready: CallId },
-    /// The flight's re-read under the lock (or its last look after a terminal error).
-    Flight,
-    /// Another tab announced a change; read in this session generation.
-    Sync { generation: u32 },
-    /// Logout reads the newest tokens first (under the lock), so it revokes the current ones.
-    LogoutRead,
-    /// New tokens being stored; then they become current, unless a logout came meanwhile (`logouts`).
-    Accept { tokens: TokenSet, event: Accepted, logouts: u32 },
-    /// A look for a pair of a logged-out login (`login`, or this access token) that landed in storage after
-    /// the logout's clear: it is removed.
-    Sweep { token: crate::protocol::Secret, login: f64 },
-    /// Storage being cleared; then the session's end is announced.
-    Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
-    /// The silent renewal's re-read under the lock.
-    Silent,
-    /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
-    Ending { token: crate::protocol::Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
-    /// Nothing waits (a removal of bad data, a save to memory after a fallback).
-    Ignore,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Accepted {
-    Login(CallId),
-    /// The flight's refresh.
-    Refresh,
-    /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
-    Silent,
-    SilentLogin,
-}
 
 /// A logout in progress: under the cross-tab lock where there is one, so no refresh or silent renewal of
 /// another tab (nor of this one) can land between its read of storage and its clear.
@@ -60,15 +26,6 @@ impl Logout {
     pub(super) fn waits_for(&self, id: OpId) -> bool {
         self.waiting == Some(id)
     }
-}
-
-#[derive(Clone, Debug)]
-pub(super) enum AfterForget {
-    Nothing,
-    /// The flight ends with this error.
-    FailFlight(Error),
-    /// Tell the server (the form is ready, and the DPoP proof to send with it), then settle the logout call.
-    Revoke { call: CallId, form: Option<String>, proof: Option<super::Proof> },
 }
 
 impl Engine {
@@ -494,9 +451,6 @@ impl Engine {
     }
 }
 
-pub(super) fn no_refresh_token() -> Error {
-    login_required(Some("no refresh token: log in again"))
-}
 
 /// A login's name on the wire: its lineage's login time in whole ms (0 for pairs stored before lineages).
 fn login_of(t: &TokenSet) -> u64 {

@@ -3,10 +3,12 @@
 //! machine. It takes [`Input`]s stamped with the time and queues [`Command`]s; it never calls the browser,
 //! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
 //!
-//! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
+//! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, the policy check, other tabs,
 //! logout), `flight` (the one refresh in flight), `silent` (silent renewal), `end_of_pair` (look before
 //! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
-//! the key, RFC 9449), `owner` (a pair of another user is another login).
+//! the key, RFC 9449), `owner` (a pair of another user is another login), `timers` (the timer table and
+//! `poll_timeout`), `storage_ops` (what each storage operation was for). Files import each other one way
+//! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle).
 
 use alloc::collections::VecDeque;
 
@@ -18,6 +20,7 @@ mod flight;
 pub mod io;
 mod lifecycle;
 mod silent;
+mod storage_ops;
 mod timers;
 #[cfg(test)]
 mod tests;
@@ -31,7 +34,7 @@ pub use io::{Caps, CallId, Instant, Command, Input, Notice, OpId, Proof, Session
 
 use api_calls::Sent;
 use flight::Flight;
-use lifecycle::Op;
+use storage_ops::Op;
 use silent::Silent;
 
 /// How many transient failures one refresh tolerates (the same refresh token each time) before giving up.
@@ -149,7 +152,7 @@ impl Engine {
                 self.api_response(now, call, status, error)
             }
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
-            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
+            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(now, call),
             Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens),
@@ -378,6 +381,10 @@ fn needs_ready(i: &Input) -> bool {
 
 fn login_required(description: Option<&str>) -> Error {
     Error::with(ErrorCode::LoginRequired, description.unwrap_or("not logged in: log in first"))
+}
+
+fn no_refresh_token() -> Error {
+    login_required(Some("no refresh token: log in again"))
 }
 
 /// One code for "log in again": a call that fails because the session is over rejects with

@@ -11,7 +11,7 @@
 //! * any failure (`login_required`, `interaction_required`, `consent_required`, a timeout, a failed exchange)
 //!   falls back to what happens without it: `expiring` now, `expired` at expiry. No retry loop.
 
-use super::lifecycle::{Accepted, Op};
+use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
 use super::{Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
@@ -300,7 +300,7 @@ impl Engine {
     /// As at the start, corrupt storage is logged out: cleared, `expired` with the error, the others told.
     fn silent_storage_corrupt(&mut self, now: Instant, e: Error) {
         let notice = self.ended_notice();
-        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), super::lifecycle::AfterForget::Nothing);
+        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), AfterForget::Nothing);
         self.silent_done(now, Err(session_over(e)))
     }
 

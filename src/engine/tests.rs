@@ -1909,3 +1909,55 @@ fn a_late_answer_is_never_taken_for_another_requests() {
     let c = s.go(T0, Input::LockGranted { id: 999 });
     assert!(matches!(c.as_slice(), [Command::Unlock]), "{c:?}");
 }
+
+/// No import circles among the engine's files (issue 21): each file's `super::x` and `crate::engine::x` names
+/// of a sibling file are its imports, and following them never leads back (so every file can be read after
+/// the ones it names). Test files are left out.
+#[test]
+fn the_engines_files_import_each_other_one_way() {
+    use std::collections::BTreeMap;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/engine");
+    let mut files: BTreeMap<String, String> = BTreeMap::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        if path.extension().is_some_and(|e| e == "rs") && name != "mod" && !name.ends_with("tests") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            // Comments name files without importing them.
+            let code: String = text.lines().map(|l| l.split("//").next().unwrap_or("")).collect::<Vec<_>>().join("\n");
+            files.insert(name, code);
+        }
+    }
+    let names: Vec<String> = files.keys().cloned().collect();
+    let imports = |code: &str| -> Vec<String> {
+        names
+            .iter()
+            .filter(|n| ["super::", "crate::engine::"].iter().any(|p| code.contains(&format!("{p}{n}::"))))
+            .cloned()
+            .collect()
+    };
+    let graph: BTreeMap<String, Vec<String>> =
+        files.iter().map(|(n, code)| (n.clone(), imports(code).into_iter().filter(|m| m != n).collect())).collect();
+    // Depth-first search for a path back to where it started.
+    fn back(graph: &BTreeMap<String, Vec<String>>, from: &str, path: &mut Vec<String>) -> Option<Vec<String>> {
+        for next in graph.get(from).into_iter().flatten() {
+            if path.contains(next) {
+                let mut cycle = path[path.iter().position(|p| p == next).unwrap()..].to_vec();
+                cycle.push(next.clone());
+                return Some(cycle);
+            }
+            path.push(next.clone());
+            if let Some(c) = back(graph, next, path) {
+                return Some(c);
+            }
+            path.pop();
+        }
+        None
+    }
+    assert!(graph.len() >= 10, "read the engine's files: {graph:?}");
+    assert!(graph["lifecycle"].contains(&"flight".to_string()), "the reader sees imports: {graph:?}");
+    for n in graph.keys() {
+        let cycle = back(&graph, n, &mut vec![n.to_string()]);
+        assert_eq!(cycle, None, "an import circle among the engine's files");
+    }
+}
