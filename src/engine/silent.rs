@@ -16,14 +16,20 @@ use super::owner::owner_changed;
 use super::{Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Where the renewal is, with what that stage needs.
+#[derive(Debug)]
 enum Stage {
-    Locking,
-    Rereading,
-    /// The iframe is out; waiting for [`Input::SilentDone`] or the timer.
-    Waiting,
-    /// Shared storage: a look before the new pair is written, in case another login was stored meanwhile.
-    PreSave,
+    /// Made; the lock not asked for yet.
+    Starting,
+    /// Waiting for the cross-tab lock this request asked for.
+    Locking { lock: OpId },
+    /// The re-read under the lock, asked for in this session generation.
+    Rereading { generation: u32 },
+    /// The iframe of this request is out; waiting for [`Input::SilentDone`] or the timer.
+    Waiting { frame: OpId },
+    /// Shared storage: a look (asked for in session generation `generation`) before the new pair is written, in
+    /// case another login was stored meanwhile; then it is stored as `event` says.
+    PreSave { generation: u32, answer: TokenSet, event: Accepted },
     /// The new pair is being stored.
     Landing,
 }
@@ -36,19 +42,13 @@ pub(super) struct Silent {
     /// Asked for by the app: runs even when the tokens are fresh by the time it holds the lock.
     forced: bool,
     locked: bool,
-    /// The request it waits for: the lock (while `Locking`), the frame (while `Waiting`).
-    request: Option<OpId>,
     /// The session generation it renews: an answer for a session that is gone (logout, another login) is dropped.
     generation: u32,
     /// The engine's logout count at the start: an answer after a logout is revoked (see `Engine::logouts`).
     logouts: u32,
-    /// The session generation when the re-read under the lock (or the look before the write) was asked for.
-    read_gen: u32,
     /// The login (its lineage's login time) it renews, `None` from logged out: a pair of another login adopted
     /// meanwhile (taken from storage, same user) is not the session it renews either.
     login: Option<f64>,
-    /// The answer waiting for the look before it is written.
-    answer: Option<(TokenSet, Accepted)>,
 }
 
 impl Engine {
@@ -95,25 +95,27 @@ impl Engine {
         }
         self.silent =
             Some(Silent {
-                stage: Stage::Locking,
+                stage: Stage::Starting,
                 waiters: waiter.into_iter().collect(),
                 forced,
                 locked: false,
-                request: None,
                 generation: self.generation,
                 logouts: self.logouts,
-                read_gen: 0,
-                answer: None,
                 login: self.tokens.as_ref().map(|t| t.lineage.since_ms),
             });
         match self.ask_lock() {
-            Some(id) => self.silent.as_mut().into_iter().for_each(|s| s.request = Some(id)),
+            Some(lock) => self.set_silent_stage(Stage::Locking { lock }),
             None => self.silent_under_lock(now),
         }
     }
 
-    fn silent_stage(&self) -> Option<Stage> {
-        self.silent.as_ref().map(|s| s.stage)
+    fn silent_stage(&self) -> Option<&Stage> {
+        self.silent.as_ref().map(|s| &s.stage)
+    }
+
+    /// The stage's data, leaving `next` in its place.
+    fn take_silent_stage(&mut self, next: Stage) -> Option<Stage> {
+        self.silent.as_mut().map(|s| core::mem::replace(&mut s.stage, next))
     }
 
     fn set_silent_stage(&mut self, stage: Stage) {
@@ -129,12 +131,15 @@ impl Engine {
             s.locked = false;
             return Some(LockHold::Held);
         }
-        s.request.filter(|_| s.stage == Stage::Locking).map(LockHold::Asked)
+        match s.stage {
+            Stage::Locking { lock } => Some(LockHold::Asked(lock)),
+            _ => None,
+        }
     }
 
     /// Whether lock request `id` is the silent renewal's (it waits for it).
     pub(super) fn silent_waits_for(&self, id: OpId) -> bool {
-        self.silent.as_ref().is_some_and(|s| s.stage == Stage::Locking && s.request == Some(id))
+        matches!(self.silent_stage(), Some(Stage::Locking { lock }) if *lock == id)
     }
 
     pub(super) fn silent_lock(&mut self, now: Instant, granted: bool) {
@@ -151,11 +156,7 @@ impl Engine {
     fn silent_under_lock(&mut self, now: Instant) {
         if self.caps.shared {
             // Another tab may have renewed while we waited: its pair is in storage.
-            self.set_silent_stage(Stage::Rereading);
-            let generation = self.generation;
-            if let Some(s) = &mut self.silent {
-                s.read_gen = generation;
-            }
+            self.set_silent_stage(Stage::Rereading { generation: self.generation });
             let op = self.new_op(Op::Silent);
             self.push(Command::Load { op });
         } else {
@@ -164,16 +165,15 @@ impl Engine {
     }
 
     pub(super) fn silent_loaded(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
-        if self.silent_stage() == Some(Stage::PreSave) {
-            return self.silent_looked(now, result);
-        }
-        if self.silent_stage() != Some(Stage::Rereading) {
-            return;
-        }
+        let read_generation = match self.silent_stage() {
+            Some(Stage::PreSave { .. }) => return self.silent_looked(now, result),
+            Some(&Stage::Rereading { generation }) => generation,
+            _ => return,
+        };
         // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored since is
         // newer (oss-sim seed 1088154: a renew() from logged out read storage, the login's pair was stored, and
         // the empty answer ended the new login).
-        let stale = self.silent.as_ref().is_some_and(|s| s.read_gen != self.generation);
+        let stale = read_generation != self.generation;
         match result {
             Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
             Ok(None) if stale => {}
@@ -221,18 +221,15 @@ impl Engine {
         if let Some(t) = &self.tokens {
             self.silent_tried_for = Some(t.expires_at_ms);
         }
-        let id = self.next_id();
-        if let Some(s) = &mut self.silent {
-            s.stage = Stage::Waiting;
-            s.request = Some(id);
-        }
-        self.push(Command::SilentRenew { id });
+        let frame = self.next_id();
+        self.set_silent_stage(Stage::Waiting { frame });
+        self.push(Command::SilentRenew { id: frame });
         let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
         self.set_timer(Timer::Silent, Some(at));
     }
 
     pub(super) fn silent_timer(&mut self, now: Instant) {
-        if self.silent_stage() == Some(Stage::Waiting) {
+        if matches!(self.silent_stage(), Some(Stage::Waiting { .. })) {
             self.push(Command::CancelSilent);
             let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
             self.silent_done(now, Err(e));
@@ -240,7 +237,7 @@ impl Engine {
     }
 
     pub(super) fn silent_result(&mut self, now: Instant, id: OpId, result: Result<TokenSet, Error>) {
-        if self.silent_stage() != Some(Stage::Waiting) || self.silent.as_ref().is_some_and(|s| s.request != Some(id)) {
+        if !matches!(self.silent_stage(), Some(Stage::Waiting { frame }) if *frame == id) {
             return; // timed out (or the session went) already: a late answer is not this renewal's
         }
         self.set_timer(Timer::Silent, None);
@@ -277,12 +274,7 @@ impl Engine {
                     }
                 };
                 if self.caps.shared {
-                    let generation = self.generation;
-                    if let Some(s) = &mut self.silent {
-                        s.stage = Stage::PreSave;
-                        s.read_gen = generation;
-                        s.answer = Some((t, event));
-                    }
+                    self.set_silent_stage(Stage::PreSave { generation: self.generation, answer: t, event });
                     let op = self.new_op(Op::Silent);
                     return self.push(Command::Load { op });
                 }
@@ -319,13 +311,13 @@ impl Engine {
     /// A logout meanwhile revokes the answer; a session that changed otherwise (another login heard) drops it;
     /// a later pair of this login, or another login, stored meanwhile is taken instead of overwritten.
     fn silent_looked(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
-        let Some(s) = &mut self.silent else { return };
-        let Some((ours, event)) = s.answer.take() else { return };
-        if s.logouts != self.logouts {
+        // (Landing from here on: every other way out ends the renewal.)
+        let Some(Stage::PreSave { generation, answer: ours, event }) = self.take_silent_stage(Stage::Landing) else { return };
+        if self.silent.as_ref().is_some_and(|s| s.logouts != self.logouts) {
             self.revoke_late(&ours);
             return self.silent_done(now, Err(login_required(None)));
         }
-        let current = s.read_gen == self.generation;
+        let current = generation == self.generation;
         if !current || !self.silent.as_ref().is_some_and(|s| self.renews_current(s)) {
             return self.silent_done(now, Err(login_required(None)));
         }
@@ -356,7 +348,6 @@ impl Engine {
                 return self.silent_done(now, Ok(()));
             }
         }
-        self.set_silent_stage(Stage::Landing);
         self.accept(now, ours, event);
     }
 
