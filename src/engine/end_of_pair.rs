@@ -6,7 +6,7 @@
 
 use super::storage_ops::{AfterForget, Op};
 use super::owner::owner_changed;
-use super::{Instant, login_required, session_over, CallId, Engine, SessionEvent};
+use super::{Taken, Instant, login_required, session_over, CallId, Engine, SessionEvent};
 use crate::protocol::{decide, Decision, Error, Secret, TokenSet};
 
 impl Engine {
@@ -45,8 +45,7 @@ impl Engine {
             let stored = self.admit(stored, now);
             let usable = decide(Some(&stored), now.as_ms(), self.cfg.refresh_margin_s) != Decision::LoginRequired;
             if usable && self.takes_over(&stored) {
-                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                if self.adopt(now, stored, event) {
+                if self.adopt_stored(now, stored, Taken::AsFound) {
                     // Another user's login: the call was the old user's, never sent as the new one.
                     if let Some(call) = call {
                         self.settle(call, Err(session_over(owner_changed())));

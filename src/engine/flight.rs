@@ -6,7 +6,7 @@
 
 use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{no_refresh_token, Instant, LockHold, OpId, 
+use super::{no_refresh_token, Taken, Instant, LockHold, OpId, 
     login_required, session_over, CallId, Command, Engine, SessionEvent, Timer, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
@@ -242,8 +242,7 @@ impl Engine {
                 match result {
                     Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
                     Ok(Some(stored)) if self.takes_over(&stored) => {
-                        let stored = self.admit(stored, now);
-                        if self.adopt(now, stored, SessionEvent::Refresh) {
+                        if self.adopt_stored(now, stored, Taken::AsRefresh) {
                             // Another user's login: what this flight was for is gone with the session.
                             return self.flight_done(now, Err(owner_changed()));
                         }
@@ -270,8 +269,7 @@ impl Engine {
                     let usable = crate::protocol::decide(Some(&stored), now.as_ms(), 0) != Decision::LoginRequired;
                     let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
                     if other && usable && (held || self.takes_over(&stored)) {
-                        let stored = self.admit(stored, now);
-                        let switched = self.adopt(now, stored, SessionEvent::Refresh);
+                        let switched = self.adopt_stored(now, stored, Taken::AsRefresh);
                         return self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
                     }
                 }
@@ -306,8 +304,7 @@ impl Engine {
                     // superseded.
                     if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                         if self.takes_over(&stored) {
-                            let stored = self.admit(stored, now);
-                            if self.adopt(now, stored, SessionEvent::Refresh) {
+                            if self.adopt_stored(now, stored, Taken::AsRefresh) {
                                 return self.flight_done(now, Err(owner_changed()));
                             }
                         }

@@ -16,15 +16,23 @@ use crate::protocol::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
 pub(super) struct Logout {
     /// `session.logout()` calls; the first settles when the server answered the revoke, the others at the clear.
     calls: Vec<CallId>,
-    /// The lock request it waits for; holding the lock (released once storage is cleared and the other tabs
-    /// told).
-    waiting: Option<OpId>,
-    locked: bool,
+    stage: LogoutStage,
+}
+
+/// Where a logout is with the cross-tab lock. Under it or not, it then reads storage, clears it, and revokes.
+#[derive(Debug, PartialEq, Eq)]
+enum LogoutStage {
+    /// Waiting for the lock this request asked for (its own, or that of the refresh or renewal it ended).
+    Locking { lock: OpId },
+    /// Holding the lock (released once storage is cleared and the other tabs told).
+    Locked,
+    /// Going on without it: no lock to share, or waiting for it took too long.
+    Alone,
 }
 
 impl Logout {
     pub(super) fn waits_for(&self, id: OpId) -> bool {
-        self.waiting == Some(id)
+        self.stage == LogoutStage::Locking { lock: id }
     }
 }
 
@@ -105,12 +113,15 @@ impl Engine {
                 false
             }
         };
-        self.ready = true;
+        let deferred = match core::mem::replace(&mut self.restore, super::Restore::Done) {
+            super::Restore::Pending(deferred) => deferred,
+            super::Restore::Done => Vec::new(),
+        };
         if logged_in {
             self.check(now);
         }
         self.settle(ready, Ok(Value::Bool(logged_in)));
-        for (at, input) in core::mem::take(&mut self.deferred) {
+        for (at, input) in deferred {
             self.handle(at.max(now), input);
         }
     }
@@ -187,6 +198,18 @@ impl Engine {
         switched
     }
 
+    /// A pair read from storage (another tab's, found by a re-read or a look before a write) becomes current:
+    /// admitted (see `admit`) and adopted. Whether it should is the caller's test (`takes_over`, and what its
+    /// look is for). `true`: another user's login (see `adopt`).
+    pub(super) fn adopt_stored(&mut self, now: Instant, stored: TokenSet, taken: super::Taken) -> bool {
+        let stored = self.admit(stored, now);
+        let event = match taken {
+            super::Taken::AsFound if self.tokens.is_none() => SessionEvent::Login,
+            _ => SessionEvent::Refresh,
+        };
+        self.adopt(now, stored, event)
+    }
+
     fn landed_after_logout(&mut self, now: Instant, tokens: TokenSet, event: Accepted, written: bool) {
         self.revoke_late(&tokens);
         if written {
@@ -238,7 +261,7 @@ impl Engine {
             // The logout's clear is done and the other tabs are told: the lock goes back; a second logout()
             // made meanwhile settles now.
             if let Some(l) = self.logout.take() {
-                if l.locked {
+                if l.stage == LogoutStage::Locked {
                     self.push(Command::Unlock);
                 }
                 for call in l.calls.into_iter().skip(1) {
@@ -269,7 +292,7 @@ impl Engine {
             return l.calls.push(call);
         }
         self.logouts = self.logouts.wrapping_add(1);
-        self.logout = Some(Logout { calls: vec![call], waiting: None, locked: false });
+        self.logout = Some(Logout { calls: vec![call], stage: LogoutStage::Alone });
         if !self.caps.shared {
             return self.end_session();
         }
@@ -289,9 +312,13 @@ impl Engine {
         }
         self.flight_stop_timed(now);
         let waiting = if asked.is_some() || held { asked } else { self.ask_lock() };
+        let stage = match waiting {
+            Some(lock) => LogoutStage::Locking { lock },
+            None if held => LogoutStage::Locked,
+            None => LogoutStage::Alone,
+        };
         if let Some(l) = &mut self.logout {
-            l.locked = held;
-            l.waiting = waiting;
+            l.stage = stage;
         }
         if waiting.is_none() {
             self.logout_read();
@@ -302,8 +329,7 @@ impl Engine {
     /// fails; without the lock, a late pair of another tab is caught when that tab hears the logout.
     pub(super) fn logout_locked(&mut self, granted: bool) {
         if let Some(l) = &mut self.logout {
-            l.waiting = None;
-            l.locked = granted;
+            l.stage = if granted { LogoutStage::Locked } else { LogoutStage::Alone };
         }
         self.logout_read();
     }
@@ -427,9 +453,7 @@ impl Engine {
             Ok(Some(t)) if self.dead_login(&t) => self.sweep(&t),
             Ok(Some(t)) => {
                 if self.takes_over(&t) {
-                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                    let t = self.admit(t, now);
-                    self.adopt(now, t, event);
+                    self.adopt_stored(now, t, super::Taken::AsFound);
                 }
             }
             // A read that failed says nothing about the session: keep it.

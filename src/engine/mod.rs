@@ -54,6 +54,22 @@ pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 /// Access tokens (and logins) this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
+/// The restore from storage at the start: until it is done, inputs that need the tokens wait (with their time).
+#[derive(Debug)]
+enum Restore {
+    Pending(Vec<(Instant, Input)>),
+    Done,
+}
+
+/// What a pair taken from storage is announced as ([`Engine::adopt_stored`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// `refresh`: the flight's looks at storage (another tab's refresh answered its need).
+    AsRefresh,
+    /// `login` to a tab that held none, else `refresh`.
+    AsFound,
+}
+
 /// Where a flight or a silent renewal stands with the cross-tab lock, for a logout that takes it over.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum LockHold {
@@ -69,9 +85,8 @@ pub struct Engine {
     cfg: Config,
     caps: Caps,
     tokens: Option<TokenSet>,
-    /// Restored from storage: inputs that need the tokens wait in `deferred` until then.
-    ready: bool,
-    deferred: Vec<(Instant, Input)>,
+    /// Restored from storage yet: inputs that need the tokens wait until then.
+    restore: Restore,
     flight: Option<Flight>,
     /// Authenticated requests on the wire, with the token each carried.
     sent: Vec<Sent>,
@@ -110,8 +125,7 @@ impl Engine {
             cfg,
             caps,
             tokens: None,
-            ready: false,
-            deferred: Vec::new(),
+            restore: Restore::Pending(Vec::new()),
             flight: None,
             sent: Vec::new(),
             ops: Vec::new(),
@@ -139,8 +153,8 @@ impl Engine {
             Input::Fetch { origin, .. } => self.is_api_origin(origin),
             other => needs_ready(other),
         };
-        if !self.ready && waits {
-            self.deferred.push((now, input));
+        if let (Restore::Pending(deferred), true) = (&mut self.restore, waits) {
+            deferred.push((now, input));
             return;
         }
         let Some(input) = self.dpop_gate(input) else { return };

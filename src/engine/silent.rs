@@ -13,7 +13,7 @@
 
 use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
+use super::{Taken, Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 /// Where the renewal is, with what that stage needs.
@@ -178,10 +178,8 @@ impl Engine {
             Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
             Ok(None) if stale => {}
             Ok(Some(stored)) if self.takes_over(&stored) => {
-                let stored = self.admit(stored, now);
-                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
                 let login = stored.lineage.since_ms;
-                if self.adopt(now, stored, event) {
+                if self.adopt_stored(now, stored, Taken::AsFound) {
                     // Another user's login: the renewal was for a session that is gone.
                     return self.silent_done(now, Err(session_over(owner_changed())));
                 }
@@ -339,9 +337,7 @@ impl Engine {
             // As for a refreshed pair: a later pair of this login, or another login, is not overwritten.
             if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                 if self.takes_over(&stored) {
-                    let stored = self.admit(stored, now);
-                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                    if self.adopt(now, stored, event) {
+                    if self.adopt_stored(now, stored, Taken::AsFound) {
                         return self.silent_done(now, Err(session_over(owner_changed())));
                     }
                 }
