@@ -20,7 +20,9 @@ pub(crate) enum Ev {
     SilentArrive { tab: usize, id: u64, slow: bool },
     /// Its frame's answer (the exchanged tokens, or `login_required`) reaches the tab, unless cancelled.
     SilentReply { tab: usize, id: u64, result: Result<TokenResponse, Error> },
-    Timer { tab: usize, timer: TimerId, gen: u64 },
+    /// The tab's one timer (armed for its engine's `poll_timeout()`). `active`: a timer of the flight or the
+    /// renewal is armed (quiescence waits for it), not only the policy's.
+    Timer { tab: usize, gen: u64, active: bool },
     TokenArrive { req: usize },
     TokenReply { req: usize, result: Result<TokenResponse, Error>, answered: bool },
     ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
@@ -41,7 +43,7 @@ impl Ev {
         !matches!(
             self,
             Ev::App | Ev::Env(_) | Ev::OpenTab | Ev::HealStart | Ev::EndStorageThrow { .. } | Ev::SwitchUser
-        ) && !matches!(self, Ev::Timer { timer: TimerId::Check, .. })
+        ) && !matches!(self, Ev::Timer { active: false, .. })
     }
 }
 
@@ -128,11 +130,14 @@ impl World {
                 self.deliver(tab, Input::Broadcast(n));
             }
             Ev::LoginReply { tab, call, resp } => self.login_reply(tab, call, resp),
-            Ev::Timer { tab, timer, gen } => {
-                if self.tabs[tab].open && self.tabs[tab].timers[timer as usize] == Some(gen) {
-                    self.tabs[tab].timers[timer as usize] = None;
-                    let cause = if timer == TimerId::Backoff { Cause::Backoff } else { Cause::Check };
-                    self.feed(tab, Input::Timer(timer), cause);
+            Ev::Timer { tab, gen, .. } => {
+                if self.tabs[tab].open && self.tabs[tab].timer.is_some_and(|(_, _, g)| g == gen) {
+                    self.tabs[tab].timer = None;
+                    // A wait of the flight ending is a backoff (a retry may follow); else the policy's check.
+                    let tnow = Instant::from_ms(self.tab_now(tab));
+                    let flight = self.tabs[tab].engine.timers_due(tnow).iter().any(|t| t.is_flight());
+                    let cause = if flight { Cause::Backoff } else { Cause::Check };
+                    self.feed(tab, Input::Timeout, cause);
                 }
             }
             Ev::TokenArrive { req } => self.token_arrive(req),
@@ -149,9 +154,9 @@ impl World {
             Ev::ApiArrive { tab, call, token, api, proof } => self.api_arrive(tab, call, token, api, proof),
             Ev::RevokeArrive { tab, call, token } => self.revoke_arrive(tab, call, token),
             Ev::LockTimeout { ticket } => {
-                if let Some(i) = self.lock.queue.iter().position(|(_, k)| *k == ticket) {
-                    let (tab, _) = self.lock.queue.remove(i).expect("queued");
-                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut });
+                if let Some(i) = self.lock.queue.iter().position(|(_, k, _)| *k == ticket) {
+                    let (tab, _, id) = self.lock.queue.remove(i).expect("queued");
+                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut { id } });
                 }
             }
             Ev::Env(f) => self.env_fault(f),

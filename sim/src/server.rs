@@ -11,6 +11,10 @@ use crate::*;
 
 /// A token request on the wire: what the host sent, and the fault drawn for it.
 pub(crate) struct TokenReq {
+    /// The engine's id of the request (its answer carries it).
+    pub(crate) id: OpId,
+    /// The `DPoP-Nonce` its answer carries.
+    pub(crate) nonce: Option<String>,
     pub(crate) tab: usize,
     pub(crate) rt: Option<String>,
     pub(crate) params: Params,
@@ -109,11 +113,10 @@ impl World {
         }
         let proof = self.reqs[req].proof.clone();
         if let Some(nonce) = self.nonce_demanded(&proof) {
-            // Nothing processed: the answer carries the nonce (fed first, as the header comes with the body).
-            let tab = self.reqs[req].tab;
+            // Nothing processed: the answer carries the nonce.
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            self.reqs[req].nonce = Some(nonce);
             let e = Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(400).with_description("Authorization server requires nonce in DPoP proof");
             self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
             return;
@@ -243,10 +246,7 @@ impl World {
                 }
             };
             let d = self.rng.real(5.0, 400.0);
-            if let Some(nonce) = demand {
-                self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
-            }
-            self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error } });
+            self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error, dpop_nonce: demand } });
     }
 
     /// A revocation reaches the server: the emulator's `revoke`.
@@ -255,7 +255,7 @@ impl World {
                 rc_emulator::revoke::revoke(&mut self.st, &app, &t);
             }
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call } });
+            self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call, dpop_nonce: None } });
     }
 
     /// Invariant 10's runs: as the control API's login-user does, the next prompt=none is answered as the other user.

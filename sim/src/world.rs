@@ -68,7 +68,8 @@ pub(crate) struct Tab {
     pub(crate) frozen_until: Option<f64>,
     pub(crate) frozen_since: f64,
     pub(crate) frozen_total: f64,
-    pub(crate) timers: [Option<u64>; 3],
+    /// The deadline the tab's timer is armed for, whether it is active, and its generation.
+    pub(crate) timer: Option<(f64, bool, u64)>,
     pub(crate) timer_gen: u64,
     pub(crate) next_call: CallId,
     pub(crate) calls: HashMap<CallId, Call>,
@@ -96,6 +97,8 @@ pub(crate) struct Tab {
     pub(crate) probe: Option<(CallId, Option<(String, Option<String>)>)>,
     /// The silent renewal whose frame is out (its answer is wanted), by number.
     pub(crate) silent_pending: Option<u64>,
+    /// The engine's id of the silent renewal in flight (its answer carries it).
+    pub(crate) silent_req: OpId,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
     /// silently, and whether the app called `renew()` since its last silent renewal.
     pub(crate) silent_bases: Vec<f64>,
@@ -126,7 +129,8 @@ pub(crate) struct LockMgr {
     pub(crate) holder: Option<usize>,
     pub(crate) held_since: f64,
     pub(crate) frozen_at_grant: f64,
-    pub(crate) queue: VecDeque<(usize, u64)>,
+    /// Waiting tabs: the tab, the ticket of its timeout, and the engine's id of the request.
+    pub(crate) queue: VecDeque<(usize, u64, OpId)>,
     pub(crate) next_ticket: u64,
 }
 
@@ -333,7 +337,7 @@ impl World {
             frozen_until: None,
             frozen_since: 0.0,
             frozen_total: 0.0,
-            timers: [None, None, None],
+            timer: None,
             timer_gen: 0,
             next_call: 1,
             calls: HashMap::new(),
@@ -354,6 +358,7 @@ impl World {
             inputs_window: (0.0, 0),
             probe: None,
             silent_pending: None,
+            silent_req: 0,
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,
@@ -378,7 +383,7 @@ impl World {
         t.outstanding = None;
         self.tr(Some(tab), "closed".into());
         // A closed tab's locks are released; its queued requests vanish.
-        self.lock.queue.retain(|(t, _)| *t != tab);
+        self.lock.queue.retain(|(t, _, _)| *t != tab);
         if self.lock.holder == Some(tab) {
             self.lock.holder = None;
             self.grant_next();

@@ -3,9 +3,45 @@
 
 use crate::protocol::{Error, Secret, TokenInfo, TokenSet};
 
+/// A moment by the clock the inputs are stamped with: milliseconds since the Unix epoch (`Date.now()`), the
+/// clock the tokens' expiries are written in. Every input carries one; the engine keeps no other notion of time.
+/// "Never" is `Option<Instant>::None`, not a magic value.
+#[derive(Clone, Copy, Debug, PartialEq, PartialOrd)]
+pub struct Instant(f64);
+
+impl Instant {
+    pub const fn from_ms(ms: f64) -> Instant {
+        Instant(ms)
+    }
+
+    /// The milliseconds since the epoch (to compare with a token's `expires_at_ms`, or to arm a host timer).
+    pub const fn as_ms(self) -> f64 {
+        self.0
+    }
+
+    /// `ms` milliseconds later.
+    pub fn plus_ms(self, ms: f64) -> Instant {
+        Instant(self.0 + ms)
+    }
+
+    /// Milliseconds from `earlier` to `self` (negative if `earlier` is later).
+    pub fn ms_since(self, earlier: Instant) -> f64 {
+        self.0 - earlier.0
+    }
+
+    pub fn max(self, other: Instant) -> Instant {
+        if other > self { other } else { self }
+    }
+
+    pub fn min(self, other: Instant) -> Instant {
+        if other < self { other } else { self }
+    }
+}
+
 /// An app call (fetch, refresh, logout, login, the `ready` promise), numbered by the caller.
 pub type CallId = u32;
-/// A storage operation, numbered by the engine; its result comes back with the same number.
+/// An I/O request (storage, the token endpoint, a silent renewal, the cross-tab lock), numbered by the engine;
+/// its answer comes back with the same number, so a late answer is never taken for another request's.
 pub type OpId = u32;
 
 /// DPoP (RFC 9449): sign a proof for the request being sent, with the session's key, carrying this nonce (the
@@ -25,15 +61,30 @@ pub struct Caps {
     pub locks: bool,
 }
 
-/// The engine's timers. Each is armed at most once at a time; re-arming replaces it.
+/// The engine's timers, one deadline each (kept by the engine: the host arms one timer for
+/// [`Engine::poll_timeout`](super::Engine::poll_timeout) and feeds [`Input::Timeout`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TimerId {
+pub enum Timer {
     /// The next instant the refresh policy changes its answer (a hint: every use re-checks the clock).
     Check = 0,
-    /// The wait before retrying a refresh that failed transiently.
-    Backoff = 1,
+    /// The wait before retrying a refresh that failed transiently (backoff, `Retry-After`).
+    RefreshRetry = 1,
+    /// The wait before writing a refreshed pair again that shared storage refused (under the lock).
+    SaveRetry = 2,
+    /// After giving shared storage up: how long the lock is kept so the other tabs hear it first.
+    Handover = 3,
     /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
-    Silent = 2,
+    Silent = 4,
+}
+
+impl Timer {
+    pub const COUNT: usize = 5;
+    pub const ALL: [Timer; Timer::COUNT] = [Timer::Check, Timer::RefreshRetry, Timer::SaveRetry, Timer::Handover, Timer::Silent];
+
+    /// Waits of the refresh flight (they end with it).
+    pub fn is_flight(self) -> bool {
+        matches!(self, Timer::RefreshRetry | Timer::SaveRetry | Timer::Handover)
+    }
 }
 
 /// What tabs tell each other. Never carries tokens: receivers trust only what storage holds.
@@ -169,7 +220,8 @@ pub enum Input {
     /// (the browser's `new URL(request.url).origin`; `"null"` when opaque).
     Fetch { call: CallId, origin: String },
     /// The answer to a [`Command::SendApi`]. `error`: for a 401, the server's reason read from the body.
-    ApiResponse { call: CallId, status: u16, error: Option<Error> },
+    /// `dpop_nonce`: its `DPoP-Nonce` header (the next proof to that origin carries it).
+    ApiResponse { call: CallId, status: u16, error: Option<Error>, dpop_nonce: Option<String> },
     /// `session.refresh()`.
     Refresh { call: CallId },
     /// `session.logout()`.
@@ -184,24 +236,29 @@ pub enum Input {
     Cleared { op: OpId },
     /// The answer to [`Command::SendToken`]: the parsed token set (no refresh token merged in), or the
     /// classified error (network, timeout, status and body).
-    TokenReply { result: Result<TokenSet, Error> },
+    /// `dpop_nonce`: the answer's `DPoP-Nonce` header.
+    TokenReply { id: OpId, result: Result<TokenSet, Error>, dpop_nonce: Option<String> },
     /// The answer to [`Command::SendRevoke`] (its outcome does not matter).
-    RevokeDone { call: CallId },
-    LockGranted,
+    RevokeDone { call: CallId, dpop_nonce: Option<String> },
+    /// The lock [`Command::Lock`] `id` asked for is held.
+    LockGranted { id: OpId },
     /// Waiting for the lock took longer than [`Command::Lock`]'s timeout; the request was withdrawn.
-    LockTimedOut,
+    LockTimedOut { id: OpId },
     /// Another tab said something.
     Broadcast(Notice),
-    Timer(TimerId),
+    /// The deadline [`Engine::poll_timeout`](super::Engine::poll_timeout) gave has come (the host's timer fired).
+    Timeout,
     /// The page became visible or came back online: re-check now.
     Wake,
-    /// A response from `origin` carried `DPoP-Nonce: nonce` (fed before the answer it came with).
+    /// A response to a request the engine did not ask for (the code exchange of a login or of a silent
+    /// renewal, which the browser layer runs) carried `DPoP-Nonce: nonce` from `origin`. The engine's own
+    /// requests carry their nonce inside their answers.
     DpopNonce { origin: String, nonce: String },
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },
     /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
     /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
-    SilentDone { result: Result<TokenSet, Error> },
+    SilentDone { id: OpId, result: Result<TokenSet, Error> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -260,7 +317,7 @@ pub enum Command {
     UseMemory,
     /// POST `form` to the token endpoint `url`, giving up after `timeout_ms` → [`Input::TokenReply`]. With
     /// `proof`, a `DPoP` header.
-    SendToken { url: String, form: String, timeout_ms: u32, proof: Option<Proof> },
+    SendToken { id: OpId, url: String, form: String, timeout_ms: u32, proof: Option<Proof> },
     /// POST `form` to the revoke endpoint `url` → [`Input::RevokeDone`]. With `proof`, a `DPoP` header.
     SendRevoke { call: CallId, url: String, form: String, proof: Option<Proof> },
     /// Send the app's request for `call`, with this bearer token or untouched (`None`) → [`Input::ApiResponse`].
@@ -275,18 +332,16 @@ pub enum Command {
     /// Settle an app call (for fetch calls: reject with the error).
     Settle { call: CallId, result: Result<Value, Error> },
     /// Take the exclusive lock `name`; give up after `timeout_ms` → [`Input::LockGranted`] / [`Input::LockTimedOut`].
-    Lock { name: String, timeout_ms: u32 },
+    Lock { id: OpId, name: String, timeout_ms: u32 },
     Unlock,
     Broadcast(Notice),
-    /// Arm `timer` for the absolute time `at_ms` (by the clock the inputs are stamped with), or disarm it.
-    SetTimer { timer: TimerId, at_ms: Option<f64> },
     Emit(SessionEvent),
     /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
     /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
-    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`TimerId::Silent`] bounds it.
-    SilentRenew,
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it.
+    SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
 }

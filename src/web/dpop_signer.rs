@@ -69,31 +69,29 @@ impl Driver {
         Ok(compact(input, &Uint8Array::new(&sig).to_vec()))
     }
 
-    /// A `DPoP-Nonce` the server sent: the engine keeps it for the next proof to that origin.
+    /// A `DPoP-Nonce` the server sent to a request the engine did not ask for (the code exchange): the engine
+    /// keeps it for the next proof to that origin. (Its own requests' answers carry theirs.)
     pub fn dpop_heard(self: &Rc<Self>, url: &str, nonce: Option<String>) {
         if let (Some(origin), Some(nonce)) = (origin_of(url), nonce) {
             self.feed(Input::DpopNonce { origin, nonce });
         }
     }
 
-    /// One token request with a proof (the engine's `SendToken` with `proof`); also whether a nonce came back.
-    pub async fn dpop_token_request(self: &Rc<Self>, url: &str, form: String, timeout_ms: u32, p: &Proof) -> (Result<TokenSet, Error>, bool) {
+    /// One token request with a proof (the engine's `SendToken` with `proof`), and the `DPoP-Nonce` its answer
+    /// carried.
+    pub async fn dpop_token_request(self: &Rc<Self>, url: &str, form: String, timeout_ms: u32, p: &Proof) -> (Result<TokenSet, Error>, Option<String>) {
         let proof = match self.dpop_proof("POST", url, p.nonce.as_deref(), None).await {
             Ok(x) => x,
-            Err(e) => return (Err(e), false),
+            Err(e) => return (Err(e), None),
         };
-        let (result, nonce) = http::token_request_with(url, form, timeout_ms, Some(&proof)).await;
-        let got = nonce.is_some();
-        self.dpop_heard(url, nonce);
-        (result, got)
+        http::token_request_with(url, form, timeout_ms, Some(&proof)).await
     }
 
-    /// The revoke POST with a proof (its outcome does not matter), by the key the logout deleted just before.
-    pub async fn dpop_revoke(self: &Rc<Self>, url: &str, form: String, p: &Proof) {
-        if let Ok(proof) = self.proof_with("POST", url, p.nonce.as_deref(), None, true).await {
-            let r = http::post_form_with(url, form, TOKEN_TIMEOUT_MS, Some(&proof)).await;
-            self.dpop_heard(url, r.ok().and_then(|r| r.dpop_nonce));
-        }
+    /// The revoke POST with a proof (its outcome does not matter), by the key the logout deleted just before;
+    /// the `DPoP-Nonce` its answer carried.
+    pub async fn dpop_revoke(self: &Rc<Self>, url: &str, form: String, p: &Proof) -> Option<String> {
+        let proof = self.proof_with("POST", url, p.nonce.as_deref(), None, true).await.ok()?;
+        http::post_form_with(url, form, TOKEN_TIMEOUT_MS, Some(&proof)).await.ok().and_then(|r| r.dpop_nonce)
     }
 
     /// The code exchange (it runs outside the engine, across the login redirect): a proof with the token
@@ -103,7 +101,9 @@ impl Driver {
         let mut retried = false;
         loop {
             let proof = Proof { nonce: self.engine.borrow().token_endpoint_nonce() };
-            let (result, got) = self.dpop_token_request(&url, form.clone(), TOKEN_TIMEOUT_MS, &proof).await;
+            let (result, nonce) = self.dpop_token_request(&url, form.clone(), TOKEN_TIMEOUT_MS, &proof).await;
+            let got = nonce.is_some();
+            self.dpop_heard(&url, nonce);
             match result {
                 Err(e) if retries_with_nonce(&e, got, retried) => retried = true,
                 r => return r,

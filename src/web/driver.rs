@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, OpId, Proof, SessionEvent, Value, TOKEN_TIMEOUT_MS};
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -30,7 +30,8 @@ pub struct Driver {
     base: String,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 3]>,
+    /// The one timer, armed for the engine's `poll_timeout()` (the deadline it was armed for, and the timer).
+    timer: RefCell<Option<(Instant, Timeout)>>,
     hooks: RefCell<Option<Hooks>>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
@@ -69,7 +70,7 @@ impl Driver {
             base,
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None, None]),
+            timer: RefCell::new(None),
             hooks: RefCell::new(None),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
@@ -92,7 +93,7 @@ impl Driver {
         if self.disposed.get() {
             return; // answers still in flight after dispose() change nothing
         }
-        self.engine.borrow_mut().handle(Self::now(), input);
+        self.engine.borrow_mut().handle(Instant::from_ms(Self::now()), input);
         loop {
             let c = self.engine.borrow_mut().poll();
             match c {
@@ -100,6 +101,7 @@ impl Driver {
                 None => break,
             }
         }
+        self.arm_timer();
     }
 
     /// An app call: registers it, feeds `input(call)`, and returns the promise the app gets.
@@ -157,24 +159,27 @@ impl Driver {
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => {
+            Command::SendToken { id, url, form, timeout_ms, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    let result = match proof {
-                        None => http::token_request(&url, form, timeout_ms).await,
-                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
+                    let (result, dpop_nonce) = match proof {
+                        None => (http::token_request(&url, form, timeout_ms).await, None),
+                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await,
                     };
-                    me.feed(Input::TokenReply { result });
+                    me.feed(Input::TokenReply { id, result, dpop_nonce });
                 }));
             }
             Command::SendRevoke { call, url, form, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
-                    match proof {
-                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
+                    let dpop_nonce = match proof {
+                        None => {
+                            drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await);
+                            None
+                        }
                         Some(p) => me.dpop_revoke(&url, form, &p).await,
-                    }
-                    me.feed(Input::RevokeDone { call });
+                    };
+                    me.feed(Input::RevokeDone { call, dpop_nonce });
                 }));
             }
             Command::SendApi { call, token, retry, proof } => {
@@ -203,7 +208,7 @@ impl Driver {
                 };
                 self.calls.answer(call, a, true);
             }
-            Command::Lock { name, timeout_ms } => self.lock(&name, timeout_ms),
+            Command::Lock { id, name, timeout_ms } => self.lock(id, &name, timeout_ms),
             Command::Unlock => {
                 if let Some(release) = self.lock_release.borrow_mut().take() {
                     let _ = release.call0(&JsValue::UNDEFINED);
@@ -214,13 +219,12 @@ impl Driver {
                     t.announce(&n.to_wire());
                 }
             }
-            Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
-            Command::SilentRenew => {
+            Command::SilentRenew { id } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
                     let result = me.silent_renew().await;
-                    me.feed(Input::SilentDone { result });
+                    me.feed(Input::SilentDone { id, result });
                 }));
             }
             Command::CancelSilent => self.cancel_silent(),
@@ -295,16 +299,16 @@ impl Driver {
             c.failed = !ok;
         });
         let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
-        let nonce_challenge = ok && self.cfg.dpop && {
-            let res = v.unchecked_ref::<Response>();
-            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
-            status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
-        };
+        // DPoP: every answer's `DPoP-Nonce` goes with it to the engine, and a 401 may be the resource asking for one.
+        let header = |name: &str| v.unchecked_ref::<Response>().headers().get(name).ok().flatten();
+        let dpop_nonce = if ok && self.cfg.dpop { header("DPoP-Nonce") } else { None };
+        let nonce_challenge = ok
+            && self.cfg.dpop
+            && status == 401
+            && header("WWW-Authenticate").is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h));
         if nonce_challenge {
             let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
-            self.feed(Input::ApiResponse { call, status, error });
+            self.feed(Input::ApiResponse { call, status, error, dpop_nonce });
         } else if status == 401 {
             // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
             let me = self.clone();
@@ -313,22 +317,22 @@ impl Driver {
                 let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
                 let body = http::error_body(text.as_deref().and_then(json::parse_body));
                 let error = Some(api_error(401, body));
-                me.feed(Input::ApiResponse { call, status, error });
+                me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
             }));
         } else {
-            self.feed(Input::ApiResponse { call, status, error: None });
+            self.feed(Input::ApiResponse { call, status, error: None, dpop_nonce });
         }
         self.calls.value(call)
     }
 
-    fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
+    fn lock(self: &Rc<Self>, id: OpId, name: &str, timeout_ms: u32) {
         let w = Rc::downgrade(self);
         let work = Closure::once(move || -> Promise {
             let mut release = None;
             let held = Promise::new(&mut |resolve, _| release = Some(resolve));
             if let Some(me) = w.upgrade() {
                 *me.lock_release.borrow_mut() = release;
-                me.feed(Input::LockGranted);
+                me.feed(Input::LockGranted { id });
             }
             held
         });
@@ -338,19 +342,31 @@ impl Driver {
             let r = JsFuture::from(p).await;
             drop(work);
             if r.is_err() {
-                me.feed(Input::LockTimedOut);
+                me.feed(Input::LockTimedOut { id });
             }
         }));
     }
 
-    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
-    fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
-        let next = at_ms.map(|at| {
-            let ms = (at - Self::now()).max(0.0) as u32;
+    /// One timer for the engine's next deadline: re-arming replaces it (dropping a `Timeout` cancels it).
+    fn arm_timer(self: &Rc<Self>) {
+        let at = self.engine.borrow().poll_timeout();
+        if self.disposed.get() || self.timer.borrow().as_ref().map(|(a, _)| *a) == at {
+            return;
+        }
+        let next = at.map(|at| {
+            let ms = (at.as_ms() - Self::now()).max(0.0) as u32;
             let w = Rc::downgrade(self);
-            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
+            let t = Timeout::new(ms, move || {
+                if let Some(me) = w.upgrade() {
+                    // Fired: what is armed next is a new timer (dropping this once-closure while it runs is safe).
+                    let fired = me.timer.borrow_mut().take();
+                    drop(fired);
+                    me.feed(Input::Timeout);
+                }
+            });
+            (at, t)
         });
-        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
+        let old = core::mem::replace(&mut *self.timer.borrow_mut(), next);
         drop(old);
     }
 
@@ -385,8 +401,8 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = core::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        let timer = self.timer.borrow_mut().take();
+        drop(timer);
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {

@@ -49,6 +49,7 @@ impl World {
             }
             ts
         });
-        self.feed(tab, Input::SilentDone { result }, Cause::Other);
+        let id = self.tabs[tab].silent_req;
+        self.feed(tab, Input::SilentDone { id, result }, Cause::Other);
     }
 }
