@@ -112,11 +112,9 @@ impl Driver {
     }
 
     /// The engine's `ForgetKey`.
-    pub fn dpop_forget(&self, delete: bool) {
+    pub fn dpop_forget(self: &Rc<Self>, delete: bool) {
         let p = dpop_forget(&self.key_name(), delete, self.key_persists());
-        crate::web::task::spawn(Box::pin(async move {
-            let _ = JsFuture::from(p).await;
-        }));
+        self.after(&p, Box::new(|_, _| {}));
     }
 }
 

@@ -2,7 +2,6 @@
 //! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
 use core::cell::RefCell;
-use core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 
 use gloo_timers::callback::Timeout;
@@ -15,9 +14,9 @@ use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, T
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
-use crate::web::store::Store;
+use crate::web::store::{Io, Store};
 use crate::web::tabs::{self, Tabs};
-use crate::web::task::{self, LocalFuture};
+use crate::web::task;
 use crate::web::{browser, js_error, http, json};
 
 pub struct Driver {
@@ -32,6 +31,9 @@ pub struct Driver {
     lock_release: RefCell<Option<Function>>,
     timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
+    /// The I/O in flight: what to do with each promise's outcome ([`Driver::after`]).
+    ios: RefCell<Vec<(u32, Then)>>,
+    next_io: core::cell::Cell<u32>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
     pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
@@ -40,6 +42,12 @@ pub struct Driver {
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
 /// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
 /// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
+/// What to do with a promise's outcome ([`Driver::after`]).
+pub(crate) type Then = Box<dyn FnOnce(&Rc<Driver>, Result<JsValue, JsValue>)>;
+
+/// The bit that tells an I/O's number from an app call's (`CallId`s count up from 1) on the shared hook.
+const IO: u32 = 1 << 31;
+
 struct Hooks {
     on_response: Function,
     wake: Function,
@@ -71,6 +79,8 @@ impl Driver {
             lock_release: RefCell::new(None),
             timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
+            ios: RefCell::new(Vec::new()),
+            next_io: core::cell::Cell::new(0),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
         });
@@ -114,8 +124,7 @@ impl Driver {
     fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
         let ready = self.calls.open(None);
         let p = self.calls.promise(ready);
-        let me = self.clone();
-        task::spawn(Box::pin(async move { me.feed(Input::Start { ready, storage_problem }) }));
+        self.after(&Promise::resolve(&JsValue::UNDEFINED), Box::new(move |me, _| me.feed(Input::Start { ready, storage_problem })));
         p
     }
 
@@ -139,21 +148,9 @@ impl Driver {
 
     fn exec(self: &Rc<Self>, c: Command) {
         match c {
-            Command::Load { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Loaded { op, result: me.store.load().await } }));
-            }
-            Command::Save { op, tokens } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Saved { op, result: me.store.save(&tokens).await } }));
-            }
-            Command::Clear { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move {
-                    me.store.clear().await;
-                    Input::Cleared { op }
-                }));
-            }
+            Command::Load { op } => self.store_io(self.store.load_io(), move |result| Input::Loaded { op, result }),
+            Command::Save { op, tokens } => self.store_io(self.store.save_io(&tokens), move |result| Input::Saved { op, result }),
+            Command::Clear { op } => self.store_io(self.store.clear_io(), move |()| Input::Cleared { op }),
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
@@ -227,19 +224,37 @@ impl Driver {
         }
     }
 
-    /// Storage answers at once for sessionStorage, cookies and memory (so `session.fetch` stays synchronous
-    /// on its hot path); an app backend's promise is awaited.
-    fn io(self: &Rc<Self>, mut f: LocalFuture<Input>) {
-        let mut cx = Context::from_waker(Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            Poll::Ready(input) => self.feed(input),
-            Poll::Pending => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let input = f.await;
-                    me.feed(input);
-                }));
-            }
+    /// Storage answers at once for sessionStorage and memory (so `session.fetch` stays synchronous on its hot
+    /// path); the cookie seal's and an app backend's promises answer through [`Driver::after`].
+    fn store_io<T: 'static>(self: &Rc<Self>, io: Io<T>, input: impl FnOnce(T) -> Input + 'static) {
+        match io {
+            Io::Done(v) => self.feed(input(v)),
+            Io::Wait(p, then) => self.after(&p, Box::new(move |me, r| {
+                let v = then(&me.store, r);
+                me.feed(input(v))
+            })),
+        }
+    }
+
+    /// Runs `then` with the outcome of `p` once it settles: the browser layer's one way to wait. A numbered
+    /// callback in a list, and JS's own `then` (glue.js `track`, through the long-lived hook): no future, no
+    /// executor, nothing generated per I/O.
+    pub(crate) fn after(self: &Rc<Self>, p: &Promise, then: Then) {
+        let id = self.next_io.get().wrapping_add(1) | IO;
+        self.next_io.set(id);
+        self.ios.borrow_mut().push((id, then));
+        if let Some(h) = self.hooks.borrow().as_ref() {
+            let _ = track(p, id, &h.on_response);
+        }
+    }
+
+    fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
+        let then = {
+            let mut ios = self.ios.borrow_mut();
+            ios.iter().position(|(k, _)| *k == id).map(|i| ios.swap_remove(i).1)
+        };
+        if let Some(then) = then {
+            then(self, if ok { Ok(v) } else { Err(v) });
         }
     }
 
@@ -333,9 +348,7 @@ impl Driver {
             held
         });
         let p = tabs::with_lock(name, timeout_ms, work.as_ref().unchecked_ref());
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            let r = JsFuture::from(p).await;
+        self.after(&p, Box::new(move |me, r| {
             drop(work);
             if r.is_err() {
                 me.feed(Input::LockTimedOut);
@@ -402,8 +415,12 @@ impl Hooks {
     fn new(d: &Rc<Driver>) -> Hooks {
         let w = Rc::downgrade(d);
         let on_response = Closure::<dyn FnMut(CallId, JsValue, bool) -> JsValue>::new(
-            move |call: CallId, v: JsValue, ok: bool| match w.upgrade() {
-                Some(me) => me.on_response(call, v, ok),
+            move |id: u32, v: JsValue, ok: bool| match w.upgrade() {
+                Some(me) if id & IO != 0 => {
+                    me.resume(id, v, ok);
+                    JsValue::UNDEFINED
+                }
+                Some(me) => me.on_response(id, v, ok),
                 None => v,
             },
         );
