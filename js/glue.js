@@ -85,6 +85,26 @@ export async function readCapped(res, max) {
   return new TextDecoder().decode(all);
 }
 
+// A form POST to the token or revoke endpoint (src/web/http.rs reads the answer): `{ status, body, retryAfter,
+// nonce }`, the body parsed (undefined when it is not JSON or longer than `max` bytes), `nonce` only when `dpop` (a
+// proof) was sent; status 0 when the request or the body read failed, -1 when `timeoutMs` ran out first. Never rejects.
+export async function postForm(url, form, timeoutMs, dpop, max) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
+  if (dpop) headers.DPoP = dpop;
+  try {
+    // The body carries a code, a refresh token or a proof: a redirect (to anywhere) is a failure, never a resend.
+    const res = await fetch(url, { method: 'POST', headers, body: form, signal, redirect: 'error' });
+    const text = await readCapped(res, max);
+    let body;
+    try { if (text != null) body = JSON.parse(text); } catch {}
+    const h = res.headers;
+    return { status: res.status, body, retryAfter: h.get('Retry-After'), nonce: dpop ? h.get('DPoP-Nonce') : null };
+  } catch {
+    return { status: signal.aborted ? -1 : 0 };
+  }
+}
+
 // A 401's body, from a copy (the app reads the response itself), capped like every body the session reads.
 export const peekText = (res, max) => readCapped(res.clone(), max);
 
@@ -163,9 +183,16 @@ export async function sealText(name, text) {
   const key = await keyFor(name);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(name) }, key, utf8(text)));
+  const all = new Uint8Array(12 + ct.length);
+  all.set(iv);
+  all.set(ct, 12);
+  return b64u(all);
+}
+
+// base64url without padding.
+function b64u(bytes) {
   let bin = '';
-  for (const b of iv) bin += String.fromCharCode(b);
-  for (const b of ct) bin += String.fromCharCode(b);
+  for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
@@ -217,9 +244,15 @@ export function dpopKey(name, persist, last) {
   return k;
 }
 
-// ES256: WebCrypto's ECDSA signature is already the raw r ‖ s that JWS wants.
-export const dpopSign = async (key, text) =>
-  new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(text)));
+// One proof (src/web/dpop_signer.rs): the key, the SHA-256 of `token` when the proof is bound to one (`ath`), the
+// signing input from Rust's `build` (the header and claims are protocol::dpop_proof's), then the ES256 signature
+// appended: WebCrypto's ECDSA signature is already the raw r ‖ s that JWS wants. Rejects when no key can be had.
+export async function dpopProve(name, persist, last, token, build, method, url, nonce) {
+  const k = await dpopKey(name, persist, last);
+  const ath = token == null ? undefined : new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(token)));
+  const input = build(k.x, k.y, ath, method, url, nonce);
+  return `${input}.${b64u(new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, k.key, utf8(input))))}`;
+}
 
 // Drops the key from this page's memory (a memory-only key is its only copy: kept unless `del`); with `del`, from
 // IndexedDB too, at once (a logout: before its revoke is sent, so a tab closed meanwhile leaves no key behind).

@@ -7,7 +7,6 @@ use alloc::rc::{Rc, Weak};
 use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
 use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
@@ -154,25 +153,16 @@ impl Driver {
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = match proof {
-                        None => http::token_request(&url, form, timeout_ms).await,
-                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
-                    };
-                    me.feed(Input::TokenReply { result });
+            Command::SendToken { url, form, timeout_ms, proof: Some(p) } => self.dpop_send_token(url, form, timeout_ms, p),
+            Command::SendToken { url, form, timeout_ms, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, timeout_ms, None), Box::new(move |me, r| {
+                    me.feed(Input::TokenReply { result: http::token_reply(r, sent_at, false).0 })
                 }));
             }
-            Command::SendRevoke { call, url, form, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    match proof {
-                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
-                        Some(p) => me.dpop_revoke(&url, form, &p).await,
-                    }
-                    me.feed(Input::RevokeDone { call });
-                }));
+            Command::SendRevoke { call, url, form, proof: Some(p) } => self.dpop_revoke(call, url, form, p),
+            Command::SendRevoke { call, url, form, proof: None } => {
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, _| me.feed(Input::RevokeDone { call })));
             }
             Command::SendApi { call, token, retry, proof } => {
                 self.send_api(call, token.as_ref().map(|t| t.expose()), retry, proof)
@@ -285,12 +275,9 @@ impl Driver {
     /// DPoP: the proof is signed first (asynchronously), then the request goes out; a signing failure reaches
     /// the app as this call's error.
     fn send_dpop(self: &Rc<Self>, call: CallId, req: Request, token: String, p: Proof) {
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            match me.dpop_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token)).await {
-                Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
-                Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
-            }
+        self.with_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token.clone()), false, Box::new(move |me, proof| match proof {
+            Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
+            Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
         }));
     }
 
@@ -309,23 +296,26 @@ impl Driver {
             c.response = v.clone();
             c.failed = !ok;
         });
-        let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
+        // The answer read through gloo-net's `Response` (a network failure has none).
+        let res = ok.then(|| gloo_net::http::Response::from(v.clone().unchecked_into::<Response>()));
+        let status = res.as_ref().map_or(0, |r| r.status());
         // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
-        let nonce_challenge = ok && self.cfg.dpop && {
-            let res = v.unchecked_ref::<Response>();
-            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
-            status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
+        let nonce_challenge = match &res {
+            Some(res) if self.cfg.dpop => {
+                let headers = res.headers();
+                self.dpop_heard(&res.url(), headers.get("DPoP-Nonce"));
+                status == 401 && headers.get("WWW-Authenticate").is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
+            }
+            _ => false,
         };
         if nonce_challenge {
             let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
             self.feed(Input::ApiResponse { call, status, error });
         } else if status == 401 {
             // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
-            let me = self.clone();
-            let res: Response = v.unchecked_into();
-            task::spawn(Box::pin(async move {
-                let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
+            let peek = peek_text(v.unchecked_ref(), crate::protocol::MAX_BODY_BYTES as u32);
+            self.after(&peek, Box::new(move |me, text| {
+                let text = text.ok().and_then(|t| t.as_string());
                 let body = http::error_body(text.as_deref().and_then(json::parse_body));
                 let error = Some(api_error(401, body));
                 me.feed(Input::ApiResponse { call, status, error });
