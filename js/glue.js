@@ -35,8 +35,26 @@ export function withLock(name, timeoutMs, work) {
 
 // Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
 
-export const makeRequest = (input, init, base) =>
-  input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
+// The session's own copy of the app's request (undefined for a null or undefined input). A string that is already an
+// absolute http(s) URL is not parsed twice (the Request parses it); any other resolves against `base`.
+export function makeRequest(input, init, base) {
+  if (input == null) return undefined;
+  if (input instanceof Request) return new Request(input, init ?? {});
+  const s = String(input);
+  return new Request(/^https?:\/\//i.test(s) ? s : new URL(s, base).href, init ?? {});
+}
+
+// The request's origin as the browser's URL parser serializes it (the one `fetch` obeys; "null" when opaque). An
+// http(s) URL of a Request is already serialized (no credentials: the Request refuses them; the path starts with
+// `/`), so its origin is the text before the path; anything else goes through `new URL`.
+export function originOf(req) {
+  const u = req.url;
+  if (u.startsWith('https://') || u.startsWith('http://')) {
+    const i = u.indexOf('/', u.indexOf(':') + 3);
+    return i < 0 ? u : u.slice(0, i);
+  }
+  try { return new URL(u).origin; } catch { return 'null'; }
+}
 
 // A request that carries a token never follows a redirect: the browser would drop `Authorization` on a hop to
 // another origin but send `DPoP` along, and a hop to a host outside `apiOrigins` must not see either. The app
@@ -47,9 +65,13 @@ const noFollow = (req) => ({ redirect: req.redirect === 'error' ? 'error' : 'man
 
 // `req` is always the session's own Request (makeRequest copied the app's), so its headers are set in place:
 // no second Request and Headers per call. `set` replaces, so a retry of the same request carries the new token.
-export async function sendWithToken(req, token) {
-  req.headers.set('Authorization', `Bearer ${token}`);
-  return fetch(req, noFollow(req));
+export function sendWithToken(req, token) {
+  try {
+    req.headers.set('Authorization', `Bearer ${token}`);
+    return Promise.resolve(fetch(req, noFollow(req)));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 // DPoP (RFC 9449): the token under the DPoP scheme, next to its proof. On a copy of the request: a body-less

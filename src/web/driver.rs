@@ -24,8 +24,8 @@ pub struct Driver {
     pub engine: RefCell<Engine>,
     pub calls: Calls,
     pub listeners: Listeners,
-    /// `server` + `/`: what relative `session.fetch` URLs resolve against.
-    base: String,
+    /// `server` + `/`: what relative `session.fetch` URLs resolve against (a JS string, made once).
+    base: JsValue,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
     timers: RefCell<[Option<Timeout>; 3]>,
@@ -73,7 +73,7 @@ impl Driver {
             store,
             calls: Calls::default(),
             listeners: Listeners::default(),
-            base,
+            base: JsValue::from_str(&base),
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
             timers: RefCell::new([None, None, None]),
@@ -129,17 +129,15 @@ impl Driver {
 
     /// `session.fetch`: the request is built first (relative URLs against `server`), then the engine decides.
     pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
-        if input.is_undefined() || input.is_null() {
-            return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest)));
-        }
         // A relative URL string resolves under `server`'s path, with or without a leading `/` (protocol::resolve_api_url).
         let resolved = input.as_string().map(|s| JsValue::from_str(&crate::protocol::resolve_api_url(&self.cfg.server, &s)));
         let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
-            Ok(r) => r,
+            Ok(Some(r)) => r,
+            Ok(None) => return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest))),
             Err(e) => return Promise::reject(&e),
         };
         // The origin by the browser's own URL parser: the one `fetch` obeys.
-        let origin = web_sys::Url::new(&req.url()).map(|u| u.origin()).unwrap_or_else(|_| "null".into());
+        let origin = origin_of(&req);
         let id = self.calls.open(Some(req));
         self.feed(Input::Fetch { call: id, origin });
         self.calls.promise(id)
@@ -436,7 +434,9 @@ fn feed_weak(w: &Weak<Driver>, input: Input) {
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
-    fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
+    fn make_request(input: &JsValue, init: &JsValue, base: &JsValue) -> Result<Option<Request>, JsValue>;
+    #[wasm_bindgen(js_name = originOf)]
+    fn origin_of(req: &Request) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]
     fn send_with_token(req: &Request, token: &str) -> Promise;
     #[wasm_bindgen(js_name = sendWithDpop)]
