@@ -35,19 +35,42 @@ export function withLock(name, timeoutMs, work) {
 
 // Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
 
-// The session's own copy of the app's request (undefined for a null or undefined input). A string that is already an
-// absolute http(s) URL is not parsed twice (the Request parses it); any other resolves against `base`.
-export function makeRequest(input, init, base) {
+// The session's own copy of the app's request (undefined for a null or undefined input). With `light` (no DPoP), a
+// URL string without a body needs no Request object, the costliest part of a call: `{ url, init }`, the URL
+// resolved against `base` and serialized by the URL parser, `init` the app's, untouched (a body-less request is
+// its own copy for a retry). Otherwise a Request; a string that is already an absolute http(s) URL is not parsed
+// twice (the Request parses it).
+export function makeRequest(input, init, base, light) {
   if (input == null) return undefined;
   if (input instanceof Request) return new Request(input, init ?? {});
   const s = String(input);
+  if (light && init?.body == null) {
+    // The last URL parsed, kept: an app calls the same few endpoints over and over (the parse is deterministic).
+    if (s !== lastUrl[0] || base !== lastUrl[1]) {
+      const u = new URL(s, base);
+      lastUrl = [s, base, u.href, u.origin];
+    }
+    return { url: lastUrl[2], origin: lastUrl[3], init };
+  }
   return new Request(/^https?:\/\//i.test(s) ? s : new URL(s, base).href, init ?? {});
+}
+
+let lastUrl = [];
+
+// `fetch` of the session's copy as the app made it (a request that is not ours to authenticate).
+export function sendPlain(req) {
+  try {
+    return Promise.resolve(req instanceof Request ? fetch(req) : fetch(req.url, req.init));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 // The request's origin as the browser's URL parser serializes it (the one `fetch` obeys; "null" when opaque). An
 // http(s) URL of a Request is already serialized (no credentials: the Request refuses them; the path starts with
 // `/`), so its origin is the text before the path; anything else goes through `new URL`.
 export function originOf(req) {
+  if (req.origin) return req.origin; // a `{ url, origin, init }`: known from its parse
   const u = req.url;
   if (u.startsWith('https://') || u.startsWith('http://')) {
     const i = u.indexOf('/', u.indexOf(':') + 3);
@@ -63,12 +86,22 @@ export function originOf(req) {
 // target of a manual redirect, so nothing could check it against `apiOrigins`.
 const noFollow = (req) => ({ redirect: req.redirect === 'error' ? 'error' : 'manual' });
 
-// `req` is always the session's own Request (makeRequest copied the app's), so its headers are set in place:
-// no second Request and Headers per call. `set` replaces, so a retry of the same request carries the new token.
+// A Request is always the session's own (makeRequest copied the app's), so its headers are set in place: no second
+// Request and Headers per call. `set` replaces, so a retry of the same request carries the new token. A `{ url, init }`
+// goes with the app's init under new headers and redirect mode (own properties of an object whose prototype is the
+// init: fetch reads every other member from the app's init as it would have).
 export function sendWithToken(req, token) {
   try {
-    req.headers.set('Authorization', `Bearer ${token}`);
-    return Promise.resolve(fetch(req, noFollow(req)));
+    if (req instanceof Request) {
+      req.headers.set('Authorization', `Bearer ${token}`);
+      return Promise.resolve(fetch(req, noFollow(req)));
+    }
+    const { init } = req;
+    const headers = new Headers(init?.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    const own = init == null ? { headers, redirect: 'manual' }
+      : Object.create(init, { headers: { value: headers, enumerable: true }, redirect: { value: noFollow(init).redirect, enumerable: true } });
+    return Promise.resolve(fetch(req.url, own));
   } catch (e) {
     return Promise.reject(e);
   }

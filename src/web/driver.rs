@@ -131,7 +131,8 @@ impl Driver {
     pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
         // A relative URL string resolves under `server`'s path, with or without a leading `/` (protocol::resolve_api_url).
         let resolved = input.as_string().map(|s| JsValue::from_str(&crate::protocol::resolve_api_url(&self.cfg.server, &s)));
-        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
+        // Without DPoP a body-less request to a URL string needs no `Request` object (glue.js `makeRequest`).
+        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base, !self.cfg.dpop) {
             Ok(Some(r)) => r,
             Ok(None) => return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest))),
             Err(e) => return Promise::reject(&e),
@@ -272,8 +273,10 @@ impl Driver {
 
     /// DPoP: the proof is signed first (asynchronously), then the request goes out; a signing failure reaches
     /// the app as this call's error.
-    fn send_dpop(self: &Rc<Self>, call: CallId, req: Request, token: String, p: Proof) {
-        self.with_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token.clone()), false, Box::new(move |me, proof| match proof {
+    fn send_dpop(self: &Rc<Self>, call: CallId, req: JsValue, token: String, p: Proof) {
+        // With DPoP every request is a `Request` (`makeRequest`'s `light` is off).
+        let r = req.unchecked_ref::<Request>();
+        self.with_proof(&r.method(), &r.url(), p.nonce.as_deref(), Some(&token.clone()), false, Box::new(move |me, proof| match proof {
             Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
             Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
         }));
@@ -434,27 +437,23 @@ fn feed_weak(w: &Weak<Driver>, input: Input) {
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
-    fn make_request(input: &JsValue, init: &JsValue, base: &JsValue) -> Result<Option<Request>, JsValue>;
+    fn make_request(input: &JsValue, init: &JsValue, base: &JsValue, light: bool) -> Result<Option<JsValue>, JsValue>;
     #[wasm_bindgen(js_name = originOf)]
-    fn origin_of(req: &Request) -> String;
+    fn origin_of(req: &JsValue) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]
-    fn send_with_token(req: &Request, token: &str) -> Promise;
+    fn send_with_token(req: &JsValue, token: &str) -> Promise;
     #[wasm_bindgen(js_name = sendWithDpop)]
-    fn send_with_dpop(req: &Request, token: &str, proof: &str) -> Promise;
+    fn send_with_dpop(req: &JsValue, token: &str, proof: &str) -> Promise;
     /// A copy's body as text, `null` past `max` bytes (the copy's stream is cancelled there); rejects if the
     /// body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
     fn peek_text(res: &Response, max: u32) -> Promise;
     /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
     #[wasm_bindgen(js_name = spareOf, catch)]
-    fn spare_of(req: &Request) -> Result<Request, JsValue>;
+    fn spare_of(req: &JsValue) -> Result<JsValue, JsValue>;
     /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
     fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's own `fetch`, for requests that are not ours to authenticate.
-    #[wasm_bindgen(js_name = fetch)]
-    fn send(req: &Request) -> Promise;
+    /// The page's own `fetch` of the request as the app made it: not ours to authenticate.
+    #[wasm_bindgen(js_name = sendPlain)]
+    fn send(req: &JsValue) -> Promise;
 }
