@@ -187,6 +187,12 @@ export class Emitter {
 
 export const track = (p, call, f) => p.then((r) => f(call, r, true), (e) => f(call, e, false));
 
+// The driver's other callbacks, all through its one hook (src/web/driver.rs): a listener, a lock's work, a timer.
+export const bindHook = (hook, id, data) => (e) => hook(id, data ? e.data : undefined, true);
+export const lockWork = (hook, id) => () => new Promise((release) => hook(id, release, true));
+export const setTimer = (ms, hook, id) => setTimeout(hook, ms, id, undefined, true);
+export const clearTimer = (h) => clearTimeout(h);
+
 // The cookie seal's key: one AES-GCM key per storage name, generated non-extractable and kept in IndexedDB, so
 // every tab of the origin opens what another sealed. Two tabs creating it at once: each generates a candidate,
 // then a readwrite transaction (they run one at a time per store) keeps the first one stored and both use it.

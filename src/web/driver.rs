@@ -2,14 +2,13 @@
 //! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
 use core::cell::RefCell;
-use alloc::rc::{Rc, Weak};
+use alloc::rc::Rc;
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
 use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
@@ -28,7 +27,8 @@ pub struct Driver {
     base: JsValue,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 3]>,
+    /// The engine's timers: `setTimeout` handles, by `TimerId`.
+    timers: RefCell<[Option<i32>; 3]>,
     hooks: RefCell<Option<Hooks>>,
     /// The I/O in flight: what to do with each promise's outcome ([`Driver::after`]).
     ios: RefCell<Vec<(u32, Then)>>,
@@ -38,17 +38,27 @@ pub struct Driver {
     pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
 }
 
-/// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
-/// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
-/// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 /// What to do with a promise's outcome ([`Driver::after`]).
 pub(crate) type Then = Box<dyn FnOnce(&Rc<Driver>, Result<JsValue, JsValue>)>;
 
-/// The bit that tells an I/O's number from an app call's (`CallId`s count up from 1) on the shared hook.
+/// Every callback from JS reaches the driver through one hook, `(id, value, ok)`. An app call's response has its
+/// `CallId` (counted up from 1); the rest carry this bit: the page's wake-ups, the other tabs' notices and the
+/// engine's three timers as fixed numbers, and each promise awaited ([`Driver::after`]) its own from
+/// `FIRST_TICKET` on.
 const IO: u32 = 1 << 31;
+const WAKE: u32 = IO | 1;
+const NOTICE: u32 = IO | 2;
+const TIMER: u32 = IO | 4;
+const TIMERS: [TimerId; 3] = [TimerId::Check, TimerId::Backoff, TimerId::Silent];
+const FIRST_TICKET: u32 = IO | 16;
 
+/// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
+/// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
+/// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 struct Hooks {
+    /// The hook itself.
     on_response: Function,
+    /// `() => hook(WAKE)`: the window and document listener.
     wake: Function,
 }
 
@@ -83,11 +93,11 @@ impl Driver {
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
         });
+        let hooks = Hooks::new(&d);
         if caps.shared {
-            let w = Rc::downgrade(&d);
-            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), move |n| feed_weak(&w, Input::Broadcast(n)));
+            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), &bind_hook(&hooks.on_response, NOTICE, true));
         }
-        *d.hooks.borrow_mut() = Some(Hooks::new(&d));
+        *d.hooks.borrow_mut() = Some(hooks);
         d.watch_wakeups(true);
         d
     }
@@ -229,21 +239,46 @@ impl Driver {
     /// callback in a list, and JS's own `then` (glue.js `track`, through the long-lived hook): no future, no
     /// executor, nothing generated per I/O.
     pub(crate) fn after(self: &Rc<Self>, p: &Promise, then: Then) {
-        let id = self.next_io.get().wrapping_add(1) | IO;
-        self.next_io.set(id);
-        self.ios.borrow_mut().push((id, then));
+        let id = self.ticket(then);
         if let Some(h) = self.hooks.borrow().as_ref() {
             let _ = track(p, id, &h.on_response);
         }
     }
 
+    /// Keeps `then` for the hook's call with the number returned.
+    fn ticket(&self, then: Then) -> u32 {
+        let id = (self.next_io.get().wrapping_add(1) | IO).max(FIRST_TICKET);
+        self.next_io.set(id);
+        self.ios.borrow_mut().push((id, then));
+        id
+    }
+
+    fn take_ticket(&self, id: u32) -> Option<Then> {
+        let mut ios = self.ios.borrow_mut();
+        ios.iter().position(|(k, _)| *k == id).map(|i| ios.swap_remove(i).1)
+    }
+
+    /// A callback from JS that is not an app call's response.
     fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
-        let then = {
-            let mut ios = self.ios.borrow_mut();
-            ios.iter().position(|(k, _)| *k == id).map(|i| ios.swap_remove(i).1)
-        };
-        if let Some(then) = then {
-            then(self, if ok { Ok(v) } else { Err(v) });
+        match id {
+            WAKE => self.feed(Input::Wake),
+            NOTICE => {
+                if let Some(n) = v.as_string().as_deref().and_then(Notice::from_wire) {
+                    self.feed(Input::Broadcast(n));
+                }
+            }
+            _ if id < FIRST_TICKET => {
+                let i = id.wrapping_sub(TIMER) as usize;
+                if let Some(&timer) = TIMERS.get(i) {
+                    self.timers.borrow_mut()[i] = None;
+                    self.feed(Input::Timer(timer));
+                }
+            }
+            _ => {
+                if let Some(then) = self.take_ticket(id) {
+                    then(self, if ok { Ok(v) } else { Err(v) });
+                }
+            }
         }
     }
 
@@ -327,35 +362,41 @@ impl Driver {
         self.calls.value(call)
     }
 
+    /// The lock's work (glue.js `lockWork`) hands the hook the function that releases it; a request that timed
+    /// out never runs it, and its ticket goes.
     fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
-        let w = Rc::downgrade(self);
-        let work = Closure::once(move || -> Promise {
-            let mut release = None;
-            let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-            if let Some(me) = w.upgrade() {
-                *me.lock_release.borrow_mut() = release;
-                me.feed(Input::LockGranted);
-            }
-            held
-        });
-        let p = tabs::with_lock(name, timeout_ms, work.as_ref().unchecked_ref());
+        let Some(hook) = self.hooks.borrow().as_ref().map(|h| h.on_response.clone()) else { return };
+        let granted = self.ticket(Box::new(|me, release| {
+            *me.lock_release.borrow_mut() = release.ok().map(JsCast::unchecked_into);
+            me.feed(Input::LockGranted);
+        }));
+        let p = tabs::with_lock(name, timeout_ms, &lock_work(&hook, granted));
         self.after(&p, Box::new(move |me, r| {
-            drop(work);
             if r.is_err() {
+                drop(me.take_ticket(granted));
                 me.feed(Input::LockTimedOut);
             }
         }));
     }
 
-    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
+    /// Re-arming replaces the timer.
     fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
-        let next = at_ms.map(|at| {
+        let i = timer as usize;
+        let old = self.timers.borrow_mut()[i].take();
+        if let Some(h) = old {
+            clear_timer(h);
+        }
+        let hooks = self.hooks.borrow();
+        if let (Some(at), Some(h)) = (at_ms, hooks.as_ref()) {
             let ms = (at - Self::now()).max(0.0) as u32;
-            let w = Rc::downgrade(self);
-            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
-        });
-        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
-        drop(old);
+            self.timers.borrow_mut()[i] = Some(set_timer_js(ms, &h.on_response, TIMER + i as u32));
+        }
+    }
+
+    fn clear_timers(&self) {
+        for h in core::mem::take(&mut *self.timers.borrow_mut()).into_iter().flatten() {
+            clear_timer(h);
+        }
     }
 
     fn emit(&self, e: &SessionEvent) {
@@ -389,8 +430,7 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = core::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        self.clear_timers();
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
@@ -415,22 +455,17 @@ impl Hooks {
                 None => v,
             },
         );
-        let w = Rc::downgrade(d);
-        let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response: on_response.into_js_value().unchecked_into(), wake: wake.into_js_value().unchecked_into() }
+        let on_response: Function = on_response.into_js_value().unchecked_into();
+        let wake = bind_hook(&on_response, WAKE, false);
+        Hooks { on_response, wake }
     }
 }
 
 impl Drop for Driver {
-    /// Dropped without `dispose()`: the window listeners go with it.
+    /// Dropped without `dispose()`: the window listeners and the timers go with it.
     fn drop(&mut self) {
         self.watch_wakeups(false);
-    }
-}
-
-fn feed_weak(w: &Weak<Driver>, input: Input) {
-    if let Some(me) = w.upgrade() {
-        me.feed(input);
+        self.clear_timers();
     }
 }
 
@@ -453,6 +488,17 @@ extern "C" {
     fn spare_of(req: &JsValue) -> Result<JsValue, JsValue>;
     /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
     fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
+    /// `(e) => hook(id, data ? e.data : undefined, true)`.
+    #[wasm_bindgen(js_name = bindHook)]
+    fn bind_hook(hook: &Function, id: u32, data: bool) -> Function;
+    /// `() => new Promise((release) => hook(id, release, true))`: holds a Web Lock until `release` is called.
+    #[wasm_bindgen(js_name = lockWork)]
+    fn lock_work(hook: &Function, id: u32) -> Function;
+    /// `setTimeout(hook, ms, id, undefined, true)`.
+    #[wasm_bindgen(js_name = setTimer)]
+    fn set_timer_js(ms: u32, hook: &Function, id: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timer(handle: i32);
     /// The page's own `fetch` of the request as the app made it: not ours to authenticate.
     #[wasm_bindgen(js_name = sendPlain)]
     fn send(req: &JsValue) -> Promise;
