@@ -54,26 +54,19 @@ impl Dpop {
 }
 
 impl Engine {
-    /// `DPoP-Nonce` from a response: the next proof to that origin carries it.
-    pub(super) fn dpop_nonce(&mut self, origin: String, nonce: String) {
-        if self.cfg.dpop && !nonce.is_empty() {
-            self.dpop.set_nonce(origin, nonce);
+    /// `DPoP-Nonce` from a response of `origin`: the next proof to that origin carries it.
+    #[inline(never)]
+    pub(super) fn dpop_nonce(&mut self, origin: Option<String>, nonce: Option<String>) {
+        if let (true, Some(origin), Some(nonce)) = (self.cfg.dpop, origin, nonce) {
+            if !nonce.is_empty() {
+                self.dpop.set_nonce(origin, nonce);
+            }
         }
     }
 
-    /// The `DPoP-Nonce` of an answer from the token or revoke endpoint at `url`.
-    pub(super) fn endpoint_nonce(&mut self, url: &str, nonce: Option<String>) {
-        if let (Some(nonce), Some(origin)) = (nonce, origin_of(url)) {
-            self.dpop_nonce(origin, nonce);
-        }
-    }
-
-    /// The `DPoP-Nonce` of an API answer: it is the call's origin's (the origin its proofs go to).
-    pub(super) fn api_nonce(&mut self, call: CallId, nonce: Option<String>) {
-        let Some(nonce) = nonce else { return };
-        if let Some(origin) = self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()) {
-            self.dpop_nonce(origin, nonce);
-        }
+    /// The origin of API call `call` (its proofs go there, and its answer's nonce is that origin's).
+    pub(super) fn call_origin(&self, call: CallId) -> Option<String> {
+        self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone())
     }
 
     /// Why tokens are refused: `dpop: true` (not `'prefer'`) and they are not DPoP-bound.
