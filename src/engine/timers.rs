@@ -11,7 +11,13 @@ pub(super) struct Timers([Option<Instant>; Timer::COUNT]);
 
 impl Timers {
     fn earliest(&self) -> Option<Instant> {
-        self.0.iter().flatten().copied().reduce(Instant::min)
+        let mut first: Option<Instant> = None;
+        for at in self.0.iter().flatten() {
+            if first.is_none_or(|f| *at < f) {
+                first = Some(*at);
+            }
+        }
+        first
     }
 
     /// The moment a timeout at `now` reaches: every timer due by `now`; or, when none is (the host's timer
