@@ -135,7 +135,7 @@ impl World {
                     self.tabs[tab].timer = None;
                     // A wait of the flight ending is a backoff (a retry may follow); else the policy's check.
                     let tnow = Instant::from_ms(self.tab_now(tab));
-                    let flight = self.tabs[tab].engine.timers_due(tnow).iter().any(|t| t.is_flight());
+                    let flight = Timer::ALL.iter().any(|&t| t.is_flight() && self.tabs[tab].engine.timer_due(t, tnow));
                     let cause = if flight { Cause::Backoff } else { Cause::Check };
                     self.feed(tab, Input::Timeout, cause);
                 }

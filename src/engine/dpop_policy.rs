@@ -7,6 +7,15 @@ use super::{CallId, Command, Engine};
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::{origin_of, Error, ErrorCode, TokenSet};
 
+/// Where a response with a `DPoP-Nonce` came from.
+pub(super) enum NonceFrom {
+    TokenEndpoint,
+    RevokeEndpoint,
+    /// The answer to an API call.
+    Call(CallId),
+    Origin(String),
+}
+
 /// Origins whose nonce is remembered (the token endpoint and a few APIs); the oldest goes first.
 const NONCES_KEPT: usize = 8;
 
@@ -45,8 +54,9 @@ impl Dpop {
     }
 
     fn set_nonce(&mut self, origin: String, nonce: String) {
-        self.nonces.retain(|(o, _)| *o != origin);
-        if self.nonces.len() >= NONCES_KEPT {
+        if let Some(i) = self.nonces.iter().position(|(o, _)| *o == origin) {
+            self.nonces.remove(i);
+        } else if self.nonces.len() >= NONCES_KEPT {
             self.nonces.remove(0);
         }
         self.nonces.push((origin, nonce));
@@ -55,24 +65,17 @@ impl Dpop {
 
 impl Engine {
     /// `DPoP-Nonce` from a response: the next proof to that origin carries it.
-    pub(super) fn dpop_nonce(&mut self, origin: String, nonce: String) {
-        if self.cfg.dpop && !nonce.is_empty() {
+    pub(super) fn dpop_nonce(&mut self, from: NonceFrom, nonce: Option<String>) {
+        let Some(nonce) = nonce.filter(|n| self.cfg.dpop && !n.is_empty()) else { return };
+        let origin = match from {
+            NonceFrom::TokenEndpoint => origin_of(&self.cfg.token_url()),
+            NonceFrom::RevokeEndpoint => origin_of(&self.cfg.revoke_url()),
+            // An API answer's nonce is its call's origin's (the origin its proofs go to).
+            NonceFrom::Call(call) => self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()),
+            NonceFrom::Origin(o) => Some(o),
+        };
+        if let Some(origin) = origin {
             self.dpop.set_nonce(origin, nonce);
-        }
-    }
-
-    /// The `DPoP-Nonce` of an answer from the token or revoke endpoint at `url`.
-    pub(super) fn endpoint_nonce(&mut self, url: &str, nonce: Option<String>) {
-        if let (Some(nonce), Some(origin)) = (nonce, origin_of(url)) {
-            self.dpop_nonce(origin, nonce);
-        }
-    }
-
-    /// The `DPoP-Nonce` of an API answer: it is the call's origin's (the origin its proofs go to).
-    pub(super) fn api_nonce(&mut self, call: CallId, nonce: Option<String>) {
-        let Some(nonce) = nonce else { return };
-        if let Some(origin) = self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()) {
-            self.dpop_nonce(origin, nonce);
         }
     }
 

@@ -33,6 +33,7 @@ pub use dpop_policy::retries_with_nonce;
 pub use io::{Caps, CallId, Command, Input, Instant, Logins, Notice, OpId, Proof, SessionEvent, Timer, Value};
 
 use api_calls::Sent;
+use dpop_policy::NonceFrom;
 use flight::Flight;
 use storage_ops::Op;
 use silent::Silent;
@@ -163,7 +164,7 @@ impl Engine {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
             Input::Fetch { call, origin } => self.fetch(now, call, &origin),
             Input::ApiResponse { call, status, error, dpop_nonce } => {
-                self.api_nonce(call, dpop_nonce);
+                self.dpop_nonce(NonceFrom::Call(call), dpop_nonce);
                 self.api_response(now, call, status, error)
             }
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
@@ -175,11 +176,11 @@ impl Engine {
             Input::Saved { op, result } => self.saved(now, op, result),
             Input::Cleared { op } => self.cleared(now, op),
             Input::TokenReply { id, result, dpop_nonce } => {
-                self.endpoint_nonce(&self.cfg.token_url(), dpop_nonce);
+                self.dpop_nonce(NonceFrom::TokenEndpoint, dpop_nonce);
                 self.token_reply(now, id, result)
             }
             Input::RevokeDone { call, dpop_nonce } => {
-                self.endpoint_nonce(&self.cfg.revoke_url(), dpop_nonce);
+                self.dpop_nonce(NonceFrom::RevokeEndpoint, dpop_nonce);
                 if call != NO_CALL {
                     self.settle(call, Ok(Value::Unit));
                 }
@@ -193,7 +194,7 @@ impl Engine {
             Input::Broadcast(_) => {}
             Input::Timeout => self.timeout(now),
             Input::Wake => self.check(now),
-            Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
+            Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),
         }

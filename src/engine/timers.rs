@@ -11,19 +11,33 @@ pub(super) struct Timers([Option<Instant>; Timer::COUNT]);
 
 impl Timers {
     fn earliest(&self) -> Option<Instant> {
-        self.0.iter().flatten().copied().reduce(Instant::min)
+        let mut first: Option<Instant> = None;
+        for at in self.0.iter().flatten() {
+            if first.is_none_or(|f| *at < f) {
+                first = Some(*at);
+            }
+        }
+        first
     }
 
-    /// The timers a timeout at `now` ends, earliest first: every one due by `now`; or, when none is (the host's
-    /// timer counts a duration and the clock the inputs are stamped with moved back, or fired a little early),
-    /// the earliest, as the host was told to wait for it.
-    fn due(&self, now: Instant) -> Vec<Timer> {
-        let Some(first) = self.earliest() else { return Vec::new() };
-        let until = now.max(first);
-        let mut due: Vec<(Instant, Timer)> =
-            Timer::ALL.iter().filter_map(|&t| self.0[t as usize].filter(|at| *at <= until).map(|at| (at, t))).collect();
-        due.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap_or(core::cmp::Ordering::Equal));
-        due.into_iter().map(|(_, t)| t).collect()
+    /// The moment a timeout at `now` reaches: every timer due by `now`; or, when none is (the host's timer
+    /// counts a duration and the clock the inputs are stamped with moved back, or it fired a little early), the
+    /// earliest, as the host was told to wait for it.
+    fn reach(&self, now: Instant) -> Option<Instant> {
+        self.earliest().map(|first| now.max(first))
+    }
+
+    /// The earliest timer among `among` armed for `until` or before.
+    fn next_due(&self, until: Instant, among: &[bool; Timer::COUNT]) -> Option<Timer> {
+        let mut next: Option<(Instant, Timer)> = None;
+        for t in Timer::ALL {
+            if let Some(at) = self.0[t as usize].filter(|at| among[t as usize] && *at <= until) {
+                if next.is_none_or(|(n, _)| at < n) {
+                    next = Some((at, t));
+                }
+            }
+        }
+        next.map(|(_, t)| t)
     }
 }
 
@@ -41,25 +55,26 @@ impl Engine {
         self.timers.0[t as usize]
     }
 
-    /// The timers an [`Input::Timeout`](super::Input::Timeout) at `now` would end, earliest first.
-    pub fn timers_due(&self, now: Instant) -> Vec<Timer> {
-        self.timers.due(now)
+    /// Whether an [`Input::Timeout`](super::Input::Timeout) at `now` would end timer `t`.
+    pub fn timer_due(&self, t: Timer, now: Instant) -> bool {
+        self.timers.reach(now).is_some_and(|until| self.timers.0[t as usize].is_some_and(|at| at <= until))
     }
 
     pub(super) fn set_timer(&mut self, t: Timer, at: Option<Instant>) {
         self.timers.0[t as usize] = at;
     }
 
-    /// The host's timer fired: each due timer is disarmed and handled, each at most once (a handler that
-    /// disarms or re-arms a later one in the list is seen: it is not handled now).
+    /// The host's timer fired: the timers due then are disarmed and handled, earliest first, each at most once
+    /// (one that a handler disarms or re-arms for later is not handled now).
     pub(super) fn timeout(&mut self, now: Instant) {
-        let due = self.timers.due(now);
-        let Some(until) = self.timers.earliest().map(|first| now.max(first)) else { return };
-        for t in due {
-            match self.timers.0[t as usize] {
-                Some(at) if at <= until => self.timers.0[t as usize] = None,
-                _ => continue,
-            }
+        let Some(until) = self.timers.reach(now) else { return };
+        let mut due = [false; Timer::COUNT];
+        for t in Timer::ALL {
+            due[t as usize] = self.timers.0[t as usize].is_some_and(|at| at <= until);
+        }
+        while let Some(t) = self.timers.next_due(until, &due) {
+            due[t as usize] = false;
+            self.timers.0[t as usize] = None;
             match t {
                 Timer::Check => self.check(now),
                 Timer::RefreshRetry => self.retry_refresh(now),
