@@ -59,7 +59,12 @@ impl T {
     /// One input and what follows, with storage answering at once (as sessionStorage does).
     fn go(&mut self, i: Input) -> Vec<Command> {
         let i = self.1.fill(i);
-        self.0.handle(Instant::from_ms(T0 + 1.0), i);
+        // Everything happens at one moment, but a timer fires at its deadline (never before it).
+        let now = match (&i, self.0.poll_timeout()) {
+            (Input::Timeout, Some(at)) => at.as_ms().max(T0 + 1.0),
+            _ => T0 + 1.0,
+        };
+        self.0.handle(Instant::from_ms(now), i);
         let mut out: Vec<Command> = Vec::new();
         while let Some(c) = self.0.poll() {
             self.1.note(&c);

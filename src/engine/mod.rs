@@ -151,6 +151,7 @@ impl Engine {
 
     /// Feeds one input that happened at `now`. Commands queue up for [`Engine::poll`].
     pub fn handle(&mut self, now: Instant, input: Input) {
+        self.timers.saw(now);
         let waits = match &input {
             Input::Fetch { origin, .. } => self.is_api_origin(origin),
             other => needs_ready(other),

@@ -5,9 +5,13 @@
 use super::io::{Instant, Timer};
 use super::Engine;
 
-/// One deadline per [`Timer`]; re-arming replaces it.
+/// How early by the wall clock a host's timer may fire and still end the timers due then.
+const EARLY_MS: f64 = 10.0;
+
+/// One deadline per [`Timer`]; re-arming replaces it. Also the time of the input being handled, and for each
+/// timer the time it was armed at (a clock that moved back since then makes the host's timer fire "early").
 #[derive(Debug, Default)]
-pub(super) struct Timers([Option<Instant>; Timer::COUNT]);
+pub(super) struct Timers([Option<Instant>; Timer::COUNT], Option<Instant>, [Option<Instant>; Timer::COUNT]);
 
 impl Timers {
     fn earliest(&self) -> Option<Instant> {
@@ -20,11 +24,22 @@ impl Timers {
         first
     }
 
-    /// The moment a timeout at `now` reaches: every timer due by `now`; or, when none is (the host's timer
-    /// counts a duration and the clock the inputs are stamped with moved back, or it fired a little early), the
-    /// earliest, as the host was told to wait for it.
+    /// The moment a timeout at `now` reaches: every timer due within [`EARLY_MS`] of `now` (a timer counts a
+    /// duration, the inputs are stamped with the wall clock: they drift by a few ms). When none is, the host's
+    /// timer fired before the deadline by that clock: if the clock moved back since the earliest was armed, it
+    /// ends, as the host was told to wait for it; else nothing ends and the host arms its timer again
+    /// (Playwright's fake clock fires early: ending the earliest anyway cut a silent renewal's wait short, its
+    /// frame dropped as it opened).
     fn reach(&self, now: Instant) -> Option<Instant> {
-        self.earliest().map(|first| now.max(first))
+        let first = self.earliest()?;
+        let soon = now.plus_ms(EARLY_MS);
+        let moved_back = Timer::ALL.iter().any(|&t| self.0[t as usize] == Some(first) && self.2[t as usize].is_some_and(|armed| now < armed));
+        (first <= soon).then_some(soon).or(moved_back.then_some(first))
+    }
+
+    /// The time of the input being handled (what a timer armed now is armed at).
+    pub(super) fn saw(&mut self, now: Instant) {
+        self.1 = Some(now);
     }
 
     /// The earliest timer among `among` armed for `until` or before.
@@ -62,6 +77,7 @@ impl Engine {
 
     pub(super) fn set_timer(&mut self, t: Timer, at: Option<Instant>) {
         self.timers.0[t as usize] = at;
+        self.timers.2[t as usize] = at.and(self.timers.1);
     }
 
     /// The host's timer fired: the timers due then are disarmed and handled, earliest first, each at most once
