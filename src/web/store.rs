@@ -163,8 +163,7 @@ impl Store {
                 if v.is_null() || v.is_undefined() {
                     return Ok(None);
                 }
-                let stored: StoredTokens = json::from_js(v).map_err(|_| corrupt())?;
-                TokenSet::from_stored(stored).map(Some)
+                TokenSet::from_stored(StoredTokens::read(&v).map_err(|_| corrupt())?).map(Some)
             });
         }
         if let Some(j) = self.jar() {
@@ -318,9 +317,10 @@ fn purge_if_corrupt<T>(j: &Jar, r: Result<T, Error>) -> Result<T, Error> {
     r
 }
 
+/// Stored JSON text (the browser's `JSON.parse`, then the field-by-field read).
 fn parse_stored(body: &str) -> Result<Option<TokenSet>, Error> {
-    let stored: StoredTokens = json::from_text(body).ok_or_else(corrupt)?;
-    TokenSet::from_stored(stored).map(Some)
+    let v = js_sys::JSON::parse(body).map_err(|_| corrupt())?;
+    TokenSet::from_stored(StoredTokens::read(&v).map_err(|_| corrupt())?).map(Some)
 }
 
 /// Whether this page can hold a `__Host-` cookie (https; Chromium also on http loopback): a probe written,
