@@ -12,13 +12,13 @@ use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
 use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
-use crate::protocol::{api_error, Config, Error};
+use crate::protocol::{api_answer, unauthorized, ApiAnswer, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::Store;
 use crate::web::tabs::{self, Tabs};
 use crate::web::task::{self, LocalFuture};
-use crate::web::{browser, js_error, http, json};
+use crate::web::{browser, http, js_error, json};
 
 pub struct Driver {
     pub cfg: Config,
@@ -295,28 +295,27 @@ impl Driver {
             c.failed = !ok;
         });
         let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
-        let nonce_challenge = ok && self.cfg.dpop && {
+        let mut www_authenticate = None;
+        if ok {
             let res = v.unchecked_ref::<Response>();
-            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
-            status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
-        };
-        if nonce_challenge {
-            let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
-            self.feed(Input::ApiResponse { call, status, error });
-        } else if status == 401 {
-            // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
-            let me = self.clone();
-            let res: Response = v.unchecked_into();
-            task::spawn(Box::pin(async move {
-                let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
-                let body = http::error_body(text.as_deref().and_then(json::parse_body));
-                let error = Some(api_error(401, body));
-                me.feed(Input::ApiResponse { call, status, error });
-            }));
-        } else {
-            self.feed(Input::ApiResponse { call, status, error: None });
+            // DPoP: every answer's `DPoP-Nonce` is kept (fed before the answer it came with).
+            if self.cfg.dpop {
+                self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
+            }
+            www_authenticate = res.headers().get("WWW-Authenticate").ok().flatten();
+        }
+        match api_answer(status, www_authenticate.as_deref(), self.cfg.dpop) {
+            ApiAnswer::Known(error) => self.feed(Input::ApiResponse { call, status, error }),
+            ApiAnswer::ReadBody => {
+                // Read from a copy: the app gets the original.
+                let me = self.clone();
+                let res: Response = v.unchecked_into();
+                task::spawn(Box::pin(async move {
+                    let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
+                    let error = Some(unauthorized(&json::body(text.as_deref())));
+                    me.feed(Input::ApiResponse { call, status, error });
+                }));
+            }
         }
         self.calls.value(call)
     }
