@@ -24,7 +24,11 @@ use oauth_spa_session::engine::{
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
-use oauth_spa_session::protocol::{backoff_ms, Config, Error, ErrorCode, Secret, StorageKind, TokenSet};
+use oauth_spa_session::protocol::serde_fields::Fields;
+use oauth_spa_session::protocol::{
+    api_answer, backoff_ms, no_answer, token_response, unauthorized, ApiAnswer, Body, Config, Error, ErrorCode,
+    HttpAnswer, StorageKind, TokenSet,
+};
 use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
 use rc_emulator::errors::OAuthError;
@@ -410,7 +414,7 @@ enum Ev {
     SilentReply { tab: usize, id: u64, result: Result<TokenResponse, Error> },
     Timer { tab: usize, timer: TimerId, gen: u64 },
     TokenArrive { req: usize },
-    TokenReply { req: usize, result: Result<TokenResponse, Error>, answered: bool },
+    TokenReply { req: usize, wire: Wire, answered: bool },
     ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
     RevokeArrive { tab: usize, call: CallId, token: Option<String> },
     LockTimeout { ticket: u64 },
@@ -693,38 +697,61 @@ fn err(code: ErrorCode, desc: &str) -> Error {
     Error::with(code, desc)
 }
 
-/// The emulator's `TokenResponse` as the tab's core would hold it, received at the tab's `now`
-/// (field by field, no JSON: the core's parser is being rewritten elsewhere).
-fn token_set(r: &TokenResponse, now: f64, token_type: &str) -> TokenSet {
-    TokenSet {
-        access_token: Secret::new(r.access_token.clone()),
-        token_type: token_type.to_string(),
-        issued_at_ms: now,
-        expires_at_ms: now + r.expires_in as f64 * 1000.0,
-        refresh_token: r.refresh_token.clone().map(Secret::new),
-        refresh_expires_at_ms: r.refresh_token_expires_in.map(|s| now + s as f64 * 1000.0),
-        scope: Some(r.scope.clone()),
-        owner_id: Some(r.owner_id.clone()),
-        endpoint_id: Some(r.endpoint_id.clone()),
-        session_id: Some(r.session_id.clone()),
-        lineage: Default::default(),
+/// An answer of the simulated server as the browser layer reads it off the wire: the status, `Retry-After` and
+/// the body's text; or none (the connection dropped, or the engine's timeout ran out first). What it means is the
+/// library's own `protocol::response`, as in the browser.
+#[derive(Debug)]
+enum Wire {
+    Answer { status: u16, retry_after: Option<u32>, body: String },
+    Lost { timed_out: bool },
+}
+
+impl Wire {
+    /// The emulator's token answer, as its HTTP handler sends it.
+    fn tokens(r: &TokenResponse) -> Wire {
+        Wire::Answer { status: 200, retry_after: None, body: serde_json::to_string(r).expect("a token body") }
+    }
+
+    /// The emulator's OAuth error, as its HTTP handler sends it.
+    fn oauth_error(e: &OAuthError) -> Wire {
+        Wire::Answer { status: e.status, retry_after: None, body: e.body() }
+    }
+
+    /// A gateway's answer without a JSON body (5xx, 429).
+    fn status(status: u16, retry_after: Option<u32>) -> Wire {
+        Wire::Answer { status, retry_after, body: String::new() }
+    }
+
+    /// The token endpoint's answer read as the browser layer reads it (`protocol::token_response`), by a request
+    /// sent at `sent_at` (`proved`: with a DPoP proof), read at `now`.
+    fn read_tokens(&self, sent_at: f64, now: f64, proved: bool) -> Result<TokenSet, Error> {
+        match self {
+            Wire::Answer { status, retry_after, body } => {
+                let answer = HttpAnswer { status: *status, retry_after: retry_after.map(|r| r.to_string()), body: json_body(body) };
+                token_response(&answer, sent_at, now, proved)
+            }
+            Wire::Lost { timed_out } => Err(no_answer(*timed_out)),
+        }
     }
 }
 
-/// An OAuth error body from the token endpoint, classified the way the core's `token_endpoint_error`
-/// classifies 4xx answers: terminal, `invalid_grant` for OAU-210/211/213/129, RingCentral's code kept.
-fn oauth_error(e: &OAuthError) -> Error {
-    let code = match (e.error, e.code.unwrap_or("")) {
-        ("invalid_grant", _) | (_, "OAU-210" | "OAU-211" | "OAU-213" | "OAU-129") => ErrorCode::InvalidGrant,
-        ("invalid_client", _) | (_, "OAU-153" | "OAU-123" | "OAU-146") => ErrorCode::InvalidClient,
-        (other, _) => ErrorCode::from_oauth(other),
-    };
-    let retryable = e.status == 429 || e.status == 408 || !(400..=499).contains(&e.status);
-    Error::new(code)
-        .with_status(e.status)
-        .with_error_code(e.code.map(str::to_string))
-        .with_description(&e.message)
-        .with_retryable(retryable)
+/// A JSON value the library's typed bodies read field by field (`protocol::serde_fields::Fields`), as the
+/// browser's `JsValue` is.
+struct Json(serde_json::Value);
+
+impl Fields for Json {
+    fn field<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+        T::deserialize(self.0.get(key).cloned().unwrap_or_default()).map_err(|e| e.to_string())
+    }
+}
+
+/// A body's text as the browser layer hands it over (`web::json::body`).
+fn json_body(text: &str) -> Body<Json> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() => Body::Object(Json(v)),
+        Ok(_) => Body::NotObject,
+        Err(_) => Body::NotJson,
+    }
 }
 
 /// The origin of an absolute URL the way the WHATWG parser serialises it (scheme and host lower case,
@@ -921,6 +948,16 @@ impl World {
         self.st.session_of_token(token)
     }
 
+    /// Tokens that reached `tab`, for the oracles.
+    fn delivered(&mut self, tab: usize, ts: &TokenSet) {
+        let a = ts.access_token.expose().to_string();
+        self.delivered_access.insert(a.clone());
+        self.delivered_to.insert((tab, a));
+        if let Some(r) = &ts.refresh_token {
+            self.rt_sets.entry(r.expose().to_string()).or_insert_with(|| ts.clone());
+        }
+    }
+
     fn touch(&mut self, tab: usize, token: &str) {
         if let Some(s) = self.session_of(token) {
             self.tabs[tab].last_session = Some(s);
@@ -1090,9 +1127,10 @@ impl World {
     }
 
     /// The type of the tokens the server issues: DPoP-bound when the app asks and the server honours it.
+    /// The token type the run's server issues: DPoP-bound when the app asks for DPoP, unless it downgrades.
     fn token_type(&self) -> &'static str {
         if self.prof.dpop && !self.prof.dpop_downgrade {
-            "dpop" // as the core stores it (lower-cased)
+            "DPoP"
         } else {
             "bearer"
         }
@@ -1123,6 +1161,7 @@ impl World {
     /// What the server tells the client: the emulator's answer, without `refresh_token_expires_in` when the
     /// run's server omits it.
     fn served(&self, mut r: TokenResponse) -> TokenResponse {
+        r.token_type = self.token_type();
         if !self.prof.rt_expiry_known {
             r.refresh_token_expires_in = None;
         }
@@ -1626,7 +1665,7 @@ impl World {
         };
         self.push(lat, Ev::TokenArrive { req });
         if fault == TokFault::Timeout {
-            self.push(timeout_ms as f64, Ev::TokenReply { req, result: Err(err(ErrorCode::Timeout, "request timed out").with_retryable(true)), answered: false });
+            self.push(timeout_ms as f64, Ev::TokenReply { req, wire: Wire::Lost { timed_out: true }, answered: false });
         }
     }
 
@@ -1654,10 +1693,8 @@ impl World {
     fn token_arrive(&mut self, req: usize) {
         let fault = self.reqs[req].fault;
         if let TokFault::Status(status, ra) = fault {
-            let code = if status == 429 { ErrorCode::RateLimited } else { ErrorCode::ServerError };
-            let e = Error::new(code).with_status(status).with_retryable(true).with_retry_after(ra);
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
+            self.push(d, Ev::TokenReply { req, wire: Wire::status(status, ra), answered: false });
             return;
         }
         let proof = self.reqs[req].proof.clone();
@@ -1667,8 +1704,9 @@ impl World {
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
             let d = self.rng.real(5.0, 300.0);
             self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
-            let e = Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(400).with_description("Authorization server requires nonce in DPoP proof");
-            self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
+            // RFC 9449 §8's answer.
+            let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
+            self.push(d, Ev::TokenReply { req, wire: Wire::Answer { status: 400, retry_after: None, body }, answered: false });
             return;
         }
         let r = &self.reqs[req];
@@ -1690,17 +1728,20 @@ impl World {
             TokFault::Timeout => {} // the tab gets its timeout; whatever the server did is lost
             TokFault::Drop => {
                 let d = self.rng.real(0.0, 50.0);
-                self.push(d, Ev::TokenReply { req, result: Err(err(ErrorCode::Network, "network request failed").with_retryable(true)), answered: false });
+                self.push(d, Ev::TokenReply { req, wire: Wire::Lost { timed_out: false }, answered: false });
             }
             _ => {
-                let result = outcome.map(|t| self.served(t)).map_err(|e| oauth_error(&e));
+                let wire = match outcome {
+                    Ok(t) => Wire::tokens(&self.served(t)),
+                    Err(e) => Wire::oauth_error(&e),
+                };
                 let d = self.rng.real(5.0, 300.0);
-                self.push(d, Ev::TokenReply { req, result, answered: true });
+                self.push(d, Ev::TokenReply { req, wire, answered: true });
             }
         }
     }
 
-    fn token_reply(&mut self, req: usize, result: Result<TokenResponse, Error>, answered: bool) {
+    fn token_reply(&mut self, req: usize, wire: Wire, answered: bool) {
         let tab = self.reqs[req].tab;
         if !self.tabs[tab].open || self.tabs[tab].outstanding != Some(req) {
             return; // the tab closed: nobody reads this answer
@@ -1718,14 +1759,10 @@ impl World {
         }
         let tnow = self.tab_now(tab);
         let now = self.now;
-        let result = match result {
-            Ok(resp) => {
-                self.delivered_access.insert(resp.access_token.clone());
-                self.delivered_to.insert((tab, resp.access_token.clone()));
-                let ts = token_set(&resp, tnow, self.token_type());
-                if let Some(r) = &resp.refresh_token {
-                    self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
-                }
+        // (Expiries count from the answer's arrival, as the simulator always has.)
+        let result = match wire.read_tokens(tnow, tnow, self.reqs[req].proof.is_some()) {
+            Ok(ts) => {
+                self.delivered(tab, &ts);
                 let t = &mut self.tabs[tab];
                 t.fails_in_flight = 0;
                 t.auto_not_before = 0.0;
@@ -1844,17 +1881,16 @@ impl World {
             return; // cancelled (timed out) or the tab closed: the frame is gone
         }
         self.tabs[tab].silent_pending = None;
-        let result = result.map(|resp| {
-            self.delivered_access.insert(resp.access_token.clone());
-            self.delivered_to.insert((tab, resp.access_token.clone()));
-            self.touch(tab, &resp.access_token);
+        let tnow = self.tab_now(tab);
+        // The frame's code exchange, read as web/silent_frame.rs reads it (with a proof when DPoP is on).
+        let result = result.and_then(|resp| Wire::tokens(&resp).read_tokens(tnow, tnow, self.cfg.dpop));
+        let result = result.map(|ts| {
+            let a = ts.access_token.expose().to_string();
+            self.delivered(tab, &ts);
+            self.touch(tab, &a);
             self.stats.silent_ok += 1;
             if let Some(b) = self.tabs[tab].silent_base {
-                self.silent_from.insert(resp.access_token.clone(), b);
-            }
-            let ts = token_set(&resp, self.tab_now(tab), self.token_type());
-            if let Some(r) = &resp.refresh_token {
-                self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
+                self.silent_from.insert(a, b);
             }
             ts
         });
@@ -2131,12 +2167,9 @@ impl World {
             }
             Ev::LoginReply { tab, call, resp } => {
                 if self.tabs[tab].open {
-                    self.delivered_access.insert(resp.access_token.clone());
-                    self.delivered_to.insert((tab, resp.access_token.clone()));
-                    let ts = token_set(&resp, self.tab_now(tab), self.token_type());
-                    if let Some(r) = &resp.refresh_token {
-                        self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
-                    }
+                    let tnow = self.tab_now(tab);
+                    let ts = Wire::tokens(&resp).read_tokens(tnow, tnow, self.cfg.dpop).expect("the emulator's login answer reads");
+                    self.delivered(tab, &ts);
                     self.touch(tab, &resp.access_token);
                     self.feed(tab, Input::LoggedIn { call, tokens: ts }, Cause::Other);
                 } else {
@@ -2153,38 +2186,35 @@ impl World {
             Ev::TokenArrive { req } => self.token_arrive(req),
             Ev::SilentArrive { tab, id, slow } => self.silent_arrive(tab, id, slow),
             Ev::SilentReply { tab, id, result } => self.silent_reply(tab, id, result),
-            Ev::TokenReply { req, result, answered } => {
+            Ev::TokenReply { req, wire, answered } => {
                 let tab = self.reqs[req].tab;
                 if let Some(until) = self.tabs[tab].frozen_until {
-                    self.push_at(until, Ev::TokenReply { req, result, answered });
+                    self.push_at(until, Ev::TokenReply { req, wire, answered });
                     return true;
                 }
-                self.token_reply(req, result, answered)
+                self.token_reply(req, wire, answered)
             }
             Ev::ApiArrive { tab, call, token, api, proof } => {
                 let demand = if api && token.is_some() && proof.is_some() { self.nonce_demanded(&proof) } else { None };
                 if let Some(c) = self.tabs[tab].calls.get_mut(&call) {
                     c.nonce_demands = if demand.is_some() { c.nonce_demands + 1 } else { 0 };
                 }
-                let (status, error) = if demand.is_some() {
-                    // The resource's challenge (`WWW-Authenticate: DPoP error="use_dpop_nonce"`) with its nonce.
-                    (401, Some(Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(401)))
+                // The answer's facts (status, `WWW-Authenticate`, body), read as web/driver.rs reads them.
+                let (status, challenge, body) = if demand.is_some() {
+                    // The resource's challenge (RFC 9449 §9), with its nonce in `DPoP-Nonce`.
+                    (401, Some(r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#), String::new())
                 } else if !api {
-                    (200, None)
+                    (200, None, String::new())
                 } else {
                     let cred = token.map_or(Credential::None, Credential::Token);
                     match authorize(&mut self.st, &cred) {
-                        Ok(_) => (200, None),
-                        Err(e) => (
-                            e.status,
-                            Some(
-                                Error::new(ErrorCode::LoginRequired)
-                                    .with_status(e.status)
-                                    .with_error_code(Some(e.code.to_string()))
-                                    .with_description(e.message),
-                            ),
-                        ),
+                        Ok(_) => (200, None, String::new()),
+                        Err(e) => (e.status, None, e.body()),
                     }
+                };
+                let error = match api_answer(status, challenge, self.cfg.dpop) {
+                    ApiAnswer::Known(error) => error,
+                    ApiAnswer::ReadBody => Some(unauthorized(&json_body(&body))),
                 };
                 let d = self.rng.real(5.0, 400.0);
                 if let Some(nonce) = demand {
