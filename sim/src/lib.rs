@@ -807,6 +807,8 @@ fn describe_input(i: &Input) -> String {
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
         Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+        // A login's steps (their Debug names no code, token or verifier).
+        other => format!("{other:?}"),
     }
 }
 
@@ -991,7 +993,7 @@ impl World {
         let skew = if self.rng.chance(0.3) { self.rng.real(-MAX_SKEW_MS, MAX_SKEW_MS) } else { 0.0 };
         self.tabs.push(Tab {
             open: true,
-            engine: Engine::new(self.cfg.clone(), caps),
+            engine: Engine::new(self.cfg.clone(), caps, Box::new(Rng::new(self.seed ^ (0xE4_7B09 + id as u64)))),
             offset_ms: skew,
             mode: if self.prof.shared { Mode::Shared } else { Mode::Session },
             own: Slot::Empty,
@@ -1340,6 +1342,7 @@ impl World {
                 let how = match &result {
                     Ok(Value::Unit) => "ok".to_string(),
                     Ok(Value::Bool(b)) => format!("ok({b})"),
+                    Ok(Value::Text(_)) => "ok(url)".to_string(),
                     Err(e) => format!("Err({})", e.code.as_str()),
                 };
                 self.settled(tab, call, how);
@@ -1404,6 +1407,14 @@ impl World {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
             }
+            // The simulated app logs in by handing the engine its tokens (`Input::LoggedIn`) and renews silently
+            // by answering `SilentRenew` itself: no login of the engine's own runs here.
+            c @ (Command::Digest { .. }
+            | Command::SaveTransaction { .. }
+            | Command::Authorize { .. }
+            | Command::EndLogin { .. }
+            | Command::ReplaceUrl { .. }
+            | Command::ExchangeCode { .. }) => panic!("tab{tab}: a login command the simulator never asked for: {c:?}"),
         }
     }
 

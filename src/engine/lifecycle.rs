@@ -34,9 +34,10 @@ pub(super) enum Op {
     Ignore,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum Accepted {
-    Login(CallId),
+    /// A login; its call resolves with this value.
+    Login(CallId, Value),
     /// The flight's refresh.
     Refresh,
     /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
@@ -158,11 +159,11 @@ impl Engine {
         self.emit(SessionEvent::StorageFallback(e));
     }
 
-    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet) {
+    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet, value: Value) {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
         tokens.lineage = crate::protocol::Lineage { since_ms: now, seq: 0 };
-        self.accept(now, tokens, Accepted::Login(call));
+        self.accept(now, tokens, Accepted::Login(call, value));
     }
 
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
@@ -189,10 +190,10 @@ impl Engine {
             self.push(Command::Save { op, tokens: tokens.clone() });
         }
         match event {
-            Accepted::Login(call) => {
+            Accepted::Login(call, value) => {
                 self.adopt(now, tokens, SessionEvent::Login);
                 self.announce(Notice::Login);
-                self.settle(call, Ok(Value::Bool(true)));
+                self.settle(call, Ok(value));
             }
             Accepted::Refresh => {
                 // A refresh grant never changes the user; if a server says otherwise, it is another login.
@@ -230,7 +231,7 @@ impl Engine {
             self.push(Command::Load { op });
         }
         match event {
-            Accepted::Login(call) => self.settle(call, Err(login_required(None))),
+            Accepted::Login(call, _) => self.settle(call, Err(login_required(None))),
             Accepted::Refresh => self.flight_done(now, Err(login_required(None))),
             Accepted::Silent | Accepted::SilentLogin => self.silent_done(now, Err(login_required(None))),
         }

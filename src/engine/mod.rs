@@ -6,27 +6,32 @@
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
 //! logout), `flight` (the one refresh in flight), `silent` (silent renewal), `end_of_pair` (look before
 //! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
-//! the key, RFC 9449), `owner` (a pair of another user is another login).
+//! the key, RFC 9449), `owner` (a pair of another user is another login), `login` (the authorize request, the
+//! callback's decision, the code exchange, a popup's outcomes).
 
 use alloc::collections::VecDeque;
 
-use crate::protocol::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
+use crate::protocol::{decide, Config, Decision, Error, ErrorCode, RandomSource, Secret, TokenInfo, TokenSet};
 
 mod api_calls;
 pub mod dpop_policy;
 mod flight;
 pub mod io;
 mod lifecycle;
+mod login;
 mod silent;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod dpop_policy_tests;
+#[cfg(test)]
+mod login_tests;
 mod end_of_pair;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
 pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
+pub use login::popup_timeout_ms;
 
 use api_calls::Sent;
 use flight::Flight;
@@ -52,6 +57,8 @@ pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 const DEAD_KEPT: usize = 8;
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
+/// The "call" of a silent renewal's frame login ([`Command::SilentRenew`]): no app call waits for it.
+pub const FRAME_CALL: CallId = CallId::MAX - 1;
 
 pub struct Engine {
     cfg: Config,
@@ -88,11 +95,15 @@ pub struct Engine {
     silent_tried_for: f64,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
+    /// Entropy for a login's state and PKCE verifier (the browser's `crypto.getRandomValues`; seeded in tests).
+    random: Box<dyn RandomSource>,
+    /// Logins of this tab in progress (a popup's, a redirect's code exchange).
+    logins: Vec<login::Login>,
     out: VecDeque<Command>,
 }
 
 impl Engine {
-    pub fn new(cfg: Config, caps: Caps) -> Engine {
+    pub fn new(cfg: Config, caps: Caps, random: Box<dyn RandomSource>) -> Engine {
         Engine {
             cfg,
             caps,
@@ -116,6 +127,8 @@ impl Engine {
             silent: None,
             silent_tried_for: f64::NAN,
             withheld_from: Vec::new(),
+            random,
+            logins: Vec::new(),
             out: VecDeque::new(),
         }
     }
@@ -139,7 +152,7 @@ impl Engine {
             Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(now_ms, call),
-            Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
+            Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens, Value::Bool(true)),
             Input::Loaded { op, result } => self.loaded(now_ms, op, result),
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
@@ -173,6 +186,15 @@ impl Engine {
             }
             Input::Renew { call } => self.renew(now_ms, call),
             Input::SilentDone { result } => self.silent_result(now_ms, result),
+            Input::Login { call, kind, timeout_s } => self.login(now_ms, call, kind, timeout_s),
+            Input::Digested { call, digest } => self.digested(now_ms, call, digest),
+            Input::TransactionSaved { call, result } => self.transaction_saved(call, result),
+            Input::LoginFailed { call, error } => self.login_failed(now_ms, call, error),
+            Input::Callback { call, href, response, tx } => self.callback(now_ms, call, &href, response, tx),
+            Input::Handover { call, response } => self.handover(now_ms, call, response),
+            Input::PopupClosed { call, back } => self.popup_closed(call, back),
+            Input::LoginTimedOut { call } => self.login_timed_out(now_ms, call),
+            Input::Exchanged { call, result } => self.exchanged(now_ms, call, result),
         }
     }
 
@@ -343,6 +365,9 @@ fn needs_ready(i: &Input) -> bool {
             | Input::Refresh { .. }
             | Input::Logout { .. }
             | Input::LoggedIn { .. }
+            | Input::Callback { .. }
+            | Input::Handover { .. }
+            | Input::Exchanged { .. }
             | Input::Broadcast(_)
             | Input::Wake
     ) || silent::needs_ready(i)

@@ -226,6 +226,7 @@ impl Engine {
     pub(super) fn silent_timer(&mut self, now: f64) {
         if self.silent_stage() == Some(Stage::Waiting) {
             self.push(Command::CancelSilent);
+            self.drop_frame_login();
             let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
             self.silent_done(now, Err(e));
         }

@@ -4,6 +4,11 @@
 use super::*;
 use crate::protocol::{Error, ErrorCode, Secret, TokenSet};
 
+/// The engine's entropy in tests: a seeded generator.
+pub(super) fn seeded() -> Box<dyn RandomSource> {
+    Box::new(crate::protocol::random::test_rng::TestRng(0x9E37_79B9_7F4A_7C15))
+}
+
 const T0: f64 = 1_700_000_000_000.0;
 const HOUR: f64 = 3_600_000.0;
 
@@ -67,7 +72,7 @@ struct T {
 
 impl T {
     fn new(refresh_tokens: bool, caps: Caps) -> T {
-        T { e: Engine::new(cfg(refresh_tokens), caps) }
+        T { e: Engine::new(cfg(refresh_tokens), caps, seeded()) }
     }
 
     fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
@@ -714,7 +719,7 @@ fn restore_caps_forged_lifetimes() {
 fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
     let mut c = cfg(false);
     c.silent_renew = true;
-    let mut t = T { e: Engine::new(c, caps) };
+    let mut t = T { e: Engine::new(c, caps, seeded()) };
     let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
     let op = load_op(&c).unwrap();
     t.go(T0, Input::Loaded { op, result: Ok(stored) });

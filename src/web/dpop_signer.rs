@@ -1,6 +1,7 @@
 //! DPoP (RFC 9449) in the browser: the key (js/glue.js keeps it, non-extractable, in IndexedDB next to the
 //! cookie seal's key), the signature, and the token requests that carry a proof. The proof's JSON and
-//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one retry are the engine's.
+//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one resend (also the
+//! code exchange's) are the engine's.
 //! Nothing here logs, and no error carries a proof, a key or a token.
 
 use alloc::rc::Rc;
@@ -10,7 +11,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 use crate::protocol::dpop_proof::{compact, signing_input, Claims, JsonText, Jwk};
-use crate::engine::{retries_with_nonce, Input, Proof, TOKEN_TIMEOUT_MS};
+use crate::engine::{Input, Proof, TOKEN_TIMEOUT_MS};
 use crate::protocol::{origin_of, Error, ErrorCode, RandomSource, StorageKind, TokenSet};
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::driver::Driver;
@@ -93,21 +94,6 @@ impl Driver {
         if let Ok(proof) = self.proof_with("POST", url, p.nonce.as_deref(), None, true).await {
             let r = http::post_form_with(url, form, TOKEN_TIMEOUT_MS, Some(&proof)).await;
             self.dpop_heard(url, r.ok().and_then(|r| r.dpop_nonce));
-        }
-    }
-
-    /// The code exchange (it runs outside the engine, across the login redirect): a proof with the token
-    /// endpoint's last nonce, and the one retry the engine's rule allows when the server asks for a nonce.
-    pub async fn dpop_exchange(self: &Rc<Self>, form: String) -> Result<TokenSet, Error> {
-        let url = self.cfg.token_url();
-        let mut retried = false;
-        loop {
-            let proof = Proof { nonce: self.engine.borrow().token_endpoint_nonce() };
-            let (result, got) = self.dpop_token_request(&url, form.clone(), TOKEN_TIMEOUT_MS, &proof).await;
-            match result {
-                Err(e) if retries_with_nonce(&e, got, retried) => retried = true,
-                r => return r,
-            }
         }
     }
 

@@ -11,8 +11,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
-use crate::protocol::{api_answer, unauthorized, ApiAnswer, Config, Error};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
+use crate::protocol::handover_message::Kind;
+use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::Store;
@@ -34,7 +35,9 @@ pub struct Driver {
     hooks: RefCell<Option<Hooks>>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
-    pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
+    pub(crate) frame: RefCell<Option<crate::web::window_handover::Frame>>,
+    /// The windows of popup logins in progress (web/popup.rs).
+    pub(crate) popups: RefCell<Vec<crate::web::window_handover::Popup>>,
 }
 
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
@@ -61,7 +64,7 @@ impl Driver {
         let mut base = cfg.server.clone();
         base.push('/');
         let d = Rc::new(Driver {
-            engine: RefCell::new(Engine::new(cfg.clone(), caps)),
+            engine: RefCell::new(Engine::new(cfg.clone(), caps, Box::new(browser::BrowserRandom))),
             cfg,
             store,
             calls: Calls::default(),
@@ -73,6 +76,7 @@ impl Driver {
             hooks: RefCell::new(None),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
+            popups: RefCell::new(Vec::new()),
         });
         if caps.shared {
             let w = Rc::downgrade(&d);
@@ -157,16 +161,8 @@ impl Driver {
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = match proof {
-                        None => http::token_request(&url, form, timeout_ms).await,
-                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
-                    };
-                    me.feed(Input::TokenReply { result });
-                }));
-            }
+            Command::SendToken { url, form, timeout_ms, proof } => self.post_token(None, url, form, timeout_ms, proof),
+            Command::ExchangeCode { call, url, form, proof } => self.post_token(Some(call), url, form, TOKEN_TIMEOUT_MS, proof),
             Command::SendRevoke { call, url, form, proof } => {
                 let me = self.clone();
                 task::spawn(Box::pin(async move {
@@ -199,6 +195,7 @@ impl Driver {
                 let a = match result {
                     Ok(Value::Unit) => Answer::Value(JsValue::UNDEFINED),
                     Ok(Value::Bool(b)) => Answer::Value(JsValue::from_bool(b)),
+                    Ok(Value::Text(t)) => Answer::Value(JsValue::from_str(&t)),
                     Err(e) => Answer::Reject(js_error::to_js(&e)),
                 };
                 self.calls.answer(call, a, true);
@@ -216,15 +213,44 @@ impl Driver {
             }
             Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
-            Command::SilentRenew => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = me.silent_renew().await;
-                    me.feed(Input::SilentDone { result });
-                }));
-            }
+            // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
+            Command::SilentRenew => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
+            Command::Digest { call, text } => self.digest(call, text),
+            Command::SaveTransaction { call, tx } => {
+                let result = self.save_transaction(&tx);
+                self.feed(Input::TransactionSaved { call, result });
+            }
+            Command::Authorize { call, kind: Kind::Frame, url, .. } => self.show_frame(call, &url),
+            Command::Authorize { call, url, state, timeout_ms, .. } => self.show_popup(call, &url, &state, timeout_ms),
+            Command::EndLogin { call: FRAME_CALL } => self.cancel_silent(),
+            Command::EndLogin { call } => self.end_popup(call),
+            Command::ReplaceUrl { url } => browser::replace_url(&url),
         }
+    }
+
+    /// A token request (`call`: the code exchange of that login, else the refresh flight's), its answer fed back.
+    fn post_token(self: &Rc<Self>, call: Option<CallId>, url: String, form: String, timeout_ms: u32, proof: Option<Proof>) {
+        let me = self.clone();
+        task::spawn(Box::pin(async move {
+            let result = match proof {
+                None => http::token_request(&url, form, timeout_ms).await,
+                Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
+            };
+            me.feed(match call {
+                Some(call) => Input::Exchanged { call, result },
+                None => Input::TokenReply { result },
+            });
+        }));
+    }
+
+    /// What a login's hand-over listener calls with the callback URL it received.
+    pub(crate) fn handover_to(self: &Rc<Self>, call: CallId) -> Rc<dyn Fn(String)> {
+        let w = Rc::downgrade(self);
+        Rc::new(move |url: String| {
+            let (search, hash) = browser::url_parts(&url);
+            feed_weak(&w, Input::Handover { call, response: parse_redirect(&search, &hash) });
+        })
     }
 
     /// Storage answers at once for sessionStorage, cookies and memory (so `session.fetch` stays synchronous
@@ -419,7 +445,7 @@ impl Drop for Driver {
     }
 }
 
-fn feed_weak(w: &Weak<Driver>, input: Input) {
+pub(crate) fn feed_weak(w: &Weak<Driver>, input: Input) {
     if let Some(me) = w.upgrade() {
         me.feed(input);
     }
