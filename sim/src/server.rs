@@ -173,37 +173,29 @@ impl World {
         }
     }
 
-    /// An approved authorize request (interactive or `prompt=none`): the emulator issues a code and the client
-    /// exchanges it, with the emulator's grant logic.
-    pub(crate) fn approve_and_exchange(&mut self, owner: &str) -> TokenResponse {
+    /// An authorize request the user approved as `owner` (interactive, or `prompt=none` from the login session):
+    /// the emulator's code for it, bound to its PKCE challenge, counted as login `login` (invariant 9). The
+    /// callback's query.
+    fn approve(&mut self, p: &Params, owner: &str, login: u64) -> String {
+        let state = p.get("state").unwrap_or_default().to_string();
         let req = AuthRequest {
             client_id: CLIENT_ID.into(),
             redirect_uri: REDIRECT_URI.into(),
             response_type: ResponseType::Code,
-            state: None,
-            challenge: None,
+            state: Some(state.clone()),
+            challenge: p.get("code_challenge").map(|c| (c.to_string(), PkceMethod::S256)),
         };
         let code = rc_emulator::grants::issue_code_for(&mut self.st, &req, owner);
-        let form = form_encode(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-        ]);
-        let p = Params::parse(form.as_bytes());
-        let creds = ClientCreds { basic: None, body_client_id: Some(CLIENT_ID.into()) };
-        let resp = rc_emulator::token::process(&mut self.st, true, &p, &creds).expect("the emulator exchanges a fresh code");
-        resp
+        self.code_logins.insert(code.clone(), login);
+        form_encode(&[("code", &code), ("state", &state)])
     }
 
-    /// An interactive login as `owner`: the server mints a session (authorization code, then its exchange, with
-    /// the emulator's grant logic), a login of the simulation's own (invariant 9), and leaves the user logged in
-    /// at the server (its login cookie), unless still so.
-    pub(crate) fn interactive_login(&mut self, owner: &str) -> TokenResponse {
-        let resp = self.approve_and_exchange(owner);
-        let resp = self.served(resp);
+    /// A popup's authorize request: the user signs in as the app's chosen user, which leaves them logged in at
+    /// the server (its login cookie), unless still so; the callback page hands the code back to the tab.
+    pub(crate) fn authorize_arrive(&mut self, tab: usize, call: CallId, params: Params) {
+        let owner = self.login_as.remove(&(tab, call)).unwrap_or(USERS[0].owner_id);
         let l = self.new_login();
-        self.login_of_session.insert(resp.session_id.clone(), l);
+        let query = self.approve(&params, owner, l);
         let signed_in = self.login_id.as_deref().and_then(|id| self.st.login_owner(id));
         if signed_in.as_deref() != Some(owner) {
             let id = format!("login{}", self.st.logins.len() + 1);
@@ -211,34 +203,69 @@ impl World {
             self.st.logins.insert(id.clone(), LoginSession { created_ms, owner_id: owner.into() });
             self.login_id = Some(id);
         }
-        resp
+        self.tr(Some(tab), format!("server: login as {owner}, code issued"));
+        let d = self.rng.real(5.0, 100.0);
+        self.push(d, Ev::Feed { tab, input: Input::Handover { call, response: parse_redirect(&format!("?{query}"), "") } });
     }
 
-    /// The server answers the `prompt=none` request from the user's login session: a code, exchanged (as the
-    /// frame's callback does) for a new pair; `login_required` when that session has ended or never was.
-    pub(crate) fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool) {
+    /// A code exchange: the emulator's `exchange_code` (client, redirect_uri, PKCE verifier, single use), after
+    /// the DPoP nonce check.
+    pub(crate) fn exchange_arrive(&mut self, tab: usize, call: CallId, form: String, proof: Option<Proof>) {
+        let proved = proof.is_some();
+        let d = self.rng.real(5.0, 300.0);
+        if let Some(nonce) = self.nonce_demanded(&proof) {
+            self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
+            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
+            self.push(d, Ev::ExchangeReply { tab, call, wire: Wire::Answer { status: 400, retry_after: None, body }, proved });
+            return;
+        }
+        let params = Params::parse(form.as_bytes());
+        let login = params.get("code").and_then(|c| self.code_logins.remove(c));
+        let creds = ClientCreds { basic: None, body_client_id: params.get("client_id").map(str::to_string) };
+        let outcome = rc_emulator::token::process(&mut self.st, true, &params, &creds);
+        self.inv11_check_exchange(tab, &outcome);
+        let wire = match outcome {
+            Ok(t) => {
+                let t = self.served(t);
+                if let Some(l) = login {
+                    self.login_of_session.insert(t.session_id.clone(), l);
+                }
+                if self.opts.trace {
+                    let a = self.name(&t.access_token, 'A');
+                    let r = t.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
+                    self.tr(Some(tab), format!("server: code exchanged, issued {a}/{r}"));
+                }
+                Wire::tokens(&t)
+            }
+            Err(e) => {
+                self.tr(Some(tab), format!("server: code exchange refused: {} {}", e.error, e.code.unwrap_or("")));
+                Wire::oauth_error(&e)
+            }
+        };
+        self.push(d, Ev::ExchangeReply { tab, call, wire, proved });
+    }
+
+    /// The server answers the `prompt=none` request from the user's login session: a code (its exchange follows
+    /// through the engine); `login_required` when that session has ended or never was.
+    pub(crate) fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool, params: Params) {
         let signed_in = self.login_id.as_deref().and_then(|l| self.st.login_owner(l));
-        let result = if let Some(owner) = signed_in {
-            let resp = self.approve_and_exchange(&owner);
+        let query = if let Some(owner) = signed_in {
             let l = match self.silent_logins.get(&id).cloned().flatten() {
                 // (oss-sim seeds 309, 5526, 9566: a renewal answered as the other user, counted as the old login,
                 // which another tab's logout then named by the engine's login and not by this one.)
                 Some((l, renewed)) if renewed == owner => l,
                 _ => self.new_login(),
             };
-            self.login_of_session.insert(resp.session_id.clone(), l);
-            if self.opts.trace {
-                let a = self.name(&resp.access_token, 'A');
-                let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
-                self.tr(Some(tab), format!("server: prompt=none, issued {a}/{r}"));
-            }
-            Ok(self.served(resp))
+            self.tr(Some(tab), format!("server: prompt=none as {owner}, code issued"));
+            self.approve(&params, &owner, l)
         } else {
             self.tr(Some(tab), "server: prompt=none, login_required".into());
-            Err(Error::with(ErrorCode::LoginRequired, "User login is required"))
+            let state = params.get("state").unwrap_or_default();
+            form_encode(&[("error", "login_required"), ("error_description", "User login is required"), ("state", state)])
         };
         let d = if slow { 0.0 } else { self.rng.real(5.0, 300.0) };
-        self.push(d, Ev::SilentReply { tab, id, result });
+        self.push(d, Ev::SilentReply { tab, id, query });
     }
 
     /// An API request reaches the server (or, outside `apiOrigins`, another origin that answers 200): the

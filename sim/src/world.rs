@@ -96,6 +96,8 @@ pub(crate) struct Tab {
     pub(crate) probe: Option<(CallId, Option<(String, Option<String>)>)>,
     /// The silent renewal whose frame is out (its answer is wanted), by number.
     pub(crate) silent_pending: Option<u64>,
+    /// The silent renewal's code was handed over and is being exchanged (cleared when the engine gives up).
+    pub(crate) silent_exchanging: bool,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
     /// silently, and whether the app called `renew()` since its last silent renewal.
     pub(crate) silent_bases: Vec<f64>,
@@ -190,6 +192,10 @@ pub struct World {
     /// (a silent renewal of a tab holding nothing starts one).
     pub(crate) login_of_session: HashMap<String, u64>,
     pub(crate) next_login: u64,
+    /// The user each popup login in progress signs in as, by tab and call.
+    pub(crate) login_as: HashMap<(usize, CallId), &'static str>,
+    /// The login (invariant 9's number) of each authorization code issued and not yet exchanged.
+    pub(crate) code_logins: HashMap<String, u64>,
     /// The login each silent renewal (by number) continues.
     pub(crate) silent_logins: HashMap<u64, Option<(u64, String)>>,
     /// Logout calls in progress, by tab and call: when called, and the logins they end (the one the tab held,
@@ -273,6 +279,8 @@ impl World {
             login_of_session: HashMap::new(),
             next_login: 1,
             silent_logins: HashMap::new(),
+            login_as: HashMap::new(),
+            code_logins: HashMap::new(),
             logouts: HashMap::new(),
             dead_logins: HashMap::new(),
             stats: Stats::default(),
@@ -354,6 +362,7 @@ impl World {
             inputs_window: (0.0, 0),
             probe: None,
             silent_pending: None,
+            silent_exchanging: false,
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,

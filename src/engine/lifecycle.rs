@@ -324,6 +324,12 @@ impl Engine {
         }
         self.logouts = self.logouts.wrapping_add(1);
         self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false, ended: Some(Logins::default()) });
+        // The login held when the user logged out is ended even if it goes first on its own (oss-sim seed 2206: the
+        // tab's jumped clock expired it while the logout waited for the lock, and the notice named no login, so
+        // another tab went on sending its token).
+        if let Some(t) = &self.tokens {
+            self.logout_ends(login_of(t));
+        }
         if !self.caps.shared {
             return self.end_session();
         }

@@ -1955,3 +1955,40 @@ fn a_tab_without_a_session_never_takes_up_a_login_it_heard_logged_out() {
     let c = b.go(T0 + 14.0, Input::Fetch { call: 3, origin: o("https://platform.example.com/a") });
     assert!(api_sends(&c).iter().all(|(_, token, _)| token.is_none()), "{:?}", api_sends(&c));
 }
+
+/// Guarantee (logout finality): a logout ends the login held when it was called, and its notice names it, even
+/// when that login ends on its own before the logout gets the lock (oss-sim seed 2206: another tab ended it and
+/// the notice named none, so the other tabs went on sending its token).
+#[test]
+fn a_logout_names_the_login_held_when_it_was_called() {
+    fn held_pair() -> TokenSet {
+        let mut held = tokens("a1", None, T0);
+        held.lineage.since_ms = T0 - 5.0;
+        held
+    }
+    let (mut t, _) = T::restored(true, SHARED, Some(held_pair()), T0);
+    // The tab's clock jumped past the expiry: a fetch starts the end of the session (it looks at storage first)…
+    let later = T0 + 2.0 * HOUR;
+    let c = t.go(later, Input::Fetch { call: 20, origin: o("https://platform.example.com/x") });
+    let ending = load_op(&c).expect("the end of the pair looks at storage first");
+    // … and the user logs out before that look is answered.
+    let c = t.go(later, Input::Logout { call: 9 });
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })), "{c:?}");
+    let c = t.go(later, Input::Loaded { op: ending, result: Ok(Some(held_pair())) });
+    if let Some(op) = clear_op(&c) {
+        t.go(later, Input::Cleared { op });
+    }
+    assert!(t.e.token_info().is_none(), "the session ended on its own first");
+    let c = t.go(later, Input::LockGranted);
+    let op = load_op(&c).expect("the logout reads storage");
+    let c = t.go(later, Input::Loaded { op, result: Ok(None) });
+    let c = match clear_op(&c) {
+        Some(op) => t.go(later, Input::Cleared { op }),
+        None => c,
+    };
+    let named = c.iter().find_map(|c| match c {
+        Command::Broadcast(Notice::Logout(Some(l))) => Some(l.iter().collect::<Vec<_>>()),
+        _ => None,
+    });
+    assert_eq!(named, Some(vec![(T0 - 5.0) as u64]), "{c:?}");
+}

@@ -1,6 +1,6 @@
 //! The host: what `web/driver.rs` is to the browser, for the simulated tabs. `feed` hands one input to a tab's
 //! engine and `exec` carries out each `Command` it yields, as the driver's `exec` does: storage
-//! (`storage.rs`), the token endpoint (`token.rs`), silent renewal (`silent.rs`), API and revoke requests,
+//! (`storage.rs`), the token endpoint (`token.rs`), logins (`login.rs`), silent renewal (`silent.rs`), API and revoke requests,
 //! Web Locks (a FIFO manager), BroadcastChannel (per sender→receiver FIFO, random delays), timers, events and
 //! settled calls. What goes on the wire is answered by `server.rs`; the invariants' checks are called where the
 //! host observes what they judge.
@@ -8,6 +8,7 @@
 //! A new command: an arm in `exec` (a method in the file of its kind when it is more than a few lines). A new
 //! input the host feeds: a scheduler event (`scheduler.rs`'s `Ev`) whose arm calls into here.
 
+mod login;
 mod silent;
 mod storage;
 mod token;
@@ -44,19 +45,6 @@ impl World {
             }
         }
         self.feed(tab, input, cause);
-    }
-
-    /// A login callback's tokens reach the tab (unless it closed meanwhile).
-    pub(crate) fn login_reply(&mut self, tab: usize, call: CallId, resp: TokenResponse) {
-        if self.tabs[tab].open {
-            let tnow = self.tab_now(tab);
-            let ts = Wire::tokens(&resp).read_tokens(tnow, tnow, self.cfg.dpop).expect("the emulator's login answer reads");
-            self.delivered(tab, &ts);
-            self.touch(tab, &resp.access_token);
-            self.feed(tab, Input::LoggedIn { call, tokens: ts }, Cause::Other);
-        } else {
-            self.logins_pending.remove(&tab);
-        }
     }
 
     /// Tokens that reached `tab`, for the oracles.
@@ -220,15 +208,16 @@ impl World {
             Command::CancelSilent => {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
+                self.tabs[tab].silent_exchanging = false;
             }
-            // The simulated app logs in by handing the engine its tokens (`Input::LoggedIn`) and renews silently
-            // by answering `SilentRenew` itself: no login of the engine's own runs here.
-            c @ (Command::Digest { .. }
-            | Command::SaveTransaction { .. }
-            | Command::Authorize { .. }
-            | Command::EndLogin { .. }
-            | Command::ReplaceUrl { .. }
-            | Command::ExchangeCode { .. }) => panic!("tab{tab}: a login command the simulator never asked for: {c:?}"),
+            Command::Digest { call, text } => self.digest(tab, call, text),
+            Command::Authorize { call, kind, url, .. } => self.authorize(tab, call, kind, url),
+            Command::ExchangeCode { call, form, proof, .. } => self.send_exchange(tab, call, form, proof),
+            Command::EndLogin { call } => self.tr(Some(tab), format!("-> EndLogin #{call}")),
+            // The simulated app logs in by popup (a redirect would replace the tab's page).
+            c @ (Command::SaveTransaction { .. } | Command::ReplaceUrl { .. }) => {
+                panic!("tab{tab}: a redirect login's command, which the simulator never asks for: {c:?}")
+            }
         }
     }
 
