@@ -47,7 +47,7 @@ impl World {
 
     pub(crate) fn one_action(&mut self, tab: usize) {
         let tnow = self.tab_now(tab);
-        let logged_in = self.tabs[tab].engine.is_logged_in(tnow);
+        let logged_in = self.tabs[tab].engine.is_logged_in(Instant::from_ms(tnow));
         if !logged_in && !self.logins_pending.contains(&tab) && self.rng.chance(0.7) {
             return self.login(tab);
         }

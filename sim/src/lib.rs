@@ -59,7 +59,7 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::engine::{
-    Caps, CallId, Command, Engine, Input, Notice, Proof, SessionEvent, TimerId, Value, COOLDOWN_MS, FRAME_CALL,
+    Caps, CallId, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, FRAME_CALL,
     LOCK_WAIT_MS, MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;

@@ -20,12 +20,14 @@ pub(crate) enum Ev {
     /// A code exchange reaches the token endpoint.
     ExchangeArrive { tab: usize, call: CallId, form: String, proof: Option<Proof> },
     /// Its answer reaches the tab.
-    ExchangeReply { tab: usize, call: CallId, wire: Wire, proved: bool },
+    ExchangeReply { tab: usize, call: CallId, wire: Wire, proved: bool, nonce: Option<String> },
     /// A silent renewal's `prompt=none` request reaches the server (answered from the user's login session).
     SilentArrive { tab: usize, id: u64, slow: bool, params: Params },
     /// Its frame's callback (a code, or `login_required`: the query) is handed to the tab, unless cancelled.
     SilentReply { tab: usize, id: u64, query: String },
-    Timer { tab: usize, timer: TimerId, gen: u64 },
+    /// The tab's one timer (armed for its engine's `poll_timeout()`). `active`: a timer of the flight or the
+    /// renewal is armed (quiescence waits for it), not only the policy's.
+    Timer { tab: usize, gen: u64, active: bool },
     TokenArrive { req: usize },
     TokenReply { req: usize, wire: Wire, answered: bool },
     ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
@@ -46,7 +48,7 @@ impl Ev {
         !matches!(
             self,
             Ev::App | Ev::Env(_) | Ev::OpenTab | Ev::HealStart | Ev::EndStorageThrow { .. } | Ev::SwitchUser
-        ) && !matches!(self, Ev::Timer { timer: TimerId::Check, .. })
+        ) && !matches!(self, Ev::Timer { active: false, .. })
     }
 }
 
@@ -134,12 +136,15 @@ impl World {
             }
             Ev::AuthorizeArrive { tab, call, params } => self.authorize_arrive(tab, call, params),
             Ev::ExchangeArrive { tab, call, form, proof } => self.exchange_arrive(tab, call, form, proof),
-            Ev::ExchangeReply { tab, call, wire, proved } => self.exchange_reply(tab, call, wire, proved),
-            Ev::Timer { tab, timer, gen } => {
-                if self.tabs[tab].open && self.tabs[tab].timers[timer as usize] == Some(gen) {
-                    self.tabs[tab].timers[timer as usize] = None;
-                    let cause = if timer == TimerId::Backoff { Cause::Backoff } else { Cause::Check };
-                    self.feed(tab, Input::Timer(timer), cause);
+            Ev::ExchangeReply { tab, call, wire, proved, nonce } => self.exchange_reply(tab, call, wire, proved, nonce),
+            Ev::Timer { tab, gen, .. } => {
+                if self.tabs[tab].open && self.tabs[tab].timer.is_some_and(|(_, _, g)| g == gen) {
+                    self.tabs[tab].timer = None;
+                    // A wait of the flight ending is a backoff (a retry may follow); else the policy's check.
+                    let tnow = Instant::from_ms(self.tab_now(tab));
+                    let flight = self.tabs[tab].engine.timers_due(tnow).iter().any(|t| t.is_flight());
+                    let cause = if flight { Cause::Backoff } else { Cause::Check };
+                    self.feed(tab, Input::Timeout, cause);
                 }
             }
             Ev::TokenArrive { req } => self.token_arrive(req),
@@ -156,9 +161,9 @@ impl World {
             Ev::ApiArrive { tab, call, token, api, proof } => self.api_arrive(tab, call, token, api, proof),
             Ev::RevokeArrive { tab, call, token } => self.revoke_arrive(tab, call, token),
             Ev::LockTimeout { ticket } => {
-                if let Some(i) = self.lock.queue.iter().position(|(_, k)| *k == ticket) {
-                    let (tab, _) = self.lock.queue.remove(i).expect("queued");
-                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut });
+                if let Some(i) = self.lock.queue.iter().position(|(_, k, _)| *k == ticket) {
+                    let (tab, _, id) = self.lock.queue.remove(i).expect("queued");
+                    self.push(0.0, Ev::Feed { tab, input: Input::LockTimedOut { id } });
                 }
             }
             Ev::Env(f) => self.env_fault(f),

@@ -11,6 +11,10 @@ use crate::*;
 
 /// A token request on the wire: what the host sent, and the fault drawn for it.
 pub(crate) struct TokenReq {
+    /// The engine's id of the request (its answer carries it).
+    pub(crate) id: OpId,
+    /// The `DPoP-Nonce` its answer carries.
+    pub(crate) nonce: Option<String>,
     pub(crate) tab: usize,
     pub(crate) rt: Option<String>,
     pub(crate) params: Params,
@@ -131,11 +135,10 @@ impl World {
         }
         let proof = self.reqs[req].proof.clone();
         if let Some(nonce) = self.nonce_demanded(&proof) {
-            // Nothing processed: the answer carries the nonce (fed first, as the header comes with the body).
-            let tab = self.reqs[req].tab;
+            // Nothing processed: the answer carries the nonce.
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            self.reqs[req].nonce = Some(nonce);
             // RFC 9449 §8's answer.
             let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
             self.push(d, Ev::TokenReply { req, wire: Wire::Answer { status: 400, retry_after: None, body }, answered: false });
@@ -215,9 +218,10 @@ impl World {
         let d = self.rng.real(5.0, 300.0);
         if let Some(nonce) = self.nonce_demanded(&proof) {
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
-            self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
+            // The nonce comes with the answer (its `DPoP-Nonce` header).
             let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
-            self.push(d, Ev::ExchangeReply { tab, call, wire: Wire::Answer { status: 400, retry_after: None, body }, proved });
+            let wire = Wire::Answer { status: 400, retry_after: None, body };
+            self.push(d, Ev::ExchangeReply { tab, call, wire, proved, nonce: Some(nonce) });
             return;
         }
         let params = Params::parse(form.as_bytes());
@@ -243,7 +247,7 @@ impl World {
                 Wire::oauth_error(&e)
             }
         };
-        self.push(d, Ev::ExchangeReply { tab, call, wire, proved });
+        self.push(d, Ev::ExchangeReply { tab, call, wire, proved, nonce: None });
     }
 
     /// The server answers the `prompt=none` request from the user's login session: a code (its exchange follows
@@ -293,10 +297,7 @@ impl World {
                 ApiAnswer::ReadBody => Some(unauthorized(&json_body(&body))),
             };
             let d = self.rng.real(5.0, 400.0);
-            if let Some(nonce) = demand {
-                self.push(d, Ev::Feed { tab, input: Input::DpopNonce { origin: SERVER.into(), nonce } });
-            }
-            self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error } });
+            self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error, dpop_nonce: demand } });
     }
 
     /// A revocation reaches the server: the emulator's `revoke`.
@@ -305,7 +306,7 @@ impl World {
                 rc_emulator::revoke::revoke(&mut self.st, &app, &t);
             }
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call } });
+            self.push(d, Ev::Feed { tab, input: Input::RevokeDone { call, dpop_nonce: None } });
     }
 
     /// Invariant 10's runs: as the control API's login-user does, the next prompt=none is answered as the other user.

@@ -7,7 +7,7 @@ pub(crate) fn describe_input(i: &Input) -> String {
     match i {
         Input::Start { ready, storage_problem } => format!("Start ready=#{ready} problem={}", storage_problem.is_some()),
         Input::Fetch { call, origin } => format!("Fetch #{call} {origin}"),
-        Input::ApiResponse { call, status, error } => {
+        Input::ApiResponse { call, status, error, .. } => {
             format!("ApiResponse #{call} {status}{}", error.as_ref().and_then(|e| e.error_code.as_deref()).map(|c| format!(" {c}")).unwrap_or_default())
         }
         Input::Refresh { call } => format!("Refresh #{call}"),
@@ -20,7 +20,7 @@ pub(crate) fn describe_input(i: &Input) -> String {
         }),
         Input::Saved { op, result } => format!("Saved op{op} {}", match result { Ok(()) => "ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
         Input::Cleared { op } => format!("Cleared op{op}"),
-        Input::TokenReply { result } => match result {
+        Input::TokenReply { result, .. } => match result {
             Ok(_) => "TokenReply Ok".to_string(),
             Err(e) => format!(
                 "TokenReply Err({}{}{})",
@@ -29,15 +29,15 @@ pub(crate) fn describe_input(i: &Input) -> String {
                 e.retry_after_s.map(|r| format!(" retry-after={r}s")).unwrap_or_default()
             ),
         },
-        Input::RevokeDone { call } => format!("RevokeDone #{call}"),
-        Input::LockGranted => "LockGranted".into(),
-        Input::LockTimedOut => "LockTimedOut".into(),
+        Input::RevokeDone { call, .. } => format!("RevokeDone #{call}"),
+        Input::LockGranted { id } => format!("LockGranted req{id}"),
+        Input::LockTimedOut { id } => format!("LockTimedOut req{id}"),
         Input::Broadcast(n) => format!("Broadcast({})", n.to_wire()),
-        Input::Timer(t) => format!("Timer({t:?})"),
+        Input::Timeout => "Timeout".into(),
         Input::Wake => "Wake".into(),
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
-        Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+        Input::SilentDone { result, .. } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
         Input::Digested { call, digest } => format!("Digested #{call} ok={}", digest.is_ok()),
         // A login's other steps (their Debug names no code, token or verifier).
         other => format!("{other:?}"),

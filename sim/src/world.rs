@@ -68,7 +68,8 @@ pub(crate) struct Tab {
     pub(crate) frozen_until: Option<f64>,
     pub(crate) frozen_since: f64,
     pub(crate) frozen_total: f64,
-    pub(crate) timers: [Option<u64>; 3],
+    /// The deadline the tab's timer is armed for, whether it is active, and its generation.
+    pub(crate) timer: Option<(f64, bool, u64)>,
     pub(crate) timer_gen: u64,
     pub(crate) next_call: CallId,
     pub(crate) calls: HashMap<CallId, Call>,
@@ -98,6 +99,8 @@ pub(crate) struct Tab {
     pub(crate) silent_pending: Option<u64>,
     /// The silent renewal's code was handed over and is being exchanged (cleared when the engine gives up).
     pub(crate) silent_exchanging: bool,
+    /// The engine's id of the silent renewal in flight (its answer carries it).
+    pub(crate) silent_req: OpId,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
     /// silently, and whether the app called `renew()` since its last silent renewal.
     pub(crate) silent_bases: Vec<f64>,
@@ -128,7 +131,8 @@ pub(crate) struct LockMgr {
     pub(crate) holder: Option<usize>,
     pub(crate) held_since: f64,
     pub(crate) frozen_at_grant: f64,
-    pub(crate) queue: VecDeque<(usize, u64)>,
+    /// Waiting tabs: the tab, the ticket of its timeout, and the engine's id of the request.
+    pub(crate) queue: VecDeque<(usize, u64, OpId)>,
     pub(crate) next_ticket: u64,
 }
 
@@ -341,7 +345,7 @@ impl World {
             frozen_until: None,
             frozen_since: 0.0,
             frozen_total: 0.0,
-            timers: [None, None, None],
+            timer: None,
             timer_gen: 0,
             next_call: 1,
             calls: HashMap::new(),
@@ -363,6 +367,7 @@ impl World {
             probe: None,
             silent_pending: None,
             silent_exchanging: false,
+            silent_req: 0,
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,
@@ -387,7 +392,7 @@ impl World {
         t.outstanding = None;
         self.tr(Some(tab), "closed".into());
         // A closed tab's locks are released; its queued requests vanish.
-        self.lock.queue.retain(|(t, _)| *t != tab);
+        self.lock.queue.retain(|(t, _, _)| *t != tab);
         if self.lock.holder == Some(tab) {
             self.lock.holder = None;
             self.grant_next();

@@ -53,6 +53,21 @@ impl Engine {
         }
     }
 
+    /// The `DPoP-Nonce` of an answer from the token or revoke endpoint at `url`.
+    pub(super) fn endpoint_nonce(&mut self, url: &str, nonce: Option<String>) {
+        if let (Some(nonce), Some(origin)) = (nonce, origin_of(url)) {
+            self.dpop_nonce(origin, nonce);
+        }
+    }
+
+    /// The `DPoP-Nonce` of an API answer: it is the call's origin's (the origin its proofs go to).
+    pub(super) fn api_nonce(&mut self, call: CallId, nonce: Option<String>) {
+        let Some(nonce) = nonce else { return };
+        if let Some(origin) = self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()) {
+            self.dpop_nonce(origin, nonce);
+        }
+    }
+
     /// Why tokens are refused: `dpop: true` (not `'prefer'`) and they are not DPoP-bound.
     pub fn dpop_refuses(&self, t: &TokenSet) -> Option<Error> {
         crate::protocol::bearer_refused(t, self.cfg.dpop && !self.cfg.dpop_prefer)
@@ -63,15 +78,15 @@ impl Engine {
     /// `None`: the input was answered here.
     pub(super) fn dpop_gate(&mut self, input: Input) -> Option<Input> {
         let refused = match &input {
-            Input::TokenReply { result: Ok(t) } | Input::SilentDone { result: Ok(t) } | Input::LoggedIn { tokens: t, .. } => {
+            Input::TokenReply { result: Ok(t), .. } | Input::SilentDone { result: Ok(t), .. } | Input::LoggedIn { tokens: t, .. } => {
                 self.dpop_refuses(t)
             }
             _ => None,
         };
         let Some(e) = refused else { return Some(input) };
         match input {
-            Input::TokenReply { .. } => Some(Input::TokenReply { result: Err(e) }),
-            Input::SilentDone { .. } => Some(Input::SilentDone { result: Err(e) }),
+            Input::TokenReply { id, dpop_nonce, .. } => Some(Input::TokenReply { id, result: Err(e), dpop_nonce }),
+            Input::SilentDone { id, .. } => Some(Input::SilentDone { id, result: Err(e) }),
             Input::LoggedIn { call, .. } => {
                 self.settle(call, Err(e));
                 None

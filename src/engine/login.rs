@@ -11,7 +11,7 @@
 //! [`RandomSource`]: crate::protocol::RandomSource
 
 use super::io::{Command, Value};
-use super::{CallId, Engine};
+use super::{CallId, Engine, Instant};
 use crate::protocol::handover_message::{self, Kind};
 use crate::protocol::{
     authorization_code_form, authorize_url, challenge_from_digest, check_state, clean_url, decide_callback,
@@ -65,7 +65,7 @@ impl Engine {
 
     /// `loginUrl()` (a redirect) or `loginPopup()`: a new transaction, and its authorize URL once the verifier's
     /// digest is back. `timeout_s`: a popup's `timeoutSeconds`.
-    pub(super) fn login(&mut self, now: f64, call: CallId, kind: Kind, timeout_s: Option<f64>) {
+    pub(super) fn login(&mut self, now: Instant, call: CallId, kind: Kind, timeout_s: Option<f64>) {
         if kind == Kind::Frame {
             self.drop_frame_login(); // one silent renewal at a time
         }
@@ -76,7 +76,7 @@ impl Engine {
             verifier,
             flow: self.cfg.flow,
             redirect_uri: self.cfg.redirect_uri.clone(),
-            created_at_ms: now,
+            created_at_ms: now.as_ms(),
         };
         let timeout_ms = popup_timeout_ms(timeout_s, self.cfg.popup_timeout_s);
         let digest = tx.verifier.clone();
@@ -88,7 +88,7 @@ impl Engine {
     }
 
     /// The verifier's SHA-256 (or why the browser could not compute it).
-    pub(super) fn digested(&mut self, now: f64, call: CallId, digest: Result<Vec<u8>, Error>) {
+    pub(super) fn digested(&mut self, now: Instant, call: CallId, digest: Result<Vec<u8>, Error>) {
         match digest {
             Ok(d) => self.authorize(call, Some(challenge_from_digest(&d))),
             Err(e) => self.login_failed(now, call, e),
@@ -131,16 +131,21 @@ impl Engine {
     }
 
     /// The browser could not carry out a step of the login (the digest, the popup's navigation, the frame).
-    pub(super) fn login_failed(&mut self, now: f64, call: CallId, e: Error) {
+    pub(super) fn login_failed(&mut self, now: Instant, call: CallId, e: Error) {
         if let Some(l) = self.end_login(call) {
             self.answer(now, &l, Err(e));
         }
     }
 
     /// A login's outcome for whoever waits: the app's call, or the silent renewal.
-    fn answer(&mut self, now: f64, l: &Login, result: Result<TokenSet, Error>) {
+    fn answer(&mut self, now: Instant, l: &Login, result: Result<TokenSet, Error>) {
         match l.kind {
-            Kind::Frame => self.handle(now, super::Input::SilentDone { result }),
+            Kind::Frame => {
+                // The renewal that waits for this frame (none: it gave up, and the answer is not wanted).
+                if let Some(id) = self.silent_frame() {
+                    self.handle(now, super::Input::SilentDone { id, result })
+                }
+            }
             // `handleRedirect()` resolves `true`, `loginPopup()` with nothing; a closed popup's call is settled.
             kind => {
                 let call = if l.answered { super::NO_CALL } else { l.call };
@@ -169,12 +174,12 @@ impl Engine {
 
     /// `handleRedirect()`: the page's URL (`href`, its query and fragment) and the transaction stored under its
     /// `state` (already removed: single use), or why storage could not be read.
-    pub(super) fn callback(&mut self, now: f64, call: CallId, href: &str, r: Redirect, tx: Result<Option<Transaction>, Error>) {
+    pub(super) fn callback(&mut self, now: Instant, call: CallId, href: &str, r: Redirect, tx: Result<Option<Transaction>, Error>) {
         let (tx, storage_error) = match tx {
             Ok(tx) => (tx, None),
             Err(e) => (None, Some(e)),
         };
-        let decision = decide_callback(r, tx.clone(), &self.cfg, now);
+        let decision = decide_callback(r, tx.clone(), &self.cfg, now.as_ms());
         if !decision.cleans_url() {
             return self.settle(call, Ok(Value::Bool(false)));
         }
@@ -188,7 +193,7 @@ impl Engine {
                 self.logins.push(Login { call, kind: Kind::Redirect, tx, stage: Stage::Waiting, answered: false });
                 self.carry_out(now, call, Callback::Exchange { code, verifier });
             }
-            (Callback::Implicit { params }, _) => self.finish(now, call, Value::Bool(true), from_implicit(&params, now)),
+            (Callback::Implicit { params }, _) => self.finish(now, call, Value::Bool(true), from_implicit(&params, now.as_ms())),
             (Callback::Reject(e), _) => self.settle(call, Err(e)),
             _ => {}
         }
@@ -197,7 +202,7 @@ impl Engine {
     /// A popup's callback URL, handed over by its callback page: checked against the transaction this window
     /// started exactly as a redirect is. One that is not an answer to this login (an error without our state)
     /// changes nothing.
-    pub(super) fn handover(&mut self, now: f64, call: CallId, r: Redirect) {
+    pub(super) fn handover(&mut self, now: Instant, call: CallId, r: Redirect) {
         let Some(i) = self.login_at(call) else { return };
         let l = &self.logins[i];
         if !matches!(l.stage, Stage::Waiting) {
@@ -205,15 +210,15 @@ impl Engine {
         }
         // Only the transaction this window started may be spent here, never another pending login's.
         let tx = check_state(&l.tx.state, r.state()).is_ok().then(|| l.tx.clone());
-        let decision = decide_callback(r, tx, &self.cfg, now);
+        let decision = decide_callback(r, tx, &self.cfg, now.as_ms());
         self.carry_out(now, call, decision);
     }
 
-    fn carry_out(&mut self, now: f64, call: CallId, decision: Callback) {
+    fn carry_out(&mut self, now: Instant, call: CallId, decision: Callback) {
         match decision {
             Callback::NotOurs => {}
             Callback::Reject(e) => self.login_done(now, call, Err(e)),
-            Callback::Implicit { params } => self.login_done(now, call, from_implicit(&params, now)),
+            Callback::Implicit { params } => self.login_done(now, call, from_implicit(&params, now.as_ms())),
             Callback::Exchange { code, verifier } => {
                 let Some(i) = self.login_at(call) else { return };
                 let form = authorization_code_form(&self.cfg, &code, verifier.as_ref());
@@ -230,7 +235,7 @@ impl Engine {
     }
 
     /// The token endpoint's answer to the code exchange.
-    pub(super) fn exchanged(&mut self, now: f64, call: CallId, result: Result<TokenSet, Error>) {
+    pub(super) fn exchanged(&mut self, now: Instant, call: CallId, result: Result<TokenSet, Error>) {
         let Some(i) = self.login_at(call) else { return };
         let nonce_known = self.token_endpoint_nonce().is_some();
         let Stage::Exchanging { form, retried } = &mut self.logins[i].stage else { return };
@@ -245,14 +250,14 @@ impl Engine {
 
     /// The login's tokens (or why there are none) reach the session and the app's call. A popup's call that was
     /// already rejected as closed is not settled again; its tokens still log the session in.
-    fn login_done(&mut self, now: f64, call: CallId, result: Result<TokenSet, Error>) {
+    fn login_done(&mut self, now: Instant, call: CallId, result: Result<TokenSet, Error>) {
         let Some(l) = self.end_login(call) else { return };
         self.answer(now, &l, result);
     }
 
     /// Tokens of a login become the session (stored, current, announced; `call` resolves with `value`), unless
     /// `dpop: true` refuses them; an error settles `call`.
-    fn finish(&mut self, now: f64, call: CallId, value: Value, result: Result<TokenSet, Error>) {
+    fn finish(&mut self, now: Instant, call: CallId, value: Value, result: Result<TokenSet, Error>) {
         match result.and_then(|t| self.dpop_refuses(&t).map_or(Ok(t), Err)) {
             Ok(t) => self.logged_in(now, call, t, value),
             Err(e) => self.settle(call, Err(e)),
@@ -273,7 +278,7 @@ impl Engine {
     }
 
     /// The popup's timeout ran out.
-    pub(super) fn login_timed_out(&mut self, now: f64, call: CallId) {
+    pub(super) fn login_timed_out(&mut self, now: Instant, call: CallId) {
         let Some(i) = self.login_at(call) else { return };
         match self.logins[i] {
             Login { stage: Stage::Exchanging { .. }, .. } => {} // an exchange under way finishes first

@@ -28,7 +28,7 @@ impl T {
     }
 
     fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
-        self.0.handle(now, i);
+        self.0.handle(Instant::from_ms(now), i);
         std::iter::from_fn(|| self.0.poll()).collect()
     }
 
@@ -158,10 +158,10 @@ fn a_callback_with_its_transaction_cleans_the_url_then_exchanges_the_code_with_t
     assert!(form.contains("grant_type=authorization_code") && form.contains("code=c1"));
     assert!(form.contains(&format!("code_verifier={}", tx.verifier.unwrap().expose())));
     assert_eq!(proof, None);
-    let c = t.go(T0 + 2.0, Input::Exchanged { call: 9, result: Ok(tokens("bearer")) });
+    let c = t.go(T0 + 2.0, Input::Exchanged { call: 9, result: Ok(tokens("bearer")), dpop_nonce: None });
     let c = t.saved(&c);
     assert_eq!(settled(&c, 9), Some(Ok(Value::Bool(true))));
-    assert!(t.0.is_logged_in(T0 + 3.0));
+    assert!(t.0.is_logged_in(Instant::from_ms(T0 + 3.0)));
 }
 
 #[test]
@@ -224,7 +224,7 @@ fn a_popup_hand_over_is_checked_against_this_windows_transaction_then_exchanged(
     assert!(form.contains("code=c9") && form.contains("code_verifier="));
     // A second hand-over while exchanging changes nothing.
     assert!(t.go(T0, Input::Handover { call: POPUP, response: parse_redirect(&format!("?code=c9&state={state}"), "") }).is_empty());
-    let c = t.go(T0 + 1.0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")) });
+    let c = t.go(T0 + 1.0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")), dpop_nonce: None });
     assert!(c.iter().any(|c| matches!(c, Command::EndLogin { call: POPUP })), "the popup goes: {c:?}");
     let c = t.saved(&c);
     assert_eq!(settled(&c, POPUP), Some(Ok(Value::Unit)), "loginPopup() resolves with nothing");
@@ -251,7 +251,7 @@ fn a_closed_popup_rejects_and_a_late_hand_over_still_logs_in_until_the_timeout()
     assert!(!c.iter().any(|c| matches!(c, Command::EndLogin { .. })), "still listening");
     let c = t.go(T0 + 9.0, Input::Handover { call: POPUP, response: parse_redirect(&format!("?code=c9&state={state}"), "") });
     assert!(exchange(&c).is_some());
-    let c = t.go(T0 + 9.0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")) });
+    let c = t.go(T0 + 9.0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")), dpop_nonce: None });
     let c = t.saved(&c);
     assert!(settled(&c, POPUP).is_none(), "the call was settled already");
     assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::Login(_)))), "the app hears login");
@@ -290,12 +290,11 @@ fn the_code_exchange_earns_one_resend_with_the_servers_nonce_and_dpop_true_refus
     let (form, proof) = exchange(&out).unwrap();
     assert_eq!(proof, Some(Proof { nonce: None }));
     let demand = || Err(Error::new(ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(400));
-    t.go(T0, Input::DpopNonce { origin: "https://platform.example.com".into(), nonce: "n1".into() });
-    let out = t.go(T0, Input::Exchanged { call: POPUP, result: demand() });
+    let out = t.go(T0, Input::Exchanged { call: POPUP, result: demand(), dpop_nonce: Some("n1".into()) });
     let (again, proof) = exchange(&out).expect("one resend");
     assert_eq!((again, proof), (form, Some(Proof { nonce: Some("n1".into()) })));
     // A second demand is the answer.
-    let out = t.go(T0, Input::Exchanged { call: POPUP, result: demand() });
+    let out = t.go(T0, Input::Exchanged { call: POPUP, result: demand(), dpop_nonce: None });
     assert!(exchange(&out).is_none());
     assert_eq!(settled(&out, POPUP).unwrap().unwrap_err().code.as_str(), "use_dpop_nonce");
     // dpop: true and bearer tokens: refused, never stored.
@@ -304,7 +303,7 @@ fn the_code_exchange_earns_one_resend_with_the_servers_nonce_and_dpop_true_refus
     let mut t = T::new(c);
     let (_, state, _) = t.popup(None);
     t.go(T0, Input::Handover { call: POPUP, response: parse_redirect(&format!("?code=c9&state={state}"), "") });
-    let out = t.go(T0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")) });
+    let out = t.go(T0, Input::Exchanged { call: POPUP, result: Ok(tokens("bearer")), dpop_nonce: None });
     assert_eq!(settled(&out, POPUP).unwrap().unwrap_err().code.as_str(), dpop_policy::DPOP_DOWNGRADE);
     assert!(!out.iter().any(|c| matches!(c, Command::Save { .. })));
 }

@@ -2,24 +2,20 @@
 //! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
 use core::cell::RefCell;
-use core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
 use crate::protocol::handover_message::Kind;
 use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
-use crate::web::store::Store;
+use crate::web::store::{Io, Store};
 use crate::web::tabs::{self, Tabs};
-use crate::web::task::{self, LocalFuture};
-use crate::web::{browser, http, js_error, json};
+use crate::web::{browser, js_error, http, json};
 
 pub struct Driver {
     pub cfg: Config,
@@ -27,12 +23,16 @@ pub struct Driver {
     pub engine: RefCell<Engine>,
     pub calls: Calls,
     pub listeners: Listeners,
-    /// `server` + `/`: what relative `session.fetch` URLs resolve against.
-    base: String,
+    /// `server` + `/`: what relative `session.fetch` URLs resolve against (a JS string, made once).
+    base: JsValue,
     tabs: RefCell<Option<Tabs>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 3]>,
+    /// The one timer, armed for the engine's `poll_timeout()`: the deadline it was armed for, and its handle.
+    timer: core::cell::Cell<Option<(Instant, i32)>>,
     hooks: RefCell<Option<Hooks>>,
+    /// The I/O in flight: what to do with each promise's outcome ([`Driver::after`]).
+    ios: RefCell<Vec<(u32, Then)>>,
+    next_io: core::cell::Cell<u32>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
     pub(crate) frame: RefCell<Option<crate::web::window_handover::Frame>>,
@@ -40,11 +40,26 @@ pub struct Driver {
     pub(crate) popups: RefCell<Vec<crate::web::window_handover::Popup>>,
 }
 
+/// What to do with a promise's outcome ([`Driver::after`]).
+pub(crate) type Then = Box<dyn FnOnce(&Rc<Driver>, Result<JsValue, JsValue>)>;
+
+/// Every callback from JS reaches the driver through one hook, `(id, value, ok)`. An app call's response has its
+/// `CallId` (counted up from 1); the rest carry this bit: the page's wake-ups, the other tabs' notices and the
+/// engine's timer as fixed numbers, and each promise awaited ([`Driver::after`]) its own from
+/// `FIRST_TICKET` on.
+const IO: u32 = 1 << 31;
+const WAKE: u32 = IO | 1;
+const NOTICE: u32 = IO | 2;
+const TIMER: u32 = IO | 4;
+const FIRST_TICKET: u32 = IO | 16;
+
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
 /// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
 /// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 struct Hooks {
+    /// The hook itself.
     on_response: Function,
+    /// `() => hook(WAKE)`: the window and document listener.
     wake: Function,
 }
 
@@ -69,20 +84,22 @@ impl Driver {
             store,
             calls: Calls::default(),
             listeners: Listeners::default(),
-            base,
+            base: JsValue::from_str(&base),
             tabs: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None, None]),
+            timer: core::cell::Cell::new(None),
             hooks: RefCell::new(None),
+            ios: RefCell::new(Vec::new()),
+            next_io: core::cell::Cell::new(0),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
             popups: RefCell::new(Vec::new()),
         });
+        let hooks = Hooks::new(&d);
         if caps.shared {
-            let w = Rc::downgrade(&d);
-            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), move |n| feed_weak(&w, Input::Broadcast(n)));
+            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), &bind_hook(&hooks.on_response, NOTICE, true));
         }
-        *d.hooks.borrow_mut() = Some(Hooks::new(&d));
+        *d.hooks.borrow_mut() = Some(hooks);
         d.watch_wakeups(true);
         d
     }
@@ -96,7 +113,7 @@ impl Driver {
         if self.disposed.get() {
             return; // answers still in flight after dispose() change nothing
         }
-        self.engine.borrow_mut().handle(Self::now(), input);
+        self.engine.borrow_mut().handle(Instant::from_ms(Self::now()), input);
         loop {
             let c = self.engine.borrow_mut().poll();
             match c {
@@ -104,6 +121,7 @@ impl Driver {
                 None => break,
             }
         }
+        self.arm_timer();
     }
 
     /// An app call: registers it, feeds `input(call)`, and returns the promise the app gets.
@@ -118,24 +136,22 @@ impl Driver {
     fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
         let ready = self.calls.open(None);
         let p = self.calls.promise(ready);
-        let me = self.clone();
-        task::spawn(Box::pin(async move { me.feed(Input::Start { ready, storage_problem }) }));
+        self.after(&Promise::resolve(&JsValue::UNDEFINED), Box::new(move |me, _| me.feed(Input::Start { ready, storage_problem })));
         p
     }
 
     /// `session.fetch`: the request is built first (relative URLs against `server`), then the engine decides.
     pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
-        if input.is_undefined() || input.is_null() {
-            return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest)));
-        }
         // A relative URL string resolves under `server`'s path, with or without a leading `/` (protocol::resolve_api_url).
         let resolved = input.as_string().map(|s| JsValue::from_str(&crate::protocol::resolve_api_url(&self.cfg.server, &s)));
-        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
-            Ok(r) => r,
+        // Without DPoP a body-less request to a URL string needs no `Request` object (glue.js `makeRequest`).
+        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base, !self.cfg.dpop) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest))),
             Err(e) => return Promise::reject(&e),
         };
         // The origin by the browser's own URL parser: the one `fetch` obeys.
-        let origin = web_sys::Url::new(&req.url()).map(|u| u.origin()).unwrap_or_else(|_| "null".into());
+        let origin = origin_of(&req);
         let id = self.calls.open(Some(req));
         self.feed(Input::Fetch { call: id, origin });
         self.calls.promise(id)
@@ -143,34 +159,30 @@ impl Driver {
 
     fn exec(self: &Rc<Self>, c: Command) {
         match c {
-            Command::Load { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Loaded { op, result: me.store.load().await } }));
-            }
-            Command::Save { op, tokens } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Saved { op, result: me.store.save(&tokens).await } }));
-            }
-            Command::Clear { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move {
-                    me.store.clear().await;
-                    Input::Cleared { op }
-                }));
-            }
+            Command::Load { op } => self.store_io(self.store.load_io(), move |result| Input::Loaded { op, result }),
+            Command::Save { op, tokens } => self.store_io(self.store.save_io(&tokens), move |result| Input::Saved { op, result }),
+            Command::Clear { op } => self.store_io(self.store.clear_io(), move |()| Input::Cleared { op }),
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => self.post_token(None, url, form, timeout_ms, proof),
-            Command::ExchangeCode { call, url, form, proof } => self.post_token(Some(call), url, form, TOKEN_TIMEOUT_MS, proof),
-            Command::SendRevoke { call, url, form, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    match proof {
-                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
-                        Some(p) => me.dpop_revoke(&url, form, &p).await,
-                    }
-                    me.feed(Input::RevokeDone { call });
+            Command::SendToken { id, url, form, timeout_ms, proof: Some(p) } => self.dpop_send_token(id, url, form, timeout_ms, p),
+            Command::SendToken { id, url, form, timeout_ms, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, timeout_ms, None), Box::new(move |me, r| {
+                    let (result, dpop_nonce) = http::token_reply(r, sent_at, false);
+                    me.feed(Input::TokenReply { id, result, dpop_nonce })
+                }));
+            }
+            Command::SendRevoke { call, url, form, proof: Some(p) } => self.dpop_revoke(call, url, form, p),
+            Command::SendRevoke { call, url, form, proof: None } => {
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, _| me.feed(Input::RevokeDone { call, dpop_nonce: None })));
+            }
+            Command::ExchangeCode { call, url, form, proof: Some(p) } => self.dpop_exchange_code(call, url, form, p),
+            Command::ExchangeCode { call, url, form, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, r| {
+                    let (result, dpop_nonce) = http::token_reply(r, sent_at, false);
+                    me.feed(Input::Exchanged { call, result, dpop_nonce })
                 }));
             }
             Command::SendApi { call, token, retry, proof } => {
@@ -200,7 +212,7 @@ impl Driver {
                 };
                 self.calls.answer(call, a, true);
             }
-            Command::Lock { name, timeout_ms } => self.lock(&name, timeout_ms),
+            Command::Lock { id, name, timeout_ms } => self.lock(id, &name, timeout_ms),
             Command::Unlock => {
                 if let Some(release) = self.lock_release.borrow_mut().take() {
                     let _ = release.call0(&JsValue::UNDEFINED);
@@ -211,10 +223,9 @@ impl Driver {
                     t.announce(&n.to_wire());
                 }
             }
-            Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
             // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
-            Command::SilentRenew => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
+            Command::SilentRenew { .. } => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
             Command::Digest { call, text } => self.digest(call, text),
             Command::SaveTransaction { call, tx } => {
@@ -229,21 +240,6 @@ impl Driver {
         }
     }
 
-    /// A token request (`call`: the code exchange of that login, else the refresh flight's), its answer fed back.
-    fn post_token(self: &Rc<Self>, call: Option<CallId>, url: String, form: String, timeout_ms: u32, proof: Option<Proof>) {
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            let result = match proof {
-                None => http::token_request(&url, form, timeout_ms).await,
-                Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
-            };
-            me.feed(match call {
-                Some(call) => Input::Exchanged { call, result },
-                None => Input::TokenReply { result },
-            });
-        }));
-    }
-
     /// What a login's hand-over listener calls with the callback URL it received.
     pub(crate) fn handover_to(self: &Rc<Self>, call: CallId) -> Rc<dyn Fn(String)> {
         let w = Rc::downgrade(self);
@@ -253,18 +249,58 @@ impl Driver {
         })
     }
 
-    /// Storage answers at once for sessionStorage, cookies and memory (so `session.fetch` stays synchronous
-    /// on its hot path); an app backend's promise is awaited.
-    fn io(self: &Rc<Self>, mut f: LocalFuture<Input>) {
-        let mut cx = Context::from_waker(Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            Poll::Ready(input) => self.feed(input),
-            Poll::Pending => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let input = f.await;
-                    me.feed(input);
-                }));
+    /// Storage answers at once for sessionStorage and memory (so `session.fetch` stays synchronous on its hot
+    /// path); the cookie seal's and an app backend's promises answer through [`Driver::after`].
+    fn store_io<T: 'static>(self: &Rc<Self>, io: Io<T>, input: impl FnOnce(T) -> Input + 'static) {
+        match io {
+            Io::Done(v) => self.feed(input(v)),
+            Io::Wait(p, then) => self.after(&p, Box::new(move |me, r| {
+                let v = then(&me.store, r);
+                me.feed(input(v))
+            })),
+        }
+    }
+
+    /// Runs `then` with the outcome of `p` once it settles: the browser layer's one way to wait. A numbered
+    /// callback in a list, and JS's own `then` (glue.js `track`, through the long-lived hook): no future, no
+    /// executor, nothing generated per I/O.
+    pub(crate) fn after(self: &Rc<Self>, p: &Promise, then: Then) {
+        let id = self.ticket(then);
+        if let Some(h) = self.hooks.borrow().as_ref() {
+            let _ = track(p, id, &h.on_response);
+        }
+    }
+
+    /// Keeps `then` for the hook's call with the number returned.
+    fn ticket(&self, then: Then) -> u32 {
+        let id = (self.next_io.get().wrapping_add(1) | IO).max(FIRST_TICKET);
+        self.next_io.set(id);
+        self.ios.borrow_mut().push((id, then));
+        id
+    }
+
+    fn take_ticket(&self, id: u32) -> Option<Then> {
+        let mut ios = self.ios.borrow_mut();
+        ios.iter().position(|(k, _)| *k == id).map(|i| ios.swap_remove(i).1)
+    }
+
+    /// A callback from JS that is not an app call's response.
+    fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
+        match id {
+            WAKE => self.feed(Input::Wake),
+            NOTICE => {
+                if let Some(n) = v.as_string().as_deref().and_then(Notice::from_wire) {
+                    self.feed(Input::Broadcast(n));
+                }
+            }
+            TIMER => {
+                self.timer.set(None);
+                self.feed(Input::Timeout);
+            }
+            _ => {
+                if let Some(then) = self.take_ticket(id) {
+                    then(self, if ok { Ok(v) } else { Err(v) });
+                }
             }
         }
     }
@@ -295,13 +331,12 @@ impl Driver {
 
     /// DPoP: the proof is signed first (asynchronously), then the request goes out; a signing failure reaches
     /// the app as this call's error.
-    fn send_dpop(self: &Rc<Self>, call: CallId, req: Request, token: String, p: Proof) {
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            match me.dpop_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token)).await {
-                Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
-                Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
-            }
+    fn send_dpop(self: &Rc<Self>, call: CallId, req: JsValue, token: String, p: Proof) {
+        // With DPoP every request is a `Request` (`makeRequest`'s `light` is off).
+        let r = req.unchecked_ref::<Request>();
+        self.with_proof(&r.method(), &r.url(), p.nonce.as_deref(), Some(&token.clone()), false, Box::new(move |me, proof| match proof {
+            Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
+            Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
         }));
     }
 
@@ -320,63 +355,67 @@ impl Driver {
             c.response = v.clone();
             c.failed = !ok;
         });
-        let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        let mut www_authenticate = None;
-        if ok {
-            let res = v.unchecked_ref::<Response>();
-            // DPoP: every answer's `DPoP-Nonce` is kept (fed before the answer it came with).
-            if self.cfg.dpop {
-                self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
+        // The answer read through gloo-net's `Response` (a network failure has none): its status, and the headers
+        // protocol::response reads. DPoP: every answer's `DPoP-Nonce` goes with it to the engine.
+        let res = ok.then(|| gloo_net::http::Response::from(v.clone().unchecked_into::<Response>()));
+        let status = res.as_ref().map_or(0, |r| r.status());
+        let (dpop_nonce, www_authenticate) = match &res {
+            Some(res) => {
+                let headers = res.headers();
+                (headers.get("DPoP-Nonce").filter(|_| self.cfg.dpop), headers.get("WWW-Authenticate"))
             }
-            www_authenticate = res.headers().get("WWW-Authenticate").ok().flatten();
-        }
+            None => (None, None),
+        };
         match api_answer(status, www_authenticate.as_deref(), self.cfg.dpop) {
-            ApiAnswer::Known(error) => self.feed(Input::ApiResponse { call, status, error }),
+            ApiAnswer::Known(error) => self.feed(Input::ApiResponse { call, status, error, dpop_nonce }),
             ApiAnswer::ReadBody => {
                 // Read from a copy: the app gets the original.
-                let me = self.clone();
-                let res: Response = v.unchecked_into();
-                task::spawn(Box::pin(async move {
-                    let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
+                let peek = peek_text(v.unchecked_ref(), crate::protocol::MAX_BODY_BYTES as u32);
+                self.after(&peek, Box::new(move |me, text| {
+                    let text = text.ok().and_then(|t| t.as_string());
                     let error = Some(unauthorized(&json::body(text.as_deref())));
-                    me.feed(Input::ApiResponse { call, status, error });
+                    me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
                 }));
             }
         }
         self.calls.value(call)
     }
 
-    fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
-        let w = Rc::downgrade(self);
-        let work = Closure::once(move || -> Promise {
-            let mut release = None;
-            let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-            if let Some(me) = w.upgrade() {
-                *me.lock_release.borrow_mut() = release;
-                me.feed(Input::LockGranted);
-            }
-            held
-        });
-        let p = tabs::with_lock(name, timeout_ms, work.as_ref().unchecked_ref());
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            let r = JsFuture::from(p).await;
-            drop(work);
+    /// The lock's work (glue.js `lockWork`) hands the hook the function that releases it; a request that timed
+    /// out never runs it, and its ticket goes.
+    fn lock(self: &Rc<Self>, id: OpId, name: &str, timeout_ms: u32) {
+        let Some(hook) = self.hooks.borrow().as_ref().map(|h| h.on_response.clone()) else { return };
+        let granted = self.ticket(Box::new(move |me, release| {
+            *me.lock_release.borrow_mut() = release.ok().map(JsCast::unchecked_into);
+            me.feed(Input::LockGranted { id });
+        }));
+        let p = tabs::with_lock(name, timeout_ms, &lock_work(&hook, granted));
+        self.after(&p, Box::new(move |me, r| {
             if r.is_err() {
-                me.feed(Input::LockTimedOut);
+                drop(me.take_ticket(granted));
+                me.feed(Input::LockTimedOut { id });
             }
         }));
     }
 
-    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
-    fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
-        let next = at_ms.map(|at| {
-            let ms = (at - Self::now()).max(0.0) as u32;
-            let w = Rc::downgrade(self);
-            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
-        });
-        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
-        drop(old);
+    /// One timer for the engine's next deadline (`poll_timeout()`): re-arming replaces it.
+    fn arm_timer(self: &Rc<Self>) {
+        let at = self.engine.borrow().poll_timeout();
+        if self.disposed.get() || self.timer.get().map(|(a, _)| a) == at {
+            return;
+        }
+        self.disarm();
+        let hooks = self.hooks.borrow();
+        if let (Some(at), Some(h)) = (at, hooks.as_ref()) {
+            let ms = (at.as_ms() - Self::now()).max(0.0) as u32;
+            self.timer.set(Some((at, set_timer_js(ms, &h.on_response, TIMER))));
+        }
+    }
+
+    fn disarm(&self) {
+        if let Some((_, handle)) = self.timer.take() {
+            clear_timer(handle);
+        }
     }
 
     fn emit(&self, e: &SessionEvent) {
@@ -410,8 +449,7 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = core::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        self.disarm();
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {
@@ -427,21 +465,26 @@ impl Hooks {
     fn new(d: &Rc<Driver>) -> Hooks {
         let w = Rc::downgrade(d);
         let on_response = Closure::<dyn FnMut(CallId, JsValue, bool) -> JsValue>::new(
-            move |call: CallId, v: JsValue, ok: bool| match w.upgrade() {
-                Some(me) => me.on_response(call, v, ok),
+            move |id: u32, v: JsValue, ok: bool| match w.upgrade() {
+                Some(me) if id & IO != 0 => {
+                    me.resume(id, v, ok);
+                    JsValue::UNDEFINED
+                }
+                Some(me) => me.on_response(id, v, ok),
                 None => v,
             },
         );
-        let w = Rc::downgrade(d);
-        let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response: on_response.into_js_value().unchecked_into(), wake: wake.into_js_value().unchecked_into() }
+        let on_response: Function = on_response.into_js_value().unchecked_into();
+        let wake = bind_hook(&on_response, WAKE, false);
+        Hooks { on_response, wake }
     }
 }
 
 impl Drop for Driver {
-    /// Dropped without `dispose()`: the window listeners go with it.
+    /// Dropped without `dispose()`: the window listeners and the timers go with it.
     fn drop(&mut self) {
         self.watch_wakeups(false);
+        self.disarm();
     }
 }
 
@@ -454,25 +497,34 @@ pub(crate) fn feed_weak(w: &Weak<Driver>, input: Input) {
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
-    fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
+    fn make_request(input: &JsValue, init: &JsValue, base: &JsValue, light: bool) -> Result<Option<JsValue>, JsValue>;
+    #[wasm_bindgen(js_name = originOf)]
+    fn origin_of(req: &JsValue) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]
-    fn send_with_token(req: &Request, token: &str) -> Promise;
+    fn send_with_token(req: &JsValue, token: &str) -> Promise;
     #[wasm_bindgen(js_name = sendWithDpop)]
-    fn send_with_dpop(req: &Request, token: &str, proof: &str) -> Promise;
+    fn send_with_dpop(req: &JsValue, token: &str, proof: &str) -> Promise;
     /// A copy's body as text, `null` past `max` bytes (the copy's stream is cancelled there); rejects if the
     /// body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
     fn peek_text(res: &Response, max: u32) -> Promise;
     /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
     #[wasm_bindgen(js_name = spareOf, catch)]
-    fn spare_of(req: &Request) -> Result<Request, JsValue>;
+    fn spare_of(req: &JsValue) -> Result<JsValue, JsValue>;
     /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
     fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's own `fetch`, for requests that are not ours to authenticate.
-    #[wasm_bindgen(js_name = fetch)]
-    fn send(req: &Request) -> Promise;
+    /// `(e) => hook(id, data ? e.data : undefined, true)`.
+    #[wasm_bindgen(js_name = bindHook)]
+    fn bind_hook(hook: &Function, id: u32, data: bool) -> Function;
+    /// `() => new Promise((release) => hook(id, release, true))`: holds a Web Lock until `release` is called.
+    #[wasm_bindgen(js_name = lockWork)]
+    fn lock_work(hook: &Function, id: u32) -> Function;
+    /// `setTimeout(hook, ms, id, undefined, true)`.
+    #[wasm_bindgen(js_name = setTimer)]
+    fn set_timer_js(ms: u32, hook: &Function, id: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timer(handle: i32);
+    /// The page's own `fetch` of the request as the app made it: not ours to authenticate.
+    #[wasm_bindgen(js_name = sendPlain)]
+    fn send(req: &JsValue) -> Promise;
 }

@@ -47,6 +47,17 @@ pub fn body(text: Option<&str>) -> Body<JsValue> {
     }
 }
 
+/// A body the browser already parsed (`undefined`: not JSON, or past the cap) as `protocol::response` reads it.
+pub fn body_of(v: JsValue) -> Body<JsValue> {
+    if v.is_undefined() {
+        Body::NotJson
+    } else if is_object(&v) {
+        Body::Object(v)
+    } else {
+        Body::NotObject
+    }
+}
+
 /// A plain object (not an array, not a primitive): what a config or a token body must be.
 pub fn is_object(v: &JsValue) -> bool {
     v.is_object() && !js_sys::Array::is_array(v)

@@ -121,7 +121,7 @@ impl Session {
     }
 
     pub fn is_logged_in(&self) -> bool {
-        self.driver.engine.borrow().is_logged_in(Driver::now())
+        self.driver.engine.borrow().is_logged_in(crate::engine::Instant::from_ms(Driver::now()))
     }
 
     /// Expiries, scope and owner — never token strings.

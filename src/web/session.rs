@@ -125,7 +125,7 @@ impl Session {
     /// True while a token is usable now or can be refreshed.
     #[wasm_bindgen(js_name = isLoggedIn)]
     pub fn is_logged_in(&self) -> bool {
-        self.driver.engine.borrow().is_logged_in(Driver::now())
+        self.driver.engine.borrow().is_logged_in(crate::engine::Instant::from_ms(Driver::now()))
     }
 
     /// Expiries, scope and owner — never token strings.

@@ -4,8 +4,6 @@
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::engine::Notice;
-
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = locksAvailable)]
@@ -26,19 +24,14 @@ pub fn with_lock(name: &str, timeout_ms: u32, work: &Function) -> Promise {
 
 pub struct Tabs {
     channel: web_sys::BroadcastChannel,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
 
 impl Tabs {
-    pub fn open(name: &str, on_notice: impl Fn(Notice) + 'static) -> Option<Tabs> {
+    /// The channel `name`; `on_message` gets each message event (the driver's hook, glue.js `bindHook`).
+    pub fn open(name: &str, on_message: &Function) -> Option<Tabs> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(n) = ev.data().as_string().as_deref().and_then(Notice::from_wire) {
-                on_notice(n);
-            }
-        });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some(Tabs { channel, _on_message: on_message })
+        channel.set_onmessage(Some(on_message));
+        Some(Tabs { channel })
     }
 
     pub fn announce(&self, kind: &str) {

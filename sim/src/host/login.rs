@@ -50,7 +50,7 @@ impl World {
     }
 
     /// The exchange's answer, read as web/http.rs reads it, fed as `Input::Exchanged`.
-    pub(crate) fn exchange_reply(&mut self, tab: usize, call: CallId, wire: Wire, proved: bool) {
+    pub(crate) fn exchange_reply(&mut self, tab: usize, call: CallId, wire: Wire, proved: bool, dpop_nonce: Option<String>) {
         if !self.tabs[tab].open {
             self.logins_pending.remove(&tab);
             return;
@@ -65,6 +65,6 @@ impl World {
                 self.silent_delivered(tab, a);
             }
         }
-        self.feed(tab, Input::Exchanged { call, result }, Cause::Other);
+        self.feed(tab, Input::Exchanged { call, result, dpop_nonce }, Cause::Other);
     }
 }

@@ -16,6 +16,28 @@ mod token;
 use crate::*;
 
 impl World {
+    /// Arms the tab's timer for its engine's next deadline, as the driver does after every input (setTimeout
+    /// counts a duration: later clock jumps do not move it).
+    pub(crate) fn sync_timer(&mut self, tab: usize) {
+        let tnow = self.tab_now(tab);
+        let t = &mut self.tabs[tab];
+        let active = Timer::ALL.iter().any(|&k| k != Timer::Check && t.engine.deadline(k).is_some());
+        let want = t.engine.poll_timeout().map(|at| (at.as_ms(), active));
+        if t.timer.map(|(at, active, _)| (at, active)) == want {
+            return;
+        }
+        match want {
+            None => t.timer = None,
+            Some((at, active)) => {
+                t.timer_gen += 1;
+                let gen = t.timer_gen;
+                t.timer = Some((at, active, gen));
+                let delay = (at - tnow).max(0.0);
+                self.push(delay, Ev::Timer { tab, gen, active });
+            }
+        }
+    }
+
     /// An input a scheduler event delivers to a tab (the bookkeeping invariants 4 and 9 need, then `feed`).
     pub(crate) fn deliver(&mut self, tab: usize, input: Input) {
         let cause = match &input {
@@ -24,7 +46,7 @@ impl World {
             Input::Broadcast(_) => Cause::Broadcast,
             _ => Cause::Other,
         };
-        if let Input::LockTimedOut = input {
+        if let Input::LockTimedOut { .. } = input {
             let t = &mut self.tabs[tab];
             if self.now + COOLDOWN_MS > t.auto_not_before {
                 t.auto_not_before = self.now + COOLDOWN_MS;
@@ -77,7 +99,7 @@ impl World {
             self.tabs[tab].trigger = cause;
         }
         let tnow = self.tab_now(tab);
-        self.tabs[tab].engine.handle(tnow, input);
+        self.tabs[tab].engine.handle(Instant::from_ms(tnow), input);
         while let Some(cmd) = self.tabs[tab].engine.poll() {
             if !self.tabs[tab].open {
                 break;
@@ -85,6 +107,7 @@ impl World {
             self.exec(tab, cmd, cause);
         }
         if self.tabs[tab].open {
+            self.sync_timer(tab);
             self.check_owner(tab);
         }
     }
@@ -95,7 +118,7 @@ impl World {
             Command::Save { op, tokens } => self.save(tab, op, tokens),
             Command::Clear { op } => self.clear(tab, op),
             Command::UseMemory => self.use_memory(tab),
-            Command::SendToken { url: _, form, timeout_ms, proof } => self.send_token(tab, form, timeout_ms, proof, cause),
+            Command::SendToken { id, url: _, form, timeout_ms, proof } => self.send_token(tab, id, form, timeout_ms, proof, cause),
             Command::SendRevoke { call, url: _, form, proof: _ } => {
                 let p = Params::parse(form.as_bytes());
                 let token = p.get("token").map(str::to_string);
@@ -151,12 +174,12 @@ impl World {
                 };
                 self.settled(tab, call, how);
             }
-            Command::Lock { name: _, timeout_ms } => {
+            Command::Lock { id, name: _, timeout_ms } => {
                 self.tr(Some(tab), "-> Lock".into());
                 self.inv5_check_lock(tab);
                 let ticket = self.lock.next_ticket;
                 self.lock.next_ticket += 1;
-                self.lock.queue.push_back((tab, ticket));
+                self.lock.queue.push_back((tab, ticket, id));
                 self.push(timeout_ms as f64, Ev::LockTimeout { ticket });
                 if self.lock.holder.is_none() {
                     self.grant_next();
@@ -185,25 +208,13 @@ impl World {
                     }
                 }
             }
-            Command::SetTimer { timer, at_ms } => {
-                let tnow = self.tab_now(tab);
-                let t = &mut self.tabs[tab];
-                match at_ms {
-                    None => t.timers[timer as usize] = None,
-                    Some(at) => {
-                        t.timer_gen += 1;
-                        let gen = t.timer_gen;
-                        t.timers[timer as usize] = Some(gen);
-                        // setTimeout counts a duration: later clock jumps do not move it.
-                        let delay = (at - tnow).max(0.0);
-                        self.push(delay, Ev::Timer { tab, timer, gen });
-                    }
-                }
-            }
             Command::Emit(e) => self.emitted(tab, e),
             // The simulated sessions run without DPoP: no key exists to forget.
             Command::ForgetKey { .. } => {}
-            Command::SilentRenew => self.silent_renew(tab),
+            Command::SilentRenew { id } => {
+                self.tabs[tab].silent_req = id;
+                self.silent_renew(tab)
+            }
             // The frame is removed: its answer, if it still comes, is not wanted.
             Command::CancelSilent => {
                 self.tr(Some(tab), "-> CancelSilent".into());
@@ -253,14 +264,14 @@ impl World {
         if self.lock.holder.is_some() {
             return;
         }
-        while let Some((tab, _)) = self.lock.queue.pop_front() {
+        while let Some((tab, _, id)) = self.lock.queue.pop_front() {
             if !self.tabs[tab].open {
                 continue;
             }
             self.lock.holder = Some(tab);
             self.lock.held_since = self.now;
             self.lock.frozen_at_grant = self.tabs[tab].frozen_total;
-            self.push(0.0, Ev::Feed { tab, input: Input::LockGranted });
+            self.push(0.0, Ev::Feed { tab, input: Input::LockGranted { id } });
             return;
         }
     }

@@ -5,7 +5,7 @@
 use crate::*;
 
 impl World {
-    pub(crate) fn send_token(&mut self, tab: usize, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
+    pub(crate) fn send_token(&mut self, tab: usize, id: OpId, form: String, timeout_ms: u32, proof: Option<Proof>, cause: Cause) {
         // A retry resends after a transient failure. The Backoff timer also ends a flight that succeeded (the
         // wait before rewriting a refused save, the handover after giving shared storage up), and the policy
         // check then may start a new refresh at once: that send is a first attempt (seed 1016046).
@@ -46,7 +46,7 @@ impl World {
             self.tr(None, format!("   fault: token request {fault:?}"));
         }
         let req = self.reqs.len();
-        self.reqs.push(TokenReq { tab, rt, params, fault, sent: self.now, timeout_ms, session, proof });
+        self.reqs.push(TokenReq { tab, id, nonce: None, rt, params, fault, sent: self.now, timeout_ms, session, proof });
         self.tabs[tab].outstanding = Some(req);
         let lat = match fault {
             TokFault::Timeout => self.rng.real(0.0, 2.0 * timeout_ms as f64),
@@ -82,7 +82,8 @@ impl World {
         };
         let nonce = matches!(&result, Err(e) if e.code == ErrorCode::from_oauth(USE_DPOP_NONCE));
         self.tabs[tab].feeding_nonce = nonce;
-        self.feed(tab, Input::TokenReply { result }, Cause::Other);
+        let (id, dpop_nonce) = (self.reqs[req].id, self.reqs[req].nonce.take());
+        self.feed(tab, Input::TokenReply { id, result, dpop_nonce }, Cause::Other);
         self.tabs[tab].feeding_nonce = false;
     }
 }
