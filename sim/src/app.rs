@@ -1,6 +1,6 @@
 //! The app: random clicks on random awake tabs at exponential intervals (`Ev::App`), in bursts now and then:
-//! fetches (some to other origins), `refresh()`, `renew()`, `logout()`, and logins (the callback's tokens,
-//! minted by the server, reach the tab after a latency as `Ev::LoginReply`).
+//! fetches (some to other origins), `refresh()`, `renew()`, `logout()`, and logins (`loginPopup()` through the
+//! engine: host/login.rs).
 //!
 //! A new kind of action (or a new mode of an existing one) must not move an existing seed's draws: `one_action`
 //! splits one `unit()` draw into bands, so a new band or an extra draw changes every seed. Gate it on a
@@ -85,21 +85,11 @@ impl World {
         }
     }
 
-    /// A login callback: the server mints a session (authorization code, then its exchange, with the
-    /// emulator's grant logic); the tab receives the tokens after a latency.
+    /// A login: the engine's popup login, the server's code and its exchange (host/login.rs, server.rs).
     pub(crate) fn login(&mut self, tab: usize) {
         // Who signs in: the default user, or (invariant 10's runs) sometimes the other one.
         let other = self.prof.users.other_login > 0.0 && self.users_rng.chance(self.prof.users.other_login);
         let owner = USERS[usize::from(other)].owner_id;
-        let resp = self.interactive_login(owner);
-        if self.opts.trace {
-            let a = self.name(&resp.access_token, 'A');
-            let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
-            self.tr(Some(tab), format!("app: login, server issued {a}/{r}"));
-        }
-        let call = self.new_call(tab, CallKind::Login, String::new());
-        self.logins_pending.insert(tab);
-        let d = self.rng.real(50.0, 800.0);
-        self.push(d, Ev::LoginReply { tab, call, resp });
+        self.login_popup(tab, owner);
     }
 }

@@ -8,7 +8,7 @@
 //! `rc_emulator::store::State`, pinned to the simulated time. Drawn per seed as well: whether the server sends
 //! `refresh_token_expires_in` (oidc-provider does not), whether the app uses refresh tokens or lives on silent
 //! renewal alone, and how long the user's login session at the server lasts (what a `prompt=none` renewal is
-//! answered from; the simulated frame exchanges the code with the emulator and answers `Input::SilentDone`).
+//! answered from; the renewal is the engine's own login, its code exchanged with PKCE through the engine).
 //! A seeded scheduler interleaves app calls, I/O completions (each after a random latency) and timers, and
 //! injects faults. After every step the invariants of issue 9 are checked (see [`Inv`] and `invariants/`). Everything is a function
 //! of the seed: a failing seed replays exactly, with `--seed N --trace`.
@@ -50,7 +50,7 @@ use faults::TokFault;
 use invariants::{DeadLogin, RtObs};
 use profile::{Profile, Users};
 use scheduler::{Ev, Item};
-use server::{token_set, TokenReq};
+use server::{TokenReq, Wire};
 use trace::describe_input;
 use world::{CallKind, Cause, Mode, Slot};
 
@@ -59,17 +59,22 @@ use std::collections::{BinaryHeap, HashMap, HashSet, VecDeque};
 use std::fmt::Write as _;
 
 use oauth_spa_session::engine::{
-    Caps, CallId, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, LOCK_WAIT_MS,
-    MAX_TRIES, TOKEN_TIMEOUT_MS,
+    Caps, CallId, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Timer, Value, COOLDOWN_MS, FRAME_CALL,
+    LOCK_WAIT_MS, MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 use oauth_spa_session::protocol::dpop_proof::USE_DPOP_NONCE;
-use oauth_spa_session::protocol::{backoff_ms, Config, Error, ErrorCode, Secret, StorageKind, TokenSet};
+use oauth_spa_session::protocol::handover_message::Kind;
+use oauth_spa_session::protocol::serde_fields::Fields;
+use oauth_spa_session::protocol::{
+    api_answer, backoff_ms, no_answer, parse_redirect, token_response, unauthorized, ApiAnswer, Body, Config, Error,
+    ErrorCode, HttpAnswer, Secret, StorageKind, TokenSet,
+};
 use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
 use rc_emulator::errors::OAuthError;
 use rc_emulator::params::{form_encode, Params};
 use rc_emulator::apps::USERS;
-use rc_emulator::store::{AuthRequest, LoginSession, ResponseType, SessionStatus, State, TokenResponse};
+use rc_emulator::store::{AuthRequest, LoginSession, PkceMethod, ResponseType, SessionStatus, State, TokenResponse};
 use rng::Rng;
 
 pub const SERVER: &str = "http://127.0.0.1:8080";

@@ -15,16 +15,21 @@ pub(crate) enum Ev {
     Feed { tab: usize, input: Input },
     /// A BroadcastChannel message from tab `from`, as it crosses the channel (text: `Notice::to_wire`).
     Notice { from: usize, tab: usize, wire: String },
-    LoginReply { tab: usize, call: CallId, resp: TokenResponse },
+    /// A popup's authorize request reaches the server: the user logs in, the callback page hands the code back.
+    AuthorizeArrive { tab: usize, call: CallId, params: Params },
+    /// A code exchange reaches the token endpoint.
+    ExchangeArrive { tab: usize, call: CallId, form: String, proof: Option<Proof> },
+    /// Its answer reaches the tab.
+    ExchangeReply { tab: usize, call: CallId, wire: Wire, proved: bool, nonce: Option<String> },
     /// A silent renewal's `prompt=none` request reaches the server (answered from the user's login session).
-    SilentArrive { tab: usize, id: u64, slow: bool },
-    /// Its frame's answer (the exchanged tokens, or `login_required`) reaches the tab, unless cancelled.
-    SilentReply { tab: usize, id: u64, result: Result<TokenResponse, Error> },
+    SilentArrive { tab: usize, id: u64, slow: bool, params: Params },
+    /// Its frame's callback (a code, or `login_required`: the query) is handed to the tab, unless cancelled.
+    SilentReply { tab: usize, id: u64, query: String },
     /// The tab's one timer (armed for its engine's `poll_timeout()`). `active`: a timer of the flight or the
     /// renewal is armed (quiescence waits for it), not only the policy's.
     Timer { tab: usize, gen: u64, active: bool },
     TokenArrive { req: usize },
-    TokenReply { req: usize, result: Result<TokenResponse, Error>, answered: bool },
+    TokenReply { req: usize, wire: Wire, answered: bool },
     ApiArrive { tab: usize, call: CallId, token: Option<String>, api: bool, proof: Option<Proof> },
     RevokeArrive { tab: usize, call: CallId, token: Option<String> },
     LockTimeout { ticket: u64 },
@@ -105,7 +110,7 @@ impl World {
             Ev::Feed { tab, .. }
             | Ev::Notice { tab, .. }
             | Ev::Timer { tab, .. }
-            | Ev::LoginReply { tab, .. }
+            | Ev::ExchangeReply { tab, .. }
             | Ev::SilentReply { tab, .. } => Some(*tab),
             Ev::ApiArrive { .. } | Ev::RevokeArrive { .. } => None,
             _ => None,
@@ -129,7 +134,9 @@ impl World {
                 }
                 self.deliver(tab, Input::Broadcast(n));
             }
-            Ev::LoginReply { tab, call, resp } => self.login_reply(tab, call, resp),
+            Ev::AuthorizeArrive { tab, call, params } => self.authorize_arrive(tab, call, params),
+            Ev::ExchangeArrive { tab, call, form, proof } => self.exchange_arrive(tab, call, form, proof),
+            Ev::ExchangeReply { tab, call, wire, proved, nonce } => self.exchange_reply(tab, call, wire, proved, nonce),
             Ev::Timer { tab, gen, .. } => {
                 if self.tabs[tab].open && self.tabs[tab].timer.is_some_and(|(_, _, g)| g == gen) {
                     self.tabs[tab].timer = None;
@@ -141,15 +148,15 @@ impl World {
                 }
             }
             Ev::TokenArrive { req } => self.token_arrive(req),
-            Ev::SilentArrive { tab, id, slow } => self.silent_arrive(tab, id, slow),
-            Ev::SilentReply { tab, id, result } => self.silent_reply(tab, id, result),
-            Ev::TokenReply { req, result, answered } => {
+            Ev::SilentArrive { tab, id, slow, params } => self.silent_arrive(tab, id, slow, params),
+            Ev::SilentReply { tab, id, query } => self.silent_reply(tab, id, query),
+            Ev::TokenReply { req, wire, answered } => {
                 let tab = self.reqs[req].tab;
                 if let Some(until) = self.tabs[tab].frozen_until {
-                    self.push_at(until, Ev::TokenReply { req, result, answered });
+                    self.push_at(until, Ev::TokenReply { req, wire, answered });
                     return true;
                 }
-                self.token_reply(req, result, answered)
+                self.token_reply(req, wire, answered)
             }
             Ev::ApiArrive { tab, call, token, api, proof } => self.api_arrive(tab, call, token, api, proof),
             Ev::RevokeArrive { tab, call, token } => self.revoke_arrive(tab, call, token),

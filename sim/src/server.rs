@@ -27,45 +27,68 @@ pub(crate) struct TokenReq {
     pub(crate) proof: Option<Proof>,
 }
 
-/// The emulator's `TokenResponse` as the tab's core would hold it, received at the tab's `now`
-/// (field by field, no JSON: the core's parser is being rewritten elsewhere).
-pub(crate) fn token_set(r: &TokenResponse, now: f64, token_type: &str) -> TokenSet {
-    TokenSet {
-        access_token: Secret::new(r.access_token.clone()),
-        token_type: token_type.to_string(),
-        issued_at_ms: now,
-        expires_at_ms: now + r.expires_in as f64 * 1000.0,
-        refresh_token: r.refresh_token.clone().map(Secret::new),
-        refresh_expires_at_ms: r.refresh_token_expires_in.map(|s| now + s as f64 * 1000.0),
-        scope: Some(r.scope.clone()),
-        owner_id: Some(r.owner_id.clone()),
-        endpoint_id: Some(r.endpoint_id.clone()),
-        session_id: Some(r.session_id.clone()),
-        lineage: Default::default(),
+/// An answer of the simulated server as the browser layer reads it off the wire: the status, `Retry-After` and
+/// the body's text; or none (the connection dropped, or the engine's timeout ran out first). What it means is the
+/// library's own `protocol::response` (`Wire::read_tokens`), as in the browser: the simulator classifies nothing.
+#[derive(Debug)]
+pub(crate) enum Wire {
+    Answer { status: u16, retry_after: Option<u32>, body: String },
+    Lost { timed_out: bool },
+}
+
+impl Wire {
+    /// The emulator's token answer, as its HTTP handler sends it.
+    pub(crate) fn tokens(r: &TokenResponse) -> Wire {
+        Wire::Answer { status: 200, retry_after: None, body: serde_json::to_string(r).expect("a token body") }
+    }
+
+    /// The emulator's OAuth error, as its HTTP handler sends it.
+    fn oauth_error(e: &OAuthError) -> Wire {
+        Wire::Answer { status: e.status, retry_after: None, body: e.body() }
+    }
+
+    /// A gateway's answer without a JSON body (5xx, 429).
+    fn status(status: u16, retry_after: Option<u32>) -> Wire {
+        Wire::Answer { status, retry_after, body: String::new() }
+    }
+
+    /// The token endpoint's answer read as the browser layer reads it (`protocol::token_response`), by a request
+    /// sent at `sent_at` (`proved`: with a DPoP proof), read at `now`.
+    pub(crate) fn read_tokens(&self, sent_at: f64, now: f64, proved: bool) -> Result<TokenSet, Error> {
+        match self {
+            Wire::Answer { status, retry_after, body } => {
+                let answer = HttpAnswer { status: *status, retry_after: retry_after.map(|r| r.to_string()), body: json_body(body) };
+                token_response(&answer, sent_at, now, proved)
+            }
+            Wire::Lost { timed_out } => Err(no_answer(*timed_out)),
+        }
     }
 }
 
-/// An OAuth error body from the token endpoint, classified the way the core's `token_endpoint_error`
-/// classifies 4xx answers: terminal, `invalid_grant` for OAU-210/211/213/129, RingCentral's code kept.
-pub(crate) fn oauth_error(e: &OAuthError) -> Error {
-    let code = match (e.error, e.code.unwrap_or("")) {
-        ("invalid_grant", _) | (_, "OAU-210" | "OAU-211" | "OAU-213" | "OAU-129") => ErrorCode::InvalidGrant,
-        ("invalid_client", _) | (_, "OAU-153" | "OAU-123" | "OAU-146") => ErrorCode::InvalidClient,
-        (other, _) => ErrorCode::from_oauth(other),
-    };
-    let retryable = e.status == 429 || e.status == 408 || !(400..=499).contains(&e.status);
-    Error::new(code)
-        .with_status(e.status)
-        .with_error_code(e.code.map(str::to_string))
-        .with_description(&e.message)
-        .with_retryable(retryable)
+/// A JSON value the library's typed bodies read field by field (`protocol::serde_fields::Fields`), as they read
+/// the browser's `JsValue`.
+pub(crate) struct Json(serde_json::Value);
+
+impl Fields for Json {
+    fn field<T: serde::de::DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+        T::deserialize(self.0.get(key).cloned().unwrap_or_default()).map_err(|e| e.to_string())
+    }
+}
+
+/// A body's text as the browser layer hands it over (`web::json::body`).
+pub(crate) fn json_body(text: &str) -> Body<Json> {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) if v.is_object() => Body::Object(Json(v)),
+        Ok(_) => Body::NotObject,
+        Err(_) => Body::NotJson,
+    }
 }
 
 impl World {
     /// The type of the tokens the server issues: DPoP-bound when the app asks and the server honours it.
     pub(crate) fn token_type(&self) -> &'static str {
         if self.prof.dpop && !self.prof.dpop_downgrade {
-            "dpop" // as the core stores it (lower-cased)
+            "DPoP"
         } else {
             "bearer"
         }
@@ -96,6 +119,7 @@ impl World {
     /// What the server tells the client: the emulator's answer, without `refresh_token_expires_in` when the
     /// run's server omits it.
     pub(crate) fn served(&self, mut r: TokenResponse) -> TokenResponse {
+        r.token_type = self.token_type();
         if !self.prof.rt_expiry_known {
             r.refresh_token_expires_in = None;
         }
@@ -105,10 +129,8 @@ impl World {
     pub(crate) fn token_arrive(&mut self, req: usize) {
         let fault = self.reqs[req].fault;
         if let TokFault::Status(status, ra) = fault {
-            let code = if status == 429 { ErrorCode::RateLimited } else { ErrorCode::ServerError };
-            let e = Error::new(code).with_status(status).with_retryable(true).with_retry_after(ra);
             let d = self.rng.real(5.0, 300.0);
-            self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
+            self.push(d, Ev::TokenReply { req, wire: Wire::status(status, ra), answered: false });
             return;
         }
         let proof = self.reqs[req].proof.clone();
@@ -117,8 +139,9 @@ impl World {
             self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
             let d = self.rng.real(5.0, 300.0);
             self.reqs[req].nonce = Some(nonce);
-            let e = Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(400).with_description("Authorization server requires nonce in DPoP proof");
-            self.push(d, Ev::TokenReply { req, result: Err(e), answered: false });
+            // RFC 9449 §8's answer.
+            let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
+            self.push(d, Ev::TokenReply { req, wire: Wire::Answer { status: 400, retry_after: None, body }, answered: false });
             return;
         }
         let r = &self.reqs[req];
@@ -140,47 +163,42 @@ impl World {
             TokFault::Timeout => {} // the tab gets its timeout; whatever the server did is lost
             TokFault::Drop => {
                 let d = self.rng.real(0.0, 50.0);
-                self.push(d, Ev::TokenReply { req, result: Err(err(ErrorCode::Network, "network request failed").with_retryable(true)), answered: false });
+                self.push(d, Ev::TokenReply { req, wire: Wire::Lost { timed_out: false }, answered: false });
             }
             _ => {
-                let result = outcome.map(|t| self.served(t)).map_err(|e| oauth_error(&e));
+                let wire = match outcome {
+                    Ok(t) => Wire::tokens(&self.served(t)),
+                    Err(e) => Wire::oauth_error(&e),
+                };
                 let d = self.rng.real(5.0, 300.0);
-                self.push(d, Ev::TokenReply { req, result, answered: true });
+                self.push(d, Ev::TokenReply { req, wire, answered: true });
             }
         }
     }
 
-    /// An approved authorize request (interactive or `prompt=none`): the emulator issues a code and the client
-    /// exchanges it, with the emulator's grant logic.
-    pub(crate) fn approve_and_exchange(&mut self, owner: &str) -> TokenResponse {
+    /// An authorize request the user approved as `owner` (interactive, or `prompt=none` from the login session):
+    /// the emulator's code for it, bound to its PKCE challenge, counted as login `login` (invariant 9). The
+    /// callback's query.
+    fn approve(&mut self, p: &Params, owner: &str, login: u64) -> String {
+        let state = p.get("state").unwrap_or_default().to_string();
         let req = AuthRequest {
             client_id: CLIENT_ID.into(),
             redirect_uri: REDIRECT_URI.into(),
             response_type: ResponseType::Code,
-            state: None,
-            challenge: None,
+            state: Some(state.clone()),
+            challenge: p.get("code_challenge").map(|c| (c.to_string(), PkceMethod::S256)),
         };
         let code = rc_emulator::grants::issue_code_for(&mut self.st, &req, owner);
-        let form = form_encode(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("client_id", CLIENT_ID),
-        ]);
-        let p = Params::parse(form.as_bytes());
-        let creds = ClientCreds { basic: None, body_client_id: Some(CLIENT_ID.into()) };
-        let resp = rc_emulator::token::process(&mut self.st, true, &p, &creds).expect("the emulator exchanges a fresh code");
-        resp
+        self.code_logins.insert(code.clone(), login);
+        form_encode(&[("code", &code), ("state", &state)])
     }
 
-    /// An interactive login as `owner`: the server mints a session (authorization code, then its exchange, with
-    /// the emulator's grant logic), a login of the simulation's own (invariant 9), and leaves the user logged in
-    /// at the server (its login cookie), unless still so.
-    pub(crate) fn interactive_login(&mut self, owner: &str) -> TokenResponse {
-        let resp = self.approve_and_exchange(owner);
-        let resp = self.served(resp);
+    /// A popup's authorize request: the user signs in as the app's chosen user, which leaves them logged in at
+    /// the server (its login cookie), unless still so; the callback page hands the code back to the tab.
+    pub(crate) fn authorize_arrive(&mut self, tab: usize, call: CallId, params: Params) {
+        let owner = self.login_as.remove(&(tab, call)).unwrap_or(USERS[0].owner_id);
         let l = self.new_login();
-        self.login_of_session.insert(resp.session_id.clone(), l);
+        let query = self.approve(&params, owner, l);
         let signed_in = self.login_id.as_deref().and_then(|id| self.st.login_owner(id));
         if signed_in.as_deref() != Some(owner) {
             let id = format!("login{}", self.st.logins.len() + 1);
@@ -188,34 +206,70 @@ impl World {
             self.st.logins.insert(id.clone(), LoginSession { created_ms, owner_id: owner.into() });
             self.login_id = Some(id);
         }
-        resp
+        self.tr(Some(tab), format!("server: login as {owner}, code issued"));
+        let d = self.rng.real(5.0, 100.0);
+        self.push(d, Ev::Feed { tab, input: Input::Handover { call, response: parse_redirect(&format!("?{query}"), "") } });
     }
 
-    /// The server answers the `prompt=none` request from the user's login session: a code, exchanged (as the
-    /// frame's callback does) for a new pair; `login_required` when that session has ended or never was.
-    pub(crate) fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool) {
+    /// A code exchange: the emulator's `exchange_code` (client, redirect_uri, PKCE verifier, single use), after
+    /// the DPoP nonce check.
+    pub(crate) fn exchange_arrive(&mut self, tab: usize, call: CallId, form: String, proof: Option<Proof>) {
+        let proved = proof.is_some();
+        let d = self.rng.real(5.0, 300.0);
+        if let Some(nonce) = self.nonce_demanded(&proof) {
+            self.tr(None, format!("server: use_dpop_nonce ({nonce})"));
+            // The nonce comes with the answer (its `DPoP-Nonce` header).
+            let body = format!(r#"{{"error":"{USE_DPOP_NONCE}","error_description":"Authorization server requires nonce in DPoP proof"}}"#);
+            let wire = Wire::Answer { status: 400, retry_after: None, body };
+            self.push(d, Ev::ExchangeReply { tab, call, wire, proved, nonce: Some(nonce) });
+            return;
+        }
+        let params = Params::parse(form.as_bytes());
+        let login = params.get("code").and_then(|c| self.code_logins.remove(c));
+        let creds = ClientCreds { basic: None, body_client_id: params.get("client_id").map(str::to_string) };
+        let outcome = rc_emulator::token::process(&mut self.st, true, &params, &creds);
+        self.inv11_check_exchange(tab, &outcome);
+        let wire = match outcome {
+            Ok(t) => {
+                let t = self.served(t);
+                if let Some(l) = login {
+                    self.login_of_session.insert(t.session_id.clone(), l);
+                }
+                if self.opts.trace {
+                    let a = self.name(&t.access_token, 'A');
+                    let r = t.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
+                    self.tr(Some(tab), format!("server: code exchanged, issued {a}/{r}"));
+                }
+                Wire::tokens(&t)
+            }
+            Err(e) => {
+                self.tr(Some(tab), format!("server: code exchange refused: {} {}", e.error, e.code.unwrap_or("")));
+                Wire::oauth_error(&e)
+            }
+        };
+        self.push(d, Ev::ExchangeReply { tab, call, wire, proved, nonce: None });
+    }
+
+    /// The server answers the `prompt=none` request from the user's login session: a code (its exchange follows
+    /// through the engine); `login_required` when that session has ended or never was.
+    pub(crate) fn silent_arrive(&mut self, tab: usize, id: u64, slow: bool, params: Params) {
         let signed_in = self.login_id.as_deref().and_then(|l| self.st.login_owner(l));
-        let result = if let Some(owner) = signed_in {
-            let resp = self.approve_and_exchange(&owner);
+        let query = if let Some(owner) = signed_in {
             let l = match self.silent_logins.get(&id).cloned().flatten() {
                 // (oss-sim seeds 309, 5526, 9566: a renewal answered as the other user, counted as the old login,
                 // which another tab's logout then named by the engine's login and not by this one.)
                 Some((l, renewed)) if renewed == owner => l,
                 _ => self.new_login(),
             };
-            self.login_of_session.insert(resp.session_id.clone(), l);
-            if self.opts.trace {
-                let a = self.name(&resp.access_token, 'A');
-                let r = resp.refresh_token.as_deref().map(|r| self.name(r, 'R')).unwrap_or_default();
-                self.tr(Some(tab), format!("server: prompt=none, issued {a}/{r}"));
-            }
-            Ok(self.served(resp))
+            self.tr(Some(tab), format!("server: prompt=none as {owner}, code issued"));
+            self.approve(&params, &owner, l)
         } else {
             self.tr(Some(tab), "server: prompt=none, login_required".into());
-            Err(Error::with(ErrorCode::LoginRequired, "User login is required"))
+            let state = params.get("state").unwrap_or_default();
+            form_encode(&[("error", "login_required"), ("error_description", "User login is required"), ("state", state)])
         };
         let d = if slow { 0.0 } else { self.rng.real(5.0, 300.0) };
-        self.push(d, Ev::SilentReply { tab, id, result });
+        self.push(d, Ev::SilentReply { tab, id, query });
     }
 
     /// An API request reaches the server (or, outside `apiOrigins`, another origin that answers 200): the
@@ -225,25 +279,22 @@ impl World {
             if let Some(c) = self.tabs[tab].calls.get_mut(&call) {
                 c.nonce_demands = if demand.is_some() { c.nonce_demands + 1 } else { 0 };
             }
-            let (status, error) = if demand.is_some() {
-                // The resource's challenge (`WWW-Authenticate: DPoP error="use_dpop_nonce"`) with its nonce.
-                (401, Some(Error::new(ErrorCode::from_oauth(USE_DPOP_NONCE)).with_status(401)))
+            // The answer's facts (status, `WWW-Authenticate`, body), read as web/driver.rs reads them.
+            let (status, challenge, body) = if demand.is_some() {
+                // The resource's challenge (RFC 9449 §9), with its nonce in `DPoP-Nonce`.
+                (401, Some(r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#), String::new())
             } else if !api {
-                (200, None)
+                (200, None, String::new())
             } else {
                 let cred = token.map_or(Credential::None, Credential::Token);
                 match authorize(&mut self.st, &cred) {
-                    Ok(_) => (200, None),
-                    Err(e) => (
-                        e.status,
-                        Some(
-                            Error::new(ErrorCode::LoginRequired)
-                                .with_status(e.status)
-                                .with_error_code(Some(e.code.to_string()))
-                                .with_description(e.message),
-                        ),
-                    ),
+                    Ok(_) => (200, None, String::new()),
+                    Err(e) => (e.status, None, e.body()),
                 }
+            };
+            let error = match api_answer(status, challenge, self.cfg.dpop) {
+                ApiAnswer::Known(error) => error,
+                ApiAnswer::ReadBody => Some(unauthorized(&json_body(&body))),
             };
             let d = self.rng.real(5.0, 400.0);
             self.push(d, Ev::Feed { tab, input: Input::ApiResponse { call, status, error, dpop_nonce: demand } });

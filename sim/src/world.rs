@@ -97,6 +97,8 @@ pub(crate) struct Tab {
     pub(crate) probe: Option<(CallId, Option<(String, Option<String>)>)>,
     /// The silent renewal whose frame is out (its answer is wanted), by number.
     pub(crate) silent_pending: Option<u64>,
+    /// The silent renewal's code was handed over and is being exchanged (cleared when the engine gives up).
+    pub(crate) silent_exchanging: bool,
     /// The engine's id of the silent renewal in flight (its answer carries it).
     pub(crate) silent_req: OpId,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
@@ -194,6 +196,10 @@ pub struct World {
     /// (a silent renewal of a tab holding nothing starts one).
     pub(crate) login_of_session: HashMap<String, u64>,
     pub(crate) next_login: u64,
+    /// The user each popup login in progress signs in as, by tab and call.
+    pub(crate) login_as: HashMap<(usize, CallId), &'static str>,
+    /// The login (invariant 9's number) of each authorization code issued and not yet exchanged.
+    pub(crate) code_logins: HashMap<String, u64>,
     /// The login each silent renewal (by number) continues.
     pub(crate) silent_logins: HashMap<u64, Option<(u64, String)>>,
     /// Logout calls in progress, by tab and call: when called, and the logins they end (the one the tab held,
@@ -277,6 +283,8 @@ impl World {
             login_of_session: HashMap::new(),
             next_login: 1,
             silent_logins: HashMap::new(),
+            login_as: HashMap::new(),
+            code_logins: HashMap::new(),
             logouts: HashMap::new(),
             dead_logins: HashMap::new(),
             stats: Stats::default(),
@@ -327,7 +335,7 @@ impl World {
         let skew = if self.rng.chance(0.3) { self.rng.real(-MAX_SKEW_MS, MAX_SKEW_MS) } else { 0.0 };
         self.tabs.push(Tab {
             open: true,
-            engine: Engine::new(self.cfg.clone(), caps),
+            engine: Engine::new(self.cfg.clone(), caps, Box::new(Rng::new(self.seed ^ (0xE4_7B09 + id as u64)))),
             offset_ms: skew,
             mode: if self.prof.shared { Mode::Shared } else { Mode::Session },
             own: Slot::Empty,
@@ -358,6 +366,7 @@ impl World {
             inputs_window: (0.0, 0),
             probe: None,
             silent_pending: None,
+            silent_exchanging: false,
             silent_req: 0,
             silent_bases: Vec::new(),
             silent_base: None,

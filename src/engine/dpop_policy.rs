@@ -38,15 +38,7 @@ pub(super) fn is_use_nonce(e: &Error) -> bool {
     matches!(&e.code, ErrorCode::Other(c) if c == USE_DPOP_NONCE)
 }
 
-/// `dpop: true` and the server answered a proof with tokens that are not DPoP-bound (RFC 9449 §5: it may):
-/// refused, never stored. Not retryable: the same server answers the same way.
-pub fn dpop_downgrade() -> Error {
-    Error::new(ErrorCode::Other(DPOP_DOWNGRADE.into()))
-        .with_description("the server issued a bearer token although DPoP is required (dpop: 'prefer' accepts it)")
-}
-
-/// The code of [`dpop_downgrade`].
-pub const DPOP_DOWNGRADE: &str = "dpop_downgrade";
+pub use crate::protocol::response::DPOP_DOWNGRADE;
 
 impl Dpop {
     pub(super) fn nonce(&self, origin: &str) -> Option<String> {
@@ -81,7 +73,7 @@ impl Engine {
 
     /// Why tokens are refused: `dpop: true` (not `'prefer'`) and they are not DPoP-bound.
     pub fn dpop_refuses(&self, t: &TokenSet) -> Option<Error> {
-        (self.cfg.dpop && !self.cfg.dpop_prefer && !t.is_dpop()).then(dpop_downgrade)
+        crate::protocol::bearer_refused(t, self.cfg.dpop && !self.cfg.dpop_prefer)
     }
 
     /// Fails closed before any tokens reach the session: a refused refresh answer or silent renewal becomes

@@ -2,6 +2,7 @@
 //! one retry a `use_dpop_nonce` earns (token endpoint and resource), and when the key goes.
 
 use super::*;
+use super::tests::seeded;
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::{Error, ErrorCode, Secret, TokenSet};
 
@@ -49,7 +50,7 @@ impl T {
     }
 
     fn logged_in_with(c: Config, kind: &str) -> T {
-        let mut t = T(Engine::new(c, SOLO), Default::default());
+        let mut t = T(Engine::new(c, SOLO, seeded()), Default::default());
         let c = t.go(Input::Start { ready: 0, storage_problem: None });
         let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
         t.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", kind))) });
@@ -217,7 +218,7 @@ fn dpop_true_refuses_a_bearer_refresh_answer() {
 /// A login (code exchange) or a silent renewal answered with bearer tokens: refused, nothing stored.
 #[test]
 fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
-    let mut t = T(Engine::new(cfg(true), SOLO), Default::default());
+    let mut t = T(Engine::new(cfg(true), SOLO, seeded()), Default::default());
     let c = t.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     t.go(Input::Loaded { op, result: Ok(None) });
@@ -229,7 +230,7 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     })), "{c:?}");
     assert!(t.0.token_info().is_none());
     // 'prefer' takes the same answer.
-    let mut p = T(Engine::new(prefer(), SOLO), Default::default());
+    let mut p = T(Engine::new(prefer(), SOLO, seeded()), Default::default());
     let c = p.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     p.go(Input::Loaded { op, result: Ok(None) });
@@ -241,7 +242,7 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     let mut c0 = cfg(true);
     c0.refresh_tokens = false;
     c0.silent_renew = true;
-    let mut t = T(Engine::new(c0, SOLO), Default::default());
+    let mut t = T(Engine::new(c0, SOLO, seeded()), Default::default());
     let c = t.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     let mut first = tokens("a1", "r1", "dpop");
@@ -291,14 +292,14 @@ fn logout_deletes_the_key_first_then_revokes_with_a_proof_other_tabs_drop_theirs
     assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { proof: Some(p), .. } if p.nonce.as_deref() == Some("n1"))));
     assert_eq!(forgets(&t.go(Input::RevokeDone { call: 4, dpop_nonce: None })), Vec::<bool>::new(), "nothing left to delete");
 
-    let mut other = T(Engine::new(cfg(true), Caps { shared: true, locks: true }), Default::default());
+    let mut other = T(Engine::new(cfg(true), Caps { shared: true, locks: true }, seeded()), Default::default());
     let c = other.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     other.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
     assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout(None)))), vec![false], "keeps nothing of the old key");
 
     // A tab that missed the logout and later reads a pair of another login drops its key too.
-    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }), Default::default());
+    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }, seeded()), Default::default());
     let c = missed.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     missed.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });

@@ -1,7 +1,8 @@
 //! The engine's vocabulary: what the outside world tells it ([`Input`]) and what it asks the outside world to
 //! do ([`Command`]). Plain data, no behaviour: the browser layer and the simulator both speak it.
 
-use crate::protocol::{Error, Secret, TokenInfo, TokenSet};
+use crate::protocol::handover_message::Kind;
+use crate::protocol::{Error, Redirect, Secret, TokenInfo, TokenSet, Transaction};
 
 /// A moment by the clock the inputs are stamped with: milliseconds since the Unix epoch (`Date.now()`), the
 /// clock the tokens' expiries are written in. Every input carries one; the engine keeps no other notion of time.
@@ -259,6 +260,29 @@ pub enum Input {
     /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
     /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
     SilentDone { id: OpId, result: Result<TokenSet, Error> },
+    /// `loginUrl()` (`kind` [`Kind::Redirect`]: the call resolves with the authorize URL) or `loginPopup()`
+    /// (`Popup`, once the browser opened the window; `timeout_s`: its `timeoutSeconds` option as the app gave it).
+    Login { call: CallId, kind: Kind, timeout_s: Option<f64> },
+    /// The answer to [`Command::Digest`] (`Err`: the browser could not hash).
+    Digested { call: CallId, digest: Result<Vec<u8>, Error> },
+    /// The answer to [`Command::SaveTransaction`].
+    TransactionSaved { call: CallId, result: Result<(), Error> },
+    /// A login step failed in the browser (the popup could not be navigated).
+    LoginFailed { call: CallId, error: Error },
+    /// `handleRedirect()`: this page's URL, its authorization response (`protocol::parse_redirect` of its query
+    /// and fragment) and the transaction stored under the response's state (removed: single use), or why storage
+    /// could not be read. Resolves `true` once logged in, `false` when the page load was not a callback of ours.
+    Callback { call: CallId, href: String, response: Redirect, tx: Result<Option<Transaction>, Error> },
+    /// A popup's callback page handed over its URL: the authorization response in it.
+    Handover { call: CallId, response: Redirect },
+    /// The popup is closed, and its last message had its time to arrive. `back`: it showed a page of our
+    /// origin at some point.
+    PopupClosed { call: CallId, back: bool },
+    /// The popup's timeout ([`Command::Authorize`]) ran out.
+    LoginTimedOut { call: CallId },
+    /// The answer to [`Command::ExchangeCode`]: the parsed token set, or the classified error, and the
+    /// `DPoP-Nonce` that came with it.
+    Exchanged { call: CallId, result: Result<TokenSet, Error>, dpop_nonce: Option<String> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -266,6 +290,8 @@ pub enum Input {
 pub enum Value {
     Unit,
     Bool(bool),
+    /// `loginUrl()`'s authorize URL.
+    Text(String),
 }
 
 /// The session's events, as the app sees them. Token strings never appear here.
@@ -340,8 +366,27 @@ pub enum Command {
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
     /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
-    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it.
+    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it. The browser
+    /// answers with [`Input::Login`] of kind `Frame` (the engine then asks for each step).
     SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
+    /// SHA-256 of `text` (a PKCE verifier) → [`Input::Digested`].
+    Digest { call: CallId, text: Secret },
+    /// Keep a redirect's login transaction across the page load (sessionStorage, sealed, under its state) →
+    /// [`Input::TransactionSaved`].
+    SaveTransaction { call: CallId, tx: Transaction },
+    /// Show the authorize page `url` and listen for its hand-over → [`Input::Handover`], or
+    /// [`Input::LoginFailed`]. A `Popup`: in the window opened for `call` (`state`: the BroadcastChannel a callback
+    /// page without `opener` uses), giving up after `timeout_ms` → [`Input::PopupClosed`], [`Input::LoginTimedOut`].
+    /// A `Frame` (silent renewal, `call` is [`super::FRAME_CALL`]): in a hidden iframe; the engine's
+    /// [`Timer::Silent`] bounds it.
+    Authorize { call: CallId, kind: Kind, url: String, state: String, timeout_ms: u32 },
+    /// The login of `call` is over: close its popup or remove its frame, stop listening.
+    EndLogin { call: CallId },
+    /// Replace the address bar's URL, without a history entry: a callback's code, tokens or error leave it.
+    ReplaceUrl { url: String },
+    /// POST the code exchange `form` to the token endpoint `url` → [`Input::Exchanged`]. With `proof`, a `DPoP`
+    /// header.
+    ExchangeCode { call: CallId, url: String, form: String, proof: Option<Proof> },
 }

@@ -150,11 +150,11 @@ impl Engine {
         self.emit(SessionEvent::StorageFallback(e));
     }
 
-    pub(super) fn logged_in(&mut self, now: Instant, call: CallId, mut tokens: TokenSet) {
+    pub(super) fn logged_in(&mut self, now: Instant, call: CallId, mut tokens: TokenSet, value: Value) {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
         tokens.lineage = crate::protocol::Lineage { since_ms: now.as_ms(), seq: 0 };
-        self.accept(now, tokens, Accepted::Login(call));
+        self.accept(now, tokens, Accepted::Login(call, value));
     }
 
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
@@ -181,10 +181,10 @@ impl Engine {
             self.push(Command::Save { op, tokens: tokens.clone() });
         }
         match event {
-            Accepted::Login(call) => {
+            Accepted::Login(call, value) => {
                 self.adopt(now, tokens, SessionEvent::Login);
                 self.announce(Notice::Login);
-                self.settle(call, Ok(Value::Bool(true)));
+                self.settle(call, Ok(value));
             }
             Accepted::Refresh => {
                 // A refresh grant never changes the user; if a server says otherwise, it is another login.
@@ -234,7 +234,7 @@ impl Engine {
             self.push(Command::Load { op });
         }
         match event {
-            Accepted::Login(call) => self.settle(call, Err(login_required(None))),
+            Accepted::Login(call, _) => self.settle(call, Err(login_required(None))),
             Accepted::Refresh => self.flight_done(now, Err(login_required(None))),
             Accepted::Silent | Accepted::SilentLogin => self.silent_done(now, Err(login_required(None))),
         }
@@ -310,6 +310,12 @@ impl Engine {
         }
         self.logouts = self.logouts.wrapping_add(1);
         self.logout = Some(Logout { calls: vec![call], stage: LogoutStage::Alone, ended: Some(Logins::default()) });
+        // The login held when the user logged out is ended even if it goes first on its own (oss-sim seed 2206: the
+        // tab's jumped clock expired it while the logout waited for the lock, and the notice named no login, so
+        // another tab went on sending its token).
+        if let Some(t) = &self.tokens {
+            self.logout_ends(login_of(t));
+        }
         if !self.caps.shared {
             return self.end_session();
         }

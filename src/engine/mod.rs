@@ -8,17 +8,19 @@
 //! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
 //! the key, RFC 9449), `owner` (a pair of another user is another login), `timers` (the timer table and
 //! `poll_timeout`), `storage_ops` (what each storage operation was for). Files import each other one way
-//! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle).
+//! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle); `login` (the authorize
+//! request, the callback's decision, the code exchange, a popup's outcomes).
 
 use alloc::collections::VecDeque;
 
-use crate::protocol::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
+use crate::protocol::{decide, Config, Decision, Error, ErrorCode, RandomSource, Secret, TokenInfo, TokenSet};
 
 mod api_calls;
 pub mod dpop_policy;
 mod flight;
 pub mod io;
 mod lifecycle;
+mod login;
 mod silent;
 mod storage_ops;
 mod timers;
@@ -26,11 +28,14 @@ mod timers;
 mod tests;
 #[cfg(test)]
 mod dpop_policy_tests;
+#[cfg(test)]
+mod login_tests;
 mod end_of_pair;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
 pub use io::{Caps, CallId, Command, Input, Instant, Logins, Notice, OpId, Proof, SessionEvent, Timer, Value};
+pub use login::popup_timeout_ms;
 
 use api_calls::Sent;
 use dpop_policy::NonceFrom;
@@ -81,6 +86,8 @@ enum LockHold {
 
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
+/// The "call" of a silent renewal's frame login ([`Command::SilentRenew`]): no app call waits for it.
+pub const FRAME_CALL: CallId = CallId::MAX - 1;
 
 pub struct Engine {
     cfg: Config,
@@ -118,11 +125,15 @@ pub struct Engine {
     silent_tried_for: Option<f64>,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
+    /// Entropy for a login's state and PKCE verifier (the browser's `crypto.getRandomValues`; seeded in tests).
+    random: Box<dyn RandomSource>,
+    /// Logins of this tab in progress (a popup's, a redirect's code exchange).
+    logins: Vec<login::Login>,
     out: VecDeque<Command>,
 }
 
 impl Engine {
-    pub fn new(cfg: Config, caps: Caps) -> Engine {
+    pub fn new(cfg: Config, caps: Caps, random: Box<dyn RandomSource>) -> Engine {
         Engine {
             cfg,
             caps,
@@ -145,6 +156,8 @@ impl Engine {
             silent: None,
             silent_tried_for: None,
             withheld_from: Vec::new(),
+            random,
+            logins: Vec::new(),
             out: VecDeque::new(),
         }
     }
@@ -172,7 +185,7 @@ impl Engine {
             Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(no_refresh_token())),
             Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(now, call),
-            Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens),
+            Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens, Value::Bool(true)),
             Input::Loaded { op, result } => self.loaded(now, op, result),
             Input::Saved { op, result } => self.saved(now, op, result),
             Input::Cleared { op } => self.cleared(now, op),
@@ -198,6 +211,18 @@ impl Engine {
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),
+            Input::Login { call, kind, timeout_s } => self.login(now, call, kind, timeout_s),
+            Input::Digested { call, digest } => self.digested(now, call, digest),
+            Input::TransactionSaved { call, result } => self.transaction_saved(call, result),
+            Input::LoginFailed { call, error } => self.login_failed(now, call, error),
+            Input::Callback { call, href, response, tx } => self.callback(now, call, &href, response, tx),
+            Input::Handover { call, response } => self.handover(now, call, response),
+            Input::PopupClosed { call, back } => self.popup_closed(call, back),
+            Input::LoginTimedOut { call } => self.login_timed_out(now, call),
+            Input::Exchanged { call, result, dpop_nonce } => {
+                self.endpoint_nonce(&self.cfg.token_url(), dpop_nonce);
+                self.exchanged(now, call, result)
+            }
         }
     }
 
@@ -401,6 +426,9 @@ fn needs_ready(i: &Input) -> bool {
             | Input::Refresh { .. }
             | Input::Logout { .. }
             | Input::LoggedIn { .. }
+            | Input::Callback { .. }
+            | Input::Handover { .. }
+            | Input::Exchanged { .. }
             | Input::Broadcast(_)
             | Input::Wake
     ) || silent::needs_ready(i)

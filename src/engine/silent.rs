@@ -109,6 +109,14 @@ impl Engine {
         }
     }
 
+    /// The frame request the silent renewal waits for, if it waits for one (engine/login.rs answers it).
+    pub(super) fn silent_frame(&self) -> Option<OpId> {
+        match self.silent_stage() {
+            Some(Stage::Waiting { frame }) => Some(*frame),
+            _ => None,
+        }
+    }
+
     fn silent_stage(&self) -> Option<&Stage> {
         self.silent.as_ref().map(|s| &s.stage)
     }
@@ -229,6 +237,7 @@ impl Engine {
     pub(super) fn silent_timer(&mut self, now: Instant) {
         if matches!(self.silent_stage(), Some(Stage::Waiting { .. })) {
             self.push(Command::CancelSilent);
+            self.drop_frame_login();
             let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
             self.silent_done(now, Err(e));
         }

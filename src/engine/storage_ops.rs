@@ -1,7 +1,7 @@
 //! What each storage operation was for: its answer continues there. A leaf of the engine's files (it names
 //! only the vocabulary), so every file that stores or reads imports it and none imports another for it.
 
-use super::io::{CallId, Notice, Proof, SessionEvent};
+use super::io::{CallId, Notice, Proof, SessionEvent, Value};
 use crate::protocol::{Error, Secret, TokenSet};
 
 /// What a storage operation was for; its answer continues there.
@@ -29,9 +29,10 @@ pub(super) enum Op {
     Ignore,
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(super) enum Accepted {
-    Login(CallId),
+    /// A login; its call resolves with this value.
+    Login(CallId, Value),
     /// The flight's refresh.
     Refresh,
     /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.

@@ -4,6 +4,11 @@
 use super::*;
 use crate::protocol::{Error, ErrorCode, Secret, TokenSet};
 
+/// The engine's entropy in tests: a seeded generator.
+pub(super) fn seeded() -> Box<dyn RandomSource> {
+    Box::new(crate::protocol::random::test_rng::TestRng(0x9E37_79B9_7F4A_7C15))
+}
+
 const T0: f64 = 1_700_000_000_000.0;
 const HOUR: f64 = 3_600_000.0;
 
@@ -103,7 +108,7 @@ impl Last {
 
 impl T {
     fn new(refresh_tokens: bool, caps: Caps) -> T {
-        T { e: Engine::new(cfg(refresh_tokens), caps), last: Last::default() }
+        T { e: Engine::new(cfg(refresh_tokens), caps, seeded()), last: Last::default() }
     }
 
     fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
@@ -765,7 +770,7 @@ fn restore_caps_forged_lifetimes() {
 fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
     let mut c = cfg(false);
     c.silent_renew = true;
-    let mut t = T { e: Engine::new(c, caps), last: Last::default() };
+    let mut t = T { e: Engine::new(c, caps, seeded()), last: Last::default() };
     let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
     let op = load_op(&c).unwrap();
     t.go(T0, Input::Loaded { op, result: Ok(stored) });
@@ -2000,4 +2005,41 @@ fn a_late_answer_is_never_taken_for_another_requests() {
     let (mut s, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
     let c = s.go(T0, Input::LockGranted { id: 999 });
     assert!(matches!(c.as_slice(), [Command::Unlock]), "{c:?}");
+}
+
+/// Guarantee (logout finality): a logout ends the login held when it was called, and its notice names it, even
+/// when that login ends on its own before the logout gets the lock (oss-sim seed 2206: another tab ended it and
+/// the notice named none, so the other tabs went on sending its token).
+#[test]
+fn a_logout_names_the_login_held_when_it_was_called() {
+    fn held_pair() -> TokenSet {
+        let mut held = tokens("a1", None, T0);
+        held.lineage.since_ms = T0 - 5.0;
+        held
+    }
+    let (mut t, _) = T::restored(true, SHARED, Some(held_pair()), T0);
+    // The tab's clock jumped past the expiry: a fetch starts the end of the session (it looks at storage first)…
+    let later = T0 + 2.0 * HOUR;
+    let c = t.go(later, Input::Fetch { call: 20, origin: o("https://platform.example.com/x") });
+    let ending = load_op(&c).expect("the end of the pair looks at storage first");
+    // … and the user logs out before that look is answered.
+    let c = t.go(later, Input::Logout { call: 9 });
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })), "{c:?}");
+    let c = t.go(later, Input::Loaded { op: ending, result: Ok(Some(held_pair())) });
+    if let Some(op) = clear_op(&c) {
+        t.go(later, Input::Cleared { op });
+    }
+    assert!(t.e.token_info().is_none(), "the session ended on its own first");
+    let c = t.go(later, Input::LockGranted { id: LAST });
+    let op = load_op(&c).expect("the logout reads storage");
+    let c = t.go(later, Input::Loaded { op, result: Ok(None) });
+    let c = match clear_op(&c) {
+        Some(op) => t.go(later, Input::Cleared { op }),
+        None => c,
+    };
+    let named = c.iter().find_map(|c| match c {
+        Command::Broadcast(Notice::Logout(Some(l))) => Some(l.contains((T0 - 5.0) as u64)),
+        _ => None,
+    });
+    assert_eq!(named, Some(true), "{c:?}");
 }

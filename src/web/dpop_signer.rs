@@ -1,16 +1,16 @@
 //! DPoP (RFC 9449) in the browser: the key (js/glue.js keeps it, non-extractable, in IndexedDB next to the
 //! cookie seal's key), the signature, and the token requests that carry a proof. The proof's JSON and
-//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one retry are the engine's.
+//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one resend (also the
+//! code exchange's) are the engine's.
 //! Nothing here logs, and no error carries a proof, a key or a token.
 
 use alloc::rc::Rc;
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
 use crate::protocol::dpop_proof::{signing_input, Claims, JsonText, Jwk};
-use crate::engine::{retries_with_nonce, CallId, Input, OpId, Proof, TOKEN_TIMEOUT_MS};
+use crate::engine::{CallId, Input, OpId, Proof, TOKEN_TIMEOUT_MS};
 use crate::protocol::{origin_of, Error, ErrorCode, RandomSource, StorageKind, TokenSet};
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::driver::Driver;
@@ -71,15 +71,25 @@ impl Driver {
 
     /// The engine's `SendToken` with a proof; the `DPoP-Nonce` its answer carried goes with the answer.
     pub(crate) fn dpop_send_token(self: &Rc<Self>, id: OpId, url: String, form: String, timeout_ms: u32, p: Proof) {
+        self.dpop_token(url, form, timeout_ms, p, Box::new(move |result, dpop_nonce| Input::TokenReply { id, result, dpop_nonce }));
+    }
+
+    /// The engine's `ExchangeCode` with a proof.
+    pub(crate) fn dpop_exchange_code(self: &Rc<Self>, call: CallId, url: String, form: String, p: Proof) {
+        self.dpop_token(url, form, TOKEN_TIMEOUT_MS, p, Box::new(move |result, dpop_nonce| Input::Exchanged { call, result, dpop_nonce }));
+    }
+
+    /// A token request with a proof, its answer fed as `answer` makes it.
+    fn dpop_token(self: &Rc<Self>, url: String, form: String, timeout_ms: u32, p: Proof, answer: Box<dyn FnOnce(Result<TokenSet, Error>, Option<String>) -> Input>) {
         self.with_proof("POST", &url.clone(), p.nonce.as_deref(), None, false, Box::new(move |me, proof| {
             let proof = match proof {
                 Ok(x) => x,
-                Err(e) => return me.feed(Input::TokenReply { id, result: Err(e), dpop_nonce: None }),
+                Err(e) => return me.feed(answer(Err(e), None)),
             };
             let sent_at = Driver::now();
             me.after(&http::post_form(&url, &form, timeout_ms, Some(&proof)), Box::new(move |me, r| {
                 let (result, dpop_nonce) = http::token_reply(r, sent_at, true);
-                me.feed(Input::TokenReply { id, result, dpop_nonce });
+                me.feed(answer(result, dpop_nonce));
             }));
         }));
     }
@@ -94,26 +104,6 @@ impl Driver {
                 me.feed(Input::RevokeDone { call, dpop_nonce });
             }));
         }));
-    }
-
-    /// The code exchange (it runs outside the engine, across the login redirect): a proof with the token
-    /// endpoint's last nonce, and the one retry the engine's rule allows when the server asks for a nonce.
-    pub async fn dpop_exchange(self: &Rc<Self>, form: String) -> Result<TokenSet, Error> {
-        let url = self.cfg.token_url();
-        let mut retried = false;
-        loop {
-            let nonce = self.engine.borrow().token_endpoint_nonce();
-            let proof = JsFuture::from(self.proof("POST", &url, nonce.as_deref(), None, false)).await.map_err(|e| unavailable(&e))?;
-            let sent_at = Driver::now();
-            let sent = http::post_form(&url, &form, TOKEN_TIMEOUT_MS, proof.as_string().as_deref());
-            let (result, nonce) = http::token_reply(JsFuture::from(sent).await, sent_at, true);
-            let got = nonce.is_some();
-            self.dpop_heard(&url, nonce);
-            match result {
-                Err(e) if retries_with_nonce(&e, got, retried) => retried = true,
-                r => return r,
-            }
-        }
     }
 
     /// The engine's `ForgetKey`.

@@ -2,19 +2,19 @@
 //! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
 use core::cell::RefCell;
-use alloc::rc::Rc;
+use alloc::rc::{Rc, Weak};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Value, TOKEN_TIMEOUT_MS};
-use crate::protocol::{api_error, Config, Error};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
+use crate::protocol::handover_message::Kind;
+use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::{Io, Store};
 use crate::web::tabs::{self, Tabs};
-use crate::web::task;
 use crate::web::{browser, js_error, http, json};
 
 pub struct Driver {
@@ -35,7 +35,9 @@ pub struct Driver {
     next_io: core::cell::Cell<u32>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
-    pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
+    pub(crate) frame: RefCell<Option<crate::web::window_handover::Frame>>,
+    /// The windows of popup logins in progress (web/popup.rs).
+    pub(crate) popups: RefCell<Vec<crate::web::window_handover::Popup>>,
 }
 
 /// What to do with a promise's outcome ([`Driver::after`]).
@@ -77,7 +79,7 @@ impl Driver {
         let mut base = cfg.server.clone();
         base.push('/');
         let d = Rc::new(Driver {
-            engine: RefCell::new(Engine::new(cfg.clone(), caps)),
+            engine: RefCell::new(Engine::new(cfg.clone(), caps, Box::new(browser::BrowserRandom))),
             cfg,
             store,
             calls: Calls::default(),
@@ -91,6 +93,7 @@ impl Driver {
             next_io: core::cell::Cell::new(0),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
+            popups: RefCell::new(Vec::new()),
         });
         let hooks = Hooks::new(&d);
         if caps.shared {
@@ -174,6 +177,14 @@ impl Driver {
             Command::SendRevoke { call, url, form, proof: None } => {
                 self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, _| me.feed(Input::RevokeDone { call, dpop_nonce: None })));
             }
+            Command::ExchangeCode { call, url, form, proof: Some(p) } => self.dpop_exchange_code(call, url, form, p),
+            Command::ExchangeCode { call, url, form, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, r| {
+                    let (result, dpop_nonce) = http::token_reply(r, sent_at, false);
+                    me.feed(Input::Exchanged { call, result, dpop_nonce })
+                }));
+            }
             Command::SendApi { call, token, retry, proof } => {
                 self.send_api(call, token.as_ref().map(|t| t.expose()), retry, proof)
             }
@@ -196,6 +207,7 @@ impl Driver {
                 let a = match result {
                     Ok(Value::Unit) => Answer::Value(JsValue::UNDEFINED),
                     Ok(Value::Bool(b)) => Answer::Value(JsValue::from_bool(b)),
+                    Ok(Value::Text(t)) => Answer::Value(JsValue::from_str(&t)),
                     Err(e) => Answer::Reject(js_error::to_js(&e)),
                 };
                 self.calls.answer(call, a, true);
@@ -212,15 +224,29 @@ impl Driver {
                 }
             }
             Command::Emit(e) => self.emit(&e),
-            Command::SilentRenew { id } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = me.silent_renew().await;
-                    me.feed(Input::SilentDone { id, result });
-                }));
-            }
+            // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
+            Command::SilentRenew { .. } => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
+            Command::Digest { call, text } => self.digest(call, text),
+            Command::SaveTransaction { call, tx } => {
+                let result = self.save_transaction(&tx);
+                self.feed(Input::TransactionSaved { call, result });
+            }
+            Command::Authorize { call, kind: Kind::Frame, url, .. } => self.show_frame(call, &url),
+            Command::Authorize { call, url, state, timeout_ms, .. } => self.show_popup(call, &url, &state, timeout_ms),
+            Command::EndLogin { call: FRAME_CALL } => self.cancel_silent(),
+            Command::EndLogin { call } => self.end_popup(call),
+            Command::ReplaceUrl { url } => browser::replace_url(&url),
         }
+    }
+
+    /// What a login's hand-over listener calls with the callback URL it received.
+    pub(crate) fn handover_to(self: &Rc<Self>, call: CallId) -> Rc<dyn Fn(String)> {
+        let w = Rc::downgrade(self);
+        Rc::new(move |url: String| {
+            let (search, hash) = browser::url_parts(&url);
+            feed_weak(&w, Input::Handover { call, response: parse_redirect(&search, &hash) });
+        })
     }
 
     /// Storage answers at once for sessionStorage and memory (so `session.fetch` stays synchronous on its hot
@@ -329,32 +355,28 @@ impl Driver {
             c.response = v.clone();
             c.failed = !ok;
         });
-        // The answer read through gloo-net's `Response` (a network failure has none).
+        // The answer read through gloo-net's `Response` (a network failure has none): its status, and the headers
+        // protocol::response reads. DPoP: every answer's `DPoP-Nonce` goes with it to the engine.
         let res = ok.then(|| gloo_net::http::Response::from(v.clone().unchecked_into::<Response>()));
         let status = res.as_ref().map_or(0, |r| r.status());
-        // DPoP: every answer's `DPoP-Nonce` goes with it to the engine, and a 401 may be the resource asking for one.
-        let (dpop_nonce, nonce_challenge) = match &res {
-            Some(res) if self.cfg.dpop => {
+        let (dpop_nonce, www_authenticate) = match &res {
+            Some(res) => {
                 let headers = res.headers();
-                let challenge = status == 401 && headers.get("WWW-Authenticate").is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h));
-                (headers.get("DPoP-Nonce"), challenge)
+                (headers.get("DPoP-Nonce").filter(|_| self.cfg.dpop), headers.get("WWW-Authenticate"))
             }
-            _ => (None, false),
+            None => (None, None),
         };
-        if nonce_challenge {
-            let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
-            self.feed(Input::ApiResponse { call, status, error, dpop_nonce });
-        } else if status == 401 {
-            // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
-            let peek = peek_text(v.unchecked_ref(), crate::protocol::MAX_BODY_BYTES as u32);
-            self.after(&peek, Box::new(move |me, text| {
-                let text = text.ok().and_then(|t| t.as_string());
-                let body = http::error_body(text.as_deref().and_then(json::parse_body));
-                let error = Some(api_error(401, body));
-                me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
-            }));
-        } else {
-            self.feed(Input::ApiResponse { call, status, error: None, dpop_nonce });
+        match api_answer(status, www_authenticate.as_deref(), self.cfg.dpop) {
+            ApiAnswer::Known(error) => self.feed(Input::ApiResponse { call, status, error, dpop_nonce }),
+            ApiAnswer::ReadBody => {
+                // Read from a copy: the app gets the original.
+                let peek = peek_text(v.unchecked_ref(), crate::protocol::MAX_BODY_BYTES as u32);
+                self.after(&peek, Box::new(move |me, text| {
+                    let text = text.ok().and_then(|t| t.as_string());
+                    let error = Some(unauthorized(&json::body(text.as_deref())));
+                    me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
+                }));
+            }
         }
         self.calls.value(call)
     }
@@ -463,6 +485,12 @@ impl Drop for Driver {
     fn drop(&mut self) {
         self.watch_wakeups(false);
         self.disarm();
+    }
+}
+
+pub(crate) fn feed_weak(w: &Weak<Driver>, input: Input) {
+    if let Some(me) = w.upgrade() {
+        me.feed(input);
     }
 }
 

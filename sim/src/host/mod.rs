@@ -1,6 +1,6 @@
 //! The host: what `web/driver.rs` is to the browser, for the simulated tabs. `feed` hands one input to a tab's
 //! engine and `exec` carries out each `Command` it yields, as the driver's `exec` does: storage
-//! (`storage.rs`), the token endpoint (`token.rs`), silent renewal (`silent.rs`), API and revoke requests,
+//! (`storage.rs`), the token endpoint (`token.rs`), logins (`login.rs`), silent renewal (`silent.rs`), API and revoke requests,
 //! Web Locks (a FIFO manager), BroadcastChannel (per sender→receiver FIFO, random delays), timers, events and
 //! settled calls. What goes on the wire is answered by `server.rs`; the invariants' checks are called where the
 //! host observes what they judge.
@@ -8,6 +8,7 @@
 //! A new command: an arm in `exec` (a method in the file of its kind when it is more than a few lines). A new
 //! input the host feeds: a scheduler event (`scheduler.rs`'s `Ev`) whose arm calls into here.
 
+mod login;
 mod silent;
 mod storage;
 mod token;
@@ -68,19 +69,13 @@ impl World {
         self.feed(tab, input, cause);
     }
 
-    /// A login callback's tokens reach the tab (unless it closed meanwhile).
-    pub(crate) fn login_reply(&mut self, tab: usize, call: CallId, resp: TokenResponse) {
-        if self.tabs[tab].open {
-            self.delivered_access.insert(resp.access_token.clone());
-            self.delivered_to.insert((tab, resp.access_token.clone()));
-            let ts = token_set(&resp, self.tab_now(tab), self.token_type());
-            if let Some(r) = &resp.refresh_token {
-                self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
-            }
-            self.touch(tab, &resp.access_token);
-            self.feed(tab, Input::LoggedIn { call, tokens: ts }, Cause::Other);
-        } else {
-            self.logins_pending.remove(&tab);
+    /// Tokens that reached `tab`, for the oracles.
+    pub(crate) fn delivered(&mut self, tab: usize, ts: &TokenSet) {
+        let a = ts.access_token.expose().to_string();
+        self.delivered_access.insert(a.clone());
+        self.delivered_to.insert((tab, a));
+        if let Some(r) = &ts.refresh_token {
+            self.rt_sets.entry(r.expose().to_string()).or_insert_with(|| ts.clone());
         }
     }
 
@@ -174,6 +169,7 @@ impl World {
                 let how = match &result {
                     Ok(Value::Unit) => "ok".to_string(),
                     Ok(Value::Bool(b)) => format!("ok({b})"),
+                    Ok(Value::Text(_)) => "ok(url)".to_string(),
                     Err(e) => format!("Err({})", e.code.as_str()),
                 };
                 self.settled(tab, call, how);
@@ -223,6 +219,15 @@ impl World {
             Command::CancelSilent => {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
+                self.tabs[tab].silent_exchanging = false;
+            }
+            Command::Digest { call, text } => self.digest(tab, call, text),
+            Command::Authorize { call, kind, url, .. } => self.authorize(tab, call, kind, url),
+            Command::ExchangeCode { call, form, proof, .. } => self.send_exchange(tab, call, form, proof),
+            Command::EndLogin { call } => self.tr(Some(tab), format!("-> EndLogin #{call}")),
+            // The simulated app logs in by popup (a redirect would replace the tab's page).
+            c @ (Command::SaveTransaction { .. } | Command::ReplaceUrl { .. }) => {
+                panic!("tab{tab}: a redirect login's command, which the simulator never asks for: {c:?}")
             }
         }
     }

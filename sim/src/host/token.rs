@@ -54,11 +54,11 @@ impl World {
         };
         self.push(lat, Ev::TokenArrive { req });
         if fault == TokFault::Timeout {
-            self.push(timeout_ms as f64, Ev::TokenReply { req, result: Err(err(ErrorCode::Timeout, "request timed out").with_retryable(true)), answered: false });
+            self.push(timeout_ms as f64, Ev::TokenReply { req, wire: Wire::Lost { timed_out: true }, answered: false });
         }
     }
 
-    pub(crate) fn token_reply(&mut self, req: usize, result: Result<TokenResponse, Error>, answered: bool) {
+    pub(crate) fn token_reply(&mut self, req: usize, wire: Wire, answered: bool) {
         let tab = self.reqs[req].tab;
         if !self.tabs[tab].open || self.tabs[tab].outstanding != Some(req) {
             return; // the tab closed: nobody reads this answer
@@ -68,14 +68,10 @@ impl World {
             self.inv1_answered(req, tab);
         }
         let tnow = self.tab_now(tab);
-        let result = match result {
-            Ok(resp) => {
-                self.delivered_access.insert(resp.access_token.clone());
-                self.delivered_to.insert((tab, resp.access_token.clone()));
-                let ts = token_set(&resp, tnow, self.token_type());
-                if let Some(r) = &resp.refresh_token {
-                    self.rt_sets.entry(r.clone()).or_insert_with(|| ts.clone());
-                }
+        // Read as web/http.rs reads it (expiries count from the answer's arrival, as the simulator always has).
+        let result = match wire.read_tokens(tnow, tnow, self.reqs[req].proof.is_some()) {
+            Ok(ts) => {
+                self.delivered(tab, &ts);
                 self.inv4_answer_ok(tab);
                 Ok(ts)
             }

@@ -1,4 +1,4 @@
-//! The invariants of issue 9 (and 10), one file each: `invNN_name.rs` holds that invariant's checks and the
+//! The invariants of issue 9 (and 10, 11), one file each: `invNN_name.rs` holds that invariant's checks and the
 //! bookkeeping only it needs, as `impl World` methods named `invN_*` (and `check_*` for the ones the scheduler
 //! calls after each step or at quiescence). The host, the server and the scheduler call them at the point
 //! where they observe what the invariant judges; a check draws no random numbers (a seed's draws must not move).
@@ -18,6 +18,7 @@ mod inv07_silent;
 mod inv08_nonce;
 mod inv09_logout_final;
 mod inv10_owner;
+mod inv11_login;
 
 pub use inv02_origin::oracle_origin;
 pub(crate) use inv01_reuse::RtObs;
@@ -46,6 +47,8 @@ pub enum Inv {
     Owner = 10,
     /// 9. A logout is final: once it settled, no tab uses, stores or announces a pair of the login it ended.
     LogoutFinal = 9,
+    /// 11. A login carries state and S256 PKCE through the engine, and the server accepts its code exchange.
+    Login = 11,
 }
 
 impl Inv {
@@ -61,6 +64,7 @@ impl Inv {
             Inv::Silent => "7: a second silent renewal for one pair (in a tab, or across tabs with Web Locks and shared storage)",
             Inv::Owner => "10: a tab's user (ownerId) changed without a login event (a refresh of another user's pair, or a request sent as a user the app was not told of)",
             Inv::LogoutFinal => "9: after a logout settled, a pair of the login it ended was sent to the API, stored, or announced (login/refresh)",
+            Inv::Login => "11: an authorize request without state or S256 PKCE, or a code exchange the server refused (wrong verifier, redirect_uri, client, or a code spent twice)",
         }
     }
 }
