@@ -220,7 +220,7 @@ impl Engine {
             Input::PopupClosed { call, back } => self.popup_closed(call, back),
             Input::LoginTimedOut { call } => self.login_timed_out(now, call),
             Input::Exchanged { call, result, dpop_nonce } => {
-                self.endpoint_nonce(&self.cfg.token_url(), dpop_nonce);
+                self.dpop_nonce(NonceFrom::TokenEndpoint, dpop_nonce);
                 self.exchanged(now, call, result)
             }
         }
