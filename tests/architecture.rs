@@ -301,3 +301,35 @@ fn the_reader_sees_known_edges() {
     assert!(g[&m("web::driver")].contains(&m("engine::io")), "web::driver -> engine::io (through engine's re-export)");
     assert!(g[&m("engine")].iter().any(|t| t.first().is_some_and(|f| f == "protocol")), "engine -> protocol");
 }
+
+#[test]
+fn the_browser_layer_builds_no_error_for_a_servers_answer() {
+    // What a server's answer means is protocol::response's (one pure function per answer) and what to do about
+    // it the engine's: web/ passes the facts it read (status, headers, body) to those functions. It may still
+    // name its own browser failures (storage, WebCrypto, a blocked popup), never a server's.
+    const SERVER_CODES: &[&str] = &[
+        "ErrorCode::InvalidGrant",
+        "ErrorCode::InvalidToken",
+        "ErrorCode::InvalidClient",
+        "ErrorCode::AccessDenied",
+        "ErrorCode::LoginRequired",
+        "ErrorCode::ServerError",
+        "ErrorCode::RateLimited",
+        "ErrorCode::Timeout",
+        "ErrorCode::from_oauth",
+    ];
+    const BUILDERS: &[&str] =
+        &["api_error(", "token_endpoint_error(", "parse_error_body(", "invalid_response(", "network_error(", "timeout_error("];
+    let c = load();
+    let mut wrong = Vec::new();
+    for (m, text) in &c.files {
+        if m.first().map(String::as_str) == Some("web") {
+            for s in SERVER_CODES.iter().chain(BUILDERS) {
+                if text.contains(s) {
+                    wrong.push(format!("{} uses {s}", name(m)));
+                }
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "web/ builds an error for a server's answer (ARCHITECTURE.md): {wrong:?}");
+}

@@ -24,17 +24,34 @@ impl Timers {
         first
     }
 
-    /// The moment a timeout at `now` reaches: every timer due within [`EARLY_MS`] of `now` (a timer counts a
-    /// duration, the inputs are stamped with the wall clock: they drift by a few ms). When none is, the host's
-    /// timer fired before the deadline by that clock: if the clock moved back since the earliest was armed, it
-    /// ends, as the host was told to wait for it; else nothing ends and the host arms its timer again
-    /// (Playwright's fake clock fires early: ending the earliest anyway cut a silent renewal's wait short, its
-    /// frame dropped as it opened).
-    fn reach(&self, now: Instant) -> Option<Instant> {
+    /// The timers a timeout at `now` ends, and the latest of their deadlines: each timer due by `now`, and the
+    /// policy's check also up to [`EARLY_MS`] before its deadline (it is armed a little after the instant the
+    /// policy changes; a host's timer counts a duration while the inputs carry the wall clock). When none is due,
+    /// the host's timer fired before the deadline by that clock: if the clock moved back since the earliest was
+    /// armed, that one ends, as the host was told to wait for it; else nothing ends and the host arms its timer
+    /// again (Playwright's fake clock fires early: ending the earliest anyway cut a silent renewal's wait short,
+    /// its frame dropped as it opened). A retry never comes before its backoff.
+    fn due(&self, now: Instant) -> Option<([bool; Timer::COUNT], Instant)> {
         let first = self.earliest()?;
-        let soon = now.plus_ms(EARLY_MS);
-        let moved_back = Timer::ALL.iter().any(|&t| self.0[t as usize] == Some(first) && self.2[t as usize].is_some_and(|armed| now < armed));
-        (first <= soon).then_some(soon).or(moved_back.then_some(first))
+        let mut due = [false; Timer::COUNT];
+        let mut until = None::<Instant>;
+        for t in Timer::ALL {
+            let Some(at) = self.0[t as usize] else { continue };
+            let moved_back = at == first && self.2[t as usize].is_some_and(|armed| now < armed);
+            if at <= now || (t == Timer::Check && at <= now.plus_ms(EARLY_MS)) || moved_back {
+                due[t as usize] = true;
+                until = Some(until.map_or(at, |u| u.max(at)));
+            }
+        }
+        let any_by_time = Timer::ALL.iter().any(|&t| due[t as usize] && self.0[t as usize].is_some_and(|at| at <= now || t == Timer::Check));
+        if !any_by_time {
+            // Only the earliest ends on a clock that moved back.
+            for t in Timer::ALL {
+                due[t as usize] = due[t as usize] && self.0[t as usize] == Some(first);
+            }
+            until = due.iter().any(|d| *d).then_some(first);
+        }
+        until.map(|u| (due, u))
     }
 
     /// The time of the input being handled (what a timer armed now is armed at).
@@ -72,7 +89,7 @@ impl Engine {
 
     /// Whether an [`Input::Timeout`](super::Input::Timeout) at `now` would end timer `t`.
     pub fn timer_due(&self, t: Timer, now: Instant) -> bool {
-        self.timers.reach(now).is_some_and(|until| self.timers.0[t as usize].is_some_and(|at| at <= until))
+        self.timers.due(now).is_some_and(|(due, _)| due[t as usize])
     }
 
     pub(super) fn set_timer(&mut self, t: Timer, at: Option<Instant>) {
@@ -83,11 +100,7 @@ impl Engine {
     /// The host's timer fired: the timers due then are disarmed and handled, earliest first, each at most once
     /// (one that a handler disarms or re-arms for later is not handled now).
     pub(super) fn timeout(&mut self, now: Instant) {
-        let Some(until) = self.timers.reach(now) else { return };
-        let mut due = [false; Timer::COUNT];
-        for t in Timer::ALL {
-            due[t as usize] = self.timers.0[t as usize].is_some_and(|at| at <= until);
-        }
+        let Some((mut due, until)) = self.timers.due(now) else { return };
         while let Some(t) = self.timers.next_due(until, &due) {
             due[t as usize] = false;
             self.timers.0[t as usize] = None;
