@@ -780,6 +780,8 @@ fn describe_input(i: &Input) -> String {
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
         Input::SilentDone { result } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
+        Input::TabsAsked { id } => format!("TabsAsked {id}"),
+        Input::TabsAnswered { op, pairs } => format!("TabsAnswered op{op} {} pair(s)", pairs.len()),
     }
 }
 
@@ -1365,6 +1367,8 @@ impl World {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
             }
+            // Tabs that join (per-tab storage): not simulated yet (the engine never asks without `join_tabs`).
+            Command::AskTabs { .. } | Command::AnswerTab { .. } | Command::Present(_) => {}
         }
     }
 

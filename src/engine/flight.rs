@@ -204,15 +204,14 @@ impl Engine {
 
     /// The flight's body, under the lock when storage is shared.
     fn under_lock(&mut self, now: f64) {
-        if self.caps.shared {
+        if self.coordinated() {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading);
             let generation = self.generation;
             if let Some(f) = &mut self.flight {
                 f.read_generation = generation;
             }
-            let op = self.new_op(Op::Flight);
-            self.push(Command::Load { op });
+            self.read_shared(Op::Flight);
         } else {
             self.decide_need(now);
         }
@@ -449,11 +448,10 @@ impl Engine {
                 self.set_timer(TimerId::Backoff, Some(at));
             }
             Err(e) => {
-                if self.caps.shared {
+                if self.caps.shared || self.group {
                     f.terminal = Some(e);
                     f.stage = Stage::LastLook;
-                    let op = self.new_op(Op::Flight);
-                    self.push(Command::Load { op });
+                    self.read_shared(Op::Flight);
                 } else {
                     self.end_after_terminal(e);
                 }

@@ -128,6 +128,8 @@ impl Engine {
                     true
                 }
             }
+            // Nothing stored: tabs that join ask the tabs holding the session first (`join.rs`).
+            Ok(None) if self.ask_to_join(ready) => return,
             Ok(None) => false,
             Err(e) if e.code == ErrorCode::StorageUnavailable => {
                 self.fall_back(e);
@@ -306,7 +308,7 @@ impl Engine {
         }
         self.logouts = self.logouts.wrapping_add(1);
         self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false });
-        if !self.caps.shared {
+        if !self.coordinated() {
             return self.end_session();
         }
         // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
@@ -347,8 +349,7 @@ impl Engine {
 
     /// Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
     fn logout_read(&mut self) {
-        let op = self.new_op(Op::LogoutRead);
-        self.push(Command::Load { op });
+        self.read_shared(Op::LogoutRead);
     }
 
     fn end_session(&mut self) {
@@ -419,8 +420,7 @@ impl Engine {
         // and found it empty) says nothing about this one: storage decides.
         if let (Notice::Expired(Some(ended)), Some(t)) = (n, &self.tokens) {
             if login_of(t) != ended {
-                let op = self.new_op(Op::Sync { generation: self.generation });
-                return self.push(Command::Load { op });
+                return self.read_shared(Op::Sync { generation: self.generation });
             }
         }
         if matches!(n, Notice::Logout | Notice::Expired(_)) {
@@ -447,8 +447,7 @@ impl Engine {
             self.drop_cached_key();
             return;
         }
-        let op = self.new_op(Op::Sync { generation: self.generation });
-        self.push(Command::Load { op });
+        self.read_shared(Op::Sync { generation: self.generation });
     }
 
     /// The `expired` notice for this tab's current pair: it names the pair's login.

@@ -23,9 +23,11 @@ mod tests;
 #[cfg(test)]
 mod dpop_policy_tests;
 mod end_of_pair;
+mod join;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
+pub use join::ASK_WAIT_MS;
 pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
 
 use api_calls::Sent;
@@ -88,6 +90,11 @@ pub struct Engine {
     silent_tried_for: f64,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
+    /// Tabs on per-tab storage join one session (`join.rs`); `present`: this tab says it holds it; `join_asked`:
+    /// the start asked the tabs once.
+    group: bool,
+    present: bool,
+    join_asked: bool,
     out: VecDeque<Command>,
 }
 
@@ -116,6 +123,9 @@ impl Engine {
             silent: None,
             silent_tried_for: f64::NAN,
             withheld_from: Vec::new(),
+            group: false,
+            present: false,
+            join_asked: false,
             out: VecDeque::new(),
         }
     }
@@ -153,7 +163,7 @@ impl Engine {
             Input::LockGranted => self.lock_granted(now_ms),
             Input::LockTimedOut => self.lock_timed_out(now_ms),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
-            Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
+            Input::Broadcast(n) if self.coordinated() => self.heard(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
             Input::Broadcast(Notice::Logout) if self.left_shared => self.broadcast_received(Notice::Logout),
             Input::Broadcast(_) => {}
@@ -173,7 +183,10 @@ impl Engine {
             }
             Input::Renew { call } => self.renew(now_ms, call),
             Input::SilentDone { result } => self.silent_result(now_ms, result),
+            Input::TabsAsked { id } => self.tabs_asked(id),
+            Input::TabsAnswered { op, pairs } => self.tabs_answered(now_ms, op, pairs),
         }
+        self.sync_presence();
     }
 
     /// The next command to carry out, oldest first.
@@ -238,7 +251,7 @@ impl Engine {
     /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): `true`, and
     /// [`Input::LockGranted`] follows; `false`, the caller goes on at once, alone.
     fn ask_lock(&mut self) -> bool {
-        if !(self.caps.shared && self.caps.locks) {
+        if !(self.coordinated() && self.caps.locks) {
             return false;
         }
         let name = self.cfg.lock_name();
@@ -247,7 +260,7 @@ impl Engine {
     }
 
     fn announce(&mut self, n: Notice) {
-        if self.caps.shared {
+        if self.coordinated() {
             self.push(Command::Broadcast(n));
         }
     }

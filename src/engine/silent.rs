@@ -145,15 +145,14 @@ impl Engine {
     }
 
     fn silent_under_lock(&mut self, now: f64) {
-        if self.caps.shared {
+        if self.coordinated() {
             // Another tab may have renewed while we waited: its pair is in storage.
             self.set_silent_stage(Stage::Rereading);
             let generation = self.generation;
             if let Some(s) = &mut self.silent {
                 s.read_gen = generation;
             }
-            let op = self.new_op(Op::Silent);
-            self.push(Command::Load { op });
+            self.read_shared(Op::Silent);
         } else {
             self.send_silent(now);
         }

@@ -1857,3 +1857,6 @@ fn a_logout_revokes_the_login_it_held_as_well_as_the_newer_one_it_read() {
     let c = u.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(revoked(&c).is_empty(), "{:?}", revoked(&c));
 }
+
+#[path = "join_tests.rs"]
+mod join_tests;
