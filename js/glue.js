@@ -251,3 +251,41 @@ export function initFailed(e) {
   }
   throw e;
 }
+
+// Tabs that join (per-tab storage, src/web/join.rs): a shared Web Lock `name` held while this tab holds the
+// session (the mark an asking tab looks for); `mark.release()` lets it go.
+export function holdShared(name) {
+  let r;
+  const p = new Promise((ok) => (r = ok));
+  const mark = { held: false, release() { mark.gone = true; mark.held = false; r(); } };
+  navigator.locks.request(name, { mode: 'shared' }, () => { mark.held = !mark.gone; return p; }).catch(() => {});
+  return mark;
+}
+
+// Asks the tabs holding `name` (not counting this tab's own mark) on `channel` for their pairs: each answers on a
+// channel named by a fresh random id that only this call listens on. Resolves to the answers once every such tab
+// answered or after `ms`; at once to [] when none holds it (a lone tab waits for nothing).
+export async function askTabs(channel, name, mark, ms) {
+  const { held = [] } = await navigator.locks.query();
+  let n = held.filter((l) => l.name === name).length - (mark?.held ? 1 : 0);
+  const got = [];
+  if (n <= 0) return got;
+  const id = `${name}#${Array.from(crypto.getRandomValues(new Uint32Array(4)), (x) => x.toString(36)).join('')}`;
+  const back = new BroadcastChannel(id);
+  await new Promise((done) => {
+    const t = setTimeout(done, ms);
+    back.onmessage = (e) => {
+      got.push(e.data);
+      if (--n <= 0) { clearTimeout(t); done(); }
+    };
+    channel.postMessage(`ask:${id}`);
+  });
+  back.close();
+  return got;
+}
+
+export function answerTab(id, pair) {
+  const c = new BroadcastChannel(id);
+  c.postMessage(pair);
+  c.close();
+}

@@ -260,6 +260,8 @@ impl Engine {
     }
 
     fn announce(&mut self, n: Notice) {
+        // Tabs that join: a tab that heard the notice asks the tabs that say they hold the session; say so first.
+        self.sync_presence();
         if self.coordinated() {
             self.push(Command::Broadcast(n));
         }

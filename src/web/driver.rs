@@ -28,7 +28,9 @@ pub struct Driver {
     pub listeners: Listeners,
     /// `server` + `/`: what relative `session.fetch` URLs resolve against.
     base: String,
-    tabs: RefCell<Option<Tabs>>,
+    pub(crate) tabs: RefCell<Option<Tabs>>,
+    /// Tabs on per-tab storage that join one session (web/join.rs).
+    pub(crate) group: RefCell<Option<crate::web::join::Group>>,
     lock_release: RefCell<Option<Function>>,
     timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
@@ -68,6 +70,7 @@ impl Driver {
             listeners: Listeners::default(),
             base,
             tabs: RefCell::new(None),
+            group: RefCell::new(None),
             lock_release: RefCell::new(None),
             timers: RefCell::new([None, None, None]),
             hooks: RefCell::new(None),
@@ -77,6 +80,8 @@ impl Driver {
         if caps.shared {
             let w = Rc::downgrade(&d);
             *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), move |n| feed_weak(&w, Input::Broadcast(n)));
+        } else {
+            crate::web::join::open(&d);
         }
         *d.hooks.borrow_mut() = Some(Hooks::new(&d));
         d.watch_wakeups(true);
@@ -224,6 +229,9 @@ impl Driver {
                 }));
             }
             Command::CancelSilent => self.cancel_silent(),
+            Command::AskTabs { op, timeout_ms } => self.ask_tabs(op, timeout_ms),
+            Command::AnswerTab { id, tokens } => self.answer_tab(&id, tokens.as_ref()),
+            Command::Present(on) => self.present(on),
         }
     }
 
@@ -387,6 +395,7 @@ impl Driver {
         self.watch_wakeups(false);
         let timers = core::mem::take(&mut *self.timers.borrow_mut());
         drop(timers);
+        self.present(false);
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {

@@ -31,14 +31,27 @@ pub struct Tabs {
 
 impl Tabs {
     pub fn open(name: &str, on_notice: impl Fn(Notice) + 'static) -> Option<Tabs> {
+        Tabs::open_text(name, move |text| {
+            if let Some(n) = Notice::from_wire(&text) {
+                on_notice(n);
+            }
+        })
+    }
+
+    /// The channel `name`, every text message to `on_text` (tabs that join also hear asks on it: web/join.rs).
+    pub fn open_text(name: &str, on_text: impl Fn(String) + 'static) -> Option<Tabs> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(n) = ev.data().as_string().as_deref().and_then(Notice::from_wire) {
-                on_notice(n);
+            if let Some(text) = ev.data().as_string() {
+                on_text(text);
             }
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
         Some(Tabs { channel, _on_message: on_message })
+    }
+
+    pub fn channel(&self) -> &web_sys::BroadcastChannel {
+        &self.channel
     }
 
     pub fn announce(&self, kind: &str) {
