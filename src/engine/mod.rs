@@ -6,7 +6,8 @@
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
 //! logout), `flight` (the one refresh in flight), `silent` (silent renewal), `end_of_pair` (look before
 //! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
-//! the key, RFC 9449), `owner` (a pair of another user is another login).
+//! the key, RFC 9449), `owner` (a pair of another user is another login), `join` (tabs on per-tab storage that join
+//! one session: every re-read of the shared session asks the tabs that hold it).
 
 use alloc::collections::VecDeque;
 
