@@ -17,7 +17,7 @@
 //! - Only with Web Locks (the presence mark and the refresh lock need them): without, tabs do not join.
 
 use super::lifecycle::Op;
-use super::{CallId, Command, Engine, Notice};
+use super::{CallId, Command, Engine, Input, Notice};
 use crate::protocol::TokenSet;
 
 /// How long a re-read waits for the tabs that hold the session: they answer within milliseconds; a tab that
@@ -56,22 +56,27 @@ impl Engine {
         true
     }
 
-    /// The tabs answered: the newest pair that is newer than this tab's (a later pair of its login, or a later
-    /// login) is what "storage" holds; otherwise this tab's own pair is. A pair taken from another tab is then
-    /// written to this tab's storage, as if this tab had received it itself.
-    pub(super) fn tabs_answered(&mut self, now: f64, op: super::OpId, pairs: Vec<TokenSet>) {
-        let best = pairs.into_iter().filter(|t| !self.is_dead(t)).fold(None::<TokenSet>, |best, t| match best {
-            Some(b) if !newer(&t, &b) => Some(b),
-            _ => Some(t),
-        });
-        let taken = match (best, &self.tokens) {
-            (Some(t), Some(c)) if newer(&t, c) => Some(t),
-            (Some(t), None) => Some(t),
-            _ => None,
+    /// A read's answer: storage's ([`Input::Loaded`]), or the tabs' ([`Input::TabsAnswered`]): then the newest
+    /// pair that is newer than this tab's (a later pair of its login, or a later login) is what "storage" holds,
+    /// otherwise this tab's own pair is; a pair taken from another tab is written to this tab's storage, as if
+    /// this tab had received it itself.
+    pub(super) fn read_done(&mut self, now: f64, i: Input) {
+        let (op, result, access) = match i {
+            Input::Loaded { op, result } => (op, result, None),
+            Input::TabsAnswered { op, pairs } => {
+                let mut taken = None::<TokenSet>;
+                for t in pairs {
+                    let over = taken.as_ref().or(self.tokens.as_ref());
+                    if !self.is_dead(&t) && over.is_none_or(|b| newer(&t, b)) {
+                        taken = Some(t);
+                    }
+                }
+                let access = taken.as_ref().map(|t| t.access_token.clone());
+                (op, Ok(taken.or_else(|| self.tokens.clone())), access)
+            }
+            _ => return,
         };
-        let access = taken.as_ref().map(|t| t.access_token.clone());
-        let result = taken.or_else(|| self.tokens.clone());
-        self.loaded(now, op, Ok(result));
+        self.loaded(now, op, result);
         if let Some(tokens) = self.tokens.clone().filter(|t| access.as_ref() == Some(&t.access_token)) {
             let op = self.new_op(Op::Ignore);
             self.push(Command::Save { op, tokens });

@@ -151,7 +151,8 @@ impl Engine {
             Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(now_ms, call),
             Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
-            Input::Loaded { op, result } => self.loaded(now_ms, op, result),
+            // (One call of `loaded` for both: it stays inlined, bytes.)
+            i @ (Input::Loaded { .. } | Input::TabsAnswered { .. }) => self.read_done(now_ms, i),
             Input::Saved { op, result } => self.saved(now_ms, op, result),
             Input::Cleared { op } => self.cleared(now_ms, op),
             Input::TokenReply { result } => self.token_reply(now_ms, result),
@@ -185,7 +186,6 @@ impl Engine {
             Input::Renew { call } => self.renew(now_ms, call),
             Input::SilentDone { result } => self.silent_result(now_ms, result),
             Input::TabsAsked { id } => self.tabs_asked(id),
-            Input::TabsAnswered { op, pairs } => self.tabs_answered(now_ms, op, pairs),
         }
         self.sync_presence();
     }

@@ -77,11 +77,14 @@ impl Driver {
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
         });
-        if caps.shared {
+        // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/join.rs.
+        let group = crate::web::join::name(&d);
+        if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.clone() } {
             let w = Rc::downgrade(&d);
-            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), move |n| feed_weak(&w, Input::Broadcast(n)));
-        } else {
-            crate::web::join::open(&d);
+            *d.tabs.borrow_mut() = Tabs::open(&name, move |i| feed_weak(&w, i));
+        }
+        if let (Some(name), true) = (group, d.tabs.borrow().is_some()) {
+            crate::web::join::joined(&d, name);
         }
         *d.hooks.borrow_mut() = Some(Hooks::new(&d));
         d.watch_wakeups(true);

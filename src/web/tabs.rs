@@ -4,7 +4,7 @@
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::engine::Notice;
+use crate::engine::{Input, Notice};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -30,20 +30,16 @@ pub struct Tabs {
 }
 
 impl Tabs {
-    pub fn open(name: &str, on_notice: impl Fn(Notice) + 'static) -> Option<Tabs> {
-        Tabs::open_text(name, move |text| {
-            if let Some(n) = Notice::from_wire(&text) {
-                on_notice(n);
-            }
-        })
-    }
-
-    /// The channel `name`, every text message to `on_text` (tabs that join also hear asks on it: web/join.rs).
-    pub fn open_text(name: &str, on_text: impl Fn(String) + 'static) -> Option<Tabs> {
+    /// The channel `name`: a notice becomes [`Input::Broadcast`]; an ask of a tab that joins (`ask:<id>`, web/join.rs)
+    /// [`Input::TabsAsked`].
+    pub fn open(name: &str, on_input: impl Fn(Input) + 'static) -> Option<Tabs> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
         let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            if let Some(text) = ev.data().as_string() {
-                on_text(text);
+            let Some(text) = ev.data().as_string() else { return };
+            if let Some(id) = text.strip_prefix("ask:") {
+                on_input(Input::TabsAsked { id: id.into() });
+            } else if let Some(n) = Notice::from_wire(&text) {
+                on_input(Input::Broadcast(n));
             }
         });
         channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
