@@ -401,8 +401,10 @@ impl Profile {
 #[derive(Debug)]
 enum Ev {
     App,
-    /// An input for a tab (storage results, lock answers, broadcasts, API answers, revoke done).
+    /// An input for a tab (storage results, lock answers, API answers, revoke done).
     Feed { tab: usize, input: Input },
+    /// A BroadcastChannel message from tab `from`, as it crosses the channel (text: `Notice::to_wire`).
+    Notice { from: usize, tab: usize, wire: String },
     LoginReply { tab: usize, call: CallId, resp: TokenResponse },
     /// A silent renewal's `prompt=none` request reaches the server (answered from the user's login session).
     SilentArrive { tab: usize, id: u64, slow: bool },
@@ -564,8 +566,9 @@ struct Tab {
     /// Invariant 10: the user the app was last told of (`login`, or `tokenInfo()` once `ready` settled);
     /// `None` after the session ended (`expired`, `logout`, `change(null)`) or when no owner is known.
     app_owner: Option<String>,
-    /// Invariant 9: when this tab last heard a logout broadcast, and when it opened.
-    heard_logout_at: f64,
+    /// Invariant 9: when this tab last heard a logout broadcast from each tab (a logout's notice names the
+    /// logins it ended: hearing another tab's says nothing of this one's), and when it opened.
+    heard_logout_from: HashMap<usize, f64>,
     opened_at: f64,
 }
 
@@ -663,11 +666,12 @@ pub struct World {
     logins_pending: HashSet<usize>,
     /// Invariant 9: the login (a number of the simulation's own) of each server session: an interactive login
     /// starts one, a refresh stays in its session, a silent renewal continues the login of the pair it renews
-    /// (a silent renewal of a tab holding nothing starts one).
+    /// (a silent renewal of a tab holding nothing starts one, and so does one answered as another user: the
+    /// engine takes that pair as another login, a `login`, as invariant 10 demands).
     login_of_session: HashMap<String, u64>,
     next_login: u64,
-    /// The login each silent renewal (by number) continues.
-    silent_logins: HashMap<u64, Option<u64>>,
+    /// The login each silent renewal (by number) continues, and the user of the pair it renews.
+    silent_logins: HashMap<u64, Option<(u64, String)>>,
     /// Logout calls in progress, by tab and call: when called, and the logins they end (the one the tab held,
     /// and the one of each token it revoked).
     logouts: HashMap<(usize, CallId), (f64, bool, Vec<u64>)>,
@@ -687,6 +691,13 @@ struct DeadLogin {
     shared: bool,
     called_at: f64,
     settled_at: f64,
+}
+
+impl Tab {
+    /// When this tab last heard a logout broadcast from tab `from` (never: -inf).
+    fn heard_logout(&self, from: usize) -> f64 {
+        self.heard_logout_from.get(&from).copied().unwrap_or(f64::NEG_INFINITY)
+    }
 }
 
 fn err(code: ErrorCode, desc: &str) -> Error {
@@ -774,7 +785,7 @@ fn describe_input(i: &Input) -> String {
         Input::RevokeDone { call } => format!("RevokeDone #{call}"),
         Input::LockGranted => "LockGranted".into(),
         Input::LockTimedOut => "LockTimedOut".into(),
-        Input::Broadcast(n) => format!("Broadcast({})", n.as_str()),
+        Input::Broadcast(n) => format!("Broadcast({})", n.to_wire()),
         Input::Timer(t) => format!("Timer({t:?})"),
         Input::Wake => "Wake".into(),
         Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
@@ -993,7 +1004,7 @@ impl World {
             feeding_nonce: false,
             last_send_nonce_retry: false,
             app_owner: None,
-            heard_logout_at: f64::NEG_INFINITY,
+            heard_logout_from: HashMap::new(),
             opened_at: self.now,
         });
         self.tr(Some(id), "opened".into());
@@ -1328,7 +1339,7 @@ impl World {
                 }
             }
             Command::Broadcast(n) => {
-                self.tr(Some(tab), format!("-> Broadcast({})", n.as_str()));
+                self.tr(Some(tab), format!("-> Broadcast({})", n.to_wire()));
                 if self.prof.broadcast && self.prof.shared {
                     for other in self.open_tabs() {
                         if other == tab {
@@ -1339,7 +1350,7 @@ impl World {
                         let last = self.bc_last.get(&(tab, other)).copied().unwrap_or(0.0);
                         let at = (self.now + d).max(last + 0.001);
                         self.bc_last.insert((tab, other), at);
-                        self.push_at(at, Ev::Feed { tab: other, input: Input::Broadcast(n) });
+                        self.push_at(at, Ev::Notice { from: tab, tab: other, wire: n.to_wire() });
                     }
                 }
             }
@@ -1804,7 +1815,10 @@ impl World {
         }
         let id = self.next_silent;
         self.next_silent += 1;
-        let continues = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
+        let continues = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| {
+            let owner = self.session_of(&t).and_then(|s| self.st.sessions.get(&s)).map(|s| s.owner_id.clone())?;
+            Some((self.login_of(&t)?, owner))
+        });
         self.silent_logins.insert(id, continues);
         self.tabs[tab].silent_pending = Some(id);
         let slow = !self.healing && self.prof.silent_slow > 0.0 && self.rng.chance(self.prof.silent_slow);
@@ -1824,9 +1838,11 @@ impl World {
         let signed_in = self.login_id.as_deref().and_then(|l| self.st.login_owner(l));
         let result = if let Some(owner) = signed_in {
             let resp = self.approve_and_exchange(&owner);
-            let l = match self.silent_logins.get(&id).copied().flatten() {
-                Some(l) => l,
-                None => self.new_login(),
+            let l = match self.silent_logins.get(&id).cloned().flatten() {
+                // (oss-sim seeds 309, 5526, 9566: a renewal answered as the other user, counted as the old login,
+                // which another tab's logout then named by the engine's login and not by this one.)
+                Some((l, renewed)) if renewed == owner => l,
+                _ => self.new_login(),
             };
             self.login_of_session.insert(resp.session_id.clone(), l);
             if self.opts.trace {
@@ -2089,7 +2105,11 @@ impl World {
         self.stats.steps += 1;
         // A frozen tab runs nothing: its inputs wait for the wake-up (in order).
         let target = match &item.ev {
-            Ev::Feed { tab, .. } | Ev::Timer { tab, .. } | Ev::LoginReply { tab, .. } | Ev::SilentReply { tab, .. } => Some(*tab),
+            Ev::Feed { tab, .. }
+            | Ev::Notice { tab, .. }
+            | Ev::Timer { tab, .. }
+            | Ev::LoginReply { tab, .. }
+            | Ev::SilentReply { tab, .. } => Some(*tab),
             Ev::ApiArrive { .. } | Ev::RevokeArrive { .. } => None,
             _ => None,
         };
@@ -2108,9 +2128,6 @@ impl World {
                     Input::Broadcast(_) => Cause::Broadcast,
                     _ => Cause::Other,
                 };
-                if let Input::Broadcast(Notice::Logout) = input {
-                    self.tabs[tab].heard_logout_at = self.now;
-                }
                 if let Input::LockTimedOut = input {
                     let t = &mut self.tabs[tab];
                     if self.now + COOLDOWN_MS > t.auto_not_before {
@@ -2132,6 +2149,16 @@ impl World {
                     }
                 }
                 self.feed(tab, input, cause);
+            }
+            Ev::Notice { from, tab, wire } => {
+                let Some(n) = Notice::from_wire(&wire) else {
+                    self.fail(Inv::Bounded, format!("tab{from} broadcast {wire:?}, which no tab reads as a notice"));
+                    return true;
+                };
+                if let (Notice::Logout(_), true) = (n, self.tabs[tab].open) {
+                    self.tabs[tab].heard_logout_from.insert(from, self.now);
+                }
+                self.feed(tab, Input::Broadcast(n), Cause::Broadcast);
             }
             Ev::LoginReply { tab, call, resp } => {
                 if self.tabs[tab].open {
@@ -2282,7 +2309,7 @@ impl World {
         let l = self.login_of(token)?;
         let d = self.dead_logins.get(&l)?;
         let t = &self.tabs[tab];
-        let knows = d.tab == tab || (d.shared && (t.heard_logout_at >= d.called_at || t.opened_at > d.settled_at));
+        let knows = d.tab == tab || (d.shared && (t.heard_logout(d.tab) >= d.called_at || t.opened_at > d.settled_at));
         (self.now >= d.settled_at && knows).then_some(l)
     }
 
@@ -2322,8 +2349,8 @@ impl World {
             false
         } else {
             let open = self.open_tabs();
-            let heard = open.iter().all(|&i| i == d.tab || self.tabs[i].heard_logout_at >= d.called_at || self.tabs[i].opened_at > d.settled_at);
-            let last = open.iter().map(|&i| self.tabs[i].heard_logout_at).fold(d.settled_at, f64::max);
+            let heard = open.iter().all(|&i| i == d.tab || self.tabs[i].heard_logout(d.tab) >= d.called_at || self.tabs[i].opened_at > d.settled_at);
+            let last = open.iter().map(|&i| self.tabs[i].heard_logout(d.tab)).fold(d.settled_at, f64::max);
             heard && self.now >= last + LOGOUT_SWEEP_MS
         };
         if judged {

@@ -291,7 +291,7 @@ fn logout_deletes_the_key_first_then_revokes_with_a_proof_other_tabs_drop_theirs
     let c = other.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     other.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
-    assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout))), vec![false], "keeps nothing of the old key");
+    assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout(None)))), vec![false], "keeps nothing of the old key");
 
     // A tab that missed the logout and later reads a pair of another login drops its key too.
     let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));

@@ -41,11 +41,54 @@ pub enum TimerId {
 pub enum Notice {
     Login,
     Refresh,
-    Logout,
+    /// A logout. It names the logins it ended ([`Logins`]): a tab that holds another one (made after the sender
+    /// looked, oss-sim seed 1039109) keeps it. `None` — a plain `logout`, from a tab of an earlier version or
+    /// a logout that could not read storage — is final for every tab.
+    Logout(Option<Logins>),
     /// A session ended. It names the login it ended (its lineage's login time, ms), so a tab that holds another
     /// login (one stored after the sender looked) re-reads storage instead of dropping it; `None` (a sender
     /// that named none) is final for every tab.
     Expired(Option<u64>),
+}
+
+/// The logins a logout ended, by their lineage's login time in whole ms: the one the logging-out tab held and,
+/// when storage held another, that one too (possibly none: it held nothing and storage was empty).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Logins([Option<u64>; 2]);
+
+impl Logins {
+    /// Adds a login; `false` if two others are named already (the caller then names none: final for all).
+    pub fn add(&mut self, login: u64) -> bool {
+        if self.contains(login) {
+            return true;
+        }
+        match self.0.iter_mut().find(|s| s.is_none()) {
+            Some(slot) => {
+                *slot = Some(login);
+                true
+            }
+            None => false,
+        }
+    }
+
+    pub fn contains(&self, login: u64) -> bool {
+        self.0.contains(&Some(login))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = u64> + '_ {
+        self.0.iter().flatten().copied()
+    }
+
+    /// `a,b` (no spaces); `None` for anything else, more than two included.
+    fn from_wire(s: &str) -> Option<Logins> {
+        let mut l = Logins::default();
+        for part in s.split(',').filter(|_| !s.is_empty()) {
+            if !l.add(part.parse().ok()?) {
+                return None;
+            }
+        }
+        Some(l)
+    }
 }
 
 impl Notice {
@@ -54,28 +97,46 @@ impl Notice {
         match self {
             Notice::Login => "login",
             Notice::Refresh => "refresh",
-            Notice::Logout => "logout",
+            Notice::Logout(_) => "logout",
             Notice::Expired(_) => "expired",
         }
     }
 
-    /// What goes on the BroadcastChannel: the kind, and for `expired` `:` and the login it ended.
+    /// What goes on the BroadcastChannel: the kind; for `expired`, `:` and the login it ended; for a named
+    /// `logout`, `:` and the logins it ended, comma-separated (`logout:` when it ended none).
     pub fn to_wire(self) -> String {
         let mut s = String::from(self.as_str());
-        if let Notice::Expired(Some(login)) = self {
-            s.push(':');
-            crate::protocol::encoding::push_u64(&mut s, login);
+        match self {
+            Notice::Expired(Some(login)) => {
+                s.push(':');
+                crate::protocol::encoding::push_u64(&mut s, login);
+            }
+            Notice::Logout(Some(logins)) => {
+                s.push(':');
+                for (i, login) in logins.iter().enumerate() {
+                    if i > 0 {
+                        s.push(',');
+                    }
+                    crate::protocol::encoding::push_u64(&mut s, login);
+                }
+            }
+            _ => {}
         }
         s
     }
 
+    /// The inverse of [`Notice::to_wire`]; `None` for what is no notice. A `logout:` whose list this version
+    /// cannot read is still a logout: one that names none it understands, so final (as a plain `logout`).
     pub fn from_wire(s: &str) -> Option<Notice> {
         match s {
             "login" => Some(Notice::Login),
             "refresh" => Some(Notice::Refresh),
-            "logout" => Some(Notice::Logout),
+            "logout" => Some(Notice::Logout(None)),
             "expired" => Some(Notice::Expired(None)),
-            _ => s.strip_prefix("expired:")?.parse().ok().map(|login| Notice::Expired(Some(login))),
+            _ => match s.strip_prefix("logout:") {
+                Some(list) => Some(Notice::Logout(Logins::from_wire(list))),
+                None => s.strip_prefix("expired:")?.parse().ok().map(|login| Notice::Expired(Some(login))),
+            },
         }
     }
 }

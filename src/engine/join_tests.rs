@@ -168,10 +168,10 @@ fn a_logout_in_any_joined_tab_ends_all_and_each_clears_its_own_storage() {
     let c = a.go(T0 + 2.0, Input::TabsAnswered { op, pairs: vec![login_at("a2", "r2", T0, 1)] });
     let op = clear_op(&c).unwrap();
     let c = a.go(T0 + 2.0, Input::Cleared { op });
-    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Logout))));
+    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Logout(_)))));
     assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { form, .. } if form.contains("r2"))), "the newest pair is revoked");
     // B hears it: logged out, its own storage cleared, its presence gone.
-    let c = b.go(T0 + 3.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + 3.0, Input::Broadcast(Notice::Logout(None)));
     assert!(events(&c).contains(&"logout"));
     assert_eq!(presence(&c), Some(false));
     let op = load_op(&c).expect("looks at its own storage");

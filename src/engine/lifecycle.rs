@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::{login_required, CallId, Command, Engine, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+use super::{login_of, login_required, CallId, Command, Engine, Logins, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
@@ -23,7 +23,7 @@ pub(super) enum Op {
     Accept { tokens: TokenSet, event: Accepted, logouts: u32 },
     /// A look for a pair of a logged-out login (`login`, or this access token) that landed in storage after
     /// the logout's clear: it is removed.
-    Sweep { token: crate::protocol::Secret, login: f64 },
+    Sweep { token: crate::protocol::Secret, login: u64 },
     /// Storage being cleared; then the session's end is announced.
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
     /// The silent renewal's re-read under the lock.
@@ -53,6 +53,8 @@ pub(super) struct Logout {
     /// Waiting for the lock; holding it (released once storage is cleared and the other tabs told).
     waiting: bool,
     locked: bool,
+    /// The logins it ends, for the `logout` notice; `None` once it cannot tell (storage unreadable).
+    ended: Option<Logins>,
 }
 
 #[derive(Clone, Debug)]
@@ -79,6 +81,9 @@ impl Engine {
             Some(Op::Flight) => self.flight_loaded(now, result),
             // A read from before this tab's own login (or logout) landed is stale: what it stored since is newer.
             Some(Op::Sync { generation }) if generation != self.generation => {}
+            // This tab is logging out: its own read under the lock takes the newest pair (and the logout ends
+            // the one held when it was called, which a read for an earlier notice must not replace first).
+            Some(Op::Sync { .. }) if self.logout.is_some() => {}
             Some(Op::Sync { .. }) => {
                 // Reads asked for before this one and still unanswered are older news: dropped (oss-sim seed
                 // 1027646: two broadcasts' reads answered out of order, and the older pair was taken last).
@@ -88,6 +93,17 @@ impl Engine {
             Some(Op::Silent) => self.silent_loaded(now, result),
             Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
             Some(Op::LogoutRead) => {
+                // The notice names what is ended: the pair held, and the one storage held (cleared next). A read
+                // that failed cannot tell which login storage holds: the notice names none (final for all).
+                match &result {
+                    Ok(Some(t)) => self.logout_ends(login_of(t)),
+                    Ok(None) => {}
+                    Err(_) => {
+                        if let Some(l) = &mut self.logout {
+                            l.ended = None;
+                        }
+                    }
+                }
                 if let Ok(Some(t)) = result {
                     if self.takes_over(&t) {
                         let t = self.admit(t, now);
@@ -95,6 +111,7 @@ impl Engine {
                         // one it read: revoking only the newest would leave this tab's own login alive there.
                         if !self.same_login(&t) {
                             if let Some(held) = self.tokens.take() {
+                                self.logout_ends(login_of(&held));
                                 self.bury_login(&held);
                                 self.revoke_late(&held);
                             }
@@ -106,7 +123,7 @@ impl Engine {
             }
             Some(Op::Sweep { token, login }) => {
                 if let Ok(Some(t)) = result {
-                    if t.access_token == token || (login != 0.0 && t.lineage.since_ms == login) {
+                    if t.access_token == token || (login != 0 && login_of(&t) == login) {
                         self.sweep(&t);
                     }
                 }
@@ -176,9 +193,9 @@ impl Engine {
 
     pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
         let Some(Op::Accept { tokens, event, logouts }) = self.take_op(op) else { return };
-        if logouts != self.logouts {
-            // A logout (this tab's or another's) came while the pair was being stored: it may have been written
-            // after the logout's clear. Never adopted; revoked, and removed from storage if it is there.
+        if logouts != self.logouts || self.dead_login(&tokens) {
+            // A logout (this tab's, or another's of this login) came while the pair was being stored: it may have
+            // been written after the logout's clear. Never adopted; revoked, and removed from storage if it is there.
             return self.landed_after_logout(now, tokens, event, result.is_ok());
         }
         if let Err(e) = result {
@@ -228,7 +245,7 @@ impl Engine {
     fn landed_after_logout(&mut self, now: f64, tokens: TokenSet, event: Accepted, written: bool) {
         self.revoke_late(&tokens);
         if written {
-            let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0.0 });
+            let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0 });
             self.push(Command::Load { op });
         }
         match event {
@@ -307,7 +324,7 @@ impl Engine {
             return l.calls.push(call);
         }
         self.logouts = self.logouts.wrapping_add(1);
-        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false });
+        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false, ended: Some(Logins::default()) });
         if !self.coordinated() {
             return self.end_session();
         }
@@ -352,8 +369,21 @@ impl Engine {
         self.read_shared(Op::LogoutRead);
     }
 
+    /// The logout in progress ends `login`: its notice names it.
+    fn logout_ends(&mut self, login: u64) {
+        if let Some(l) = &mut self.logout {
+            if l.ended.as_mut().is_some_and(|e| !e.add(login)) {
+                l.ended = None;
+            }
+        }
+    }
+
     fn end_session(&mut self) {
+        if let Some(t) = &self.tokens {
+            self.logout_ends(login_of(t));
+        }
         let call = self.logout.as_ref().map_or(super::NO_CALL, |l| l.calls[0]);
+        let notice = Notice::Logout(self.logout.as_ref().and_then(|l| l.ended));
         // DPoP: the key goes first, before storage is cleared and the revoke sent (which signs with it one last
         // time): a tab closed before the revoke returns leaves no key behind.
         self.delete_key();
@@ -364,7 +394,7 @@ impl Engine {
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             crate::protocol::revoke_form(&self.cfg, token)
         });
-        self.forget(SessionEvent::Logout, Some(Notice::Logout), AfterForget::Revoke { call, form, proof });
+        self.forget(SessionEvent::Logout, Some(notice), AfterForget::Revoke { call, form, proof });
     }
 
     /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
@@ -410,10 +440,13 @@ impl Engine {
         self.emit(SessionEvent::Expiring(info));
     }
 
-    /// Another tab changed the shared session. A logout drops this tab's tokens whatever storage still shows
-    /// (it can only lower privilege); anything else is re-read from storage, the one source of truth.
+    /// Another tab changed the shared session. A logout of this tab's login drops its tokens whatever storage
+    /// still shows (it can only lower privilege); anything else is re-read from storage, the one source of truth.
     pub(super) fn broadcast_received(&mut self, n: Notice) {
-        if self.logout.is_some() && n != Notice::Logout {
+        if let Notice::Logout(named) = n {
+            return self.logout_heard(named);
+        }
+        if self.logout.is_some() {
             return; // this tab's logout reads storage under the lock: it revokes whatever is newest
         }
         // An expiry of another login than this tab's (this tab's was stored after the sender looked at storage
@@ -423,31 +456,54 @@ impl Engine {
                 return self.read_shared(Op::Sync { generation: self.generation });
             }
         }
-        if matches!(n, Notice::Logout | Notice::Expired(_)) {
+        if let Notice::Expired(_) = n {
             // Final for this tab too: an expiry is announced only when storage held nothing better, or when a
             // tab gave up a storage that refused the new pair (what is stored then is spent).
             if let Some(t) = self.tokens.clone() {
-                if n == Notice::Logout {
-                    // Whatever this tab has in flight for this login is stale (revoked when it lands), and a
-                    // pair of it written after the other tab's clear (our refresh or renewal raced the logout
-                    // where there is no lock) is removed.
-                    self.logouts = self.logouts.wrapping_add(1);
-                    self.bury_login(&t);
-                    let op = self.new_op(Op::Sweep { token: t.access_token.clone(), login: t.lineage.since_ms });
-                    self.push(Command::Load { op });
-                } else {
-                    self.bury(&t);
-                }
-                self.generation = self.generation.wrapping_add(1);
-                self.tokens = None;
-                self.set_timer(TimerId::Check, None);
-                self.emit(if n == Notice::Logout { SessionEvent::Logout } else { SessionEvent::Expired(None) });
-                self.emit(SessionEvent::Change(None));
+                self.bury(&t);
+                self.drop_tokens(SessionEvent::Expired(None));
             }
             self.drop_cached_key();
             return;
         }
         self.read_shared(Op::Sync { generation: self.generation });
+    }
+
+    /// Another tab logged out. The logins its notice names are dead here whatever this tab holds: no pair of one
+    /// is taken from storage or stored again. This tab's session ends if it is one of them (any pair of its
+    /// lineage), or if the notice names none (a plain `logout`: an earlier version's, or one that could not
+    /// read storage). A tab that holds another login keeps it (oss-sim seed 1039109: a stale notice ended a
+    /// login made after the other tab's logout had read storage), and the key it holds.
+    fn logout_heard(&mut self, named: Option<Logins>) {
+        if let Some(named) = named {
+            for login in named.iter() {
+                self.bury_named(login);
+            }
+        }
+        let Some(t) = self.tokens.clone() else {
+            return self.drop_cached_key();
+        };
+        if named.is_some_and(|named| !named.contains(login_of(&t))) {
+            return;
+        }
+        // Whatever this tab has in flight for this login is stale (revoked when it lands), and a pair of it
+        // written after the other tab's clear (our refresh or renewal raced the logout where there is no lock)
+        // is removed.
+        self.logouts = self.logouts.wrapping_add(1);
+        self.bury_login(&t);
+        let op = self.new_op(Op::Sweep { token: t.access_token.clone(), login: login_of(&t) });
+        self.push(Command::Load { op });
+        self.drop_tokens(SessionEvent::Logout);
+        self.drop_cached_key();
+    }
+
+    /// This tab's session ended elsewhere: the tokens go, with no clear (the sender cleared storage).
+    fn drop_tokens(&mut self, event: SessionEvent) {
+        self.generation = self.generation.wrapping_add(1);
+        self.tokens = None;
+        self.set_timer(TimerId::Check, None);
+        self.emit(event);
+        self.emit(SessionEvent::Change(None));
     }
 
     /// The `expired` notice for this tab's current pair: it names the pair's login.
@@ -487,9 +543,4 @@ impl Engine {
 
 pub(super) fn no_refresh_token() -> Error {
     login_required(Some("no refresh token: log in again"))
-}
-
-/// A login's name on the wire: its lineage's login time in whole ms (0 for pairs stored before lineages).
-fn login_of(t: &TokenSet) -> u64 {
-    t.lineage.since_ms as u64
 }

@@ -29,7 +29,7 @@ mod owner;
 
 pub use dpop_policy::retries_with_nonce;
 pub use join::ASK_WAIT_MS;
-pub use io::{Caps, CallId, Command, Input, Notice, OpId, Proof, SessionEvent, TimerId, Value};
+pub use io::{Caps, CallId, Command, Input, Logins, Notice, OpId, Proof, SessionEvent, TimerId, Value};
 
 use api_calls::Sent;
 use flight::Flight;
@@ -76,8 +76,9 @@ pub struct Engine {
     expiring_sent_for: f64,
     armed: [Option<f64>; 3],
     dead: Vec<Secret>,
-    /// Logins (their lineage's login time) this tab saw logged out: no pair of one is adopted again.
-    dead_logins: Vec<f64>,
+    /// Logins (their lineage's login time, whole ms: [`login_of`]) this tab saw logged out, or that a logout
+    /// notice named: no pair of one is adopted or stored again.
+    dead_logins: Vec<u64>,
     /// The logout in progress in this tab (until storage is cleared).
     logout: Option<lifecycle::Logout>,
     /// Bumped by every logout (this tab's, or another's heard): a refresh answer, a silent renewal's result or
@@ -167,7 +168,7 @@ impl Engine {
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
             Input::Broadcast(n) if self.coordinated() => self.heard(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
-            Input::Broadcast(Notice::Logout) if self.left_shared => self.broadcast_received(Notice::Logout),
+            Input::Broadcast(n @ Notice::Logout(_)) if self.left_shared => self.broadcast_received(n),
             Input::Broadcast(_) => {}
             Input::Timer(TimerId::Check) => {
                 self.armed[TimerId::Check as usize] = None;
@@ -287,7 +288,7 @@ impl Engine {
     /// A pair of a login this tab saw logged out (a refresh or renewal of it that landed late). Pairs stored
     /// before lineages (login time 0) are told apart by their access token only.
     fn dead_login(&self, t: &TokenSet) -> bool {
-        t.lineage.since_ms != 0.0 && self.dead_logins.contains(&t.lineage.since_ms)
+        login_of(t) != 0 && self.dead_logins.contains(&login_of(t))
     }
 
     /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
@@ -331,11 +332,16 @@ impl Engine {
     /// A logout: besides the pair, its whole login is dead here (any later pair of it is a revival).
     fn bury_login(&mut self, t: &TokenSet) {
         self.bury(t);
-        if t.lineage.since_ms != 0.0 && !self.dead_logins.contains(&t.lineage.since_ms) {
+        self.bury_named(login_of(t));
+    }
+
+    /// A login a logout ended (this tab's, or one a logout notice named), by its name ([`login_of`]).
+    fn bury_named(&mut self, login: u64) {
+        if login != 0 && !self.dead_logins.contains(&login) {
             if self.dead_logins.len() >= DEAD_KEPT {
                 self.dead_logins.remove(0);
             }
-            self.dead_logins.push(t.lineage.since_ms);
+            self.dead_logins.push(login);
         }
     }
 
@@ -349,6 +355,11 @@ impl Engine {
         let form = crate::protocol::revoke_form(&self.cfg, token);
         self.push(Command::SendRevoke { call: NO_CALL, url, form, proof });
     }
+}
+
+/// A login's name (on the wire too): its lineage's login time in whole ms (0 for pairs stored before lineages).
+fn login_of(t: &TokenSet) -> u64 {
+    t.lineage.since_ms as u64
 }
 
 /// Inputs that use the tokens wait for the restore; I/O answers and the start itself never do.

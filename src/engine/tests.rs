@@ -492,7 +492,7 @@ fn without_locks_a_terminal_error_adopts_another_tabs_newer_tokens() {
 #[test]
 fn a_logout_broadcast_is_final_even_if_storage_still_shows_the_token() {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
-    let c = t.go(T0, Input::Broadcast(Notice::Logout));
+    let c = t.go(T0, Input::Broadcast(logout_of(&tokens("a1", Some("r1"), T0))));
     assert_eq!(events(&c), ["logout", "change"]);
     // A late "login" broadcast whose read still sees the deleted cookie does not revive it.
     let c = t.go(T0, Input::Broadcast(Notice::Login));
@@ -519,7 +519,7 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
     let order: Vec<&str> = c
         .iter()
         .filter_map(|c| match c {
-            Command::Broadcast(Notice::Logout) => Some("broadcast"),
+            Command::Broadcast(Notice::Logout(Some(_))) => Some("broadcast"),
             Command::SendRevoke { form, .. } => {
                 assert!(form.contains("token=r1"));
                 Some("revoke")
@@ -631,7 +631,7 @@ fn an_expired_broadcast_is_final_and_a_tab_in_memory_follows_no_one() {
     assert_eq!(events(&c), ["expired", "change"]);
     assert!(load_op(&c).is_none(), "nothing re-read: storage holds a spent pair");
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
-    assert!(t.go(T0, Input::Broadcast(Notice::Logout)).is_empty());
+    assert!(t.go(T0, Input::Broadcast(Notice::Logout(None))).is_empty());
 }
 
 /// Found by oss-sim (seed 16760): a tab ended its old login's pair (storage empty, `expired` sent); the notice
@@ -668,11 +668,33 @@ fn the_expired_notice_names_the_login_it_ends() {
 
 #[test]
 fn notices_cross_the_channel_as_text_and_garbage_is_no_notice() {
-    for n in [Notice::Login, Notice::Refresh, Notice::Logout, Notice::Expired(None), Notice::Expired(Some(1_764_000_000_123))] {
+    let logins = |l: &[u64]| {
+        let mut x = Logins::default();
+        l.iter().for_each(|l| assert!(x.add(*l)));
+        Notice::Logout(Some(x))
+    };
+    for n in [
+        Notice::Login,
+        Notice::Refresh,
+        Notice::Logout(None),
+        logins(&[]),
+        logins(&[1_764_000_000_123]),
+        logins(&[1_764_000_000_123, 1_764_000_000_456]),
+        Notice::Expired(None),
+        Notice::Expired(Some(1_764_000_000_123)),
+    ] {
         assert_eq!(Notice::from_wire(&n.to_wire()), Some(n), "{}", n.to_wire());
     }
     assert_eq!(Notice::Expired(Some(42)).to_wire(), "expired:42");
-    for bad in ["", "expired:", "expired:x", "expired:-1", "expired:1.5", "Login", "logout:1"] {
+    assert_eq!(logins(&[42, 7]).to_wire(), "logout:42,7");
+    assert_eq!(logins(&[]).to_wire(), "logout:");
+    // A plain `logout` (an earlier version's) names no login: final for every tab.
+    assert_eq!(Notice::Logout(None).to_wire(), "logout");
+    // A logout whose list this version cannot read is still a logout, one that names none it understands.
+    for odd in ["logout:x", "logout:1,", "logout:1,2,3", "logout:-1", "logout:1.5"] {
+        assert_eq!(Notice::from_wire(odd), Some(Notice::Logout(None)), "{odd}");
+    }
+    for bad in ["", "expired:", "expired:x", "expired:-1", "expired:1.5", "Login", "logouts", "logout;1"] {
         assert_eq!(Notice::from_wire(bad), None, "{bad}");
     }
 }
@@ -935,7 +957,7 @@ fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
     let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
     let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
-    let c = t.go(T0 + MARGIN + 1.0, Input::Broadcast(Notice::Logout));
+    let c = t.go(T0 + MARGIN + 1.0, Input::Broadcast(logout_of(&tokens("a1", None, T0))));
     assert_eq!(events(&c), ["logout", "change"]);
     let c = t.go(T0 + MARGIN + 2.0, Input::LockGranted);
     let op = load_op(&c).unwrap();
@@ -1288,6 +1310,13 @@ fn unlocks(c: &[Command]) -> usize {
     c.iter().filter(|c| matches!(c, Command::Unlock)).count()
 }
 
+/// The notice a logout that ended `t`'s login sends.
+fn logout_of(t: &TokenSet) -> Notice {
+    let mut l = Logins::default();
+    assert!(l.add(login_of(t)));
+    Notice::Logout(Some(l))
+}
+
 fn broadcasts(c: &[Command]) -> Vec<Notice> {
     c.iter()
         .filter_map(|c| match c {
@@ -1325,13 +1354,13 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     let op = clear_op(&a.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2.clone())) })).unwrap();
     let c = a.go(T0 + 3.0, Input::Cleared { op });
     assert_eq!(events(&c), ["logout", "change"]);
-    assert_eq!(broadcasts(&c), [Notice::Logout]);
+    assert_eq!(broadcasts(&c), [logout_of(&a2)]);
     assert_eq!(unlocks(&c), 1, "the lock goes back once storage is cleared and the tabs are told");
     let r = revoked(&c);
     assert_eq!(r.len(), 1);
     assert!(r[0].1.contains("token=r2"), "the pair B stored is the one revoked");
     // B follows; a late re-read in A that still sees the pair (a stale read) revives nothing.
-    let c = b.go(T0 + 4.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + 4.0, Input::Broadcast(logout_of(&a2)));
     assert_eq!(events(&c), ["logout", "change"]);
     let c = a.go(T0 + 5.0, Input::Broadcast(Notice::Refresh));
     let op = load_op(&c).unwrap();
@@ -1371,7 +1400,7 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let r = revoked(&c);
     assert!(r.len() == 1 && r[0].0 == NO_CALL && r[0].1.contains("token=r2"), "and revoked: {r:?}");
     // B hears the logout: it drops the pair, and removes it from storage if it is still there.
-    let c = b.go(T0 + 3.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + 3.0, Input::Broadcast(logout_of(&a1)));
     assert_eq!(events(&c), ["logout", "change"]);
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2)) });
@@ -1389,9 +1418,9 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
     let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
     // The look before the write finds storage as it was.
-    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1)) });
+    let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, stored) = save_op(&c).unwrap();
-    let c = b.go(T0 + 2.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + 2.0, Input::Broadcast(logout_of(&a1)));
     assert_eq!(events(&c), ["logout", "change"]);
     let sweep = load_op(&c).unwrap();
     let c = b.go(T0 + 3.0, Input::Saved { op, result: Ok(()) });
@@ -1419,7 +1448,7 @@ fn a_silent_renewal_that_lands_after_another_tabs_logout_is_revoked_never_stored
     let op = load_op(&b.go(T0 + MARGIN, Input::LockGranted)).unwrap();
     let c = b.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", None, T0), 0))) });
     assert_eq!(silent_sends(&c), 1);
-    b.go(T0 + MARGIN + 1.0, Input::Broadcast(Notice::Logout));
+    b.go(T0 + MARGIN + 1.0, Input::Broadcast(logout_of(&of_login(tokens("a1", None, T0), 0))));
     let c = b.go(T0 + MARGIN + 2.0, Input::SilentDone { result: Ok(tokens("s2", None, T0 + MARGIN)) });
     assert!(save_op(&c).is_none(), "not stored");
     assert!(!events(&c).iter().any(|e| *e == "login" || *e == "refresh"));
@@ -1477,7 +1506,7 @@ fn a_tab_that_hears_the_logout_removes_the_pair_it_held_without_revoking_it_agai
     // found the same pair in storage (a read that crossed the clear) removes it, but one revocation per pair.
     let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
     let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
-    let c = b.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    let c = b.go(T0 + 1.0, Input::Broadcast(logout_of(&a1)));
     assert_eq!(events(&c), ["logout", "change"]);
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(a1)) });
@@ -1535,7 +1564,7 @@ fn a_logged_out_login_is_never_taken_back_from_storage() {
     let c = t.go(T0, Input::Cleared { op });
     assert_eq!(events(&c), ["logout", "change"]);
     let (mut u, _) = T::restored(true, SHARED, Some(login.clone()), T0);
-    let c = u.go(T0 + 1.0, Input::Broadcast(Notice::Logout));
+    let c = u.go(T0 + 1.0, Input::Broadcast(logout_of(&login)));
     assert_eq!(events(&c), ["logout", "change"]);
     for tab in [&mut t, &mut u] {
         let c = tab.go(T0 + 20.0, Input::Broadcast(Notice::Refresh));
@@ -1640,7 +1669,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
     let look = load_op(&c);
     let mut all = c;
-    all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(Notice::Logout)));
+    all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(logout_of(&old()))));
     if let Some(op) = look {
         all.extend(t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(old())) }));
     }
@@ -1856,6 +1885,70 @@ fn a_logout_revokes_the_login_it_held_as_well_as_the_newer_one_it_read() {
     let op = load_op(&u.go(T0 + 200.0, Input::LockGranted)).unwrap();
     let c = u.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(revoked(&c).is_empty(), "{:?}", revoked(&c));
+}
+
+/// Regression (oss-sim seed 1039109: 4 tabs, cookie storage, Web Locks): tab A logged out the login it read under
+/// the lock; its `logout` notice reached tab B just after B had finished a new login of its own (a login takes no
+/// lock), and B ended and swept that login: the notice named no login. It names the logins it ended now: a tab
+/// holding another one keeps it, a tab holding one of them ends it, and a plain `logout` (an earlier version's)
+/// is still final for every tab.
+#[test]
+fn a_logout_notice_ends_the_login_it_names_never_a_newer_one() {
+    let theirs = of_login(tokens("a5", Some("r6"), T0), 0);
+    // A holds nothing yet; under the lock it reads the login another tab stored, clears it and says so.
+    let (mut a, _) = T::restored(true, SHARED, None, T0);
+    a.go(T0 + 10.0, Input::Logout { call: 9 });
+    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted)).unwrap();
+    let op = clear_op(&a.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(theirs.clone())) })).unwrap();
+    let c = a.go(T0 + 10.0, Input::Cleared { op });
+    let notice = broadcasts(&c);
+    assert_eq!(notice.len(), 1, "{c:?}");
+    let notice = notice[0];
+    // B logged in meanwhile; A's notice arrives after B's login was stored.
+    let (mut b, _) = T::restored(true, SHARED, None, T0);
+    let (op, stored) = save_op(&b.go(T0 + 15.0, Input::LoggedIn { call: 2, tokens: tokens("b1", Some("s1"), T0 + 15.0) })).unwrap();
+    let c = b.go(T0 + 15.0, Input::Saved { op, result: Ok(()) });
+    assert_eq!(events(&c), ["login", "change"]);
+    let c = b.go(T0 + 40.0, Input::Broadcast(notice));
+    assert!(events(&c).is_empty(), "the new login ended: {:?}", events(&c));
+    assert!(clear_op(&c).is_none() && revoked(&c).is_empty(), "nor was it swept or revoked: {c:?}");
+    let c = b.go(T0 + 41.0, Input::Fetch { call: 3, origin: o("https://platform.example.com/a") });
+    assert_eq!(api_sends(&c), [(3, Some("b1".into()), false)]);
+    // The notice's login is over in every tab that hears it, whatever pair of it the tab holds.
+    let (mut c_tab, _) = T::restored(true, SHARED, Some(of_login(tokens("a7", Some("r8"), T0 + 5.0), 1)), T0 + 5.0);
+    let c = c_tab.go(T0 + 40.0, Input::Broadcast(notice));
+    assert_eq!(events(&c), ["logout", "change"]);
+    assert!(!c_tab.e.is_logged_in(T0 + 40.0));
+    // A plain `logout` from a tab of an earlier version names nothing: final for B too.
+    let old = Notice::from_wire("logout").unwrap();
+    let c = b.go(T0 + 50.0, Input::Broadcast(old));
+    assert_eq!(events(&c), ["logout", "change"]);
+    let op = load_op(&c).expect("and its pair is swept if a late write put it back");
+    let c = b.go(T0 + 50.0, Input::Loaded { op, result: Ok(Some(stored)) });
+    assert!(clear_op(&c).is_some());
+}
+
+/// Found with the fix above: a tab that held nothing heard `login` and read storage; the logout of that login
+/// was heard before the read's answer, which still held its pair (a read from before the clear). A logout used
+/// to say nothing to a tab without a session: it took the logged-out login up as a `login`. Every login a notice
+/// names is dead in every tab that hears it.
+#[test]
+fn a_tab_without_a_session_never_takes_up_a_login_it_heard_logged_out() {
+    let theirs = of_login(tokens("a5", Some("r6"), T0), 0);
+    let (mut a, _) = T::restored(true, SHARED, Some(theirs.clone()), T0);
+    a.go(T0 + 10.0, Input::Logout { call: 9 });
+    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted)).unwrap();
+    let op = clear_op(&a.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(theirs.clone())) })).unwrap();
+    let notice = broadcasts(&a.go(T0 + 10.0, Input::Cleared { op }))[0];
+    let (mut b, _) = T::restored(true, SHARED, None, T0);
+    let read = load_op(&b.go(T0 + 5.0, Input::Broadcast(Notice::Login))).unwrap();
+    let c = b.go(T0 + 12.0, Input::Broadcast(notice));
+    assert!(events(&c).is_empty());
+    let c = b.go(T0 + 13.0, Input::Loaded { op: read, result: Ok(Some(theirs)) });
+    assert!(!events(&c).contains(&"login"), "a logged-out login was taken up: {:?}", events(&c));
+    assert!(!b.e.is_logged_in(T0 + 13.0));
+    let c = b.go(T0 + 14.0, Input::Fetch { call: 3, origin: o("https://platform.example.com/a") });
+    assert!(api_sends(&c).iter().all(|(_, token, _)| token.is_none()), "{:?}", api_sends(&c));
 }
 
 #[path = "join_tests.rs"]

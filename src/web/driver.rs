@@ -16,6 +16,7 @@ use crate::protocol::{api_error, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::Store;
+use crate::web::join::Group;
 use crate::web::tabs::{self, Tabs};
 use crate::web::task::{self, LocalFuture};
 use crate::web::{browser, js_error, http, json};
@@ -28,9 +29,9 @@ pub struct Driver {
     pub listeners: Listeners,
     /// `server` + `/`: what relative `session.fetch` URLs resolve against.
     base: String,
-    pub(crate) tabs: RefCell<Option<Tabs>>,
+    tabs: RefCell<Option<Tabs>>,
     /// Tabs on per-tab storage that join one session (web/join.rs).
-    pub(crate) group: RefCell<Option<crate::web::join::Group>>,
+    group: RefCell<Option<Group>>,
     lock_release: RefCell<Option<Function>>,
     timers: RefCell<[Option<Timeout>; 3]>,
     hooks: RefCell<Option<Hooks>>,
@@ -78,13 +79,14 @@ impl Driver {
             frame: RefCell::new(None),
         });
         // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/join.rs.
-        let group = crate::web::join::name(&d);
-        if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.clone() } {
+        let group = if caps.shared { None } else { Group::new(&d.cfg, d.store.kind_name()) };
+        if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.as_ref().map(|g| g.name.clone()) } {
             let w = Rc::downgrade(&d);
             *d.tabs.borrow_mut() = Tabs::open(&name, move |i| feed_weak(&w, i));
         }
-        if let (Some(name), true) = (group, d.tabs.borrow().is_some()) {
-            crate::web::join::joined(&d, name);
+        if d.tabs.borrow().is_some() && group.is_some() {
+            *d.group.borrow_mut() = group;
+            d.engine.borrow_mut().join_tabs();
         }
         *d.hooks.borrow_mut() = Some(Hooks::new(&d));
         d.watch_wakeups(true);
@@ -232,8 +234,14 @@ impl Driver {
                 }));
             }
             Command::CancelSilent => self.cancel_silent(),
-            Command::AskTabs { op, timeout_ms } => self.ask_tabs(op, timeout_ms),
-            Command::AnswerTab { id, tokens } => self.answer_tab(&id, tokens.as_ref()),
+            Command::AskTabs { op, timeout_ms } => {
+                let asked = match (self.group.borrow().as_ref(), self.tabs.borrow().as_ref()) {
+                    (Some(g), Some(t)) => Some(g.ask(t.channel(), op, timeout_ms)),
+                    _ => None,
+                };
+                self.io(asked.unwrap_or_else(|| Box::pin(async move { Input::TabsAnswered { op, pairs: Vec::new() } })));
+            }
+            Command::AnswerTab { id, tokens } => Group::answer(&id, tokens.as_ref()),
             Command::Present(on) => self.present(on),
         }
     }
@@ -352,6 +360,12 @@ impl Driver {
                 me.feed(Input::LockTimedOut);
             }
         }));
+    }
+
+    fn present(&self, on: bool) {
+        if let Some(g) = self.group.borrow().as_ref() {
+            g.present(on);
+        }
     }
 
     /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
