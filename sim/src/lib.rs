@@ -264,6 +264,10 @@ struct Profile {
     /// The server demands a new nonce now and then even of a proof with the current one (a permanent fault: a
     /// second demand for one token request is terminal).
     dpop_stubborn: bool,
+    /// Tabs on sessionStorage join one session (`shareTabs`, issue 23; drawn from its own stream in
+    /// [`World::new`]): a new tab asks the tabs holding the session, and some open with a copy of another tab's
+    /// sessionStorage (what `window.open` does).
+    join: bool,
     duration_ms: f64,
     action_mean_ms: f64,
     /// Per token request: the chance of each enabled token-endpoint fault.
@@ -357,6 +361,7 @@ impl Profile {
             env_faults,
             env_fault_count,
             users: Users::default(),
+            join: false,
         }
     }
 
@@ -387,7 +392,7 @@ impl Profile {
             tf.join(","),
             ef.join(","),
             self.env_fault_count
-        ) + &if self.users.on() {
+        ) + if self.join { " join" } else { "" } + &if self.users.on() {
             format!(" users=2(switches={} other_login@{:.2})", self.users.switches.len(), self.users.other_login)
         } else {
             String::new()
@@ -423,6 +428,10 @@ enum Ev {
     HealStart,
     /// Invariant 10: another user is now signed in at the server in the browser's login session.
     SwitchUser,
+    /// Tabs that join: a tab's answer to ask `id` reaches the asker's channel.
+    Answer { id: u64, tokens: Option<TokenSet> },
+    /// Tabs that join: ask `id` stops waiting (`timeout_ms` of [`Command::AskTabs`]).
+    AskTimeout { id: u64 },
 }
 
 impl Ev {
@@ -570,6 +579,8 @@ struct Tab {
     /// logins it ended: hearing another tab's says nothing of this one's), and when it opened.
     heard_logout_from: HashMap<usize, f64>,
     opened_at: f64,
+    /// Tabs that join: the presence mark ([`Command::Present`]).
+    present: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -681,6 +692,18 @@ pub struct World {
     trace: Vec<String>,
     names: HashMap<String, String>,
     failure: Option<(Inv, String)>,
+    /// Tabs that join: asks waiting for answers, by number.
+    asks: HashMap<u64, Ask>,
+    next_ask: u64,
+}
+
+/// Tabs that join: one [`Command::AskTabs`] in progress (the asker, its op, how many tabs were asked, what came).
+struct Ask {
+    tab: usize,
+    op: oauth_spa_session::engine::OpId,
+    want: usize,
+    came: usize,
+    pairs: Vec<TokenSet>,
 }
 
 /// Invariant 9: a login that a logout ended, which tab ended it, when logout() was called and when it settled.
@@ -803,6 +826,8 @@ impl World {
         let mut prof = Profile::draw(&mut rng, &opts);
         let (users, users_rng) = Users::draw(seed, prof.duration_ms);
         prof.users = users;
+        // Half the seeds on sessionStorage with a BroadcastChannel (and no DPoP: its key is per tab) join.
+        prof.join = !prof.shared && prof.broadcast && !prof.dpop && Rng::new(seed ^ 0x0000_7AB5_0023_0000).chance(0.5);
         let mut st = State::new(8080);
         st.clock.pin(EPOCH_MS as i64);
         st.config.access_token_ttl_default = prof.access_ttl_s;
@@ -872,6 +897,8 @@ impl World {
             trace: Vec::new(),
             names: HashMap::new(),
             failure: None,
+            asks: HashMap::new(),
+            next_ask: 1,
         };
         for _ in 0..w.prof.tabs {
             w.open_tab();
@@ -947,6 +974,11 @@ impl World {
         if s.status != SessionStatus::Active || !self.delivered_access.contains(&s.current_access) {
             return false;
         }
+        // Tabs that join keep the pair only in the tabs (their sessionStorage dies with them): the client knows it
+        // while an open tab that received it can hand it over (not one the browser froze: it cannot answer).
+        if self.prof.join && !self.open_tabs().iter().any(|&i| self.tabs[i].frozen_until.is_none() && self.delivered_to.contains(&(i, s.current_access.clone()))) {
+            return false;
+        }
         let now = self.st.now();
         // Without refresh tokens the session lives as long as its access token, which the tab judges by its own
         // clock from the pair's receipt, stamped by the receiving tab's clock: tabs' clocks differ by up to
@@ -1006,10 +1038,47 @@ impl World {
             app_owner: None,
             heard_logout_from: HashMap::new(),
             opened_at: self.now,
+            present: false,
         });
         self.tr(Some(id), "opened".into());
+        if self.prof.join {
+            self.tabs[id].engine.join_tabs();
+            // `window.open` (or a duplicated tab): the browser copies the opener's sessionStorage.
+            let donors: Vec<usize> = self.open_tabs().into_iter().filter(|&i| i != id && matches!(self.tabs[i].own, Slot::Tokens(_))).collect();
+            if !donors.is_empty() && self.rng.chance(0.4) {
+                let from = *self.rng.pick(&donors);
+                self.tabs[id].own = self.tabs[from].own.clone();
+                if let Slot::Tokens(t) = &self.tabs[from].own {
+                    self.delivered_to.insert((id, t.access_token.expose().to_string()));
+                }
+                self.tr(Some(id), format!("opened with a copy of tab{from}'s sessionStorage"));
+            }
+        }
         let ready = self.new_call(id, CallKind::Ready, String::new());
         self.feed(id, Input::Start { ready, storage_problem: None }, Cause::Other);
+    }
+
+    /// Tabs that join: ask `id` has its answers (or stopped waiting): the asker gets them. A pair that reaches a
+    /// tab this way reached it as a token answer does (invariant 6), and, like a pair read from storage, it is
+    /// another chance for the engine (its cool-down restarts: invariant 4).
+    fn answered(&mut self, id: u64) {
+        let Some(a) = self.asks.remove(&id) else { return };
+        if !self.tabs[a.tab].open {
+            return;
+        }
+        for t in &a.pairs {
+            self.delivered_to.insert((a.tab, t.access_token.expose().to_string()));
+        }
+        let before = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
+        self.feed(a.tab, Input::TabsAnswered { op: a.op, pairs: a.pairs }, Cause::Other);
+        let after = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
+        if after.is_some() && after != before {
+            let a_tok = after.unwrap_or_default();
+            self.touch(a.tab, &a_tok);
+            let t = &mut self.tabs[a.tab];
+            t.known_access = Some(a_tok);
+            t.auto_not_before = 0.0;
+        }
     }
 
     fn close_tab(&mut self, tab: usize) {
@@ -1340,7 +1409,7 @@ impl World {
             }
             Command::Broadcast(n) => {
                 self.tr(Some(tab), format!("-> Broadcast({})", n.to_wire()));
-                if self.prof.broadcast && self.prof.shared {
+                if self.prof.broadcast && (self.prof.shared || self.prof.join) {
                     for other in self.open_tabs() {
                         if other == tab {
                             continue;
@@ -1378,8 +1447,36 @@ impl World {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
             }
-            // Tabs that join (per-tab storage): not simulated yet (the engine never asks without `join_tabs`).
-            Command::AskTabs { .. } | Command::AnswerTab { .. } | Command::Present(_) => {}
+            Command::Present(on) => {
+                self.tr(Some(tab), format!("-> Present({on})"));
+                self.tabs[tab].present = on;
+            }
+            // The asker counts the tabs holding the mark (`navigator.locks.query()`, exact here), posts the ask on
+            // the group's channel and waits for that many answers or the timeout.
+            Command::AskTabs { op, timeout_ms } => {
+                let peers: Vec<usize> = self.open_tabs().into_iter().filter(|&i| i != tab && self.tabs[i].present).collect();
+                self.tr(Some(tab), format!("-> AskTabs op{op} ({} tab(s) hold the session)", peers.len()));
+                if peers.is_empty() {
+                    let d = self.rng.real(0.1, 2.0);
+                    self.push(d, Ev::Feed { tab, input: Input::TabsAnswered { op, pairs: Vec::new() } });
+                    return;
+                }
+                let id = self.next_ask;
+                self.next_ask += 1;
+                self.asks.insert(id, Ask { tab, op, want: peers.len(), came: 0, pairs: Vec::new() });
+                for p in peers {
+                    let d = self.rng.real(0.5, 50.0);
+                    self.push(d, Ev::Feed { tab: p, input: Input::TabsAsked { id: id.to_string() } });
+                }
+                self.push(timeout_ms as f64, Ev::AskTimeout { id });
+            }
+            Command::AnswerTab { id, tokens } => {
+                self.tr(Some(tab), format!("-> AnswerTab {id} {}", if tokens.is_some() { "pair" } else { "none" }));
+                if let Ok(id) = id.parse() {
+                    let d = self.rng.real(0.5, 50.0);
+                    self.push(d, Ev::Answer { id, tokens });
+                }
+            }
         }
     }
 
@@ -1420,7 +1517,7 @@ impl World {
             // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
             // with shared storage, in any tab (logout propagates).
             SessionEvent::Logout => {
-                let asked = if self.prof.shared { self.any_logout } else { self.tabs[tab].logout_requested };
+                let asked = if self.prof.shared || self.prof.join { self.any_logout } else { self.tabs[tab].logout_requested };
                 if !asked {
                     self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted logout but no app asked for a logout"));
                 }
@@ -1533,7 +1630,8 @@ impl World {
         if let Some(r) = &rt {
             self.touch(tab, r);
         }
-        let shared_locked = self.prof.shared && self.prof.locks;
+        // (Tabs that join refresh under the lock too, after asking the tabs: one session.)
+        let shared_locked = (self.prof.shared || self.prof.join) && self.prof.locks;
 
         // Invariant 5 (single flight): one tab never has two token requests outstanding; with Web Locks and
         // shared storage, no two open tabs have requests for the same server session outstanding at once.
@@ -1565,7 +1663,14 @@ impl World {
             // An answer that died with its tab (closed before its pair was stored: storage still gave this tab
             // the spent token at its re-read) is lost like a dropped one: replaying it is the only recovery.
             let loaded_rt = self.tabs[tab].last_loaded.as_ref().and_then(|t| t.refresh_token.as_ref()).map(|s| s.expose());
-            let died = !answered.is_empty() && answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str());
+            // (Tabs that join: the tabs that received the answer closed, or the browser froze them, when this one
+            // asked: the others can have it only from them.)
+            let died = !answered.is_empty()
+                && if self.prof.join {
+                    answered.iter().all(|&a| !self.tabs[a].open || self.tabs[a].frozen_until.is_some())
+                } else {
+                    answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str())
+                };
             if answered.contains(&tab) {
                 self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
             } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {
@@ -1574,7 +1679,7 @@ impl World {
             // Invariant 5 (one per expiry): a first attempt that no app call forced (session.refresh() or a
             // 401 during the flight) is only sent when the pair it renews is no longer fresh by the sending
             // tab's clock: a tab that waited for the lock must use the winner's tokens instead.
-            if shared_locked && !retry && self.tabs[tab].engine.is_shared() {
+            if shared_locked && !retry && (self.tabs[tab].engine.is_shared() || self.prof.join) {
                 // Judged on the engine's own view at the send (its token expiry, by its own clock; the
                 // stored copy may carry another tab's clock): fresh = before expiry minus the margin.
                 if let Some(info) = self.tabs[tab].engine.token_info() {
@@ -1927,7 +2032,7 @@ impl World {
             self.tabs[tab].logout_requested = true;
             self.any_logout = true;
             // Logout ends this tab's session; with shared storage it ends every tab's (it propagates).
-            let ending: Vec<usize> = if self.prof.shared { self.open_tabs() } else { vec![tab] };
+            let ending: Vec<usize> = if self.prof.shared || self.prof.join { self.open_tabs() } else { vec![tab] };
             for t in ending {
                 if let Some(sid) = self.tabs[t].last_session.clone() {
                     self.app_ended.insert(sid);
@@ -1935,7 +2040,8 @@ impl World {
             }
             let call = self.new_call(tab, CallKind::Logout, String::new());
             let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
-            let shared = self.tabs[tab].mode == Mode::Shared;
+            // (Tabs that join log out together whatever their storage: the notice reaches them all.)
+            let shared = self.tabs[tab].mode == Mode::Shared || self.prof.join;
             self.logouts.insert((tab, call), (self.now, shared, held.into_iter().collect()));
             self.feed(tab, Input::Logout { call }, Cause::Other);
         } else {
@@ -2256,6 +2362,15 @@ impl World {
                     self.open_tab();
                 }
             }
+            Ev::Answer { id, tokens } => {
+                let Some(a) = self.asks.get_mut(&id) else { return true };
+                a.came += 1;
+                a.pairs.extend(tokens);
+                if a.came >= a.want {
+                    self.answered(id);
+                }
+            }
+            Ev::AskTimeout { id } => self.answered(id),
             Ev::SwitchUser => {
                 // As the control API's login-user does: the next prompt=none is answered as the other user.
                 if let Some(l) = self.login_id.clone().and_then(|id| self.st.login_valid(&id).then_some(id)) {

@@ -347,7 +347,8 @@ impl Engine {
 
     pub(super) fn backoff_over(&mut self, now: f64) {
         if self.stage() == Some(Stage::Handover) {
-            return self.flight_done(now, Ok(()));
+            let e = self.flight.as_mut().and_then(|f| f.terminal.take());
+            return self.flight_done(now, e.map_or(Ok(()), Err));
         }
         if self.stage() == Some(Stage::SaveWait) {
             let slept = self.flight.as_ref().is_some_and(|f| now - f.retry_at >= super::LOCK_WAIT_MS as f64);
@@ -478,6 +479,20 @@ impl Engine {
         self.push(Command::Save { op, tokens: tokens.clone() });
         self.adopt(now, tokens, SessionEvent::Refresh);
         self.set_stage(Stage::Handover);
+        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
+    }
+
+    /// The flight ended the session (storage cleared, the other tabs told). Tabs that join keep the lock a moment
+    /// ([`HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
+    /// have heard the notice first, or it would spend the refresh token whose answer ended the session.
+    pub(super) fn flight_failed(&mut self, now: f64, e: Error) {
+        if !(self.group && self.flight.as_ref().is_some_and(|f| f.locked)) {
+            return self.flight_done(now, Err(e));
+        }
+        if let Some(f) = &mut self.flight {
+            f.terminal = Some(e);
+            f.stage = Stage::Handover;
+        }
         self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
     }
 

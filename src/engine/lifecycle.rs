@@ -303,7 +303,7 @@ impl Engine {
         }
         match then {
             AfterForget::Nothing => {}
-            AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
+            AfterForget::FailFlight(e) => self.flight_failed(now, e),
             AfterForget::Revoke { call, form: Some(form), proof } => {
                 let url = self.cfg.revoke_url();
                 self.push(Command::SendRevoke { call, url, form, proof });
