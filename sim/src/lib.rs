@@ -674,6 +674,9 @@ pub struct World {
     /// Sessions the app logged out (the logging-out tab's session when logout() was called, and the session
     /// of every revoked token): their end is the user's doing.
     app_ended: HashSet<String>,
+    /// Tabs that join: server sessions whose newest pair the group lost (every tab that received it closed or
+    /// was frozen when another had to refresh): a refresh with the pair before it may end them.
+    lost_sessions: HashSet<String>,
     logins_pending: HashSet<usize>,
     /// Invariant 9: the login (a number of the simulation's own) of each server session: an interactive login
     /// starts one, a refresh stays in its session, a silent renewal continues the login of the pair it renews
@@ -887,6 +890,7 @@ impl World {
             any_logout: false,
             any_jump: false,
             app_ended: HashSet::new(),
+            lost_sessions: HashSet::new(),
             logins_pending: HashSet::new(),
             login_of_session: HashMap::new(),
             next_login: 1,
@@ -1538,7 +1542,7 @@ impl World {
                         // login it held (seed 93532972, no BroadcastChannel: another tab's login replaced this
                         // tab's in the jar, and that tab's logout then cleared it; the user logged out).
                         let followed_logout = self.tabs[tab].mode == Mode::Shared && self.jar_logged_out;
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
+                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.lost_sessions.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
                             self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
                         }
@@ -1671,6 +1675,13 @@ impl World {
                 } else {
                     answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str())
                 };
+            if died && self.prof.join {
+                // The group lost its newest pair (its holders closed or frozen): the replay may end the session
+                // (a reuse past the grace window), and that end is the loss's, not the engine's (invariant 3).
+                if let Some(sid) = session.clone() {
+                    self.lost_sessions.insert(sid);
+                }
+            }
             if answered.contains(&tab) {
                 self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
             } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {
@@ -2597,7 +2608,8 @@ impl World {
                 continue;
             }
             if stored.as_deref() != Some(sent.as_str()) {
-                let msg = format!("tab{i} uses an access token its storage ({:?}) does not hold", self.tabs[i].mode);
+                let (a, b) = (self.name(&sent, 'A'), stored.as_deref().map(|x| self.name(x, 'A')).unwrap_or_else(|| "nothing".into()));
+                let msg = format!("tab{i} uses an access token ({a}) its storage ({:?}) does not hold (it holds {b})", self.tabs[i].mode);
                 self.fail(Inv::Newest, msg);
                 return;
             }

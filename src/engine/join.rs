@@ -96,6 +96,11 @@ impl Engine {
     /// own storage (on shared storage the sender cleared it for all).
     pub(super) fn heard(&mut self, n: Notice) {
         let had = self.tokens.is_some();
+        if let (true, Notice::Expired(Some(login))) = (self.group, n) {
+            // Other tabs may still hold a pair of it (they have not heard yet) and answer with it: never taken
+            // (oss-sim seed 4576: a tab took the ended login from a tab that had not heard, and spent its token).
+            self.bury_named(login);
+        }
         self.broadcast_received(n);
         if self.group && had && self.tokens.is_none() && matches!(n, Notice::Expired(_)) {
             let op = self.new_op(Op::Ignore);
