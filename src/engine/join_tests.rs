@@ -210,3 +210,36 @@ fn a_tab_logging_out_answers_with_nothing() {
     let c = a.go(T0, Input::TabsAsked { id: "k".into() });
     assert!(answer(&c).is_none(), "it dropped its presence mark: not asked, not counted");
 }
+
+/// oss-sim seed 131: the next holder of the lock asks the tabs, and the tab that ended the session no longer
+/// answers; it must hear the end before it can take the lock, or it spends the refresh token that ended it.
+#[test]
+fn a_joined_tab_that_ended_the_session_keeps_the_lock_a_moment_for_the_notice_to_arrive() {
+    let (mut a, _) = joined(Some(login_at("a1", "r1", T0, 0)));
+    a.go(T0 + 1.0, Input::Refresh { call: 4 });
+    let c = a.go(T0 + 1.0, Input::LockGranted);
+    let c = a.go(T0 + 1.0, Input::TabsAnswered { op: ask_op(&c).unwrap(), pairs: vec![] });
+    assert_eq!(token_sends(&c), 1);
+    let c = a.go(T0 + 2.0, Input::TokenReply { result: Err(terminal()) });
+    let c = a.go(T0 + 2.0, Input::TabsAnswered { op: ask_op(&c).expect("a last look, at the tabs"), pairs: vec![] });
+    let c = a.go(T0 + 2.0, Input::Cleared { op: clear_op(&c).unwrap() });
+    assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(Some(_))))));
+    assert!(!c.iter().any(|c| matches!(c, Command::Unlock)), "the lock is kept: {c:?}");
+    assert!(settled(&c, 4).is_none());
+    let c = a.go(T0 + 1_010.0, Input::Timer(TimerId::Backoff));
+    assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
+    assert!(matches!(settled(&c, 4), Some(Err(_))));
+}
+
+/// oss-sim seed 4576: an expiry of another login than this tab's makes it ask; a tab that has not heard of the
+/// expiry yet may answer with a pair of the ended login, which is never taken.
+#[test]
+fn a_pair_of_a_login_an_expiry_notice_named_is_never_taken_from_a_tab_that_had_not_heard() {
+    let (mut b, _) = joined(Some(login_at("a1", "r1", T0, 0)));
+    let ended = T0 + 60_000.0;
+    let c = b.go(T0 + 70_000.0, Input::Broadcast(Notice::Expired(Some(ended as u64))));
+    let op = ask_op(&c).expect("another login's expiry: the tabs decide");
+    let c = b.go(T0 + 70_001.0, Input::TabsAnswered { op, pairs: vec![login_at("z5", "zr5", ended, 3)] });
+    assert!(events(&c).is_empty() && save_op(&c).is_none(), "{c:?}");
+    assert!(b.e.is_logged_in(T0 + 70_001.0));
+}
