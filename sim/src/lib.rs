@@ -430,6 +430,8 @@ enum Ev {
     SwitchUser,
     /// Tabs that join: a tab's answer to ask `id` reaches the asker's channel.
     Answer { id: u64, tokens: Option<TokenSet> },
+    /// Tabs that join: a lock kept a moment after a logout is released (a closed tab's went with it).
+    UnlockLater { tab: usize },
     /// Tabs that join: ask `id` stops waiting (`timeout_ms` of [`Command::AskTabs`]).
     AskTimeout { id: u64 },
 }
@@ -1047,8 +1049,13 @@ impl World {
         self.tr(Some(id), "opened".into());
         if self.prof.join {
             self.tabs[id].engine.join_tabs();
-            // `window.open` (or a duplicated tab): the browser copies the opener's sessionStorage.
-            let donors: Vec<usize> = self.open_tabs().into_iter().filter(|&i| i != id && matches!(self.tabs[i].own, Slot::Tokens(_))).collect();
+            // `window.open`: the browser copies the opener's sessionStorage. The opener runs script, so it is
+            // awake (oss-sim seed 1002970 copied a tab asleep through a logout: a tab cannot open one then).
+            let donors: Vec<usize> = self
+                .open_tabs()
+                .into_iter()
+                .filter(|&i| i != id && self.tabs[i].frozen_until.is_none() && matches!(self.tabs[i].own, Slot::Tokens(_)))
+                .collect();
             if !donors.is_empty() && self.rng.chance(0.4) {
                 let from = *self.rng.pick(&donors);
                 self.tabs[id].own = self.tabs[from].own.clone();
@@ -1410,6 +1417,10 @@ impl World {
                     self.lock.holder = None;
                     self.grant_next();
                 }
+            }
+            Command::UnlockAfter { ms } => {
+                self.tr(Some(tab), format!("-> UnlockAfter {ms} ms"));
+                self.push(ms as f64, Ev::UnlockLater { tab });
             }
             Command::Broadcast(n) => {
                 self.tr(Some(tab), format!("-> Broadcast({})", n.to_wire()));
@@ -2382,6 +2393,13 @@ impl World {
                 }
             }
             Ev::AskTimeout { id } => self.answered(id),
+            Ev::UnlockLater { tab } => {
+                if self.lock.holder == Some(tab) && self.tabs[tab].open {
+                    self.tr(Some(tab), "lock released".into());
+                    self.lock.holder = None;
+                    self.grant_next();
+                }
+            }
             Ev::SwitchUser => {
                 // As the control API's login-user does: the next prompt=none is answered as the other user.
                 if let Some(l) = self.login_id.clone().and_then(|id| self.st.login_valid(&id).then_some(id)) {

@@ -15,7 +15,7 @@ use super::{
 /// inside the other tabs' lock wait).
 const SAVE_TRIES: u32 = 8;
 /// How long the lock is kept after giving shared storage up (BroadcastChannel delivers within milliseconds).
-const HANDOVER_MS: f64 = 1_000.0;
+pub(super) const HANDOVER_MS: f64 = 1_000.0;
 use crate::protocol::{backoff_ms, refresh_form, Decision, Error, ErrorCode, Secret, TokenSet};
 
 /// Why a refresh is wanted. Checked again when the flight runs (under the lock): another tab, or a broadcast

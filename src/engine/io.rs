@@ -286,4 +286,7 @@ pub enum Command {
     /// Say (`true`) or stop saying that this tab holds the session, where an asking tab looks first (a shared
     /// Web Lock, seen with `navigator.locks.query()`): a tab alone asks no one and waits for no one.
     Present(bool),
+    /// Release the lock after `ms` (tabs that join: the other tabs hear that the session ended before the next
+    /// holder asks them, see `engine/join.rs`).
+    UnlockAfter { ms: u32 },
 }

@@ -108,6 +108,18 @@ impl Engine {
         }
     }
 
+    /// The lock after this tab ended the session (a logout): tabs that join keep it a moment
+    /// ([`super::flight::HANDOVER_MS`]), so the next holder has heard the end when it asks (the tab that ended it
+    /// no longer answers, and the next holder would spend the refresh token of the ended login: oss-sim seed
+    /// 1007972). Shared storage needs none: the next holder reads the cleared storage.
+    pub(super) fn unlock_after_end(&mut self) {
+        if self.group {
+            self.push(Command::UnlockAfter { ms: super::flight::HANDOVER_MS as u32 });
+        } else {
+            self.push(Command::Unlock);
+        }
+    }
+
     /// The presence mark follows whether this tab holds the session (after every input).
     pub(super) fn sync_presence(&mut self) {
         let want = self.group && self.ready && self.tokens.is_some() && self.logout.is_none();

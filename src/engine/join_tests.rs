@@ -170,6 +170,7 @@ fn a_logout_in_any_joined_tab_ends_all_and_each_clears_its_own_storage() {
     let c = a.go(T0 + 2.0, Input::Cleared { op });
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Logout(_)))));
     assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { form, .. } if form.contains("r2"))), "the newest pair is revoked");
+    assert!(c.iter().any(|c| matches!(c, Command::UnlockAfter { .. })), "the lock is kept a moment for the notice (seed 1007972)");
     // B hears it: logged out, its own storage cleared, its presence gone.
     let c = b.go(T0 + 3.0, Input::Broadcast(Notice::Logout(None)));
     assert!(events(&c).contains(&"logout"));

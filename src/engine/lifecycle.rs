@@ -294,7 +294,7 @@ impl Engine {
             // made meanwhile settles now.
             if let Some(l) = self.logout.take() {
                 if l.locked {
-                    self.push(Command::Unlock);
+                    self.unlock_after_end();
                 }
                 for call in l.calls.into_iter().skip(1) {
                     self.settle(call, Ok(Value::Unit));

@@ -219,6 +219,11 @@ impl Driver {
                     let _ = release.call0(&JsValue::UNDEFINED);
                 }
             }
+            Command::UnlockAfter { ms } => {
+                if let Some(release) = self.lock_release.borrow_mut().take() {
+                    Timeout::new(ms, move || drop(release.call0(&JsValue::UNDEFINED))).forget();
+                }
+            }
             Command::Broadcast(n) => {
                 if let Some(t) = self.tabs.borrow().as_ref() {
                     t.announce(&n.to_wire());
