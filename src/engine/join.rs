@@ -76,10 +76,13 @@ impl Engine {
             }
             _ => return,
         };
+        let at = self.out.len();
         self.loaded(now, op, result);
         if let Some(tokens) = self.tokens.clone().filter(|t| access.as_ref() == Some(&t.access_token)) {
+            // Stored before anything the adoption led to (a call sent with it), as if storage had held it
+            // (oss-sim seed 2471: a call sent with the new pair while this tab's storage still held the old).
             let op = self.new_op(Op::Ignore);
-            self.push(Command::Save { op, tokens });
+            self.out.insert(at, Command::Save { op, tokens });
         }
     }
 
