@@ -15,7 +15,7 @@ use super::{
 /// inside the other tabs' lock wait).
 const SAVE_TRIES: u32 = 8;
 /// How long the lock is kept after giving shared storage up (BroadcastChannel delivers within milliseconds).
-pub(super) const HANDOVER_MS: f64 = 1_000.0;
+const HANDOVER_MS: f64 = 1_000.0;
 use crate::protocol::{backoff_ms, refresh_form, Decision, Error, ErrorCode, Secret, TokenSet};
 
 /// Why a refresh is wanted. Checked again when the flight runs (under the lock): another tab, or a broadcast
@@ -483,7 +483,7 @@ impl Engine {
     }
 
     /// The flight ended the session (storage cleared, the other tabs told). Tabs that join keep the lock a moment
-    /// ([`HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
+    /// ([`super::join::HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
     /// have heard the notice first, or it would spend the refresh token whose answer ended the session.
     pub(super) fn flight_failed(&mut self, now: f64, e: Error) {
         if !(self.group && self.flight.as_ref().is_some_and(|f| f.locked)) {
@@ -493,7 +493,7 @@ impl Engine {
             f.terminal = Some(e);
             f.stage = Stage::Handover;
         }
-        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
+        self.set_timer(TimerId::Backoff, Some(now + super::join::HANDOVER_MS as f64));
     }
 
     fn end_after_terminal(&mut self, e: Error) {

@@ -23,6 +23,9 @@ use crate::protocol::TokenSet;
 /// How long a re-read waits for the tabs that hold the session: they answer within milliseconds; a tab that
 /// the browser froze does not answer, and is not waited for longer than this.
 pub const ASK_WAIT_MS: u32 = 500;
+/// How long a tab that ended the session keeps the lock for its notice to reach the others (BroadcastChannel
+/// delivers within milliseconds; the simulator's within 50 ms).
+pub const HANDOVER_MS: u32 = 100;
 
 impl Engine {
     /// Tabs on per-tab storage join one session (call before [`Engine::handle`]'s `Start`). Not for shared storage
@@ -76,13 +79,18 @@ impl Engine {
             }
             _ => return,
         };
-        let at = self.out.len();
+        self.taken = access;
         self.loaded(now, op, result);
-        if let Some(tokens) = self.tokens.clone().filter(|t| access.as_ref() == Some(&t.access_token)) {
-            // Stored before anything the adoption led to (a call sent with it), as if storage had held it
-            // (oss-sim seed 2471: a call sent with the new pair while this tab's storage still held the old).
+        self.taken = None;
+    }
+
+    /// `t` becomes current: if it came from another tab, it is written to this tab's storage first, before
+    /// anything its adoption leads to (oss-sim seed 2471: a call sent with it while storage held the old pair).
+    pub(super) fn store_taken(&mut self, t: &TokenSet) {
+        if self.taken.as_ref() == Some(&t.access_token) {
+            self.taken = None;
             let op = self.new_op(Op::Ignore);
-            self.out.insert(at, Command::Save { op, tokens });
+            self.push(Command::Save { op, tokens: t.clone() });
         }
     }
 
@@ -112,12 +120,12 @@ impl Engine {
     }
 
     /// The lock after this tab ended the session (a logout): tabs that join keep it a moment
-    /// ([`super::flight::HANDOVER_MS`]), so the next holder has heard the end when it asks (the tab that ended it
+    /// ([`HANDOVER_MS`]), so the next holder has heard the end when it asks (the tab that ended it
     /// no longer answers, and the next holder would spend the refresh token of the ended login: oss-sim seed
     /// 1007972). Shared storage needs none: the next holder reads the cleared storage.
     pub(super) fn unlock_after_end(&mut self) {
         if self.group {
-            self.push(Command::UnlockAfter { ms: super::flight::HANDOVER_MS as u32 });
+            self.push(Command::UnlockAfter { ms: HANDOVER_MS });
         } else {
             self.push(Command::Unlock);
         }

@@ -227,7 +227,7 @@ fn a_joined_tab_that_ended_the_session_keeps_the_lock_a_moment_for_the_notice_to
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(Some(_))))));
     assert!(!c.iter().any(|c| matches!(c, Command::Unlock)), "the lock is kept: {c:?}");
     assert!(settled(&c, 4).is_none());
-    let c = a.go(T0 + 1_010.0, Input::Timer(TimerId::Backoff));
+    let c = a.go(T0 + 110.0, Input::Timer(TimerId::Backoff));
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     assert!(matches!(settled(&c, 4), Some(Err(_))));
 }

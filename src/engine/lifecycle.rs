@@ -137,6 +137,7 @@ impl Engine {
     fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
+                self.store_taken(&t);
                 self.tokens = Some(self.admit(t, now));
                 if self.decision(now) == Decision::LoginRequired {
                     self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
@@ -232,6 +233,7 @@ impl Engine {
             self.end_for_owner();
         }
         let event: fn(crate::protocol::TokenInfo) -> SessionEvent = if switched { SessionEvent::Login } else { event };
+        self.store_taken(&t);
         let info = t.info();
         self.dpop_adopting(&t);
         self.tokens = Some(t);

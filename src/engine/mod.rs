@@ -96,6 +96,8 @@ pub struct Engine {
     /// the start asked the tabs once.
     group: bool,
     present: bool,
+    /// The access token of a pair being taken from another tab's answer (`join.rs`).
+    taken: Option<Secret>,
     join_asked: bool,
     out: VecDeque<Command>,
 }
@@ -127,6 +129,7 @@ impl Engine {
             withheld_from: Vec::new(),
             group: false,
             present: false,
+            taken: None,
             join_asked: false,
             out: VecDeque::new(),
         }

@@ -221,7 +221,7 @@ impl Driver {
             }
             Command::UnlockAfter { ms } => {
                 if let Some(release) = self.lock_release.borrow_mut().take() {
-                    Timeout::new(ms, move || drop(release.call0(&JsValue::UNDEFINED))).forget();
+                    let _ = browser::window().set_timeout_with_callback_and_timeout_and_arguments_0(&release, ms as i32);
                 }
             }
             Command::Broadcast(n) => {
