@@ -483,7 +483,7 @@ impl Engine {
     }
 
     /// The flight ended the session (storage cleared, the other tabs told). Tabs that join keep the lock a moment
-    /// ([`super::join::HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
+    /// ([`super::TABS_HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
     /// have heard the notice first, or it would spend the refresh token whose answer ended the session.
     pub(super) fn flight_failed(&mut self, now: f64, e: Error) {
         if !(self.group && self.flight.as_ref().is_some_and(|f| f.locked)) {
@@ -493,7 +493,7 @@ impl Engine {
             f.terminal = Some(e);
             f.stage = Stage::Handover;
         }
-        self.set_timer(TimerId::Backoff, Some(now + super::join::HANDOVER_MS as f64));
+        self.set_timer(TimerId::Backoff, Some(now + super::TABS_HANDOVER_MS as f64));
     }
 
     fn end_after_terminal(&mut self, e: Error) {

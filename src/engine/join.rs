@@ -23,9 +23,7 @@ use crate::protocol::TokenSet;
 /// How long a re-read waits for the tabs that hold the session: they answer within milliseconds; a tab that
 /// the browser froze does not answer, and is not waited for longer than this.
 pub const ASK_WAIT_MS: u32 = 500;
-/// How long a tab that ended the session keeps the lock for its notice to reach the others (BroadcastChannel
-/// delivers within milliseconds; the simulator's within 50 ms).
-pub const HANDOVER_MS: u32 = 100;
+
 
 impl Engine {
     /// Tabs on per-tab storage join one session (call before [`Engine::handle`]'s `Start`). Not for shared storage
@@ -120,12 +118,12 @@ impl Engine {
     }
 
     /// The lock after this tab ended the session (a logout): tabs that join keep it a moment
-    /// ([`HANDOVER_MS`]), so the next holder has heard the end when it asks (the tab that ended it
+    /// ([`super::TABS_HANDOVER_MS`]), so the next holder has heard the end when it asks (the tab that ended it
     /// no longer answers, and the next holder would spend the refresh token of the ended login: oss-sim seed
     /// 1007972). Shared storage needs none: the next holder reads the cleared storage.
     pub(super) fn unlock_after_end(&mut self) {
         if self.group {
-            self.push(Command::UnlockAfter { ms: HANDOVER_MS });
+            self.push(Command::UnlockAfter { ms: super::TABS_HANDOVER_MS });
         } else {
             self.push(Command::Unlock);
         }

@@ -53,6 +53,10 @@ pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 /// Access tokens (and logins) this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
+/// Tabs that join (`join.rs`): how long a tab that ended the session keeps the lock for its notice to reach the
+/// others, since the next holder asks them and the ending tab no longer answers (BroadcastChannel delivers within
+/// milliseconds; the simulator's within 50 ms).
+pub const TABS_HANDOVER_MS: u32 = 100;
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
 
