@@ -700,6 +700,8 @@ pub struct World {
     /// Tabs that join: asks waiting for answers, by number.
     asks: HashMap<u64, Ask>,
     next_ask: u64,
+    /// Tabs that join: the browser's clock (its offset), which they all share.
+    browser_offset: f64,
 }
 
 /// Tabs that join: one [`Command::AskTabs`] in progress (the asker, its op, how many tabs were asked, what came).
@@ -905,6 +907,7 @@ impl World {
             failure: None,
             asks: HashMap::new(),
             next_ask: 1,
+            browser_offset: 0.0,
         };
         for _ in 0..w.prof.tabs {
             w.open_tab();
@@ -1003,6 +1006,10 @@ impl World {
         let caps = Caps { shared: self.prof.shared, locks: self.prof.locks };
         let id = self.tabs.len();
         let skew = if self.rng.chance(0.3) { self.rng.real(-MAX_SKEW_MS, MAX_SKEW_MS) } else { 0.0 };
+        // Tabs that join compare logins by the time each was made, by the clock of the tab that made it: the tabs
+        // of one browser share one clock (oss-sim seed 1012502 gave them minutes of skew, and an older login
+        // looked newer), so here they do, and a clock jump moves it for all.
+        let skew = if self.prof.join { self.browser_offset } else { skew };
         self.tabs.push(Tab {
             open: true,
             engine: Engine::new(self.cfg.clone(), caps),
@@ -2145,8 +2152,14 @@ impl World {
         match f {
             Fault::ClockJump => {
                 let d = if self.rng.chance(0.5) { self.rng.real(1_000.0, 7_200_000.0) } else { -self.rng.real(1_000.0, 7_200_000.0) };
-                self.tabs[tab].offset_ms += d;
-                self.tabs[tab].last_clock_jump = self.now;
+                let jumped: Vec<usize> = if self.prof.join { (0..self.tabs.len()).collect() } else { vec![tab] };
+                if self.prof.join {
+                    self.browser_offset += d;
+                }
+                for t in jumped {
+                    self.tabs[t].offset_ms += d;
+                    self.tabs[t].last_clock_jump = self.now;
+                }
                 self.any_jump = true;
                 self.tr(Some(tab), format!("fault: clock jumps {:+.1} s", d / 1000.0));
             }
