@@ -35,8 +35,49 @@ export function withLock(name, timeoutMs, work) {
 
 // Raw I/O plumbing for src/web (the Rust side documents each); every decision stays in Rust.
 
-export const makeRequest = (input, init, base) =>
-  input instanceof Request ? new Request(input, init ?? {}) : new Request(new URL(String(input), base).href, init ?? {});
+// The session's own copy of the app's request (undefined for a null or undefined input). With `light` (no DPoP), a
+// URL string without a body needs no Request object, the costliest part of a call: `{ url, init }`, the URL
+// resolved against `base` and serialized by the URL parser, `init` the app's, untouched (a body-less request is
+// its own copy for a retry). Otherwise a Request; a string that is already an absolute http(s) URL is not parsed
+// twice (the Request parses it).
+export function makeRequest(input, init, base, light) {
+  if (input == null) return undefined;
+  if (input instanceof Request) return new Request(input, init ?? {});
+  const s = String(input);
+  if (light && init?.body == null) {
+    // The last URL parsed, kept: an app calls the same few endpoints over and over (the parse is deterministic).
+    if (s !== lastUrl[0] || base !== lastUrl[1]) {
+      const u = new URL(s, base);
+      lastUrl = [s, base, u.href, u.origin];
+    }
+    return { url: lastUrl[2], origin: lastUrl[3], init };
+  }
+  return new Request(/^https?:\/\//i.test(s) ? s : new URL(s, base).href, init ?? {});
+}
+
+let lastUrl = [];
+
+// `fetch` of the session's copy as the app made it (a request that is not ours to authenticate).
+export function sendPlain(req) {
+  try {
+    return Promise.resolve(req instanceof Request ? fetch(req) : fetch(req.url, req.init));
+  } catch (e) {
+    return Promise.reject(e);
+  }
+}
+
+// The request's origin as the browser's URL parser serializes it (the one `fetch` obeys; "null" when opaque). An
+// http(s) URL of a Request is already serialized (no credentials: the Request refuses them; the path starts with
+// `/`), so its origin is the text before the path; anything else goes through `new URL`.
+export function originOf(req) {
+  if (req.origin) return req.origin; // a `{ url, origin, init }`: known from its parse
+  const u = req.url;
+  if (u.startsWith('https://') || u.startsWith('http://')) {
+    const i = u.indexOf('/', u.indexOf(':') + 3);
+    return i < 0 ? u : u.slice(0, i);
+  }
+  try { return new URL(u).origin; } catch { return 'null'; }
+}
 
 // A request that carries a token never follows a redirect: the browser would drop `Authorization` on a hop to
 // another origin but send `DPoP` along, and a hop to a host outside `apiOrigins` must not see either. The app
@@ -45,11 +86,25 @@ export const makeRequest = (input, init, base) =>
 // target of a manual redirect, so nothing could check it against `apiOrigins`.
 const noFollow = (req) => ({ redirect: req.redirect === 'error' ? 'error' : 'manual' });
 
-// `req` is always the session's own Request (makeRequest copied the app's), so its headers are set in place:
-// no second Request and Headers per call. `set` replaces, so a retry of the same request carries the new token.
-export async function sendWithToken(req, token) {
-  req.headers.set('Authorization', `Bearer ${token}`);
-  return fetch(req, noFollow(req));
+// A Request is always the session's own (makeRequest copied the app's), so its headers are set in place: no second
+// Request and Headers per call. `set` replaces, so a retry of the same request carries the new token. A `{ url, init }`
+// goes with the app's init under new headers and redirect mode (own properties of an object whose prototype is the
+// init: fetch reads every other member from the app's init as it would have).
+export function sendWithToken(req, token) {
+  try {
+    if (req instanceof Request) {
+      req.headers.set('Authorization', `Bearer ${token}`);
+      return Promise.resolve(fetch(req, noFollow(req)));
+    }
+    const { init } = req;
+    const headers = new Headers(init?.headers);
+    headers.set('Authorization', `Bearer ${token}`);
+    const own = init == null ? { headers, redirect: 'manual' }
+      : Object.create(init, { headers: { value: headers, enumerable: true }, redirect: { value: noFollow(init).redirect, enumerable: true } });
+    return Promise.resolve(fetch(req.url, own));
+  } catch (e) {
+    return Promise.reject(e);
+  }
 }
 
 // DPoP (RFC 9449): the token under the DPoP scheme, next to its proof. On a copy of the request: a body-less
@@ -85,6 +140,26 @@ export async function readCapped(res, max) {
   return new TextDecoder().decode(all);
 }
 
+// A form POST to the token or revoke endpoint (src/web/http.rs reads the answer): `{ status, body, retryAfter,
+// nonce }`, the body parsed (undefined when it is not JSON or longer than `max` bytes), `nonce` only when `dpop` (a
+// proof) was sent; status 0 when the request or the body read failed, -1 when `timeoutMs` ran out first. Never rejects.
+export async function postForm(url, form, timeoutMs, dpop, max) {
+  const signal = AbortSignal.timeout(timeoutMs);
+  const headers = { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' };
+  if (dpop) headers.DPoP = dpop;
+  try {
+    // The body carries a code, a refresh token or a proof: a redirect (to anywhere) is a failure, never a resend.
+    const res = await fetch(url, { method: 'POST', headers, body: form, signal, redirect: 'error' });
+    const text = await readCapped(res, max);
+    let body;
+    try { if (text != null) body = JSON.parse(text); } catch {}
+    const h = res.headers;
+    return { status: res.status, body, retryAfter: h.get('Retry-After'), nonce: dpop ? h.get('DPoP-Nonce') : null };
+  } catch {
+    return { status: signal.aborted ? -1 : 0 };
+  }
+}
+
 // A 401's body, from a copy (the app reads the response itself), capped like every body the session reads.
 export const peekText = (res, max) => readCapped(res.clone(), max);
 
@@ -111,6 +186,12 @@ export class Emitter {
 }
 
 export const track = (p, call, f) => p.then((r) => f(call, r, true), (e) => f(call, e, false));
+
+// The driver's other callbacks, all through its one hook (src/web/driver.rs): a listener, a lock's work, a timer.
+export const bindHook = (hook, id, data) => (e) => hook(id, data ? e.data : undefined, true);
+export const lockWork = (hook, id) => () => new Promise((release) => hook(id, release, true));
+export const setTimer = (ms, hook, id) => setTimeout(hook, ms, id, undefined, true);
+export const clearTimer = (h) => clearTimeout(h);
 
 // The cookie seal's key: one AES-GCM key per storage name, generated non-extractable and kept in IndexedDB, so
 // every tab of the origin opens what another sealed. Two tabs creating it at once: each generates a candidate,
@@ -163,9 +244,16 @@ export async function sealText(name, text) {
   const key = await keyFor(name);
   const iv = crypto.getRandomValues(new Uint8Array(12));
   const ct = new Uint8Array(await crypto.subtle.encrypt({ name: 'AES-GCM', iv, additionalData: utf8(name) }, key, utf8(text)));
+  const all = new Uint8Array(12 + ct.length);
+  all.set(iv);
+  all.set(ct, 12);
+  return b64u(all);
+}
+
+// base64url without padding.
+function b64u(bytes) {
   let bin = '';
-  for (const b of iv) bin += String.fromCharCode(b);
-  for (const b of ct) bin += String.fromCharCode(b);
+  for (const b of bytes) bin += String.fromCharCode(b);
   return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
 
@@ -217,9 +305,15 @@ export function dpopKey(name, persist, last) {
   return k;
 }
 
-// ES256: WebCrypto's ECDSA signature is already the raw r ‖ s that JWS wants.
-export const dpopSign = async (key, text) =>
-  new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, key, utf8(text)));
+// One proof (src/web/dpop_signer.rs): the key, the SHA-256 of `token` when the proof is bound to one (`ath`), the
+// signing input from Rust's `build` (the header and claims are protocol::dpop_proof's), then the ES256 signature
+// appended: WebCrypto's ECDSA signature is already the raw r ‖ s that JWS wants. Rejects when no key can be had.
+export async function dpopProve(name, persist, last, token, build, method, url, nonce) {
+  const k = await dpopKey(name, persist, last);
+  const ath = token == null ? undefined : new Uint8Array(await crypto.subtle.digest('SHA-256', utf8(token)));
+  const input = build(k.x, k.y, ath, method, url, nonce);
+  return `${input}.${b64u(new Uint8Array(await crypto.subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, k.key, utf8(input))))}`;
+}
 
 // Drops the key from this page's memory (a memory-only key is its only copy: kept unless `del`); with `del`, from
 // IndexedDB too, at once (a logout: before its revoke is sent, so a tab closed meanwhile leaves no key behind).

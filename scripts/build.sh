@@ -14,7 +14,7 @@ inputs_hash() {
     echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
     echo "RUSTFLAGS=${RUSTFLAGS:-}"
     find src js patches -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock scripts/build.sh scripts/entry.mjs .cargo/config.toml || true
+    sha256sum Cargo.toml Cargo.lock build.rs scripts/build.sh scripts/entry.mjs .cargo/config.toml || true
   } | sha256sum | cut -c1-64
 }
 outputs_hash() { (cd "$1" && find . -type f ! -name .build-stamp -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64; }

@@ -44,3 +44,14 @@ impl Rng {
         &items[(self.next_u64() % items.len() as u64) as usize]
     }
 }
+
+/// A tab's entropy for its engine (a login's state and PKCE verifier): a stream of its own, so drawing from it
+/// never shifts the scheduler's draws.
+impl oauth_spa_session::protocol::RandomSource for Rng {
+    fn fill(&mut self, buf: &mut [u8]) {
+        for chunk in buf.chunks_mut(8) {
+            let x = self.next_u64().to_le_bytes();
+            chunk.copy_from_slice(&x[..chunk.len()]);
+        }
+    }
+}

@@ -3,7 +3,7 @@
 //! the current one (otherwise the call is retried with the newer token).
 
 use super::flight::{Waiter, Why};
-use super::{login_required, CallId, Command, Engine};
+use super::{Instant, login_required, CallId, Command, Engine};
 use crate::protocol::{Decision, Error, Secret};
 
 /// An authenticated request on the wire.
@@ -28,7 +28,7 @@ impl Engine {
         self.cfg.api_origins.iter().any(|o| o == origin)
     }
 
-    pub(super) fn fetch(&mut self, now: f64, call: CallId, origin: &str) {
+    pub(super) fn fetch(&mut self, now: Instant, call: CallId, origin: &str) {
         if !self.is_api_origin(origin) {
             // Logged in, yet no token: likely a mistyped or missing `apiOrigins` entry (localhost vs 127.0.0.1),
             // which the app would otherwise only see as the server's 401.
@@ -43,7 +43,7 @@ impl Engine {
     }
 
     /// A fetch to an API origin: sent with the current token, after a refresh, or rejected.
-    pub(super) fn fetch_tracked(&mut self, now: f64, call: CallId) {
+    pub(super) fn fetch_tracked(&mut self, now: Instant, call: CallId) {
         match self.decision(now) {
             Decision::Fresh => self.send_current(call, false),
             Decision::Expiring => {
@@ -51,7 +51,7 @@ impl Engine {
                 self.send_current(call, false);
             }
             Decision::Refresh => {
-                if self.valid_now(now) && now < self.cooldown_until {
+                if self.valid_now(now) && self.cooling(now) {
                     // A refresh gave up a moment ago: keep using the still-valid token meanwhile.
                     self.send_current(call, false);
                 } else {
@@ -89,7 +89,7 @@ impl Engine {
         self.push(Command::Deliver { call });
     }
 
-    pub(super) fn api_response(&mut self, now: f64, call: CallId, status: u16, error: Option<Error>) {
+    pub(super) fn api_response(&mut self, now: Instant, call: CallId, status: u16, error: Option<Error>) {
         let Some(i) = self.sent.iter().position(|s| s.call == call) else {
             return self.push(Command::Deliver { call }); // sent untouched
         };

@@ -7,6 +7,15 @@ use super::{CallId, Command, Engine};
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::{origin_of, Error, ErrorCode, TokenSet};
 
+/// Where a response with a `DPoP-Nonce` came from.
+pub(super) enum NonceFrom {
+    TokenEndpoint,
+    RevokeEndpoint,
+    /// The answer to an API call.
+    Call(CallId),
+    Origin(String),
+}
+
 /// Origins whose nonce is remembered (the token endpoint and a few APIs); the oldest goes first.
 const NONCES_KEPT: usize = 8;
 
@@ -29,15 +38,7 @@ pub(super) fn is_use_nonce(e: &Error) -> bool {
     matches!(&e.code, ErrorCode::Other(c) if c == USE_DPOP_NONCE)
 }
 
-/// `dpop: true` and the server answered a proof with tokens that are not DPoP-bound (RFC 9449 §5: it may):
-/// refused, never stored. Not retryable: the same server answers the same way.
-pub fn dpop_downgrade() -> Error {
-    Error::new(ErrorCode::Other(DPOP_DOWNGRADE.into()))
-        .with_description("the server issued a bearer token although DPoP is required (dpop: 'prefer' accepts it)")
-}
-
-/// The code of [`dpop_downgrade`].
-pub const DPOP_DOWNGRADE: &str = "dpop_downgrade";
+pub use crate::protocol::response::DPOP_DOWNGRADE;
 
 impl Dpop {
     pub(super) fn nonce(&self, origin: &str) -> Option<String> {
@@ -45,8 +46,9 @@ impl Dpop {
     }
 
     fn set_nonce(&mut self, origin: String, nonce: String) {
-        self.nonces.retain(|(o, _)| *o != origin);
-        if self.nonces.len() >= NONCES_KEPT {
+        if let Some(i) = self.nonces.iter().position(|(o, _)| *o == origin) {
+            self.nonces.remove(i);
+        } else if self.nonces.len() >= NONCES_KEPT {
             self.nonces.remove(0);
         }
         self.nonces.push((origin, nonce));
@@ -55,15 +57,23 @@ impl Dpop {
 
 impl Engine {
     /// `DPoP-Nonce` from a response: the next proof to that origin carries it.
-    pub(super) fn dpop_nonce(&mut self, origin: String, nonce: String) {
-        if self.cfg.dpop && !nonce.is_empty() {
+    pub(super) fn dpop_nonce(&mut self, from: NonceFrom, nonce: Option<String>) {
+        let Some(nonce) = nonce.filter(|n| self.cfg.dpop && !n.is_empty()) else { return };
+        let origin = match from {
+            NonceFrom::TokenEndpoint => origin_of(&self.cfg.token_url()),
+            NonceFrom::RevokeEndpoint => origin_of(&self.cfg.revoke_url()),
+            // An API answer's nonce is its call's origin's (the origin its proofs go to).
+            NonceFrom::Call(call) => self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()),
+            NonceFrom::Origin(o) => Some(o),
+        };
+        if let Some(origin) = origin {
             self.dpop.set_nonce(origin, nonce);
         }
     }
 
     /// Why tokens are refused: `dpop: true` (not `'prefer'`) and they are not DPoP-bound.
     pub fn dpop_refuses(&self, t: &TokenSet) -> Option<Error> {
-        (self.cfg.dpop && !self.cfg.dpop_prefer && !t.is_dpop()).then(dpop_downgrade)
+        crate::protocol::bearer_refused(t, self.cfg.dpop && !self.cfg.dpop_prefer)
     }
 
     /// Fails closed before any tokens reach the session: a refused refresh answer or silent renewal becomes
@@ -71,15 +81,15 @@ impl Engine {
     /// `None`: the input was answered here.
     pub(super) fn dpop_gate(&mut self, input: Input) -> Option<Input> {
         let refused = match &input {
-            Input::TokenReply { result: Ok(t) } | Input::SilentDone { result: Ok(t) } | Input::LoggedIn { tokens: t, .. } => {
+            Input::TokenReply { result: Ok(t), .. } | Input::SilentDone { result: Ok(t), .. } | Input::LoggedIn { tokens: t, .. } => {
                 self.dpop_refuses(t)
             }
             _ => None,
         };
         let Some(e) = refused else { return Some(input) };
         match input {
-            Input::TokenReply { .. } => Some(Input::TokenReply { result: Err(e) }),
-            Input::SilentDone { .. } => Some(Input::SilentDone { result: Err(e) }),
+            Input::TokenReply { id, dpop_nonce, .. } => Some(Input::TokenReply { id, result: Err(e), dpop_nonce }),
+            Input::SilentDone { id, .. } => Some(Input::SilentDone { id, result: Err(e) }),
             Input::LoggedIn { call, .. } => {
                 self.settle(call, Err(e));
                 None

@@ -2,6 +2,7 @@
 //! one retry a `use_dpop_nonce` earns (token endpoint and resource), and when the key goes.
 
 use super::*;
+use super::tests::seeded;
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::{Error, ErrorCode, Secret, TokenSet};
 
@@ -39,7 +40,9 @@ fn use_nonce(status: u16) -> Error {
     Error::new(ErrorCode::Other(USE_DPOP_NONCE.into())).with_status(status)
 }
 
-struct T(Engine);
+struct T(Engine, super::tests::Last);
+
+use super::tests::LAST;
 
 impl T {
     fn logged_in(dpop: bool, kind: &str) -> T {
@@ -47,7 +50,7 @@ impl T {
     }
 
     fn logged_in_with(c: Config, kind: &str) -> T {
-        let mut t = T(Engine::new(c, SOLO));
+        let mut t = T(Engine::new(c, SOLO, seeded()), Default::default());
         let c = t.go(Input::Start { ready: 0, storage_problem: None });
         let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
         t.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", kind))) });
@@ -56,12 +59,19 @@ impl T {
 
     /// One input and what follows, with storage answering at once (as sessionStorage does).
     fn go(&mut self, i: Input) -> Vec<Command> {
-        self.0.handle(T0 + 1.0, i);
+        let i = self.1.fill(i);
+        // Everything happens at one moment, but a timer fires at its deadline (never before it).
+        let now = match (&i, self.0.poll_timeout()) {
+            (Input::Timeout, Some(at)) => at.as_ms().max(T0 + 1.0),
+            _ => T0 + 1.0,
+        };
+        self.0.handle(Instant::from_ms(now), i);
         let mut out: Vec<Command> = Vec::new();
         while let Some(c) = self.0.poll() {
+            self.1.note(&c);
             match &c {
-                Command::Save { op, .. } => self.0.handle(T0 + 1.0, Input::Saved { op: *op, result: Ok(()) }),
-                Command::Clear { op } => self.0.handle(T0 + 1.0, Input::Cleared { op: *op }),
+                Command::Save { op, .. } => self.0.handle(Instant::from_ms(T0 + 1.0), Input::Saved { op: *op, result: Ok(()) }),
+                Command::Clear { op } => self.0.handle(Instant::from_ms(T0 + 1.0), Input::Cleared { op: *op }),
                 _ => {}
             }
             out.push(c);
@@ -102,12 +112,12 @@ fn dpop_off_asks_for_no_proof_and_no_key() {
     let mut t = T::logged_in(false, "bearer");
     t.nonce(AS, "ignored");
     assert_eq!(token_proofs(&t.go(Input::Refresh { call: 1 })), vec![None]);
-    t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a2", "r2", "bearer")), dpop_nonce: None });
     let c = t.go(Input::Fetch { call: 2, origin: AS.into() });
     assert_eq!(api_sends(&c), vec![(false, None)]);
     let c = t.go(Input::Logout { call: 3 });
     assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { proof: None, .. })));
-    let c = t.go(Input::RevokeDone { call: 3 });
+    let c = t.go(Input::RevokeDone { call: 3, dpop_nonce: None });
     assert_eq!(forgets(&c), Vec::<bool>::new());
     assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
 }
@@ -116,7 +126,7 @@ fn dpop_off_asks_for_no_proof_and_no_key() {
 fn token_requests_carry_a_proof_with_the_token_endpoints_nonce() {
     let mut t = T::logged_in(true, "dpop");
     assert_eq!(token_proofs(&t.go(Input::Refresh { call: 1 })), vec![Some(Proof { nonce: None })]);
-    t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "dpop")) });
+    t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a2", "r2", "dpop")), dpop_nonce: None });
     t.nonce(AS, "n1");
     t.nonce(RS, "other origin's");
     assert_eq!(token_proofs(&t.go(Input::Refresh { call: 2 })), vec![with("n1")]);
@@ -127,11 +137,9 @@ fn token_requests_carry_a_proof_with_the_token_endpoints_nonce() {
 fn use_dpop_nonce_at_the_token_endpoint_is_retried_once_with_the_nonce_never_looped() {
     let mut t = T::logged_in(true, "dpop");
     t.go(Input::Refresh { call: 1 });
-    t.nonce(AS, "n1");
-    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Err(use_nonce(400)), dpop_nonce: Some("n1".into()) });
     assert_eq!(token_proofs(&c), vec![with("n1")], "one resend, with the nonce that came with the answer");
-    t.nonce(AS, "n2");
-    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Err(use_nonce(400)), dpop_nonce: Some("n2".into()) });
     assert_eq!(token_proofs(&c), Vec::<Option<Proof>>::new(), "a second demand is not retried");
     assert!(c.iter().any(|c| matches!(c, Command::Settle { call: 1, result: Err(_) })));
     // The code exchange follows the same rule.
@@ -147,12 +155,10 @@ fn a_resource_nonce_challenge_is_retried_once_with_that_origins_nonce() {
     t.nonce(AS, "as-nonce");
     let c = t.go(Input::Fetch { call: 7, origin: RS.into() });
     assert_eq!(api_sends(&c), vec![(false, Some(Proof { nonce: None }))], "the AS's nonce is not the RS's");
-    t.nonce(RS, "r1");
-    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)), dpop_nonce: Some("r1".into()) });
     assert_eq!(api_sends(&c), vec![(true, with("r1"))], "resent (body from the kept copy) with the RS's nonce");
     assert_eq!(token_proofs(&c).len(), 0, "a nonce challenge is no reason to refresh");
-    t.nonce(RS, "r2");
-    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)), dpop_nonce: Some("r2".into()) });
     assert!(delivered(&c, 7), "the second challenge reaches the app");
     assert!(api_sends(&c).is_empty() && token_proofs(&c).is_empty());
     // The next call uses the remembered nonce at once.
@@ -163,13 +169,12 @@ fn a_resource_nonce_challenge_is_retried_once_with_that_origins_nonce() {
 fn after_the_nonce_retry_an_expired_token_still_gets_its_one_refresh() {
     let mut t = T::logged_in(true, "dpop");
     t.go(Input::Fetch { call: 7, origin: RS.into() });
-    t.nonce(RS, "r1");
-    t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)) });
-    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None });
+    t.go(Input::ApiResponse { call: 7, status: 401, error: Some(use_nonce(401)), dpop_nonce: Some("r1".into()) });
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_proofs(&c).len(), 1, "401 invalid_token: the refresh");
-    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "dpop")) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a2", "r2", "dpop")), dpop_nonce: None });
     assert_eq!(api_sends(&c), vec![(true, with("r1"))]);
-    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None });
+    let c = t.go(Input::ApiResponse { call: 7, status: 401, error: None, dpop_nonce: None });
     assert!(delivered(&c, 7), "bounded: the retried call's 401 goes to the app");
 }
 
@@ -193,7 +198,7 @@ fn is_downgrade(r: &Option<Result<Value, Error>>) -> bool {
 fn dpop_true_refuses_a_bearer_refresh_answer() {
     let mut t = T::logged_in(true, "dpop");
     t.go(Input::Refresh { call: 1 });
-    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a2", "r2", "bearer")), dpop_nonce: None });
     assert_eq!(saves(&c), 0, "nothing stored: {c:?}");
     assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
     // The refresh call rejects like every call that finds the session over (login_required, naming why).
@@ -213,7 +218,7 @@ fn dpop_true_refuses_a_bearer_refresh_answer() {
 /// A login (code exchange) or a silent renewal answered with bearer tokens: refused, nothing stored.
 #[test]
 fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
-    let mut t = T(Engine::new(cfg(true), SOLO));
+    let mut t = T(Engine::new(cfg(true), SOLO, seeded()), Default::default());
     let c = t.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     t.go(Input::Loaded { op, result: Ok(None) });
@@ -225,7 +230,7 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     })), "{c:?}");
     assert!(t.0.token_info().is_none());
     // 'prefer' takes the same answer.
-    let mut p = T(Engine::new(prefer(), SOLO));
+    let mut p = T(Engine::new(prefer(), SOLO, seeded()), Default::default());
     let c = p.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     p.go(Input::Loaded { op, result: Ok(None) });
@@ -237,7 +242,7 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     let mut c0 = cfg(true);
     c0.refresh_tokens = false;
     c0.silent_renew = true;
-    let mut t = T(Engine::new(c0, SOLO));
+    let mut t = T(Engine::new(c0, SOLO, seeded()), Default::default());
     let c = t.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     let mut first = tokens("a1", "r1", "dpop");
@@ -245,10 +250,10 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     first.refresh_expires_at_ms = None;
     t.go(Input::Loaded { op, result: Ok(Some(first)) });
     let c = t.go(Input::Renew { call: 6 });
-    assert!(c.iter().any(|c| matches!(c, Command::SilentRenew)), "{c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::SilentRenew { .. })), "{c:?}");
     let mut renewed = tokens("a2", "r2", "bearer");
     renewed.refresh_token = None;
-    let c = t.go(Input::SilentDone { result: Ok(renewed) });
+    let c = t.go(Input::SilentDone { id: LAST, result: Ok(renewed) });
     assert_eq!(saves(&c), 0, "{c:?}");
     assert!(is_downgrade(&c.iter().find_map(|c| match c {
         Command::Settle { call: 6, result } => Some(result.clone()),
@@ -262,12 +267,12 @@ fn a_bearer_token_gets_no_proof_and_the_downgrade_is_announced() {
     // `dpop: 'prefer'`: the downgrade is taken.
     let mut t = T::logged_in_with(prefer(), "dpop");
     t.go(Input::Refresh { call: 1 });
-    let c = t.go(Input::TokenReply { result: Ok(tokens("a2", "r2", "bearer")) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a2", "r2", "bearer")), dpop_nonce: None });
     assert!(c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(i)) if !i.dpop)));
     let c = t.go(Input::Fetch { call: 2, origin: AS.into() });
     assert_eq!(api_sends(&c), vec![(false, None)], "sent as a bearer token, no proof");
     assert_eq!(token_proofs(&t.go(Input::Refresh { call: 3 })), vec![Some(Proof { nonce: None })], "token requests still offer DPoP");
-    let c = t.go(Input::TokenReply { result: Ok(tokens("a3", "r3", "dpop")) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Ok(tokens("a3", "r3", "dpop")), dpop_nonce: None });
     assert!(!c.iter().any(|c| matches!(c, Command::Emit(SessionEvent::DpopDowngrade(_)))));
 }
 
@@ -285,16 +290,16 @@ fn logout_deletes_the_key_first_then_revokes_with_a_proof_other_tabs_drop_theirs
     assert!(forget < at(|c| matches!(c, Command::Clear { .. })), "{c:?}");
     assert!(forget < at(|c| matches!(c, Command::SendRevoke { .. })), "{c:?}");
     assert!(c.iter().any(|c| matches!(c, Command::SendRevoke { proof: Some(p), .. } if p.nonce.as_deref() == Some("n1"))));
-    assert_eq!(forgets(&t.go(Input::RevokeDone { call: 4 })), Vec::<bool>::new(), "nothing left to delete");
+    assert_eq!(forgets(&t.go(Input::RevokeDone { call: 4, dpop_nonce: None })), Vec::<bool>::new(), "nothing left to delete");
 
-    let mut other = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));
+    let mut other = T(Engine::new(cfg(true), Caps { shared: true, locks: true }, seeded()), Default::default());
     let c = other.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     other.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
     assert_eq!(forgets(&other.go(Input::Broadcast(Notice::Logout(None)))), vec![false], "keeps nothing of the old key");
 
     // A tab that missed the logout and later reads a pair of another login drops its key too.
-    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }));
+    let mut missed = T(Engine::new(cfg(true), Caps { shared: true, locks: true }, seeded()), Default::default());
     let c = missed.go(Input::Start { ready: 0, storage_problem: None });
     let op = c.iter().find_map(|c| if let Command::Load { op } = c { Some(*op) } else { None }).unwrap();
     missed.go(Input::Loaded { op, result: Ok(Some(tokens("a1", "r1", "dpop"))) });
@@ -317,7 +322,7 @@ fn calls_to_other_origins_are_untouched_and_forgotten() {
     let c = t.go(Input::Fetch { call: 9, origin: "https://elsewhere.example".into() });
     assert_eq!(api_sends(&c), vec![(false, None)]);
     t.go(Input::Fetch { call: 10, origin: RS.into() });
-    t.go(Input::ApiResponse { call: 10, status: 200, error: None });
+    t.go(Input::ApiResponse { call: 10, status: 200, error: None, dpop_nonce: None });
     assert!(t.0.dpop.calls.is_empty(), "no call's origin is kept after it was delivered");
 }
 
@@ -328,15 +333,13 @@ fn calls_to_other_origins_are_untouched_and_forgotten() {
 fn each_backoff_retry_of_a_refresh_earns_its_own_nonce_resend() {
     let mut t = T::logged_in(true, "dpop");
     t.go(Input::Refresh { call: 1 });
-    t.nonce(AS, "n1");
-    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Err(use_nonce(400)), dpop_nonce: Some("n1".into()) });
     assert_eq!(token_proofs(&c), vec![with("n1")]);
     let busy = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true);
-    t.go(Input::TokenReply { result: Err(busy) });
-    let c = t.go(Input::Timer(TimerId::Backoff));
+    t.go(Input::TokenReply { id: LAST, result: Err(busy), dpop_nonce: None });
+    let c = t.go(Input::Timeout);
     assert_eq!(token_proofs(&c), vec![with("n1")], "the backoff retry");
-    t.nonce(AS, "n2");
-    let c = t.go(Input::TokenReply { result: Err(use_nonce(400)) });
+    let c = t.go(Input::TokenReply { id: LAST, result: Err(use_nonce(400)), dpop_nonce: Some("n2".into()) });
     assert_eq!(token_proofs(&c), vec![with("n2")], "its own nonce resend");
     assert!(!c.iter().any(|c| matches!(c, Command::Settle { call: 1, result: Err(_) })));
 }

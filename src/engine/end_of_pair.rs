@@ -4,9 +4,9 @@
 //! the renewal, a missed or late broadcast. Clearing storage then would end every tab's live session. So the
 //! tab re-reads first and adopts what storage holds if it is newer and usable; else the session ends as before.
 
-use super::lifecycle::{AfterForget, Op};
+use super::storage_ops::{AfterForget, Op};
 use super::owner::owner_changed;
-use super::{login_required, session_over, CallId, Engine, SessionEvent};
+use super::{Taken, Instant, login_required, session_over, CallId, Engine, SessionEvent};
 use crate::protocol::{decide, Decision, Error, Secret, TokenSet};
 
 impl Engine {
@@ -32,7 +32,7 @@ impl Engine {
 
     pub(super) fn ending_loaded(
         &mut self,
-        now: f64,
+        now: Instant,
         token: Secret,
         error: Option<Error>,
         call: Option<CallId>,
@@ -42,10 +42,9 @@ impl Engine {
         let rejected = error.is_some();
         if let Ok(Some(stored)) = result {
             let stored = self.admit(stored, now);
-            let usable = decide(Some(&stored), now, self.cfg.refresh_margin_s) != Decision::LoginRequired;
+            let usable = decide(Some(&stored), now.as_ms(), self.cfg.refresh_margin_s) != Decision::LoginRequired;
             if usable && self.takes_over(&stored) {
-                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                if self.adopt(now, stored, event) {
+                if self.adopt_stored(now, stored, Taken::AsFound) {
                     // Another user's login: the call was the old user's, never sent as the new one.
                     if let Some(call) = call {
                         self.settle(call, Err(session_over(owner_changed())));
@@ -72,7 +71,7 @@ impl Engine {
     }
 
     /// The call goes on with the pair now current: a 401's one resend, or a fetch decided anew.
-    fn resend(&mut self, now: f64, call: Option<CallId>, rejected: bool) {
+    fn resend(&mut self, now: Instant, call: Option<CallId>, rejected: bool) {
         match call {
             Some(call) if rejected => self.send_again(call),
             Some(call) => self.fetch_tracked(now, call),

@@ -4,10 +4,10 @@
 //! transient (the tokens stay; the *same* refresh token is retried with backoff — RingCentral's grace window
 //! replays the same pair, so a lost response is recovered).
 
-use super::lifecycle::{no_refresh_token, Accepted, AfterForget, Op};
+use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{
-    login_required, session_over, CallId, Command, Engine, SessionEvent, TimerId, Value, COOLDOWN_MS,
+use super::{no_refresh_token, Taken, Instant, LockHold, OpId, 
+    login_required, session_over, CallId, Command, Engine, SessionEvent, Timer, Value, COOLDOWN_MS,
     MAX_TRIES, TOKEN_TIMEOUT_MS,
 };
 
@@ -43,25 +43,46 @@ pub(super) enum Waiter {
     Rejected(CallId),
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Where the flight is, with what that stage needs.
+#[derive(Debug)]
 enum Stage {
-    Locking,
-    Rereading,
-    Sending,
+    /// Made; the lock not asked for yet (or the flight ends at once).
+    Starting,
+    /// Waiting for the cross-tab lock this request asked for.
+    Locking { lock: OpId },
+    /// The re-read under the lock, asked for in this session generation.
+    Rereading { generation: u32 },
+    /// The token request with this id is on the wire.
+    Sending { request: OpId },
+    /// Waiting for [`Timer::RefreshRetry`] after a transient failure.
     Backoff,
     /// The answer is being stored (or storage cleared after a terminal error).
     Landing,
-    /// A terminal error: one last look at storage for another tab's newer tokens.
-    LastLook,
-    /// Shared storage refused our answer: waiting to write it again, still under the lock.
-    SaveWait,
+    /// A terminal error: one last look at storage for another tab's newer tokens; else the flight ends with it.
+    LastLook { terminal: Error },
+    /// Shared storage refused our answer: waiting (until [`Timer::SaveRetry`], due at `retry_at`) to write it
+    /// again, still under the lock.
+    SaveWait { answer: TokenSet, retry_at: Instant },
     /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
-    /// spent before any of them can take the lock and read it.
-    Handover,
+    /// spent before any of them can take the lock and read it. Tabs that join: the flight ended the session with
+    /// `terminal` ([`Engine::flight_failed`]), the lock is kept until the others heard it.
+    Handover { terminal: Option<Error> },
     /// A look at storage before writing our answer, in case another tab stored a newer pair meanwhile: without
     /// Web Locks its refresh raced ours, or a logout cleared storage; with them, a login in another tab (it takes
     /// no lock) may have landed, or a logout went on without the lock (held longer than the others wait for it).
-    PreSave,
+    PreSave { answer: TokenSet },
+}
+
+/// The refresh token being spent: from the decision to send it until the flight ends.
+#[derive(Debug)]
+struct Spend {
+    refresh_token: Secret,
+    /// The session generation it belongs to: an answer after a login meanwhile is of a session that is gone.
+    generation: u32,
+    /// The pair it refreshes (the answer continues its lineage, and keeps its refresh token if none came).
+    base: TokenSet,
+    /// The engine's logout count when it was spent (see `Engine::logouts`).
+    logouts: u32,
 }
 
 #[derive(Debug)]
@@ -72,46 +93,32 @@ pub(super) struct Flight {
     rejected: Vec<Secret>,
     waiters: Vec<Waiter>,
     locked: bool,
+    /// The refresh token being spent (none until the reasons were weighed under the lock).
+    spend: Option<Spend>,
+    /// Transient failures so far, and writes of the answer that shared storage refused.
     attempt: u32,
-    /// The refresh token being spent, and the session generation it belongs to.
-    spending: Option<(Secret, u32)>,
-    base: Option<TokenSet>,
-    terminal: Option<Error>,
-    answer: Option<TokenSet>,
     save_attempt: u32,
-    /// DPoP: the one resend with the server's nonce was made.
+    /// DPoP: the one resend with the server's nonce was made (for the request on the wire).
     nonce_retried: bool,
     /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
     /// lands (a broadcast, a login meanwhile), no waiter goes on with it.
     owner: Option<String>,
-    /// The engine's logout count when the refresh token was spent (see `Engine::logouts`).
-    logouts: u32,
-    /// The session generation when the re-read under the lock was made.
-    read_generation: u32,
-    /// When the pending write retry is due.
-    retry_at: f64,
 }
 
 impl Flight {
     fn new(owner: Option<String>) -> Flight {
         Flight {
             owner,
-            stage: Stage::Locking,
+            stage: Stage::Starting,
             forced: false,
             due: false,
             rejected: Vec::new(),
             waiters: Vec::new(),
             locked: false,
+            spend: None,
             attempt: 0,
-            spending: None,
-            base: None,
-            terminal: None,
-            answer: None,
             save_attempt: 0,
             nonce_retried: false,
-            logouts: 0,
-            retry_at: 0.0,
-            read_generation: 0,
         }
     }
 
@@ -129,7 +136,7 @@ impl Flight {
 
 impl Engine {
     /// Refreshes, or joins the refresh already in flight.
-    pub(super) fn join_flight(&mut self, now: f64, why: Why, waiter: Waiter) {
+    pub(super) fn join_flight(&mut self, now: Instant, why: Why, waiter: Waiter) {
         if let Some(f) = &mut self.flight {
             f.add(why, waiter);
             return;
@@ -144,37 +151,46 @@ impl Engine {
         let mut f = Flight::new(self.tokens.as_ref().and_then(|t| t.owner_id.clone()));
         f.add(why, waiter);
         self.flight = Some(f);
-        if !self.ask_lock() {
-            self.under_lock(now);
+        match self.ask_lock() {
+            Some(lock) => self.set_stage(Stage::Locking { lock }),
+            None => self.under_lock(now),
         }
     }
 
-    /// For a logout: `Some(true)` if the flight holds the lock (the logout keeps it; the flight no longer
-    /// releases it), `Some(false)` if it waits for it, `None` if neither.
-    pub(super) fn flight_lock(&mut self) -> Option<bool> {
+    /// For a logout: [`LockHold::Held`] if the flight holds the lock (the logout keeps it; the flight no longer
+    /// releases it), [`LockHold::Asked`] if it waits for it, `None` if neither.
+    pub(super) fn flight_lock(&mut self) -> Option<LockHold> {
         let f = self.flight.as_mut()?;
         if f.locked {
             f.locked = false;
-            return Some(true);
+            return Some(LockHold::Held);
         }
-        (f.stage == Stage::Locking).then_some(false)
+        match f.stage {
+            Stage::Locking { lock } => Some(LockHold::Asked(lock)),
+            _ => None,
+        }
+    }
+
+    /// Whether lock request `id` is the flight's (it waits for it).
+    pub(super) fn flight_waits_for(&self, id: OpId) -> bool {
+        matches!(self.stage(), Some(Stage::Locking { lock }) if *lock == id)
     }
 
     /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
     /// answer (token endpoint, storage) ends when it comes, its pair revoked.
-    pub(super) fn flight_stop_timed(&mut self, now: f64) {
-        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait | Stage::Handover)) {
+    pub(super) fn flight_stop_timed(&mut self, now: Instant) {
+        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait { .. } | Stage::Handover { .. })) {
             self.flight_done(now, Err(login_required(None)));
         }
     }
 
     /// A logout came since the flight spent its refresh token: its pair is of an ended login.
     fn flight_after_logout(&self) -> bool {
-        self.flight.as_ref().is_some_and(|f| f.spending.is_some() && f.logouts != self.logouts)
+        self.flight.as_ref().and_then(|f| f.spend.as_ref()).is_some_and(|s| s.logouts != self.logouts)
     }
 
-    fn stage(&self) -> Option<Stage> {
-        self.flight.as_ref().map(|f| f.stage)
+    fn stage(&self) -> Option<&Stage> {
+        self.flight.as_ref().map(|f| &f.stage)
     }
 
     fn set_stage(&mut self, s: Stage) {
@@ -183,60 +199,56 @@ impl Engine {
         }
     }
 
-    pub(super) fn lock_granted(&mut self, now: f64) {
-        match &mut self.flight {
-            Some(f) if f.stage == Stage::Locking => {
-                f.locked = true;
-                self.under_lock(now);
-            }
-            // Granted with no flight waiting for it (cannot happen in order; be safe): give it back.
-            _ => self.push(Command::Unlock),
+    /// The stage's data, leaving `next` in its place.
+    fn take_stage(&mut self, next: Stage) -> Option<Stage> {
+        self.flight.as_mut().map(|f| core::mem::replace(&mut f.stage, next))
+    }
+
+    pub(super) fn lock_granted(&mut self, now: Instant) {
+        if let Some(f) = &mut self.flight {
+            f.locked = true;
+            self.under_lock(now);
         }
     }
 
-    pub(super) fn lock_timed_out(&mut self, now: f64) {
-        if self.stage() == Some(Stage::Locking) {
+    pub(super) fn lock_timed_out(&mut self, now: Instant) {
+        if matches!(self.stage(), Some(Stage::Locking { .. })) {
             let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's refresh").with_retryable(true);
-            self.cooldown_until = now + COOLDOWN_MS;
+            self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS));
             self.flight_done(now, Err(e));
         }
     }
 
     /// The flight's body, under the lock when storage is shared.
-    fn under_lock(&mut self, now: f64) {
+    fn under_lock(&mut self, now: Instant) {
         if self.coordinated() {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
-            self.set_stage(Stage::Rereading);
-            let generation = self.generation;
-            if let Some(f) = &mut self.flight {
-                f.read_generation = generation;
-            }
+            self.set_stage(Stage::Rereading { generation: self.generation });
             self.read_shared(Op::Flight);
         } else {
             self.decide_need(now);
         }
     }
 
-    pub(super) fn flight_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    pub(super) fn flight_loaded(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         match self.stage() {
-            Some(Stage::Rereading) => {
+            Some(&Stage::Rereading { generation: read_generation }) => {
                 // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored
                 // since is newer (oss-sim seed 1179805: a refresh() from logged out read storage, the login's
                 // pair was stored, and the empty answer ended the new login).
                 // A later pair of the login this tab holds is still taken (oss-sim seed 1184817: ignoring it spent
                 // the refresh token the winner had used).
-                let stale = self.flight.as_ref().is_some_and(|f| f.read_generation != self.generation);
+                let stale = read_generation != self.generation;
                 match result {
                     Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
                     Ok(Some(stored)) if self.takes_over(&stored) => {
-                        let stored = self.admit(stored, now);
-                        if self.adopt(now, stored, SessionEvent::Refresh) {
+                        if self.adopt_stored(now, stored, Taken::AsRefresh) {
                             // Another user's login: what this flight was for is gone with the session.
                             return self.flight_done(now, Err(owner_changed()));
                         }
                     }
                     // (A read made before this tab's own login landed says nothing about that login.)
-                    Ok(None) if self.tokens.is_some() && self.flight.as_ref().is_some_and(|f| f.read_generation == self.generation) => {
+                    Ok(None) if self.tokens.is_some() && !stale => {
                         // Another tab logged out or saw the session end, and cleared storage while we waited
                         // (its broadcast may still be on its way, or never come): our refresh token is spent or
                         // revoked, and sending it would only earn an invalid_grant. Follow storage.
@@ -247,26 +259,26 @@ impl Engine {
                 }
                 self.decide_need(now);
             }
-            Some(Stage::LastLook) if self.logout.is_some() => self.flight_done(now, Err(login_required(None))),
-            Some(Stage::LastLook) => {
-                let used = self.flight.as_ref().and_then(|f| f.spending.clone()).map(|(rt, _)| rt);
+            Some(Stage::LastLook { .. }) if self.logout.is_some() => self.flight_done(now, Err(login_required(None))),
+            Some(Stage::LastLook { .. }) => {
+                let used = self.flight.as_ref().and_then(|f| f.spend.as_ref()).map(|s| s.refresh_token.clone());
                 if let Ok(Some(stored)) = result {
                     // Another tab's refresh beat ours (or ran where Web Locks are missing): adopt its tokens
                     // instead of logging everyone out.
                     let other = stored.refresh_token.is_some() && stored.refresh_token != used;
-                    let usable = crate::protocol::decide(Some(&stored), now, 0) != Decision::LoginRequired;
+                    let usable = crate::protocol::decide(Some(&stored), now.as_ms(), 0) != Decision::LoginRequired;
                     let held = self.current_access() == Some(&stored.access_token) && !self.is_dead(&stored);
                     if other && usable && (held || self.takes_over(&stored)) {
-                        let stored = self.admit(stored, now);
-                        let switched = self.adopt(now, stored, SessionEvent::Refresh);
+                        let switched = self.adopt_stored(now, stored, Taken::AsRefresh);
                         return self.flight_done(now, if switched { Err(owner_changed()) } else { Ok(()) });
                     }
                 }
-                let e = self.flight.as_mut().and_then(|f| f.terminal.take()).unwrap_or_else(|| login_required(None));
-                self.end_after_terminal(e);
+                let Some(Stage::LastLook { terminal }) = self.take_stage(Stage::Landing) else { return };
+                self.end_after_terminal(terminal);
             }
-            Some(Stage::PreSave) => {
-                let Some(ours) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
+            Some(Stage::PreSave { .. }) => {
+                // (Landing from here on: every other way out ends the flight.)
+                let Some(Stage::PreSave { answer: ours }) = self.take_stage(Stage::Landing) else { return };
                 if self.flight_after_logout() {
                     self.revoke_late(&ours);
                     return self.flight_done(now, Err(login_required(None)));
@@ -292,15 +304,13 @@ impl Engine {
                     // superseded.
                     if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                         if self.takes_over(&stored) {
-                            let stored = self.admit(stored, now);
-                            if self.adopt(now, stored, SessionEvent::Refresh) {
+                            if self.adopt_stored(now, stored, Taken::AsRefresh) {
                                 return self.flight_done(now, Err(owner_changed()));
                             }
                         }
                         return self.flight_done(now, Ok(()));
                     }
                 }
-                self.set_stage(Stage::Landing);
                 self.accept(now, ours, Accepted::Refresh);
             }
             _ => {}
@@ -308,7 +318,7 @@ impl Engine {
     }
 
     /// Whether the reasons still hold now that the flight runs; then spend the refresh token.
-    fn decide_need(&mut self, now: f64) {
+    fn decide_need(&mut self, now: Instant) {
         let Some(f) = &self.flight else { return };
         if self.logout.is_some() {
             return self.flight_done(now, Err(login_required(None))); // nothing is spent for an ending session
@@ -323,53 +333,58 @@ impl Engine {
         let Some(base) = self.tokens.clone() else {
             return self.flight_done(now, Err(login_required(None)));
         };
-        let Some(rt) = base.refresh_token.clone() else {
+        let Some(refresh_token) = base.refresh_token.clone() else {
             return self.flight_done(now, Err(no_refresh_token()));
         };
-        let (generation, logouts) = (self.generation, self.logouts);
+        let spend = Spend { refresh_token, generation: self.generation, base, logouts: self.logouts };
         if let Some(f) = &mut self.flight {
-            f.spending = Some((rt, generation));
-            f.logouts = logouts;
-            f.base = Some(base);
+            f.spend = Some(spend);
         }
         self.send_refresh();
     }
 
     fn send_refresh(&mut self) {
-        let Some(f) = &mut self.flight else { return };
-        let Some((rt, _)) = &f.spending else { return };
-        f.stage = Stage::Sending;
-        let form = refresh_form(&self.cfg, rt);
+        let Some(spend) = self.flight.as_ref().and_then(|f| f.spend.as_ref()) else { return };
+        let form = refresh_form(&self.cfg, &spend.refresh_token);
+        let request = self.next_id();
+        self.set_stage(Stage::Sending { request });
         let url = self.cfg.token_url();
         let proof = self.endpoint_proof(&url);
-        self.push(Command::SendToken { url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
+        self.push(Command::SendToken { id: request, url, form, timeout_ms: TOKEN_TIMEOUT_MS, proof });
     }
 
-    pub(super) fn backoff_over(&mut self, now: f64) {
-        if self.stage() == Some(Stage::Handover) {
-            let e = self.flight.as_mut().and_then(|f| f.terminal.take());
-            return self.flight_done(now, e.map_or(Ok(()), Err));
+    /// [`Timer::Handover`]: the other tabs heard that storage was given up; the lock goes back.
+    pub(super) fn handover_over(&mut self, now: Instant) {
+        if matches!(self.stage(), Some(Stage::Handover { .. })) {
+            let Some(Stage::Handover { terminal }) = self.take_stage(Stage::Landing) else { return };
+            self.flight_done(now, terminal.map_or(Ok(()), Err));
         }
-        if self.stage() == Some(Stage::SaveWait) {
-            let slept = self.flight.as_ref().is_some_and(|f| now - f.retry_at >= super::LOCK_WAIT_MS as f64);
-            if self.caps.shared && (!self.caps.locks || slept) {
-                // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
-                // slept through its retry): look before writing ours again, as before the first write. (A tab
-                // that slept past what a logout waits for the lock: that logout may have cleared storage.)
-                self.set_stage(Stage::PreSave);
-                let op = self.new_op(Op::Flight);
-                return self.push(Command::Load { op });
-            }
-            let Some(t) = self.flight.as_mut().and_then(|f| f.answer.take()) else { return };
-            if self.flight_after_logout() {
-                // A logout came while the write waited to be retried: the pair is not written again.
-                self.revoke_late(&t);
-                return self.flight_done(now, Err(login_required(None)));
-            }
-            self.set_stage(Stage::Landing);
-            return self.accept(now, t, Accepted::Refresh);
+    }
+
+    /// [`Timer::SaveRetry`]: write the refreshed pair again (or look first, where no lock covers the wait).
+    pub(super) fn retry_save(&mut self, now: Instant) {
+        let Some(&Stage::SaveWait { retry_at, .. }) = self.stage() else { return };
+        let slept = now.ms_since(retry_at) >= super::LOCK_WAIT_MS as f64;
+        let Some(Stage::SaveWait { answer, .. }) = self.take_stage(Stage::Landing) else { return };
+        if self.caps.shared && (!self.caps.locks || slept) {
+            // No lock: other tabs may have refreshed and stored a later pair while we waited (a tab that
+            // slept through its retry): look before writing ours again, as before the first write. (A tab
+            // that slept past what a logout waits for the lock: that logout may have cleared storage.)
+            self.set_stage(Stage::PreSave { answer });
+            let op = self.new_op(Op::Flight);
+            return self.push(Command::Load { op });
         }
-        if self.stage() != Some(Stage::Backoff) {
+        if self.flight_after_logout() {
+            // A logout came while the write waited to be retried: the pair is not written again.
+            self.revoke_late(&answer);
+            return self.flight_done(now, Err(login_required(None)));
+        }
+        self.accept(now, answer, Accepted::Refresh);
+    }
+
+    /// [`Timer::RefreshRetry`]: the backoff after a transient failure is over; the same refresh token again.
+    pub(super) fn retry_refresh(&mut self, now: Instant) {
+        if !matches!(self.stage(), Some(Stage::Backoff)) {
             return;
         }
         if self.logout.is_some() {
@@ -377,7 +392,7 @@ impl Engine {
         }
         // Retrying the *same* refresh token recovers a lost answer; but if another tab's newer pair was
         // adopted meanwhile, ours is spent for good: weigh the reasons again against the new tokens.
-        let spent = self.flight.as_ref().and_then(|f| f.spending.as_ref()).map(|(rt, _)| rt);
+        let spent = self.flight.as_ref().and_then(|f| f.spend.as_ref()).map(|s| &s.refresh_token);
         let current = self.tokens.as_ref().and_then(|t| t.refresh_token.as_ref());
         if spent.is_some() && spent != current {
             return self.decide_need(now);
@@ -385,14 +400,16 @@ impl Engine {
         self.send_refresh();
     }
 
-    pub(super) fn token_reply(&mut self, now: f64, result: Result<TokenSet, Error>) {
-        if self.stage() != Some(Stage::Sending) {
+    pub(super) fn token_reply(&mut self, now: Instant, id: OpId, result: Result<TokenSet, Error>) {
+        // Only the answer to the request on the wire: a late one (a request the flight gave up) is not it.
+        if !matches!(self.stage(), Some(Stage::Sending { request }) if *request == id) {
             return;
         }
         let nonce_known = self.token_endpoint_nonce().is_some();
         let Some(f) = &mut self.flight else { return };
-        let same_session = f.spending.as_ref().is_some_and(|(_, g)| *g == self.generation);
-        if f.logouts != self.logouts {
+        let Some(spend) = &f.spend else { return };
+        let same_session = spend.generation == self.generation;
+        if spend.logouts != self.logouts {
             // A logout (here, or heard from another tab) came while the refresh was out: the new pair is of a
             // login that is over. The server is told; nothing is stored.
             if let Ok(t) = &result {
@@ -406,17 +423,15 @@ impl Engine {
         }
         match result {
             Ok(mut t) => {
-                if let Some(b) = &f.base {
-                    t.lineage = b.lineage.next();
-                    if t.refresh_token.is_none() {
-                        // RFC 6749 §6: a server need not rotate; the refresh token we spent stays valid.
-                        t.refresh_token = b.refresh_token.clone();
-                        t.refresh_expires_at_ms = b.refresh_expires_at_ms;
-                    }
+                let b = &spend.base;
+                t.lineage = b.lineage.next();
+                if t.refresh_token.is_none() {
+                    // RFC 6749 §6: a server need not rotate; the refresh token we spent stays valid.
+                    t.refresh_token = b.refresh_token.clone();
+                    t.refresh_expires_at_ms = b.refresh_expires_at_ms;
                 }
                 if self.caps.shared {
-                    f.stage = Stage::PreSave;
-                    f.answer = Some(t);
+                    f.stage = Stage::PreSave { answer: t };
                     let op = self.new_op(Op::Flight);
                     return self.push(Command::Load { op });
                 }
@@ -441,17 +456,16 @@ impl Engine {
                 if attempt >= MAX_TRIES {
                     self.emit(SessionEvent::RefreshError(e.clone()));
                     // The cool-down also honours the last answer's Retry-After (capped as in the backoff).
-                    self.cooldown_until = now + COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s));
+                    self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s))));
                     return self.flight_done(now, Err(e));
                 }
                 self.set_stage(Stage::Backoff);
-                let at = now + backoff_ms(attempt - 1, e.retry_after_s);
-                self.set_timer(TimerId::Backoff, Some(at));
+                let at = now.plus_ms(backoff_ms(attempt - 1, e.retry_after_s));
+                self.set_timer(Timer::RefreshRetry, Some(at));
             }
             Err(e) => {
                 if self.caps.shared || self.group {
-                    f.terminal = Some(e);
-                    f.stage = Stage::LastLook;
+                    f.stage = Stage::LastLook { terminal: e };
                     self.read_shared(Op::Flight);
                 } else {
                     self.end_after_terminal(e);
@@ -463,37 +477,32 @@ impl Engine {
     /// Shared storage refused the refreshed pair. The other tabs would read the spent one, so the pair is
     /// written again with backoff while the lock is held; if storage still refuses, this tab keeps the
     /// session in memory and tells the others theirs is over (what storage holds is spent).
-    pub(super) fn save_failed(&mut self, now: f64, tokens: TokenSet, e: Error) {
+    pub(super) fn save_failed(&mut self, now: Instant, tokens: TokenSet, e: Error) {
         let Some(f) = &mut self.flight else { return };
         f.save_attempt += 1;
         if f.save_attempt < SAVE_TRIES {
-            let at = now + backoff_ms(f.save_attempt - 1, None);
-            f.answer = Some(tokens);
-            f.stage = Stage::SaveWait;
-            f.retry_at = at;
-            return self.set_timer(TimerId::Backoff, Some(at));
+            let at = now.plus_ms(backoff_ms(f.save_attempt - 1, None));
+            f.stage = Stage::SaveWait { answer: tokens, retry_at: at };
+            return self.set_timer(Timer::SaveRetry, Some(at));
         }
         self.announce(self.ended_notice());
         self.fall_back(e);
         let op = self.new_op(Op::Ignore);
         self.push(Command::Save { op, tokens: tokens.clone() });
         self.adopt(now, tokens, SessionEvent::Refresh);
-        self.set_stage(Stage::Handover);
-        self.set_timer(TimerId::Backoff, Some(now + HANDOVER_MS));
+        self.set_stage(Stage::Handover { terminal: None });
+        self.set_timer(Timer::Handover, Some(now.plus_ms(HANDOVER_MS)));
     }
 
     /// The flight ended the session (storage cleared, the other tabs told). Tabs that join keep the lock a moment
     /// ([`super::TABS_HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
     /// have heard the notice first, or it would spend the refresh token whose answer ended the session.
-    pub(super) fn flight_failed(&mut self, now: f64, e: Error) {
+    pub(super) fn flight_failed(&mut self, now: Instant, e: Error) {
         if !(self.group && self.flight.as_ref().is_some_and(|f| f.locked)) {
             return self.flight_done(now, Err(e));
         }
-        if let Some(f) = &mut self.flight {
-            f.terminal = Some(e);
-            f.stage = Stage::Handover;
-        }
-        self.set_timer(TimerId::Backoff, Some(now + super::TABS_HANDOVER_MS as f64));
+        self.set_stage(Stage::Handover { terminal: Some(e) });
+        self.set_timer(Timer::Handover, Some(now.plus_ms(super::TABS_HANDOVER_MS as f64)));
     }
 
     fn end_after_terminal(&mut self, e: Error) {
@@ -505,12 +514,14 @@ impl Engine {
     }
 
     /// The flight landed: the lock goes back, every waiter continues, and the policy timer is re-armed.
-    pub(super) fn flight_done(&mut self, now: f64, result: Result<(), Error>) {
+    pub(super) fn flight_done(&mut self, now: Instant, result: Result<(), Error>) {
         let Some(f) = self.flight.take() else { return };
         if f.locked {
             self.push(Command::Unlock);
         }
-        self.set_timer(TimerId::Backoff, None);
+        self.set_timer(Timer::RefreshRetry, None);
+        self.set_timer(Timer::SaveRetry, None);
+        self.set_timer(Timer::Handover, None);
         // The session's user changed under the flight: no waiting call is sent as the new one.
         let switched = matches!(&result, Err(e) if e.code == ErrorCode::OwnerChanged) || self.owner_differs(f.owner.as_ref());
         let result = if switched { Err(owner_changed()) } else { result };

@@ -16,7 +16,7 @@
 //!   it; the next holder replays the spent refresh token, which is what a lost answer earns anywhere.)
 //! - Only with Web Locks (the presence mark and the refresh lock need them): without, tabs do not join.
 
-use super::lifecycle::Op;
+use super::storage_ops::Op;
 use super::{CallId, Command, Engine, Input, Notice};
 use crate::protocol::TokenSet;
 
@@ -61,7 +61,7 @@ impl Engine {
     /// pair that is newer than this tab's (a later pair of its login, or a later login) is what "storage" holds,
     /// otherwise this tab's own pair is; a pair taken from another tab is written to this tab's storage, as if
     /// this tab had received it itself.
-    pub(super) fn read_done(&mut self, now: f64, i: Input) {
+    pub(super) fn read_done(&mut self, now: super::Instant, i: Input) {
         let (op, result, access) = match i {
             Input::Loaded { op, result } => (op, result, None),
             Input::TabsAnswered { op, pairs } => {
@@ -131,7 +131,7 @@ impl Engine {
 
     /// The presence mark follows whether this tab holds the session (after every input).
     pub(super) fn sync_presence(&mut self) {
-        let want = self.group && self.ready && self.tokens.is_some() && self.logout.is_none();
+        let want = self.group && matches!(self.restore, super::Restore::Done) && self.tokens.is_some() && self.logout.is_none();
         if want != self.present {
             self.present = want;
             self.push(Command::Present(want));

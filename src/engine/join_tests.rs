@@ -112,16 +112,16 @@ fn joined_tabs_refresh_once_per_expiry() {
     let due = T0 + HOUR - 30_000.0;
     let (mut a, _) = joined(Some(tokens("a1", Some("r1"), T0)));
     let (mut b, _) = joined(Some(tokens("a1", Some("r1"), T0)));
-    let ca = a.go(due, Input::Timer(TimerId::Check));
-    let cb = b.go(due, Input::Timer(TimerId::Check));
+    let ca = a.go(due, Input::Timeout);
+    let cb = b.go(due, Input::Timeout);
     assert!(ca.iter().any(|c| matches!(c, Command::Lock { .. })), "a refresh takes the lock: {ca:?}");
     assert!(cb.iter().any(|c| matches!(c, Command::Lock { .. })));
     // A gets the lock first and asks the tabs: B holds the same pair.
-    let c = a.go(due, Input::LockGranted);
+    let c = a.go(due, Input::LockGranted { id: LAST });
     let op = ask_op(&c).expect("asks the tabs under the lock");
     let c = a.go(due, Input::TabsAnswered { op, pairs: vec![tokens("a1", Some("r1"), T0)] });
     assert_eq!(token_sends(&c), 1);
-    let c = a.go(due + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), due)) });
+    let c = a.go(due + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), due)), dpop_nonce: None });
     let (op, saved) = save_op(&c).expect("stored in its own storage (no look first: nobody else writes it)");
     assert_eq!(saved.lineage.seq, 1);
     let c = a.go(due + 100.0, Input::Saved { op, result: Ok(()) });
@@ -131,7 +131,7 @@ fn joined_tabs_refresh_once_per_expiry() {
     // B gets the lock before (or without) the notice: it asks, A answers with the new pair.
     let c = a.go(due + 101.0, Input::TabsAsked { id: "b".into() });
     assert_eq!(answer(&c), Some(("b".into(), Some("a2".into()))));
-    let c = b.go(due + 101.0, Input::LockGranted);
+    let c = b.go(due + 101.0, Input::LockGranted { id: LAST });
     let op = ask_op(&c).unwrap();
     let c = b.go(due + 102.0, Input::TabsAnswered { op, pairs: vec![saved.clone()] });
     assert_eq!(token_sends(&c), 0, "no second refresh");
@@ -163,7 +163,7 @@ fn a_logout_in_any_joined_tab_ends_all_and_each_clears_its_own_storage() {
     let c = a.go(T0 + 1.0, Input::Logout { call: 9 });
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })), "a logout takes the lock like a refresh");
     assert_eq!(presence(&c), Some(false), "a tab logging out no longer says it holds the session");
-    let c = a.go(T0 + 1.0, Input::LockGranted);
+    let c = a.go(T0 + 1.0, Input::LockGranted { id: LAST });
     let op = ask_op(&c).expect("reads the newest pair from the tabs (to revoke it)");
     let c = a.go(T0 + 2.0, Input::TabsAnswered { op, pairs: vec![login_at("a2", "r2", T0, 1)] });
     let op = clear_op(&c).unwrap();
@@ -218,16 +218,16 @@ fn a_tab_logging_out_answers_with_nothing() {
 fn a_joined_tab_that_ended_the_session_keeps_the_lock_a_moment_for_the_notice_to_arrive() {
     let (mut a, _) = joined(Some(login_at("a1", "r1", T0, 0)));
     a.go(T0 + 1.0, Input::Refresh { call: 4 });
-    let c = a.go(T0 + 1.0, Input::LockGranted);
+    let c = a.go(T0 + 1.0, Input::LockGranted { id: LAST });
     let c = a.go(T0 + 1.0, Input::TabsAnswered { op: ask_op(&c).unwrap(), pairs: vec![] });
     assert_eq!(token_sends(&c), 1);
-    let c = a.go(T0 + 2.0, Input::TokenReply { result: Err(terminal()) });
+    let c = a.go(T0 + 2.0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     let c = a.go(T0 + 2.0, Input::TabsAnswered { op: ask_op(&c).expect("a last look, at the tabs"), pairs: vec![] });
     let c = a.go(T0 + 2.0, Input::Cleared { op: clear_op(&c).unwrap() });
     assert!(c.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(Some(_))))));
     assert!(!c.iter().any(|c| matches!(c, Command::Unlock)), "the lock is kept: {c:?}");
     assert!(settled(&c, 4).is_none());
-    let c = a.go(T0 + 110.0, Input::Timer(TimerId::Backoff));
+    let c = a.go(T0 + 110.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     assert!(matches!(settled(&c, 4), Some(Err(_))));
 }
@@ -242,5 +242,5 @@ fn a_pair_of_a_login_an_expiry_notice_named_is_never_taken_from_a_tab_that_had_n
     let op = ask_op(&c).expect("another login's expiry: the tabs decide");
     let c = b.go(T0 + 70_001.0, Input::TabsAnswered { op, pairs: vec![login_at("z5", "zr5", ended, 3)] });
     assert!(events(&c).is_empty() && save_op(&c).is_none(), "{c:?}");
-    assert!(b.e.is_logged_in(T0 + 70_001.0));
+    assert!(b.e.is_logged_in(Instant::from_ms(T0 + 70_001.0)));
 }

@@ -3,46 +3,12 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::{login_of, login_required, CallId, Command, Engine, Logins, Notice, OpId, SessionEvent, TimerId, Value, MAX_TIMER_MS};
+use super::storage_ops::{Accepted, AfterForget, Op};
+use super::{login_of, login_required, CallId, Command, Engine, Instant, LockHold, Logins, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
 const TIMER_SLACK_MS: f64 = 5.0;
 use crate::protocol::{next_check_ms, Decision, Error, ErrorCode, TokenSet};
-
-/// What a storage operation was for; its answer continues there.
-#[derive(Clone, Debug)]
-pub(super) enum Op {
-    Restore { ready: CallId },
-    /// The flight's re-read under the lock (or its last look after a terminal error).
-    Flight,
-    /// Another tab announced a change; read in this session generation.
-    Sync { generation: u32 },
-    /// Logout reads the newest tokens first (under the lock), so it revokes the current ones.
-    LogoutRead,
-    /// New tokens being stored; then they become current, unless a logout came meanwhile (`logouts`).
-    Accept { tokens: TokenSet, event: Accepted, logouts: u32 },
-    /// A look for a pair of a logged-out login (`login`, or this access token) that landed in storage after
-    /// the logout's clear: it is removed.
-    Sweep { token: crate::protocol::Secret, login: u64 },
-    /// Storage being cleared; then the session's end is announced.
-    Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
-    /// The silent renewal's re-read under the lock.
-    Silent,
-    /// The look at storage before the end of a pair ([`Engine::pair_over`]): the pair, and the 401 and call.
-    Ending { token: crate::protocol::Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
-    /// Nothing waits (a removal of bad data, a save to memory after a fallback).
-    Ignore,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(super) enum Accepted {
-    Login(CallId),
-    /// The flight's refresh.
-    Refresh,
-    /// A silent renewal of the current session, or (`SilentLogin`) a silent login from logged out.
-    Silent,
-    SilentLogin,
-}
 
 /// A logout in progress: under the cross-tab lock where there is one, so no refresh or silent renewal of
 /// another tab (nor of this one) can land between its read of storage and its clear.
@@ -50,20 +16,26 @@ pub(super) enum Accepted {
 pub(super) struct Logout {
     /// `session.logout()` calls; the first settles when the server answered the revoke, the others at the clear.
     calls: Vec<CallId>,
-    /// Waiting for the lock; holding it (released once storage is cleared and the other tabs told).
-    waiting: bool,
-    locked: bool,
+    stage: LogoutStage,
     /// The logins it ends, for the `logout` notice; `None` once it cannot tell (storage unreadable).
     ended: Option<Logins>,
 }
 
-#[derive(Clone, Debug)]
-pub(super) enum AfterForget {
-    Nothing,
-    /// The flight ends with this error.
-    FailFlight(Error),
-    /// Tell the server (the form is ready, and the DPoP proof to send with it), then settle the logout call.
-    Revoke { call: CallId, form: Option<String>, proof: Option<super::Proof> },
+/// Where a logout is with the cross-tab lock. Under it or not, it then reads storage, clears it, and revokes.
+#[derive(Debug, PartialEq, Eq)]
+enum LogoutStage {
+    /// Waiting for the lock this request asked for (its own, or that of the refresh or renewal it ended).
+    Locking { lock: OpId },
+    /// Holding the lock (released once storage is cleared and the other tabs told).
+    Locked,
+    /// Going on without it: no lock to share, or waiting for it took too long.
+    Alone,
+}
+
+impl Logout {
+    pub(super) fn waits_for(&self, id: OpId) -> bool {
+        self.stage == LogoutStage::Locking { lock: id }
+    }
 }
 
 impl Engine {
@@ -75,7 +47,7 @@ impl Engine {
         self.push(Command::Load { op });
     }
 
-    pub(super) fn loaded(&mut self, now: f64, op: OpId, result: Result<Option<TokenSet>, Error>) {
+    pub(super) fn loaded(&mut self, now: Instant, op: OpId, result: Result<Option<TokenSet>, Error>) {
         match self.take_op(op) {
             Some(Op::Restore { ready }) => self.restored(now, ready, result),
             Some(Op::Flight) => self.flight_loaded(now, result),
@@ -134,7 +106,7 @@ impl Engine {
 
     /// Never fails: bad data is removed, a refusing storage falls back to memory; the app learns only
     /// "logged in or not".
-    fn restored(&mut self, now: f64, ready: CallId, result: Result<Option<TokenSet>, Error>) {
+    fn restored(&mut self, now: Instant, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
                 self.store_taken(&t);
@@ -161,12 +133,15 @@ impl Engine {
                 false
             }
         };
-        self.ready = true;
+        let deferred = match core::mem::replace(&mut self.restore, super::Restore::Done) {
+            super::Restore::Pending(deferred) => deferred,
+            super::Restore::Done => Vec::new(),
+        };
         if logged_in {
             self.check(now);
         }
         self.settle(ready, Ok(Value::Bool(logged_in)));
-        for (at, input) in core::mem::take(&mut self.deferred) {
+        for (at, input) in deferred {
             self.handle(at.max(now), input);
         }
     }
@@ -178,21 +153,21 @@ impl Engine {
         self.emit(SessionEvent::StorageFallback(e));
     }
 
-    pub(super) fn logged_in(&mut self, now: f64, call: CallId, mut tokens: TokenSet) {
+    pub(super) fn logged_in(&mut self, now: Instant, call: CallId, mut tokens: TokenSet, value: Value) {
         // A refresh of the previous session that lands later must not overwrite this one.
         self.generation = self.generation.wrapping_add(1);
-        tokens.lineage = crate::protocol::Lineage { since_ms: now, seq: 0 };
-        self.accept(now, tokens, Accepted::Login(call));
+        tokens.lineage = crate::protocol::Lineage { since_ms: now.as_ms(), seq: 0 };
+        self.accept(now, tokens, Accepted::Login(call, value));
     }
 
     /// New tokens: stored first (an app backend's `save` completes before a refresh resolves), then current.
-    pub(super) fn accept(&mut self, now: f64, tokens: TokenSet, event: Accepted) {
+    pub(super) fn accept(&mut self, now: Instant, tokens: TokenSet, event: Accepted) {
         let tokens = self.admit(tokens, now);
         let op = self.new_op(Op::Accept { tokens: tokens.clone(), event, logouts: self.logouts });
         self.push(Command::Save { op, tokens });
     }
 
-    pub(super) fn saved(&mut self, now: f64, op: OpId, result: Result<(), Error>) {
+    pub(super) fn saved(&mut self, now: Instant, op: OpId, result: Result<(), Error>) {
         let Some(Op::Accept { tokens, event, logouts }) = self.take_op(op) else { return };
         if logouts != self.logouts || self.dead_login(&tokens) {
             // A logout (this tab's, or another's of this login) came while the pair was being stored: it may have
@@ -209,10 +184,10 @@ impl Engine {
             self.push(Command::Save { op, tokens: tokens.clone() });
         }
         match event {
-            Accepted::Login(call) => {
+            Accepted::Login(call, value) => {
                 self.adopt(now, tokens, SessionEvent::Login);
                 self.announce(Notice::Login);
-                self.settle(call, Ok(Value::Bool(true)));
+                self.settle(call, Ok(value));
             }
             Accepted::Refresh => {
                 // A refresh grant never changes the user; if a server says otherwise, it is another login.
@@ -227,7 +202,7 @@ impl Engine {
 
     /// Takes tokens that are already stored (by us or by another tab) as current. Another user's pair ends the
     /// session first and is announced as `login` whatever `event` says (see `owner`): then `true`.
-    pub(super) fn adopt(&mut self, now: f64, t: TokenSet, event: fn(crate::protocol::TokenInfo) -> SessionEvent) -> bool {
+    pub(super) fn adopt(&mut self, now: Instant, t: TokenSet, event: fn(crate::protocol::TokenInfo) -> SessionEvent) -> bool {
         let switched = self.other_owner(&t);
         if switched {
             self.end_for_owner();
@@ -237,21 +212,33 @@ impl Engine {
         let info = t.info();
         self.dpop_adopting(&t);
         self.tokens = Some(t);
-        self.cooldown_until = 0.0;
+        self.cooldown_until = None;
         self.emit(event(info.clone()));
         self.emit(SessionEvent::Change(Some(info)));
         self.check(now);
         switched
     }
 
-    fn landed_after_logout(&mut self, now: f64, tokens: TokenSet, event: Accepted, written: bool) {
+    /// A pair read from storage (another tab's, found by a re-read or a look before a write) becomes current:
+    /// admitted (see `admit`) and adopted. Whether it should is the caller's test (`takes_over`, and what its
+    /// look is for). `true`: another user's login (see `adopt`).
+    pub(super) fn adopt_stored(&mut self, now: Instant, stored: TokenSet, taken: super::Taken) -> bool {
+        let stored = self.admit(stored, now);
+        let event = match taken {
+            super::Taken::AsFound if self.tokens.is_none() => SessionEvent::Login,
+            _ => SessionEvent::Refresh,
+        };
+        self.adopt(now, stored, event)
+    }
+
+    fn landed_after_logout(&mut self, now: Instant, tokens: TokenSet, event: Accepted, written: bool) {
         self.revoke_late(&tokens);
         if written {
             let op = self.new_op(Op::Sweep { token: tokens.access_token.clone(), login: 0 });
             self.push(Command::Load { op });
         }
         match event {
-            Accepted::Login(call) => self.settle(call, Err(login_required(None))),
+            Accepted::Login(call, _) => self.settle(call, Err(login_required(None))),
             Accepted::Refresh => self.flight_done(now, Err(login_required(None))),
             Accepted::Silent | Accepted::SilentLogin => self.silent_done(now, Err(login_required(None))),
         }
@@ -273,7 +260,7 @@ impl Engine {
     pub(super) fn forget(&mut self, event: SessionEvent, notice: Option<Notice>, then: AfterForget) {
         self.generation = self.generation.wrapping_add(1);
         let had = self.tokens.take().is_some();
-        self.set_timer(TimerId::Check, None);
+        self.set_timer(Timer::Check, None);
         let event = if had || matches!(event, SessionEvent::Logout) { Some(event) } else { None };
         let op = match event {
             Some(event) => self.new_op(Op::Forget { event, notice, then }),
@@ -282,7 +269,7 @@ impl Engine {
         self.push(Command::Clear { op });
     }
 
-    pub(super) fn cleared(&mut self, now: f64, op: OpId) {
+    pub(super) fn cleared(&mut self, now: Instant, op: OpId) {
         let Some(Op::Forget { event, notice, then }) = self.take_op(op) else { return };
         if !matches!(event, SessionEvent::Change(_)) {
             self.emit(event);
@@ -295,7 +282,7 @@ impl Engine {
             // The logout's clear is done and the other tabs are told: the lock goes back; a second logout()
             // made meanwhile settles now.
             if let Some(l) = self.logout.take() {
-                if l.locked {
+                if l.stage == LogoutStage::Locked {
                     self.unlock_after_end();
                 }
                 for call in l.calls.into_iter().skip(1) {
@@ -321,47 +308,55 @@ impl Engine {
     /// Final across tabs: it runs under the lock that refreshes and silent renewals take (where Web Locks
     /// exist), and it bumps `logouts`, which every refresh answer, silent result and save in flight checks: a
     /// pair that lands after it is revoked, never stored or adopted.
-    pub(super) fn logout(&mut self, now: f64, call: CallId) {
+    pub(super) fn logout(&mut self, now: Instant, call: CallId) {
         if let Some(l) = &mut self.logout {
             return l.calls.push(call);
         }
         self.logouts = self.logouts.wrapping_add(1);
-        self.logout = Some(Logout { calls: vec![call], waiting: false, locked: false, ended: Some(Logins::default()) });
+        self.logout = Some(Logout { calls: vec![call], stage: LogoutStage::Alone, ended: Some(Logins::default()) });
+        // The login held when the user logged out is ended even if it goes first on its own (oss-sim seed 2206: the
+        // tab's jumped clock expired it while the logout waited for the lock, and the notice named no login, so
+        // another tab went on sending its token).
+        if let Some(t) = &self.tokens {
+            self.logout_ends(login_of(t));
+        }
         if !self.coordinated() {
             return self.end_session();
         }
         // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
         // revoked); one it waits for is the logout's too (they end now: the session is ending).
         let (f, s) = (self.flight_lock(), self.silent_lock_handover());
-        let held = f == Some(true) || s == Some(true);
-        let asked = f == Some(false) || s == Some(false);
-        if f == Some(false) {
+        let held = f == Some(LockHold::Held) || s == Some(LockHold::Held);
+        let asked = [f, s].into_iter().find_map(|h| match h {
+            Some(LockHold::Asked(id)) => Some(id),
+            _ => None,
+        });
+        if matches!(f, Some(LockHold::Asked(_))) {
             self.flight_done(now, Err(login_required(None)));
         }
-        if s == Some(false) {
+        if matches!(s, Some(LockHold::Asked(_))) {
             self.silent_done(now, Err(login_required(None)));
         }
         self.flight_stop_timed(now);
-        let waiting = asked || (!held && self.ask_lock());
+        let waiting = if asked.is_some() || held { asked } else { self.ask_lock() };
+        let stage = match waiting {
+            Some(lock) => LogoutStage::Locking { lock },
+            None if held => LogoutStage::Locked,
+            None => LogoutStage::Alone,
+        };
         if let Some(l) = &mut self.logout {
-            l.locked = held;
-            l.waiting = waiting;
+            l.stage = stage;
         }
-        if !waiting {
+        if waiting.is_none() {
             self.logout_read();
         }
-    }
-
-    pub(super) fn logout_wants_lock(&self) -> bool {
-        self.logout.as_ref().is_some_and(|l| l.waiting)
     }
 
     /// The lock came, or (after [`super::LOCK_WAIT_MS`]) did not: the logout goes on either way — it never
     /// fails; without the lock, a late pair of another tab is caught when that tab hears the logout.
     pub(super) fn logout_locked(&mut self, granted: bool) {
         if let Some(l) = &mut self.logout {
-            l.waiting = false;
-            l.locked = granted;
+            l.stage = if granted { LogoutStage::Locked } else { LogoutStage::Alone };
         }
         self.logout_read();
     }
@@ -401,7 +396,7 @@ impl Engine {
 
     /// Applies the refresh policy now and arms the timer for its next change. Timers are only hints: every
     /// use of a token checks the clock again.
-    pub(super) fn check(&mut self, now: f64) {
+    pub(super) fn check(&mut self, now: Instant) {
         if self.logout.is_some() {
             return; // the session is ending: no refresh, renewal or timer for it
         }
@@ -412,7 +407,7 @@ impl Engine {
                 if self.flight.is_some() {
                     return; // the flight re-checks when it lands
                 }
-                if now >= self.cooldown_until {
+                if !self.cooling(now) {
                     self.join_flight(now, Why::Due, Waiter::None);
                     return;
                 }
@@ -425,19 +420,21 @@ impl Engine {
         self.schedule(now);
     }
 
-    fn schedule(&mut self, now: f64) {
-        let at = next_check_ms(self.tokens.as_ref(), now, self.cfg.refresh_margin_s)
-            .map(|at| (at + TIMER_SLACK_MS).max(self.cooldown_until).min(now + MAX_TIMER_MS));
-        self.set_timer(TimerId::Check, at);
+    fn schedule(&mut self, now: Instant) {
+        let at = next_check_ms(self.tokens.as_ref(), now.as_ms(), self.cfg.refresh_margin_s).map(|at| {
+            let at = Instant::from_ms(at + TIMER_SLACK_MS);
+            self.cooldown_until.map_or(at, |c| at.max(c)).min(now.plus_ms(MAX_TIMER_MS))
+        });
+        self.set_timer(Timer::Check, at);
     }
 
     /// `expiring`, once per access token.
     pub(super) fn note_expiring(&mut self) {
         let Some(t) = &self.tokens else { return };
-        if self.expiring_sent_for == t.expires_at_ms {
+        if self.expiring_sent_for == Some(t.expires_at_ms) {
             return;
         }
-        self.expiring_sent_for = t.expires_at_ms;
+        self.expiring_sent_for = Some(t.expires_at_ms);
         let info = t.info();
         self.emit(SessionEvent::Expiring(info));
     }
@@ -477,10 +474,8 @@ impl Engine {
     /// read storage). A tab that holds another login keeps it (oss-sim seed 1039109: a stale notice ended a
     /// login made after the other tab's logout had read storage), and the key it holds.
     fn logout_heard(&mut self, named: Option<Logins>) {
-        if let Some(named) = named {
-            for login in named.iter() {
-                self.bury_named(login);
-            }
+        for login in named.map_or([0; 2], |n| n.slots()) {
+            self.bury_named(login);
         }
         let Some(t) = self.tokens.clone() else {
             return self.drop_cached_key();
@@ -503,7 +498,7 @@ impl Engine {
     fn drop_tokens(&mut self, event: SessionEvent) {
         self.generation = self.generation.wrapping_add(1);
         self.tokens = None;
-        self.set_timer(TimerId::Check, None);
+        self.set_timer(Timer::Check, None);
         self.emit(event);
         self.emit(SessionEvent::Change(None));
     }
@@ -513,15 +508,13 @@ impl Engine {
         Notice::Expired(self.tokens.as_ref().map(login_of))
     }
 
-    fn synced(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
+    fn synced(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
         match result {
             // A pair of a login logged out here, written late by a tab that had not heard yet: removed.
             Ok(Some(t)) if self.dead_login(&t) => self.sweep(&t),
             Ok(Some(t)) => {
                 if self.takes_over(&t) {
-                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                    let t = self.admit(t, now);
-                    self.adopt(now, t, event);
+                    self.adopt_stored(now, t, super::Taken::AsFound);
                 }
             }
             // A read that failed says nothing about the session: keep it.
@@ -535,14 +528,10 @@ impl Engine {
     pub(super) fn storage_emptied(&mut self) {
         if self.tokens.take().is_some() {
             self.generation = self.generation.wrapping_add(1);
-            self.set_timer(TimerId::Check, None);
+            self.set_timer(Timer::Check, None);
             self.emit(SessionEvent::Expired(None));
             self.emit(SessionEvent::Change(None));
             self.drop_cached_key();
         }
     }
-}
-
-pub(super) fn no_refresh_token() -> Error {
-    login_required(Some("no refresh token: log in again"))
 }

@@ -3,37 +3,47 @@
 //! machine. It takes [`Input`]s stamped with the time and queues [`Command`]s; it never calls the browser,
 //! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
 //!
-//! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, timers, other tabs,
+//! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, the policy check, other tabs,
 //! logout), `flight` (the one refresh in flight), `silent` (silent renewal), `end_of_pair` (look before
 //! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
-//! the key, RFC 9449), `owner` (a pair of another user is another login), `join` (tabs on per-tab storage that join
+//! the key, RFC 9449), `owner` (a pair of another user is another login), `timers` (the timer table and
+//! `poll_timeout`), `storage_ops` (what each storage operation was for). Files import each other one way
+//! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle); `login` (the authorize
+//! request, the callback's decision, the code exchange, a popup's outcomes); `join` (tabs on per-tab storage that join
 //! one session: every re-read of the shared session asks the tabs that hold it).
 
 use alloc::collections::VecDeque;
 
-use crate::protocol::{decide, Config, Decision, Error, ErrorCode, Secret, TokenInfo, TokenSet};
+use crate::protocol::{decide, Config, Decision, Error, ErrorCode, RandomSource, Secret, TokenInfo, TokenSet};
 
 mod api_calls;
 pub mod dpop_policy;
 mod flight;
 pub mod io;
 mod lifecycle;
+mod login;
 mod silent;
+mod storage_ops;
+mod timers;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
 mod dpop_policy_tests;
+#[cfg(test)]
+mod login_tests;
 mod end_of_pair;
 mod join;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
 pub use join::ASK_WAIT_MS;
-pub use io::{Caps, CallId, Command, Input, Logins, Notice, OpId, Proof, SessionEvent, TimerId, Value};
+pub use io::{Caps, CallId, Command, Input, Instant, Logins, Notice, OpId, Proof, SessionEvent, Timer, Value};
+pub use login::popup_timeout_ms;
 
 use api_calls::Sent;
+use dpop_policy::NonceFrom;
 use flight::Flight;
-use lifecycle::Op;
+use storage_ops::Op;
 use silent::Silent;
 
 /// How many transient failures one refresh tolerates (the same refresh token each time) before giving up.
@@ -57,16 +67,41 @@ const DEAD_KEPT: usize = 8;
 /// others, since the next holder asks them and the ending tab no longer answers (BroadcastChannel delivers within
 /// milliseconds; the simulator's within 50 ms).
 pub const TABS_HANDOVER_MS: u32 = 100;
+/// The restore from storage at the start: until it is done, inputs that need the tokens wait (with their time).
+#[derive(Debug)]
+enum Restore {
+    Pending(Vec<(Instant, Input)>),
+    Done,
+}
+
+/// What a pair taken from storage is announced as ([`Engine::adopt_stored`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Taken {
+    /// `refresh`: the flight's looks at storage (another tab's refresh answered its need).
+    AsRefresh,
+    /// `login` to a tab that held none, else `refresh`.
+    AsFound,
+}
+
+/// Where a flight or a silent renewal stands with the cross-tab lock, for a logout that takes it over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum LockHold {
+    Held,
+    /// Asked for with this request; not granted yet.
+    Asked(OpId),
+}
+
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
+/// The "call" of a silent renewal's frame login ([`Command::SilentRenew`]): no app call waits for it.
+pub const FRAME_CALL: CallId = CallId::MAX - 1;
 
 pub struct Engine {
     cfg: Config,
     caps: Caps,
     tokens: Option<TokenSet>,
-    /// Restored from storage: inputs that need the tokens wait in `deferred` until then.
-    ready: bool,
-    deferred: Vec<(f64, Input)>,
+    /// Restored from storage yet: inputs that need the tokens wait until then.
+    restore: Restore,
     flight: Option<Flight>,
     /// Authenticated requests on the wire, with the token each carried.
     sent: Vec<Sent>,
@@ -75,10 +110,11 @@ pub struct Engine {
     /// Bumped whenever the session is replaced (login, logout, expiry): a refresh answer that belongs to an
     /// earlier session is dropped rather than reviving it.
     generation: u32,
-    cooldown_until: f64,
+    /// After a refresh gave up: no refresh on the policy's own before then.
+    cooldown_until: Option<Instant>,
     /// `expires_at_ms` of the token for which `expiring` was emitted (once per token).
-    expiring_sent_for: f64,
-    armed: [Option<f64>; 3],
+    expiring_sent_for: Option<f64>,
+    timers: timers::Timers,
     dead: Vec<Secret>,
     /// Logins (their lineage's login time, whole ms: [`login_of`]) this tab saw logged out, or that a logout
     /// notice named: no pair of one is adopted or stored again.
@@ -93,7 +129,7 @@ pub struct Engine {
     dpop: dpop_policy::Dpop,
     /// The silent renewal in progress, and `expires_at_ms` of the token it was last tried for (once per token).
     silent: Option<Silent>,
-    silent_tried_for: f64,
+    silent_tried_for: Option<f64>,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
     /// Tabs on per-tab storage join one session (`join.rs`); `present`: this tab says it holds it; `join_asked`:
@@ -103,25 +139,28 @@ pub struct Engine {
     /// The access token of a pair being taken from another tab's answer (`join.rs`).
     taken: Option<Secret>,
     join_asked: bool,
+    /// Entropy for a login's state and PKCE verifier (the browser's `crypto.getRandomValues`; seeded in tests).
+    random: Box<dyn RandomSource>,
+    /// Logins of this tab in progress (a popup's, a redirect's code exchange).
+    logins: Vec<login::Login>,
     out: VecDeque<Command>,
 }
 
 impl Engine {
-    pub fn new(cfg: Config, caps: Caps) -> Engine {
+    pub fn new(cfg: Config, caps: Caps, random: Box<dyn RandomSource>) -> Engine {
         Engine {
             cfg,
             caps,
             tokens: None,
-            ready: false,
-            deferred: Vec::new(),
+            restore: Restore::Pending(Vec::new()),
             flight: None,
             sent: Vec::new(),
             ops: Vec::new(),
             next_op: 1,
             generation: 0,
-            cooldown_until: 0.0,
-            expiring_sent_for: 0.0,
-            armed: [None, None, None],
+            cooldown_until: None,
+            expiring_sent_for: None,
+            timers: Default::default(),
             dead: Vec::new(),
             dead_logins: Vec::new(),
             logout: None,
@@ -129,70 +168,80 @@ impl Engine {
             left_shared: false,
             dpop: Default::default(),
             silent: None,
-            silent_tried_for: f64::NAN,
+            silent_tried_for: None,
             withheld_from: Vec::new(),
             group: false,
             present: false,
             taken: None,
             join_asked: false,
+            random,
+            logins: Vec::new(),
             out: VecDeque::new(),
         }
     }
 
-    /// Feeds one input that happened at `now_ms`. Commands queue up for [`Engine::poll`].
-    pub fn handle(&mut self, now_ms: f64, input: Input) {
+    /// Feeds one input that happened at `now`. Commands queue up for [`Engine::poll`].
+    pub fn handle(&mut self, now: Instant, input: Input) {
+        self.timers.saw(now);
         let waits = match &input {
             Input::Fetch { origin, .. } => self.is_api_origin(origin),
             other => needs_ready(other),
         };
-        if !self.ready && waits {
-            self.deferred.push((now_ms, input));
+        if let (Restore::Pending(deferred), true) = (&mut self.restore, waits) {
+            deferred.push((now, input));
             return;
         }
         let Some(input) = self.dpop_gate(input) else { return };
         match input {
             Input::Start { ready, storage_problem } => self.start(ready, storage_problem),
-            Input::Fetch { call, origin } => self.fetch(now_ms, call, &origin),
-            Input::ApiResponse { call, status, error } => self.api_response(now_ms, call, status, error),
+            Input::Fetch { call, origin } => self.fetch(now, call, &origin),
+            Input::ApiResponse { call, status, error, dpop_nonce } => {
+                self.dpop_nonce(NonceFrom::Call(call), dpop_nonce);
+                self.api_response(now, call, status, error)
+            }
             // Nothing to refresh with while a silent renewal holds the lock (it implies no refresh token).
-            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(lifecycle::no_refresh_token())),
-            Input::Refresh { call } => self.join_flight(now_ms, flight::Why::Forced, flight::Waiter::App(call)),
-            Input::Logout { call } => self.logout(now_ms, call),
-            Input::LoggedIn { call, tokens } => self.logged_in(now_ms, call, tokens),
+            Input::Refresh { call } if self.silent.is_some() => self.settle(call, Err(no_refresh_token())),
+            Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
+            Input::Logout { call } => self.logout(now, call),
+            Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens, Value::Bool(true)),
             // (One call of `loaded` for both: it stays inlined, bytes.)
-            i @ (Input::Loaded { .. } | Input::TabsAnswered { .. }) => self.read_done(now_ms, i),
-            Input::Saved { op, result } => self.saved(now_ms, op, result),
-            Input::Cleared { op } => self.cleared(now_ms, op),
-            Input::TokenReply { result } => self.token_reply(now_ms, result),
-            Input::RevokeDone { call } if call == NO_CALL => {}
-            Input::RevokeDone { call } => self.settle(call, Ok(Value::Unit)),
-            Input::LockGranted if self.logout_wants_lock() => self.logout_locked(true),
-            Input::LockTimedOut if self.logout_wants_lock() => self.logout_locked(false),
-            Input::LockGranted if self.silent_wants_lock() => self.silent_lock(now_ms, true),
-            Input::LockTimedOut if self.silent_wants_lock() => self.silent_lock(now_ms, false),
-            Input::LockGranted => self.lock_granted(now_ms),
-            Input::LockTimedOut => self.lock_timed_out(now_ms),
+            i @ (Input::Loaded { .. } | Input::TabsAnswered { .. }) => self.read_done(now, i),
+            Input::Saved { op, result } => self.saved(now, op, result),
+            Input::Cleared { op } => self.cleared(now, op),
+            Input::TokenReply { id, result, dpop_nonce } => {
+                self.dpop_nonce(NonceFrom::TokenEndpoint, dpop_nonce);
+                self.token_reply(now, id, result)
+            }
+            Input::RevokeDone { call, dpop_nonce } => {
+                self.dpop_nonce(NonceFrom::RevokeEndpoint, dpop_nonce);
+                if call != NO_CALL {
+                    self.settle(call, Ok(Value::Unit));
+                }
+            }
+            Input::LockGranted { id } => self.lock_answer(now, id, true),
+            Input::LockTimedOut { id } => self.lock_answer(now, id, false),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
             Input::Broadcast(n) if self.coordinated() => self.heard(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
             Input::Broadcast(n @ Notice::Logout(_)) if self.left_shared => self.broadcast_received(n),
             Input::Broadcast(_) => {}
-            Input::Timer(TimerId::Check) => {
-                self.armed[TimerId::Check as usize] = None;
-                self.check(now_ms);
+            Input::Timeout => self.timeout(now),
+            Input::Wake => self.check(now),
+            Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
+            Input::Renew { call } => self.renew(now, call),
+            Input::SilentDone { id, result } => self.silent_result(now, id, result),
+            Input::Login { call, kind, timeout_s } => self.login(now, call, kind, timeout_s),
+            Input::Digested { call, digest } => self.digested(now, call, digest),
+            Input::TransactionSaved { call, result } => self.transaction_saved(call, result),
+            Input::LoginFailed { call, error } => self.login_failed(now, call, error),
+            Input::Callback { call, href, response, tx } => self.callback(now, call, &href, response, tx),
+            Input::Handover { call, response } => self.handover(now, call, response),
+            Input::PopupClosed { call, back } => self.popup_closed(call, back),
+            Input::LoginTimedOut { call } => self.login_timed_out(now, call),
+            Input::Exchanged { call, result, dpop_nonce } => {
+                self.dpop_nonce(NonceFrom::TokenEndpoint, dpop_nonce);
+                self.exchanged(now, call, result)
             }
-            Input::Timer(TimerId::Backoff) => {
-                self.armed[TimerId::Backoff as usize] = None;
-                self.backoff_over(now_ms);
-            }
-            Input::Wake => self.check(now_ms),
-            Input::DpopNonce { origin, nonce } => self.dpop_nonce(origin, nonce),
-            Input::Timer(TimerId::Silent) => {
-                self.armed[TimerId::Silent as usize] = None;
-                self.silent_timer(now_ms);
-            }
-            Input::Renew { call } => self.renew(now_ms, call),
-            Input::SilentDone { result } => self.silent_result(now_ms, result),
             Input::TabsAsked { id } => self.tabs_asked(id),
         }
         self.sync_presence();
@@ -204,8 +253,8 @@ impl Engine {
     }
 
     /// True while a token is usable now or can be refreshed.
-    pub fn is_logged_in(&self, now_ms: f64) -> bool {
-        self.decision(now_ms) != Decision::LoginRequired
+    pub fn is_logged_in(&self, now: Instant) -> bool {
+        self.decision(now) != Decision::LoginRequired
     }
 
     pub fn token_info(&self) -> Option<TokenInfo> {
@@ -224,17 +273,22 @@ impl Engine {
 
     // ---- small helpers shared by the files of this module ---------------------------------------
 
-    fn decision(&self, now_ms: f64) -> Decision {
-        decide(self.tokens.as_ref(), now_ms, self.cfg.refresh_margin_s)
+    fn decision(&self, now: Instant) -> Decision {
+        decide(self.tokens.as_ref(), now.as_ms(), self.cfg.refresh_margin_s)
     }
 
     fn current_access(&self) -> Option<&Secret> {
         self.tokens.as_ref().map(|t| &t.access_token)
     }
 
+    /// A refresh gave up a moment ago: the policy does not start another before the cool-down is over.
+    fn cooling(&self, now: Instant) -> bool {
+        self.cooldown_until.is_some_and(|c| now < c)
+    }
+
     /// The access token is valid by the clock (whatever the margin says).
-    fn valid_now(&self, now_ms: f64) -> bool {
-        self.tokens.as_ref().is_some_and(|t| now_ms < t.expires_at_ms)
+    fn valid_now(&self, now: Instant) -> bool {
+        self.tokens.as_ref().is_some_and(|t| now.as_ms() < t.expires_at_ms)
     }
 
     fn push(&mut self, c: Command) {
@@ -250,22 +304,34 @@ impl Engine {
         self.push(Command::Settle { call, result });
     }
 
-    fn set_timer(&mut self, timer: TimerId, at_ms: Option<f64>) {
-        if self.armed[timer as usize] != at_ms {
-            self.armed[timer as usize] = at_ms;
-            self.push(Command::SetTimer { timer, at_ms });
-        }
-    }
-
-    /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): `true`, and
-    /// [`Input::LockGranted`] follows; `false`, the caller goes on at once, alone.
-    fn ask_lock(&mut self) -> bool {
+    /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): the request's
+    /// id, and [`Input::LockGranted`] with it follows; `None`, the caller goes on at once, alone.
+    fn ask_lock(&mut self) -> Option<OpId> {
         if !(self.coordinated() && self.caps.locks) {
-            return false;
+            return None;
         }
         let name = self.cfg.lock_name();
-        self.push(Command::Lock { name, timeout_ms: LOCK_WAIT_MS });
-        true
+        let id = self.next_id();
+        self.push(Command::Lock { id, name, timeout_ms: LOCK_WAIT_MS });
+        Some(id)
+    }
+
+    /// A lock answer goes to the one that asked for it: the logout, the silent renewal or the flight (a logout
+    /// takes over the request of the one it ends). A grant nobody waits for is given back.
+    fn lock_answer(&mut self, now: Instant, id: OpId, granted: bool) {
+        if self.logout.as_ref().is_some_and(|l| l.waits_for(id)) {
+            self.logout_locked(granted)
+        } else if self.silent_waits_for(id) {
+            self.silent_lock(now, granted)
+        } else if self.flight_waits_for(id) {
+            if granted {
+                self.lock_granted(now)
+            } else {
+                self.lock_timed_out(now)
+            }
+        } else if granted {
+            self.push(Command::Unlock);
+        }
     }
 
     fn announce(&mut self, n: Notice) {
@@ -276,9 +342,15 @@ impl Engine {
         }
     }
 
-    fn new_op(&mut self, op: Op) -> OpId {
+    /// A new request's id (storage operations, token requests, silent renewals and lock requests share one count).
+    fn next_id(&mut self) -> OpId {
         let id = self.next_op;
         self.next_op = self.next_op.wrapping_add(1);
+        id
+    }
+
+    fn new_op(&mut self, op: Op) -> OpId {
+        let id = self.next_id();
         self.ops.push((id, op));
         id
     }
@@ -300,9 +372,9 @@ impl Engine {
 
     /// Every pair that enters the session (login, refresh, storage, another tab) passes here: the refresh-token
     /// choice of the config, and the lifetime caps.
-    fn admit(&self, t: TokenSet, now: f64) -> TokenSet {
+    fn admit(&self, t: TokenSet, now: Instant) -> TokenSet {
         let mut t = self.cfg.keep_allowed(t);
-        let cap = |at: f64, life: f64| at.min(t.issued_at_ms + life).min(now + life);
+        let cap = |at: f64, life: f64| at.min(t.issued_at_ms + life).min(now.as_ms() + life);
         t.expires_at_ms = cap(t.expires_at_ms, MAX_ACCESS_LIFETIME_MS);
         t.refresh_expires_at_ms = t.refresh_expires_at_ms.map(|r| cap(r, MAX_REFRESH_LIFETIME_MS));
         t
@@ -377,6 +449,9 @@ fn needs_ready(i: &Input) -> bool {
             | Input::Refresh { .. }
             | Input::Logout { .. }
             | Input::LoggedIn { .. }
+            | Input::Callback { .. }
+            | Input::Handover { .. }
+            | Input::Exchanged { .. }
             | Input::Broadcast(_)
             | Input::Wake
     ) || silent::needs_ready(i)
@@ -384,6 +459,10 @@ fn needs_ready(i: &Input) -> bool {
 
 fn login_required(description: Option<&str>) -> Error {
     Error::with(ErrorCode::LoginRequired, description.unwrap_or("not logged in: log in first"))
+}
+
+fn no_refresh_token() -> Error {
+    login_required(Some("no refresh token: log in again"))
 }
 
 /// One code for "log in again": a call that fails because the session is over rejects with

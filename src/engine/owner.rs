@@ -7,7 +7,7 @@
 //! An owner one side does not know (a server that sends no `owner_id`, a pair stored without one) is unknown,
 //! not a change: only two known, different owners count.
 
-use super::{Engine, SessionEvent, TimerId};
+use super::{Engine, SessionEvent, Timer};
 use crate::protocol::{Error, ErrorCode, TokenSet};
 
 pub(super) fn owner_changed() -> Error {
@@ -34,7 +34,7 @@ impl Engine {
         let Some(old) = self.tokens.take() else { return };
         self.bury(&old);
         self.generation = self.generation.wrapping_add(1);
-        self.set_timer(TimerId::Check, None);
+        self.set_timer(Timer::Check, None);
         self.drop_cached_key();
         self.emit(SessionEvent::Expired(Some(owner_changed())));
         self.emit(SessionEvent::Change(None));

@@ -7,23 +7,29 @@
 //!   the app calls `session.renew()`;
 //! * across tabs sharing storage: under the refresh lock, after a re-read, so one tab renews and the others
 //!   adopt what it stored;
-//! * bounded: [`TimerId::Silent`] (`silentTimeoutSeconds`) ends a renewal that got no answer;
+//! * bounded: [`Timer::Silent`] (`silentTimeoutSeconds`) ends a renewal that got no answer;
 //! * any failure (`login_required`, `interaction_required`, `consent_required`, a timeout, a failed exchange)
 //!   falls back to what happens without it: `expiring` now, `expired` at expiry. No retry loop.
 
-use super::lifecycle::{Accepted, Op};
+use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
-use super::{login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, TimerId, Value};
+use super::{Taken, Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Where the renewal is, with what that stage needs.
+#[derive(Debug)]
 enum Stage {
-    Locking,
-    Rereading,
-    /// The iframe is out; waiting for [`Input::SilentDone`] or the timer.
-    Waiting,
-    /// Shared storage: a look before the new pair is written, in case another login was stored meanwhile.
-    PreSave,
+    /// Made; the lock not asked for yet.
+    Starting,
+    /// Waiting for the cross-tab lock this request asked for.
+    Locking { lock: OpId },
+    /// The re-read under the lock, asked for in this session generation.
+    Rereading { generation: u32 },
+    /// The iframe of this request is out; waiting for [`Input::SilentDone`] or the timer.
+    Waiting { frame: OpId },
+    /// Shared storage: a look (asked for in session generation `generation`) before the new pair is written, in
+    /// case another login was stored meanwhile; then it is stored as `event` says.
+    PreSave { generation: u32, answer: TokenSet, event: Accepted },
     /// The new pair is being stored.
     Landing,
 }
@@ -40,22 +46,18 @@ pub(super) struct Silent {
     generation: u32,
     /// The engine's logout count at the start: an answer after a logout is revoked (see `Engine::logouts`).
     logouts: u32,
-    /// The session generation when the re-read under the lock (or the look before the write) was asked for.
-    read_gen: u32,
-    /// The login (its lineage's login time) it renews, NaN from logged out: a pair of another login adopted
+    /// The login (its lineage's login time) it renews, `None` from logged out: a pair of another login adopted
     /// meanwhile (taken from storage, same user) is not the session it renews either.
-    login: f64,
-    /// The answer waiting for the look before it is written.
-    answer: Option<(TokenSet, Accepted)>,
+    login: Option<f64>,
 }
 
 impl Engine {
     /// The policy said `Expiring`: renew silently once for this access token, else tell the app.
-    pub(super) fn expiring_due(&mut self, now: f64) {
+    pub(super) fn expiring_due(&mut self, now: Instant) {
         if self.silent.is_some() {
             return; // one at a time; `expiring` waits for its outcome
         }
-        let untried = self.tokens.as_ref().is_some_and(|t| t.expires_at_ms != self.silent_tried_for);
+        let untried = self.tokens.as_ref().is_some_and(|t| Some(t.expires_at_ms) != self.silent_tried_for);
         if !(self.cfg.silent_renew && untried) {
             return self.note_expiring();
         }
@@ -67,7 +69,7 @@ impl Engine {
 
     /// `session.renew()`: a refresh when there is a refresh token, else a silent renewal (also when logged out:
     /// a live login at the server logs the session in).
-    pub(super) fn renew(&mut self, now: f64, call: CallId) {
+    pub(super) fn renew(&mut self, now: Instant, call: CallId) {
         let can_refresh = self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
         if can_refresh || self.flight.is_some() {
             return self.join_flight(now, super::flight::Why::Forced, super::flight::Waiter::App(call));
@@ -75,7 +77,7 @@ impl Engine {
         self.start_silent(now, Some(call), true);
     }
 
-    fn start_silent(&mut self, now: f64, waiter: Option<CallId>, forced: bool) {
+    fn start_silent(&mut self, now: Instant, waiter: Option<CallId>, forced: bool) {
         if self.logout.is_some() {
             // The session is ending: no renewal of it (nor a silent login that the logout would end).
             if let Some(call) = waiter {
@@ -89,27 +91,39 @@ impl Engine {
             return;
         }
         if let Some(t) = &self.tokens {
-            self.silent_tried_for = t.expires_at_ms;
+            self.silent_tried_for = Some(t.expires_at_ms);
         }
         self.silent =
             Some(Silent {
-                stage: Stage::Locking,
+                stage: Stage::Starting,
                 waiters: waiter.into_iter().collect(),
                 forced,
                 locked: false,
                 generation: self.generation,
                 logouts: self.logouts,
-                read_gen: 0,
-                answer: None,
-                login: self.tokens.as_ref().map_or(f64::NAN, |t| t.lineage.since_ms),
+                login: self.tokens.as_ref().map(|t| t.lineage.since_ms),
             });
-        if !self.ask_lock() {
-            self.silent_under_lock(now);
+        match self.ask_lock() {
+            Some(lock) => self.set_silent_stage(Stage::Locking { lock }),
+            None => self.silent_under_lock(now),
         }
     }
 
-    fn silent_stage(&self) -> Option<Stage> {
-        self.silent.as_ref().map(|s| s.stage)
+    /// The frame request the silent renewal waits for, if it waits for one (engine/login.rs answers it).
+    pub(super) fn silent_frame(&self) -> Option<OpId> {
+        match self.silent_stage() {
+            Some(Stage::Waiting { frame }) => Some(*frame),
+            _ => None,
+        }
+    }
+
+    fn silent_stage(&self) -> Option<&Stage> {
+        self.silent.as_ref().map(|s| &s.stage)
+    }
+
+    /// The stage's data, leaving `next` in its place.
+    fn take_silent_stage(&mut self, next: Stage) -> Option<Stage> {
+        self.silent.as_mut().map(|s| core::mem::replace(&mut s.stage, next))
     }
 
     fn set_silent_stage(&mut self, stage: Stage) {
@@ -119,21 +133,24 @@ impl Engine {
     }
 
     /// For a logout, as [`Engine::flight_lock`]: the renewal's lock is handed over, or its request is.
-    pub(super) fn silent_lock_handover(&mut self) -> Option<bool> {
+    pub(super) fn silent_lock_handover(&mut self) -> Option<LockHold> {
         let s = self.silent.as_mut()?;
         if s.locked {
             s.locked = false;
-            return Some(true);
+            return Some(LockHold::Held);
         }
-        (s.stage == Stage::Locking).then_some(false)
+        match s.stage {
+            Stage::Locking { lock } => Some(LockHold::Asked(lock)),
+            _ => None,
+        }
     }
 
-    /// Whether a lock answer is the silent renewal's (a flight and a silent renewal never wait for it together).
-    pub(super) fn silent_wants_lock(&self) -> bool {
-        self.silent_stage() == Some(Stage::Locking)
+    /// Whether lock request `id` is the silent renewal's (it waits for it).
+    pub(super) fn silent_waits_for(&self, id: OpId) -> bool {
+        matches!(self.silent_stage(), Some(Stage::Locking { lock }) if *lock == id)
     }
 
-    pub(super) fn silent_lock(&mut self, now: f64, granted: bool) {
+    pub(super) fn silent_lock(&mut self, now: Instant, granted: bool) {
         if !granted {
             let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's renewal").with_retryable(true);
             return self.silent_done(now, Err(e));
@@ -144,45 +161,38 @@ impl Engine {
         self.silent_under_lock(now);
     }
 
-    fn silent_under_lock(&mut self, now: f64) {
+    fn silent_under_lock(&mut self, now: Instant) {
         if self.coordinated() {
             // Another tab may have renewed while we waited: its pair is in storage.
-            self.set_silent_stage(Stage::Rereading);
-            let generation = self.generation;
-            if let Some(s) = &mut self.silent {
-                s.read_gen = generation;
-            }
+            self.set_silent_stage(Stage::Rereading { generation: self.generation });
             self.read_shared(Op::Silent);
         } else {
             self.send_silent(now);
         }
     }
 
-    pub(super) fn silent_loaded(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
-        if self.silent_stage() == Some(Stage::PreSave) {
-            return self.silent_looked(now, result);
-        }
-        if self.silent_stage() != Some(Stage::Rereading) {
-            return;
-        }
+    pub(super) fn silent_loaded(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
+        let read_generation = match self.silent_stage() {
+            Some(Stage::PreSave { .. }) => return self.silent_looked(now, result),
+            Some(&Stage::Rereading { generation }) => generation,
+            _ => return,
+        };
         // A read asked for before this tab's own login (or logout) landed is stale: what this tab stored since is
         // newer (oss-sim seed 1088154: a renew() from logged out read storage, the login's pair was stored, and
         // the empty answer ended the new login).
-        let stale = self.silent.as_ref().is_some_and(|s| s.read_gen != self.generation);
+        let stale = read_generation != self.generation;
         match result {
             Ok(Some(stored)) if stale && !self.same_login(&stored) => {}
             Ok(None) if stale => {}
             Ok(Some(stored)) if self.takes_over(&stored) => {
-                let stored = self.admit(stored, now);
-                let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
                 let login = stored.lineage.since_ms;
-                if self.adopt(now, stored, event) {
+                if self.adopt_stored(now, stored, Taken::AsFound) {
                     // Another user's login: the renewal was for a session that is gone.
                     return self.silent_done(now, Err(session_over(owner_changed())));
                 }
                 // Taken under the lock: from here the renewal renews that login.
                 if let Some(s) = &mut self.silent {
-                    s.login = login;
+                    s.login = Some(login);
                 }
             }
             Ok(None) if self.tokens.is_some() => {
@@ -211,30 +221,32 @@ impl Engine {
         self.send_silent(now);
     }
 
-    fn send_silent(&mut self, now: f64) {
+    fn send_silent(&mut self, now: Instant) {
         // Once per pair: the one it renews, which the re-read may have replaced since the start.
         if let Some(t) = &self.tokens {
-            self.silent_tried_for = t.expires_at_ms;
+            self.silent_tried_for = Some(t.expires_at_ms);
         }
-        self.set_silent_stage(Stage::Waiting);
-        self.push(Command::SilentRenew);
-        let at = now + self.cfg.silent_timeout_s as f64 * 1000.0;
-        self.set_timer(TimerId::Silent, Some(at));
+        let frame = self.next_id();
+        self.set_silent_stage(Stage::Waiting { frame });
+        self.push(Command::SilentRenew { id: frame });
+        let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
+        self.set_timer(Timer::Silent, Some(at));
     }
 
-    pub(super) fn silent_timer(&mut self, now: f64) {
-        if self.silent_stage() == Some(Stage::Waiting) {
+    pub(super) fn silent_timer(&mut self, now: Instant) {
+        if matches!(self.silent_stage(), Some(Stage::Waiting { .. })) {
             self.push(Command::CancelSilent);
+            self.drop_frame_login();
             let e = Error::with(ErrorCode::Timeout, "the silent renewal got no answer in time").with_retryable(true);
             self.silent_done(now, Err(e));
         }
     }
 
-    pub(super) fn silent_result(&mut self, now: f64, result: Result<TokenSet, Error>) {
-        if self.silent_stage() != Some(Stage::Waiting) {
-            return; // timed out (or the session went) already
+    pub(super) fn silent_result(&mut self, now: Instant, id: OpId, result: Result<TokenSet, Error>) {
+        if !matches!(self.silent_stage(), Some(Stage::Waiting { frame }) if *frame == id) {
+            return; // timed out (or the session went) already: a late answer is not this renewal's
         }
-        self.set_timer(TimerId::Silent, None);
+        self.set_timer(Timer::Silent, None);
         // (oss-sim seed 9971: without a BroadcastChannel, a tab renewing login 10 took login 11 from storage after
         // a 401 — login 10 had been logged out in another tab — and wrote its renewal of login 10 over it.)
         let same_session = self.silent.as_ref().is_some_and(|s| s.generation == self.generation && self.renews_current(s));
@@ -253,7 +265,7 @@ impl Engine {
                     // The server's login now belongs to another user: not a renewal but that user's login (a new
                     // lineage, so other tabs take it as another login too); `adopt` ends this session first.
                     Some(_) if self.other_owner(&t) => {
-                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        t.lineage = Lineage { since_ms: now.as_ms(), seq: 0 };
                         Accepted::SilentLogin
                     }
                     // A renewal continues the session it renews: other tabs take it as that session's newer pair.
@@ -263,17 +275,12 @@ impl Engine {
                     }
                     None => {
                         self.generation = self.generation.wrapping_add(1);
-                        t.lineage = Lineage { since_ms: now, seq: 0 };
+                        t.lineage = Lineage { since_ms: now.as_ms(), seq: 0 };
                         Accepted::SilentLogin
                     }
                 };
                 if self.caps.shared {
-                    let generation = self.generation;
-                    if let Some(s) = &mut self.silent {
-                        s.stage = Stage::PreSave;
-                        s.read_gen = generation;
-                        s.answer = Some((t, event));
-                    }
+                    self.set_silent_stage(Stage::PreSave { generation: self.generation, answer: t, event });
                     let op = self.new_op(Op::Silent);
                     return self.push(Command::Load { op });
                 }
@@ -289,9 +296,9 @@ impl Engine {
     /// ended (oss-sim seeds 1028081, 1047205, 1066619, 1099633: without a BroadcastChannel, a logout cleared
     /// storage, a tamper followed, and a tab that had not heard renewed and wrote the logged-out login back).
     /// As at the start, corrupt storage is logged out: cleared, `expired` with the error, the others told.
-    fn silent_storage_corrupt(&mut self, now: f64, e: Error) {
+    fn silent_storage_corrupt(&mut self, now: Instant, e: Error) {
         let notice = self.ended_notice();
-        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), super::lifecycle::AfterForget::Nothing);
+        self.forget(SessionEvent::Expired(Some(e.clone())), Some(notice), AfterForget::Nothing);
         self.silent_done(now, Err(session_over(e)))
     }
 
@@ -300,7 +307,7 @@ impl Engine {
     /// a new server session, was written as that login's, and a logout then revoked it and not that login).
     fn renews_current(&self, s: &Silent) -> bool {
         match &self.tokens {
-            Some(t) => !s.login.is_nan() && t.lineage.since_ms == s.login,
+            Some(t) => s.login == Some(t.lineage.since_ms),
             None => true,
         }
     }
@@ -309,14 +316,14 @@ impl Engine {
     /// before the logout and the new login queued behind it, and wrote the old login's pair over the new one).
     /// A logout meanwhile revokes the answer; a session that changed otherwise (another login heard) drops it;
     /// a later pair of this login, or another login, stored meanwhile is taken instead of overwritten.
-    fn silent_looked(&mut self, now: f64, result: Result<Option<TokenSet>, Error>) {
-        let Some(s) = &mut self.silent else { return };
-        let Some((ours, event)) = s.answer.take() else { return };
-        if s.logouts != self.logouts {
+    fn silent_looked(&mut self, now: Instant, result: Result<Option<TokenSet>, Error>) {
+        // (Landing from here on: every other way out ends the renewal.)
+        let Some(Stage::PreSave { generation, answer: ours, event }) = self.take_silent_stage(Stage::Landing) else { return };
+        if self.silent.as_ref().is_some_and(|s| s.logouts != self.logouts) {
             self.revoke_late(&ours);
             return self.silent_done(now, Err(login_required(None)));
         }
-        let current = s.read_gen == self.generation;
+        let current = generation == self.generation;
         if !current || !self.silent.as_ref().is_some_and(|s| self.renews_current(s)) {
             return self.silent_done(now, Err(login_required(None)));
         }
@@ -338,21 +345,18 @@ impl Engine {
             // As for a refreshed pair: a later pair of this login, or another login, is not overwritten.
             if (same_login && stored.lineage.seq > ours.lineage.seq) || (!same_login && self.takes_over(&stored)) {
                 if self.takes_over(&stored) {
-                    let stored = self.admit(stored, now);
-                    let event = if self.tokens.is_none() { SessionEvent::Login } else { SessionEvent::Refresh };
-                    if self.adopt(now, stored, event) {
+                    if self.adopt_stored(now, stored, Taken::AsFound) {
                         return self.silent_done(now, Err(session_over(owner_changed())));
                     }
                 }
                 return self.silent_done(now, Ok(()));
             }
         }
-        self.set_silent_stage(Stage::Landing);
         self.accept(now, ours, event);
     }
 
     /// The renewed pair is stored: current, announced, and the lock goes back.
-    pub(super) fn silent_landed(&mut self, now: f64, tokens: TokenSet, login: bool) {
+    pub(super) fn silent_landed(&mut self, now: Instant, tokens: TokenSet, login: bool) {
         let switched = self.adopt(now, tokens, if login { SessionEvent::Login } else { SessionEvent::Refresh });
         self.announce(if login || switched { Notice::Login } else { Notice::Refresh });
         // `renew()` asked to renew the session that just ended: it rejects (the new user's is announced as `login`).
@@ -361,12 +365,12 @@ impl Engine {
 
     /// Ends the renewal: the lock goes back, `renew()` calls settle, and the policy runs again (after a failure
     /// it finds this token already tried and says `expiring`).
-    pub(super) fn silent_done(&mut self, now: f64, result: Result<(), Error>) {
+    pub(super) fn silent_done(&mut self, now: Instant, result: Result<(), Error>) {
         let Some(s) = self.silent.take() else { return };
         if s.locked {
             self.push(Command::Unlock);
         }
-        self.set_timer(TimerId::Silent, None);
+        self.set_timer(Timer::Silent, None);
         for call in s.waiters {
             self.settle(call, result.clone().map(|_| Value::Unit));
         }

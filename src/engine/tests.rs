@@ -4,6 +4,11 @@
 use super::*;
 use crate::protocol::{Error, ErrorCode, Secret, TokenSet};
 
+/// The engine's entropy in tests: a seeded generator.
+pub(super) fn seeded() -> Box<dyn RandomSource> {
+    Box::new(crate::protocol::random::test_rng::TestRng(0x9E37_79B9_7F4A_7C15))
+}
+
 const T0: f64 = 1_700_000_000_000.0;
 const HOUR: f64 = 3_600_000.0;
 
@@ -47,7 +52,7 @@ fn later(at: &str, rt: &str, issued: f64, seq: u32) -> TokenSet {
 fn refreshing_under_the_lock() -> T {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::LockGranted);
+    let c = t.go(T0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     t
@@ -63,17 +68,55 @@ fn storage_unchanged(t: &mut T, c: Vec<Command>) -> Vec<Command> {
 
 struct T {
     e: Engine,
+    /// The id of the latest token request, silent renewal and lock request the engine asked for.
+    last: Last,
+}
+
+/// In a test's input: the id of the latest request of that kind (the answers below answer it).
+pub(super) const LAST: OpId = OpId::MAX;
+
+#[derive(Default)]
+pub(super) struct Last {
+    token: OpId,
+    silent: OpId,
+    lock: OpId,
+}
+
+impl Last {
+    /// Notes the ids the engine asked with.
+    pub(super) fn note(&mut self, c: &Command) {
+        match c {
+            Command::SendToken { id, .. } => self.token = *id,
+            Command::SilentRenew { id } => self.silent = *id,
+            Command::Lock { id, .. } => self.lock = *id,
+            _ => {}
+        }
+    }
+
+    /// Fills [`LAST`] in with the latest request's id.
+    pub(super) fn fill(&self, i: Input) -> Input {
+        let or = |id: OpId, last: OpId| if id == LAST { last } else { id };
+        match i {
+            Input::TokenReply { id, result, dpop_nonce } => Input::TokenReply { id: or(id, self.token), result, dpop_nonce },
+            Input::SilentDone { id, result } => Input::SilentDone { id: or(id, self.silent), result },
+            Input::LockGranted { id } => Input::LockGranted { id: or(id, self.lock) },
+            Input::LockTimedOut { id } => Input::LockTimedOut { id: or(id, self.lock) },
+            other => other,
+        }
+    }
 }
 
 impl T {
     fn new(refresh_tokens: bool, caps: Caps) -> T {
-        T { e: Engine::new(cfg(refresh_tokens), caps) }
+        T { e: Engine::new(cfg(refresh_tokens), caps, seeded()), last: Last::default() }
     }
 
     fn go(&mut self, now: f64, i: Input) -> Vec<Command> {
-        self.e.handle(now, i);
+        let i = self.last.fill(i);
+        self.e.handle(Instant::from_ms(now), i);
         let mut out = Vec::new();
         while let Some(c) = self.e.poll() {
+            self.last.note(&c);
             out.push(c);
         }
         out
@@ -254,7 +297,7 @@ fn one_refresh_at_a_time_in_a_tab() {
         assert!(api_sends(&c).is_empty());
     }
     assert_eq!(sends, 1);
-    let c = t.go(now + 50.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), now)) });
+    let c = t.go(now + 50.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), now)), dpop_nonce: None });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.access_token.expose(), "a2");
     let c = t.go(now + 60.0, Input::Saved { op, result: Ok(()) });
@@ -269,7 +312,7 @@ fn refresh_resolves_only_after_the_new_tokens_are_stored() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     let c = t.go(T0, Input::Refresh { call: 5 });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     assert_eq!(settled(&c, 5), None);
     let (op, _) = save_op(&c).unwrap();
     let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
@@ -281,7 +324,7 @@ fn refresh_resolves_only_after_the_new_tokens_are_stored() {
 fn a_server_that_does_not_rotate_keeps_the_refresh_token() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", None, T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", None, T0)), dpop_nonce: None });
     let (_, saved) = save_op(&c).unwrap();
     assert_eq!(saved.refresh_token.as_ref().map(Secret::expose), Some("r1"));
 }
@@ -292,18 +335,18 @@ fn a_401_is_retried_once_after_one_refresh() {
     let url = "https://platform.example.com/a";
     t.go(T0, Input::Fetch { call: 1, origin: o(url) });
     t.go(T0, Input::Fetch { call: 2, origin: o(url) });
-    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 2, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 0, "joins the refresh in flight");
-    let c = t.go(T0 + 3.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 3.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let (op, _) = save_op(&c).unwrap();
     let c = t.go(T0 + 4.0, Input::Saved { op, result: Ok(()) });
     let mut sent = api_sends(&c);
     sent.sort();
     assert_eq!(sent, [(1, Some("a2".into()), true), (2, Some("a2".into()), true)]);
     // A second 401 is the app's to see: no second refresh.
-    let c = t.go(T0 + 5.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 5.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert!(matches!(c.as_slice(), [Command::Deliver { call: 1 }]));
 }
 
@@ -314,10 +357,10 @@ fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
     t.go(T0, Input::Fetch { call: 1, origin: o(url) });
     // The token changes (a refresh lands) while call 1 is on the wire with a1.
     t.go(T0, Input::Refresh { call: 9 });
-    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let (op, _) = save_op(&c).unwrap();
     t.go(T0, Input::Saved { op, result: Ok(()) });
-    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None });
+    let c = t.go(T0 + 1.0, Input::ApiResponse { call: 1, status: 401, error: None, dpop_nonce: None });
     assert_eq!(token_sends(&c), 0);
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
 }
@@ -339,7 +382,7 @@ fn expiry_is_checked_against_the_clock_on_every_call() {
 fn expiring_is_emitted_once_per_token_without_refresh_token() {
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
     let near = T0 + HOUR - 30_000.0;
-    let c = t.go(near, Input::Timer(TimerId::Check));
+    let c = t.go(near, Input::Timeout);
     assert_eq!(events(&c), ["expiring"]);
     let c = t.go(near + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert!(events(&c).is_empty());
@@ -348,13 +391,10 @@ fn expiring_is_emitted_once_per_token_without_refresh_token() {
 
 #[test]
 fn timer_refreshes_ahead_of_expiry() {
-    let (mut t, c) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
-    let at = c.iter().find_map(|c| match c {
-        Command::SetTimer { timer: TimerId::Check, at_ms } => *at_ms,
-        _ => None,
-    });
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let at = t.e.deadline(Timer::Check).map(Instant::as_ms);
     assert_eq!(at, Some(T0 + HOUR - 60_000.0 + 5.0));
-    let c = t.go(T0 + HOUR - 60_000.0, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + HOUR - 60_000.0, Input::Timeout);
     assert_eq!(token_sends(&c), 1);
     assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
 }
@@ -370,25 +410,19 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
         if attempt == 1 {
             e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(7));
         }
-        let c = t.go(now, Input::TokenReply { result: Err(e) });
-        let at = c
-            .iter()
-            .find_map(|c| match c {
-                Command::SetTimer { timer: TimerId::Backoff, at_ms } => *at_ms,
-                _ => None,
-            })
-            .unwrap();
+        t.go(now, Input::TokenReply { id: LAST, result: Err(e), dpop_nonce: None });
+        let at = t.e.deadline(Timer::RefreshRetry).map(Instant::as_ms).unwrap();
         assert_eq!(at - now, if attempt == 0 { 250.0 } else { 7000.0 }, "Retry-After is honoured");
         now = at;
-        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        let c = t.go(now, Input::Timeout);
         assert_eq!(sent_form(&c).unwrap(), first, "the same refresh token again");
     }
-    let c = t.go(now, Input::TokenReply { result: Err(transient()) });
+    let c = t.go(now, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
     assert_eq!(token_sends(&c), 0, "nothing loops");
     let e = settled(&c, 5).unwrap().unwrap_err();
     assert!(e.retryable);
     assert_eq!(events(&c), ["refreshError"]);
-    assert!(t.e.is_logged_in(now), "the tokens stay");
+    assert!(t.e.is_logged_in(Instant::from_ms(now)), "the tokens stay");
     // The cool-down: a fetch with a still-valid token is sent, not refreshed again.
     let c = t.go(now + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(token_sends(&c), 0);
@@ -399,7 +433,7 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
 fn a_terminal_error_ends_the_session_once() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0, Input::TokenReply { result: Err(terminal()) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     assert_eq!(events(&c), ["refreshError"]);
     assert!(c.iter().any(|c| matches!(c, Command::Clear { .. })));
     let op = clear_op(&c).unwrap();
@@ -410,7 +444,7 @@ fn a_terminal_error_ends_the_session_once() {
     assert_eq!(e.code, ErrorCode::LoginRequired, "one code for 'log in again'");
     assert_eq!(e.error_code.as_deref(), Some("OAU-210"), "the server's reason is kept");
     assert!(e.description.unwrap().contains("invalid_grant"));
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
 }
 
 #[test]
@@ -418,12 +452,12 @@ fn shared_storage_refreshes_under_the_lock_and_rereads_first() {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
     let c = t.go(T0, Input::Refresh { call: 5 });
     assert!(matches!(c.as_slice(), [Command::Lock { .. }]));
-    let c = t.go(T0, Input::LockGranted);
+    let c = t.go(T0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     // Another tab refreshed while we waited: adopt, and spend nothing — for a due refresh.
     let mut t2 = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0).0;
-    t2.go(T0 + HOUR, Input::Timer(TimerId::Check));
-    let c2 = t2.go(T0 + HOUR, Input::LockGranted);
+    t2.go(T0 + HOUR, Input::Timeout);
+    let c2 = t2.go(T0 + HOUR, Input::LockGranted { id: LAST });
     let op2 = load_op(&c2).unwrap();
     let c2 = t2.go(T0 + HOUR, Input::Loaded { op: op2, result: Ok(Some(later("a2", "r2", T0 + HOUR - 5.0, 1))) });
     assert_eq!(token_sends(&c2), 0);
@@ -450,9 +484,9 @@ fn a_late_timer_still_refreshes_from_cookie_storage_when_the_refresh_tokens_end_
     let (mut t, _) = T::restored(true, SHARED, Some(short.clone()), saved_at);
     // The check timer was due at +5 s; under load it fires 1.5 s late.
     let late = T0 + 6_500.0;
-    let c = t.go(late, Input::Timer(TimerId::Check));
+    let c = t.go(late, Input::Timeout);
     assert!(matches!(c.as_slice(), [Command::Lock { .. }]));
-    let c = t.go(late, Input::LockGranted);
+    let c = t.go(late, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = t.go(late, Input::Loaded { op, result: Ok(cookie_read(late)) });
     assert_eq!(events(&c), Vec::<&str>::new(), "no expired");
@@ -466,7 +500,7 @@ fn a_late_timer_still_refreshes_from_cookie_storage_when_the_refresh_tokens_end_
 fn lock_timeout_is_retryable_and_sends_nothing() {
     let (mut t, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let c = t.go(T0 + 30_000.0, Input::LockTimedOut);
+    let c = t.go(T0 + 30_000.0, Input::LockTimedOut { id: LAST });
     assert_eq!(token_sends(&c), 0);
     let e = settled(&c, 5).unwrap().unwrap_err();
     assert_eq!(e.code, ErrorCode::LockTimeout);
@@ -481,7 +515,7 @@ fn without_locks_a_terminal_error_adopts_another_tabs_newer_tokens() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     assert_eq!(token_sends(&c), 1);
-    let c = t.go(T0, Input::TokenReply { result: Err(terminal()) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a9", "r9", T0, 1))) });
     assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
@@ -499,7 +533,7 @@ fn a_logout_broadcast_is_final_even_if_storage_still_shows_the_token() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     assert!(events(&c).is_empty());
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
     // A real new login does come through.
     let c = t.go(T0, Input::Broadcast(Notice::Login));
     let op = load_op(&c).unwrap();
@@ -519,7 +553,7 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
     let order: Vec<&str> = c
         .iter()
         .filter_map(|c| match c {
-            Command::Broadcast(Notice::Logout(Some(_))) => Some("broadcast"),
+            Command::Broadcast(Notice::Logout(_)) => Some("broadcast"),
             Command::SendRevoke { form, .. } => {
                 assert!(form.contains("token=r1"));
                 Some("revoke")
@@ -528,13 +562,13 @@ fn logout_clears_every_tab_before_revoking_and_drops_late_refresh_answers() {
         })
         .collect();
     assert_eq!(order, ["broadcast", "revoke"]);
-    let c = t.go(T0, Input::RevokeDone { call: 6 });
+    let c = t.go(T0, Input::RevokeDone { call: 6, dpop_nonce: None });
     assert_eq!(settled(&c, 6), Some(Ok(Value::Unit)));
     // The refresh answer of the ended session lands: nothing is stored, nothing revived.
-    let c = t.go(T0 + 5.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0 + 5.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     assert!(save_op(&c).is_none());
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
-    assert!(!t.e.is_logged_in(T0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0)));
 }
 
 #[test]
@@ -543,7 +577,7 @@ fn a_dead_token_without_refresh_ends_the_session_on_401() {
     t.go(T0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let mut e = Error::new(ErrorCode::LoginRequired).with_status(401);
     e.error_code = Some("OAU-213".into());
-    let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e) });
+    let c = t.go(T0, Input::ApiResponse { call: 1, status: 401, error: Some(e), dpop_nonce: None });
     let e = settled(&c, 1).unwrap().unwrap_err();
     assert_eq!((e.code, e.error_code.as_deref()), (ErrorCode::LoginRequired, Some("OAU-213")));
     assert!(clear_op(&c).is_some());
@@ -559,7 +593,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
     let op = load_op(&c).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", T0, 1))) });
     assert!(sent_form(&c).unwrap().contains("refresh_token=r2"));
-    let c = t.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a3", Some("r3"), T0)) });
+    let c = t.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a3", Some("r3"), T0)), dpop_nonce: None });
     let op = load_op(&c).expect("a look before writing");
     assert!(save_op(&c).is_none());
     let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(later("a4", "r4", T0, 3))) });
@@ -582,7 +616,7 @@ fn a_late_write_of_an_older_pair_is_never_taken_over_a_newer_one() {
 #[test]
 fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given_up() {
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
@@ -591,7 +625,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     let c = t.go(now, Input::Saved { op, result: refused() });
     assert!(!c.iter().any(|c| matches!(c, Command::Unlock | Command::UseMemory)), "the lock is kept");
     now += 250.0;
-    let c = t.go(now, Input::Timer(TimerId::Backoff));
+    let c = t.go(now, Input::Timeout);
     (op, _) = save_op(&c).unwrap();
     let c = t.go(now, Input::Saved { op, result: Ok(()) });
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
@@ -600,7 +634,7 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
     // A storage that keeps refusing: after SAVE_TRIES writes the tab keeps the pair in memory, tells the
     // others that what storage holds is spent, and keeps the lock a moment so they hear it first.
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0)) });
+    let c = t.go(T0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0)), dpop_nonce: None });
     let c = storage_unchanged(&mut t, c);
     let (mut op, _) = save_op(&c).unwrap();
     let mut now = T0;
@@ -612,14 +646,14 @@ fn shared_storage_that_refuses_the_new_pair_is_retried_under_the_lock_then_given
             break;
         }
         now += 5_000.0;
-        let c = t.go(now, Input::Timer(TimerId::Backoff));
+        let c = t.go(now, Input::Timeout);
         op = save_op(&c).unwrap().0;
     }
     assert!(all.iter().any(|c| matches!(c, Command::Broadcast(Notice::Expired(_)))));
     assert!(!all.iter().any(|c| matches!(c, Command::Unlock)), "not yet");
     assert!(!t.e.is_shared());
     assert_eq!(t.e.token_info().map(|i| i.has_refresh_token), Some(true), "this tab keeps the session");
-    let c = t.go(now + 1_000.0, Input::Timer(TimerId::Backoff));
+    let c = t.go(now + 1_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     assert_eq!(settled(&c, 5), Some(Ok(Value::Unit)));
 }
@@ -658,7 +692,7 @@ fn the_expired_notice_names_the_login_it_ends() {
     let (mut t, _) = T::restored(false, SHARED, Some(mine), T0);
     t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     let op = load_op(&c).expect("storage is looked at first");
     let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(None) });
     let clear = clear_op(&c).expect("nothing better stored: cleared");
@@ -691,7 +725,7 @@ fn notices_cross_the_channel_as_text_and_garbage_is_no_notice() {
     // A plain `logout` (an earlier version's) names no login: final for every tab.
     assert_eq!(Notice::Logout(None).to_wire(), "logout");
     // A logout whose list this version cannot read is still a logout, one that names none it understands.
-    for odd in ["logout:x", "logout:1,", "logout:1,2,3", "logout:-1", "logout:1.5"] {
+    for odd in ["logout:x", "logout:1,", "logout:1,2,3", "logout:-1", "logout:1.5", "logout:0"] {
         assert_eq!(Notice::from_wire(odd), Some(Notice::Logout(None)), "{odd}");
     }
     for bad in ["", "expired:", "expired:x", "expired:-1", "expired:1.5", "Login", "logouts", "logout;1"] {
@@ -707,12 +741,12 @@ fn a_backoff_retry_after_adopting_a_newer_pair_does_not_spend_the_old_refresh_to
     let c = t.go(now, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     let op = load_op(&c).unwrap();
     t.go(now, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
-    t.go(now, Input::TokenReply { result: Err(transient()) });
+    t.go(now, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
     // Another tab's refresh lands while we wait to retry.
     let c = t.go(now + 10.0, Input::Broadcast(Notice::Refresh));
     let op = load_op(&c).unwrap();
     t.go(now + 10.0, Input::Loaded { op, result: Ok(Some(later("a2", "r2", now, 1))) });
-    let c = t.go(now + 250.0, Input::Timer(TimerId::Backoff));
+    let c = t.go(now + 250.0, Input::Timeout);
     assert_eq!(token_sends(&c), 0, "r1 is spent; a2 is fresh");
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), false)]);
 }
@@ -727,7 +761,7 @@ fn restore_caps_forged_lifetimes() {
     let i = t.e.token_info().unwrap();
     assert_eq!(i.expires_at_ms, T0 + MAX_ACCESS_LIFETIME_MS);
     assert_eq!(i.refresh_expires_at_ms, Some(T0 + MAX_REFRESH_LIFETIME_MS));
-    assert!(!t.e.is_logged_in(T0 + MAX_REFRESH_LIFETIME_MS));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MAX_REFRESH_LIFETIME_MS)));
 }
 
 // ---- silent renewal (prompt=none) -----------------------------------------------------------------------
@@ -736,7 +770,7 @@ fn restore_caps_forged_lifetimes() {
 fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
     let mut c = cfg(false);
     c.silent_renew = true;
-    let mut t = T { e: Engine::new(c, caps) };
+    let mut t = T { e: Engine::new(c, caps, seeded()), last: Last::default() };
     let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
     let op = load_op(&c).unwrap();
     t.go(T0, Input::Loaded { op, result: Ok(stored) });
@@ -744,7 +778,7 @@ fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
 }
 
 fn silent_sends(c: &[Command]) -> usize {
-    c.iter().filter(|c| matches!(c, Command::SilentRenew)).count()
+    c.iter().filter(|c| matches!(c, Command::SilentRenew { .. })).count()
 }
 
 fn login_required_err() -> Error {
@@ -756,18 +790,18 @@ const MARGIN: f64 = HOUR - 60_000.0;
 #[test]
 fn silent_renewal_inside_the_margin_renews_without_expiring() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(silent_sends(&c), 1);
     assert!(events(&c).is_empty(), "no expiring while the renewal runs: {:?}", events(&c));
-    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: Some(at) } if *at == T0 + MARGIN + 10_000.0)));
+    assert_eq!(t.e.deadline(Timer::Silent), Some(Instant::from_ms(T0 + MARGIN + 10_000.0)));
     // Calls meanwhile go out with the still-valid token and start nothing more.
     let c = t.go(T0 + MARGIN + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
     assert_eq!(silent_sends(&c), 0);
-    let c = t.go(T0 + MARGIN + 500.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 500.0)) });
+    let c = t.go(T0 + MARGIN + 500.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN + 500.0)) });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.access_token.expose(), "a2");
-    assert!(c.iter().any(|c| matches!(c, Command::SetTimer { timer: TimerId::Silent, at_ms: None })));
+    assert_eq!(t.e.deadline(Timer::Silent), None, "the renewal's timer is disarmed");
     let c = t.go(T0 + MARGIN + 501.0, Input::Saved { op, result: Ok(()) });
     assert_eq!(events(&c), ["refresh", "change"]);
     let c = t.go(T0 + MARGIN + 502.0, Input::Fetch { call: 2, origin: o("https://platform.example.com/a") });
@@ -777,21 +811,21 @@ fn silent_renewal_inside_the_margin_renews_without_expiring() {
 #[test]
 fn a_failed_silent_renewal_falls_back_to_expiring_then_expired_and_is_tried_once_per_token() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(silent_sends(&c), 1);
-    let c = t.go(T0 + MARGIN + 100.0, Input::SilentDone { result: Err(login_required_err()) });
+    let c = t.go(T0 + MARGIN + 100.0, Input::SilentDone { id: LAST, result: Err(login_required_err()) });
     assert_eq!(events(&c), ["expiring"]);
     // No retry loop: neither the timer, nor calls, nor a wake-up tries again for this token.
     let mut now = T0 + MARGIN + 200.0;
     for i in 0..5 {
-        let mut c = t.go(now, Input::Timer(TimerId::Check));
+        let mut c = t.go(now, Input::Timeout);
         c.extend(t.go(now, Input::Wake));
         c.extend(t.go(now, Input::Fetch { call: 10 + i, origin: o("https://platform.example.com/a") }));
         assert_eq!(silent_sends(&c), 0);
         assert!(events(&c).is_empty());
         now += 5_000.0;
     }
-    let c = t.go(T0 + HOUR, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + HOUR, Input::Timeout);
     let op = clear_op(&c).unwrap();
     let c = t.go(T0 + HOUR + 1.0, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);
@@ -801,8 +835,8 @@ fn a_failed_silent_renewal_falls_back_to_expiring_then_expired_and_is_tried_once
 fn interaction_and_consent_required_fall_back_the_same_way() {
     for code in ["interaction_required", "consent_required"] {
         let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-        t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-        let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(Error::new(ErrorCode::from_oauth(code))) });
+        t.go(T0 + MARGIN, Input::Timeout);
+        let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { id: LAST, result: Err(Error::new(ErrorCode::from_oauth(code))) });
         assert_eq!(events(&c), ["expiring"], "{}", code);
     }
 }
@@ -810,63 +844,63 @@ fn interaction_and_consent_required_fall_back_the_same_way() {
 #[test]
 fn a_silent_renewal_without_an_answer_times_out_and_a_late_answer_changes_nothing() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let c = t.go(T0 + MARGIN + 10_000.0, Input::Timer(TimerId::Silent));
+    t.go(T0 + MARGIN, Input::Timeout);
+    let c = t.go(T0 + MARGIN + 10_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
     assert_eq!(events(&c), ["expiring"]);
-    let c = t.go(T0 + MARGIN + 11_000.0, Input::SilentDone { result: Ok(tokens("late", None, T0 + MARGIN)) });
+    let c = t.go(T0 + MARGIN + 11_000.0, Input::SilentDone { id: LAST, result: Ok(tokens("late", None, T0 + MARGIN)) });
     assert!(save_op(&c).is_none() && events(&c).is_empty());
 }
 
 #[test]
 fn renew_is_the_apps_way_to_try_again_and_logs_in_from_logged_out() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Err(login_required_err()) });
+    t.go(T0 + MARGIN, Input::Timeout);
+    t.go(T0 + MARGIN + 1.0, Input::SilentDone { id: LAST, result: Err(login_required_err()) });
     // The app asks: a second attempt for the same token, and the call settles with its outcome.
     let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 7 });
     assert_eq!(silent_sends(&c), 1);
-    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { result: Err(login_required_err()) });
+    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { id: LAST, result: Err(login_required_err()) });
     assert_eq!(settled(&c, 7).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
     // Logged out, with a live login at the server: renew() logs in.
     let mut t = silent_tab(ALONE, None);
     let c = t.go(T0, Input::Renew { call: 8 });
     assert_eq!(silent_sends(&c), 1);
-    let c = t.go(T0 + 1.0, Input::SilentDone { result: Ok(tokens("a9", None, T0)) });
+    let c = t.go(T0 + 1.0, Input::SilentDone { id: LAST, result: Ok(tokens("a9", None, T0)) });
     let (op, _) = save_op(&c).unwrap();
     let c = t.go(T0 + 2.0, Input::Saved { op, result: Ok(()) });
     assert_eq!(events(&c), ["login", "change"]);
     assert_eq!(settled(&c, 8), Some(Ok(Value::Unit)));
     // With silent renewal off, the margin says expiring at once and nothing is sent.
     let (mut t, _) = T::restored(false, ALONE, Some(tokens("a1", None, T0)), T0);
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert_eq!((silent_sends(&c), events(&c)), (0, vec!["expiring"]));
 }
 
 #[test]
 fn a_logout_during_a_silent_renewal_wins() {
     let mut t = silent_tab(ALONE, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    t.go(T0 + MARGIN, Input::Timeout);
     let c = t.go(T0 + MARGIN + 1.0, Input::Logout { call: 3 });
     let op = clear_op(&c).unwrap();
     t.go(T0 + MARGIN + 2.0, Input::Cleared { op });
-    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN)) });
+    let c = t.go(T0 + MARGIN + 3.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN)) });
     assert!(save_op(&c).is_none(), "the renewed pair of a logged-out session is not stored");
-    assert!(!t.e.is_logged_in(T0 + MARGIN + 4.0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 4.0)));
 }
 
 #[test]
 fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     // Tab A renews under the lock.
     let mut a = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    let c = a.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = a.go(T0 + MARGIN, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
     assert_eq!(silent_sends(&c), 0, "not before the lock");
-    let c = a.go(T0 + MARGIN, Input::LockGranted);
+    let c = a.go(T0 + MARGIN, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = a.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) });
     assert_eq!(silent_sends(&c), 1);
-    let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = a.go(T0 + MARGIN + 300.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
     // The look before the write: storage still holds a1.
     let c = match load_op(&c) {
         Some(op) => a.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(tokens("a1", None, T0))) }),
@@ -878,8 +912,8 @@ fn across_tabs_one_renews_under_the_lock_and_the_others_adopt() {
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     // Tab B's timer fired too; it got the lock after A: it re-reads, adopts A's pair and sends nothing.
     let mut b = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let c = b.go(T0 + MARGIN + 302.0, Input::LockGranted);
+    b.go(T0 + MARGIN, Input::Timeout);
+    let c = b.go(T0 + MARGIN + 302.0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + MARGIN + 302.0, Input::Loaded { op, result: Ok(Some(renewed)) });
     assert_eq!(silent_sends(&c), 0);
@@ -938,14 +972,14 @@ fn a_401_without_a_refresh_token_adopts_a_newer_stored_pair_and_resends_once() {
     let c = t.go(T0 + 1.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
     let dead = Error::new(ErrorCode::LoginRequired).with_status(401).with_error_code(Some("OAU-128".into()));
-    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead.clone()) });
+    let c = t.go(T0 + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead.clone()), dpop_nonce: None });
     assert!(clear_op(&c).is_none() && settled(&c, 1).is_none());
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(renewed("a2", T0))) });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
     assert!(clear_op(&c).is_none());
     // The resend's own 401 reaches the app: one retry, no loop.
-    let c = t.go(T0 + 4.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + 4.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     assert!(load_op(&c).is_none());
 }
@@ -955,11 +989,11 @@ fn a_401_without_a_refresh_token_adopts_a_newer_stored_pair_and_resends_once() {
 #[test]
 fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
     let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
     let c = t.go(T0 + MARGIN + 1.0, Input::Broadcast(logout_of(&tokens("a1", None, T0))));
     assert_eq!(events(&c), ["logout", "change"]);
-    let c = t.go(T0 + MARGIN + 2.0, Input::LockGranted);
+    let c = t.go(T0 + MARGIN + 2.0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(None) });
     assert_eq!(silent_sends(&c), 0);
@@ -972,15 +1006,15 @@ fn a_silent_renewal_whose_session_ended_while_it_waited_sends_no_frame() {
 #[test]
 fn a_silent_renewal_is_once_per_pair_it_renews_even_after_adopting_one_under_the_lock() {
     let mut t = silent_tab(SHARED, Some(tokens("a1", None, T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let c = t.go(T0 + MARGIN, Input::LockGranted);
+    t.go(T0 + MARGIN, Input::Timeout);
+    let c = t.go(T0 + MARGIN, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let mut other = tokens("b1", None, T0 + 30_000.0);
     other.lineage.since_ms = T0 + 30_000.0; // another login
     let now = T0 + MARGIN + 40_000.0;
     let c = t.go(now, Input::Loaded { op, result: Ok(Some(other)) });
     assert_eq!(silent_sends(&c), 1, "b1 is inside the margin too: renewed");
-    let c = t.go(now + 10_000.0, Input::Timer(TimerId::Silent));
+    let c = t.go(now + 10_000.0, Input::Timeout);
     assert!(c.iter().any(|c| matches!(c, Command::CancelSilent)));
     assert!(!c.iter().any(|c| matches!(c, Command::Lock { .. })) && silent_sends(&c) == 0, "no second try: {c:?}");
     assert_eq!(events(&c), ["expiring"]);
@@ -998,7 +1032,7 @@ fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
         c = t.go(T0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     }
     assert!(sent_form(&c).unwrap().contains("refresh_token=r1"));
-    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)), dpop_nonce: None });
     let op = load_op(&c).expect("looks before the first write");
     let c = t.go(T0 + 100.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
     let (op, _) = save_op(&c).unwrap();
@@ -1007,7 +1041,7 @@ fn without_locks_a_retried_write_of_a_refreshed_pair_looks_first() {
     assert!(save_op(&c).is_none(), "the write is retried after a backoff");
     // The tab sleeps; meanwhile other tabs refreshed twice. Its retry looks first and takes their pair.
     let woke = T0 + 2.0 * HOUR;
-    let c = t.go(woke, Input::Timer(TimerId::Backoff));
+    let c = t.go(woke, Input::Timeout);
     assert!(save_op(&c).is_none(), "no write before looking: {c:?}");
     let op = load_op(&c).unwrap();
     let c = t.go(woke, Input::Loaded { op, result: Ok(Some(later("a4", "r4", woke - 1_000.0, 3))) });
@@ -1079,9 +1113,9 @@ fn owner_changed_is_a_stable_error_code() {
 fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() {
     for caps in [ALONE, SHARED] {
         let mut t = silent_tab(caps, Some(owned("a1", None, T0, Some("1"), T0)));
-        let mut c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let mut c = t.go(T0 + MARGIN, Input::Timeout);
         if caps.shared {
-            c = t.go(T0 + MARGIN, Input::LockGranted);
+            c = t.go(T0 + MARGIN, Input::LockGranted { id: LAST });
             let op = load_op(&c).unwrap();
             c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
         }
@@ -1092,7 +1126,7 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
         let c = t.go(T0 + MARGIN + 2.0, Input::Renew { call: 9 });
         assert!(c.is_empty(), "renew() joins the renewal: {c:?}");
         let renewed_at = T0 + MARGIN + 500.0;
-        let mut c = t.go(renewed_at, Input::SilentDone { result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
+        let mut c = t.go(renewed_at, Input::SilentDone { id: LAST, result: Ok(owned("b1", None, renewed_at, Some("2"), 0.0)) });
         if caps.shared {
             // The look before the write finds storage as it was.
             let op = load_op(&c).unwrap();
@@ -1114,14 +1148,14 @@ fn a_silent_renewal_that_returns_another_user_ends_the_session_and_is_a_login() 
         // User 1's request comes back 401: the app gets it; it is never resent with user 2's token.
         let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
         err.error_code = Some("TokenInvalid".into());
-        let c = t.go(renewed_at + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+        let c = t.go(renewed_at + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(err), dpop_nonce: None });
         assert!(api_sends(&c).is_empty() && clear_op(&c).is_none(), "{c:?}");
         assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     }
     // The same user again: a renewal, as before.
     let mut t = silent_tab(ALONE, Some(owned("a1", None, T0, Some("1"), T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { result: Ok(owned("a2", None, T0 + MARGIN, Some("1"), 0.0)) });
+    t.go(T0 + MARGIN, Input::Timeout);
+    let c = t.go(T0 + MARGIN + 1.0, Input::SilentDone { id: LAST, result: Ok(owned("a2", None, T0 + MARGIN, Some("1"), 0.0)) });
     let (op, saved) = save_op(&c).unwrap();
     assert_eq!(saved.lineage.seq, 1);
     let c = t.go(T0 + MARGIN + 2.0, Input::Saved { op, result: Ok(()) });
@@ -1154,7 +1188,7 @@ fn another_tabs_pair_of_another_user_is_a_login_after_an_owner_changed_expiry() 
     let c = t.go(due, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
     assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })));
     t.go(due, Input::Refresh { call: 2 });
-    let c = t.go(due + 1.0, Input::LockGranted);
+    let c = t.go(due + 1.0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = t.go(due + 2.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due - 1.0, Some("2"), due - 1.0))) });
     assert_eq!(token_sends(&c), 0, "user 1's refresh token is not spent for user 2");
@@ -1176,7 +1210,7 @@ fn a_persistence_load_of_another_users_pair_is_a_login_on_every_read() {
     // The silent renewal's re-read: no frame for a session that is gone; renew() rejects.
     let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
     t.go(T0 + MARGIN, Input::Renew { call: 4 });
-    let c = t.go(T0 + MARGIN, Input::LockGranted);
+    let c = t.go(T0 + MARGIN, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + MARGIN + 1.0, Input::Loaded { op, result: Ok(Some(owned("b1", None, T0 + MARGIN, Some("2"), T0 + MARGIN))) });
     assert_eq!(silent_sends(&c), 0);
@@ -1185,7 +1219,7 @@ fn a_persistence_load_of_another_users_pair_is_a_login_on_every_read() {
     assert!(c.iter().any(|c| matches!(c, Command::Unlock)));
     // A refresh the server refused, then the last look finds user 2's pair: a login, the call rejects.
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0 + 100.0, Input::TokenReply { result: Err(terminal()) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Err(terminal()), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + 101.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), T0 + 50.0, Some("2"), T0 + 50.0))) });
     assert_eq!(events(&c), ["expired", "change", "login", "change"]);
@@ -1238,7 +1272,7 @@ fn a_call_waiting_for_a_refresh_is_not_sent_as_the_user_who_logged_in_meanwhile(
     let (mut t, _) = T::restored(true, SHARED, Some(owned("a1", Some("r1"), T0, Some("1"), T0)), T0);
     let due = T0 + HOUR - 10_000.0;
     t.go(due, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") });
-    let c = t.go(due, Input::LockGranted);
+    let c = t.go(due, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let c = t.go(due, Input::Loaded { op, result: Ok(Some(owned("a1", Some("r1"), T0, Some("1"), T0))) });
     assert_eq!(token_sends(&c), 1);
@@ -1246,7 +1280,7 @@ fn a_call_waiting_for_a_refresh_is_not_sent_as_the_user_who_logged_in_meanwhile(
     let op = load_op(&c).unwrap();
     let c = t.go(due + 20.0, Input::Loaded { op, result: Ok(Some(owned("b1", Some("s1"), due, Some("2"), due))) });
     assert_eq!(events(&c), ["expired", "change", "login", "change"]);
-    let c = t.go(due + 30.0, Input::TokenReply { result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)) });
+    let c = t.go(due + 30.0, Input::TokenReply { id: LAST, result: Ok(owned("a2", Some("r2"), due, Some("1"), 0.0)), dpop_nonce: None });
     assert!(save_op(&c).is_none(), "user 1's late pair is not stored over user 2's");
     assert!(api_sends(&c).is_empty(), "{c:?}");
     let e = settled(&c, 1).unwrap().unwrap_err();
@@ -1269,7 +1303,7 @@ fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() 
     t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
     let mut err = Error::new(ErrorCode::Other("TokenInvalid".into()));
     err.error_code = Some("OAU-211".into());
-    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err.clone()), dpop_nonce: None });
     assert!(api_sends(&c).is_empty() && token_sends(&c) == 0, "{c:?}");
     assert!(c.iter().any(|c| matches!(c, Command::Deliver { call: 1 })));
     // The same user logging in again: the old request is resent with the new login's token, as before.
@@ -1281,7 +1315,7 @@ fn a_401_of_a_request_sent_as_another_user_is_never_resent_as_the_current_one() 
     let c = t.go(T0 + 4.0, Input::LoggedIn { call: 3, tokens: owned("a2", Some("r2"), T0 + 4.0, Some("1"), 0.0) });
     let (op, _) = save_op(&c).unwrap();
     t.go(T0 + 5.0, Input::Saved { op, result: Ok(()) });
-    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err) });
+    let c = t.go(T0 + 6.0, Input::ApiResponse { call: 1, status: 401, error: Some(err), dpop_nonce: None });
     assert_eq!(api_sends(&c), [(1, Some("a2".into()), true)]);
 }
 
@@ -1310,11 +1344,10 @@ fn unlocks(c: &[Command]) -> usize {
     c.iter().filter(|c| matches!(c, Command::Unlock)).count()
 }
 
-/// The notice a logout that ended `t`'s login sends.
+/// The notice a logout that ended `t`'s login sends (a pair stored before lineages has no name: none).
 fn logout_of(t: &TokenSet) -> Notice {
     let mut l = Logins::default();
-    assert!(l.add(login_of(t)));
-    Notice::Logout(Some(l))
+    Notice::Logout(l.add(login_of(t)).then_some(l))
 }
 
 fn broadcasts(c: &[Command]) -> Vec<Notice> {
@@ -1333,14 +1366,14 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     // Tab B's refresh is on the wire under the lock; tab A logs out.
     let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
     b.go(T0, Input::Refresh { call: 5 });
-    let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
+    let op = load_op(&b.go(T0, Input::LockGranted { id: LAST })).unwrap();
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
     let (mut a, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
     let c = a.go(T0, Input::Logout { call: 9 });
     assert_eq!(locks_asked(&c), 1, "the logout takes the lock first");
     assert!(load_op(&c).is_none() && clear_op(&c).is_none(), "nothing is read or cleared before the lock");
     // B's answer lands, is stored and announced, and B gives the lock back.
-    let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None });
     // The look before the write finds storage as it was.
     let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, _) = save_op(&c).unwrap();
@@ -1350,7 +1383,7 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     // A, logging out, does not take B's pair up as a refresh; under the lock it reads it and revokes it.
     let c = a.go(T0 + 2.0, Input::Broadcast(Notice::Refresh));
     assert!(events(&c).is_empty() && load_op(&c).is_none());
-    let op = load_op(&a.go(T0 + 3.0, Input::LockGranted)).unwrap();
+    let op = load_op(&a.go(T0 + 3.0, Input::LockGranted { id: LAST })).unwrap();
     let op = clear_op(&a.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2.clone())) })).unwrap();
     let c = a.go(T0 + 3.0, Input::Cleared { op });
     assert_eq!(events(&c), ["logout", "change"]);
@@ -1366,7 +1399,7 @@ fn a_logout_waits_for_another_tabs_refresh_under_the_lock_and_revokes_the_pair_i
     let op = load_op(&c).unwrap();
     let c = a.go(T0 + 5.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(events(&c).is_empty());
-    assert!(!a.e.is_logged_in(T0 + 5.0));
+    assert!(!a.e.is_logged_in(Instant::from_ms(T0 + 5.0)));
 }
 
 #[test]
@@ -1386,16 +1419,16 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let op = clear_op(&a.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
     let c = a.go(T0, Input::Cleared { op });
     assert_eq!(events(&c), ["logout", "change"]);
-    a.go(T0 + 1.0, Input::RevokeDone { call: 9 });
+    a.go(T0 + 1.0, Input::RevokeDone { call: 9, dpop_nonce: None });
     // B, not having heard yet, looked at storage just before A's clear, and writes its answer just after it.
-    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None })).unwrap();
     let (op, _) = save_op(&b.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(a1.clone())) })).unwrap();
     b.go(T0 + 1.0, Input::Saved { op, result: Ok(()) });
     // A hears `refresh` and reads B's pair: of the login it logged out.
     let op = load_op(&a.go(T0 + 2.0, Input::Broadcast(Notice::Refresh))).unwrap();
     let c = a.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(a2.clone())) });
     assert!(events(&c).is_empty(), "no login for the logged-out login: {:?}", events(&c));
-    assert!(!a.e.is_logged_in(T0 + 2.0));
+    assert!(!a.e.is_logged_in(Instant::from_ms(T0 + 2.0)));
     assert!(clear_op(&c).is_some(), "the revived pair is removed from storage");
     let r = revoked(&c);
     assert!(r.len() == 1 && r[0].0 == NO_CALL && r[0].1.contains("token=r2"), "and revoked: {r:?}");
@@ -1405,7 +1438,7 @@ fn a_pair_stored_after_another_tabs_logout_is_never_adopted_and_is_removed_and_r
     let op = load_op(&c).unwrap();
     let c = b.go(T0 + 3.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(clear_op(&c).is_some());
-    assert!(!b.e.is_logged_in(T0 + 3.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 3.0)));
 }
 
 #[test]
@@ -1414,9 +1447,9 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     let a1 = of_login(tokens("a1", Some("r1"), T0), 0);
     let (mut b, _) = T::restored(true, SHARED, Some(a1.clone()), T0);
     b.go(T0, Input::Refresh { call: 5 });
-    let op = load_op(&b.go(T0, Input::LockGranted)).unwrap();
+    let op = load_op(&b.go(T0, Input::LockGranted { id: LAST })).unwrap();
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1.clone())) });
-    let c = b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) });
+    let c = b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None });
     // The look before the write finds storage as it was.
     let c = b.go(T0 + 1.0, Input::Loaded { op: load_op(&c).unwrap(), result: Ok(Some(a1.clone())) });
     let (op, stored) = save_op(&c).unwrap();
@@ -1429,13 +1462,13 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")), "revoked");
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
     assert_eq!(unlocks(&c), 1);
-    assert!(!b.e.is_logged_in(T0 + 3.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 3.0)));
     // The write may have landed after the other tab's clear: it is removed.
     let c = b.go(T0 + 3.0, Input::Loaded { op: sweep, result: Ok(Some(stored)) });
     assert!(clear_op(&c).is_some());
     assert!(revoked(&c).is_empty(), "revoked once, not again when swept: {:?}", revoked(&c));
     // A late RevokeDone of that revoke settles no app call.
-    let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL });
+    let c = b.go(T0 + 4.0, Input::RevokeDone { call: NO_CALL, dpop_nonce: None });
     assert!(c.is_empty());
 }
 
@@ -1443,17 +1476,17 @@ fn a_save_still_pending_when_the_logout_is_heard_is_never_adopted_and_is_revoked
 fn a_silent_renewal_that_lands_after_another_tabs_logout_is_revoked_never_stored() {
     // The new pair of a silent renewal comes from a new code: a session the logging-out tab never revoked.
     let mut b = silent_tab(SHARED, Some(of_login(tokens("a1", None, T0), 0)));
-    let c = b.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = b.go(T0 + MARGIN, Input::Timeout);
     assert_eq!(locks_asked(&c), 1);
-    let op = load_op(&b.go(T0 + MARGIN, Input::LockGranted)).unwrap();
+    let op = load_op(&b.go(T0 + MARGIN, Input::LockGranted { id: LAST })).unwrap();
     let c = b.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", None, T0), 0))) });
     assert_eq!(silent_sends(&c), 1);
     b.go(T0 + MARGIN + 1.0, Input::Broadcast(logout_of(&of_login(tokens("a1", None, T0), 0))));
-    let c = b.go(T0 + MARGIN + 2.0, Input::SilentDone { result: Ok(tokens("s2", None, T0 + MARGIN)) });
+    let c = b.go(T0 + MARGIN + 2.0, Input::SilentDone { id: LAST, result: Ok(tokens("s2", None, T0 + MARGIN)) });
     assert!(save_op(&c).is_none(), "not stored");
     assert!(!events(&c).iter().any(|e| *e == "login" || *e == "refresh"));
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=s2")), "revoked at the server");
-    assert!(!b.e.is_logged_in(T0 + MARGIN + 2.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 2.0)));
 }
 
 #[test]
@@ -1466,7 +1499,7 @@ fn a_logout_while_this_tab_waits_for_the_lock_takes_the_request_over() {
     let c = a.go(T0, Input::Logout { call: 6 });
     assert_eq!(locks_asked(&c), 0);
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
-    let c = a.go(T0 + 1.0, Input::LockGranted);
+    let c = a.go(T0 + 1.0, Input::LockGranted { id: LAST });
     let op = load_op(&c).unwrap();
     let op = clear_op(&a.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", Some("r1"), T0), 0))) })).unwrap();
     let c = a.go(T0 + 1.0, Input::Cleared { op });
@@ -1483,20 +1516,20 @@ fn a_refresh_answer_that_finds_storage_cleared_is_not_written_and_is_revoked() {
     let (mut b, _) = T::restored(true, NO_LOCKS, Some(a1.clone()), T0);
     let op = load_op(&b.go(T0, Input::Refresh { call: 5 })).unwrap();
     b.go(T0, Input::Loaded { op, result: Ok(Some(a1)) });
-    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 1.0)) })).unwrap();
+    let op = load_op(&b.go(T0 + 1.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 1.0)), dpop_nonce: None })).unwrap();
     let c = b.go(T0 + 1.0, Input::Loaded { op, result: Ok(None) });
     assert!(save_op(&c).is_none());
     assert!(revoked(&c).iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r2")));
     assert_eq!(settled(&c, 5).unwrap().unwrap_err().code, ErrorCode::LoginRequired);
-    assert!(!b.e.is_logged_in(T0 + 1.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 1.0)));
 
     // With Web Locks, a flight that held the lock past LOCK_WAIT_MS looks too.
     let (mut l, _) = T::restored(true, SHARED, Some(of_login(tokens("a1", Some("r1"), T0), 0)), T0);
     l.go(T0, Input::Refresh { call: 5 });
-    let op = load_op(&l.go(T0, Input::LockGranted)).unwrap();
+    let op = load_op(&l.go(T0, Input::LockGranted { id: LAST })).unwrap();
     l.go(T0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a1", Some("r1"), T0), 0))) });
     let late = T0 + LOCK_WAIT_MS as f64;
-    let c = l.go(late, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), late)) });
+    let c = l.go(late, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), late)), dpop_nonce: None });
     assert!(save_op(&c).is_none() && load_op(&c).is_some(), "it looks before writing");
 }
 
@@ -1529,7 +1562,7 @@ fn a_tab_that_hears_the_logout_removes_the_pair_it_held_without_revoking_it_agai
 #[test]
 fn a_refreshed_pair_never_overwrites_a_login_stored_while_it_was_on_the_wire() {
     let mut t = refreshing_under_the_lock();
-    let c = t.go(T0 + 100.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 100.0)) });
+    let c = t.go(T0 + 100.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 100.0)), dpop_nonce: None });
     let mut theirs = tokens("new", Some("rn"), T0 + 50.0);
     theirs.lineage.since_ms = T0 + 50.0;
     let c = match load_op(&c) {
@@ -1558,7 +1591,7 @@ fn a_logged_out_login_is_never_taken_back_from_storage() {
     // The tab that logged out, and one that heard it.
     let (mut t, _) = T::restored(true, SHARED, Some(login.clone()), T0);
     t.go(T0, Input::Logout { call: 5 });
-    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let op = load_op(&t.go(T0, Input::LockGranted { id: LAST })).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login.clone())) });
     let op = clear_op(&c).unwrap();
     let c = t.go(T0, Input::Cleared { op });
@@ -1571,7 +1604,7 @@ fn a_logged_out_login_is_never_taken_back_from_storage() {
         let op = load_op(&c).unwrap();
         let c = tab.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(revived.clone())) });
         assert!(events(&c).is_empty(), "the logged-out login came back: {:?}", events(&c));
-        assert!(!tab.e.is_logged_in(T0 + 20.0));
+        assert!(!tab.e.is_logged_in(Instant::from_ms(T0 + 20.0)));
         let c = tab.go(T0 + 21.0, Input::Fetch { call: 9, origin: o("https://platform.example.com/a") });
         assert!(api_sends(&c).is_empty());
         // A new login is taken as ever.
@@ -1602,7 +1635,7 @@ fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
     let mut silent = silent_tab(SHARED, None);
     silent.go(T0, Input::Renew { call: 5 });
     for t in [&mut flight, &mut silent] {
-        let c = t.go(T0, Input::LockGranted);
+        let c = t.go(T0, Input::LockGranted { id: LAST });
         let read = load_op(&c).unwrap();
         let c = t.go(T0 + 1.0, Input::LoggedIn { call: 3, tokens: mine() });
         let (op, _) = save_op(&c).unwrap();
@@ -1611,7 +1644,7 @@ fn a_reread_under_the_lock_from_before_this_tabs_own_login_does_not_end_it() {
         let c = t.go(T0 + 2.0, Input::Loaded { op: read, result: Ok(None) });
         assert!(!events(&c).contains(&"expired"), "{:?}", events(&c));
         assert!(clear_op(&c).is_none());
-        assert!(t.e.is_logged_in(T0 + 2.0));
+        assert!(t.e.is_logged_in(Instant::from_ms(T0 + 2.0)));
         let c = t.go(T0 + 3.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
         assert_eq!(api_sends(&c), [(6, Some("mine".into()), false)]);
     }
@@ -1634,7 +1667,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     new_login.lineage.since_ms = T0 + 100.0;
     let renewing = || {
         let mut t = silent_tab(NO_LOCKS, Some(old()));
-        let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+        let c = t.go(T0 + MARGIN, Input::Timeout);
         let c = match load_op(&c) {
             Some(op) => t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(old())) }),
             None => c,
@@ -1644,7 +1677,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     };
     // Another login is in storage when the answer lands: it is taken, nothing is written.
     let mut t = renewing();
-    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
     let c = match load_op(&c) {
         Some(op) => t.go(T0 + MARGIN + 300.0, Input::Loaded { op, result: Ok(Some(new_login.clone())) }),
         None => c,
@@ -1654,7 +1687,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     assert_eq!(api_sends(&c), [(6, Some("b1".into()), false)]);
     // Another tab renewed this login twice meanwhile: its later pair is taken, ours not written over it.
     let mut t = renewing();
-    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
     let mut theirs = tokens("a3", None, T0 + MARGIN + 200.0);
     theirs.lineage = crate::protocol::Lineage { since_ms: T0, seq: 2 };
     let c = match load_op(&c) {
@@ -1666,7 +1699,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
     assert_eq!(api_sends(&c), [(6, Some("a3".into()), false)]);
     // The logout is heard before the answer is written: nothing is written or adopted.
     let mut t = renewing();
-    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
+    let c = t.go(T0 + MARGIN + 300.0, Input::SilentDone { id: LAST, result: Ok(tokens("a2", None, T0 + MARGIN + 300.0)) });
     let look = load_op(&c);
     let mut all = c;
     all.extend(t.go(T0 + MARGIN + 300.0, Input::Broadcast(logout_of(&old()))));
@@ -1677,7 +1710,7 @@ fn a_silent_renewal_never_overwrites_a_login_stored_while_it_ran_nor_lands_after
         all.extend(t.go(T0 + MARGIN + 300.0, Input::Saved { op, result: Ok(()) }));
     }
     assert!(save_op(&all).is_none(), "a pair of the logged-out session was written");
-    assert!(!t.e.is_logged_in(T0 + MARGIN + 301.0));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN + 301.0)));
 }
 
 /// Regression (oss-sim seed 1184817, after the fix above): the re-read under the lock answered the winner's later
@@ -1690,8 +1723,8 @@ fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair()
     held.lineage.since_ms = T0;
     let (mut t, _) = T::restored(true, SHARED, Some(held), T0);
     let now = T0 + HOUR;
-    t.go(now, Input::Timer(TimerId::Check));
-    let c = t.go(now, Input::LockGranted);
+    t.go(now, Input::Timeout);
+    let c = t.go(now, Input::LockGranted { id: LAST });
     let read = load_op(&c).unwrap();
     let mut mine = tokens("mine", Some("m1"), now);
     mine.lineage.since_ms = now;
@@ -1712,7 +1745,7 @@ fn a_reread_from_before_this_tabs_own_login_still_takes_the_winners_later_pair()
 fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
     const NO_LOCKS: Caps = Caps { shared: true, locks: false };
     let mut t = silent_tab(NO_LOCKS, Some(owned("a1", None, T0, Some("1"), T0)));
-    let c = t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
+    let c = t.go(T0 + MARGIN, Input::Timeout);
     let op = load_op(&c).unwrap();
     let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Ok(Some(owned("a1", None, T0, Some("1"), T0))) });
     assert_eq!(silent_sends(&c), 1);
@@ -1721,14 +1754,14 @@ fn a_silent_renewal_of_a_login_the_tab_no_longer_holds_is_never_stored() {
     assert_eq!(api_sends(&c), [(1, Some("a1".into()), false)]);
     let mut dead = Error::new(ErrorCode::LoginRequired).with_status(401);
     dead.error_code = Some("OAU-213".into());
-    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead) });
+    let c = t.go(T0 + MARGIN + 2.0, Input::ApiResponse { call: 1, status: 401, error: Some(dead), dpop_nonce: None });
     let op = load_op(&c).unwrap();
     let login2 = owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN);
     t.go(T0 + MARGIN + 2.0, Input::Loaded { op, result: Ok(Some(login2)) });
     assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
     // The renewal of login 1 answers: nothing is written, nothing announced, login 2 stays.
     let at = T0 + MARGIN + 3.0;
-    let mut c = t.go(at, Input::SilentDone { result: Ok(owned("a2", None, at, Some("1"), 0.0)) });
+    let mut c = t.go(at, Input::SilentDone { id: LAST, result: Ok(owned("a2", None, at, Some("1"), 0.0)) });
     if let Some(op) = load_op(&c) {
         c = t.go(at, Input::Loaded { op, result: Ok(Some(owned("b1", None, T0 + MARGIN, Some("1"), T0 + MARGIN))) });
     }
@@ -1748,7 +1781,7 @@ fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
     let login1 = of_login(tokens("a1", Some("r1"), T0), 0);
     let (mut t, _) = T::restored(true, SHARED, Some(login1.clone()), T0);
     t.go(T0, Input::Refresh { call: 5 });
-    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap();
+    let op = load_op(&t.go(T0, Input::LockGranted { id: LAST })).unwrap();
     let c = t.go(T0, Input::Loaded { op, result: Ok(Some(login1)) });
     assert_eq!(token_sends(&c), 1);
     // Another tab logs in: this tab takes login 2.
@@ -1758,7 +1791,7 @@ fn a_refreshed_pair_of_a_login_the_tab_left_is_never_written() {
     t.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(login2.clone())) });
     assert_eq!(t.e.current_access().map(|a| a.expose().to_string()), Some("b1".into()));
     // The refresh of login 1 answers; the look before the write finds login 2.
-    let c = t.go(T0 + 20.0, Input::TokenReply { result: Ok(tokens("a2", Some("r2"), T0 + 20.0)) });
+    let c = t.go(T0 + 20.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), T0 + 20.0)), dpop_nonce: None });
     let c = match load_op(&c) {
         Some(op) => t.go(T0 + 20.0, Input::Loaded { op, result: Ok(Some(login2)) }),
         None => c,
@@ -1799,7 +1832,7 @@ fn reads_for_broadcasts_answered_out_of_order_never_take_the_older_pair_last() {
 fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile() {
     let mut t = silent_tab(SHARED, None);
     let c = t.go(T0, Input::Renew { call: 7 });
-    let op = load_op(&t.go(T0, Input::LockGranted)).unwrap_or_else(|| load_op(&c).unwrap());
+    let op = load_op(&t.go(T0, Input::LockGranted { id: LAST })).unwrap_or_else(|| load_op(&c).unwrap());
     let c = t.go(T0, Input::Loaded { op, result: Ok(None) });
     assert_eq!(silent_sends(&c), 1);
     // Another tab's login lands: this tab takes it.
@@ -1808,7 +1841,7 @@ fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile(
     let c = t.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(login.clone())) });
     assert_eq!(events(&c), ["login", "change"]);
     // The frame answers with a pair of a new server session: not that login's renewal.
-    let mut c = t.go(T0 + 2.0, Input::SilentDone { result: Ok(owned("z1", None, T0 + 2.0, Some("1"), 0.0)) });
+    let mut c = t.go(T0 + 2.0, Input::SilentDone { id: LAST, result: Ok(owned("z1", None, T0 + 2.0, Some("1"), 0.0)) });
     if let Some(op) = load_op(&c) {
         c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(login)) });
     }
@@ -1826,13 +1859,13 @@ fn a_silent_login_from_logged_out_is_never_written_over_a_login_taken_meanwhile(
 #[test]
 fn a_silent_renewal_never_runs_over_unreadable_shared_storage() {
     let mut t = silent_tab(SHARED, Some(owned("a1", None, T0, Some("1"), T0)));
-    t.go(T0 + MARGIN, Input::Timer(TimerId::Check));
-    let op = load_op(&t.go(T0 + MARGIN, Input::LockGranted)).unwrap();
+    t.go(T0 + MARGIN, Input::Timeout);
+    let op = load_op(&t.go(T0 + MARGIN, Input::LockGranted { id: LAST })).unwrap();
     let corrupt = Error::new(ErrorCode::CorruptStorage);
     let c = t.go(T0 + MARGIN, Input::Loaded { op, result: Err(corrupt) });
     assert_eq!(silent_sends(&c), 0, "a frame went out over unreadable storage");
     assert!(clear_op(&c).is_some(), "the bad value goes");
-    assert!(!t.e.is_logged_in(T0 + MARGIN));
+    assert!(!t.e.is_logged_in(Instant::from_ms(T0 + MARGIN)));
     let op = clear_op(&c).unwrap();
     let c = t.go(T0 + MARGIN, Input::Cleared { op });
     assert_eq!(events(&c), ["expired", "change"]);
@@ -1869,7 +1902,7 @@ fn a_logout_revokes_the_login_it_held_as_well_as_the_newer_one_it_read() {
     theirs.lineage = crate::protocol::Lineage { since_ms: T0 + 100.0, seq: 0 };
     let (mut t, _) = T::restored(true, SHARED, Some(mine.clone()), T0);
     t.go(T0 + 200.0, Input::Logout { call: 9 });
-    let op = load_op(&t.go(T0 + 200.0, Input::LockGranted)).unwrap();
+    let op = load_op(&t.go(T0 + 200.0, Input::LockGranted { id: LAST })).unwrap();
     let c = t.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(theirs)) });
     let r = revoked(&c);
     assert!(r.iter().any(|(call, f)| *call == NO_CALL && f.contains("token=r6")), "the held login: {r:?}");
@@ -1882,7 +1915,7 @@ fn a_logout_revokes_the_login_it_held_as_well_as_the_newer_one_it_read() {
     let a2 = of_login(tokens("a2", Some("r2"), T0 + 1.0), 1);
     let (mut u, _) = T::restored(true, SHARED, Some(mine), T0);
     u.go(T0 + 200.0, Input::Logout { call: 9 });
-    let op = load_op(&u.go(T0 + 200.0, Input::LockGranted)).unwrap();
+    let op = load_op(&u.go(T0 + 200.0, Input::LockGranted { id: LAST })).unwrap();
     let c = u.go(T0 + 200.0, Input::Loaded { op, result: Ok(Some(a2)) });
     assert!(revoked(&c).is_empty(), "{:?}", revoked(&c));
 }
@@ -1898,7 +1931,7 @@ fn a_logout_notice_ends_the_login_it_names_never_a_newer_one() {
     // A holds nothing yet; under the lock it reads the login another tab stored, clears it and says so.
     let (mut a, _) = T::restored(true, SHARED, None, T0);
     a.go(T0 + 10.0, Input::Logout { call: 9 });
-    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted)).unwrap();
+    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted { id: LAST })).unwrap();
     let op = clear_op(&a.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(theirs.clone())) })).unwrap();
     let c = a.go(T0 + 10.0, Input::Cleared { op });
     let notice = broadcasts(&c);
@@ -1918,7 +1951,7 @@ fn a_logout_notice_ends_the_login_it_names_never_a_newer_one() {
     let (mut c_tab, _) = T::restored(true, SHARED, Some(of_login(tokens("a7", Some("r8"), T0 + 5.0), 1)), T0 + 5.0);
     let c = c_tab.go(T0 + 40.0, Input::Broadcast(notice));
     assert_eq!(events(&c), ["logout", "change"]);
-    assert!(!c_tab.e.is_logged_in(T0 + 40.0));
+    assert!(!c_tab.e.is_logged_in(Instant::from_ms(T0 + 40.0)));
     // A plain `logout` from a tab of an earlier version names nothing: final for B too.
     let old = Notice::from_wire("logout").unwrap();
     let c = b.go(T0 + 50.0, Input::Broadcast(old));
@@ -1937,7 +1970,7 @@ fn a_tab_without_a_session_never_takes_up_a_login_it_heard_logged_out() {
     let theirs = of_login(tokens("a5", Some("r6"), T0), 0);
     let (mut a, _) = T::restored(true, SHARED, Some(theirs.clone()), T0);
     a.go(T0 + 10.0, Input::Logout { call: 9 });
-    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted)).unwrap();
+    let op = load_op(&a.go(T0 + 10.0, Input::LockGranted { id: LAST })).unwrap();
     let op = clear_op(&a.go(T0 + 10.0, Input::Loaded { op, result: Ok(Some(theirs.clone())) })).unwrap();
     let notice = broadcasts(&a.go(T0 + 10.0, Input::Cleared { op }))[0];
     let (mut b, _) = T::restored(true, SHARED, None, T0);
@@ -1946,9 +1979,69 @@ fn a_tab_without_a_session_never_takes_up_a_login_it_heard_logged_out() {
     assert!(events(&c).is_empty());
     let c = b.go(T0 + 13.0, Input::Loaded { op: read, result: Ok(Some(theirs)) });
     assert!(!events(&c).contains(&"login"), "a logged-out login was taken up: {:?}", events(&c));
-    assert!(!b.e.is_logged_in(T0 + 13.0));
+    assert!(!b.e.is_logged_in(Instant::from_ms(T0 + 13.0)));
     let c = b.go(T0 + 14.0, Input::Fetch { call: 3, origin: o("https://platform.example.com/a") });
     assert!(api_sends(&c).iter().all(|(_, token, _)| token.is_none()), "{:?}", api_sends(&c));
+}
+
+/// Every I/O answer names its request: a late answer to a request the engine gave up (a token request that
+/// timed out and was sent again, a lock request of a flight that ended) is never taken for the current one.
+#[test]
+fn a_late_answer_is_never_taken_for_another_requests() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let first = t.last.token;
+    t.go(T0, Input::TokenReply { id: LAST, result: Err(transient()), dpop_nonce: None });
+    let c = t.go(T0 + 250.0, Input::Timeout);
+    assert_eq!(token_sends(&c), 1);
+    let second = t.last.token;
+    assert_ne!(first, second, "each send is its own request");
+    // The first request's answer comes after all: not the answer to the second.
+    let c = t.go(T0 + 300.0, Input::TokenReply { id: first, result: Ok(tokens("a2", Some("r2"), T0 + 300.0)), dpop_nonce: None });
+    assert!(c.is_empty(), "{c:?}");
+    let c = t.go(T0 + 301.0, Input::TokenReply { id: second, result: Ok(tokens("a3", Some("r3"), T0 + 301.0)), dpop_nonce: None });
+    assert_eq!(save_op(&c).unwrap().1.access_token.expose(), "a3");
+    // A lock grant nobody asked for (any more) is given back, never taken.
+    let (mut s, _) = T::restored(true, SHARED, Some(tokens("a1", Some("r1"), T0)), T0);
+    let c = s.go(T0, Input::LockGranted { id: 999 });
+    assert!(matches!(c.as_slice(), [Command::Unlock]), "{c:?}");
+}
+
+/// Guarantee (logout finality): a logout ends the login held when it was called, and its notice names it, even
+/// when that login ends on its own before the logout gets the lock (oss-sim seed 2206: another tab ended it and
+/// the notice named none, so the other tabs went on sending its token).
+#[test]
+fn a_logout_names_the_login_held_when_it_was_called() {
+    fn held_pair() -> TokenSet {
+        let mut held = tokens("a1", None, T0);
+        held.lineage.since_ms = T0 - 5.0;
+        held
+    }
+    let (mut t, _) = T::restored(true, SHARED, Some(held_pair()), T0);
+    // The tab's clock jumped past the expiry: a fetch starts the end of the session (it looks at storage first)…
+    let later = T0 + 2.0 * HOUR;
+    let c = t.go(later, Input::Fetch { call: 20, origin: o("https://platform.example.com/x") });
+    let ending = load_op(&c).expect("the end of the pair looks at storage first");
+    // … and the user logs out before that look is answered.
+    let c = t.go(later, Input::Logout { call: 9 });
+    assert!(c.iter().any(|c| matches!(c, Command::Lock { .. })), "{c:?}");
+    let c = t.go(later, Input::Loaded { op: ending, result: Ok(Some(held_pair())) });
+    if let Some(op) = clear_op(&c) {
+        t.go(later, Input::Cleared { op });
+    }
+    assert!(t.e.token_info().is_none(), "the session ended on its own first");
+    let c = t.go(later, Input::LockGranted { id: LAST });
+    let op = load_op(&c).expect("the logout reads storage");
+    let c = t.go(later, Input::Loaded { op, result: Ok(None) });
+    let c = match clear_op(&c) {
+        Some(op) => t.go(later, Input::Cleared { op }),
+        None => c,
+    };
+    let named = c.iter().find_map(|c| match c {
+        Command::Broadcast(Notice::Logout(Some(l))) => Some(l.contains((T0 - 5.0) as u64)),
+        _ => None,
+    });
+    assert_eq!(named, Some(true), "{c:?}");
 }
 
 #[path = "join_tests.rs"]

@@ -1,5 +1,5 @@
-//! DPoP proofs (RFC 9449): the JWT's header and claims as serde types, its base64url segments, and the two
-//! readings of a server's answer the session needs (`htu` of a URL, a `use_dpop_nonce` challenge). Only the
+//! DPoP proofs (RFC 9449): the JWT's header and claims as serde types, its base64url segments, and `htu` of a
+//! URL (a `use_dpop_nonce` challenge is read by `response::api`). Only the
 //! ECDSA signature is the browser's (WebCrypto, with the non-extractable key); everything else is here and
 //! tested on the host.
 
@@ -96,48 +96,6 @@ pub fn htu(url: &str) -> &str {
     }
 }
 
-/// Whether a `WWW-Authenticate` header is a DPoP challenge with `error="use_dpop_nonce"` (RFC 9449 §9). The
-/// header may list several challenges (`Bearer …, DPoP …`); this looks for the error parameter after a `DPoP`
-/// scheme, quoted or not, names case-insensitive. Not a general parser: one parameter of one scheme is all the
-/// session ever reads.
-pub fn is_nonce_challenge(www_authenticate: &str) -> bool {
-    let h = www_authenticate.to_ascii_lowercase();
-    let Some(at) = scheme_at(&h, "dpop") else { return false };
-    let rest = &h[at + 4..];
-    // Parameters of this challenge run until the next scheme (a token followed by a space and no `=`).
-    let mut i = 0;
-    while let Some(p) = rest[i..].find("error") {
-        let start = i + p;
-        let before = rest[..start].bytes().next_back();
-        let after = rest[start + 5..].trim_start();
-        i = start + 5;
-        if !matches!(before, Some(b' ' | b',' | b'\t')) {
-            continue;
-        }
-        let Some(v) = after.strip_prefix('=') else { continue };
-        let v = v.trim_start();
-        let v = v.strip_prefix('"').unwrap_or(v);
-        return v.starts_with(USE_DPOP_NONCE)
-            && !matches!(v.as_bytes().get(USE_DPOP_NONCE.len()), Some(b) if b.is_ascii_alphanumeric() || *b == b'_');
-    }
-    false
-}
-
-/// Where the auth-scheme `scheme` (lower case) starts in `h`: at the start or after `,`/space, followed by a space.
-fn scheme_at(h: &str, scheme: &str) -> Option<usize> {
-    let mut from = 0;
-    while let Some(p) = h[from..].find(scheme) {
-        let at = from + p;
-        let before = h[..at].bytes().next_back();
-        let after = h.as_bytes().get(at + scheme.len());
-        if matches!(before, None | Some(b' ' | b',')) && matches!(after, Some(b' ')) {
-            return Some(at);
-        }
-        from = at + scheme.len();
-    }
-    None
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -205,29 +163,5 @@ mod tests {
         assert_eq!(htu("https://a.example/p/q?x=1&y#z"), "https://a.example/p/q");
         assert_eq!(htu("https://a.example/p#z?x"), "https://a.example/p");
         assert_eq!(htu("https://a.example/p"), "https://a.example/p");
-    }
-
-    #[test]
-    fn nonce_challenges() {
-        for yes in [
-            r#"DPoP error="use_dpop_nonce", error_description="Resource server requires nonce in DPoP proof""#,
-            r#"DPoP realm="http://127.0.0.1:1", error="use_dpop_nonce", error_description="nonce is required", algs="ES256 EdDSA""#,
-            r#"Bearer realm="x", DPoP error="use_dpop_nonce""#,
-            r#"dpop error=use_dpop_nonce"#,
-            r#"DPoP algs="ES256",error = "use_dpop_nonce""#,
-        ] {
-            assert!(is_nonce_challenge(yes), "{yes}");
-        }
-        for no in [
-            "",
-            r#"Bearer error="use_dpop_nonce""#,
-            r#"DPoP error="invalid_token""#,
-            r#"DPoP error="invalid_dpop_proof", error_description="use_dpop_nonce later""#,
-            r#"DPoP error="use_dpop_nonce_x""#,
-            r#"DPoPx error="use_dpop_nonce""#,
-            r#"DPoP myerror="use_dpop_nonce""#,
-        ] {
-            assert!(!is_nonce_challenge(no), "{no}");
-        }
     }
 }

@@ -3,7 +3,7 @@
 //! One job per file: `config` (validated settings), `pkce`/`authorize` (login URL),
 //! `redirect` (reading the answer), `callback` (what to do with it), `transaction` (state across the redirect),
 //! `handover_message` (a login finishing in another window), `token_request`/`token` (token endpoint bodies and
-//! results), `response` (what a server's answer means: error bodies, terminal vs retryable), `error` (the one
+//! results), `response` (what a server's answer means: one pure function per answer, from the facts a host read), `error` (the one
 //! error type), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and wire formats),
 //! `serde_fields` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random`
 //! (entropy seam), `dpop_proof` (RFC 9449 proofs).
@@ -49,8 +49,9 @@ pub use redirect::{check_state, clean_url, parse_redirect, Redirect};
 pub use seal::{aead_body, seal, unseal, AEAD_PREFIX};
 pub use secret::Secret;
 pub use response::{
-    api_error, invalid_response, network_error, parse_error_body, parse_retry_after, timeout_error,
-    token_endpoint_error, ErrorBody, ErrorItem, ServerErrorBody,
+    api_answer, api_error, bearer_refused, invalid_response, network_error, no_answer, parse_error_body,
+    parse_retry_after, revoke_response, timeout_error, token_endpoint_error, token_response, unauthorized, ApiAnswer,
+    Body, ErrorBody, ErrorItem, HttpAnswer, ServerErrorBody,
 };
 pub use token::{
     Lineage,

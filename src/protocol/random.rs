@@ -6,6 +6,12 @@ pub trait RandomSource {
     fn fill(&mut self, buf: &mut [u8]);
 }
 
+impl<R: RandomSource + ?Sized> RandomSource for Box<R> {
+    fn fill(&mut self, buf: &mut [u8]) {
+        (**self).fill(buf)
+    }
+}
+
 #[cfg(test)]
 pub(crate) mod test_rng {
     use super::RandomSource;

@@ -7,7 +7,6 @@ use super::error::{Error, ErrorCode};
 use super::secret::Secret;
 
 #[derive(Clone, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
 pub enum Redirect {
     /// Not an authorization response.
     None,
@@ -35,6 +34,18 @@ pub enum Redirect {
         /// error is.
         credential: bool,
     },
+}
+
+/// Names the kind only: a code or an implicit token never reaches a trace.
+impl core::fmt::Debug for Redirect {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Redirect::None => "Redirect::None",
+            Redirect::Code { .. } => "Redirect::Code",
+            Redirect::Implicit { .. } => "Redirect::Implicit",
+            Redirect::Error { .. } => "Redirect::Error",
+        })
+    }
 }
 
 impl Redirect {

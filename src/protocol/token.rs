@@ -193,6 +193,29 @@ pub struct StoredTokens {
     pub seq: u32,
 }
 
+impl StoredTokens {
+    /// The stored form read field by field ([`Fields`]), as the token body is: in the wasm one small read per
+    /// field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults as the
+    /// derived `Deserialize` (host tests read every case both ways).
+    pub fn read(o: &impl Fields) -> Result<StoredTokens, String> {
+        Ok(StoredTokens {
+            v: o.field("v")?,
+            access_token: o.field("access_token")?,
+            token_type: o.field("token_type")?,
+            issued_at_ms: o.field("issued_at_ms")?,
+            expires_at_ms: o.field("expires_at_ms")?,
+            refresh_token: o.field("refresh_token")?,
+            refresh_expires_at_ms: o.field("refresh_expires_at_ms")?,
+            scope: o.field("scope")?,
+            owner_id: o.field("owner_id")?,
+            endpoint_id: o.field("endpoint_id")?,
+            session_id: o.field("session_id")?,
+            since_ms: o.field::<Option<f64>>("since_ms")?.unwrap_or_default(),
+            seq: o.field::<Option<u32>>("seq")?.unwrap_or_default(),
+        })
+    }
+}
+
 impl TokenSet {
     /// Validates a token-endpoint success body.
     ///
@@ -556,12 +579,15 @@ pub(crate) mod tests {
         assert_eq!(value["expires_at_ms"].as_f64(), Some(1700003599000.0));
         assert!(!text.contains("endpoint_id") && !text.contains("null"), "absent optionals omitted: {}", text);
         let back: StoredTokens = from_text(&text).unwrap();
+        assert_eq!(StoredTokens::read(&value).unwrap(), back, "the field-by-field read (the wasm's) agrees");
         assert_eq!(TokenSet::from_stored(back).unwrap(), t);
         let minimal = parse(r#"{"access_token":"a"}"#).unwrap();
         assert_eq!(TokenSet::from_stored(minimal.to_stored()).unwrap(), minimal);
         // The first release's text (written by the hand-made writer) still loads.
         let old = r#"{"v":1,"access_token":"a","token_type":"bearer","issued_at_ms":1700000000000,"expires_at_ms":1700003599000,"refresh_token":"r","refresh_expires_at_ms":1700604799000,"scope":"A B","owner_id":"9"}"#;
         let o = TokenSet::from_stored(from_text(old).unwrap()).unwrap();
+        let old_value: serde_json::Value = serde_json::from_str(old).unwrap();
+        assert_eq!(StoredTokens::read(&old_value).unwrap(), from_text::<StoredTokens>(old).unwrap());
         assert_eq!((o.expires_at_ms, o.refresh_token.as_ref().map(Secret::expose)), (1700003599000.0, Some("r")));
 
         let edit = |k: &str, v: serde_json::Value| {
@@ -592,6 +618,13 @@ pub(crate) mod tests {
             "{}".to_string(),
         ] {
             let e = from_text::<StoredTokens>(&bad)
+                .map_err(|_| corrupt("stored tokens are malformed"))
+                .and_then(TokenSet::from_stored)
+                .unwrap_err();
+            assert_eq!(e.code, ErrorCode::CorruptStorage, "{}", bad);
+            // The field-by-field read refuses it too, or reads what the derived one reads.
+            let v: serde_json::Value = serde_json::from_str(&bad).unwrap();
+            let e = StoredTokens::read(&v)
                 .map_err(|_| corrupt("stored tokens are malformed"))
                 .and_then(TokenSet::from_stored)
                 .unwrap_err();

@@ -13,8 +13,7 @@ pub const TRANSACTION_MAX_AGE_MS: f64 = 10.0 * 60.0 * 1000.0;
 /// Allowed clock skew for a transaction stamped "in the future".
 pub const TRANSACTION_MAX_FUTURE_MS: f64 = 60.0 * 1000.0;
 
-#[derive(Clone, PartialEq)]
-#[cfg_attr(test, derive(Debug))]
+#[derive(Clone, PartialEq, Debug)]
 pub struct Transaction {
     pub state: String,
     /// PKCE only.

@@ -1,16 +1,16 @@
 //! DPoP (RFC 9449) in the browser: the key (js/glue.js keeps it, non-extractable, in IndexedDB next to the
 //! cookie seal's key), the signature, and the token requests that carry a proof. The proof's JSON and
-//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one retry are the engine's.
+//! base64url are `protocol::dpop_proof`'s; which request gets a proof, which nonce, and the one resend (also the
+//! code exchange's) are the engine's.
 //! Nothing here logs, and no error carries a proof, a key or a token.
 
 use alloc::rc::Rc;
 
-use js_sys::{Promise, Uint8Array};
+use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::protocol::dpop_proof::{compact, signing_input, Claims, JsonText, Jwk};
-use crate::engine::{retries_with_nonce, Input, Proof, TOKEN_TIMEOUT_MS};
+use crate::protocol::dpop_proof::{signing_input, Claims, JsonText, Jwk};
+use crate::engine::{CallId, Input, OpId, Proof, TOKEN_TIMEOUT_MS};
 use crate::protocol::{origin_of, Error, ErrorCode, RandomSource, StorageKind, TokenSet};
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::driver::Driver;
@@ -47,87 +47,96 @@ impl Driver {
         self.cfg.storage != StorageKind::Memory
     }
 
-    /// A signed proof for `method url`, carrying `nonce`, and bound to `token` (`ath`) when given.
-    pub async fn dpop_proof(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>) -> Result<String, Error> {
-        self.proof_with(method, url, nonce, token, false).await
+    /// A signed proof for `method url`, carrying `nonce`, and bound to `token` (`ath`) when given, as a promise of
+    /// its compact text: glue.js gets the key and hashes the token, [`signing_input`] (through the `BUILD` hook)
+    /// writes the header and claims, glue.js signs. `last`: the logout's revoke, signed with the key the logout
+    /// already deleted (kept in memory for it).
+    fn proof(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool) -> Promise {
+        BUILD.with(|b| dpop_prove(&self.key_name(), self.key_persists(), last, token, b, method, url, nonce))
     }
 
-    /// `last`: the logout's revoke, signed with the key the logout already deleted (kept in memory for it).
-    async fn proof_with(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool) -> Result<String, Error> {
-        let key = JsFuture::from(dpop_key(&self.key_name(), self.key_persists(), last)).await.map_err(|e| unavailable(&e))?;
-        let coord = |k: &str| browser::get(&key, k).as_string().unwrap_or_default();
-        let jwk = Jwk::p256(coord("x"), coord("y"));
-        let ath = match token {
-            Some(t) => Some(browser::sha256(t.as_bytes()).await.map_err(|e| unavailable(&e))?),
-            None => None,
-        };
-        let mut jti = [0u8; 16];
-        BrowserRandom.fill(&mut jti);
-        let claims = Claims::new(&jti, method, url, browser::now_ms(), nonce, ath.as_deref());
-        let input = signing_input(&BrowserJson, &jwk, &claims);
-        let sig = JsFuture::from(dpop_sign(&browser::get(&key, "key"), &input)).await.map_err(|e| unavailable(&e))?;
-        Ok(compact(input, &Uint8Array::new(&sig).to_vec()))
+    /// `then` gets the proof's text (or why there is none) once it is signed.
+    pub(crate) fn with_proof(self: &Rc<Self>, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool, then: Signed) {
+        let p = self.proof(method, url, nonce, token, last);
+        self.after(&p, Box::new(move |me, r| then(me, r.map(|v| v.as_string().unwrap_or_default()).map_err(|e| unavailable(&e)))));
     }
 
-    /// A `DPoP-Nonce` the server sent: the engine keeps it for the next proof to that origin.
+    /// A `DPoP-Nonce` the server sent to a request the engine did not ask for (the code exchange): the engine
+    /// keeps it for the next proof to that origin. (Its own requests' answers carry theirs.)
     pub fn dpop_heard(self: &Rc<Self>, url: &str, nonce: Option<String>) {
         if let (Some(origin), Some(nonce)) = (origin_of(url), nonce) {
             self.feed(Input::DpopNonce { origin, nonce });
         }
     }
 
-    /// One token request with a proof (the engine's `SendToken` with `proof`); also whether a nonce came back.
-    pub async fn dpop_token_request(self: &Rc<Self>, url: &str, form: String, timeout_ms: u32, p: &Proof) -> (Result<TokenSet, Error>, bool) {
-        let proof = match self.dpop_proof("POST", url, p.nonce.as_deref(), None).await {
-            Ok(x) => x,
-            Err(e) => return (Err(e), false),
-        };
-        let (result, nonce) = http::token_request_with(url, form, timeout_ms, Some(&proof)).await;
-        let got = nonce.is_some();
-        self.dpop_heard(url, nonce);
-        (result, got)
+    /// The engine's `SendToken` with a proof; the `DPoP-Nonce` its answer carried goes with the answer.
+    pub(crate) fn dpop_send_token(self: &Rc<Self>, id: OpId, url: String, form: String, timeout_ms: u32, p: Proof) {
+        self.dpop_token(url, form, timeout_ms, p, Box::new(move |result, dpop_nonce| Input::TokenReply { id, result, dpop_nonce }));
     }
 
-    /// The revoke POST with a proof (its outcome does not matter), by the key the logout deleted just before.
-    pub async fn dpop_revoke(self: &Rc<Self>, url: &str, form: String, p: &Proof) {
-        if let Ok(proof) = self.proof_with("POST", url, p.nonce.as_deref(), None, true).await {
-            let r = http::post_form_with(url, form, TOKEN_TIMEOUT_MS, Some(&proof)).await;
-            self.dpop_heard(url, r.ok().and_then(|r| r.dpop_nonce));
-        }
+    /// The engine's `ExchangeCode` with a proof.
+    pub(crate) fn dpop_exchange_code(self: &Rc<Self>, call: CallId, url: String, form: String, p: Proof) {
+        self.dpop_token(url, form, TOKEN_TIMEOUT_MS, p, Box::new(move |result, dpop_nonce| Input::Exchanged { call, result, dpop_nonce }));
     }
 
-    /// The code exchange (it runs outside the engine, across the login redirect): a proof with the token
-    /// endpoint's last nonce, and the one retry the engine's rule allows when the server asks for a nonce.
-    pub async fn dpop_exchange(self: &Rc<Self>, form: String) -> Result<TokenSet, Error> {
-        let url = self.cfg.token_url();
-        let mut retried = false;
-        loop {
-            let proof = Proof { nonce: self.engine.borrow().token_endpoint_nonce() };
-            let (result, got) = self.dpop_token_request(&url, form.clone(), TOKEN_TIMEOUT_MS, &proof).await;
-            match result {
-                Err(e) if retries_with_nonce(&e, got, retried) => retried = true,
-                r => return r,
-            }
-        }
+    /// A token request with a proof, its answer fed as `answer` makes it.
+    fn dpop_token(self: &Rc<Self>, url: String, form: String, timeout_ms: u32, p: Proof, answer: Box<dyn FnOnce(Result<TokenSet, Error>, Option<String>) -> Input>) {
+        self.with_proof("POST", &url.clone(), p.nonce.as_deref(), None, false, Box::new(move |me, proof| {
+            let proof = match proof {
+                Ok(x) => x,
+                Err(e) => return me.feed(answer(Err(e), None)),
+            };
+            let sent_at = Driver::now();
+            me.after(&http::post_form(&url, &form, timeout_ms, Some(&proof)), Box::new(move |me, r| {
+                let (result, dpop_nonce) = http::token_reply(r, sent_at, true);
+                me.feed(answer(result, dpop_nonce));
+            }));
+        }));
+    }
+
+    /// The revoke POST with a proof (its outcome does not matter), by the key the logout deleted just before;
+    /// the `DPoP-Nonce` its answer carried goes with `RevokeDone`.
+    pub(crate) fn dpop_revoke(self: &Rc<Self>, call: CallId, url: String, form: String, p: Proof) {
+        self.with_proof("POST", &url.clone(), p.nonce.as_deref(), None, true, Box::new(move |me, proof| {
+            let Ok(proof) = proof else { return me.feed(Input::RevokeDone { call, dpop_nonce: None }) };
+            me.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, Some(&proof)), Box::new(move |me, r| {
+                let dpop_nonce = http::form_response(r).ok().and_then(|r| r.dpop_nonce);
+                me.feed(Input::RevokeDone { call, dpop_nonce });
+            }));
+        }));
     }
 
     /// The engine's `ForgetKey`.
-    pub fn dpop_forget(&self, delete: bool) {
+    pub fn dpop_forget(self: &Rc<Self>, delete: bool) {
         let p = dpop_forget(&self.key_name(), delete, self.key_persists());
-        crate::web::task::spawn(Box::pin(async move {
-            let _ = JsFuture::from(p).await;
-        }));
+        self.after(&p, Box::new(|_, _| {}));
     }
+}
+
+/// What to do with a proof ([`Driver::with_proof`]).
+pub(crate) type Signed = Box<dyn FnOnce(&Rc<Driver>, Result<String, Error>)>;
+
+thread_local! {
+    /// The signing input of one proof from the key's public coordinates and the token's SHA-256 (glue.js's
+    /// `dpopProve` calls it between getting the key and signing): made once, JS owns it.
+    static BUILD: Function = Closure::<dyn FnMut(String, String, Option<Vec<u8>>, String, String, Option<String>) -> String>::new(
+        |x: String, y: String, ath: Option<Vec<u8>>, method: String, url: String, nonce: Option<String>| {
+            let mut jti = [0u8; 16];
+            BrowserRandom.fill(&mut jti);
+            let claims = Claims::new(&jti, &method, &url, browser::now_ms(), nonce.as_deref(), ath.as_deref());
+            signing_input(&BrowserJson, &Jwk::p256(x, y), &claims)
+        },
+    )
+    .into_js_value()
+    .unchecked_into();
 }
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
-    /// `{ key, x, y }`: the private key (non-extractable) and the public coordinates; made on first use.
-    #[wasm_bindgen(js_name = dpopKey)]
-    fn dpop_key(name: &str, persist: bool, last: bool) -> Promise;
-    /// ECDSA P-256 / SHA-256 signature of `text` (raw r ‖ s).
-    #[wasm_bindgen(js_name = dpopSign)]
-    fn dpop_sign(key: &JsValue, text: &str) -> Promise;
+    /// The compact proof: `build(x, y, ath, method, url, nonce)` gives the signing input, glue.js appends the
+    /// ES256 signature by the key (made on first use). Rejects when no key can be had or signing fails.
+    #[wasm_bindgen(js_name = dpopProve)]
+    fn dpop_prove(name: &str, persist: bool, last: bool, token: Option<&str>, build: &Function, method: &str, url: &str, nonce: Option<&str>) -> Promise;
     #[wasm_bindgen(js_name = dpopForget)]
     fn dpop_forget(name: &str, delete: bool, persist: bool) -> Promise;
 }

@@ -2,23 +2,20 @@
 //! engine (src/engine) says what to send, store, lock, broadcast, arm and emit; this file only knows how.
 
 use core::cell::RefCell;
-use core::task::{Context, Poll, Waker};
 use alloc::rc::{Rc, Weak};
 
-use gloo_timers::callback::Timeout;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 use web_sys::{Request, Response};
 
-use crate::engine::{CallId, Caps, Command, Engine, Input, Proof, SessionEvent, TimerId, Value, TOKEN_TIMEOUT_MS};
-use crate::protocol::{api_error, Config, Error};
+use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
+use crate::protocol::handover_message::Kind;
+use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
-use crate::web::store::Store;
+use crate::web::store::{Io, Store};
 use crate::web::join::Group;
 use crate::web::tabs::{self, Tabs};
-use crate::web::task::{self, LocalFuture};
 use crate::web::{browser, js_error, http, json};
 
 pub struct Driver {
@@ -27,24 +24,45 @@ pub struct Driver {
     pub engine: RefCell<Engine>,
     pub calls: Calls,
     pub listeners: Listeners,
-    /// `server` + `/`: what relative `session.fetch` URLs resolve against.
-    base: String,
+    /// `server` + `/`: what relative `session.fetch` URLs resolve against (a JS string, made once).
+    base: JsValue,
     tabs: RefCell<Option<Tabs>>,
     /// Tabs on per-tab storage that join one session (web/join.rs).
     group: RefCell<Option<Group>>,
     lock_release: RefCell<Option<Function>>,
-    timers: RefCell<[Option<Timeout>; 3]>,
+    /// The one timer, armed for the engine's `poll_timeout()`: the deadline it was armed for, and its handle.
+    timer: core::cell::Cell<Option<(Instant, i32)>>,
     hooks: RefCell<Option<Hooks>>,
+    /// The I/O in flight: what to do with each promise's outcome ([`Driver::after`]).
+    ios: RefCell<Vec<(u32, Then)>>,
+    next_io: core::cell::Cell<u32>,
     disposed: core::cell::Cell<bool>,
     /// The silent renewal's iframe while one runs (web/silent_frame.rs).
-    pub(crate) frame: RefCell<Option<crate::web::silent_frame::Frame>>,
+    pub(crate) frame: RefCell<Option<crate::web::window_handover::Frame>>,
+    /// The windows of popup logins in progress (web/popup.rs).
+    pub(crate) popups: RefCell<Vec<crate::web::window_handover::Popup>>,
 }
+
+/// What to do with a promise's outcome ([`Driver::after`]).
+pub(crate) type Then = Box<dyn FnOnce(&Rc<Driver>, Result<JsValue, JsValue>)>;
+
+/// Every callback from JS reaches the driver through one hook, `(id, value, ok)`. An app call's response has its
+/// `CallId` (counted up from 1); the rest carry this bit: the page's wake-ups, the other tabs' notices and the
+/// engine's timer as fixed numbers, and each promise awaited ([`Driver::after`]) its own from
+/// `FIRST_TICKET` on.
+const IO: u32 = 1 << 31;
+const WAKE: u32 = IO | 1;
+const NOTICE: u32 = IO | 2;
+const TIMER: u32 = IO | 4;
+const FIRST_TICKET: u32 = IO | 16;
 
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
 /// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
 /// dropped without `dispose()` (`free()`, or the GC) finds a function that does nothing, not a destroyed closure.
 struct Hooks {
+    /// The hook itself.
     on_response: Function,
+    /// `() => hook(WAKE)`: the window and document listener.
     wake: Function,
 }
 
@@ -64,31 +82,34 @@ impl Driver {
         let mut base = cfg.server.clone();
         base.push('/');
         let d = Rc::new(Driver {
-            engine: RefCell::new(Engine::new(cfg.clone(), caps)),
+            engine: RefCell::new(Engine::new(cfg.clone(), caps, Box::new(browser::BrowserRandom))),
             cfg,
             store,
             calls: Calls::default(),
             listeners: Listeners::default(),
-            base,
+            base: JsValue::from_str(&base),
             tabs: RefCell::new(None),
             group: RefCell::new(None),
             lock_release: RefCell::new(None),
-            timers: RefCell::new([None, None, None]),
+            timer: core::cell::Cell::new(None),
             hooks: RefCell::new(None),
+            ios: RefCell::new(Vec::new()),
+            next_io: core::cell::Cell::new(0),
             disposed: core::cell::Cell::new(false),
             frame: RefCell::new(None),
+            popups: RefCell::new(Vec::new()),
         });
+        let hooks = Hooks::new(&d);
         // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/join.rs.
         let group = if caps.shared { None } else { Group::new(&d.cfg, d.store.kind_name()) };
         if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.as_ref().map(|g| g.name.clone()) } {
-            let w = Rc::downgrade(&d);
-            *d.tabs.borrow_mut() = Tabs::open(&name, move |i| feed_weak(&w, i));
+            *d.tabs.borrow_mut() = Tabs::open(&name, &bind_hook(&hooks.on_response, NOTICE, true));
         }
         if d.tabs.borrow().is_some() && group.is_some() {
             *d.group.borrow_mut() = group;
             d.engine.borrow_mut().join_tabs();
         }
-        *d.hooks.borrow_mut() = Some(Hooks::new(&d));
+        *d.hooks.borrow_mut() = Some(hooks);
         d.watch_wakeups(true);
         d
     }
@@ -102,7 +123,7 @@ impl Driver {
         if self.disposed.get() {
             return; // answers still in flight after dispose() change nothing
         }
-        self.engine.borrow_mut().handle(Self::now(), input);
+        self.engine.borrow_mut().handle(Instant::from_ms(Self::now()), input);
         loop {
             let c = self.engine.borrow_mut().poll();
             match c {
@@ -110,6 +131,7 @@ impl Driver {
                 None => break,
             }
         }
+        self.arm_timer();
     }
 
     /// An app call: registers it, feeds `input(call)`, and returns the promise the app gets.
@@ -124,24 +146,22 @@ impl Driver {
     fn start(self: &Rc<Self>, storage_problem: Option<Error>) -> Promise {
         let ready = self.calls.open(None);
         let p = self.calls.promise(ready);
-        let me = self.clone();
-        task::spawn(Box::pin(async move { me.feed(Input::Start { ready, storage_problem }) }));
+        self.after(&Promise::resolve(&JsValue::UNDEFINED), Box::new(move |me, _| me.feed(Input::Start { ready, storage_problem })));
         p
     }
 
     /// `session.fetch`: the request is built first (relative URLs against `server`), then the engine decides.
     pub fn fetch(self: &Rc<Self>, input: &JsValue, init: &JsValue) -> Promise {
-        if input.is_undefined() || input.is_null() {
-            return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest)));
-        }
         // A relative URL string resolves under `server`'s path, with or without a leading `/` (protocol::resolve_api_url).
         let resolved = input.as_string().map(|s| JsValue::from_str(&crate::protocol::resolve_api_url(&self.cfg.server, &s)));
-        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base) {
-            Ok(r) => r,
+        // Without DPoP a body-less request to a URL string needs no `Request` object (glue.js `makeRequest`).
+        let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base, !self.cfg.dpop) {
+            Ok(Some(r)) => r,
+            Ok(None) => return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest))),
             Err(e) => return Promise::reject(&e),
         };
         // The origin by the browser's own URL parser: the one `fetch` obeys.
-        let origin = web_sys::Url::new(&req.url()).map(|u| u.origin()).unwrap_or_else(|_| "null".into());
+        let origin = origin_of(&req);
         let id = self.calls.open(Some(req));
         self.feed(Input::Fetch { call: id, origin });
         self.calls.promise(id)
@@ -149,42 +169,30 @@ impl Driver {
 
     fn exec(self: &Rc<Self>, c: Command) {
         match c {
-            Command::Load { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Loaded { op, result: me.store.load().await } }));
-            }
-            Command::Save { op, tokens } => {
-                let me = self.clone();
-                self.io(Box::pin(async move { Input::Saved { op, result: me.store.save(&tokens).await } }));
-            }
-            Command::Clear { op } => {
-                let me = self.clone();
-                self.io(Box::pin(async move {
-                    me.store.clear().await;
-                    Input::Cleared { op }
-                }));
-            }
+            Command::Load { op } => self.store_io(self.store.load_io(), move |result| Input::Loaded { op, result }),
+            Command::Save { op, tokens } => self.store_io(self.store.save_io(&tokens), move |result| Input::Saved { op, result }),
+            Command::Clear { op } => self.store_io(self.store.clear_io(), move |()| Input::Cleared { op }),
             // The channel stays open: the engine ignores the other tabs from now on, except a logout (the
             // session this tab keeps in memory came from the shared one).
             Command::UseMemory => self.store.fall_back_to_memory(),
-            Command::SendToken { url, form, timeout_ms, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = match proof {
-                        None => http::token_request(&url, form, timeout_ms).await,
-                        Some(p) => me.dpop_token_request(&url, form, timeout_ms, &p).await.0,
-                    };
-                    me.feed(Input::TokenReply { result });
+            Command::SendToken { id, url, form, timeout_ms, proof: Some(p) } => self.dpop_send_token(id, url, form, timeout_ms, p),
+            Command::SendToken { id, url, form, timeout_ms, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, timeout_ms, None), Box::new(move |me, r| {
+                    let (result, dpop_nonce) = http::token_reply(r, sent_at, false);
+                    me.feed(Input::TokenReply { id, result, dpop_nonce })
                 }));
             }
-            Command::SendRevoke { call, url, form, proof } => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    match proof {
-                        None => drop(http::post_form(&url, form, TOKEN_TIMEOUT_MS).await),
-                        Some(p) => me.dpop_revoke(&url, form, &p).await,
-                    }
-                    me.feed(Input::RevokeDone { call });
+            Command::SendRevoke { call, url, form, proof: Some(p) } => self.dpop_revoke(call, url, form, p),
+            Command::SendRevoke { call, url, form, proof: None } => {
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, _| me.feed(Input::RevokeDone { call, dpop_nonce: None })));
+            }
+            Command::ExchangeCode { call, url, form, proof: Some(p) } => self.dpop_exchange_code(call, url, form, p),
+            Command::ExchangeCode { call, url, form, proof: None } => {
+                let sent_at = Self::now();
+                self.after(&http::post_form(&url, &form, TOKEN_TIMEOUT_MS, None), Box::new(move |me, r| {
+                    let (result, dpop_nonce) = http::token_reply(r, sent_at, false);
+                    me.feed(Input::Exchanged { call, result, dpop_nonce })
                 }));
             }
             Command::SendApi { call, token, retry, proof } => {
@@ -209,11 +217,12 @@ impl Driver {
                 let a = match result {
                     Ok(Value::Unit) => Answer::Value(JsValue::UNDEFINED),
                     Ok(Value::Bool(b)) => Answer::Value(JsValue::from_bool(b)),
+                    Ok(Value::Text(t)) => Answer::Value(JsValue::from_str(&t)),
                     Err(e) => Answer::Reject(js_error::to_js(&e)),
                 };
                 self.calls.answer(call, a, true);
             }
-            Command::Lock { name, timeout_ms } => self.lock(&name, timeout_ms),
+            Command::Lock { id, name, timeout_ms } => self.lock(id, &name, timeout_ms),
             Command::Unlock => {
                 if let Some(release) = self.lock_release.borrow_mut().take() {
                     let _ = release.call0(&JsValue::UNDEFINED);
@@ -229,40 +238,100 @@ impl Driver {
                     t.announce(&n.to_wire());
                 }
             }
-            Command::SetTimer { timer, at_ms } => self.set_timer(timer, at_ms),
             Command::Emit(e) => self.emit(&e),
-            Command::SilentRenew => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let result = me.silent_renew().await;
-                    me.feed(Input::SilentDone { result });
-                }));
-            }
+            // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
+            Command::SilentRenew { .. } => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
+            Command::Digest { call, text } => self.digest(call, text),
+            Command::SaveTransaction { call, tx } => {
+                let result = self.save_transaction(&tx);
+                self.feed(Input::TransactionSaved { call, result });
+            }
+            Command::Authorize { call, kind: Kind::Frame, url, .. } => self.show_frame(call, &url),
+            Command::Authorize { call, url, state, timeout_ms, .. } => self.show_popup(call, &url, &state, timeout_ms),
+            Command::EndLogin { call: FRAME_CALL } => self.cancel_silent(),
+            Command::EndLogin { call } => self.end_popup(call),
+            Command::ReplaceUrl { url } => browser::replace_url(&url),
             Command::AskTabs { op, timeout_ms } => {
                 let asked = match (self.group.borrow().as_ref(), self.tabs.borrow().as_ref()) {
-                    (Some(g), Some(t)) => Some(g.ask(t.channel(), op, timeout_ms)),
+                    (Some(g), Some(t)) => Some(g.ask(t.channel(), timeout_ms)),
                     _ => None,
                 };
-                self.io(asked.unwrap_or_else(|| Box::pin(async move { Input::TabsAnswered { op, pairs: Vec::new() } })));
+                match asked {
+                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::join::pairs(r) }))),
+                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new() }),
+                }
             }
             Command::AnswerTab { id, tokens } => Group::answer(&id, tokens.as_ref()),
             Command::Present(on) => self.present(on),
         }
     }
 
-    /// Storage answers at once for sessionStorage, cookies and memory (so `session.fetch` stays synchronous
-    /// on its hot path); an app backend's promise is awaited.
-    fn io(self: &Rc<Self>, mut f: LocalFuture<Input>) {
-        let mut cx = Context::from_waker(Waker::noop());
-        match f.as_mut().poll(&mut cx) {
-            Poll::Ready(input) => self.feed(input),
-            Poll::Pending => {
-                let me = self.clone();
-                task::spawn(Box::pin(async move {
-                    let input = f.await;
-                    me.feed(input);
-                }));
+    /// What a login's hand-over listener calls with the callback URL it received.
+    pub(crate) fn handover_to(self: &Rc<Self>, call: CallId) -> Rc<dyn Fn(String)> {
+        let w = Rc::downgrade(self);
+        Rc::new(move |url: String| {
+            let (search, hash) = browser::url_parts(&url);
+            feed_weak(&w, Input::Handover { call, response: parse_redirect(&search, &hash) });
+        })
+    }
+
+    /// Storage answers at once for sessionStorage and memory (so `session.fetch` stays synchronous on its hot
+    /// path); the cookie seal's and an app backend's promises answer through [`Driver::after`].
+    fn store_io<T: 'static>(self: &Rc<Self>, io: Io<T>, input: impl FnOnce(T) -> Input + 'static) {
+        match io {
+            Io::Done(v) => self.feed(input(v)),
+            Io::Wait(p, then) => self.after(&p, Box::new(move |me, r| {
+                let v = then(&me.store, r);
+                me.feed(input(v))
+            })),
+        }
+    }
+
+    /// Runs `then` with the outcome of `p` once it settles: the browser layer's one way to wait. A numbered
+    /// callback in a list, and JS's own `then` (glue.js `track`, through the long-lived hook): no future, no
+    /// executor, nothing generated per I/O.
+    pub(crate) fn after(self: &Rc<Self>, p: &Promise, then: Then) {
+        let id = self.ticket(then);
+        if let Some(h) = self.hooks.borrow().as_ref() {
+            let _ = track(p, id, &h.on_response);
+        }
+    }
+
+    /// Keeps `then` for the hook's call with the number returned.
+    fn ticket(&self, then: Then) -> u32 {
+        let id = (self.next_io.get().wrapping_add(1) | IO).max(FIRST_TICKET);
+        self.next_io.set(id);
+        self.ios.borrow_mut().push((id, then));
+        id
+    }
+
+    fn take_ticket(&self, id: u32) -> Option<Then> {
+        let mut ios = self.ios.borrow_mut();
+        ios.iter().position(|(k, _)| *k == id).map(|i| ios.swap_remove(i).1)
+    }
+
+    /// A callback from JS that is not an app call's response.
+    fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
+        match id {
+            WAKE => self.feed(Input::Wake),
+            // A notice, or an ask of a tab that joins (`ask:<id>`, web/join.rs).
+            NOTICE => {
+                let Some(text) = v.as_string() else { return };
+                if let Some(id) = text.strip_prefix("ask:") {
+                    self.feed(Input::TabsAsked { id: id.into() });
+                } else if let Some(n) = Notice::from_wire(&text) {
+                    self.feed(Input::Broadcast(n));
+                }
+            }
+            TIMER => {
+                self.timer.set(None);
+                self.feed(Input::Timeout);
+            }
+            _ => {
+                if let Some(then) = self.take_ticket(id) {
+                    then(self, if ok { Ok(v) } else { Err(v) });
+                }
             }
         }
     }
@@ -293,13 +362,12 @@ impl Driver {
 
     /// DPoP: the proof is signed first (asynchronously), then the request goes out; a signing failure reaches
     /// the app as this call's error.
-    fn send_dpop(self: &Rc<Self>, call: CallId, req: Request, token: String, p: Proof) {
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            match me.dpop_proof(&req.method(), &req.url(), p.nonce.as_deref(), Some(&token)).await {
-                Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
-                Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
-            }
+    fn send_dpop(self: &Rc<Self>, call: CallId, req: JsValue, token: String, p: Proof) {
+        // With DPoP every request is a `Request` (`makeRequest`'s `light` is off).
+        let r = req.unchecked_ref::<Request>();
+        self.with_proof(&r.method(), &r.url(), p.nonce.as_deref(), Some(&token.clone()), false, Box::new(move |me, proof| match proof {
+            Ok(proof) => me.chain(call, &send_with_dpop(&req, &token, &proof)),
+            Err(e) => drop(me.on_response(call, js_error::to_js(&e), false)),
         }));
     }
 
@@ -318,51 +386,45 @@ impl Driver {
             c.response = v.clone();
             c.failed = !ok;
         });
-        let status = if ok { v.unchecked_ref::<Response>().status() } else { 0 };
-        // DPoP: every answer's `DPoP-Nonce` is kept, and a 401 may be the resource asking for one.
-        let nonce_challenge = ok && self.cfg.dpop && {
-            let res = v.unchecked_ref::<Response>();
-            self.dpop_heard(&res.url(), res.headers().get("DPoP-Nonce").ok().flatten());
-            status == 401
-                && res.headers().get("WWW-Authenticate").ok().flatten().is_some_and(|h| crate::protocol::dpop_proof::is_nonce_challenge(&h))
+        // The answer read through gloo-net's `Response` (a network failure has none): its status, and the headers
+        // protocol::response reads. DPoP: every answer's `DPoP-Nonce` goes with it to the engine.
+        let res = ok.then(|| gloo_net::http::Response::from(v.clone().unchecked_into::<Response>()));
+        let status = res.as_ref().map_or(0, |r| r.status());
+        let (dpop_nonce, www_authenticate) = match &res {
+            Some(res) => {
+                let headers = res.headers();
+                (headers.get("DPoP-Nonce").filter(|_| self.cfg.dpop), headers.get("WWW-Authenticate"))
+            }
+            None => (None, None),
         };
-        if nonce_challenge {
-            let error = Some(Error::new(crate::protocol::ErrorCode::Other(crate::protocol::dpop_proof::USE_DPOP_NONCE.into())).with_status(401));
-            self.feed(Input::ApiResponse { call, status, error });
-        } else if status == 401 {
-            // The server's reason (OAU-xxx) decides whether the session is over; read it from a copy.
-            let me = self.clone();
-            let res: Response = v.unchecked_into();
-            task::spawn(Box::pin(async move {
-                let text = JsFuture::from(peek_text(&res, crate::protocol::MAX_BODY_BYTES as u32)).await.ok().and_then(|t| t.as_string());
-                let body = http::error_body(text.as_deref().and_then(json::parse_body));
-                let error = Some(api_error(401, body));
-                me.feed(Input::ApiResponse { call, status, error });
-            }));
-        } else {
-            self.feed(Input::ApiResponse { call, status, error: None });
+        match api_answer(status, www_authenticate.as_deref(), self.cfg.dpop) {
+            ApiAnswer::Known(error) => self.feed(Input::ApiResponse { call, status, error, dpop_nonce }),
+            ApiAnswer::ReadBody => {
+                // Read from a copy: the app gets the original.
+                let peek = peek_text(v.unchecked_ref(), crate::protocol::MAX_BODY_BYTES as u32);
+                self.after(&peek, Box::new(move |me, text| {
+                    let text = text.ok().and_then(|t| t.as_string());
+                    let error = Some(unauthorized(&json::body(text.as_deref())));
+                    me.feed(Input::ApiResponse { call, status, error, dpop_nonce });
+                }));
+            }
         }
         self.calls.value(call)
     }
 
-    fn lock(self: &Rc<Self>, name: &str, timeout_ms: u32) {
-        let w = Rc::downgrade(self);
-        let work = Closure::once(move || -> Promise {
-            let mut release = None;
-            let held = Promise::new(&mut |resolve, _| release = Some(resolve));
-            if let Some(me) = w.upgrade() {
-                *me.lock_release.borrow_mut() = release;
-                me.feed(Input::LockGranted);
-            }
-            held
-        });
-        let p = tabs::with_lock(name, timeout_ms, work.as_ref().unchecked_ref());
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            let r = JsFuture::from(p).await;
-            drop(work);
+    /// The lock's work (glue.js `lockWork`) hands the hook the function that releases it; a request that timed
+    /// out never runs it, and its ticket goes.
+    fn lock(self: &Rc<Self>, id: OpId, name: &str, timeout_ms: u32) {
+        let Some(hook) = self.hooks.borrow().as_ref().map(|h| h.on_response.clone()) else { return };
+        let granted = self.ticket(Box::new(move |me, release| {
+            *me.lock_release.borrow_mut() = release.ok().map(JsCast::unchecked_into);
+            me.feed(Input::LockGranted { id });
+        }));
+        let p = tabs::with_lock(name, timeout_ms, &lock_work(&hook, granted));
+        self.after(&p, Box::new(move |me, r| {
             if r.is_err() {
-                me.feed(Input::LockTimedOut);
+                drop(me.take_ticket(granted));
+                me.feed(Input::LockTimedOut { id });
             }
         }));
     }
@@ -373,15 +435,24 @@ impl Driver {
         }
     }
 
-    /// Re-arming replaces the timer; dropping a `Timeout` cancels it.
-    fn set_timer(self: &Rc<Self>, timer: TimerId, at_ms: Option<f64>) {
-        let next = at_ms.map(|at| {
-            let ms = (at - Self::now()).max(0.0) as u32;
-            let w = Rc::downgrade(self);
-            Timeout::new(ms, move || feed_weak(&w, Input::Timer(timer)))
-        });
-        let old = core::mem::replace(&mut self.timers.borrow_mut()[timer as usize], next);
-        drop(old);
+    /// One timer for the engine's next deadline (`poll_timeout()`): re-arming replaces it.
+    fn arm_timer(self: &Rc<Self>) {
+        let at = self.engine.borrow().poll_timeout();
+        if self.disposed.get() || self.timer.get().map(|(a, _)| a) == at {
+            return;
+        }
+        self.disarm();
+        let hooks = self.hooks.borrow();
+        if let (Some(at), Some(h)) = (at, hooks.as_ref()) {
+            let ms = (at.as_ms() - Self::now()).max(0.0) as u32;
+            self.timer.set(Some((at, set_timer_js(ms, &h.on_response, TIMER))));
+        }
+    }
+
+    fn disarm(&self) {
+        if let Some((_, handle)) = self.timer.take() {
+            clear_timer(handle);
+        }
     }
 
     fn emit(&self, e: &SessionEvent) {
@@ -415,8 +486,7 @@ impl Driver {
             return;
         }
         self.watch_wakeups(false);
-        let timers = core::mem::take(&mut *self.timers.borrow_mut());
-        drop(timers);
+        self.disarm();
         self.present(false);
         self.tabs.borrow_mut().take();
         self.cancel_silent();
@@ -433,25 +503,30 @@ impl Hooks {
     fn new(d: &Rc<Driver>) -> Hooks {
         let w = Rc::downgrade(d);
         let on_response = Closure::<dyn FnMut(CallId, JsValue, bool) -> JsValue>::new(
-            move |call: CallId, v: JsValue, ok: bool| match w.upgrade() {
-                Some(me) => me.on_response(call, v, ok),
+            move |id: u32, v: JsValue, ok: bool| match w.upgrade() {
+                Some(me) if id & IO != 0 => {
+                    me.resume(id, v, ok);
+                    JsValue::UNDEFINED
+                }
+                Some(me) => me.on_response(id, v, ok),
                 None => v,
             },
         );
-        let w = Rc::downgrade(d);
-        let wake = Closure::<dyn FnMut()>::new(move || feed_weak(&w, Input::Wake));
-        Hooks { on_response: on_response.into_js_value().unchecked_into(), wake: wake.into_js_value().unchecked_into() }
+        let on_response: Function = on_response.into_js_value().unchecked_into();
+        let wake = bind_hook(&on_response, WAKE, false);
+        Hooks { on_response, wake }
     }
 }
 
 impl Drop for Driver {
-    /// Dropped without `dispose()`: the window listeners go with it.
+    /// Dropped without `dispose()`: the window listeners and the timers go with it.
     fn drop(&mut self) {
         self.watch_wakeups(false);
+        self.disarm();
     }
 }
 
-fn feed_weak(w: &Weak<Driver>, input: Input) {
+pub(crate) fn feed_weak(w: &Weak<Driver>, input: Input) {
     if let Some(me) = w.upgrade() {
         me.feed(input);
     }
@@ -460,25 +535,34 @@ fn feed_weak(w: &Weak<Driver>, input: Input) {
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
-    fn make_request(input: &JsValue, init: &JsValue, base: &str) -> Result<Request, JsValue>;
+    fn make_request(input: &JsValue, init: &JsValue, base: &JsValue, light: bool) -> Result<Option<JsValue>, JsValue>;
+    #[wasm_bindgen(js_name = originOf)]
+    fn origin_of(req: &JsValue) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]
-    fn send_with_token(req: &Request, token: &str) -> Promise;
+    fn send_with_token(req: &JsValue, token: &str) -> Promise;
     #[wasm_bindgen(js_name = sendWithDpop)]
-    fn send_with_dpop(req: &Request, token: &str, proof: &str) -> Promise;
+    fn send_with_dpop(req: &JsValue, token: &str, proof: &str) -> Promise;
     /// A copy's body as text, `null` past `max` bytes (the copy's stream is cancelled there); rejects if the
     /// body cannot be read.
     #[wasm_bindgen(js_name = peekText)]
     fn peek_text(res: &Response, max: u32) -> Promise;
     /// `req.clone()` when it has a body, else `req` itself (a body-less request is never consumed).
     #[wasm_bindgen(js_name = spareOf, catch)]
-    fn spare_of(req: &Request) -> Result<Request, JsValue>;
+    fn spare_of(req: &JsValue) -> Result<JsValue, JsValue>;
     /// `p.then(r => f(call, r, true), e => f(call, e, false))`.
     fn track(p: &Promise, call: CallId, f: &Function) -> Promise;
-}
-
-#[wasm_bindgen]
-extern "C" {
-    /// The page's own `fetch`, for requests that are not ours to authenticate.
-    #[wasm_bindgen(js_name = fetch)]
-    fn send(req: &Request) -> Promise;
+    /// `(e) => hook(id, data ? e.data : undefined, true)`.
+    #[wasm_bindgen(js_name = bindHook)]
+    fn bind_hook(hook: &Function, id: u32, data: bool) -> Function;
+    /// `() => new Promise((release) => hook(id, release, true))`: holds a Web Lock until `release` is called.
+    #[wasm_bindgen(js_name = lockWork)]
+    fn lock_work(hook: &Function, id: u32) -> Function;
+    /// `setTimeout(hook, ms, id, undefined, true)`.
+    #[wasm_bindgen(js_name = setTimer)]
+    fn set_timer_js(ms: u32, hook: &Function, id: u32) -> i32;
+    #[wasm_bindgen(js_name = clearTimer)]
+    fn clear_timer(handle: i32);
+    /// The page's own `fetch` of the request as the app made it: not ours to authenticate.
+    #[wasm_bindgen(js_name = sendPlain)]
+    fn send(req: &JsValue) -> Promise;
 }

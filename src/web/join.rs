@@ -7,11 +7,8 @@ use core::cell::RefCell;
 
 use js_sys::{Array, Promise};
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::JsFuture;
 
-use crate::engine::{Input, OpId};
 use crate::protocol::{Config, StoredTokens, TokenSet};
-use crate::web::task::LocalFuture;
 use crate::web::{json, tabs};
 
 pub struct Group {
@@ -31,18 +28,10 @@ impl Group {
         })
     }
 
-    /// [`crate::engine::Command::AskTabs`] on the group's `channel` → [`Input::TabsAnswered`].
-    pub fn ask(&self, channel: &web_sys::BroadcastChannel, op: OpId, timeout_ms: u32) -> LocalFuture<Input> {
-        let asked = ask_tabs(channel, &self.name, &self.mark.borrow(), timeout_ms);
-        Box::pin(async move {
-            let mut pairs = Vec::new();
-            for v in Array::from(&JsFuture::from(asked).await.unwrap_or(JsValue::NULL)).iter() {
-                if let Some(t) = json::from_js::<StoredTokens>(v).ok().and_then(|s| TokenSet::from_stored(s).ok()) {
-                    pairs.push(t);
-                }
-            }
-            Input::TabsAnswered { op, pairs }
-        })
+    /// [`crate::engine::Command::AskTabs`] on the group's `channel`: the answers ([`pairs`] of its outcome make
+    /// [`crate::engine::Input::TabsAnswered`]).
+    pub fn ask(&self, channel: &web_sys::BroadcastChannel, timeout_ms: u32) -> Promise {
+        ask_tabs(channel, &self.name, &self.mark.borrow(), timeout_ms)
     }
 
     pub fn answer(id: &str, tokens: Option<&TokenSet>) {
@@ -53,6 +42,17 @@ impl Group {
         let m = present(&self.mark.borrow(), &self.name, on);
         *self.mark.borrow_mut() = m;
     }
+}
+
+/// The pairs in the tabs' answers ([`Group::ask`]'s outcome); what does not read as a pair is left out.
+pub fn pairs(answers: Result<JsValue, JsValue>) -> Vec<TokenSet> {
+    let mut pairs = Vec::new();
+    for v in Array::from(&answers.unwrap_or(JsValue::NULL)).iter() {
+        if let Some(t) = json::from_js::<StoredTokens>(v).ok().and_then(|s| TokenSet::from_stored(s).ok()) {
+            pairs.push(t);
+        }
+    }
+    pairs
 }
 
 #[wasm_bindgen(module = "/js/glue.js")]

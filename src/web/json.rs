@@ -6,7 +6,7 @@ use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
 use crate::protocol::serde_fields::Fields;
-use crate::protocol::MAX_BODY_BYTES;
+use crate::protocol::{Body, MAX_BODY_BYTES};
 
 /// A typed struct as a plain JS object (absent optionals omitted).
 pub fn to_js<T: Serialize>(v: &T) -> JsValue {
@@ -36,13 +36,26 @@ pub fn from_text<T: DeserializeOwned>(text: &str) -> Option<T> {
     from_js(js_sys::JSON::parse(text).ok()?).ok()
 }
 
-/// A response body as a JS value: `None` when it is longer than `MAX_BODY_BYTES` (not read as JSON at all) or
-/// not JSON. The browser's parser is linear; the typed read afterwards looks up only its own fields.
-pub fn parse_body(text: &str) -> Option<JsValue> {
-    if text.len() > MAX_BODY_BYTES {
-        return None;
+/// A response body's text (`None`: unread, or past the cap) as the facts `protocol::response` reads: not JSON
+/// when longer than `MAX_BODY_BYTES` (not parsed at all) or unparsable. The browser's parser is linear; the
+/// typed read afterwards looks up only its own fields.
+pub fn body(text: Option<&str>) -> Body<JsValue> {
+    match text.filter(|t| t.len() <= MAX_BODY_BYTES).and_then(|t| js_sys::JSON::parse(t).ok()) {
+        Some(v) if is_object(&v) => Body::Object(v),
+        Some(_) => Body::NotObject,
+        None => Body::NotJson,
     }
-    js_sys::JSON::parse(text).ok()
+}
+
+/// A body the browser already parsed (`undefined`: not JSON, or past the cap) as `protocol::response` reads it.
+pub fn body_of(v: JsValue) -> Body<JsValue> {
+    if v.is_undefined() {
+        Body::NotJson
+    } else if is_object(&v) {
+        Body::Object(v)
+    } else {
+        Body::NotObject
+    }
 }
 
 /// A plain object (not an array, not a primitive): what a config or a token body must be.

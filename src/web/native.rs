@@ -64,7 +64,7 @@ impl Session {
 
     /// The authorize URL for a new login (saves the PKCE verifier and state for the callback).
     pub async fn login_url(&self) -> Result<String, Error> {
-        self.driver.login_url().await
+        Ok(settle(self.driver.login_url(), ErrorCode::StorageUnavailable).await?.as_string().unwrap_or_default())
     }
 
     /// Navigates to the authorize URL.
@@ -78,8 +78,7 @@ impl Session {
         if crate::web::window_handover::hand_over() {
             return Ok(false); // a popup's or silent frame's callback page: the window that started it finishes it
         }
-        let _ = JsFuture::from(self.ready.clone()).await;
-        self.driver.handle_redirect().await
+        Ok(settle(self.driver.handle_redirect(), ErrorCode::StorageUnavailable).await?.as_bool().unwrap_or(false))
     }
 
     /// `fetch` with the bearer token for the API origins; other URLs are fetched untouched. A 401 that a
@@ -122,7 +121,7 @@ impl Session {
     }
 
     pub fn is_logged_in(&self) -> bool {
-        self.driver.engine.borrow().is_logged_in(Driver::now())
+        self.driver.engine.borrow().is_logged_in(crate::engine::Instant::from_ms(Driver::now()))
     }
 
     /// Expiries, scope and owner — never token strings.

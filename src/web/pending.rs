@@ -5,7 +5,6 @@ use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise};
 use wasm_bindgen::JsValue;
-use web_sys::Request;
 
 use crate::engine::CallId;
 
@@ -20,9 +19,10 @@ pub enum Answer {
 
 #[derive(Default)]
 pub struct Call {
-    /// The app's request, and its copy for a retry (kept only when it has a body).
-    pub request: Option<Request>,
-    pub spare: Option<Request>,
+    /// The session's copy of the app's request (glue.js `makeRequest`: a `Request`, or a body-less request as
+    /// `{ url, init }`), and its copy for a retry (a second one only when it has a body).
+    pub request: Option<JsValue>,
+    pub spare: Option<JsValue>,
     /// The last response the request got (or the network error, then `failed`).
     pub response: JsValue,
     pub failed: bool,
@@ -51,7 +51,7 @@ fn remove(map: &mut Vec<(CallId, Call)>, id: CallId) {
 
 impl Calls {
     /// Registers a call (with the app's request, for a fetch) and gives it its number.
-    pub fn open(&self, request: Option<Request>) -> CallId {
+    pub fn open(&self, request: Option<JsValue>) -> CallId {
         let call = Call { request, ..Call::default() };
         let id = self.next.get().wrapping_add(1);
         self.next.set(id);

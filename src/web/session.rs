@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use crate::engine::Input;
 use crate::protocol::{config_error_from, Config, ConfigInput, Error, ErrorCode};
 use crate::web::driver::Driver;
-use crate::web::task::{self, LocalFuture};
+use crate::web::task;
 use crate::web::{browser, js_error, events, window_handover, json};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -43,10 +43,6 @@ pub struct Session {
     ready: Promise,
 }
 
-fn promise(f: LocalFuture<Result<JsValue, Error>>) -> Promise {
-    task::promise(Box::pin(async move { f.await.map_err(|e| js_error::to_js(&e)) }))
-}
-
 #[wasm_bindgen]
 impl Session {
     /// Throws `SessionError` (`invalid_config`) for a bad config; never for bad stored data.
@@ -69,16 +65,16 @@ impl Session {
     /// The authorize URL for a new login (saves the PKCE verifier and state for the callback).
     #[wasm_bindgen(js_name = loginUrl)]
     pub fn login_url(&self) -> PromiseString {
-        let me = self.driver.clone();
-        promise(Box::pin(async move { me.login_url().await.map(|u| JsValue::from_str(&u)) })).unchecked_into()
+        self.driver.login_url().unchecked_into()
     }
 
     /// Navigates the page to the authorize URL.
     pub fn login(&self) -> PromiseVoid {
-        let me = self.driver.clone();
-        promise(Box::pin(async move {
-            let url = me.login_url().await?;
-            browser::navigate(&url).map_err(|e| js_error::from_js(ErrorCode::Network, &e))?;
+        let url = self.driver.login_url();
+        task::promise(Box::pin(async move {
+            let url = wasm_bindgen_futures::JsFuture::from(url).await?;
+            browser::navigate(&url.as_string().unwrap_or_default())
+                .map_err(|e| js_error::to_js(&js_error::from_js(ErrorCode::Network, &e)))?;
             Ok(JsValue::UNDEFINED)
         }))
         .unchecked_into()
@@ -87,17 +83,12 @@ impl Session {
     /// Consumes the OAuth callback in the current URL, if this page load is one.
     #[wasm_bindgen(js_name = handleRedirect)]
     pub fn handle_redirect(&self) -> PromiseBool {
-        let me = self.driver.clone();
-        let ready = self.ready.clone();
         if window_handover::hand_over() {
             // A popup's or silent frame's callback page: the window that started the login finishes it.
             return Promise::resolve(&JsValue::FALSE).unchecked_into();
         }
-        promise(Box::pin(async move {
-            let _ = wasm_bindgen_futures::JsFuture::from(ready).await;
-            me.handle_redirect().await.map(JsValue::from_bool)
-        }))
-        .unchecked_into()
+        // (The engine waits for the restore before it decides.)
+        self.driver.handle_redirect().unchecked_into()
     }
 
     /// `fetch` with the bearer token for the configured API origins; anything else passes through untouched.
@@ -110,8 +101,8 @@ impl Session {
     #[wasm_bindgen(js_name = loginPopup, skip_typescript)]
     pub fn login_popup(&self, options: JsValue) -> Promise {
         let features = browser::get(&options, "windowFeatures").as_string();
-        let timeout = browser::get(&options, "timeoutSeconds").as_f64().filter(|s| *s >= 1.0 && *s < 1e6).map(|s| s as u32);
-        self.driver.login_popup(features, timeout)
+        // The engine chooses the timeout (engine::popup_timeout_ms): the option goes as given.
+        self.driver.login_popup(features, browser::get(&options, "timeoutSeconds").as_f64())
     }
 
     /// New tokens without interaction: a refresh, or else a silent `prompt=none` renewal. (Typed in the custom
@@ -134,7 +125,7 @@ impl Session {
     /// True while a token is usable now or can be refreshed.
     #[wasm_bindgen(js_name = isLoggedIn)]
     pub fn is_logged_in(&self) -> bool {
-        self.driver.engine.borrow().is_logged_in(Driver::now())
+        self.driver.engine.borrow().is_logged_in(crate::engine::Instant::from_ms(Driver::now()))
     }
 
     /// Expiries, scope and owner — never token strings.

@@ -153,63 +153,93 @@ impl Store {
         }
     }
 
-    pub async fn load(&self) -> Result<Option<TokenSet>, Error> {
-        // Never hold the backend borrow across an await: a fallback may swap it meanwhile.
+    /// The stored tokens: at once for sessionStorage, memory and an adapter's plain value (so `session.fetch`'s
+    /// hot path stays synchronous), else when the cookie opens or the adapter's promise settles.
+    pub fn load_io(&self) -> Io<Result<Option<TokenSet>, Error>> {
+        // Never hold the backend borrow until a promise settles: a fallback may swap it meanwhile.
         if let Some(a) = self.adapter() {
-            return load_adapter(&a).await;
+            return call_adapter(&a, "load", None, |r| {
+                let v = r?;
+                if v.is_null() || v.is_undefined() {
+                    return Ok(None);
+                }
+                TokenSet::from_stored(StoredTokens::read(&v).map_err(|_| corrupt())?).map(Some)
+            });
         }
         if let Some(j) = self.jar() {
-            let r = load_cookie(&j).await;
-            if matches!(&r, Err(e) if e.code == ErrorCode::CorruptStorage) {
-                // Planted or edited: every copy this page can reach goes, not only the one it would write.
-                purge(&j);
-            }
-            return r;
+            return match open_cookie(&j) {
+                Ok(Some(p)) => Io::Wait(
+                    p,
+                    Box::new(move |_, r| {
+                        let r = r.map_err(|e| key_unavailable(&e)).and_then(|opened| {
+                            let plain = opened
+                                .as_string()
+                                .ok_or_else(|| corrupt_with("the session cookie does not open under this origin's key"))?;
+                            parse_stored(&plain)
+                        });
+                        purge_if_corrupt(&j, r)
+                    }),
+                ),
+                Ok(None) => Io::Done(Ok(None)),
+                Err(e) => Io::Done(purge_if_corrupt(&j, Err(e))),
+            };
         }
         let text = match &*self.backend.borrow() {
-            Backend::Memory => return Ok(self.memory.borrow().clone()),
-            Backend::Session(s) => s.get_item(&self.key).map_err(|e| unavailable(&e))?,
-            Backend::Cookie(_) | Backend::Adapter(_) => None,
+            Backend::Memory => return Io::Done(Ok(self.memory.borrow().clone())),
+            Backend::Session(s) => s.get_item(&self.key).map_err(|e| unavailable(&e)),
+            Backend::Cookie(_) | Backend::Adapter(_) => Ok(None),
         };
-        match text {
+        Io::Done(text.and_then(|t| match t {
             None => Ok(None),
             Some(t) => parse_stored(unseal(&t)?),
-        }
+        }))
     }
 
-    pub async fn save(&self, t: &TokenSet) -> Result<(), Error> {
-        let stored = t.to_stored();
+    pub fn save_io(&self, t: &TokenSet) -> Io<Result<(), Error>> {
         if let Some(a) = self.adapter() {
-            return call_adapter(&a, "save", Some(&json::to_js(&stored))).await.map(|_| ());
+            return call_adapter(&a, "save", Some(&json::to_js(&t.to_stored())), |r| r.map(drop));
         }
         if let Some(j) = self.jar() {
             let turn = self.writes.get().wrapping_add(1);
             self.writes.set(turn);
-            let sealed = seal_cookie(&j.name, &json::to_text(&stored)).await?;
-            if self.writes.get() != turn {
-                return Ok(()); // a newer save or a clear began meanwhile
-            }
-            if self.jar().is_some() {
-                return save_cookie(&j, &sealed, t);
-            }
-            // Fell back to memory while sealing: the value goes there.
+            let t = t.clone();
+            return Io::Wait(
+                seal_text(&j.name, &json::to_text(&t.to_stored())),
+                Box::new(move |store, r| {
+                    let v = r.map_err(|e| key_unavailable(&e))?;
+                    if store.writes.get() != turn {
+                        return Ok(()); // a newer save or a clear began meanwhile
+                    }
+                    if store.jar().is_some() {
+                        let mut sealed = String::from(AEAD_PREFIX);
+                        sealed.push_str(&v.as_string().unwrap_or_default());
+                        return save_cookie(&j, &sealed, &t);
+                    }
+                    // Fell back to memory while sealing: the value goes there.
+                    store.save_here(&t)
+                }),
+            );
         }
+        Io::Done(self.save_here(t))
+    }
+
+    /// A save to sessionStorage or memory (synchronous).
+    fn save_here(&self, t: &TokenSet) -> Result<(), Error> {
         match &*self.backend.borrow() {
             Backend::Memory | Backend::Adapter(_) => {
                 *self.memory.borrow_mut() = Some(t.clone());
                 Ok(())
             }
-            Backend::Session(s) => s.set_item(&self.key, &seal(&json::to_text(&stored))).map_err(|e| unavailable(&e)),
+            Backend::Session(s) => s.set_item(&self.key, &seal(&json::to_text(&t.to_stored()))).map_err(|e| unavailable(&e)),
             Backend::Cookie(_) => Ok(()),
         }
     }
 
     /// Removes this session's keys only (never other apps' data).
-    pub async fn clear(&self) {
+    pub fn clear_io(&self) -> Io<()> {
         *self.memory.borrow_mut() = None;
         if let Some(a) = self.adapter() {
-            let _ = call_adapter(&a, "clear", None).await;
-            return;
+            return call_adapter(&a, "clear", None, drop);
         }
         match &*self.backend.borrow() {
             Backend::Memory | Backend::Adapter(_) => {}
@@ -221,36 +251,76 @@ impl Store {
                 delete_cookies(j);
             }
         }
+        Io::Done(())
+    }
+
+    /// [`Store::load_io`], awaited (for Rust callers and the tests; the driver uses the callbacks).
+    pub async fn load(&self) -> Result<Option<TokenSet>, Error> {
+        self.load_io().wait(self).await
+    }
+
+    pub async fn save(&self, t: &TokenSet) -> Result<(), Error> {
+        self.save_io(t).wait(self).await
+    }
+
+    pub async fn clear(&self) {
+        self.clear_io().wait(self).await
     }
 }
 
-async fn load_adapter(a: &JsValue) -> Result<Option<TokenSet>, Error> {
-    let v = call_adapter(a, "load", None).await?;
-    if v.is_null() || v.is_undefined() {
-        return Ok(None);
-    }
-    let stored: StoredTokens = json::from_js(v).map_err(|_| corrupt())?;
-    TokenSet::from_stored(stored).map(Some)
+/// A storage operation's outcome: now, or when a JS promise settles, through a callback that reads the settled
+/// value. No future: the driver hands the promise to JS (`Driver::after`) and feeds the callback's result to the
+/// engine.
+pub enum Io<T> {
+    Done(T),
+    Wait(Promise, Then<T>),
 }
 
-/// Calls `adapter[name](arg)` and awaits it if it returned a promise (a plain value works too).
-async fn call_adapter(a: &JsValue, name: &str, arg: Option<&JsValue>) -> Result<JsValue, Error> {
-    let f = browser::as_function(browser::get(a, name))
-        .ok_or_else(|| Error::new(ErrorCode::InvalidConfig).with_description("persistence adapter lacks a method"))?;
+pub type Then<T> = Box<dyn FnOnce(&Store, Result<JsValue, JsValue>) -> T>;
+
+impl<T> Io<T> {
+    pub async fn wait(self, store: &Store) -> T {
+        match self {
+            Io::Done(v) => v,
+            Io::Wait(p, then) => then(store, JsFuture::from(p).await),
+        }
+    }
+}
+
+/// Calls `adapter[name](arg)`; `done` gets its value at once when it is a plain value, else when its promise
+/// settles.
+fn call_adapter<T: 'static>(
+    a: &JsValue,
+    name: &str,
+    arg: Option<&JsValue>,
+    done: impl FnOnce(Result<JsValue, Error>) -> T + 'static,
+) -> Io<T> {
+    let Some(f) = browser::as_function(browser::get(a, name)) else {
+        return Io::Done(done(Err(Error::new(ErrorCode::InvalidConfig).with_description("persistence adapter lacks a method"))));
+    };
     let r = match arg {
         Some(x) => f.call1(a, x),
         None => f.call0(a),
-    }
-    .map_err(|e| unavailable(&e))?;
-    match r.dyn_into::<js_sys::Promise>() {
-        Ok(p) => JsFuture::from(p).await.map_err(|e| unavailable(&e)),
-        Err(v) => Ok(v),
+    };
+    match r.map(|v| v.dyn_into::<Promise>()) {
+        Ok(Ok(p)) => Io::Wait(p, Box::new(move |_, r| done(r.map_err(|e| unavailable(&e))))),
+        Ok(Err(v)) => Io::Done(done(Ok(v))),
+        Err(e) => Io::Done(done(Err(unavailable(&e)))),
     }
 }
 
+/// Planted or edited: every copy this page can reach goes, not only the one it would write.
+fn purge_if_corrupt<T>(j: &Jar, r: Result<T, Error>) -> Result<T, Error> {
+    if matches!(&r, Err(e) if e.code == ErrorCode::CorruptStorage) {
+        purge(j);
+    }
+    r
+}
+
+/// Stored JSON text (the browser's `JSON.parse`, then the field-by-field read).
 fn parse_stored(body: &str) -> Result<Option<TokenSet>, Error> {
-    let stored: StoredTokens = json::from_text(body).ok_or_else(corrupt)?;
-    TokenSet::from_stored(stored).map(Some)
+    let v = js_sys::JSON::parse(body).map_err(|_| corrupt())?;
+    TokenSet::from_stored(StoredTokens::read(&v).map_err(|_| corrupt())?).map(Some)
 }
 
 /// Whether this page can hold a `__Host-` cookie (https; Chromium also on http loopback): a probe written,
@@ -269,23 +339,14 @@ fn chunk_prefix(name: &str) -> String {
     p
 }
 
-async fn load_cookie(j: &Jar) -> Result<Option<TokenSet>, Error> {
+/// The cookie's sealed value, read and checked for planted copies: `Ok(Some(promise of the opened text))`.
+fn open_cookie(j: &Jar) -> Result<Option<Promise>, Error> {
     let jar = j.doc.cookie().map_err(|e| unavailable(&e))?;
     if cookie::has_duplicate(&jar, &chunk_prefix(&j.name)) {
         return Err(corrupt_with("a session cookie appears more than once (planted with another Domain or Path)"));
     }
     let Some(text) = cookie::read_split_cookie(&jar, &j.name)? else { return Ok(None) };
-    let body = aead_body(&text)?;
-    let opened = JsFuture::from(open_text(&j.name, body)).await.map_err(|e| key_unavailable(&e))?;
-    let plain = opened.as_string().ok_or_else(|| corrupt_with("the session cookie does not open under this origin's key"))?;
-    parse_stored(&plain)
-}
-
-async fn seal_cookie(name: &str, text: &str) -> Result<String, Error> {
-    let v = JsFuture::from(seal_text(name, text)).await.map_err(|e| key_unavailable(&e))?;
-    let mut s = String::from(AEAD_PREFIX);
-    s.push_str(&v.as_string().unwrap_or_default());
-    Ok(s)
+    Ok(Some(open_text(&j.name, aead_body(&text)?)))
 }
 
 fn corrupt_with(what: &str) -> Error {

@@ -4,8 +4,6 @@
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::engine::{Input, Notice};
-
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
     #[wasm_bindgen(js_name = locksAvailable)]
@@ -26,24 +24,14 @@ pub fn with_lock(name: &str, timeout_ms: u32, work: &Function) -> Promise {
 
 pub struct Tabs {
     channel: web_sys::BroadcastChannel,
-    _on_message: Closure<dyn FnMut(web_sys::MessageEvent)>,
 }
 
 impl Tabs {
-    /// The channel `name`: a notice becomes [`Input::Broadcast`]; an ask of a tab that joins (`ask:<id>`, web/join.rs)
-    /// [`Input::TabsAsked`].
-    pub fn open(name: &str, on_input: impl Fn(Input) + 'static) -> Option<Tabs> {
+    /// The channel `name`; `on_message` gets each message event (the driver's hook, glue.js `bindHook`).
+    pub fn open(name: &str, on_message: &Function) -> Option<Tabs> {
         let channel = web_sys::BroadcastChannel::new(name).ok()?;
-        let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
-            let Some(text) = ev.data().as_string() else { return };
-            if let Some(id) = text.strip_prefix("ask:") {
-                on_input(Input::TabsAsked { id: id.into() });
-            } else if let Some(n) = Notice::from_wire(&text) {
-                on_input(Input::Broadcast(n));
-            }
-        });
-        channel.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
-        Some(Tabs { channel, _on_message: on_message })
+        channel.set_onmessage(Some(on_message));
+        Some(Tabs { channel })
     }
 
     pub fn channel(&self) -> &web_sys::BroadcastChannel {

@@ -1,54 +1,38 @@
 //! The two ends of a login that finishes in another window (see `protocol::handover_message`): the callback page in a popup
 //! or hidden iframe hands its URL to the window that started the login, and that window listens for it.
 
-use core::future::poll_fn;
-use core::pin::Pin;
+use alloc::rc::Rc;
 
-use futures_channel::mpsc::{self, UnboundedReceiver, UnboundedSender};
-use futures_core::Stream;
+use gloo_timers::callback::{Interval, Timeout};
 use js_sys::Object;
 use wasm_bindgen::prelude::*;
 use web_sys::{BroadcastChannel, MessageEvent};
 
+use crate::engine::CallId;
 use crate::protocol::handover_message::{self, Kind, Message};
 use crate::protocol::{clean_url, parse_redirect, Config, StorageKind};
 use crate::web::browser;
 
-/// What a waiting login hears.
-pub enum Outcome {
-    /// A callback URL our window handed over.
-    Url(String),
-    /// The popup is closed.
-    Closed,
-    /// The closed popup's last message had its time to arrive.
-    Gone,
-    TimedOut,
+/// A popup login's window and what watches it (web/popup.rs); all of it goes with the engine's `EndLogin`.
+pub struct Popup {
+    pub call: CallId,
+    pub window: web_sys::Window,
+    /// The hand-over listener and the popup's timeout.
+    pub watch: Option<(Listener, Timeout)>,
+    /// The closed-window poll, and the wait for a closed popup's last message.
+    pub poll: Option<Interval>,
+    pub last_word: Option<Timeout>,
 }
 
-/// A waiting login's outcomes, in the order they came: the receiving end of a channel whose senders are the
-/// hand-over listener, the timers and the closed-window poll.
-pub struct Inbox(UnboundedReceiver<Outcome>);
-
-/// One sending end of an [`Inbox`]; cloned into each listener, timer and poll.
-#[derive(Clone)]
-pub struct Sender(UnboundedSender<Outcome>);
-
-pub fn inbox() -> (Sender, Inbox) {
-    let (tx, rx) = mpsc::unbounded();
-    (Sender(tx), Inbox(rx))
+/// A silent renewal's hidden iframe and its listener (web/silent_frame.rs): they go when it ends or is cancelled.
+pub struct Frame {
+    pub element: web_sys::Element,
+    pub _listener: Listener,
 }
 
-impl Sender {
-    pub fn push(&self, o: Outcome) {
-        // An error means the login no longer waits: nobody to tell.
-        let _ = self.0.unbounded_send(o);
-    }
-}
-
-impl Inbox {
-    /// The next outcome; `TimedOut` once every sender is gone (nothing can come any more).
-    pub async fn next(&mut self) -> Outcome {
-        poll_fn(|cx| Pin::new(&mut self.0).poll_next(cx)).await.unwrap_or(Outcome::TimedOut)
+impl Drop for Frame {
+    fn drop(&mut self) {
+        self.element.remove();
     }
 }
 
@@ -66,14 +50,15 @@ fn handed_over(data: JsValue) -> Option<String> {
 }
 
 impl Listener {
-    pub fn new(source: JsValue, channel_state: Option<&str>, to: Sender) -> Listener {
+    /// `to` hears each callback URL handed over.
+    pub fn new(source: JsValue, channel_state: Option<&str>, to: Rc<dyn Fn(String)>) -> Listener {
         let own = browser::own_origin();
         let t = to.clone();
         let on_message = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             let from_ours = ev.source().is_some_and(|s| Object::is(&s, &source));
             if handover_message::accepts(&ev.origin(), &own, from_ours) {
                 if let Some(url) = handed_over(ev.data()) {
-                    t.push(Outcome::Url(url));
+                    t(url);
                 }
             }
         });
@@ -83,7 +68,7 @@ impl Listener {
             let ch = BroadcastChannel::new(&handover_message::channel_name(state)).ok()?;
             let cb = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
                 if let Some(url) = handed_over(ev.data()) {
-                    to.push(Outcome::Url(url));
+                    to(url);
                 }
             });
             ch.set_onmessage(Some(cb.as_ref().unchecked_ref()));

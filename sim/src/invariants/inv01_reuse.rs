@@ -1,0 +1,60 @@
+//! Invariant 1: no refresh token is sent again after its answer reached a tab (a lost answer may be replayed).
+
+use crate::*;
+
+#[derive(Default)]
+pub(crate) struct RtObs {
+    /// Tabs that received the server's answer to a use of this refresh token.
+    answered_by: Vec<usize>,
+    first_answer_at: f64,
+    sends: u32,
+}
+
+impl World {
+    /// Invariant 1: a refresh token is never sent again by a tab that received the server's answer to its use
+    /// (a success or a terminal error: the grant was processed and the answer reached it); with Web Locks and
+    /// shared storage, by no tab once any tab received that answer. Sends after a lost answer (dropped after
+    /// commit, timed out) are replays and allowed. (Other tabs learn of a rotation only through storage: a
+    /// tampered jar since the answer exempts.)
+    pub(crate) fn inv1_check_send(&mut self, tab: usize, r: &String, shared_locked: bool) {
+        let obs = self.rts.entry(r.clone()).or_default();
+        obs.sends += 1;
+        let answered = obs.answered_by.clone();
+        let tampered_since = self.jar_tampered_at >= obs.first_answer_at;
+        // An answer that died with its tab (closed before its pair was stored: storage still gave this tab
+        // the spent token at its re-read) is lost like a dropped one: replaying it is the only recovery.
+        let loaded_rt = self.tabs[tab].last_loaded.as_ref().and_then(|t| t.refresh_token.as_ref()).map(|s| s.expose());
+        // (Tabs that join: the tabs that received the answer closed, or the browser froze them, when this one
+        // asked: the others can have it only from them.)
+        let died = !answered.is_empty()
+            && if self.prof.join {
+                answered.iter().all(|&a| !self.tabs[a].open || self.tabs[a].frozen_until.is_some())
+            } else {
+                answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str())
+            };
+        if died && self.prof.join {
+            // The group lost its newest pair (its holders closed or frozen): the replay may end the session
+            // (a reuse past the grace window), and that end is the loss's, not the engine's (invariant 3).
+            if let Some(sid) = self.session_of(r) {
+                self.lost_sessions.insert(sid);
+            }
+        }
+        if answered.contains(&tab) {
+            self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
+        } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {
+            self.fail(Inv::Reuse, format!("tab{tab} sent a refresh token whose answer tab{} had received (Web Locks present)", answered[0]));
+        }
+    }
+
+    /// Invariant 1: the server's answer to a use of a refresh token reached `tab`.
+    pub(crate) fn inv1_answered(&mut self, req: usize, tab: usize) {
+        if let Some(r) = self.reqs[req].rt.clone() {
+            let now = self.now;
+            let obs = self.rts.entry(r).or_default();
+            if obs.answered_by.is_empty() {
+                obs.first_answer_at = now;
+            }
+            obs.answered_by.push(tab);
+        }
+    }
+}
