@@ -345,3 +345,39 @@ export function initFailed(e) {
   }
   throw e;
 }
+
+// Tabs that join (per-tab storage, src/web/join.rs). The presence mark: a shared Web Lock `name` held while this
+// tab holds the session, where an asking tab looks. Lets `mark` go, and with `on` takes a new one.
+export function present(mark, name, on) {
+  mark?.release();
+  if (!on) return null;
+  let r;
+  const m = { release: () => { m.gone = 1; m.held = 0; r(); } };
+  navigator.locks.request(name, { mode: 'shared' }, () => { m.held = !m.gone; return new Promise((ok) => (r = ok)); }).catch(() => {});
+  return m;
+}
+
+// Asks the tabs holding the mark `name` (not counting this tab's own) on `channel` for their pairs; each answers on
+// a channel named by a fresh random id only this call listens on. Resolves to the answers once every such tab
+// answered or after `ms`; at once to [] when none holds it (a lone tab waits for nothing).
+export async function askTabs(channel, name, mark, ms) {
+  const { held } = await navigator.locks.query();
+  let n = held.filter((l) => l.name === name).length - (mark?.held ? 1 : 0);
+  const got = [];
+  if (n > 0) {
+    const back = new BroadcastChannel(`${name}#${crypto.randomUUID()}`);
+    await new Promise((done) => {
+      setTimeout(done, ms);
+      back.onmessage = (e) => got.push(e.data) < n || done();
+      channel.postMessage(`ask:${back.name}`);
+    });
+    back.close();
+  }
+  return got;
+}
+
+export function answerTab(id, pair) {
+  const c = new BroadcastChannel(id);
+  c.postMessage(pair);
+  c.close();
+}

@@ -65,7 +65,7 @@ impl World {
             self.tabs[tab].logout_requested = true;
             self.any_logout = true;
             // Logout ends this tab's session; with shared storage it ends every tab's (it propagates).
-            let ending: Vec<usize> = if self.prof.shared { self.open_tabs() } else { vec![tab] };
+            let ending: Vec<usize> = if self.prof.shared || self.prof.join { self.open_tabs() } else { vec![tab] };
             for t in ending {
                 if let Some(sid) = self.tabs[t].last_session.clone() {
                     self.app_ended.insert(sid);
@@ -73,7 +73,8 @@ impl World {
             }
             let call = self.new_call(tab, CallKind::Logout, String::new());
             let held = self.tabs[tab].engine.access_token().map(|t| t.expose().to_string()).and_then(|t| self.login_of(&t));
-            let shared = self.tabs[tab].mode == Mode::Shared;
+            // (Tabs that join log out together whatever their storage: the notice reaches them all.)
+            let shared = self.tabs[tab].mode == Mode::Shared || self.prof.join;
             self.logouts.insert((tab, call), (self.now, shared, held.into_iter().collect()));
             self.feed(tab, Input::Logout { call }, Cause::Other);
         } else {

@@ -147,8 +147,14 @@ impl World {
         match f {
             Fault::ClockJump => {
                 let d = if self.rng.chance(0.5) { self.rng.real(1_000.0, 7_200_000.0) } else { -self.rng.real(1_000.0, 7_200_000.0) };
-                self.tabs[tab].offset_ms += d;
-                self.tabs[tab].last_clock_jump = self.now;
+                let jumped: Vec<usize> = if self.prof.join { (0..self.tabs.len()).collect() } else { vec![tab] };
+                if self.prof.join {
+                    self.browser_offset += d;
+                }
+                for t in jumped {
+                    self.tabs[t].offset_ms += d;
+                    self.tabs[t].last_clock_jump = self.now;
+                }
                 self.any_jump = true;
                 self.tr(Some(tab), format!("fault: clock jumps {:+.1} s", d / 1000.0));
             }

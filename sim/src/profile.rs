@@ -32,6 +32,10 @@ pub(crate) struct Profile {
     /// The server demands a new nonce now and then even of a proof with the current one (a permanent fault: a
     /// second demand for one token request is terminal).
     pub(crate) dpop_stubborn: bool,
+    /// Tabs on sessionStorage join one session (`shareTabs`, issue 23; drawn from its own stream in
+    /// [`World::new`]): a new tab asks the tabs holding the session, and some open with a copy of another tab's
+    /// sessionStorage (what `window.open` does).
+    pub(crate) join: bool,
     pub(crate) duration_ms: f64,
     pub(crate) action_mean_ms: f64,
     /// Per token request: the chance of each enabled token-endpoint fault.
@@ -125,6 +129,7 @@ impl Profile {
             env_faults,
             env_fault_count,
             users: Users::default(),
+            join: false,
         }
     }
 
@@ -155,7 +160,7 @@ impl Profile {
             tf.join(","),
             ef.join(","),
             self.env_fault_count
-        ) + &if self.users.on() {
+        ) + if self.join { " join" } else { "" } + &if self.users.on() {
             format!(" users=2(switches={} other_login@{:.2})", self.users.switches.len(), self.users.other_login)
         } else {
             String::new()

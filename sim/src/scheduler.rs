@@ -40,6 +40,12 @@ pub(crate) enum Ev {
     HealStart,
     /// Invariant 10: another user is now signed in at the server in the browser's login session.
     SwitchUser,
+    /// Tabs that join: a tab's answer to ask `id` reaches the asker's channel.
+    Answer { id: u64, tokens: Option<TokenSet> },
+    /// Tabs that join: a lock kept a moment after a logout is released (a closed tab's went with it).
+    UnlockLater { tab: usize },
+    /// Tabs that join: ask `id` stops waiting (`timeout_ms` of [`Command::AskTabs`]).
+    AskTimeout { id: u64 },
 }
 
 impl Ev {
@@ -187,6 +193,22 @@ impl World {
                 }
             }
             Ev::SwitchUser => self.switch_user(),
+            Ev::Answer { id, tokens } => {
+                let Some(a) = self.asks.get_mut(&id) else { return true };
+                a.came += 1;
+                a.pairs.extend(tokens);
+                if a.came >= a.want {
+                    self.answered(id);
+                }
+            }
+            Ev::AskTimeout { id } => self.answered(id),
+            Ev::UnlockLater { tab } => {
+                if self.lock.holder == Some(tab) && self.tabs[tab].open {
+                    self.tr(Some(tab), "lock released".into());
+                    self.lock.holder = None;
+                    self.grant_next();
+                }
+            }
             Ev::HealStart => {
                 self.healing = true;
                 self.jar_full = false;

@@ -118,6 +118,8 @@ pub(crate) struct Tab {
     /// logins it ended: hearing another tab's says nothing of this one's), and when it opened.
     pub(crate) heard_logout_from: HashMap<usize, f64>,
     pub(crate) opened_at: f64,
+    /// Tabs that join: the presence mark ([`Command::Present`]).
+    pub(crate) present: bool,
 }
 
 impl Tab {
@@ -190,6 +192,9 @@ pub struct World {
     /// Sessions the app logged out (the logging-out tab's session when logout() was called, and the session
     /// of every revoked token): their end is the user's doing.
     pub(crate) app_ended: HashSet<String>,
+    /// Tabs that join: server sessions whose newest pair the group lost (every tab that received it closed or
+    /// was frozen when another had to refresh): a refresh with the pair before it may end them.
+    pub(crate) lost_sessions: HashSet<String>,
     pub(crate) logins_pending: HashSet<usize>,
     /// Invariant 9: the login (a number of the simulation's own) of each server session: an interactive login
     /// starts one, a refresh stays in its session, a silent renewal continues the login of the pair it renews
@@ -211,6 +216,11 @@ pub struct World {
     pub(crate) trace: Vec<String>,
     pub(crate) names: HashMap<String, String>,
     pub(crate) failure: Option<(Inv, String)>,
+    /// Tabs that join: asks waiting for answers, by number.
+    pub(crate) asks: HashMap<u64, Ask>,
+    pub(crate) next_ask: u64,
+    /// Tabs that join: the browser's clock (its offset), which they all share.
+    pub(crate) browser_offset: f64,
 }
 
 impl World {
@@ -220,6 +230,8 @@ impl World {
         let mut prof = Profile::draw(&mut rng, &opts);
         let (users, users_rng) = Users::draw(seed, prof.duration_ms);
         prof.users = users;
+        // Half the seeds on sessionStorage with a BroadcastChannel (and no DPoP: its key is per tab) join.
+        prof.join = !prof.shared && prof.broadcast && !prof.dpop && Rng::new(seed ^ 0x0000_7AB5_0023_0000).chance(0.5);
         let mut st = State::new(8080);
         st.clock.pin(EPOCH_MS as i64);
         st.config.access_token_ttl_default = prof.access_ttl_s;
@@ -279,6 +291,7 @@ impl World {
             any_logout: false,
             any_jump: false,
             app_ended: HashSet::new(),
+            lost_sessions: HashSet::new(),
             logins_pending: HashSet::new(),
             login_of_session: HashMap::new(),
             next_login: 1,
@@ -291,6 +304,9 @@ impl World {
             trace: Vec::new(),
             names: HashMap::new(),
             failure: None,
+            asks: HashMap::new(),
+            next_ask: 1,
+            browser_offset: 0.0,
         };
         for _ in 0..w.prof.tabs {
             w.open_tab();
@@ -333,6 +349,10 @@ impl World {
         let caps = Caps { shared: self.prof.shared, locks: self.prof.locks };
         let id = self.tabs.len();
         let skew = if self.rng.chance(0.3) { self.rng.real(-MAX_SKEW_MS, MAX_SKEW_MS) } else { 0.0 };
+        // Tabs that join compare logins by the time each was made, by the clock of the tab that made it: the tabs
+        // of one browser share one clock (oss-sim seed 1012502 gave them minutes of skew, and an older login
+        // looked newer), so here they do, and a clock jump moves it for all.
+        let skew = if self.prof.join { self.browser_offset } else { skew };
         self.tabs.push(Tab {
             open: true,
             engine: Engine::new(self.cfg.clone(), caps, Box::new(Rng::new(self.seed ^ (0xE4_7B09 + id as u64)))),
@@ -376,8 +396,27 @@ impl World {
             app_owner: None,
             heard_logout_from: HashMap::new(),
             opened_at: self.now,
+            present: false,
         });
         self.tr(Some(id), "opened".into());
+        if self.prof.join {
+            self.tabs[id].engine.join_tabs();
+            // `window.open`: the browser copies the opener's sessionStorage. The opener runs script, so it is
+            // awake (oss-sim seed 1002970 copied a tab asleep through a logout: a tab cannot open one then).
+            let donors: Vec<usize> = self
+                .open_tabs()
+                .into_iter()
+                .filter(|&i| i != id && self.tabs[i].frozen_until.is_none() && matches!(self.tabs[i].own, Slot::Tokens(_)))
+                .collect();
+            if !donors.is_empty() && self.rng.chance(0.4) {
+                let from = *self.rng.pick(&donors);
+                self.tabs[id].own = self.tabs[from].own.clone();
+                if let Slot::Tokens(t) = &self.tabs[from].own {
+                    self.delivered_to.insert((id, t.access_token.expose().to_string()));
+                }
+                self.tr(Some(id), format!("opened with a copy of tab{from}'s sessionStorage"));
+            }
+        }
         let ready = self.new_call(id, CallKind::Ready, String::new());
         self.feed(id, Input::Start { ready, storage_problem: None }, Cause::Other);
     }
@@ -414,4 +453,13 @@ impl World {
         self.stats.app_calls += 1;
         id
     }
+}
+
+/// Tabs that join: one [`Command::AskTabs`] in progress (the asker, its op, how many tabs were asked, what came).
+pub(crate) struct Ask {
+    pub(crate) tab: usize,
+    pub(crate) op: oauth_spa_session::engine::OpId,
+    pub(crate) want: usize,
+    pub(crate) came: usize,
+    pub(crate) pairs: Vec<TokenSet>,
 }

@@ -20,15 +20,14 @@ impl Engine {
             }
             return;
         }
-        if !self.caps.shared {
+        if !self.coordinated() {
             return self.end_pair(error, call);
         }
         if call.is_none() && self.ops.iter().any(|(_, o)| matches!(o, Op::Ending { call: None, .. })) {
             return; // the policy's look is under way
         }
         let owner = self.tokens.as_ref().and_then(|t| t.owner_id.clone());
-        let op = self.new_op(Op::Ending { token, error, call, owner });
-        self.push(super::Command::Load { op });
+        self.read_shared(Op::Ending { token, error, call, owner });
     }
 
     pub(super) fn ending_loaded(

@@ -64,8 +64,9 @@ enum Stage {
     /// again, still under the lock.
     SaveWait { answer: TokenSet, retry_at: Instant },
     /// Gave shared storage up: the lock is kept a moment so the other tabs hear that what storage holds is
-    /// spent before any of them can take the lock and read it.
-    Handover,
+    /// spent before any of them can take the lock and read it. Tabs that join: the flight ended the session with
+    /// `terminal` ([`Engine::flight_failed`]), the lock is kept until the others heard it.
+    Handover { terminal: Option<Error> },
     /// A look at storage before writing our answer, in case another tab stored a newer pair meanwhile: without
     /// Web Locks its refresh raced ours, or a logout cleared storage; with them, a login in another tab (it takes
     /// no lock) may have landed, or a logout went on without the lock (held longer than the others wait for it).
@@ -178,7 +179,7 @@ impl Engine {
     /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
     /// answer (token endpoint, storage) ends when it comes, its pair revoked.
     pub(super) fn flight_stop_timed(&mut self, now: Instant) {
-        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait { .. } | Stage::Handover)) {
+        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait { .. } | Stage::Handover { .. })) {
             self.flight_done(now, Err(login_required(None)));
         }
     }
@@ -220,11 +221,10 @@ impl Engine {
 
     /// The flight's body, under the lock when storage is shared.
     fn under_lock(&mut self, now: Instant) {
-        if self.caps.shared {
+        if self.coordinated() {
             // Another tab may have refreshed while we waited for the lock: take its tokens first.
             self.set_stage(Stage::Rereading { generation: self.generation });
-            let op = self.new_op(Op::Flight);
-            self.push(Command::Load { op });
+            self.read_shared(Op::Flight);
         } else {
             self.decide_need(now);
         }
@@ -355,8 +355,9 @@ impl Engine {
 
     /// [`Timer::Handover`]: the other tabs heard that storage was given up; the lock goes back.
     pub(super) fn handover_over(&mut self, now: Instant) {
-        if matches!(self.stage(), Some(Stage::Handover)) {
-            self.flight_done(now, Ok(()));
+        if matches!(self.stage(), Some(Stage::Handover { .. })) {
+            let Some(Stage::Handover { terminal }) = self.take_stage(Stage::Landing) else { return };
+            self.flight_done(now, terminal.map_or(Ok(()), Err));
         }
     }
 
@@ -463,10 +464,9 @@ impl Engine {
                 self.set_timer(Timer::RefreshRetry, Some(at));
             }
             Err(e) => {
-                if self.caps.shared {
+                if self.caps.shared || self.group {
                     f.stage = Stage::LastLook { terminal: e };
-                    let op = self.new_op(Op::Flight);
-                    self.push(Command::Load { op });
+                    self.read_shared(Op::Flight);
                 } else {
                     self.end_after_terminal(e);
                 }
@@ -490,8 +490,19 @@ impl Engine {
         let op = self.new_op(Op::Ignore);
         self.push(Command::Save { op, tokens: tokens.clone() });
         self.adopt(now, tokens, SessionEvent::Refresh);
-        self.set_stage(Stage::Handover);
+        self.set_stage(Stage::Handover { terminal: None });
         self.set_timer(Timer::Handover, Some(now.plus_ms(HANDOVER_MS)));
+    }
+
+    /// The flight ended the session (storage cleared, the other tabs told). Tabs that join keep the lock a moment
+    /// ([`super::TABS_HANDOVER_MS`]): the next holder asks the tabs, and the one that ended it no longer answers, so it must
+    /// have heard the notice first, or it would spend the refresh token whose answer ended the session.
+    pub(super) fn flight_failed(&mut self, now: Instant, e: Error) {
+        if !(self.group && self.flight.as_ref().is_some_and(|f| f.locked)) {
+            return self.flight_done(now, Err(e));
+        }
+        self.set_stage(Stage::Handover { terminal: Some(e) });
+        self.set_timer(Timer::Handover, Some(now.plus_ms(super::TABS_HANDOVER_MS as f64)));
     }
 
     fn end_after_terminal(&mut self, e: Error) {

@@ -283,6 +283,12 @@ pub enum Input {
     /// The answer to [`Command::ExchangeCode`]: the parsed token set, or the classified error, and the
     /// `DPoP-Nonce` that came with it.
     Exchanged { call: CallId, result: Result<TokenSet, Error>, dpop_nonce: Option<String> },
+    /// Tabs that join ([`crate::engine::Engine::join_tabs`]): another tab asks for the session; `id` names the
+    /// channel only that tab listens on → [`Command::AnswerTab`] (if this tab says it holds the session).
+    TabsAsked { id: String },
+    /// The answer to [`Command::AskTabs`]: the pairs the tabs that hold the session answered with (none when no
+    /// tab holds one, or none answered in time).
+    TabsAnswered { op: OpId, pairs: Vec<TokenSet> },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).
@@ -371,6 +377,18 @@ pub enum Command {
     SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
+    /// Tabs that join: ask the tabs of this client + server that hold the session (see [`Command::Present`])
+    /// for the pair each holds, and wait for their answers at most `timeout_ms` → [`Input::TabsAnswered`].
+    /// When no tab holds it, nothing is asked and the answer (empty) comes at once.
+    AskTabs { op: OpId, timeout_ms: u32 },
+    /// Answer the asking tab alone, on its channel `id`: this pair, or that this tab holds none.
+    AnswerTab { id: String, tokens: Option<TokenSet> },
+    /// Say (`true`) or stop saying that this tab holds the session, where an asking tab looks first (a shared
+    /// Web Lock, seen with `navigator.locks.query()`): a tab alone asks no one and waits for no one.
+    Present(bool),
+    /// Release the lock after `ms` (tabs that join: the other tabs hear that the session ended before the next
+    /// holder asks them, see `engine/join.rs`).
+    UnlockAfter { ms: u32 },
     /// SHA-256 of `text` (a PKCE verifier) → [`Input::Digested`].
     Digest { call: CallId, text: Secret },
     /// Keep a redirect's login transaction across the page load (sessionStorage, sealed, under its state) →

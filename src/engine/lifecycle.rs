@@ -109,6 +109,7 @@ impl Engine {
     fn restored(&mut self, now: Instant, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
+                self.store_taken(&t);
                 self.tokens = Some(self.admit(t, now));
                 if self.decision(now) == Decision::LoginRequired {
                     self.forget(SessionEvent::Expired(None), None, AfterForget::Nothing);
@@ -117,6 +118,8 @@ impl Engine {
                     true
                 }
             }
+            // Nothing stored: tabs that join ask the tabs holding the session first (`join.rs`).
+            Ok(None) if self.ask_to_join(ready) => return,
             Ok(None) => false,
             Err(e) if e.code == ErrorCode::StorageUnavailable => {
                 self.fall_back(e);
@@ -205,6 +208,7 @@ impl Engine {
             self.end_for_owner();
         }
         let event: fn(crate::protocol::TokenInfo) -> SessionEvent = if switched { SessionEvent::Login } else { event };
+        self.store_taken(&t);
         let info = t.info();
         self.dpop_adopting(&t);
         self.tokens = Some(t);
@@ -279,7 +283,7 @@ impl Engine {
             // made meanwhile settles now.
             if let Some(l) = self.logout.take() {
                 if l.stage == LogoutStage::Locked {
-                    self.push(Command::Unlock);
+                    self.unlock_after_end();
                 }
                 for call in l.calls.into_iter().skip(1) {
                     self.settle(call, Ok(Value::Unit));
@@ -288,7 +292,7 @@ impl Engine {
         }
         match then {
             AfterForget::Nothing => {}
-            AfterForget::FailFlight(e) => self.flight_done(now, Err(e)),
+            AfterForget::FailFlight(e) => self.flight_failed(now, e),
             AfterForget::Revoke { call, form: Some(form), proof } => {
                 let url = self.cfg.revoke_url();
                 self.push(Command::SendRevoke { call, url, form, proof });
@@ -316,7 +320,7 @@ impl Engine {
         if let Some(t) = &self.tokens {
             self.logout_ends(login_of(t));
         }
-        if !self.caps.shared {
+        if !self.coordinated() {
             return self.end_session();
         }
         // A lock this tab holds for its refresh or renewal is the logout's now (their answers will be
@@ -359,8 +363,7 @@ impl Engine {
 
     /// Another tab may hold newer tokens of this session; revoking a superseded one would miss it.
     fn logout_read(&mut self) {
-        let op = self.new_op(Op::LogoutRead);
-        self.push(Command::Load { op });
+        self.read_shared(Op::LogoutRead);
     }
 
     /// The logout in progress ends `login`: its notice names it.
@@ -449,8 +452,7 @@ impl Engine {
         // and found it empty) says nothing about this one: storage decides.
         if let (Notice::Expired(Some(ended)), Some(t)) = (n, &self.tokens) {
             if login_of(t) != ended {
-                let op = self.new_op(Op::Sync { generation: self.generation });
-                return self.push(Command::Load { op });
+                return self.read_shared(Op::Sync { generation: self.generation });
             }
         }
         if let Notice::Expired(_) = n {
@@ -463,8 +465,7 @@ impl Engine {
             self.drop_cached_key();
             return;
         }
-        let op = self.new_op(Op::Sync { generation: self.generation });
-        self.push(Command::Load { op });
+        self.read_shared(Op::Sync { generation: self.generation });
     }
 
     /// Another tab logged out. The logins its notice names are dead here whatever this tab holds: no pair of one

@@ -9,7 +9,8 @@
 //! the key, RFC 9449), `owner` (a pair of another user is another login), `timers` (the timer table and
 //! `poll_timeout`), `storage_ops` (what each storage operation was for). Files import each other one way
 //! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle); `login` (the authorize
-//! request, the callback's decision, the code exchange, a popup's outcomes).
+//! request, the callback's decision, the code exchange, a popup's outcomes); `join` (tabs on per-tab storage that join
+//! one session: every re-read of the shared session asks the tabs that hold it).
 
 use alloc::collections::VecDeque;
 
@@ -31,9 +32,11 @@ mod dpop_policy_tests;
 #[cfg(test)]
 mod login_tests;
 mod end_of_pair;
+mod join;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
+pub use join::ASK_WAIT_MS;
 pub use io::{Caps, CallId, Command, Input, Instant, Logins, Notice, OpId, Proof, SessionEvent, Timer, Value};
 pub use login::popup_timeout_ms;
 
@@ -60,6 +63,10 @@ pub const MAX_ACCESS_LIFETIME_MS: f64 = 24.0 * 3_600_000.0;
 pub const MAX_REFRESH_LIFETIME_MS: f64 = 400.0 * 24.0 * 3_600_000.0;
 /// Access tokens (and logins) this tab saw logged out; a stale read of storage must not revive one.
 const DEAD_KEPT: usize = 8;
+/// Tabs that join (`join.rs`): how long a tab that ended the session keeps the lock for its notice to reach the
+/// others, since the next holder asks them and the ending tab no longer answers (BroadcastChannel delivers within
+/// milliseconds; the simulator's within 50 ms).
+pub const TABS_HANDOVER_MS: u32 = 100;
 /// The restore from storage at the start: until it is done, inputs that need the tokens wait (with their time).
 #[derive(Debug)]
 enum Restore {
@@ -125,6 +132,13 @@ pub struct Engine {
     silent_tried_for: Option<f64>,
     /// Origins whose token-less fetch while logged in was reported ([`Command::WarnWithheld`], once each).
     withheld_from: Vec<String>,
+    /// Tabs on per-tab storage join one session (`join.rs`); `present`: this tab says it holds it; `join_asked`:
+    /// the start asked the tabs once.
+    group: bool,
+    present: bool,
+    /// The access token of a pair being taken from another tab's answer (`join.rs`).
+    taken: Option<Secret>,
+    join_asked: bool,
     /// Entropy for a login's state and PKCE verifier (the browser's `crypto.getRandomValues`; seeded in tests).
     random: Box<dyn RandomSource>,
     /// Logins of this tab in progress (a popup's, a redirect's code exchange).
@@ -156,6 +170,10 @@ impl Engine {
             silent: None,
             silent_tried_for: None,
             withheld_from: Vec::new(),
+            group: false,
+            present: false,
+            taken: None,
+            join_asked: false,
             random,
             logins: Vec::new(),
             out: VecDeque::new(),
@@ -186,7 +204,8 @@ impl Engine {
             Input::Refresh { call } => self.join_flight(now, flight::Why::Forced, flight::Waiter::App(call)),
             Input::Logout { call } => self.logout(now, call),
             Input::LoggedIn { call, tokens } => self.logged_in(now, call, tokens, Value::Bool(true)),
-            Input::Loaded { op, result } => self.loaded(now, op, result),
+            // (One call of `loaded` for both: it stays inlined, bytes.)
+            i @ (Input::Loaded { .. } | Input::TabsAnswered { .. }) => self.read_done(now, i),
             Input::Saved { op, result } => self.saved(now, op, result),
             Input::Cleared { op } => self.cleared(now, op),
             Input::TokenReply { id, result, dpop_nonce } => {
@@ -202,7 +221,7 @@ impl Engine {
             Input::LockGranted { id } => self.lock_answer(now, id, true),
             Input::LockTimedOut { id } => self.lock_answer(now, id, false),
             // A tab that no longer shares storage (it fell back to memory) follows no other tab.
-            Input::Broadcast(n) if self.caps.shared => self.broadcast_received(n),
+            Input::Broadcast(n) if self.coordinated() => self.heard(n),
             // The session this tab keeps in memory came from the shared one: the user's logout ends it too.
             Input::Broadcast(n @ Notice::Logout(_)) if self.left_shared => self.broadcast_received(n),
             Input::Broadcast(_) => {}
@@ -223,7 +242,9 @@ impl Engine {
                 self.dpop_nonce(NonceFrom::TokenEndpoint, dpop_nonce);
                 self.exchanged(now, call, result)
             }
+            Input::TabsAsked { id } => self.tabs_asked(id),
         }
+        self.sync_presence();
     }
 
     /// The next command to carry out, oldest first.
@@ -286,7 +307,7 @@ impl Engine {
     /// Asks for the cross-tab lock when there is one to share (shared storage and Web Locks): the request's
     /// id, and [`Input::LockGranted`] with it follows; `None`, the caller goes on at once, alone.
     fn ask_lock(&mut self) -> Option<OpId> {
-        if !(self.caps.shared && self.caps.locks) {
+        if !(self.coordinated() && self.caps.locks) {
             return None;
         }
         let name = self.cfg.lock_name();
@@ -314,7 +335,9 @@ impl Engine {
     }
 
     fn announce(&mut self, n: Notice) {
-        if self.caps.shared {
+        // Tabs that join: a tab that heard the notice asks the tabs that say they hold the session; say so first.
+        self.sync_presence();
+        if self.coordinated() {
             self.push(Command::Broadcast(n));
         }
     }

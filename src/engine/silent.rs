@@ -162,11 +162,10 @@ impl Engine {
     }
 
     fn silent_under_lock(&mut self, now: Instant) {
-        if self.caps.shared {
+        if self.coordinated() {
             // Another tab may have renewed while we waited: its pair is in storage.
             self.set_silent_stage(Stage::Rereading { generation: self.generation });
-            let op = self.new_op(Op::Silent);
-            self.push(Command::Load { op });
+            self.read_shared(Op::Silent);
         } else {
             self.send_silent(now);
         }

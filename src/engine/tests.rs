@@ -2043,3 +2043,6 @@ fn a_logout_names_the_login_held_when_it_was_called() {
     });
     assert_eq!(named, Some(true), "{c:?}");
 }
+
+#[path = "join_tests.rs"]
+mod join_tests;

@@ -111,6 +111,9 @@ pub struct Config {
     pub silent_timeout_s: u32,
     /// How long `loginPopup()` waits for the popup's answer.
     pub popup_timeout_s: u32,
+    /// `shareTabs` (default true): with per-tab storage (sessionStorage), the tabs of this client + server join
+    /// one session over a BroadcastChannel (engine/join.rs). Cookie and persistence storage share anyway.
+    pub share_tabs: bool,
 }
 
 /// Defaults of the popup login and silent renewal options.
@@ -160,6 +163,8 @@ pub struct ConfigInput {
     pub silent_timeout_seconds: Option<u32>,
     #[serde(default, deserialize_with = "named::<_, F_POPUP_TIMEOUT, _>")]
     pub popup_timeout_seconds: Option<u32>,
+    #[serde(default, deserialize_with = "named::<_, F_SHARE_TABS, _>")]
+    pub share_tabs: Option<bool>,
 }
 
 /// `endpoints`: each a path joined to `server`, or an absolute http(s) URL.
@@ -216,6 +221,7 @@ impl ConfigInput {
             silent_renew: named_field(o, "silentRenew", F_SILENT_RENEW)?,
             silent_timeout_seconds: named_field(o, "silentTimeoutSeconds", F_SILENT_TIMEOUT)?,
             popup_timeout_seconds: named_field(o, "popupTimeoutSeconds", F_POPUP_TIMEOUT)?,
+            share_tabs: named_field(o, "shareTabs", F_SHARE_TABS)?,
         })
     }
 }
@@ -413,6 +419,7 @@ impl Config {
             silent_renew: j.silent_renew.unwrap_or(!refresh_tokens),
             silent_timeout_s: j.silent_timeout_seconds.filter(|s| *s > 0).unwrap_or(SILENT_TIMEOUT_S),
             popup_timeout_s: j.popup_timeout_seconds.filter(|s| *s > 0).unwrap_or(POPUP_TIMEOUT_S),
+            share_tabs: j.share_tabs.unwrap_or(true),
         })
     }
 
@@ -444,6 +451,7 @@ impl Config {
             silent_renew: true,
             silent_timeout_s: SILENT_TIMEOUT_S,
             popup_timeout_s: POPUP_TIMEOUT_S,
+            share_tabs: true,
         })
     }
 

@@ -52,6 +52,7 @@ pub const FIELD_ERRORS: &[&str] = &[
     "silentRenew: must be a boolean",
     "silentTimeoutSeconds: must be a non-negative integer",
     "popupTimeoutSeconds: must be a non-negative integer",
+    "shareTabs: must be a boolean",
 ];
 
 // Indexes into FIELD_ERRORS, named after the field.
@@ -90,6 +91,7 @@ pub const F_DPOP: usize = 31;
 pub const F_SILENT_RENEW: usize = 32;
 pub const F_SILENT_TIMEOUT: usize = 33;
 pub const F_POPUP_TIMEOUT: usize = 34;
+pub const F_SHARE_TABS: usize = 35;
 
 /// The entry of [`FIELD_ERRORS`] a deserializer error message carries, if any. Browser errors print as
 /// `Error: <message>`; both spellings are recognised.
@@ -374,6 +376,7 @@ pub(crate) mod tests {
             (F_SILENT_RENEW, "silentRenew"),
             (F_SILENT_TIMEOUT, "silentTimeoutSeconds"),
             (F_POPUP_TIMEOUT, "popupTimeoutSeconds"),
+            (F_SHARE_TABS, "shareTabs"),
         ];
         assert_eq!(named.len(), FIELD_ERRORS.len());
         for (i, field) in named {

@@ -14,6 +14,7 @@ use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Confi
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::{Io, Store};
+use crate::web::join::Group;
 use crate::web::tabs::{self, Tabs};
 use crate::web::{browser, js_error, http, json};
 
@@ -26,6 +27,8 @@ pub struct Driver {
     /// `server` + `/`: what relative `session.fetch` URLs resolve against (a JS string, made once).
     base: JsValue,
     tabs: RefCell<Option<Tabs>>,
+    /// Tabs on per-tab storage that join one session (web/join.rs).
+    group: RefCell<Option<Group>>,
     lock_release: RefCell<Option<Function>>,
     /// The one timer, armed for the engine's `poll_timeout()`: the deadline it was armed for, and its handle.
     timer: core::cell::Cell<Option<(Instant, i32)>>,
@@ -86,6 +89,7 @@ impl Driver {
             listeners: Listeners::default(),
             base: JsValue::from_str(&base),
             tabs: RefCell::new(None),
+            group: RefCell::new(None),
             lock_release: RefCell::new(None),
             timer: core::cell::Cell::new(None),
             hooks: RefCell::new(None),
@@ -96,8 +100,14 @@ impl Driver {
             popups: RefCell::new(Vec::new()),
         });
         let hooks = Hooks::new(&d);
-        if caps.shared {
-            *d.tabs.borrow_mut() = Tabs::open(&d.cfg.lock_name(), &bind_hook(&hooks.on_response, NOTICE, true));
+        // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/join.rs.
+        let group = if caps.shared { None } else { Group::new(&d.cfg, d.store.kind_name()) };
+        if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.as_ref().map(|g| g.name.clone()) } {
+            *d.tabs.borrow_mut() = Tabs::open(&name, &bind_hook(&hooks.on_response, NOTICE, true));
+        }
+        if d.tabs.borrow().is_some() && group.is_some() {
+            *d.group.borrow_mut() = group;
+            d.engine.borrow_mut().join_tabs();
         }
         *d.hooks.borrow_mut() = Some(hooks);
         d.watch_wakeups(true);
@@ -218,6 +228,11 @@ impl Driver {
                     let _ = release.call0(&JsValue::UNDEFINED);
                 }
             }
+            Command::UnlockAfter { ms } => {
+                if let Some(release) = self.lock_release.borrow_mut().take() {
+                    let _ = browser::window().set_timeout_with_callback_and_timeout_and_arguments_0(&release, ms as i32);
+                }
+            }
             Command::Broadcast(n) => {
                 if let Some(t) = self.tabs.borrow().as_ref() {
                     t.announce(&n.to_wire());
@@ -237,6 +252,18 @@ impl Driver {
             Command::EndLogin { call: FRAME_CALL } => self.cancel_silent(),
             Command::EndLogin { call } => self.end_popup(call),
             Command::ReplaceUrl { url } => browser::replace_url(&url),
+            Command::AskTabs { op, timeout_ms } => {
+                let asked = match (self.group.borrow().as_ref(), self.tabs.borrow().as_ref()) {
+                    (Some(g), Some(t)) => Some(g.ask(t.channel(), timeout_ms)),
+                    _ => None,
+                };
+                match asked {
+                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::join::pairs(r) }))),
+                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new() }),
+                }
+            }
+            Command::AnswerTab { id, tokens } => Group::answer(&id, tokens.as_ref()),
+            Command::Present(on) => self.present(on),
         }
     }
 
@@ -288,8 +315,12 @@ impl Driver {
     fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
         match id {
             WAKE => self.feed(Input::Wake),
+            // A notice, or an ask of a tab that joins (`ask:<id>`, web/join.rs).
             NOTICE => {
-                if let Some(n) = v.as_string().as_deref().and_then(Notice::from_wire) {
+                let Some(text) = v.as_string() else { return };
+                if let Some(id) = text.strip_prefix("ask:") {
+                    self.feed(Input::TabsAsked { id: id.into() });
+                } else if let Some(n) = Notice::from_wire(&text) {
                     self.feed(Input::Broadcast(n));
                 }
             }
@@ -398,6 +429,12 @@ impl Driver {
         }));
     }
 
+    fn present(&self, on: bool) {
+        if let Some(g) = self.group.borrow().as_ref() {
+            g.present(on);
+        }
+    }
+
     /// One timer for the engine's next deadline (`poll_timeout()`): re-arming replaces it.
     fn arm_timer(self: &Rc<Self>) {
         let at = self.engine.borrow().poll_timeout();
@@ -450,6 +487,7 @@ impl Driver {
         }
         self.watch_wakeups(false);
         self.disarm();
+        self.present(false);
         self.tabs.borrow_mut().take();
         self.cancel_silent();
         if let Some(release) = self.lock_release.borrow_mut().take() {

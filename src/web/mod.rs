@@ -10,6 +10,7 @@ pub mod events;
 mod silent_frame;
 pub(crate) mod window_handover;
 pub mod http;
+mod join;
 pub mod json;
 mod login;
 pub mod native;

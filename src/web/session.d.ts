@@ -94,6 +94,13 @@ export interface SessionConfig {
   silentTimeoutSeconds?: number;
   /** Seconds `loginPopup()` waits for the login to finish. Default 300. */
   popupTimeoutSeconds?: number;
+  /** With `storage: 'sessionStorage'` (per tab), the tabs of this app (same `clientId` and `server`) form one
+   * session: a new tab asks a logged-in tab for the current tokens over a BroadcastChannel (only when one holds
+   * the session, seen through Web Locks, so a lone tab's `ready` is not delayed), then refreshes, logs out and
+   * follows another user's login together with it. Nothing is written anywhere that outlives the tabs.
+   * Default true; `false`: each tab keeps its own session. Needs Web Locks and BroadcastChannel; not with
+   * `dpop` (keys are per tab). Cookie and `persistence` storage share anyway. */
+  shareTabs?: boolean;
 }
 
 export interface LoginPopupOptions {

@@ -34,6 +34,10 @@ impl Tabs {
         Some(Tabs { channel })
     }
 
+    pub fn channel(&self) -> &web_sys::BroadcastChannel {
+        &self.channel
+    }
+
     pub fn announce(&self, kind: &str) {
         let _ = self.channel.post_message(&JsValue::from_str(kind));
     }

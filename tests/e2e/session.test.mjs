@@ -133,10 +133,12 @@ test('cookie storage survives a reload; sessionStorage is not shared with a new 
     assert.ok(c.expires > Date.now() / 1000 && c.expires < Date.now() / 1000 + 3700, 'Max-Age bounded by the token');
   }
 
-  const a = await openApp(env.context, env.emu.base, {});
+  // (By default the open tabs on sessionStorage join one session, tabs_join.test.mjs; `shareTabs: false` is the
+  // per-tab session this checks.)
+  const a = await openApp(env.context, env.emu.base, { shareTabs: false });
   await loginByClicking(a);
   assert.equal(await a.evaluate(() => window.app.session.isLoggedIn()), true);
-  const b = await openApp(env.context, env.emu.base, {});
+  const b = await openApp(env.context, env.emu.base, { shareTabs: false });
   assert.equal(await b.evaluate(() => window.app.session.isLoggedIn()), false, 'a new tab has its own sessionStorage');
 });
 
@@ -375,6 +377,7 @@ test('RFC 9207 iss: checked when issuer is configured, ignored (and removed) whe
   assert.ok(!page.url().includes('iss='));
   assert.equal((await grants('authorization_code')).length, 1);
   // Another issuer configured (a mixed-up server): issuer_mismatch, nothing exchanged.
+  await page.close(); // (an open logged-in tab would log the next one in: tabs_join.test.mjs)
   page = await openApp(env.context, env.emu.base, { issuer: env.emu.altBase });
   let r = await loginByClicking(page);
   assert.equal(r.error.code, 'issuer_mismatch');
@@ -382,11 +385,13 @@ test('RFC 9207 iss: checked when issuer is configured, ignored (and removed) whe
   assert.equal((await grants('authorization_code')).length, 1, 'no second exchange');
   assert.ok(!page.url().includes('code='), 'URL cleaned');
   // No issuer configured: iss ignored and removed from the URL.
+  await page.close();
   page = await openApp(env.context, env.emu.base, {});
   assert.deepEqual(await loginByClicking(page), { handled: true, error: null });
   assert.ok(!page.url().includes('iss='));
   // issuer configured, server sends no iss: refused.
   await env.emu.config({ authorization_response_iss: null });
+  await page.close();
   page = await openApp(env.context, env.emu.base, { issuer: env.emu.base });
   r = await loginByClicking(page);
   assert.equal(r.error.code, 'issuer_mismatch');

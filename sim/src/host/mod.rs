@@ -79,6 +79,29 @@ impl World {
         }
     }
 
+    /// Tabs that join: ask `id` has its answers (or stopped waiting): the asker gets them. A pair that reaches a
+    /// tab this way reached it as a token answer does (invariant 6), and, like a pair read from storage, it is
+    /// another chance for the engine (its cool-down restarts: invariant 4).
+    pub(crate) fn answered(&mut self, id: u64) {
+        let Some(a) = self.asks.remove(&id) else { return };
+        if !self.tabs[a.tab].open {
+            return;
+        }
+        for t in &a.pairs {
+            self.delivered_to.insert((a.tab, t.access_token.expose().to_string()));
+        }
+        let before = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
+        self.feed(a.tab, Input::TabsAnswered { op: a.op, pairs: a.pairs }, Cause::Other);
+        let after = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
+        if after.is_some() && after != before {
+            let a_tok = after.unwrap_or_default();
+            self.touch(a.tab, &a_tok);
+            let t = &mut self.tabs[a.tab];
+            t.known_access = Some(a_tok);
+            t.auto_not_before = 0.0;
+        }
+    }
+
     /// Feeds one input to a tab and carries out every command it produces.
     pub(crate) fn feed(&mut self, tab: usize, input: Input, cause: Cause) {
         if !self.tabs[tab].open {
@@ -192,9 +215,13 @@ impl World {
                     self.grant_next();
                 }
             }
+            Command::UnlockAfter { ms } => {
+                self.tr(Some(tab), format!("-> UnlockAfter {ms} ms"));
+                self.push(ms as f64, Ev::UnlockLater { tab });
+            }
             Command::Broadcast(n) => {
                 self.tr(Some(tab), format!("-> Broadcast({})", n.to_wire()));
-                if self.prof.broadcast && self.prof.shared {
+                if self.prof.broadcast && (self.prof.shared || self.prof.join) {
                     for other in self.open_tabs() {
                         if other == tab {
                             continue;
@@ -220,6 +247,36 @@ impl World {
                 self.tr(Some(tab), "-> CancelSilent".into());
                 self.tabs[tab].silent_pending = None;
                 self.tabs[tab].silent_exchanging = false;
+            }
+            Command::Present(on) => {
+                self.tr(Some(tab), format!("-> Present({on})"));
+                self.tabs[tab].present = on;
+            }
+            // The asker counts the tabs holding the mark (`navigator.locks.query()`, exact here), posts the ask on
+            // the group's channel and waits for that many answers or the timeout.
+            Command::AskTabs { op, timeout_ms } => {
+                let peers: Vec<usize> = self.open_tabs().into_iter().filter(|&i| i != tab && self.tabs[i].present).collect();
+                self.tr(Some(tab), format!("-> AskTabs op{op} ({} tab(s) hold the session)", peers.len()));
+                if peers.is_empty() {
+                    let d = self.rng.real(0.1, 2.0);
+                    self.push(d, Ev::Feed { tab, input: Input::TabsAnswered { op, pairs: Vec::new() } });
+                    return;
+                }
+                let id = self.next_ask;
+                self.next_ask += 1;
+                self.asks.insert(id, crate::world::Ask { tab, op, want: peers.len(), came: 0, pairs: Vec::new() });
+                for p in peers {
+                    let d = self.rng.real(0.5, 50.0);
+                    self.push(d, Ev::Feed { tab: p, input: Input::TabsAsked { id: id.to_string() } });
+                }
+                self.push(timeout_ms as f64, Ev::AskTimeout { id });
+            }
+            Command::AnswerTab { id, tokens } => {
+                self.tr(Some(tab), format!("-> AnswerTab {id} {}", if tokens.is_some() { "pair" } else { "none" }));
+                if let Ok(id) = id.parse() {
+                    let d = self.rng.real(0.5, 50.0);
+                    self.push(d, Ev::Answer { id, tokens });
+                }
             }
             Command::Digest { call, text } => self.digest(tab, call, text),
             Command::Authorize { call, kind, url, .. } => self.authorize(tab, call, kind, url),

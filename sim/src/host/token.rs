@@ -30,7 +30,8 @@ impl World {
         if let Some(r) = &rt {
             self.touch(tab, r);
         }
-        let shared_locked = self.prof.shared && self.prof.locks;
+        // (Tabs that join refresh under the lock too, after asking the tabs: one session.)
+        let shared_locked = (self.prof.shared || self.prof.join) && self.prof.locks;
 
         self.inv5_check_single_flight(tab, &session, shared_locked);
         if let Some(r) = &rt {

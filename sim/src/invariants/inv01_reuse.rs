@@ -24,7 +24,21 @@ impl World {
         // An answer that died with its tab (closed before its pair was stored: storage still gave this tab
         // the spent token at its re-read) is lost like a dropped one: replaying it is the only recovery.
         let loaded_rt = self.tabs[tab].last_loaded.as_ref().and_then(|t| t.refresh_token.as_ref()).map(|s| s.expose());
-        let died = !answered.is_empty() && answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str());
+        // (Tabs that join: the tabs that received the answer closed, or the browser froze them, when this one
+        // asked: the others can have it only from them.)
+        let died = !answered.is_empty()
+            && if self.prof.join {
+                answered.iter().all(|&a| !self.tabs[a].open || self.tabs[a].frozen_until.is_some())
+            } else {
+                answered.iter().all(|&a| !self.tabs[a].open) && loaded_rt == Some(r.as_str())
+            };
+        if died && self.prof.join {
+            // The group lost its newest pair (its holders closed or frozen): the replay may end the session
+            // (a reuse past the grace window), and that end is the loss's, not the engine's (invariant 3).
+            if let Some(sid) = self.session_of(r) {
+                self.lost_sessions.insert(sid);
+            }
+        }
         if answered.contains(&tab) {
             self.fail(Inv::Reuse, format!("tab{tab} re-sent a refresh token whose answer it had received"));
         } else if shared_locked && !answered.is_empty() && !tampered_since && !self.shared_abandoned && !died {

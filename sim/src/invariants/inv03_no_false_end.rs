@@ -9,7 +9,7 @@ impl World {
             // Invariant 3 (logout): a `logout` event only after the app called logout() in this tab, or,
             // with shared storage, in any tab (logout propagates).
             SessionEvent::Logout => {
-                let asked = if self.prof.shared { self.any_logout } else { self.tabs[tab].logout_requested };
+                let asked = if self.prof.shared || self.prof.join { self.any_logout } else { self.tabs[tab].logout_requested };
                 if !asked {
                     self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted logout but no app asked for a logout"));
                 }
@@ -30,7 +30,7 @@ impl World {
                         // login it held (seed 93532972, no BroadcastChannel: another tab's login replaced this
                         // tab's in the jar, and that tab's logout then cleared it; the user logged out).
                         let followed_logout = self.tabs[tab].mode == Mode::Shared && self.jar_logged_out;
-                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
+                        if self.usable_known(&sid) && !self.app_ended.contains(&sid) && !self.lost_sessions.contains(&sid) && !self.login_logged_out(&sid) && !followed_logout {
                             let why = e.map(|e| format!("{} {}", e.code.as_str(), e.error_code.unwrap_or_default())).unwrap_or_else(|| "no error".into());
                             self.fail(Inv::NoFalseEnd, format!("tab{tab} emitted expired ({why}) while its session is alive on the server and every fault was transient"));
                         }
@@ -46,6 +46,11 @@ impl World {
     pub(crate) fn usable_known(&self, sid: &str) -> bool {
         let Some(s) = self.st.sessions.get(sid) else { return false };
         if s.status != SessionStatus::Active || !self.delivered_access.contains(&s.current_access) {
+            return false;
+        }
+        // Tabs that join keep the pair only in the tabs (their sessionStorage dies with them): the client knows it
+        // while an open tab that received it can hand it over (not one the browser froze: it cannot answer).
+        if self.prof.join && !self.open_tabs().iter().any(|&i| self.tabs[i].frozen_until.is_none() && self.delivered_to.contains(&(i, s.current_access.clone()))) {
             return false;
         }
         let now = self.st.now();

@@ -27,7 +27,7 @@ impl World {
     /// the flight) is only sent when the pair it renews is no longer fresh by the sending tab's clock: a tab
     /// that waited for the lock must use the winner's tokens instead.
     pub(crate) fn inv5_check_fresh(&mut self, tab: usize, tnow: f64, retry: bool, forced: bool, shared_locked: bool) {
-        if shared_locked && !retry && self.tabs[tab].engine.is_shared() {
+        if shared_locked && !retry && (self.tabs[tab].engine.is_shared() || self.prof.join) {
             // Judged on the engine's own view at the send (its token expiry, by its own clock; the
             // stored copy may carry another tab's clock): fresh = before expiry minus the margin.
             if let Some(info) = self.tabs[tab].engine.token_info() {
