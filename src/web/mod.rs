@@ -11,7 +11,7 @@ mod silent_frame;
 pub(crate) mod window_handover;
 pub mod http;
 pub mod json;
-mod login;
+mod login_io;
 pub mod native;
 mod popup;
 pub mod session;
