@@ -333,3 +333,23 @@ fn the_browser_layer_builds_no_error_for_a_servers_answer() {
     }
     assert!(wrong.is_empty(), "web/ builds an error for a server's answer (ARCHITECTURE.md): {wrong:?}");
 }
+
+#[test]
+fn no_two_files_of_one_name() {
+    // A name says what a file holds; two files of one name (two `login.rs`) make a reader ask which one.
+    let mut seen: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    fn walk_names(dir: &Path, out: &mut BTreeMap<String, Vec<String>>) {
+        for entry in fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk_names(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let name = path.file_name().unwrap().to_string_lossy().to_string();
+                out.entry(name).or_default().push(path.display().to_string());
+            }
+        }
+    }
+    walk_names(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut seen);
+    let twice: Vec<_> = seen.iter().filter(|(n, paths)| paths.len() > 1 && *n != "mod.rs").collect();
+    assert!(twice.is_empty(), "two files of one name: {twice:?}");
+}

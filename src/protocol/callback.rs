@@ -1,5 +1,5 @@
 //! What `handleRedirect` does with an authorization response: the decision, given the parsed URL, the login
-//! transaction stored under its `state` (if any) and the config. The browser layer (`web/login.rs`) only looks
+//! transaction stored under its `state` (if any) and the config. The browser layer (`web/login_io.rs`) only looks
 //! the transaction up, cleans the URL and carries the answer out.
 //!
 //! The rules, in order:

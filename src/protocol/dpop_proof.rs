@@ -1,5 +1,5 @@
 //! DPoP proofs (RFC 9449): the JWT's header and claims as serde types, its base64url segments, and `htu` of a
-//! URL (a `use_dpop_nonce` challenge is read by `response::api`). Only the
+//! URL (a `use_dpop_nonce` challenge is read by `response::api_answer`). Only the
 //! ECDSA signature is the browser's (WebCrypto, with the non-extractable key); everything else is here and
 //! tested on the host.
 

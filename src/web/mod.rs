@@ -12,7 +12,7 @@ pub(crate) mod window_handover;
 pub mod http;
 mod join;
 pub mod json;
-mod login;
+mod login_io;
 pub mod native;
 mod popup;
 pub mod session;

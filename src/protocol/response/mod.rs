@@ -9,18 +9,18 @@
 //!
 //! [`TokenSet`]: crate::protocol::TokenSet
 
-mod api;
+mod api_answer;
 mod error_body;
 mod retry_after;
-mod token;
+mod token_answer;
 
-pub use api::{api_answer, dpop_challenge_error, is_nonce_challenge, unauthorized, ApiAnswer};
+pub use api_answer::{api_answer, dpop_challenge_error, is_nonce_challenge, unauthorized, ApiAnswer};
 pub use error_body::{
     api_error, invalid_response, network_error, parse_error_body, timeout_error, token_endpoint_error, ErrorBody,
     ErrorItem, ServerErrorBody,
 };
 pub use retry_after::parse_retry_after;
-pub use token::{bearer_refused, no_answer, revoke_response, token_response, DPOP_DOWNGRADE};
+pub use token_answer::{bearer_refused, no_answer, revoke_response, token_response, DPOP_DOWNGRADE};
 
 #[cfg(test)]
 pub(crate) use error_body::tests;
