@@ -14,7 +14,7 @@ use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Confi
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::{Io, Store};
-use crate::web::join::Group;
+use crate::web::tab_group::Group;
 use crate::web::tabs::{self, Tabs};
 use crate::web::{browser, js_error, http, json};
 
@@ -27,7 +27,7 @@ pub struct Driver {
     /// `server` + `/`: what relative `session.fetch` URLs resolve against (a JS string, made once).
     base: JsValue,
     tabs: RefCell<Option<Tabs>>,
-    /// Tabs on per-tab storage that join one session (web/join.rs).
+    /// Tabs on per-tab storage that join one session (web/tab_group.rs).
     group: RefCell<Option<Group>>,
     lock_release: RefCell<Option<Function>>,
     /// The one timer, armed for the engine's `poll_timeout()`: the deadline it was armed for, and its handle.
@@ -100,7 +100,7 @@ impl Driver {
             popups: RefCell::new(Vec::new()),
         });
         let hooks = Hooks::new(&d);
-        // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/join.rs.
+        // Shared storage's channel, or (tabs on sessionStorage that join) the group's: web/tab_group.rs.
         let group = if caps.shared { None } else { Group::new(&d.cfg, d.store.kind_name()) };
         if let Some(name) = if caps.shared { Some(d.cfg.lock_name()) } else { group.as_ref().map(|g| g.name.clone()) } {
             *d.tabs.borrow_mut() = Tabs::open(&name, &bind_hook(&hooks.on_response, NOTICE, true));
@@ -258,7 +258,7 @@ impl Driver {
                     _ => None,
                 };
                 match asked {
-                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::join::pairs(r) }))),
+                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::tab_group::pairs(r) }))),
                     None => self.feed(Input::TabsAnswered { op, pairs: Vec::new() }),
                 }
             }
@@ -315,7 +315,7 @@ impl Driver {
     fn resume(self: &Rc<Self>, id: u32, v: JsValue, ok: bool) {
         match id {
             WAKE => self.feed(Input::Wake),
-            // A notice, or an ask of a tab that joins (`ask:<id>`, web/join.rs).
+            // A notice, or an ask of a tab that joins (`ask:<id>`, web/tab_group.rs).
             NOTICE => {
                 let Some(text) = v.as_string() else { return };
                 if let Some(id) = text.strip_prefix("ask:") {

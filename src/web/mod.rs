@@ -10,7 +10,7 @@ pub mod events;
 mod silent_frame;
 pub(crate) mod window_handover;
 pub mod http;
-mod join;
+mod tab_group;
 pub mod json;
 mod login_io;
 pub mod native;
