@@ -2044,5 +2044,31 @@ fn a_logout_names_the_login_held_when_it_was_called() {
     assert_eq!(named, Some(true), "{c:?}");
 }
 
+/// Regression (oss-sim seeds 1039983 and 1067880 on an older engine: cookie storage, no Web Locks): the app called
+/// `refresh()` and then `logout()`; storage had been emptied (a tab cleared tampered data at its start), the
+/// refresh's read came back first and this tab dropped its login, so the logout's read found nothing. The logout
+/// still ends the login held when it was called: it names it and revokes it, and another tab holding it ends it.
+#[test]
+fn a_logout_names_and_revokes_the_login_held_when_it_was_called_though_dropped_before_its_read() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let held = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut a, _) = T::restored(true, NO_LOCKS, Some(held.clone()), T0);
+    let refresh_read = load_op(&a.go(T0 + 1.0, Input::Refresh { call: 4 })).unwrap();
+    let logout_read = load_op(&a.go(T0 + 1.0, Input::Logout { call: 7 })).unwrap();
+    let mut c = a.go(T0 + 1.0, Input::Loaded { op: refresh_read, result: Ok(None) });
+    c.extend(a.go(T0 + 1.0, Input::Loaded { op: logout_read, result: Ok(None) }));
+    if let Some(clear) = clear_op(&c) {
+        c.extend(a.go(T0 + 1.0, Input::Cleared { op: clear }));
+    }
+    assert!(revoked(&c).iter().any(|(_, f)| f.contains("token=r1")), "the login held at the call is revoked: {:?}", revoked(&c));
+    let notice = broadcasts(&c);
+    assert_eq!(notice, [logout_of(&held)], "{c:?}");
+    // Another tab still holding that login ends it and sends no request with its token.
+    let (mut b, _) = T::restored(true, NO_LOCKS, Some(held), T0);
+    let c = b.go(T0 + 2.0, Input::Broadcast(notice[0].clone()));
+    assert_eq!(events(&c), ["logout", "change"]);
+    assert!(api_sends(&b.go(T0 + 3.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") })).is_empty());
+}
+
 #[path = "join_tests.rs"]
 mod join_tests;
