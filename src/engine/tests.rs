@@ -429,6 +429,22 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
     assert_eq!(api_sends(&c), [(6, Some("a1".into()), false)]);
 }
 
+/// Guarantee (bounded settle): a clock that moves back does not stretch a wait. oss-sim seed 1088991: a 60 s
+/// Retry-After, then the wall clock went back 77 min; the retry was armed by the clock, 77 min away, and the
+/// app's `refresh()` did not settle for 9 min.
+#[test]
+fn a_clock_that_moves_back_does_not_stretch_a_retry() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(60));
+    t.go(T0, Input::TokenReply { id: LAST, result: Err(e), dpop_nonce: None });
+    let back = T0 + 20_000.0 - 77.0 * 60_000.0; // 20 s later, by a clock 77 min behind
+    t.go(back, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    let wait = t.e.poll_timeout().map(|at| at.ms_since(Instant::from_ms(back))).unwrap();
+    assert!(wait <= 60_000.0, "the retry is at most the Retry-After away, not 77 min: {wait} ms");
+    assert!(t.e.deadline(Timer::RefreshRetry).unwrap().ms_since(Instant::from_ms(back)) >= 40_000.0, "never early");
+}
+
 #[test]
 fn a_terminal_error_ends_the_session_once() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
