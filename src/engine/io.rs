@@ -251,10 +251,6 @@ pub enum Input {
     Timeout,
     /// The page became visible or came back online: re-check now.
     Wake,
-    /// A response to a request the engine did not ask for (the code exchange of a login or of a silent
-    /// renewal, which the browser layer runs) carried `DPoP-Nonce: nonce` from `origin`. The engine's own
-    /// requests carry their nonce inside their answers.
-    DpopNonce { origin: String, nonce: String },
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },
     /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none

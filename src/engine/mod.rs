@@ -227,7 +227,6 @@ impl Engine {
             Input::Broadcast(_) => {}
             Input::Timeout => self.timeout(now),
             Input::Wake => self.check(now),
-            Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),
             Input::Login { call, kind, timeout_s } => self.login(now, call, kind, timeout_s),
