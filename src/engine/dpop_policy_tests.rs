@@ -76,6 +76,7 @@ impl T {
             }
             out.push(c);
         }
+        self.1.saw(&self.0);
         out
     }
 
@@ -253,7 +254,7 @@ fn dpop_true_refuses_a_bearer_login_and_silent_renewal() {
     first.refresh_expires_at_ms = None;
     t.go(Input::Loaded { op, result: Ok(Some(first)) });
     let c = t.go(Input::Renew { call: 6 });
-    assert!(c.iter().any(|c| matches!(c, Command::SilentRenew { .. })), "{c:?}");
+    assert!(c.iter().any(|c| matches!(c, Command::Digest { call: FRAME_CALL, .. })), "the frame login starts: {c:?}");
     let mut renewed = tokens("a2", "r2", "bearer");
     renewed.refresh_token = None;
     let c = t.go(Input::SilentDone { id: LAST, result: Ok(renewed) });

@@ -74,7 +74,7 @@ pub enum Timer {
     SaveRetry = 2,
     /// After giving shared storage up: how long the lock is kept so the other tabs hear it first.
     Handover = 3,
-    /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
+    /// How long a silent renewal's frame login may take; then it counts as failed.
     Silent = 4,
 }
 
@@ -253,8 +253,9 @@ pub enum Input {
     Wake,
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },
-    /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
-    /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
+    /// The outcome of a silent renewal's frame login (fed by the engine itself when that login ends, login.rs):
+    /// the tokens of the `prompt=none` login, or why there are none (`login_required`, `interaction_required`,
+    /// `consent_required`, a failed exchange …).
     SilentDone { id: OpId, result: Result<TokenSet, Error> },
     /// `loginUrl()` (`kind` [`Kind::Redirect`]: the call resolves with the authorize URL) or `loginPopup()`
     /// (`Popup`, once the browser opened the window; `timeout_s`: its `timeoutSeconds` option as the app gave it).
@@ -367,10 +368,6 @@ pub enum Command {
     /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
-    /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
-    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it. The browser
-    /// answers with [`Input::Login`] of kind `Frame` (the engine then asks for each step).
-    SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
     /// Tabs that join: ask the tabs of this client + server that hold the session (see [`Command::Present`])

@@ -93,7 +93,7 @@ enum LockHold {
 
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
-/// The "call" of a silent renewal's frame login ([`Command::SilentRenew`]): no app call waits for it.
+/// The "call" of a silent renewal's frame login (the engine starts it, `silent.rs`): no app call waits for it.
 pub const FRAME_CALL: CallId = CallId::MAX - 1;
 
 pub struct Engine {

@@ -239,8 +239,6 @@ impl Driver {
                 }
             }
             Command::Emit(e) => self.emit(&e),
-            // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
-            Command::SilentRenew { .. } => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
             Command::Digest { call, text } => self.digest(call, text),
             Command::SaveTransaction { call, tx } => {
