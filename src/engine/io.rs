@@ -53,7 +53,8 @@ pub struct Proof {
     pub nonce: Option<String>,
 }
 
-/// What the browser (or the simulator) can do, fixed when the session is made.
+/// What the browser (or the simulator) can do, as the host says when the session is made. The engine's copy
+/// changes once: `shared` turns false when storage falls back to memory ([`Command::UseMemory`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caps {
     /// Storage seen by every tab (cookies, an app backend): refresh under a lock, broadcast changes.

@@ -236,7 +236,7 @@ impl World {
                 }
             }
             Command::Emit(e) => self.emitted(tab, e),
-            // The simulated sessions run without DPoP: no key exists to forget.
+            // The simulated host signs nothing (a proof is modelled by its nonce, which the server checks): no key to forget.
             Command::ForgetKey { .. } => {}
             // The frame is removed: its answer, if it still comes, is not wanted.
             Command::CancelSilent => {
