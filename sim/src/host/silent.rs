@@ -8,7 +8,7 @@ use crate::*;
 impl World {
     /// A silent renewal starts (invariant 7 checks it): its `prompt=none` frame is to come.
     pub(crate) fn silent_renew(&mut self, tab: usize) {
-        self.tr(Some(tab), "-> SilentRenew".into());
+        self.tr(Some(tab), "   silent renewal: its frame login starts".into());
         let tnow = self.tab_now(tab);
         let forced = std::mem::take(&mut self.tabs[tab].renew_asked);
         self.inv7_check_silent(tab, tnow, forced);
