@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::storage_ops::{Accepted, AfterForget, Op};
+use super::storage_ops::{Accepted, AfterForget, EndedBy, Op};
 use super::{login_of, login_required, CallId, Command, Engine, Instant, LockHold, Logins, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
@@ -65,7 +65,7 @@ impl Engine {
                 self.synced(now, result)
             }
             Some(Op::Silent) => self.silent_loaded(now, result),
-            Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
+            Some(Op::Ending { token, owner, by }) => self.ending_loaded(now, token, owner, by, result),
             Some(Op::LogoutRead) => {
                 // The notice names what is ended: the pair held, and the one storage held (cleared next). A read
                 // that failed cannot tell which login storage holds: the notice names none (final for all).
@@ -419,7 +419,7 @@ impl Engine {
                 }
             }
             Decision::LoginRequired => {
-                self.pair_over(None, None);
+                self.pair_over(EndedBy::Clock);
                 return;
             }
         }

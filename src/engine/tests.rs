@@ -87,9 +87,15 @@ impl Last {
     pub(super) fn note(&mut self, c: &Command) {
         match c {
             Command::SendToken { id, .. } => self.token = *id,
-            Command::SilentRenew { id } => self.silent = *id,
             Command::Lock { id, .. } => self.lock = *id,
             _ => {}
+        }
+    }
+
+    /// Notes the silent renewal the engine waits for (its frame login's outcome comes as its `SilentDone`).
+    pub(super) fn saw(&mut self, e: &Engine) {
+        if let Some(frame) = e.silent_frame() {
+            self.silent = frame;
         }
     }
 
@@ -119,6 +125,7 @@ impl T {
             self.last.note(&c);
             out.push(c);
         }
+        self.last.saw(&self.e);
         out
     }
 
@@ -794,7 +801,8 @@ fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
 }
 
 fn silent_sends(c: &[Command]) -> usize {
-    c.iter().filter(|c| matches!(c, Command::SilentRenew { .. })).count()
+    // The renewal's frame login starts with its PKCE verifier's digest.
+    c.iter().filter(|c| matches!(c, Command::Digest { call: FRAME_CALL, .. })).count()
 }
 
 fn login_required_err() -> Error {
