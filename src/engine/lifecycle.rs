@@ -521,12 +521,26 @@ impl Engine {
             Ok(Some(t)) => {
                 if self.takes_over(&t) {
                     self.adopt_stored(now, t, super::Taken::AsFound);
+                } else if let Some(ours) = self.storage_went_back(&t) {
+                    // Without a lock, a tab whose refresh answer came last read storage before ours was written
+                    // and wrote its older pair over it; every tab would then spend a spent refresh token, and the
+                    // login end with `invalid_grant` (oss-sim seed 1193136). The newer pair goes back, and is told.
+                    let op = self.new_op(Op::Ignore);
+                    self.push(Command::Save { op, tokens: ours });
+                    self.announce(Notice::Refresh);
                 }
             }
             // A read that failed says nothing about the session: keep it.
             Err(e) if e.code == ErrorCode::StorageUnavailable => {}
             _ => self.storage_emptied(),
         }
+    }
+
+    /// Shared storage without Web Locks holds an older pair of this tab's login than the one it holds: that one.
+    fn storage_went_back(&self, stored: &TokenSet) -> Option<TokenSet> {
+        let newer = |c: &&TokenSet| c.lineage.seq > stored.lineage.seq && c.access_token != stored.access_token;
+        let unlocked = self.caps.shared && !self.caps.locks && self.logout.is_none() && self.same_login(stored);
+        self.tokens.as_ref().filter(|_| unlocked).filter(newer).cloned()
     }
 
     /// Shared storage no longer holds a session: another tab ended it. This tab follows (storage is the one

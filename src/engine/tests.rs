@@ -2094,5 +2094,28 @@ fn a_logout_names_and_revokes_the_login_held_when_it_was_called_though_dropped_b
     assert!(api_sends(&b.go(T0 + 3.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") })).is_empty());
 }
 
+/// Guarantee (no lost session, shared storage without Web Locks): a tab whose refresh answer came last wrote its
+/// older pair over the newer one another tab had stored; the tab holding the newer pair, hearing the change, puts
+/// it back and tells the others, so no tab spends the refresh token already spent (oss-sim seed 1193136: every
+/// tab then refreshed with it, got `invalid_grant` past the grace window, and the session ended).
+#[test]
+fn storage_that_went_back_to_an_older_pair_of_the_login_gets_the_newer_one_back() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let newer = of_login(tokens("a3", Some("r4"), T0), 2);
+    let (mut t, _) = T::restored(true, NO_LOCKS, Some(newer), T0);
+    let c = t.go(T0 + 1.0, Input::Broadcast(Notice::Refresh));
+    let op = load_op(&c).unwrap();
+    let c = t.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a2", Some("r3"), T0), 1))) });
+    let (_, saved) = save_op(&c).expect("the newer pair is written back");
+    assert_eq!(saved.access_token.expose(), "a3");
+    assert_eq!(broadcasts(&c), [Notice::Refresh]);
+    assert!(events(&c).is_empty(), "nothing changed for the app: {c:?}");
+    // With Web Locks the older pair cannot land after the newer (the refresh reads under the lock): no write.
+    let (mut t, _) = T::restored(true, SHARED, Some(of_login(tokens("a3", Some("r4"), T0), 2)), T0);
+    let op = load_op(&t.go(T0 + 1.0, Input::Broadcast(Notice::Refresh))).unwrap();
+    let c = t.go(T0 + 1.0, Input::Loaded { op, result: Ok(Some(of_login(tokens("a2", Some("r3"), T0), 1))) });
+    assert!(save_op(&c).is_none() && broadcasts(&c).is_empty(), "{c:?}");
+}
+
 #[path = "join_tests.rs"]
 mod join_tests;

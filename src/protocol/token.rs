@@ -633,24 +633,20 @@ pub(crate) mod tests {
     }
 
     /// A hostile body (400 KB, 40,000 keys; the hand-written parser took ~2 s in the browser) goes through the
-    /// same typed read in linear time: unknown keys are skipped, the known ones found.
+    /// same typed read: unknown keys are skipped, the known ones found. (No clock here: speed is the bench's;
+    /// a reader quadratic in the keys would take minutes on this input, which the suite's time would show.)
     #[test]
-    fn hostile_body_is_linear() {
+    fn hostile_body_is_read_whole() {
         let mut text = String::from("{");
         for i in 0..40_000 {
             text.push_str(&format!("\"k{:05}\":\"vvv\",", i));
         }
         text.push_str(r#""access_token":"a","expires_in":60}"#);
         assert!(text.len() > 400_000);
-        let started = std::time::Instant::now();
-        for _ in 0..5 {
-            let t = parse(&text).unwrap();
-            assert_eq!(t.expires_at_ms, NOW + 60_000.0);
-            let e = crate::protocol::response::tests::token_error_text(400, &text);
-            assert_eq!(e.code, ErrorCode::InvalidRequest);
-        }
-        // Debug build, shared 2-core machine: generous, but a quadratic lookup is minutes here.
-        assert!(started.elapsed().as_secs_f64() < 10.0, "{:?}", started.elapsed());
+        let t = parse(&text).unwrap();
+        assert_eq!(t.expires_at_ms, NOW + 60_000.0);
+        let e = crate::protocol::response::tests::token_error_text(400, &text);
+        assert_eq!(e.code, ErrorCode::InvalidRequest);
     }
 
     #[test]
