@@ -92,12 +92,15 @@ impl Engine {
         }
     }
 
-    /// Another tab asks: a tab that says it holds the session answers (with nothing while it logs out).
+    /// Another tab asks: a tab that says it holds the session answers (with nothing once its logout has the
+    /// lock). Until then it is one of the group: a tab that got the lock first may refresh, and needs the newest
+    /// pair for that, which this tab may alone hold (oss-sim seed 1163940: it left the group as its logout asked
+    /// for the lock, and the tab granted the lock before it spent the refresh token this one had spent).
     pub(super) fn tabs_asked(&mut self, id: String) {
         if !self.present {
             return;
         }
-        let tokens = if self.logout.is_none() { self.tokens.clone() } else { None };
+        let tokens = if self.logout.as_ref().is_none_or(|l| l.before_lock()) { self.tokens.clone() } else { None };
         self.push(Command::AnswerTab { id, tokens });
     }
 
@@ -131,7 +134,8 @@ impl Engine {
 
     /// The presence mark follows whether this tab holds the session (after every input).
     pub(super) fn sync_presence(&mut self) {
-        let want = self.group && matches!(self.restore, super::Restore::Done) && self.tokens.is_some() && self.logout.is_none();
+        let in_group = self.logout.as_ref().is_none_or(|l| l.before_lock());
+        let want = self.group && matches!(self.restore, super::Restore::Done) && self.tokens.is_some() && in_group;
         if want != self.present {
             self.present = want;
             self.push(Command::Present(want));

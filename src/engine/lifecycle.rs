@@ -38,6 +38,11 @@ impl Logout {
     pub(super) fn waits_for(&self, id: OpId) -> bool {
         self.stage == LogoutStage::Locking { lock: id }
     }
+
+    /// Still waiting for the cross-tab lock: another tab may refresh before this logout reads.
+    pub(super) fn before_lock(&self) -> bool {
+        matches!(self.stage, LogoutStage::Locking { .. })
+    }
 }
 
 impl Engine {
