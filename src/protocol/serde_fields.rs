@@ -124,8 +124,7 @@ pub trait Fields {
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String>;
 }
 
-/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`, or with the
-/// entry an error inside a nested object ([`Nested`]) already names.
+/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`.
 pub fn named_field<T: DeserializeOwned>(o: &impl Fields, key: &str, n: usize) -> Result<T, &'static str> {
     o.field(key).map_err(|m| field_error(&m).unwrap_or(FIELD_ERRORS[n]))
 }
@@ -135,13 +134,26 @@ pub fn lenient_field<T: DeserializeOwned>(o: &impl Fields, key: &str) -> Option<
     o.field::<Option<T>>(key).ok().flatten()
 }
 
-/// A nested object as [`named_object`] reads it (for [`named_field`]): `null` is absent, anything but an object
-/// (an array included) is an error; the object's own fields keep naming themselves.
-pub struct Nested<T>(pub Option<T>);
+/// A [`Fields`] whose fields can be objects read field by field in turn (the config's `endpoints` and
+/// `authorizeParams`), instead of a derived visitor per nested struct.
+pub trait Objects: Fields + Sized {
+    /// The field `key` as an object: `None` when absent or `null`, `Err` for anything but a plain object (an
+    /// array included), as [`named_object`] reads it.
+    fn object(&self, key: &str) -> Result<Option<Self>, ()>;
+}
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nested<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ObjectVisitor(PhantomData)).map(Nested)
+/// The field `key` as [`named_object`] reads it, each of the object's fields by `read`: anything but an object
+/// fails with `FIELD_ERRORS[n]`; an error inside the object keeps naming its own field.
+pub fn object_field<O: Objects, T>(
+    o: &O,
+    key: &str,
+    n: usize,
+    read: impl FnOnce(&O) -> Result<T, &'static str>,
+) -> Result<Option<T>, &'static str> {
+    match o.object(key) {
+        Ok(Some(inner)) => read(&inner).map(Some),
+        Ok(None) => Ok(None),
+        Err(()) => Err(FIELD_ERRORS[n]),
     }
 }
 
@@ -321,6 +333,16 @@ pub(crate) mod tests {
         }
     }
 
+    impl Objects for serde_json::Value {
+        fn object(&self, key: &str) -> Result<Option<Self>, ()> {
+            match self.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(v) if v.is_object() => Ok(Some(v.clone())),
+                Some(_) => Err(()),
+            }
+        }
+    }
+
     /// A [`Fields`] that records the keys asked for (each read as absent).
     pub(crate) struct Keys(pub(crate) core::cell::RefCell<Vec<String>>);
 
@@ -328,6 +350,13 @@ pub(crate) mod tests {
         fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
             self.0.borrow_mut().push(key.to_string());
             T::deserialize(serde_json::Value::Null).map_err(|e| e.to_string())
+        }
+    }
+
+    impl Objects for Keys {
+        fn object(&self, key: &str) -> Result<Option<Self>, ()> {
+            self.0.borrow_mut().push(key.to_string());
+            Ok(None)
         }
     }
 

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::serde_fields::Fields;
+use crate::protocol::serde_fields::{Fields, Objects};
 use crate::protocol::{Body, MAX_BODY_BYTES};
 
 /// A typed struct as a plain JS object (absent optionals omitted).
@@ -23,6 +23,20 @@ pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
 impl Fields for JsValue {
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
         from_js(js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|e| message(&e))?)
+    }
+}
+
+/// A nested object of the config (`endpoints`, `authorizeParams`), read field by field like the config itself.
+impl Objects for JsValue {
+    fn object(&self, key: &str) -> Result<Option<JsValue>, ()> {
+        let v = js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|_| ())?;
+        if v.is_undefined() || v.is_null() {
+            Ok(None)
+        } else if is_object(&v) {
+            Ok(Some(v))
+        } else {
+            Err(())
+        }
     }
 }
 
