@@ -105,6 +105,6 @@ impl Driver {
 
 /// A sealed stored transaction; `None` when it was tampered with, malformed or of another version.
 fn read_transaction(text: &str) -> Option<Transaction> {
-    let stored: StoredTransaction = json::from_text(unseal(text).ok()?)?;
+    let stored = StoredTransaction::read(&js_sys::JSON::parse(unseal(text).ok()?).ok()?).ok()?;
     Transaction::from_stored(stored).ok()
 }
