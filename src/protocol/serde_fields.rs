@@ -122,6 +122,18 @@ pub fn named_object<'de, T: Deserialize<'de>, const N: usize, D: Deserializer<'d
 pub trait Fields {
     /// The field `key` as `T` (absent reads as `null`: `None` for an `Option`), or the deserializer's message.
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String>;
+
+    /// The first entry of the list field `key` as `T`, when the field is a list and that entry an object (`None`
+    /// otherwise). By default through serde (the list read as [`Maybe`]s); the wasm reads the entry field by
+    /// field ([`FromFields`]) instead of linking the entry's derived visitor.
+    fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+        self.field::<Option<Vec<Maybe<T>>>>(key).ok().flatten()?.into_iter().next()?.0
+    }
+}
+
+/// A struct read field by field from a [`Fields`] (what the wasm runs), besides its derived `Deserialize`.
+pub trait FromFields {
+    fn from_fields(o: &impl Fields) -> Self;
 }
 
 /// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`.
@@ -326,10 +338,25 @@ pub(crate) mod tests {
         T::deserialize(v).map_err(|e| e.to_string())
     }
 
-    /// Host tests read bodies field by field from `serde_json::Value`, as the wasm does from the browser's value.
+    /// Host tests read bodies field by field from `serde_json::Value`, as the wasm does from the browser's value
+    /// (a list's first entry too: `web::json`'s `first_entry`).
     impl Fields for serde_json::Value {
         fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
             T::deserialize(self.get(key).cloned().unwrap_or_default()).map_err(|e| e.to_string())
+        }
+
+        fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+            let first = self.get(key)?.as_array()?.first()?;
+            first.is_object().then(|| T::from_fields(first))
+        }
+    }
+
+    /// A parsed value read with [`Fields`]' provided methods only (what the simulator's bodies use).
+    pub(crate) struct Provided(pub(crate) serde_json::Value);
+
+    impl Fields for Provided {
+        fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+            self.0.field(key)
         }
     }
 

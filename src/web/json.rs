@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::serde_fields::{Fields, Objects};
+use crate::protocol::serde_fields::{Fields, FromFields, Objects};
 use crate::protocol::{Body, MAX_BODY_BYTES};
 
 /// A typed struct as a plain JS object (absent optionals omitted).
@@ -23,6 +23,15 @@ pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
 impl Fields for JsValue {
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
         from_js(js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|e| message(&e))?)
+    }
+
+    fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+        let list = js_sys::Reflect::get(self, &JsValue::from_str(key)).ok()?;
+        if !js_sys::Array::is_array(&list) {
+            return None;
+        }
+        let first = js_sys::Reflect::get(&list, &JsValue::from(0)).ok()?;
+        is_object(&first).then(|| T::from_fields(&first))
     }
 }
 
