@@ -2,6 +2,7 @@
 //! status, and the `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1) of a 401.
 
 use super::{api_error, Body, ErrorBody};
+use crate::protocol::bytes;
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::error::{Error, ErrorCode};
 use crate::protocol::serde_fields::Fields;
@@ -44,7 +45,7 @@ pub fn dpop_challenge_error(www_authenticate: &str) -> Option<String> {
     let rest = &h[at + 4..];
     // Parameters of this challenge run until the next scheme (a token followed by a space and no `=`).
     let mut i = 0;
-    while let Some(p) = rest[i..].find("error") {
+    while let Some(p) = bytes::find(&rest[i..], "error") {
         let start = i + p;
         let before = rest[..start].bytes().next_back();
         let after = rest[start + 5..].trim_start();
@@ -69,7 +70,7 @@ pub fn is_nonce_challenge(www_authenticate: &str) -> bool {
 /// Where the auth-scheme `scheme` (lower case) starts in `h`: at the start or after `,`/space, followed by a space.
 fn scheme_at(h: &str, scheme: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(p) = h[from..].find(scheme) {
+    while let Some(p) = bytes::find(&h[from..], scheme) {
         let at = from + p;
         let before = h[..at].bytes().next_back();
         let after = h.as_bytes().get(at + scheme.len());
