@@ -136,9 +136,10 @@ pub trait FromFields {
     fn from_fields(o: &impl Fields) -> Self;
 }
 
-/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`.
+/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]` (a leaf
+/// field's deserializer message never names a field; nested objects are read by [`object_field`]).
 pub fn named_field<T: DeserializeOwned>(o: &impl Fields, key: &str, n: usize) -> Result<T, &'static str> {
-    o.field(key).map_err(|m| field_error(&m).unwrap_or(FIELD_ERRORS[n]))
+    o.field(key).map_err(|_| FIELD_ERRORS[n])
 }
 
 /// The field `key` as [`lenient`] reads it: a value of the wrong type is absent.

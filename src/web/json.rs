@@ -19,10 +19,12 @@ pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
 }
 
 /// The config and the token and error bodies are read field by field (see [`Fields`]): `Reflect.get`, then
-/// `from_value` of the field's type. An exception from a getter counts as a value of the wrong type.
+/// `from_value` of the field's type. An exception from a getter counts as a value of the wrong type. The error
+/// carries no message: every reader names the field itself (`named_field`) or drops the error.
 impl Fields for JsValue {
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
-        from_js(js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|e| message(&e))?)
+        let v = js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|_| String::new())?;
+        serde_wasm_bindgen::from_value(v).map_err(|_| String::new())
     }
 
     fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
