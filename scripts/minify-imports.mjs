@@ -2,7 +2,7 @@
 // import `__wbg_<name>_<16 hex digits>` in module "./oauth_spa_session_bg.js" (the glue's own functions in
 // "./snippets/<crate-hash>/js/glue.js"): ~150 imports whose names and hashes the wasm and the entry module both
 // carry, and hashes do not compress (about 2.4 KB of brotli in all). This renames them `a`, `b`, … `aa`, … and
-// the two modules `a` and `b`, in the import sections of both wasm files (the shipped one and the name-section
+// the two modules `./a` and `./b`, in the import sections of both wasm files (the shipped one and the name-section
 // build, which must keep the same imports to be swapped in) and in the entry's import object. Exports are kept
 // as they are (`init()` resolves to them: `memory` is public), and so are the glue module's own function names.
 //
@@ -84,7 +84,8 @@ const glueModule = modules.find((m) => m !== WBG);
 if (!modules.includes(WBG) || modules.length !== 2 || !/^\.\/snippets\/[\w-]+\/js\/glue\.js$/.test(glueModule)) {
   fail(`unexpected import modules ${modules}`);
 }
-const moduleName = new Map([[WBG, 'a'], [glueModule, 'b']]);
+// Still relative specifiers ("./a"): the import object's keys keep the shape tests/e2e/package.test.mjs checks.
+const moduleName = new Map([[WBG, './a'], [glueModule, './b']]);
 const rename = new Map();
 for (const e of entries) if (e.module === WBG) rename.set(e.name, short(rename.size));
 
@@ -110,6 +111,6 @@ function once(from, to, what) {
   js = js.replace(from, to);
 }
 for (const [old, name] of rename) once(`\n        ${old}: function(`, `\n        ${name}: function(`, `the import ${old}`);
-once(`"${WBG}": import0,`, 'a: import0,', "the wasm-bindgen module's key");
-once(`"${glueModule}": __oss_glue,`, 'b: __oss_glue,', "glue.js's key");
+once(`"${WBG}": import0,`, '"./a": import0,', "the wasm-bindgen module's key");
+once(`"${glueModule}": __oss_glue,`, '"./b": __oss_glue,', "glue.js's key");
 writeFileSync(entryFile, js);
