@@ -1,10 +1,12 @@
-// Short import names (run by scripts/build.sh on pkg.tmp/, after scripts/entry.mjs). wasm-bindgen names each
-// import `__wbg_<name>_<16 hex digits>` in module "./oauth_spa_session_bg.js" (the glue's own functions in
-// "./snippets/<crate-hash>/js/glue.js"): ~150 imports whose names and hashes the wasm and the entry module both
-// carry, and hashes do not compress (about 2.4 KB of brotli in all). This renames them `a`, `b`, … `aa`, … and
-// the two modules `./a` and `./b`, in the import sections of both wasm files (the shipped one and the name-section
-// build, which must keep the same imports to be swapped in) and in the entry's import object. Exports are kept
-// as they are (`init()` resolves to them: `memory` is public), and so are the glue module's own function names.
+// Short import and export names (run by scripts/build.sh on pkg.tmp/, after scripts/entry.mjs). wasm-bindgen
+// names each import `__wbg_<name>_<16 hex digits>` in module "./oauth_spa_session_bg.js" (the glue's own
+// functions in "./snippets/<crate-hash>/js/glue.js"), and exports its closures' entry points with a hash too:
+// ~150 imports and ~30 exports whose names the wasm and the entry module both carry, and hashes do not compress.
+// This renames the imports `a`, `b`, … `aa`, … and their two modules `./a` and `./b`, and every export the entry
+// reaches as `wasm.<name>` likewise, except `memory` (`init()` resolves to the exports, and `InitOutput` types
+// `memory` as public); the glue module's own function names stay. Both wasm files get the same names (the
+// name-section build must keep the shipped one's imports and exports to be swapped in), and the entry's import
+// object and `wasm.` references follow.
 //
 // Every rewrite checks what it replaces and fails the build when wasm-bindgen's output changed.
 //
@@ -30,6 +32,37 @@ function uleb(n) {
   return out;
 }
 const str = (s) => { const b = Buffer.from(s, 'utf8'); return [...uleb(b.length), ...b]; };
+
+/** The export section of a module: where it lies and its entries (name, the kind and index's raw bytes). */
+function exports(buf) {
+  let p = 8;
+  while (p < buf.length) {
+    const start = p;
+    const id = buf[p++];
+    let size;
+    [size, p] = leb(buf, p);
+    const end = p + size;
+    if (id === 7) {
+      const entries = [];
+      let n;
+      [n, p] = leb(buf, p);
+      for (; n > 0; n--) {
+        let l;
+        [l, p] = leb(buf, p);
+        const name = buf.toString('utf8', p, p + l);
+        p += l;
+        const d = p;
+        p++; // kind
+        [, p] = leb(buf, p); // index
+        entries.push({ name, desc: buf.subarray(d, p) });
+      }
+      if (p !== end) fail('export section not read to its end');
+      return { start, end, entries };
+    }
+    p = end;
+  }
+  fail('no export section');
+}
 
 /** The import section of a module: where it lies and its entries (module, name, the descriptor's raw bytes). */
 function imports(buf) {
@@ -89,6 +122,23 @@ const moduleName = new Map([[WBG, './a'], [glueModule, './b']]);
 const rename = new Map();
 for (const e of entries) if (e.module === WBG) rename.set(e.name, short(rename.size));
 
+const entryFile = path.join(dir, 'oauth_spa_session.js');
+let js = readFileSync(entryFile, 'utf8');
+// The exports the entry reaches as `wasm.<name>`: renamed when no other property access, key or string spells
+// the name (a JS function of the same name, as wasm-bindgen writes for each closure's entry point, is the
+// entry's own and keeps its name). Any other export is left alone.
+const renameExport = new Map();
+for (const e of exports(readFileSync(shipped)).entries) {
+  if (e.name === 'memory') continue;
+  const esc = e.name.replace(/[$]/g, '\\$&');
+  const count = (re) => (js.match(new RegExp(re, 'g')) || []).length;
+  const dotted = count(`\\bwasm\\.${esc}(?![\\w$])`);
+  const property = count(`\\.${esc}(?![\\w$])`);
+  const keyOrString = count(`['"\`]${esc}(?![\\w$])|(?<![\\w$])${esc}['"\`]|(?<![\\w$.])${esc}\\s*:(?!:)`);
+  if (dotted > 0 && dotted === property && keyOrString === 0) renameExport.set(e.name, short(renameExport.size));
+}
+if (!renameExport.has('session_new')) fail('the entry does not call wasm.session_new');
+
 for (const file of [shipped, path.join(dir, 'oauth_spa_session_bg.debug.wasm')]) {
   const buf = readFileSync(file);
   const sec = imports(buf);
@@ -100,11 +150,15 @@ for (const file of [shipped, path.join(dir, 'oauth_spa_session_bg.debug.wasm')])
   }
   if (sec.entries.length !== entries.length) fail(`${path.basename(file)} has another import count`);
   const section = Buffer.from([2, ...uleb(body.length), ...body]);
-  writeFileSync(file, Buffer.concat([buf.subarray(0, sec.start), section, buf.subarray(sec.end)]));
+  const renamed = Buffer.concat([buf.subarray(0, sec.start), section, buf.subarray(sec.end)]);
+  const ex = exports(renamed);
+  const ebody = [...uleb(ex.entries.length)];
+  for (const e of ex.entries) ebody.push(...str(renameExport.get(e.name) ?? e.name), ...e.desc);
+  if (ex.entries.filter((e) => renameExport.has(e.name)).length !== renameExport.size) fail(`${path.basename(file)} lacks an export`);
+  const esection = Buffer.from([7, ...uleb(ebody.length), ...ebody]);
+  writeFileSync(file, Buffer.concat([renamed.subarray(0, ex.start), esection, renamed.subarray(ex.end)]));
 }
 
-const entryFile = path.join(dir, 'oauth_spa_session.js');
-let js = readFileSync(entryFile, 'utf8');
 function once(from, to, what) {
   const n = js.split(from).length - 1;
   if (n !== 1) fail(`${what}: expected once, found ${n} times`);
@@ -113,4 +167,8 @@ function once(from, to, what) {
 for (const [old, name] of rename) once(`\n        ${old}: function(`, `\n        ${name}: function(`, `the import ${old}`);
 once(`"${WBG}": import0,`, '"./a": import0,', "the wasm-bindgen module's key");
 once(`"${glueModule}": __oss_glue,`, '"./b": __oss_glue,', "glue.js's key");
+for (const [old, name] of renameExport) {
+  const esc = old.replace(/[$]/g, '\\$&');
+  js = js.replace(new RegExp(`\\bwasm\\.${esc}(?![\\w$])`, 'g'), `wasm.${name}`);
+}
 writeFileSync(entryFile, js);
