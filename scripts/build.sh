@@ -14,7 +14,7 @@ inputs_hash() {
     echo "binaryen $(node -p 'require("./node_modules/binaryen/package.json").version' 2>/dev/null || true)"
     echo "RUSTFLAGS=${RUSTFLAGS:-}"
     find src js patches -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum
-    sha256sum Cargo.toml Cargo.lock build.rs scripts/build.sh scripts/entry.mjs .cargo/config.toml || true
+    sha256sum Cargo.toml Cargo.lock build.rs scripts/build.sh scripts/entry.mjs scripts/minify-imports.mjs .cargo/config.toml || true
   } | sha256sum | cut -c1-64
 }
 outputs_hash() { (cd "$1" && find . -type f ! -name .build-stamp -print0 | LC_ALL=C sort -z | xargs -0 sha256sum) | sha256sum | cut -c1-64; }
@@ -32,13 +32,19 @@ wasm-bindgen --target web --out-dir pkg.tmp target/wasm32-unknown-unknown/releas
 # the production .wasm stays lean (the name section adds 34% to it, 22% after brotli).
 # --converge: -Oz again until the size stops shrinking; then the producers and target_features custom sections,
 # which no browser reads, are dropped (after the optimisation, which reads the features).
-opt="-Oz --converge --strip-producers --strip-target-features"
+# --zero-filled-memory: the module's own memory starts zeroed (it is not imported), so zero bytes of the data
+# segments need not be stored; --low-memory-unused: a constant added to a pointer may fold into the load's
+# offset (only a pointer that wraps below address 1024 would differ; Rust never makes one). −460 B brotli.
+opt="-Oz --converge --low-memory-unused --zero-filled-memory --strip-producers --strip-target-features"
 node_modules/.bin/wasm-opt $opt -g pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.debug.wasm
 node_modules/.bin/wasm-opt $opt pkg.tmp/oauth_spa_session_bg.wasm -o pkg.tmp/oauth_spa_session_bg.wasm
 # The entry: js/glue.js merged in (one module to fetch, not two in sequence), the wasm's download and compilation
 # started on evaluation, init failures through glue.js's `initFailed` (CSP → csp_blocked); and node.js, the entry
 # under Node (server rendering: no wasm, a Session that throws unsupported_environment). See scripts/entry.mjs.
 node scripts/entry.mjs pkg.tmp "$(cd pkg.tmp && ls snippets/*/js/glue.js)"
+# The wasm's imports renamed `a`, `b`, … (wasm-bindgen's hashed names do not compress), in both wasm files and
+# the entry's import object alike; exports untouched. See scripts/minify-imports.mjs.
+node scripts/minify-imports.mjs pkg.tmp
 # The entry that needs no `await init()`: the module instantiates the wasm itself (top-level await).
 cat > pkg.tmp/auto.js <<'JS'
 // oauth-spa-session without `await init()`: importing this module instantiates the wasm (top-level await).

@@ -64,7 +64,7 @@ const GROUPS = [
   ['DPoP (web::dpop_signer, protocol::dpop_proof, engine::dpop_policy)', /oauth_spa_session::(web::dpop_signer|protocol::dpop_proof|engine::dpop_policy)/],
   ['cookie sealing and storage forms (protocol::seal, cookie)', /oauth_spa_session::protocol::(seal|cookie)/],
   ['engine', /oauth_spa_session::engine/],
-  ['async browser layer: driver, login, http, store, session (serde inlined)', /oauth_spa_session::web::/],
+  ['browser layer: driver, login, http, store, session (the field reads inlined)', /oauth_spa_session::web::/],
   ['protocol (protocol::*)', /oauth_spa_session::protocol::/],
   ['serde and serde-wasm-bindgen (out of line)', /serde|Maybe<|Deserialize|Visitor/],
   ['futures, timers, channels', /futures|gloo|Waker|task::|mpsc/],

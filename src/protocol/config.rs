@@ -200,9 +200,9 @@ pub struct AuthorizeParamsInput {
 
 impl ConfigInput {
     /// The config object read field by field ([`Fields`]: what the wasm does, so no derived visitor for the
-    /// whole struct is linked), in declaration order, with the derived read's errors and defaults. The
-    /// nested objects keep their derived `Deserialize`.
-    pub fn read(o: &impl Fields) -> Result<ConfigInput, &'static str> {
+    /// whole struct is linked), in declaration order, with the derived read's errors and defaults; the nested
+    /// objects likewise ([`Objects`]).
+    pub fn read<O: Objects>(o: &O) -> Result<ConfigInput, &'static str> {
         Ok(ConfigInput {
             client_id: named_field(o, "clientId", F_CLIENT_ID)?,
             server: named_field(o, "server", F_SERVER)?,
@@ -214,8 +214,8 @@ impl ConfigInput {
             refresh_token_ttl: named_field(o, "refreshTokenTtl", F_REFRESH_TOKEN_TTL)?,
             refresh_margin_seconds: named_field(o, "refreshMarginSeconds", F_REFRESH_MARGIN)?,
             api_origins: named_field(o, "apiOrigins", F_API_ORIGINS)?,
-            endpoints: named_field::<Nested<_>>(o, "endpoints", F_ENDPOINTS)?.0,
-            authorize_params: named_field::<Nested<_>>(o, "authorizeParams", F_AUTHORIZE_PARAMS)?.0,
+            endpoints: object_field(o, "endpoints", F_ENDPOINTS, EndpointsInput::read)?,
+            authorize_params: object_field(o, "authorizeParams", F_AUTHORIZE_PARAMS, AuthorizeParamsInput::read)?,
             issuer: named_field(o, "issuer", F_ISSUER)?,
             dpop: named_field(o, "dpop", F_DPOP)?,
             silent_renew: named_field(o, "silentRenew", F_SILENT_RENEW)?,
@@ -223,6 +223,46 @@ impl ConfigInput {
             popup_timeout_seconds: named_field(o, "popupTimeoutSeconds", F_POPUP_TIMEOUT)?,
             share_tabs: named_field(o, "shareTabs", F_SHARE_TABS)?,
         })
+    }
+}
+
+impl EndpointsInput {
+    /// `endpoints` read field by field, as [`ConfigInput::read`] reads the config.
+    pub fn read(o: &impl Fields) -> Result<EndpointsInput, &'static str> {
+        Ok(EndpointsInput {
+            authorize: named_field(o, "authorize", F_EP_AUTHORIZE)?,
+            token: named_field(o, "token", F_EP_TOKEN)?,
+            revoke: named_field(o, "revoke", F_EP_REVOKE)?,
+        })
+    }
+}
+
+impl AuthorizeParamsInput {
+    /// `authorizeParams` read field by field. A field given under both spellings (`brand_id` and `brandId`)
+    /// fails as the derived read's duplicate field does: with the object's entry.
+    pub fn read(o: &impl Fields) -> Result<AuthorizeParamsInput, &'static str> {
+        Ok(AuthorizeParamsInput {
+            brand_id: aliased(o, "brandId", "brand_id", F_AP_BRAND_ID)?,
+            display: named_field(o, "display", F_AP_DISPLAY)?,
+            prompt: named_field(o, "prompt", F_AP_PROMPT)?,
+            ui_locales: aliased(o, "uiLocales", "ui_locales", F_AP_UI_LOCALES)?,
+            login_hint: aliased(o, "loginHint", "login_hint", F_AP_LOGIN_HINT)?,
+            scope: named_field(o, "scope", F_AP_SCOPE)?,
+        })
+    }
+}
+
+/// A field under its alias (`#[serde(alias)]`, asked first as the derived read lists it) or its name: both
+/// given is the derived read's duplicate field.
+fn aliased<T: serde::de::DeserializeOwned>(
+    o: &impl Fields,
+    alias: &str,
+    name: &str,
+    n: usize,
+) -> Result<Option<T>, &'static str> {
+    match (named_field::<Option<T>>(o, alias, n)?, named_field::<Option<T>>(o, name, n)?) {
+        (Some(_), Some(_)) => Err(FIELD_ERRORS[F_AUTHORIZE_PARAMS]),
+        (a, b) => Ok(a.or(b)),
     }
 }
 
@@ -747,6 +787,21 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn nested_objects_are_read_field_by_field_with_their_aliases() {
+        let base = r#""clientId":"a","server":"https://s.example","redirectUri":"https://app.example/""#;
+        let c = cfg(&format!(r#"{{{base},"authorizeParams":{{"brandId":1210,"uiLocales":"de","login_hint":"u"}},"endpoints":{{"token":"/t"}}}}"#), true).unwrap();
+        assert_eq!(c.authorize_params.brand_id.as_deref(), Some("1210"));
+        assert_eq!(c.authorize_params.ui_locales.as_deref(), Some("de"));
+        assert_eq!(c.authorize_params.login_hint.as_deref(), Some("u"));
+        assert_eq!(c.endpoints.token, "/t");
+        assert_eq!(c.endpoints.revoke, "/restapi/oauth/revoke");
+        // Both spellings of one field: the derived read's duplicate field, which names the object.
+        let d = err_desc(&format!(r#"{{{base},"authorizeParams":{{"brandId":"1","brand_id":"2"}}}}"#));
+        assert_eq!(d, "authorizeParams: must be an object");
+        assert_eq!(err_desc(&format!(r#"{{{base},"authorizeParams":"x"}}"#)), "authorizeParams: must be an object");
+    }
+
+    #[test]
     fn nulls_mean_absent() {
         let c = cfg(
             r#"{"clientId":"a","server":"https://s.example","redirectUri":"https://app.example/","flow":null,"storage":null,
@@ -846,6 +901,8 @@ mod ts_types {
         use crate::protocol::{ErrorBody, TokenResponseBody};
         let same = |read: Vec<String>, derived: Vec<&'static str>| assert_eq!(read, derived);
         same(keys_read(|o| ConfigInput::read(o)), fields::<ConfigInput>());
+        same(keys_read(|o| EndpointsInput::read(o)), fields::<EndpointsInput>());
+        same(keys_read(|o| AuthorizeParamsInput::read(o)), fields::<AuthorizeParamsInput>());
         same(keys_read(|o| TokenResponseBody::read(o)), fields::<TokenResponseBody>());
         same(keys_read(|o| ErrorBody::read(o)), fields::<ErrorBody>());
     }

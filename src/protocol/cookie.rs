@@ -206,9 +206,10 @@ pub fn removal_strings(name: &str, host: &str, pathname: &str, secure: bool) -> 
     }
     let mut paths: Vec<&str> = vec!["/"];
     for (i, b) in pathname.bytes().enumerate().skip(1) {
-        if b == b'/' {
-            paths.push(&pathname[..i]);
-            paths.push(&pathname[..=i]);
+        // (`i` is a `/`'s index: the `get`s never fail.)
+        if let (b'/', Some(parent), Some(dir)) = (b, pathname.get(..i), pathname.get(..=i)) {
+            paths.push(parent);
+            paths.push(dir);
         }
     }
     if pathname.len() > 1 && !pathname.ends_with('/') {

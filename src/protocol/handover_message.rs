@@ -8,6 +8,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::serde_fields::Fields;
+
 pub const POPUP: &str = "p.";
 pub const FRAME: &str = "f.";
 /// The tag of our messages (`{ oss: TAG, url }`), so other messages on the window are not mistaken for ours.
@@ -26,6 +28,12 @@ impl Message {
     /// Our message handing over the callback URL `url`.
     pub fn new(url: String) -> Message {
         Message { oss: TAG.into(), url }
+    }
+
+    /// The message read field by field ([`Fields`]), as the stored forms are (no derived visitor in the wasm):
+    /// `None` when a field is missing or not a string. Host tests read every case both ways.
+    pub fn read(o: &impl Fields) -> Option<Message> {
+        Some(Message { oss: o.field("oss").ok()?, url: o.field("url").ok()? })
     }
 
     /// The callback URL, when the message carries our tag (the one check of it, for every channel it came by);
@@ -105,7 +113,13 @@ mod tests {
 
     #[test]
     fn the_message_is_ours_only_with_our_tag_and_a_url() {
-        let read = |json: &str| serde_json::from_str::<Message>(json).ok().and_then(Message::into_url);
+        // Both ways: the derived `Deserialize`, and field by field from the parsed value as the wasm reads it.
+        let read = |json: &str| {
+            let derived = serde_json::from_str::<Message>(json).ok().and_then(Message::into_url);
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            assert_eq!(Message::read(&value).and_then(Message::into_url), derived, "{}", json);
+            derived
+        };
         let sent = serde_json::to_value(Message::new("http://a/cb?code=1".into())).unwrap();
         assert_eq!(sent, serde_json::json!({ "oss": TAG, "url": "http://a/cb?code=1" }));
         assert_eq!(read(&sent.to_string()).as_deref(), Some("http://a/cb?code=1"));

@@ -122,12 +122,24 @@ pub fn named_object<'de, T: Deserialize<'de>, const N: usize, D: Deserializer<'d
 pub trait Fields {
     /// The field `key` as `T` (absent reads as `null`: `None` for an `Option`), or the deserializer's message.
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String>;
+
+    /// The first entry of the list field `key` as `T`, when the field is a list and that entry an object (`None`
+    /// otherwise). By default through serde (the list read as [`Maybe`]s); the wasm reads the entry field by
+    /// field ([`FromFields`]) instead of linking the entry's derived visitor.
+    fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+        self.field::<Option<Vec<Maybe<T>>>>(key).ok().flatten()?.into_iter().next()?.0
+    }
 }
 
-/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]`, or with the
-/// entry an error inside a nested object ([`Nested`]) already names.
+/// A struct read field by field from a [`Fields`] (what the wasm runs), besides its derived `Deserialize`.
+pub trait FromFields {
+    fn from_fields(o: &impl Fields) -> Self;
+}
+
+/// The field `key` as [`named`] reads it: a value of the wrong type fails with `FIELD_ERRORS[n]` (a leaf
+/// field's deserializer message never names a field; nested objects are read by [`object_field`]).
 pub fn named_field<T: DeserializeOwned>(o: &impl Fields, key: &str, n: usize) -> Result<T, &'static str> {
-    o.field(key).map_err(|m| field_error(&m).unwrap_or(FIELD_ERRORS[n]))
+    o.field(key).map_err(|_| FIELD_ERRORS[n])
 }
 
 /// The field `key` as [`lenient`] reads it: a value of the wrong type is absent.
@@ -135,13 +147,26 @@ pub fn lenient_field<T: DeserializeOwned>(o: &impl Fields, key: &str) -> Option<
     o.field::<Option<T>>(key).ok().flatten()
 }
 
-/// A nested object as [`named_object`] reads it (for [`named_field`]): `null` is absent, anything but an object
-/// (an array included) is an error; the object's own fields keep naming themselves.
-pub struct Nested<T>(pub Option<T>);
+/// A [`Fields`] whose fields can be objects read field by field in turn (the config's `endpoints` and
+/// `authorizeParams`), instead of a derived visitor per nested struct.
+pub trait Objects: Fields + Sized {
+    /// The field `key` as an object: `None` when absent or `null`, `Err` for anything but a plain object (an
+    /// array included), as [`named_object`] reads it.
+    fn object(&self, key: &str) -> Result<Option<Self>, ()>;
+}
 
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Nested<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ObjectVisitor(PhantomData)).map(Nested)
+/// The field `key` as [`named_object`] reads it, each of the object's fields by `read`: anything but an object
+/// fails with `FIELD_ERRORS[n]`; an error inside the object keeps naming its own field.
+pub fn object_field<O: Objects, T>(
+    o: &O,
+    key: &str,
+    n: usize,
+    read: impl FnOnce(&O) -> Result<T, &'static str>,
+) -> Result<Option<T>, &'static str> {
+    match o.object(key) {
+        Ok(Some(inner)) => read(&inner).map(Some),
+        Ok(None) => Ok(None),
+        Err(()) => Err(FIELD_ERRORS[n]),
     }
 }
 
@@ -314,10 +339,35 @@ pub(crate) mod tests {
         T::deserialize(v).map_err(|e| e.to_string())
     }
 
-    /// Host tests read bodies field by field from `serde_json::Value`, as the wasm does from the browser's value.
+    /// Host tests read bodies field by field from `serde_json::Value`, as the wasm does from the browser's value
+    /// (a list's first entry too: `web::json`'s `first_entry`).
     impl Fields for serde_json::Value {
         fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
             T::deserialize(self.get(key).cloned().unwrap_or_default()).map_err(|e| e.to_string())
+        }
+
+        fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+            let first = self.get(key)?.as_array()?.first()?;
+            first.is_object().then(|| T::from_fields(first))
+        }
+    }
+
+    /// A parsed value read with [`Fields`]' provided methods only (what the simulator's bodies use).
+    pub(crate) struct Provided(pub(crate) serde_json::Value);
+
+    impl Fields for Provided {
+        fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
+            self.0.field(key)
+        }
+    }
+
+    impl Objects for serde_json::Value {
+        fn object(&self, key: &str) -> Result<Option<Self>, ()> {
+            match self.get(key) {
+                None | Some(serde_json::Value::Null) => Ok(None),
+                Some(v) if v.is_object() => Ok(Some(v.clone())),
+                Some(_) => Err(()),
+            }
         }
     }
 
@@ -328,6 +378,13 @@ pub(crate) mod tests {
         fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
             self.0.borrow_mut().push(key.to_string());
             T::deserialize(serde_json::Value::Null).map_err(|e| e.to_string())
+        }
+    }
+
+    impl Objects for Keys {
+        fn object(&self, key: &str) -> Result<Option<Self>, ()> {
+            self.0.borrow_mut().push(key.to_string());
+            Ok(None)
         }
     }
 

@@ -7,6 +7,7 @@ use super::config::Flow;
 use super::error::{corrupt, Error};
 use super::pkce::is_valid_verifier;
 use super::secret::Secret;
+use super::serde_fields::Fields;
 
 /// A transaction older than this is not accepted (the user abandoned the login page).
 pub const TRANSACTION_MAX_AGE_MS: f64 = 10.0 * 60.0 * 1000.0;
@@ -36,6 +37,26 @@ pub struct StoredTransaction {
     pub created_at_ms: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verifier: Option<String>,
+}
+
+impl StoredTransaction {
+    /// The stored form read field by field ([`Fields`]), as the stored tokens are: in the wasm one small read
+    /// per field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults
+    /// as the derived `Deserialize` (the tests read every case both ways); `flow` by its stored name.
+    pub fn read(o: &impl Fields) -> Result<StoredTransaction, String> {
+        Ok(StoredTransaction {
+            v: o.field("v")?,
+            state: o.field("state")?,
+            flow: match o.field::<String>("flow")?.as_str() {
+                "pkce" => Flow::Pkce,
+                "implicit" => Flow::Implicit,
+                _ => return Err(String::new()),
+            },
+            redirect_uri: o.field("redirect_uri")?,
+            created_at_ms: o.field("created_at_ms")?,
+            verifier: o.field("verifier")?,
+        })
+    }
 }
 
 impl Transaction {
@@ -98,10 +119,18 @@ mod tests {
         }
     }
 
+    /// The text read both ways (the derived `Deserialize`, and field by field as the wasm does), which agree.
     fn read(text: &str) -> Result<Transaction, Error> {
-        crate::protocol::serde_fields::tests::from_text::<StoredTransaction>(text)
+        let derived = crate::protocol::serde_fields::tests::from_text::<StoredTransaction>(text)
             .map_err(|_| corrupt("login transaction is malformed"))
-            .and_then(Transaction::from_stored)
+            .and_then(Transaction::from_stored);
+        let value: serde_json::Value = serde_json::from_str(text).unwrap();
+        // The wasm reads a parsed object only (an array's fields read as absent).
+        let fields = StoredTransaction::read(&value)
+            .map_err(|_| corrupt("login transaction is malformed"))
+            .and_then(Transaction::from_stored);
+        assert_eq!(derived, fields, "{}", text);
+        fields
     }
 
     #[test]

@@ -113,8 +113,8 @@ pub(crate) fn is_secure_origin(origin: &str) -> bool {
     }
     let Some(auth) = origin.strip_prefix("http://") else { return false };
     let host = if auth.starts_with('[') {
-        match bytes::find_any(auth, b"]") {
-            Some(close) => &auth[..=close],
+        match bytes::find_any(auth, b"]").and_then(|close| auth.get(..=close)) {
+            Some(host) => host,
             None => return false,
         }
     } else {

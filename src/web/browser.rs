@@ -3,7 +3,6 @@
 
 use js_sys::{Promise, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
 
 use crate::protocol::RandomSource;
 
@@ -38,13 +37,16 @@ impl RandomSource for BrowserRandom {
     }
 }
 
-/// SHA-256 through `crypto.subtle.digest` (costs no wasm bytes, unlike a Rust implementation).
-pub async fn sha256(data: &[u8]) -> Result<Vec<u8>, JsValue> {
-    let subtle = window().crypto()?.subtle();
-    let arr = Uint8Array::from(data);
-    let p: Promise = subtle.digest_with_str_and_buffer_source("SHA-256", &arr)?;
-    let buf = JsFuture::from(p).await?;
-    Ok(Uint8Array::new(&buf).to_vec())
+/// SHA-256 through `crypto.subtle.digest` (costs no wasm bytes, unlike a Rust implementation): the promise of
+/// the digest's `ArrayBuffer` (read with [`bytes_of`]), rejected when WebCrypto is missing.
+pub fn sha256(data: &[u8]) -> Promise {
+    let started = window().crypto().and_then(|c| c.subtle().digest_with_str_and_buffer_source("SHA-256", &Uint8Array::from(data)));
+    started.unwrap_or_else(|e| Promise::reject(&e))
+}
+
+/// An `ArrayBuffer`'s bytes.
+pub fn bytes_of(buf: &JsValue) -> Vec<u8> {
+    Uint8Array::new(buf).to_vec()
 }
 
 pub fn location_parts() -> (String, String, String) {

@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::serde_fields::Fields;
+use crate::protocol::serde_fields::{Fields, FromFields, Objects};
 use crate::protocol::{Body, MAX_BODY_BYTES};
 
 /// A typed struct as a plain JS object (absent optionals omitted).
@@ -19,10 +19,35 @@ pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
 }
 
 /// The config and the token and error bodies are read field by field (see [`Fields`]): `Reflect.get`, then
-/// `from_value` of the field's type. An exception from a getter counts as a value of the wrong type.
+/// `from_value` of the field's type. An exception from a getter counts as a value of the wrong type. The error
+/// carries no message: every reader names the field itself (`named_field`) or drops the error.
 impl Fields for JsValue {
     fn field<T: DeserializeOwned>(&self, key: &str) -> Result<T, String> {
-        from_js(js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|e| message(&e))?)
+        let v = js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|_| String::new())?;
+        serde_wasm_bindgen::from_value(v).map_err(|_| String::new())
+    }
+
+    fn first_entry<T: DeserializeOwned + FromFields>(&self, key: &str) -> Option<T> {
+        let list = js_sys::Reflect::get(self, &JsValue::from_str(key)).ok()?;
+        if !js_sys::Array::is_array(&list) {
+            return None;
+        }
+        let first = js_sys::Reflect::get(&list, &JsValue::from(0)).ok()?;
+        is_object(&first).then(|| T::from_fields(&first))
+    }
+}
+
+/// A nested object of the config (`endpoints`, `authorizeParams`), read field by field like the config itself.
+impl Objects for JsValue {
+    fn object(&self, key: &str) -> Result<Option<JsValue>, ()> {
+        let v = js_sys::Reflect::get(self, &JsValue::from_str(key)).map_err(|_| ())?;
+        if v.is_undefined() || v.is_null() {
+            Ok(None)
+        } else if is_object(&v) {
+            Ok(Some(v))
+        } else {
+            Err(())
+        }
     }
 }
 

@@ -11,7 +11,7 @@ use crate::protocol::handover_message::Kind;
 use crate::protocol::{parse_redirect, seal, unseal, Error, HostFailure, Secret, StoredTransaction, Transaction};
 use crate::web::browser;
 use crate::web::driver::Driver;
-use crate::web::{js_error, json, task};
+use crate::web::{js_error, json};
 
 impl Driver {
     fn tx_prefix(&self) -> String {
@@ -45,14 +45,14 @@ impl Driver {
         self.call(|call| Input::Callback { call, href, response, tx })
     }
 
-    /// The engine's `Digest`: SHA-256 by `crypto.subtle`.
+    /// The engine's `Digest`: SHA-256 by `crypto.subtle`, its answer fed back through [`Driver::after`].
     pub(crate) fn digest(self: &Rc<Self>, call: CallId, text: Secret) {
-        let me = self.clone();
-        task::spawn(Box::pin(async move {
-            let digest = browser::sha256(text.expose().as_bytes())
-                .await
+        let p = browser::sha256(text.expose().as_bytes());
+        self.after(&p, Box::new(move |d, r| {
+            let digest = r
+                .map(|buf| browser::bytes_of(&buf))
                 .map_err(|e| js_error::failed(HostFailure::Hash, &e));
-            me.feed(Input::Digested { call, digest });
+            d.feed(Input::Digested { call, digest });
         }));
     }
 
@@ -105,6 +105,6 @@ impl Driver {
 
 /// A sealed stored transaction; `None` when it was tampered with, malformed or of another version.
 fn read_transaction(text: &str) -> Option<Transaction> {
-    let stored: StoredTransaction = json::from_text(unseal(text).ok()?)?;
+    let stored = StoredTransaction::read(&js_sys::JSON::parse(unseal(text).ok()?).ok()?).ok()?;
     Transaction::from_stored(stored).ok()
 }

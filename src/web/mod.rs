@@ -18,7 +18,6 @@ mod popup;
 pub mod session;
 pub mod store;
 pub mod tabs;
-pub mod task;
 
 pub use session::Session;
 

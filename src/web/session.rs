@@ -9,7 +9,6 @@ use wasm_bindgen::prelude::*;
 use crate::engine::Input;
 use crate::protocol::{config_error_from, Config, ConfigInput, Error, HostFailure};
 use crate::web::driver::Driver;
-use crate::web::task;
 use crate::web::{browser, js_error, events, window_handover, json};
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -71,13 +70,20 @@ impl Session {
     /// Navigates the page to the authorize URL.
     pub fn login(&self) -> PromiseVoid {
         let url = self.driver.login_url();
-        task::promise(Box::pin(async move {
-            let url = wasm_bindgen_futures::JsFuture::from(url).await?;
-            browser::navigate(&url.as_string().unwrap_or_default())
-                .map_err(|e| js_error::to_js(&js_error::failed(HostFailure::Network, &e)))?;
-            Ok(JsValue::UNDEFINED)
-        }))
-        .unchecked_into()
+        let mut slot = None;
+        let done = Promise::new(&mut |resolve, reject| slot = Some((resolve, reject)));
+        let Some((resolve, reject)) = slot else { return done.unchecked_into() };
+        self.driver.after(&url, Box::new(move |_, r| {
+            let r = r.and_then(|url| {
+                browser::navigate(&url.as_string().unwrap_or_default())
+                    .map_err(|e| js_error::to_js(&js_error::failed(HostFailure::Network, &e)))
+            });
+            let _ = match r {
+                Ok(()) => resolve.call0(&JsValue::UNDEFINED),
+                Err(e) => reject.call1(&JsValue::UNDEFINED, &e),
+            };
+        }));
+        done.unchecked_into()
     }
 
     /// Consumes the OAuth callback in the current URL, if this page load is one.

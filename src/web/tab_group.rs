@@ -48,7 +48,8 @@ impl Group {
 pub fn pairs(answers: Result<JsValue, JsValue>) -> Vec<TokenSet> {
     let mut pairs = Vec::new();
     for v in Array::from(&answers.unwrap_or(JsValue::NULL)).iter() {
-        if let Some(t) = json::from_js::<StoredTokens>(v).ok().and_then(|s| TokenSet::from_stored(s).ok()) {
+        // Field by field, as storage reads the pair (no derived visitor in the wasm).
+        if let Some(t) = StoredTokens::read(&v).ok().and_then(|s| TokenSet::from_stored(s).ok()) {
             pairs.push(t);
         }
     }

@@ -46,7 +46,8 @@ pub struct Listener {
 /// The callback URL a hand-over message carries, `None` for any other data: the one reading of the message, for
 /// the `message` listener and the BroadcastChannel's alike.
 fn handed_over(data: JsValue) -> Option<String> {
-    serde_wasm_bindgen::from_value::<Message>(data).ok()?.into_url()
+    // Field by field (`Reflect.get` on a string or number fails: not ours).
+    Message::read(&data)?.into_url()
 }
 
 impl Listener {

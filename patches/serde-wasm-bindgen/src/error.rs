@@ -20,8 +20,11 @@ impl std::error::Error for Error {}
 
 impl Error {
     /// Creates a JavaScript `Error` with a given message.
-    pub fn new<T: std::fmt::Display>(msg: T) -> Self {
-        Error(JsError::new(&msg.to_string()).into())
+    // oauth-spa-session patch: one fixed message, the given one not formatted. Nothing in oauth-spa-session shows
+    // these messages (each reader names the field itself or drops the error), and formatting them linked
+    // `alloc::fmt::format` and every `Display` of serde's `Expected` into the wasm.
+    pub fn new<T: std::fmt::Display>(_msg: T) -> Self {
+        Error(JsError::new("serde-wasm-bindgen: the value does not fit the type read").into())
     }
 }
 

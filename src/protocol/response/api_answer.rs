@@ -2,6 +2,7 @@
 //! status, and the `WWW-Authenticate` challenge (RFC 6750 §3, RFC 9449 §7.1) of a 401.
 
 use super::{api_error, Body, ErrorBody};
+use crate::protocol::bytes;
 use crate::protocol::dpop_proof::USE_DPOP_NONCE;
 use crate::protocol::error::{Error, ErrorCode};
 use crate::protocol::serde_fields::Fields;
@@ -41,13 +42,14 @@ pub fn unauthorized<B: Fields>(body: &Body<B>) -> Error {
 pub fn dpop_challenge_error(www_authenticate: &str) -> Option<String> {
     let h = www_authenticate.to_ascii_lowercase();
     let at = scheme_at(&h, "dpop")?;
-    let rest = &h[at + 4..];
+    // Slices by `get`: every index is next to an ASCII byte found, so none fails (and none links a panic).
+    let rest = h.get(at + 4..)?;
     // Parameters of this challenge run until the next scheme (a token followed by a space and no `=`).
     let mut i = 0;
-    while let Some(p) = rest[i..].find("error") {
+    while let Some(p) = bytes::find(rest.get(i..)?, "error") {
         let start = i + p;
-        let before = rest[..start].bytes().next_back();
-        let after = rest[start + 5..].trim_start();
+        let before = byte_before(rest, start);
+        let after = rest.get(start + 5..)?.trim_start();
         i = start + 5;
         if !matches!(before, Some(b' ' | b',' | b'\t')) {
             continue;
@@ -56,9 +58,14 @@ pub fn dpop_challenge_error(www_authenticate: &str) -> Option<String> {
         let v = v.trim_start();
         let v = v.strip_prefix('"').unwrap_or(v);
         let end = v.bytes().position(|b| !(b.is_ascii_alphanumeric() || b == b'_')).unwrap_or(v.len());
-        return Some(v[..end].to_string());
+        return Some(v.get(..end)?.to_string());
     }
     None
+}
+
+/// The byte of `s` just before index `at` (`None` at the start).
+fn byte_before(s: &str, at: usize) -> Option<u8> {
+    s.as_bytes().get(at.checked_sub(1)?).copied()
 }
 
 /// Whether a `WWW-Authenticate` header is a DPoP challenge with `error="use_dpop_nonce"` (RFC 9449 §9).
@@ -69,9 +76,9 @@ pub fn is_nonce_challenge(www_authenticate: &str) -> bool {
 /// Where the auth-scheme `scheme` (lower case) starts in `h`: at the start or after `,`/space, followed by a space.
 fn scheme_at(h: &str, scheme: &str) -> Option<usize> {
     let mut from = 0;
-    while let Some(p) = h[from..].find(scheme) {
+    while let Some(p) = bytes::find(h.get(from..)?, scheme) {
         let at = from + p;
-        let before = h[..at].bytes().next_back();
+        let before = byte_before(h, at);
         let after = h.as_bytes().get(at + scheme.len());
         if matches!(before, None | Some(b' ' | b',')) && matches!(after, Some(b' ')) {
             return Some(at);
