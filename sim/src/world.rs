@@ -218,6 +218,8 @@ pub struct World {
     pub(crate) failure: Option<(Inv, String)>,
     /// Tabs that join: asks waiting for answers, by number.
     pub(crate) asks: HashMap<u64, Ask>,
+    /// Tabs that join: (asker, asked) → the asks in a row the asked tab left unanswered (invariant 1).
+    pub(crate) unanswered: HashMap<(usize, usize), u32>,
     pub(crate) next_ask: u64,
     /// Tabs that join: the browser's clock (its offset), which they all share.
     pub(crate) browser_offset: f64,
@@ -305,6 +307,7 @@ impl World {
             names: HashMap::new(),
             failure: None,
             asks: HashMap::new(),
+            unanswered: HashMap::new(),
             next_ask: 1,
             browser_offset: 0.0,
         };
@@ -462,4 +465,7 @@ pub(crate) struct Ask {
     pub(crate) want: usize,
     pub(crate) came: usize,
     pub(crate) pairs: Vec<TokenSet>,
+    /// The tabs asked (holding the mark), and those whose answer came in time.
+    pub(crate) peers: Vec<usize>,
+    pub(crate) from: Vec<usize>,
 }

@@ -287,8 +287,9 @@ pub enum Input {
     /// channel only that tab listens on → [`Command::AnswerTab`] (if this tab says it holds the session).
     TabsAsked { id: String },
     /// The answer to [`Command::AskTabs`]: the pairs the tabs that hold the session answered with (none when no
-    /// tab holds one, or none answered in time).
-    TabsAnswered { op: OpId, pairs: Vec<TokenSet> },
+    /// tab holds one, or none answered in time), and how many of the tabs holding it (`navigator.locks.query()`)
+    /// did not answer in time (`silent`: the browser froze it, or it was busy): the answers may miss the newest pair.
+    TabsAnswered { op: OpId, pairs: Vec<TokenSet>, silent: u32 },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).

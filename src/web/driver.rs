@@ -258,8 +258,11 @@ impl Driver {
                     _ => None,
                 };
                 match asked {
-                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::tab_group::pairs(r) }))),
-                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new() }),
+                    Some(p) => self.after(&p, Box::new(move |me, r| {
+                        let (pairs, silent) = crate::web::tab_group::answers(r);
+                        me.feed(Input::TabsAnswered { op, pairs, silent })
+                    })),
+                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new(), silent: 0 }),
                 }
             }
             Command::AnswerTab { id, tokens } => Group::answer(&id, tokens.as_ref()),
