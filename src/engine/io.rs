@@ -249,7 +249,7 @@ pub enum Input {
     Broadcast(Notice),
     /// The deadline [`Engine::poll_timeout`](super::Engine::poll_timeout) gave has come (the host's timer fired).
     Timeout,
-    /// The page became visible or came back online: re-check now.
+    /// The page became visible, came back online or was resumed from frozen: re-check now.
     Wake,
     /// A response to a request the engine did not ask for (the code exchange of a login or of a silent
     /// renewal, which the browser layer runs) carried `DPoP-Nonce: nonce` from `origin`. The engine's own

@@ -15,8 +15,8 @@
 //!   it whatever order the broadcast and the lock arrive in. (If that tab closed first, its answer is lost with
 //!   it; the next holder replays the spent refresh token, which is what a lost answer earns anywhere.)
 //! - A tab holding the session that does not answer (the browser froze it) may hold the newest pair alone: it
-//!   refreshed, told the tabs, and froze before this one asked. So after a change notice (or a start with a
-//!   pair stored: a reload, copied storage) a tab is unsure until every holder answered or it refreshed
+//!   refreshed, told the tabs, and froze before this one asked. So after a change notice, a wake-up (a tab the
+//!   browser froze may have missed notices) or a start with a pair stored (a reload, copied storage) a tab is unsure until every holder answered or it refreshed
 //!   itself, and an unsure tab whose re-read before a refresh misses an answer asks again a few times
 //!   ([`ASK_AGAIN`]) before it spends its refresh token, which the silent tab may have spent (a replay the
 //!   server answers with that same newer pair only in its grace window). A tab that is sure does not wait for

@@ -310,3 +310,16 @@ fn a_sure_tab_does_not_wait_for_a_silent_holder_until_it_hears_of_a_change() {
     let c = b.go(due + 2_500.0, Input::TabsAnswered { op: ask_op(&c).unwrap(), pairs: vec![], silent: 1 });
     assert_eq!(token_sends(&c), 0, "unsure since the notice: it asks again first");
 }
+
+/// A tab the browser froze may miss the others' notices (a frozen page's BroadcastChannel messages are not
+/// promised to it): on waking it is unsure, and waits for a silent holder before it spends.
+#[test]
+fn a_tab_that_wakes_is_unsure_of_the_groups_pair() {
+    let due = T0 + HOUR - 30_000.0;
+    let (mut b, c) = joined(None);
+    b.go(T0 + 5.0, Input::TabsAnswered { op: ask_op(&c).unwrap(), pairs: vec![tokens("a1", Some("r1"), T0)], silent: 0 });
+    b.go(due - 1.0, Input::Wake);
+    let op = due_flight(&mut b, due);
+    let c = b.go(due + 500.0, Input::TabsAnswered { op, pairs: vec![], silent: 1 });
+    assert_eq!(token_sends(&c), 0, "asks again first");
+}

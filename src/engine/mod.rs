@@ -232,7 +232,11 @@ impl Engine {
             Input::Broadcast(n @ Notice::Logout(_)) if self.left_shared => self.broadcast_received(n),
             Input::Broadcast(_) => {}
             Input::Timeout => self.timeout(now),
-            Input::Wake => self.check(now),
+            Input::Wake => {
+                // Tabs that join: a tab the browser froze may have missed the others' notices (`join.rs`).
+                self.unsure |= self.group;
+                self.check(now)
+            }
             Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),

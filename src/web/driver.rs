@@ -462,7 +462,8 @@ impl Driver {
         self.listeners.emit(e);
     }
 
-    /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online.
+    /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online, or
+    /// the browser resumes it from frozen (tabs that join: it may have missed the others' notices meanwhile).
     fn watch_wakeups(&self, on: bool) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
@@ -473,11 +474,13 @@ impl Driver {
             let _ = w.add_event_listener_with_callback("online", f);
             if let Some(d) = d {
                 let _ = d.add_event_listener_with_callback("visibilitychange", f);
+                let _ = d.add_event_listener_with_callback("resume", f);
             }
         } else {
             let _ = w.remove_event_listener_with_callback("online", f);
             if let Some(d) = d {
                 let _ = d.remove_event_listener_with_callback("visibilitychange", f);
+                let _ = d.remove_event_listener_with_callback("resume", f);
             }
         }
     }
