@@ -138,6 +138,12 @@ impl World {
                 if let (Notice::Logout(_), true) = (n, self.tabs[tab].open) {
                     self.tabs[tab].heard_logout_from.insert(from, self.now);
                 }
+                // Tabs that join: a change heard from an open tab: the next ask brings its pair (invariant 6).
+                if let (Notice::Refresh | Notice::Login, true, true) = (n, self.prof.join, self.tabs[from].open) {
+                    if let Some(p) = self.tabs[from].engine.access_token() {
+                        self.owed.push((tab, p.expose().to_string(), self.next_ask));
+                    }
+                }
                 self.deliver(tab, Input::Broadcast(n));
             }
             Ev::AuthorizeArrive { tab, call, params } => self.authorize_arrive(tab, call, params),

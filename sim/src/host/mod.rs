@@ -84,6 +84,8 @@ impl World {
     /// another chance for the engine (its cool-down restarts: invariant 4).
     pub(crate) fn answered(&mut self, id: u64) {
         let Some(a) = self.asks.remove(&id) else { return };
+        // An ask made after a change was heard came back: it brought the pair, or its holder was silent.
+        self.owed.retain(|&(t, _, since)| !(t == a.tab && id >= since));
         if !self.tabs[a.tab].open {
             return;
         }
