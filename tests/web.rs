@@ -226,7 +226,7 @@ fn an_unknown_server_code_is_oauth_error_with_the_code_in_server_code() {
     let msg = v.unchecked_ref::<js_sys::Error>().message();
     assert_eq!(String::from(msg), "oauth_error (unauthorized_client): The implicit grant is not enabled");
     // Back to the Rust API unchanged.
-    assert_eq!(js_error::from_session_error(&v, ErrorCode::Network).code, ErrorCode::from_oauth("unauthorized_client"));
+    assert_eq!(js_error::from_session_error(&v, oauth_spa_session::protocol::HostFailure::Network).code, ErrorCode::from_oauth("unauthorized_client"));
     // The library's own and the documented OIDC codes stay codes.
     for name in ["popup_closed", "interaction_required", "crypto_unavailable", "dpop_downgrade"] {
         let v = js_error::to_js(&oauth_spa_session::protocol::Error::new(ErrorCode::Other(name.into())));

@@ -67,7 +67,7 @@ use oauth_spa_session::protocol::handover_message::Kind;
 use oauth_spa_session::protocol::serde_fields::Fields;
 use oauth_spa_session::protocol::{
     api_answer, backoff_ms, no_answer, parse_redirect, token_response, unauthorized, ApiAnswer, Body, Config, Error,
-    ErrorCode, HttpAnswer, Secret, StorageKind, TokenSet,
+    ErrorCode, HostFailure, HttpAnswer, Secret, StorageKind, TokenSet,
 };
 use rc_emulator::access::{authorize, Credential};
 use rc_emulator::client_auth::ClientCreds;
@@ -118,10 +118,6 @@ pub struct Stats {
     pub app_calls: u64,
     pub refreshes_ok: u64,
     pub silent_ok: u64,
-}
-
-fn err(code: ErrorCode, desc: &str) -> Error {
-    Error::with(code, desc)
 }
 
 /// Runs one seed. On failure with `trace` off, the seed is run again with tracing on (it replays exactly)

@@ -35,7 +35,6 @@ pub(crate) fn describe_input(i: &Input) -> String {
         Input::Broadcast(n) => format!("Broadcast({})", n.to_wire()),
         Input::Timeout => "Timeout".into(),
         Input::Wake => "Wake".into(),
-        Input::DpopNonce { origin, .. } => format!("DpopNonce {origin}"),
         Input::Renew { call } => format!("Renew #{call}"),
         Input::TabsAsked { id } => format!("TabsAsked {id}"),
         Input::TabsAnswered { op, pairs, silent } => format!("TabsAnswered op{op} {} pair(s), {silent} silent", pairs.len()),

@@ -99,8 +99,6 @@ pub(crate) struct Tab {
     pub(crate) silent_pending: Option<u64>,
     /// The silent renewal's code was handed over and is being exchanged (cleared when the engine gives up).
     pub(crate) silent_exchanging: bool,
-    /// The engine's id of the silent renewal in flight (its answer carries it).
-    pub(crate) silent_req: OpId,
     /// Invariant 7: the pairs (by their access token's expiry, as the engine holds it) this tab renewed
     /// silently, and whether the app called `renew()` since its last silent renewal.
     pub(crate) silent_bases: Vec<f64>,
@@ -394,7 +392,6 @@ impl World {
             probe: None,
             silent_pending: None,
             silent_exchanging: false,
-            silent_req: 0,
             silent_bases: Vec::new(),
             silent_base: None,
             renew_asked: false,

@@ -3,6 +3,7 @@
 //! the current one (otherwise the call is retried with the newer token).
 
 use super::flight::{Waiter, Why};
+use super::storage_ops::EndedBy;
 use super::{Instant, login_required, CallId, Command, Engine};
 use crate::protocol::{Decision, Error, Secret};
 
@@ -58,7 +59,7 @@ impl Engine {
                     self.join_flight(now, Why::Due, Waiter::Due(call));
                 }
             }
-            Decision::LoginRequired if self.tokens.is_some() => self.pair_over(None, Some(call)),
+            Decision::LoginRequired if self.tokens.is_some() => self.pair_over(EndedBy::Fetch(call)),
             Decision::LoginRequired => self.settle(call, Err(login_required(None))),
         }
     }
@@ -114,7 +115,7 @@ impl Engine {
         // call rejects like every call that finds the session over (the 401's reason in errorCode).
         let dead = error.as_ref().is_some_and(|e| e.error_code.is_some());
         match error {
-            Some(e) if dead && self.current_access() == Some(&sent.token) => self.pair_over(Some(e), Some(call)),
+            Some(e) if dead && self.current_access() == Some(&sent.token) => self.pair_over(EndedBy::Rejection(call, e)),
             _ => self.deliver(call),
         }
     }

@@ -13,7 +13,6 @@ pub(super) enum NonceFrom {
     RevokeEndpoint,
     /// The answer to an API call.
     Call(CallId),
-    Origin(String),
 }
 
 /// Origins whose nonce is remembered (the token endpoint and a few APIs); the oldest goes first.
@@ -64,7 +63,6 @@ impl Engine {
             NonceFrom::RevokeEndpoint => origin_of(&self.cfg.revoke_url()),
             // An API answer's nonce is its call's origin's (the origin its proofs go to).
             NonceFrom::Call(call) => self.dpop.calls.iter().find(|(c, _)| *c == call).map(|(_, o)| o.clone()),
-            NonceFrom::Origin(o) => Some(o),
         };
         if let Some(origin) = origin {
             self.dpop.set_nonce(origin, nonce);

@@ -53,7 +53,8 @@ pub struct Proof {
     pub nonce: Option<String>,
 }
 
-/// What the browser (or the simulator) can do, fixed when the session is made.
+/// What the browser (or the simulator) can do, as the host says when the session is made. The engine's copy
+/// changes once: `shared` turns false when storage falls back to memory ([`Command::UseMemory`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Caps {
     /// Storage seen by every tab (cookies, an app backend): refresh under a lock, broadcast changes.
@@ -74,7 +75,7 @@ pub enum Timer {
     SaveRetry = 2,
     /// After giving shared storage up: how long the lock is kept so the other tabs hear it first.
     Handover = 3,
-    /// How long a silent renewal may take ([`Command::SilentRenew`]); then it counts as failed.
+    /// How long a silent renewal's frame login may take; then it counts as failed.
     Silent = 4,
 }
 
@@ -251,14 +252,11 @@ pub enum Input {
     Timeout,
     /// The page became visible, came back online or was resumed from frozen: re-check now.
     Wake,
-    /// A response to a request the engine did not ask for (the code exchange of a login or of a silent
-    /// renewal, which the browser layer runs) carried `DPoP-Nonce: nonce` from `origin`. The engine's own
-    /// requests carry their nonce inside their answers.
-    DpopNonce { origin: String, nonce: String },
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },
-    /// The answer to [`Command::SilentRenew`]: the tokens of the `prompt=none` login, or why there are none
-    /// (`login_required`, `interaction_required`, `consent_required`, a failed exchange …).
+    /// The outcome of a silent renewal's frame login (fed by the engine itself when that login ends, login.rs):
+    /// the tokens of the `prompt=none` login, or why there are none (`login_required`, `interaction_required`,
+    /// `consent_required`, a failed exchange …).
     SilentDone { id: OpId, result: Result<TokenSet, Error> },
     /// `loginUrl()` (`kind` [`Kind::Redirect`]: the call resolves with the authorize URL) or `loginPopup()`
     /// (`Popup`, once the browser opened the window; `timeout_s`: its `timeoutSeconds` option as the app gave it).
@@ -372,10 +370,6 @@ pub enum Command {
     /// DPoP: drop the key this tab holds in memory (another tab may have replaced it), and with `delete` remove
     /// it from where it is kept (logout: the next login makes a new one).
     ForgetKey { delete: bool },
-    /// Log in again without interaction: a `prompt=none` authorize request in a hidden iframe, its code
-    /// exchanged with PKCE → [`Input::SilentDone`]. The engine's [`Timer::Silent`] bounds it. The browser
-    /// answers with [`Input::Login`] of kind `Frame` (the engine then asks for each step).
-    SilentRenew { id: OpId },
     /// The silent renewal took too long: remove its iframe; a late answer is not wanted.
     CancelSilent,
     /// Tabs that join: ask the tabs of this client + server that hold the session (see [`Command::Present`])

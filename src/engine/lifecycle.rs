@@ -3,7 +3,7 @@
 
 use super::flight::{Waiter, Why};
 use super::owner::owner_changed;
-use super::storage_ops::{Accepted, AfterForget, Op};
+use super::storage_ops::{Accepted, AfterForget, EndedBy, Op};
 use super::{login_of, login_required, CallId, Command, Engine, Instant, LockHold, Logins, Notice, OpId, SessionEvent, Timer, Value, MAX_TIMER_MS};
 
 /// Fire a little after the instant the policy changes, so the check then sees the change (timer precision).
@@ -19,6 +19,8 @@ pub(super) struct Logout {
     stage: LogoutStage,
     /// The logins it ends, for the `logout` notice; `None` once it cannot tell (storage unreadable).
     ended: Option<Logins>,
+    /// The pair held when `logout()` was called: revoked if the tab lost it before its read of storage.
+    held: Option<TokenSet>,
 }
 
 /// Where a logout is with the cross-tab lock. Under it or not, it then reads storage, clears it, and revokes.
@@ -63,7 +65,7 @@ impl Engine {
                 self.synced(now, result)
             }
             Some(Op::Silent) => self.silent_loaded(now, result),
-            Some(Op::Ending { token, error, call, owner }) => self.ending_loaded(now, token, error, call, owner, result),
+            Some(Op::Ending { token, owner, by }) => self.ending_loaded(now, token, owner, by, result),
             Some(Op::LogoutRead) => {
                 // The notice names what is ended: the pair held, and the one storage held (cleared next). A read
                 // that failed cannot tell which login storage holds: the notice names none (final for all).
@@ -315,7 +317,8 @@ impl Engine {
             return l.calls.push(call);
         }
         self.logouts = self.logouts.wrapping_add(1);
-        self.logout = Some(Logout { calls: vec![call], stage: LogoutStage::Alone, ended: Some(Logins::default()) });
+        let held = self.tokens.clone();
+        self.logout = Some(Logout { calls: vec![call], stage: LogoutStage::Alone, ended: Some(Logins::default()), held });
         // The login held when the user logged out is ended even if it goes first on its own (oss-sim seed 2206: the
         // tab's jumped clock expired it while the logout waited for the lock, and the notice named no login, so
         // another tab went on sending its token).
@@ -387,8 +390,11 @@ impl Engine {
         // time): a tab closed before the revoke returns leaves no key behind.
         self.delete_key();
         let revoke_url = self.cfg.revoke_url();
-        let proof = self.tokens.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
-        let form = self.tokens.clone().map(|t| {
+        // The pair held now, else the one held when the user asked (seeds 1039983, 1067880 on an older engine:
+        // the tab dropped it before its read, and nothing was revoked).
+        let pair = self.tokens.clone().or_else(|| self.logout.as_mut().and_then(|l| l.held.take()));
+        let proof = pair.as_ref().filter(|t| t.is_dpop()).and_then(|_| self.endpoint_proof(&revoke_url));
+        let form = pair.map(|t| {
             self.bury_login(&t);
             let token = t.refresh_token.as_ref().unwrap_or(&t.access_token);
             crate::protocol::revoke_form(&self.cfg, token)
@@ -415,7 +421,7 @@ impl Engine {
                 }
             }
             Decision::LoginRequired => {
-                self.pair_over(None, None);
+                self.pair_over(EndedBy::Clock);
                 return;
             }
         }

@@ -4,13 +4,15 @@
 //! never sleeps and never awaits, so the host tests and the simulator drive it with a fake clock.
 //!
 //! One job per file: `io` (the vocabulary), `lifecycle` (restore, accept, forget, the policy check, other tabs,
-//! logout), `flight` (the one refresh in flight), `silent` (silent renewal), `end_of_pair` (look before
-//! clearing shared storage), `api_calls` (`session.fetch` and its 401 policy), `dpop_policy` (proofs, nonces and
-//! the key, RFC 9449), `owner` (a pair of another user is another login), `timers` (the timer table and
-//! `poll_timeout`), `storage_ops` (what each storage operation was for). Files import each other one way
-//! (`storage_ops`, `owner`, `timers` and `io` are leaves; a test checks there is no circle); `login` (the authorize
-//! request, the callback's decision, the code exchange, a popup's outcomes); `join` (tabs on per-tab storage that join
-//! one session: every re-read of the shared session asks the tabs that hold it).
+//! logout), `flight` (the one refresh in flight), `silent` (silent renewal; it starts its frame login itself),
+//! `end_of_pair` (look before clearing shared storage), `api_calls` (`session.fetch` and its 401 policy),
+//! `dpop_policy` (proofs, nonces and the key, RFC 9449), `owner` (a pair of another user is another login),
+//! `timers` (the timer table and `poll_timeout`), `storage_ops` (what each storage operation was for, and why a
+//! pair ended), `login` (the authorize request, the callback's decision, the code exchange, a popup's and a
+//! frame's outcomes), `join` (tabs on per-tab storage that join one session: every re-read of the shared session
+//! asks the tabs that hold it). Files import each other one way (`storage_ops`, `owner`, `timers` and `io` are
+//! leaves; tests/architecture.rs checks there is no circle). Each process with waits keeps a typed stage (see
+//! ARCHITECTURE.md).
 
 use alloc::collections::VecDeque;
 
@@ -93,7 +95,7 @@ enum LockHold {
 
 /// The call of a revoke no app call waits for: a pair that landed after a logout ([`Engine::revoke_late`]).
 pub const NO_CALL: CallId = CallId::MAX;
-/// The "call" of a silent renewal's frame login ([`Command::SilentRenew`]): no app call waits for it.
+/// The "call" of a silent renewal's frame login (the engine starts it, `silent.rs`): no app call waits for it.
 pub const FRAME_CALL: CallId = CallId::MAX - 1;
 
 pub struct Engine {
@@ -237,7 +239,6 @@ impl Engine {
                 self.unsure |= self.group;
                 self.check(now)
             }
-            Input::DpopNonce { origin, nonce } => self.dpop_nonce(NonceFrom::Origin(origin), Some(nonce)),
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),
             Input::Login { call, kind, timeout_s } => self.login(now, call, kind, timeout_s),

@@ -14,6 +14,7 @@
 use super::storage_ops::{Accepted, AfterForget, Op};
 use super::owner::owner_changed;
 use super::{Taken, Instant, LockHold, OpId, login_required, session_over, CallId, Command, Engine, Input, Notice, SessionEvent, Timer, Value};
+use crate::protocol::handover_message::Kind;
 use crate::protocol::{Decision, Error, ErrorCode, Lineage, TokenSet};
 
 /// Where the renewal is, with what that stage needs.
@@ -25,7 +26,8 @@ enum Stage {
     Locking { lock: OpId },
     /// The re-read under the lock, asked for in this session generation.
     Rereading { generation: u32 },
-    /// The iframe of this request is out; waiting for [`Input::SilentDone`] or the timer.
+    /// The frame login of this request is under way (login.rs); waiting for its outcome
+    /// ([`Input::SilentDone`], which login.rs feeds) or the timer.
     Waiting { frame: OpId },
     /// Shared storage: a look (asked for in session generation `generation`) before the new pair is written, in
     /// case another login was stored meanwhile; then it is stored as `event` says.
@@ -228,7 +230,8 @@ impl Engine {
         }
         let frame = self.next_id();
         self.set_silent_stage(Stage::Waiting { frame });
-        self.push(Command::SilentRenew { id: frame });
+        // The frame is a login of kind `Frame` (login.rs), which asks the host for each step as a popup's does.
+        self.login(now, super::FRAME_CALL, Kind::Frame, None);
         let at = now.plus_ms(self.cfg.silent_timeout_s as f64 * 1000.0);
         self.set_timer(Timer::Silent, Some(at));
     }

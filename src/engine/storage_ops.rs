@@ -23,10 +23,33 @@ pub(super) enum Op {
     Forget { event: SessionEvent, notice: Option<Notice>, then: AfterForget },
     /// The silent renewal's re-read under the lock.
     Silent,
-    /// The look at storage before the end of a pair (`Engine::pair_over`): the pair, and the 401 and call.
-    Ending { token: Secret, error: Option<Error>, call: Option<CallId>, owner: Option<String> },
+    /// The look at storage before the end of a pair (`end_of_pair.rs`): the pair that is over (its access token
+    /// and owner), and what said so.
+    Ending { token: Secret, owner: Option<String>, by: EndedBy },
     /// Nothing waits (a removal of bad data, a save to memory after a fallback).
     Ignore,
+}
+
+/// What said a pair is over, with what each case carries (`end_of_pair.rs`). An ending waits for one thing
+/// only, the look at storage before it clears it, so it has one stage, its [`Op::Ending`]; then it adopts the
+/// pair found, or ends (an [`Op::Forget`] that no one waits for).
+#[derive(Clone, Debug)]
+pub(super) enum EndedBy {
+    /// The policy's check: expired by the clock with nothing to refresh with. No call waits.
+    Clock,
+    /// `session.fetch` found it over before sending: the call is decided anew on a pair found, else rejects.
+    Fetch(CallId),
+    /// A 401 said the token is dead: the call is sent once more on a newer pair, else rejects with the 401's error.
+    Rejection(CallId, Error),
+}
+
+impl EndedBy {
+    pub(super) fn call(&self) -> Option<CallId> {
+        match self {
+            EndedBy::Clock => None,
+            EndedBy::Fetch(call) | EndedBy::Rejection(call, _) => Some(*call),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

@@ -87,9 +87,15 @@ impl Last {
     pub(super) fn note(&mut self, c: &Command) {
         match c {
             Command::SendToken { id, .. } => self.token = *id,
-            Command::SilentRenew { id } => self.silent = *id,
             Command::Lock { id, .. } => self.lock = *id,
             _ => {}
+        }
+    }
+
+    /// Notes the silent renewal the engine waits for (its frame login's outcome comes as its `SilentDone`).
+    pub(super) fn saw(&mut self, e: &Engine) {
+        if let Some(frame) = e.silent_frame() {
+            self.silent = frame;
         }
     }
 
@@ -119,6 +125,7 @@ impl T {
             self.last.note(&c);
             out.push(c);
         }
+        self.last.saw(&self.e);
         out
     }
 
@@ -427,6 +434,22 @@ fn transient_failures_retry_the_same_refresh_token_with_backoff_then_cool_down()
     let c = t.go(now + 1.0, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
     assert_eq!(token_sends(&c), 0);
     assert_eq!(api_sends(&c), [(6, Some("a1".into()), false)]);
+}
+
+/// Guarantee (bounded settle): a clock that moves back does not stretch a wait. oss-sim seed 1088991: a 60 s
+/// Retry-After, then the wall clock went back 77 min; the retry was armed by the clock, 77 min away, and the
+/// app's `refresh()` did not settle for 9 min.
+#[test]
+fn a_clock_that_moves_back_does_not_stretch_a_retry() {
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    t.go(T0, Input::Refresh { call: 5 });
+    let e = Error::new(ErrorCode::ServerError).with_status(503).with_retryable(true).with_retry_after(Some(60));
+    t.go(T0, Input::TokenReply { id: LAST, result: Err(e), dpop_nonce: None });
+    let back = T0 + 20_000.0 - 77.0 * 60_000.0; // 20 s later, by a clock 77 min behind
+    t.go(back, Input::Fetch { call: 6, origin: o("https://platform.example.com/a") });
+    let wait = t.e.poll_timeout().map(|at| at.ms_since(Instant::from_ms(back))).unwrap();
+    assert!(wait <= 60_000.0, "the retry is at most the Retry-After away, not 77 min: {wait} ms");
+    assert!(t.e.deadline(Timer::RefreshRetry).unwrap().ms_since(Instant::from_ms(back)) >= 40_000.0, "never early");
 }
 
 #[test]
@@ -778,7 +801,8 @@ fn silent_tab(caps: Caps, stored: Option<TokenSet>) -> T {
 }
 
 fn silent_sends(c: &[Command]) -> usize {
-    c.iter().filter(|c| matches!(c, Command::SilentRenew { .. })).count()
+    // The renewal's frame login starts with its PKCE verifier's digest.
+    c.iter().filter(|c| matches!(c, Command::Digest { call: FRAME_CALL, .. })).count()
 }
 
 fn login_required_err() -> Error {
@@ -2042,6 +2066,32 @@ fn a_logout_names_the_login_held_when_it_was_called() {
         _ => None,
     });
     assert_eq!(named, Some(true), "{c:?}");
+}
+
+/// Regression (oss-sim seeds 1039983 and 1067880 on an older engine: cookie storage, no Web Locks): the app called
+/// `refresh()` and then `logout()`; storage had been emptied (a tab cleared tampered data at its start), the
+/// refresh's read came back first and this tab dropped its login, so the logout's read found nothing. The logout
+/// still ends the login held when it was called: it names it and revokes it, and another tab holding it ends it.
+#[test]
+fn a_logout_names_and_revokes_the_login_held_when_it_was_called_though_dropped_before_its_read() {
+    const NO_LOCKS: Caps = Caps { shared: true, locks: false };
+    let held = of_login(tokens("a1", Some("r1"), T0), 0);
+    let (mut a, _) = T::restored(true, NO_LOCKS, Some(held.clone()), T0);
+    let refresh_read = load_op(&a.go(T0 + 1.0, Input::Refresh { call: 4 })).unwrap();
+    let logout_read = load_op(&a.go(T0 + 1.0, Input::Logout { call: 7 })).unwrap();
+    let mut c = a.go(T0 + 1.0, Input::Loaded { op: refresh_read, result: Ok(None) });
+    c.extend(a.go(T0 + 1.0, Input::Loaded { op: logout_read, result: Ok(None) }));
+    if let Some(clear) = clear_op(&c) {
+        c.extend(a.go(T0 + 1.0, Input::Cleared { op: clear }));
+    }
+    assert!(revoked(&c).iter().any(|(_, f)| f.contains("token=r1")), "the login held at the call is revoked: {:?}", revoked(&c));
+    let notice = broadcasts(&c);
+    assert_eq!(notice, [logout_of(&held)], "{c:?}");
+    // Another tab still holding that login ends it and sends no request with its token.
+    let (mut b, _) = T::restored(true, NO_LOCKS, Some(held), T0);
+    let c = b.go(T0 + 2.0, Input::Broadcast(notice[0].clone()));
+    assert_eq!(events(&c), ["logout", "change"]);
+    assert!(api_sends(&b.go(T0 + 3.0, Input::Fetch { call: 1, origin: o("https://platform.example.com/a") })).is_empty());
 }
 
 #[path = "join_tests.rs"]

@@ -54,8 +54,18 @@ impl Timers {
         until.map(|u| (due, u))
     }
 
-    /// The time of the input being handled (what a timer armed now is armed at).
+    /// The time of the input being handled (what a timer armed now is armed at). A clock that moved back
+    /// moves every deadline back as far: the host's timer counts a duration, so a backoff or a wait must not
+    /// grow by the jump (oss-sim seed 1088991: the clock went back 77 min during a 60 s Retry-After, and the
+    /// retry was armed 77 min away). What passed between the last input and the jump cannot be told, so a wait
+    /// ends at most that much late, never early; a timer the host armed before the jump still ends when it
+    /// fires (the clock moved back since it was armed, see `due`).
     pub(super) fn saw(&mut self, now: Instant) {
+        if let Some(back) = self.1.map(|prev| prev.ms_since(now)).filter(|b| *b > 0.0) {
+            for at in self.0.iter_mut().flatten() {
+                *at = at.plus_ms(-back);
+            }
+        }
         self.1 = Some(now);
     }
 

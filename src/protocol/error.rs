@@ -150,6 +150,11 @@ impl Error {
         self
     }
 
+    /// Stored data that does not read (a store removes every copy it can reach).
+    pub fn is_corrupt_storage(&self) -> bool {
+        self.code == ErrorCode::CorruptStorage
+    }
+
     /// Terminal = do not retry the same request (e.g. `invalid_grant`: the session is over).
     pub fn is_terminal(&self) -> bool {
         !self.retryable

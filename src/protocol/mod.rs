@@ -4,7 +4,7 @@
 //! `redirect` (reading the answer), `callback` (what to do with it), `transaction` (state across the redirect),
 //! `handover_message` (a login finishing in another window), `token_request`/`token` (token endpoint bodies and
 //! results), `response` (what a server's answer means: one pure function per answer, from the facts a host read), `error` (the one
-//! error type), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and wire formats),
+//! error type), `host_failure` (what failed at the host itself, as an error), `policy` (when to refresh), `seal`/`cookie`/`encoding` (storage and wire formats),
 //! `serde_fields` (serde helpers for the typed bodies), `url` (origins), `secret` (redaction), `random`
 //! (entropy seam), `dpop_proof` (RFC 9449 proofs).
 
@@ -17,6 +17,7 @@ pub mod dpop_proof;
 pub mod encoding;
 pub mod error;
 pub mod handover_message;
+pub mod host_failure;
 pub mod pkce;
 pub mod policy;
 pub mod random;
@@ -42,6 +43,7 @@ pub use cookie::{
 };
 pub use encoding::{base64url_nopad, form_encode, parse_form, percent_decode, percent_encode};
 pub use error::{Error, ErrorCode};
+pub use host_failure::HostFailure;
 pub use pkce::{challenge_from_digest, is_valid_verifier, new_state, new_verifier};
 pub use policy::{backoff_ms, decide, keep_until_ms, next_check_ms, Decision};
 pub use random::RandomSource;

@@ -11,7 +11,7 @@ use wasm_bindgen::prelude::*;
 
 use crate::protocol::dpop_proof::{signing_input, Claims, JsonText, Jwk};
 use crate::engine::{CallId, Input, OpId, Proof, TOKEN_TIMEOUT_MS};
-use crate::protocol::{origin_of, Error, ErrorCode, RandomSource, StorageKind, TokenSet};
+use crate::protocol::{Error, HostFailure, RandomSource, StorageKind, TokenSet};
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::driver::Driver;
 use crate::web::{js_error, http, json};
@@ -23,11 +23,6 @@ impl JsonText for BrowserJson {
     fn text<T: serde::Serialize>(&self, v: &T) -> String {
         json::to_text(v)
     }
-}
-
-fn unavailable(v: &JsValue) -> Error {
-    // Local, and may pass (a blocked IndexedDB falls back to a key in memory): retryable, the tokens stay.
-    js_error::from_js(ErrorCode::Other("crypto_unavailable".into()), v).with_retryable(true)
 }
 
 impl Driver {
@@ -58,15 +53,7 @@ impl Driver {
     /// `then` gets the proof's text (or why there is none) once it is signed.
     pub(crate) fn with_proof(self: &Rc<Self>, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool, then: Signed) {
         let p = self.proof(method, url, nonce, token, last);
-        self.after(&p, Box::new(move |me, r| then(me, r.map(|v| v.as_string().unwrap_or_default()).map_err(|e| unavailable(&e)))));
-    }
-
-    /// A `DPoP-Nonce` the server sent to a request the engine did not ask for (the code exchange): the engine
-    /// keeps it for the next proof to that origin. (Its own requests' answers carry theirs.)
-    pub fn dpop_heard(self: &Rc<Self>, url: &str, nonce: Option<String>) {
-        if let (Some(origin), Some(nonce)) = (origin_of(url), nonce) {
-            self.feed(Input::DpopNonce { origin, nonce });
-        }
+        self.after(&p, Box::new(move |me, r| then(me, r.map(|v| v.as_string().unwrap_or_default()).map_err(|e| js_error::failed(HostFailure::DpopKey, &e)))));
     }
 
     /// The engine's `SendToken` with a proof; the `DPoP-Nonce` its answer carried goes with the answer.

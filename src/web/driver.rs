@@ -10,7 +10,7 @@ use web_sys::{Request, Response};
 
 use crate::engine::{CallId, Caps, Command, Engine, Input, Instant, Notice, OpId, Proof, SessionEvent, Value, FRAME_CALL, TOKEN_TIMEOUT_MS};
 use crate::protocol::handover_message::Kind;
-use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error};
+use crate::protocol::{api_answer, parse_redirect, unauthorized, ApiAnswer, Config, Error, HostFailure};
 use crate::web::pending::{Answer, Calls};
 use crate::web::events::Listeners;
 use crate::web::store::{Io, Store};
@@ -157,7 +157,7 @@ impl Driver {
         // Without DPoP a body-less request to a URL string needs no `Request` object (glue.js `makeRequest`).
         let req = match make_request(resolved.as_ref().unwrap_or(input), init, &self.base, !self.cfg.dpop) {
             Ok(Some(r)) => r,
-            Ok(None) => return Promise::reject(&js_error::to_js(&Error::new(crate::protocol::ErrorCode::InvalidRequest))),
+            Ok(None) => return Promise::reject(&js_error::to_js(&HostFailure::NoRequest.into())),
             Err(e) => return Promise::reject(&e),
         };
         // The origin by the browser's own URL parser: the one `fetch` obeys.
@@ -239,8 +239,6 @@ impl Driver {
                 }
             }
             Command::Emit(e) => self.emit(&e),
-            // The renewal is a login of kind `Frame`: the engine asks for each of its steps.
-            Command::SilentRenew { .. } => self.feed(Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None }),
             Command::CancelSilent => self.cancel_silent(),
             Command::Digest { call, text } => self.digest(call, text),
             Command::SaveTransaction { call, tx } => {

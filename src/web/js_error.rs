@@ -1,9 +1,12 @@
-//! Core errors become real JS `SessionError` objects (an `Error` subclass defined in js/glue.js).
+//! The JS boundary: our errors become real JS `SessionError` objects (an `Error` subclass defined in js/glue.js)
+//! and back, and a browser API's exception becomes the [`HostFailure`] it is, with its message. The only file of
+//! `web/` that handles an `Error`'s fields or codes (tests/architecture.rs checks it): elsewhere the browser layer
+//! names what failed, and `protocol::host_failure` decides the error.
 
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::protocol::{Error, ErrorCode};
+use crate::protocol::{Error, ErrorCode, HostFailure};
 
 #[wasm_bindgen(module = "/js/glue.js")]
 extern "C" {
@@ -36,24 +39,18 @@ pub fn to_js(e: &Error) -> JsValue {
     JsSessionError::new(code, e.description.clone(), e.status, e.error_code.clone(), e.retryable, e.retry_after_s, server_code).into()
 }
 
-/// A JS exception from a browser API (fetch TypeError, storage SecurityError, …) as a core error of `code`.
-/// The description is the exception's message: browser messages never contain our tokens.
-pub fn from_js(code: ErrorCode, v: &JsValue) -> Error {
-    let mut e = Error::new(code);
-    let msg = v
-        .dyn_ref::<js_sys::Error>()
-        .map(|x| String::from(x.message()))
-        .or_else(|| v.as_string());
-    e.description = msg;
-    e
+/// A JS exception from a browser API (fetch TypeError, storage SecurityError, …) as the failure `f` it is, with
+/// the exception's message: browser messages never contain our tokens.
+pub fn failed(f: fn(Option<String>) -> HostFailure, v: &JsValue) -> Error {
+    f(v.dyn_ref::<js_sys::Error>().map(|x| String::from(x.message())).or_else(|| v.as_string())).into()
 }
 
 /// A `SessionError` (made by [`to_js`]) back as a core error, for the Rust API. Anything else — a browser
-/// exception that reached a promise — becomes `code` with the exception's message.
-pub fn from_session_error(v: &JsValue, code: ErrorCode) -> Error {
+/// exception that reached a promise — is the failure `f`, with the exception's message.
+pub fn from_session_error(v: &JsValue, f: fn(Option<String>) -> HostFailure) -> Error {
     let field = |k: &str| crate::web::browser::get(v, k);
     let Some(c) = field("code").as_string().filter(|_| v.is_instance_of::<JsSessionError>()) else {
-        return from_js(code, v);
+        return failed(f, v);
     };
     let mut e = Error::new(ErrorCode::from_name(&field("serverCode").as_string().unwrap_or(c)));
     e.status = field("status").as_f64().map(|n| n as u16);

@@ -8,7 +8,7 @@ use js_sys::Promise;
 
 use crate::engine::{CallId, Input};
 use crate::protocol::handover_message::Kind;
-use crate::protocol::{parse_redirect, seal, unseal, Error, ErrorCode, Secret, StoredTransaction, Transaction};
+use crate::protocol::{parse_redirect, seal, unseal, Error, HostFailure, Secret, StoredTransaction, Transaction};
 use crate::web::browser;
 use crate::web::driver::Driver;
 use crate::web::{js_error, json, task};
@@ -23,8 +23,8 @@ impl Driver {
     fn tx_store(&self) -> Result<web_sys::Storage, Error> {
         match browser::window().session_storage() {
             Ok(Some(s)) => Ok(s),
-            Ok(None) => Err(Error::new(ErrorCode::StorageUnavailable)),
-            Err(e) => Err(js_error::from_js(ErrorCode::StorageUnavailable, &e)),
+            Ok(None) => Err(HostFailure::Storage(None).into()),
+            Err(e) => Err(js_error::failed(HostFailure::Storage, &e)),
         }
     }
 
@@ -51,7 +51,7 @@ impl Driver {
         task::spawn(Box::pin(async move {
             let digest = browser::sha256(text.expose().as_bytes())
                 .await
-                .map_err(|e| js_error::from_js(ErrorCode::Other("crypto_unavailable".into()), &e));
+                .map_err(|e| js_error::failed(HostFailure::Hash, &e));
             me.feed(Input::Digested { call, digest });
         }));
     }
@@ -63,7 +63,7 @@ impl Driver {
         let mut key = self.tx_prefix();
         key.push_str(&tx.state);
         ss.set_item(&key, &seal(&json::to_text(&tx.to_stored())))
-            .map_err(|e| js_error::from_js(ErrorCode::StorageUnavailable, &e))
+            .map_err(|e| js_error::failed(HostFailure::Storage, &e))
     }
 
     /// Reads and removes (single use) the transaction saved for `state`: `Ok(None)` when there is none or it

@@ -19,6 +19,7 @@ pub use crate::engine::SessionEvent;
 pub use crate::protocol::{Config, Error, ErrorCode, TokenInfo};
 
 use crate::engine::Input;
+use crate::protocol::HostFailure;
 use crate::web::driver::Driver;
 use crate::web::js_error;
 
@@ -45,8 +46,9 @@ impl Drop for Subscription {
     }
 }
 
-async fn settle(p: Promise, code: ErrorCode) -> Result<JsValue, Error> {
-    JsFuture::from(p).await.map_err(|e| js_error::from_session_error(&e, code))
+/// `f`: what a browser exception that reached the promise is.
+async fn settle(p: Promise, f: fn(Option<String>) -> HostFailure) -> Result<JsValue, Error> {
+    JsFuture::from(p).await.map_err(|e| js_error::from_session_error(&e, f))
 }
 
 impl Session {
@@ -64,13 +66,13 @@ impl Session {
 
     /// The authorize URL for a new login (saves the PKCE verifier and state for the callback).
     pub async fn login_url(&self) -> Result<String, Error> {
-        Ok(settle(self.driver.login_url(), ErrorCode::StorageUnavailable).await?.as_string().unwrap_or_default())
+        Ok(settle(self.driver.login_url(), HostFailure::Storage).await?.as_string().unwrap_or_default())
     }
 
     /// Navigates to the authorize URL.
     pub async fn login(&self) -> Result<(), Error> {
         let url = self.login_url().await?;
-        crate::web::browser::navigate(&url).map_err(|e| js_error::from_js(ErrorCode::Network, &e))
+        crate::web::browser::navigate(&url).map_err(|e| js_error::failed(HostFailure::Network, &e))
     }
 
     /// Consumes the OAuth callback in the current URL; `Ok(false)` when this page load is not one.
@@ -78,7 +80,7 @@ impl Session {
         if crate::web::window_handover::hand_over() {
             return Ok(false); // a popup's or silent frame's callback page: the window that started it finishes it
         }
-        Ok(settle(self.driver.handle_redirect(), ErrorCode::StorageUnavailable).await?.as_bool().unwrap_or(false))
+        Ok(settle(self.driver.handle_redirect(), HostFailure::Storage).await?.as_bool().unwrap_or(false))
     }
 
     /// `fetch` with the bearer token for the API origins; other URLs are fetched untouched. A 401 that a
@@ -96,28 +98,28 @@ impl Session {
     }
 
     async fn send(&self, input: &JsValue, init: &JsValue) -> Result<web_sys::Response, Error> {
-        let v = settle(self.driver.fetch(input, init), ErrorCode::Network).await?;
-        v.dyn_into::<web_sys::Response>().map_err(|_| Error::new(ErrorCode::InvalidResponse))
+        let v = settle(self.driver.fetch(input, init), HostFailure::Network).await?;
+        v.dyn_into::<web_sys::Response>().map_err(|_| HostFailure::NotAResponse.into())
     }
 
     /// Refreshes now (joins a refresh already in flight).
     /// Logs in in a popup; call it from a click handler (the window is opened before the first await).
     pub async fn login_popup(&self) -> Result<(), Error> {
-        settle(self.driver.login_popup(None, None), ErrorCode::Network).await.map(|_| ())
+        settle(self.driver.login_popup(None, None), HostFailure::Network).await.map(|_| ())
     }
 
     /// New tokens without interaction: a refresh, or else a silent `prompt=none` renewal.
     pub async fn renew(&self) -> Result<(), Error> {
-        settle(self.driver.call(|call| Input::Renew { call }), ErrorCode::Network).await.map(|_| ())
+        settle(self.driver.call(|call| Input::Renew { call }), HostFailure::Network).await.map(|_| ())
     }
 
     pub async fn refresh(&self) -> Result<(), Error> {
-        settle(self.driver.call(|call| Input::Refresh { call }), ErrorCode::Network).await.map(|_| ())
+        settle(self.driver.call(|call| Input::Refresh { call }), HostFailure::Network).await.map(|_| ())
     }
 
     /// Ends the session in every tab sharing storage, then revokes it at the server.
     pub async fn logout(&self) {
-        let _ = settle(self.driver.call(|call| Input::Logout { call }), ErrorCode::Network).await;
+        let _ = settle(self.driver.call(|call| Input::Logout { call }), HostFailure::Network).await;
     }
 
     pub fn is_logged_in(&self) -> bool {

@@ -11,7 +11,7 @@ use js_sys::Promise;
 
 use crate::engine::{CallId, Input};
 use crate::protocol::handover_message::Kind;
-use crate::protocol::{Error, ErrorCode};
+use crate::protocol::HostFailure;
 use crate::web::driver::{feed_weak, Driver};
 use crate::web::window_handover::{Listener, Popup};
 use crate::web::{browser, js_error};
@@ -28,11 +28,7 @@ impl Driver {
         let window = match browser::window().open_with_url_and_target_and_features("", "_blank", &features) {
             Ok(Some(p)) => p,
             _ => {
-                let e = Error::with(
-                    ErrorCode::Other("popup_blocked".into()),
-                    "the browser blocked the popup: call loginPopup() from a click handler",
-                );
-                return Promise::reject(&js_error::to_js(&e));
+                return Promise::reject(&js_error::to_js(&HostFailure::PopupNotOpened.into()));
             }
         };
         let call = self.calls.open(None);
@@ -46,7 +42,7 @@ impl Driver {
     pub(crate) fn show_popup(self: &Rc<Self>, call: CallId, url: &str, state: &str, timeout_ms: u32) {
         let Some(window) = self.popups.borrow().iter().find(|p| p.call == call).map(|p| p.window.clone()) else { return };
         if let Err(e) = window.location().set_href(url) {
-            let error = js_error::from_js(ErrorCode::Other("popup_blocked".into()), &e);
+            let error = js_error::failed(HostFailure::PopupRefused, &e);
             return self.feed(Input::LoginFailed { call, error });
         }
         let listener = Listener::new(window.clone().into(), Some(state), self.handover_to(call));

@@ -7,7 +7,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::Input;
-use crate::protocol::{config_error_from, Config, ConfigInput, Error, ErrorCode};
+use crate::protocol::{config_error_from, Config, ConfigInput, Error, HostFailure};
 use crate::web::driver::Driver;
 use crate::web::task;
 use crate::web::{browser, js_error, events, window_handover, json};
@@ -74,7 +74,7 @@ impl Session {
         task::promise(Box::pin(async move {
             let url = wasm_bindgen_futures::JsFuture::from(url).await?;
             browser::navigate(&url.as_string().unwrap_or_default())
-                .map_err(|e| js_error::to_js(&js_error::from_js(ErrorCode::Network, &e)))?;
+                .map_err(|e| js_error::to_js(&js_error::failed(HostFailure::Network, &e)))?;
             Ok(JsValue::UNDEFINED)
         }))
         .unchecked_into()
@@ -145,7 +145,7 @@ impl Session {
     #[wasm_bindgen(skip_typescript)]
     pub fn on(&self, name: &str, listener: Function) -> Result<Function, JsValue> {
         self.driver.listeners.add(name, &listener).ok_or_else(|| {
-            js_error::to_js(&Error::new(ErrorCode::InvalidConfig).with_description("unknown event name"))
+            js_error::to_js(&HostFailure::UnknownEvent.into())
         })
     }
 

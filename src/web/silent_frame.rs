@@ -8,19 +8,15 @@ use alloc::rc::Rc;
 use wasm_bindgen::JsValue;
 
 use crate::engine::{CallId, Input};
-use crate::protocol::{Error, ErrorCode};
+use crate::protocol::{Error, HostFailure};
 use crate::web::browser;
 use crate::web::driver::Driver;
 use crate::web::js_error;
 use crate::web::window_handover::{Frame, Listener};
 
-/// The page could not host the frame: the renewal fails as one that needs the user.
-fn no_frame() -> ErrorCode {
-    ErrorCode::Other("interaction_required".into())
-}
-
+/// The page could not host the frame.
 fn dom_error(e: JsValue) -> Error {
-    js_error::from_js(no_frame(), &e)
+    js_error::failed(HostFailure::Frame, &e)
 }
 
 impl Driver {
@@ -32,12 +28,12 @@ impl Driver {
     }
 
     fn try_frame(self: &Rc<Self>, call: CallId, url: &str) -> Result<(), Error> {
-        let doc = browser::window().document().ok_or_else(|| Error::new(no_frame()))?;
+        let doc = browser::window().document().ok_or(HostFailure::Frame(None))?;
         let el = doc.create_element("iframe").map_err(dom_error)?;
         for (k, v) in [("style", "display:none"), ("aria-hidden", "true"), ("tabindex", "-1"), ("title", "session renewal"), ("src", url)] {
             let _ = el.set_attribute(k, v);
         }
-        let parent = doc.document_element().ok_or_else(|| Error::new(no_frame()))?;
+        let parent = doc.document_element().ok_or(HostFailure::Frame(None))?;
         parent.append_child(&el).map_err(dom_error)?;
         let source = browser::get(&el, "contentWindow");
         let listener = Listener::new(source, None, self.handover_to(call));

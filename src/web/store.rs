@@ -17,7 +17,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 use crate::protocol::{
-    aead_body, cookie, seal, unseal, Error, ErrorCode, StorageKind, StoredTokens, TokenSet, AEAD_PREFIX,
+    aead_body, cookie, seal, unseal, Error, HostFailure, StorageKind, StoredTokens, TokenSet, AEAD_PREFIX,
 };
 use crate::web::{browser, js_error, json};
 
@@ -51,11 +51,11 @@ pub struct Store {
 }
 
 fn unavailable(v: &JsValue) -> Error {
-    js_error::from_js(ErrorCode::StorageUnavailable, v)
+    js_error::failed(HostFailure::Storage, v)
 }
 
 fn corrupt() -> Error {
-    Error::new(ErrorCode::CorruptStorage)
+    corrupt_with(None)
 }
 
 impl Store {
@@ -71,7 +71,7 @@ impl Store {
                 StorageKind::SessionStorage => match browser::window().session_storage() {
                     Ok(Some(s)) => Backend::Session(s),
                     Ok(None) => {
-                        problem = Some(Error::new(ErrorCode::StorageUnavailable));
+                        problem = Some(HostFailure::Storage(None).into());
                         Backend::Memory
                     }
                     Err(e) => {
@@ -85,7 +85,7 @@ impl Store {
                         Backend::Cookie(Jar { name: cookie::cookie_base_name(&key, host), secure: host, doc })
                     }
                     None => {
-                        problem = Some(Error::new(ErrorCode::StorageUnavailable));
+                        problem = Some(HostFailure::Storage(None).into());
                         Backend::Memory
                     }
                 },
@@ -174,7 +174,7 @@ impl Store {
                         let r = r.map_err(|e| key_unavailable(&e)).and_then(|opened| {
                             let plain = opened
                                 .as_string()
-                                .ok_or_else(|| corrupt_with("the session cookie does not open under this origin's key"))?;
+                                .ok_or_else(|| corrupt_with(Some("the session cookie does not open under this origin's key")))?;
                             parse_stored(&plain)
                         });
                         purge_if_corrupt(&j, r)
@@ -296,7 +296,7 @@ fn call_adapter<T: 'static>(
     done: impl FnOnce(Result<JsValue, Error>) -> T + 'static,
 ) -> Io<T> {
     let Some(f) = browser::as_function(browser::get(a, name)) else {
-        return Io::Done(done(Err(Error::new(ErrorCode::InvalidConfig).with_description("persistence adapter lacks a method"))));
+        return Io::Done(done(Err(HostFailure::AdapterMethod.into())));
     };
     let r = match arg {
         Some(x) => f.call1(a, x),
@@ -311,7 +311,7 @@ fn call_adapter<T: 'static>(
 
 /// Planted or edited: every copy this page can reach goes, not only the one it would write.
 fn purge_if_corrupt<T>(j: &Jar, r: Result<T, Error>) -> Result<T, Error> {
-    if matches!(&r, Err(e) if e.code == ErrorCode::CorruptStorage) {
+    if matches!(&r, Err(e) if e.is_corrupt_storage()) {
         purge(j);
     }
     r
@@ -343,24 +343,19 @@ fn chunk_prefix(name: &str) -> String {
 fn open_cookie(j: &Jar) -> Result<Option<Promise>, Error> {
     let jar = j.doc.cookie().map_err(|e| unavailable(&e))?;
     if cookie::has_duplicate(&jar, &chunk_prefix(&j.name)) {
-        return Err(corrupt_with("a session cookie appears more than once (planted with another Domain or Path)"));
+        return Err(corrupt_with(Some("a session cookie appears more than once (planted with another Domain or Path)")));
     }
     let Some(text) = cookie::read_split_cookie(&jar, &j.name)? else { return Ok(None) };
     Ok(Some(open_text(&j.name, aead_body(&text)?)))
 }
 
-fn corrupt_with(what: &str) -> Error {
-    Error::new(ErrorCode::CorruptStorage).with_description(what)
+fn corrupt_with(what: Option<&'static str>) -> Error {
+    HostFailure::Corrupt(what).into()
 }
 
 /// No IndexedDB or WebCrypto: cookies are not used unsealed; the caller falls back to memory.
 fn key_unavailable(v: &JsValue) -> Error {
-    let e = unavailable(v);
-    if e.description.is_some() {
-        e
-    } else {
-        e.with_description("cookie storage needs IndexedDB and WebCrypto for its sealing key")
-    }
+    js_error::failed(HostFailure::SealKey, v)
 }
 
 fn save_cookie(j: &Jar, text: &str, t: &TokenSet) -> Result<(), Error> {
@@ -379,12 +374,11 @@ fn save_cookie(j: &Jar, text: &str, t: &TokenSet) -> Result<(), Error> {
     // planted copy this page cannot remove.
     let jar = d.cookie().map_err(|e| unavailable(&e))?;
     if cookie::has_duplicate(&jar, &chunk_prefix(&j.name)) {
-        return Err(Error::new(ErrorCode::StorageUnavailable)
-            .with_description("a planted copy of the session cookie cannot be removed"));
+        return Err(HostFailure::Storage(Some("a planted copy of the session cookie cannot be removed".into())).into());
     }
     match cookie::read_split_cookie(&jar, &j.name) {
         Ok(Some(back)) if back == text => Ok(()),
-        _ => Err(Error::new(ErrorCode::StorageUnavailable).with_description("the browser refused the cookie")),
+        _ => Err(HostFailure::Storage(Some("the browser refused the cookie".into())).into()),
     }
 }
 

@@ -248,12 +248,8 @@ impl World {
                 }
             }
             Command::Emit(e) => self.emitted(tab, e),
-            // The simulated sessions run without DPoP: no key exists to forget.
+            // The simulated host signs nothing (a proof is modelled by its nonce, which the server checks): no key to forget.
             Command::ForgetKey { .. } => {}
-            Command::SilentRenew { id } => {
-                self.tabs[tab].silent_req = id;
-                self.silent_renew(tab)
-            }
             // The frame is removed: its answer, if it still comes, is not wanted.
             Command::CancelSilent => {
                 self.tr(Some(tab), "-> CancelSilent".into());
@@ -290,7 +286,13 @@ impl World {
                     self.push(d, Ev::Answer { id, from: tab, tokens });
                 }
             }
-            Command::Digest { call, text } => self.digest(tab, call, text),
+            Command::Digest { call, text } => {
+                // A silent renewal's frame login starts (the engine starts it; its first step is the digest).
+                if call == FRAME_CALL {
+                    self.silent_renew(tab);
+                }
+                self.digest(tab, call, text)
+            }
             Command::Authorize { call, kind, url, .. } => self.authorize(tab, call, kind, url),
             Command::ExchangeCode { call, form, proof, .. } => self.send_exchange(tab, call, form, proof),
             Command::EndLogin { call } => self.tr(Some(tab), format!("-> EndLogin #{call}")),

@@ -1,15 +1,14 @@
-//! Silent renewal as the host sees it, as web/ carries it out: `Command::SilentRenew` starts the engine's login of
-//! kind `Frame` (`Input::Login`), whose `Command::Authorize` opens the `prompt=none` frame (the server answers it
-//! in `server.rs`); the callback page hands the code back (`Input::Handover`) and the engine exchanges it
+//! Silent renewal as the host sees it, as web/ carries it out: the engine starts a login of kind `Frame` (its first
+//! step, `Command::Digest` for `FRAME_CALL`, is where the host notes the renewal), whose `Command::Authorize` opens
+//! the `prompt=none` frame (the server answers it in `server.rs`); the callback page hands the code back (`Input::Handover`) and the engine exchanges it
 //! (host/login.rs). `Command::CancelSilent` removes the frame.
 
 use crate::*;
 
 impl World {
-    /// A `prompt=none` frame goes out (after invariant 7's checks); the server answers it after a page load's
-    /// worth of time, or (fault) after the engine has given up on it.
+    /// A silent renewal starts (invariant 7 checks it): its `prompt=none` frame is to come.
     pub(crate) fn silent_renew(&mut self, tab: usize) {
-        self.tr(Some(tab), "-> SilentRenew".into());
+        self.tr(Some(tab), "   silent renewal: its frame login starts".into());
         let tnow = self.tab_now(tab);
         let forced = std::mem::take(&mut self.tabs[tab].renew_asked);
         self.inv7_check_silent(tab, tnow, forced);
@@ -21,8 +20,6 @@ impl World {
         });
         self.silent_logins.insert(id, continues);
         self.tabs[tab].silent_pending = Some(id);
-        // As web/driver.rs does: the renewal is the engine's login of kind `Frame`, each step asked for.
-        self.push(0.0, Ev::Feed { tab, input: Input::Login { call: FRAME_CALL, kind: Kind::Frame, timeout_s: None } });
     }
 
     /// The frame's `prompt=none` authorize request goes out; the server answers it after a page load's worth of

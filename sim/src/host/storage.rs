@@ -40,13 +40,13 @@ impl World {
             self.tabs[tab].loads += 1;
             let first = self.tabs[tab].loads == 1;
             let result = if first && self.broken(tab) {
-                Err(err(ErrorCode::StorageUnavailable, "storage refused to open"))
+                Err(HostFailure::Storage(Some("storage refused to open".into())).into())
             } else {
                 match self.slot_read(tab) {
                     Slot::Empty => Ok(None),
                     // The tab touches these tokens when the read's answer reaches it (in `deliver`, host/mod.rs).
                     Slot::Tokens(t) => Ok(Some(t)),
-                    Slot::Corrupt => Err(err(ErrorCode::CorruptStorage, "stored tokens are malformed")),
+                    Slot::Corrupt => Err(HostFailure::Corrupt(Some("stored tokens are malformed")).into()),
                 }
             };
             self.tr(Some(tab), format!("-> Load op{op}"));
@@ -70,9 +70,9 @@ impl World {
                 Mode::Memory => false,
             };
             let result = if self.broken(tab) {
-                Err(err(ErrorCode::StorageUnavailable, "the browser refused the write"))
+                Err(HostFailure::Storage(Some("the browser refused the write".into())).into())
             } else if full {
-                Err(err(ErrorCode::StorageUnavailable, "quota exceeded"))
+                Err(HostFailure::Storage(Some("quota exceeded".into())).into())
             } else {
                 match self.tabs[tab].mode {
                     Mode::Shared => {
