@@ -358,8 +358,8 @@ export function present(mark, name, on) {
 }
 
 // Asks the tabs holding the mark `name` (not counting this tab's own) on `channel` for their pairs; each answers on
-// a channel named by a fresh random id only this call listens on. Resolves to the answers once every such tab
-// answered or after `ms`; at once to [] when none holds it (a lone tab waits for nothing).
+// a channel named by a fresh random id only this call listens on. Resolves once every such tab answered or after
+// `ms`, at once when none holds it (a lone tab waits for nothing), to [how many did not answer, ...the answers].
 export async function askTabs(channel, name, mark, ms) {
   const { held } = await navigator.locks.query();
   let n = held.filter((l) => l.name === name).length - (mark?.held ? 1 : 0);
@@ -373,6 +373,7 @@ export async function askTabs(channel, name, mark, ms) {
     });
     back.close();
   }
+  got.unshift(Math.max(0, n - got.length));
   return got;
 }
 

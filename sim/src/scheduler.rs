@@ -41,7 +41,7 @@ pub(crate) enum Ev {
     /// Invariant 10: another user is now signed in at the server in the browser's login session.
     SwitchUser,
     /// Tabs that join: a tab's answer to ask `id` reaches the asker's channel.
-    Answer { id: u64, tokens: Option<TokenSet> },
+    Answer { id: u64, from: usize, tokens: Option<TokenSet> },
     /// Tabs that join: a lock kept a moment after a logout is released (a closed tab's went with it).
     UnlockLater { tab: usize },
     /// Tabs that join: ask `id` stops waiting (`timeout_ms` of [`Command::AskTabs`]).
@@ -138,6 +138,12 @@ impl World {
                 if let (Notice::Logout(_), true) = (n, self.tabs[tab].open) {
                     self.tabs[tab].heard_logout_from.insert(from, self.now);
                 }
+                // Tabs that join: a change heard from an open tab: the next ask brings its pair (invariant 6).
+                if let (Notice::Refresh | Notice::Login, true, true) = (n, self.prof.join, self.tabs[from].open) {
+                    if let Some(p) = self.tabs[from].engine.access_token() {
+                        self.owed.push((tab, p.expose().to_string(), self.next_ask));
+                    }
+                }
                 self.deliver(tab, Input::Broadcast(n));
             }
             Ev::AuthorizeArrive { tab, call, params } => self.authorize_arrive(tab, call, params),
@@ -193,9 +199,10 @@ impl World {
                 }
             }
             Ev::SwitchUser => self.switch_user(),
-            Ev::Answer { id, tokens } => {
+            Ev::Answer { id, from, tokens } => {
                 let Some(a) = self.asks.get_mut(&id) else { return true };
                 a.came += 1;
+                a.from.push(from);
                 a.pairs.extend(tokens);
                 if a.came >= a.want {
                     self.answered(id);

@@ -25,6 +25,9 @@ pub(crate) struct TokenReq {
     pub(crate) timeout_ms: u32,
     pub(crate) session: Option<String>,
     pub(crate) proof: Option<Proof>,
+    /// Invariant 1: a replay of the group's lost newest pair (its holders closed, or frozen through every ask):
+    /// if the server refuses it (past the grace window), the session that ends is the loss's (invariant 3).
+    pub(crate) lost: Option<String>,
 }
 
 /// An answer of the simulated server as the browser layer reads it off the wire: the status, `Retry-After` and

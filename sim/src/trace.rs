@@ -37,7 +37,7 @@ pub(crate) fn describe_input(i: &Input) -> String {
         Input::Wake => "Wake".into(),
         Input::Renew { call } => format!("Renew #{call}"),
         Input::TabsAsked { id } => format!("TabsAsked {id}"),
-        Input::TabsAnswered { op, pairs } => format!("TabsAnswered op{op} {} pair(s)", pairs.len()),
+        Input::TabsAnswered { op, pairs, silent } => format!("TabsAnswered op{op} {} pair(s), {silent} silent", pairs.len()),
         Input::SilentDone { result, .. } => format!("SilentDone {}", match result { Ok(_) => "Ok".into(), Err(e) => format!("Err({})", e.code.as_str()) }),
         Input::Digested { call, digest } => format!("Digested #{call} ok={}", digest.is_ok()),
         // A login's other steps (their Debug names no code, token or verifier).

@@ -216,6 +216,11 @@ pub struct World {
     pub(crate) failure: Option<(Inv, String)>,
     /// Tabs that join: asks waiting for answers, by number.
     pub(crate) asks: HashMap<u64, Ask>,
+    /// Tabs that join: (asker, asked) → the asks in a row the asked tab left unanswered (invariant 1).
+    pub(crate) unanswered: HashMap<(usize, usize), u32>,
+    /// Tabs that join: (tab, access token, first ask): the tab heard of a change from a tab that held this pair,
+    /// and no ask of it made since has come back yet (invariant 6: the tab owes itself that pair).
+    pub(crate) owed: Vec<(usize, String, u64)>,
     pub(crate) next_ask: u64,
     /// Tabs that join: the browser's clock (its offset), which they all share.
     pub(crate) browser_offset: f64,
@@ -303,6 +308,8 @@ impl World {
             names: HashMap::new(),
             failure: None,
             asks: HashMap::new(),
+            unanswered: HashMap::new(),
+            owed: Vec::new(),
             next_ask: 1,
             browser_offset: 0.0,
         };
@@ -459,4 +466,7 @@ pub(crate) struct Ask {
     pub(crate) want: usize,
     pub(crate) came: usize,
     pub(crate) pairs: Vec<TokenSet>,
+    /// The tabs asked (holding the mark), and those whose answer came in time.
+    pub(crate) peers: Vec<usize>,
+    pub(crate) from: Vec<usize>,
 }

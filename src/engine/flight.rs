@@ -56,6 +56,9 @@ enum Stage {
     Sending { request: OpId },
     /// Waiting for [`Timer::RefreshRetry`] after a transient failure.
     Backoff,
+    /// Tabs that join: a tab holding the session left the re-read unanswered; waiting for [`Timer::RefreshRetry`]
+    /// to ask again (the re-read's generation kept).
+    AskWait { generation: u32 },
     /// The answer is being stored (or storage cleared after a terminal error).
     Landing,
     /// A terminal error: one last look at storage for another tab's newer tokens; else the flight ends with it.
@@ -98,6 +101,8 @@ pub(super) struct Flight {
     /// Transient failures so far, and writes of the answer that shared storage refused.
     attempt: u32,
     save_attempt: u32,
+    /// Tabs that join: the asks again ([`Engine::ask_again`]).
+    asks: u32,
     /// DPoP: the one resend with the server's nonce was made (for the request on the wire).
     nonce_retried: bool,
     /// The user (`ownerId`) whose session the waiters called in: if another user's is current when the flight
@@ -118,6 +123,7 @@ impl Flight {
             spend: None,
             attempt: 0,
             save_attempt: 0,
+            asks: 0,
             nonce_retried: false,
         }
     }
@@ -179,7 +185,7 @@ impl Engine {
     /// For a logout: a flight that waits on a timer (a backoff, a save retry) ends now; one waiting for an
     /// answer (token endpoint, storage) ends when it comes, its pair revoked.
     pub(super) fn flight_stop_timed(&mut self, now: Instant) {
-        if matches!(self.stage(), Some(Stage::Backoff | Stage::SaveWait { .. } | Stage::Handover { .. })) {
+        if matches!(self.stage(), Some(Stage::Backoff | Stage::AskWait { .. } | Stage::Handover { .. } | Stage::SaveWait { .. })) {
             self.flight_done(now, Err(login_required(None)));
         }
     }
@@ -257,7 +263,9 @@ impl Engine {
                     }
                     _ => {}
                 }
-                self.decide_need(now);
+                if !self.ask_again(now, read_generation) {
+                    self.decide_need(now);
+                }
             }
             Some(Stage::LastLook { .. }) if self.logout.is_some() => self.flight_done(now, Err(login_required(None))),
             Some(Stage::LastLook { .. }) => {
@@ -317,17 +325,38 @@ impl Engine {
         }
     }
 
+    /// Whether the flight's reasons still hold against the current tokens.
+    fn needed(&self, now: Instant) -> bool {
+        let Some(f) = &self.flight else { return false };
+        let current = self.current_access();
+        f.forced || (f.due && self.decision(now) != Decision::Fresh) || current.is_some_and(|c| f.rejected.contains(c))
+    }
+
+    /// Tabs that join: a tab holding the session did not answer the re-read under the lock, and it may hold a
+    /// newer pair than this tab's (`unsure`: it refreshed, told the tabs, and the browser froze it before it
+    /// answered): spending this tab's refresh token then may be a replay, which the server answers with that
+    /// pair only in its grace window.
+    /// So, as for a transient failure, the tabs are asked again after a backoff, [`super::ASK_AGAIN`] times;
+    /// then the token is spent anyway (`true`: asked again).
+    fn ask_again(&mut self, now: Instant, generation: u32) -> bool {
+        let spends = self.logout.is_none() && self.needed(now) && self.tokens.as_ref().is_some_and(|t| t.refresh_token.is_some());
+        let Some(f) = &mut self.flight else { return false };
+        if self.unanswered == 0 || !self.unsure || f.asks >= super::ASK_AGAIN || !spends {
+            return false;
+        }
+        f.asks += 1;
+        f.stage = Stage::AskWait { generation };
+        let at = now.plus_ms(backoff_ms(f.asks - 1, None));
+        self.set_timer(Timer::RefreshRetry, Some(at));
+        true
+    }
+
     /// Whether the reasons still hold now that the flight runs; then spend the refresh token.
     fn decide_need(&mut self, now: Instant) {
-        let Some(f) = &self.flight else { return };
         if self.logout.is_some() {
             return self.flight_done(now, Err(login_required(None))); // nothing is spent for an ending session
         }
-        let current = self.current_access();
-        let needed = f.forced
-            || (f.due && self.decision(now) != Decision::Fresh)
-            || current.is_some_and(|c| f.rejected.contains(c));
-        if !needed {
+        if !self.needed(now) {
             return self.flight_done(now, Ok(())); // the current tokens already answer the need: send nothing
         }
         let Some(base) = self.tokens.clone() else {
@@ -384,11 +413,17 @@ impl Engine {
 
     /// [`Timer::RefreshRetry`]: the backoff after a transient failure is over; the same refresh token again.
     pub(super) fn retry_refresh(&mut self, now: Instant) {
-        if !matches!(self.stage(), Some(Stage::Backoff)) {
-            return;
-        }
+        let ask = match self.stage() {
+            Some(Stage::Backoff) => None,
+            Some(&Stage::AskWait { generation }) => Some(generation),
+            _ => return,
+        };
         if self.logout.is_some() {
             return self.flight_done(now, Err(login_required(None)));
+        }
+        if let Some(generation) = ask {
+            self.set_stage(Stage::Rereading { generation });
+            return self.read_shared(Op::Flight);
         }
         // Retrying the *same* refresh token recovers a lost answer; but if another tab's newer pair was
         // adopted meanwhile, ours is spent for good: weigh the reasons again against the new tokens.
@@ -423,6 +458,7 @@ impl Engine {
         }
         match result {
             Ok(mut t) => {
+                self.unsure = false; // the server's newest pair (a replay in its grace window: the same one)
                 let b = &spend.base;
                 t.lineage = b.lineage.next();
                 if t.refresh_token.is_none() {

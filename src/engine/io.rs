@@ -250,7 +250,7 @@ pub enum Input {
     Broadcast(Notice),
     /// The deadline [`Engine::poll_timeout`](super::Engine::poll_timeout) gave has come (the host's timer fired).
     Timeout,
-    /// The page became visible or came back online: re-check now.
+    /// The page became visible, came back online or was resumed from frozen: re-check now.
     Wake,
     /// `session.renew()`: new tokens now without interaction (a refresh, or else a silent renewal).
     Renew { call: CallId },
@@ -285,8 +285,9 @@ pub enum Input {
     /// channel only that tab listens on → [`Command::AnswerTab`] (if this tab says it holds the session).
     TabsAsked { id: String },
     /// The answer to [`Command::AskTabs`]: the pairs the tabs that hold the session answered with (none when no
-    /// tab holds one, or none answered in time).
-    TabsAnswered { op: OpId, pairs: Vec<TokenSet> },
+    /// tab holds one, or none answered in time), and how many of the tabs holding it (`navigator.locks.query()`)
+    /// did not answer in time (`silent`: the browser froze it, or it was busy): the answers may miss the newest pair.
+    TabsAnswered { op: OpId, pairs: Vec<TokenSet>, silent: u32 },
 }
 
 /// What a settled app call resolves with (fetch calls resolve with their response: [`Command::Deliver`]).

@@ -14,6 +14,13 @@
 //!   lock, and the next holder asks the tabs under the lock, so it hears the new pair from the tab that holds
 //!   it whatever order the broadcast and the lock arrive in. (If that tab closed first, its answer is lost with
 //!   it; the next holder replays the spent refresh token, which is what a lost answer earns anywhere.)
+//! - A tab holding the session that does not answer (the browser froze it) may hold the newest pair alone: it
+//!   refreshed, told the tabs, and froze before this one asked. So after a change notice, a wake-up (a tab the
+//!   browser froze may have missed notices) or a start with a pair stored (a reload, copied storage) a tab is unsure until every holder answered or it refreshed
+//!   itself, and an unsure tab whose re-read before a refresh misses an answer asks again a few times
+//!   ([`ASK_AGAIN`]) before it spends its refresh token, which the silent tab may have spent (a replay the
+//!   server answers with that same newer pair only in its grace window). A tab that is sure does not wait for
+//!   a frozen tab, which holds nothing newer.
 //! - Only with Web Locks (the presence mark and the refresh lock need them): without, tabs do not join.
 
 use super::storage_ops::Op;
@@ -23,6 +30,14 @@ use crate::protocol::TokenSet;
 /// How long a re-read waits for the tabs that hold the session: they answer within milliseconds; a tab that
 /// the browser froze does not answer, and is not waited for longer than this.
 pub const ASK_WAIT_MS: u32 = 500;
+
+/// Asks again, under the lock, when a tab holding the session left the re-read before a refresh unanswered
+/// (after 0.25, 0.5 and 1 s: with each ask's wait, about 3.75 s in all), then spends the refresh token anyway.
+/// Why not longer: a busy tab (a long task) or one being resumed answers within that; a tab the browser froze
+/// stays frozen until the user returns to it, maybe for hours, while the app's calls and the other tabs wait on
+/// this lock, and waiting never makes a replay of a spent refresh token safer (RingCentral's grace window
+/// only closes with time). See `Engine::ask_again` (flight.rs).
+pub const ASK_AGAIN: u32 = 3;
 
 
 impl Engine {
@@ -62,9 +77,12 @@ impl Engine {
     /// otherwise this tab's own pair is; a pair taken from another tab is written to this tab's storage, as if
     /// this tab had received it itself.
     pub(super) fn read_done(&mut self, now: super::Instant, i: Input) {
+        let mut complete = false;
         let (op, result, access) = match i {
             Input::Loaded { op, result } => (op, result, None),
-            Input::TabsAnswered { op, pairs } => {
+            Input::TabsAnswered { op, pairs, silent } => {
+                self.unanswered = silent;
+                complete = silent == 0;
                 let mut taken = None::<TokenSet>;
                 for t in pairs {
                     let over = taken.as_ref().or(self.tokens.as_ref());
@@ -80,6 +98,9 @@ impl Engine {
         self.taken = access;
         self.loaded(now, op, result);
         self.taken = None;
+        self.unanswered = 0;
+        // Every tab holding the session answered: none holds a newer pair than what this tab now holds.
+        self.unsure &= !complete;
     }
 
     /// `t` becomes current: if it came from another tab, it is written to this tab's storage first, before
@@ -108,6 +129,9 @@ impl Engine {
     /// own storage (on shared storage the sender cleared it for all).
     pub(super) fn heard(&mut self, n: Notice) {
         let had = self.tokens.is_some();
+        // Another tab made a new pair (or login): until an answer of every tab holding the session comes, it
+        // may be newer than this tab's.
+        self.unsure |= self.group && matches!(n, Notice::Refresh | Notice::Login);
         if let (true, Notice::Expired(Some(login))) = (self.group, n) {
             // Other tabs may still hold a pair of it (they have not heard yet) and answer with it: never taken
             // (oss-sim seed 4576: a tab took the ended login from a tab that had not heard, and spent its token).

@@ -116,6 +116,8 @@ impl Engine {
     fn restored(&mut self, now: Instant, ready: CallId, result: Result<Option<TokenSet>, Error>) {
         let logged_in = match result {
             Ok(Some(t)) => {
+                // Its own storage (a reload, storage the browser copied): the tabs may have moved on since.
+                self.unsure = self.group;
                 self.store_taken(&t);
                 self.tokens = Some(self.admit(t, now));
                 if self.decision(now) == Decision::LoginRequired {

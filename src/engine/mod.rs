@@ -38,7 +38,7 @@ mod join;
 mod owner;
 
 pub use dpop_policy::retries_with_nonce;
-pub use join::ASK_WAIT_MS;
+pub use join::{ASK_AGAIN, ASK_WAIT_MS};
 pub use io::{Caps, CallId, Command, Input, Instant, Logins, Notice, OpId, Proof, SessionEvent, Timer, Value};
 pub use login::popup_timeout_ms;
 
@@ -140,6 +140,10 @@ pub struct Engine {
     present: bool,
     /// The access token of a pair being taken from another tab's answer (`join.rs`).
     taken: Option<Secret>,
+    /// The tabs holding the session that left the answer being handled unanswered (`join.rs`).
+    unanswered: u32,
+    /// Tabs that join: another tab may hold a newer pair than this tab's that no answer brought (`join.rs`).
+    unsure: bool,
     join_asked: bool,
     /// Entropy for a login's state and PKCE verifier (the browser's `crypto.getRandomValues`; seeded in tests).
     random: Box<dyn RandomSource>,
@@ -175,6 +179,8 @@ impl Engine {
             group: false,
             present: false,
             taken: None,
+            unanswered: 0,
+            unsure: false,
             join_asked: false,
             random,
             logins: Vec::new(),
@@ -228,7 +234,11 @@ impl Engine {
             Input::Broadcast(n @ Notice::Logout(_)) if self.left_shared => self.broadcast_received(n),
             Input::Broadcast(_) => {}
             Input::Timeout => self.timeout(now),
-            Input::Wake => self.check(now),
+            Input::Wake => {
+                // Tabs that join: a tab the browser froze may have missed the others' notices (`join.rs`).
+                self.unsure |= self.group;
+                self.check(now)
+            }
             Input::Renew { call } => self.renew(now, call),
             Input::SilentDone { id, result } => self.silent_result(now, id, result),
             Input::Login { call, kind, timeout_s } => self.login(now, call, kind, timeout_s),

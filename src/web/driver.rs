@@ -256,8 +256,11 @@ impl Driver {
                     _ => None,
                 };
                 match asked {
-                    Some(p) => self.after(&p, Box::new(move |me, r| me.feed(Input::TabsAnswered { op, pairs: crate::web::tab_group::pairs(r) }))),
-                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new() }),
+                    Some(p) => self.after(&p, Box::new(move |me, r| {
+                        let (pairs, silent) = crate::web::tab_group::answers(r);
+                        me.feed(Input::TabsAnswered { op, pairs, silent })
+                    })),
+                    None => self.feed(Input::TabsAnswered { op, pairs: Vec::new(), silent: 0 }),
                 }
             }
             Command::AnswerTab { id, tokens } => Group::answer(&id, tokens.as_ref()),
@@ -457,7 +460,8 @@ impl Driver {
         self.listeners.emit(e);
     }
 
-    /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online.
+    /// A tab that slept or went offline must not send an expired token: re-check when it is seen or online, or
+    /// the browser resumes it from frozen (tabs that join: it may have missed the others' notices meanwhile).
     fn watch_wakeups(&self, on: bool) {
         let hooks = self.hooks.borrow();
         let Some(h) = hooks.as_ref() else { return };
@@ -468,11 +472,13 @@ impl Driver {
             let _ = w.add_event_listener_with_callback("online", f);
             if let Some(d) = d {
                 let _ = d.add_event_listener_with_callback("visibilitychange", f);
+                let _ = d.add_event_listener_with_callback("resume", f);
             }
         } else {
             let _ = w.remove_event_listener_with_callback("online", f);
             if let Some(d) = d {
                 let _ = d.remove_event_listener_with_callback("visibilitychange", f);
+                let _ = d.remove_event_listener_with_callback("resume", f);
             }
         }
     }

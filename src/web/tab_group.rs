@@ -28,7 +28,7 @@ impl Group {
         })
     }
 
-    /// [`crate::engine::Command::AskTabs`] on the group's `channel`: the answers ([`pairs`] of its outcome make
+    /// [`crate::engine::Command::AskTabs`] on the group's `channel`: the answers ([`answers`] of its outcome make
     /// [`crate::engine::Input::TabsAnswered`]).
     pub fn ask(&self, channel: &web_sys::BroadcastChannel, timeout_ms: u32) -> Promise {
         ask_tabs(channel, &self.name, &self.mark.borrow(), timeout_ms)
@@ -44,16 +44,18 @@ impl Group {
     }
 }
 
-/// The pairs in the tabs' answers ([`Group::ask`]'s outcome); what does not read as a pair is left out.
-pub fn pairs(answers: Result<JsValue, JsValue>) -> Vec<TokenSet> {
+/// The pairs in the tabs' answers ([`Group::ask`]'s outcome: how many holders did not answer, then the answers;
+/// what does not read as a pair is left out), and that count.
+pub fn answers(answers: Result<JsValue, JsValue>) -> (Vec<TokenSet>, u32) {
     let mut pairs = Vec::new();
-    for v in Array::from(&answers.unwrap_or(JsValue::NULL)).iter() {
+    let a = Array::from(&answers.unwrap_or(JsValue::NULL));
+    for v in a.iter().skip(1) {
         // Field by field, as storage reads the pair (no derived visitor in the wasm).
         if let Some(t) = StoredTokens::read(&v).ok().and_then(|s| TokenSet::from_stored(s).ok()) {
             pairs.push(t);
         }
     }
-    pairs
+    (pairs, a.get(0).as_f64().unwrap_or(0.0) as u32)
 }
 
 #[wasm_bindgen(module = "/js/glue.js")]

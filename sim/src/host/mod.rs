@@ -84,14 +84,26 @@ impl World {
     /// another chance for the engine (its cool-down restarts: invariant 4).
     pub(crate) fn answered(&mut self, id: u64) {
         let Some(a) = self.asks.remove(&id) else { return };
+        // An ask made after a change was heard came back: it brought the pair, or its holder was silent.
+        self.owed.retain(|&(t, _, since)| !(t == a.tab && id >= since));
         if !self.tabs[a.tab].open {
             return;
         }
         for t in &a.pairs {
             self.delivered_to.insert((a.tab, t.access_token.expose().to_string()));
         }
+        // The tabs that held the mark and did not answer in time (frozen ones): the asker counts them, as
+        // `navigator.locks.query()` shows their marks; invariant 1 counts the asks each left unanswered in a row.
+        for &p in &a.peers {
+            if a.from.contains(&p) {
+                self.unanswered.remove(&(a.tab, p));
+            } else {
+                *self.unanswered.entry((a.tab, p)).or_default() += 1;
+            }
+        }
+        let silent = a.peers.iter().filter(|p| !a.from.contains(p)).count() as u32;
         let before = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
-        self.feed(a.tab, Input::TabsAnswered { op: a.op, pairs: a.pairs }, Cause::Other);
+        self.feed(a.tab, Input::TabsAnswered { op: a.op, pairs: a.pairs, silent }, Cause::Other);
         let after = self.tabs[a.tab].engine.access_token().map(|t| t.expose().to_string());
         if after.is_some() && after != before {
             let a_tok = after.unwrap_or_default();
@@ -255,12 +267,12 @@ impl World {
                 self.tr(Some(tab), format!("-> AskTabs op{op} ({} tab(s) hold the session)", peers.len()));
                 if peers.is_empty() {
                     let d = self.rng.real(0.1, 2.0);
-                    self.push(d, Ev::Feed { tab, input: Input::TabsAnswered { op, pairs: Vec::new() } });
+                    self.push(d, Ev::Feed { tab, input: Input::TabsAnswered { op, pairs: Vec::new(), silent: 0 } });
                     return;
                 }
                 let id = self.next_ask;
                 self.next_ask += 1;
-                self.asks.insert(id, crate::world::Ask { tab, op, want: peers.len(), came: 0, pairs: Vec::new() });
+                self.asks.insert(id, crate::world::Ask { tab, op, want: peers.len(), came: 0, pairs: Vec::new(), peers: peers.clone(), from: Vec::new() });
                 for p in peers {
                     let d = self.rng.real(0.5, 50.0);
                     self.push(d, Ev::Feed { tab: p, input: Input::TabsAsked { id: id.to_string() } });
@@ -271,7 +283,7 @@ impl World {
                 self.tr(Some(tab), format!("-> AnswerTab {id} {}", if tokens.is_some() { "pair" } else { "none" }));
                 if let Ok(id) = id.parse() {
                     let d = self.rng.real(0.5, 50.0);
-                    self.push(d, Ev::Answer { id, tokens });
+                    self.push(d, Ev::Answer { id, from: tab, tokens });
                 }
             }
             Command::Digest { call, text } => {

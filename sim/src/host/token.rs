@@ -34,8 +34,9 @@ impl World {
         let shared_locked = (self.prof.shared || self.prof.join) && self.prof.locks;
 
         self.inv5_check_single_flight(tab, &session, shared_locked);
+        let mut lost = None;
         if let Some(r) = &rt {
-            self.inv1_check_send(tab, r, shared_locked);
+            lost = self.inv1_check_send(tab, r, shared_locked);
             self.inv5_check_fresh(tab, tnow, retry, forced, shared_locked);
         }
 
@@ -47,7 +48,7 @@ impl World {
             self.tr(None, format!("   fault: token request {fault:?}"));
         }
         let req = self.reqs.len();
-        self.reqs.push(TokenReq { tab, id, nonce: None, rt, params, fault, sent: self.now, timeout_ms, session, proof });
+        self.reqs.push(TokenReq { tab, id, nonce: None, rt, params, fault, sent: self.now, timeout_ms, session, proof, lost });
         self.tabs[tab].outstanding = Some(req);
         let lat = match fault {
             TokFault::Timeout => self.rng.real(0.0, 2.0 * timeout_ms as f64),
@@ -78,6 +79,9 @@ impl World {
             }
             Err(e) => {
                 self.inv4_answer_err(tab, &e);
+                if let (false, Some(sid)) = (e.retryable, self.reqs[req].lost.clone()) {
+                    self.lost_sessions.insert(sid);
+                }
                 Err(e)
             }
         };

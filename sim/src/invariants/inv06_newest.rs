@@ -25,7 +25,11 @@ impl World {
             let Some(s) = self.st.sessions.get(&sid) else { continue };
             let reached = match tab {
                 None => self.delivered_access.contains(&s.current_access),
-                Some(i) => self.delivered_to.contains(&(i, s.current_access.clone())),
+                // (Tabs that join: or a tab heard of a change from a tab that held it and has not asked since.)
+                Some(i) => {
+                    self.delivered_to.contains(&(i, s.current_access.clone()))
+                        || self.owed.iter().any(|(t, p, _)| *t == i && *p == s.current_access)
+                }
             };
             if s.status != SessionStatus::Active || !reached {
                 continue;
