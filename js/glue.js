@@ -352,8 +352,10 @@ export function present(mark, name, on) {
   mark?.release();
   if (!on) return null;
   let r;
-  const m = { release: () => { m.gone = 1; m.held = 0; r(); } };
-  navigator.locks.request(name, { mode: 'shared' }, () => { m.held = !m.gone; return new Promise((ok) => (r = ok)); }).catch(() => {});
+  // Released before the browser granted it (a dispose() or logout right after): nothing to let go yet, and the
+  // grant that comes later is given back at once, so no gone session stays counted as a holder.
+  const m = { release: () => { m.gone = 1; m.held = 0; r?.(); } };
+  navigator.locks.request(name, { mode: 'shared' }, () => { m.held = !m.gone; return m.gone ? null : new Promise((ok) => (r = ok)); }).catch(() => {});
   return m;
 }
 

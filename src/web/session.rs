@@ -7,7 +7,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::Input;
-use crate::protocol::{config_error_from, Config, ConfigInput, Error, ErrorCode};
+use crate::protocol::{config_error_from, persistence_error, Config, ConfigInput, Error, ErrorCode};
 use crate::web::driver::Driver;
 use crate::web::task;
 use crate::web::{browser, js_error, events, window_handover, json};
@@ -51,6 +51,11 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
+        if let Some(e) = adapter.as_ref().and_then(|a| {
+            persistence_error(["load", "save", "clear"].map(|m| browser::as_function(browser::get(a, m)).is_some()))
+        }) {
+            return Err(js_error::to_js(&e));
+        }
         let cfg = read_config(config, adapter.is_some()).map_err(|e| js_error::to_js(&e))?;
         let (driver, ready) = Driver::open(cfg, adapter);
         Ok(Session { driver, ready })
