@@ -51,10 +51,11 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
-        if let Some(e) = adapter.as_ref().and_then(|a| {
-            persistence_error(["load", "save", "clear"].map(|m| browser::as_function(browser::get(a, m)).is_some()))
-        }) {
-            return Err(js_error::to_js(&e));
+        if let Some(a) = &adapter {
+            let methods = ["load", "save", "clear"].iter().all(|m| browser::get(a, m).is_function());
+            if let Some(e) = persistence_error(methods) {
+                return Err(js_error::to_js(&e));
+            }
         }
         let cfg = read_config(config, adapter.is_some()).map_err(|e| js_error::to_js(&e))?;
         let (driver, ready) = Driver::open(cfg, adapter);
