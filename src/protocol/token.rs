@@ -168,7 +168,13 @@ pub fn from_implicit(params: &[(String, String)], now_ms: f64) -> Result<TokenSe
             _ => {}
         }
     }
-    TokenSet::from_response(b, now_ms, None)
+    let t = TokenSet::from_response(b, now_ms, None)?;
+    // RFC 9449 binds tokens at the token endpoint, which the implicit grant never calls: a fragment that says
+    // `DPoP` is not a token this session can use as what it claims (as `token_answer` refuses one without a proof).
+    if t.is_dpop() {
+        return Err(invalid_response("token_type"));
+    }
+    Ok(t)
 }
 
 /// The stored form of a [`TokenSet`], versioned (`v: 1`), with absolute millisecond expiries; absent
@@ -575,6 +581,9 @@ pub(crate) mod tests {
             ErrorCode::InvalidResponse
         );
         assert!(from_implicit(&[], NOW).is_err());
+        // An implicit token cannot be DPoP-bound (no token request carried a proof).
+        let dpop = vec![("access_token".to_string(), "t".to_string()), ("token_type".to_string(), "DPoP".to_string())];
+        assert!(from_implicit(&dpop, NOW).unwrap_err().description.unwrap().starts_with("token_type:"));
         // A fragment's `access_token=a%0Ab` decodes to a line break: not a header value, refused.
         let crlf = vec![("access_token".to_string(), "a\r\nX-Evil: 1".to_string())];
         assert_eq!(from_implicit(&crlf, NOW).unwrap_err().code, ErrorCode::InvalidResponse);

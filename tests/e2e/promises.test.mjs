@@ -248,6 +248,24 @@ test('crafted callbacks: code and error together with the real state ⇒ the err
   assert.equal(await loggedIn(page), false);
 });
 
+test('implicit flow, a hostile fragment with the real state (DPoP type, a line break in the token, a negative or NaN expires_in) ⇒ invalid_response, nothing stored, no token left in the URL', async () => {
+  const page = await openApp(env.context, env.emu.base, { flow: 'implicit' });
+  const fragments = ['token_type=DPoP&expires_in=3600', 'token_type=bearer&expires_in=-5', 'token_type=bearer&expires_in=NaN', 'token_type=mac']
+    .map((f) => `access_token=T0K&${f}`)
+    .concat(['access_token=T0K%0D%0AX-Evil%3A1&token_type=bearer&expires_in=60', 'access_token=A%20B&token_type=bearer']);
+  for (const [i, frag] of fragments.entries()) {
+    const state = await pendingState(page);
+    // (Another query each time: a change of the fragment alone would not load the page again.)
+    await page.goto(`${env.emu.base}/test/callback.html?keep=${i}#${frag}&state=${state}`);
+    const r = await waitApp(page);
+    assert.equal(r.error?.code, 'invalid_response', `${frag}: ${JSON.stringify(r)}`);
+    assert.equal(await loggedIn(page), false, frag);
+    assert.deepEqual(await storedKeys(page), [], `${frag}: nothing stored, the transaction spent`);
+    assert.equal(new URL(page.url()).hash, '', 'fragment removed');
+    assert.equal(new URL(page.url()).search, `?keep=${i}`);
+  }
+});
+
 test('the callback page framed or opened by another origin hands the code to nobody there', async () => {
   const page = await openApp(env.context, env.emu.altBase, {});
   const got = await page.evaluate(async (base) => {
