@@ -168,13 +168,12 @@ pub fn from_implicit(params: &[(String, String)], now_ms: f64) -> Result<TokenSe
             _ => {}
         }
     }
-    let t = TokenSet::from_response(b, now_ms, None)?;
     // RFC 9449 binds tokens at the token endpoint, which the implicit grant never calls: a fragment that says
     // `DPoP` is not a token this session can use as what it claims (as `token_answer` refuses one without a proof).
-    if t.is_dpop() {
+    if b.token_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("dpop")) {
         return Err(invalid_response("token_type"));
     }
-    Ok(t)
+    TokenSet::from_response(b, now_ms, None)
 }
 
 /// The stored form of a [`TokenSet`], versioned (`v: 1`), with absolute millisecond expiries; absent
