@@ -358,3 +358,15 @@ test('dispose() right after a logged-in ready (tabs that join) never throws, and
   assert.deepEqual(r.errors, []);
   assert.equal(r.held, 1, 'only the page\'s own live session holds the mark');
 });
+
+test('popupTimeoutSeconds past what a browser timer holds (35 days) waits, not a timeout as the popup opens; closing the popup still says popup_closed', async () => {
+  const page = await openApp(env.context, env.emu.base, { popupTimeoutSeconds: 3000000 });
+  const [popup] = await Promise.all([
+    env.context.waitForEvent('page'),
+    page.evaluate(() => { window.popupOutcome = window.app.session.loginPopup().then(() => 'resolved', (e) => e.code); }),
+  ]);
+  const early = await page.evaluate(() => Promise.race([window.popupOutcome, new Promise((ok) => setTimeout(() => ok('waiting'), 1000))]));
+  assert.equal(early, 'waiting');
+  await popup.close();
+  assert.equal(await page.evaluate(() => window.popupOutcome), 'popup_closed');
+});
