@@ -370,3 +370,43 @@ test('popupTimeoutSeconds past what a browser timer holds (35 days) waits, not a
   await popup.close();
   assert.equal(await page.evaluate(() => window.popupOutcome), 'popup_closed');
 });
+
+test('a hostile persistence.load() (throws, rejects, junk, planted "valid until 9999", an unsendable token): init never throws, ready never rejects', async () => {
+  const page = await openApp(env.context, env.emu.base, {});
+  const r = await page.evaluate(async () => {
+    const S = window.app.session.constructor;
+    const cfg = { clientId: 'demo-spa', server: location.origin, redirectUri: location.origin + '/test/callback.html' };
+    const far = { v: 1, access_token: 'planted', token_type: 'bearer', issued_at_ms: Date.now(), expires_at_ms: 253402300799000, refresh_token: 'r', refresh_expires_at_ms: 253402300799000 };
+    const out = {};
+    for (const [name, load] of Object.entries({
+      throws: () => { throw new Error('down'); },
+      rejects: () => Promise.reject(new Error('down')),
+      junk: () => 'junk',
+      array: () => [far],
+      newline: () => ({ ...far, access_token: 'a\nb' }),
+      nan: () => ({ ...far, expires_at_ms: NaN }),
+      far: async () => far,
+    })) {
+      const events = [];
+      let cleared = 0;
+      const s = new S({ ...cfg, persistence: { load, save() {}, clear() { cleared++; } } });
+      for (const n of ['expired', 'storageFallback']) s.on(n, (d) => events.push(`${n}:${d?.code}`));
+      const ready = await Promise.race([s.ready.catch((e) => `rejected ${e}`), new Promise((ok) => setTimeout(() => ok('hang'), 3000))]);
+      const info = s.tokenInfo();
+      out[name] = {
+        ready, events, cleared, storage: s.storage,
+        hours: info && Math.round((info.expiresAt - Date.now()) / 3600000),
+        days: info && Math.round((info.refreshExpiresAt - Date.now()) / 86400000),
+      };
+      s.dispose();
+    }
+    return out;
+  });
+  for (const k of ['throws', 'rejects']) {
+    assert.deepEqual(r[k], { ready: false, events: ['storageFallback:storage_unavailable'], cleared: 0, storage: 'memory', hours: null, days: null }, k);
+  }
+  for (const k of ['junk', 'array', 'newline', 'nan']) {
+    assert.deepEqual(r[k], { ready: false, events: ['expired:corrupt_storage'], cleared: 1, storage: 'persistence', hours: null, days: null }, k);
+  }
+  assert.deepEqual(r.far, { ready: true, events: [], cleared: 0, storage: 'persistence', hours: 24, days: 400 }, 'believed for 24 h and 400 days at most');
+});
