@@ -57,6 +57,21 @@ export function makeRequest(input, init, base, light) {
 
 let lastUrl = [];
 
+// The app's AbortSignal of a `session.fetch` (`init.signal`, or its Request's): when it fires, `hook(call, reason,
+// false)` reports the call failed, as its `fetch` would, so a call still waiting for a refresh ends at once (the
+// engine then never sends it). Returns the controller whose abort removes the listener (the call ended first).
+export function watchAbort(input, init, hook, call) {
+  const s = init?.signal ?? (input instanceof Request ? input.signal : null);
+  if (!s || typeof s.addEventListener !== 'function') return undefined;
+  if (s.aborted) {
+    queueMicrotask(() => hook(call, s.reason, false));
+    return undefined;
+  }
+  const done = new AbortController();
+  s.addEventListener('abort', () => hook(call, s.reason, false), { once: true, signal: done.signal });
+  return done;
+}
+
 // `fetch` of the session's copy as the app made it (a request that is not ours to authenticate).
 export function sendPlain(req) {
   try {

@@ -410,3 +410,25 @@ test('a hostile persistence.load() (throws, rejects, junk, planted "valid until 
   }
   assert.deepEqual(r.far, { ready: true, events: [], cleared: 0, storage: 'persistence', hours: 24, days: 400 }, 'believed for 24 h and 400 days at most');
 });
+
+test('an AbortSignal that fires while session.fetch waits for a refresh rejects it at once with the signal\'s AbortError; that call is never sent, the others go on', async () => {
+  const page = await openApp(env.context, env.emu.base, { refreshTokens: true }, { clock: true });
+  await loginByClicking(page);
+  await env.emu.fault({ kind: 'delay', delay_ms: 2500 });
+  await page.clock.fastForward('01:01:00'); // the browser's clock is past expiry: calls wait for the refresh
+  const apiBefore = (await env.emu.log()).api_requests.length;
+  await page.evaluate(() => {
+    window.ac = new AbortController();
+    const url = '/restapi/v1.0/account/~/extension/~';
+    window.aborted = window.app.session.fetch(url, { signal: window.ac.signal }).then((r) => `resolved ${r.status}`, (e) => `${e.name} ${e === window.ac.signal.reason}`);
+    window.other = window.app.session.fetch(url).then((r) => r.status, (e) => e.code);
+  });
+  await new Promise((ok) => setTimeout(ok, 300));
+  const t0 = Date.now();
+  await page.evaluate(() => window.ac.abort());
+  assert.equal(await page.evaluate(() => window.aborted), 'AbortError true');
+  assert.ok(Date.now() - t0 < 1000, `rejected ${Date.now() - t0} ms after the abort, not when the refresh landed`);
+  assert.equal(await page.evaluate(() => window.other), 200, 'the call that still waited went after the refresh');
+  const api = (await env.emu.log()).api_requests.slice(apiBefore);
+  assert.equal(api.length, 1, 'the aborted call was never sent');
+});
