@@ -57,19 +57,17 @@ export function makeRequest(input, init, base, light) {
 
 let lastUrl = [];
 
-// The app's AbortSignal of a `session.fetch` (`init.signal`, or its Request's): when it fires, `hook(call, reason,
-// false)` reports the call failed, as its `fetch` would, so a call still waiting for a refresh ends at once (the
-// engine then never sends it). Returns the controller whose abort removes the listener (the call ended first).
-export function watchAbort(input, init, hook, call) {
-  const s = init?.signal ?? (input instanceof Request ? input.signal : null);
-  if (!s || typeof s.addEventListener !== 'function') return undefined;
-  if (s.aborted) {
-    queueMicrotask(() => hook(call, s.reason, false));
-    return undefined;
-  }
+// The app's AbortSignal of a `session.fetch` (`init.signal`, or its Request's): when it fires, `hook(id, reason,
+// false)`, so a call that waits for a refresh ends at once; the listener goes when the app's promise `p` settles.
+export function watchAbort(input, init, hook, id, p) {
+  const s = init?.signal ?? input?.signal;
+  if (!s?.addEventListener) return;
+  const f = () => hook(id, s.reason, false);
+  if (s.aborted) return void queueMicrotask(f);
   const done = new AbortController();
-  s.addEventListener('abort', () => hook(call, s.reason, false), { once: true, signal: done.signal });
-  return done;
+  s.addEventListener('abort', f, { once: true, signal: done.signal });
+  const end = () => done.abort();
+  p.then(end, end);
 }
 
 // `fetch` of the session's copy as the app made it (a request that is not ours to authenticate).

@@ -84,14 +84,6 @@ impl Engine {
         self.push(Command::SendApi { call, token: Some(token), retry: retry || nonce_retried, proof });
     }
 
-    /// Drops `call` wherever a fetch waits: deferred until the restore, or a waiter of the refresh in flight.
-    fn forget_waiting(&mut self, call: CallId) {
-        if let super::Restore::Pending(deferred) = &mut self.restore {
-            deferred.retain(|(_, i)| !matches!(i, super::Input::Fetch { call: c, .. } if *c == call));
-        }
-        self.flight_forget(call);
-    }
-
     fn deliver(&mut self, call: CallId) {
         self.dpop_untrack(call);
         self.push(Command::Deliver { call });
@@ -99,10 +91,7 @@ impl Engine {
 
     pub(super) fn api_response(&mut self, now: Instant, call: CallId, status: u16, error: Option<Error>) {
         let Some(i) = self.sent.iter().position(|s| s.call == call) else {
-            // Sent untouched; or ended by the host before it was sent (the app's signal aborted while it waited
-            // for the restore or a refresh): then it is answered now and never sent.
-            self.forget_waiting(call);
-            return self.deliver(call);
+            return self.push(Command::Deliver { call }); // sent untouched
         };
         let sent = self.sent.swap_remove(i);
         if self.owner_differs(sent.owner.as_ref()) {

@@ -157,13 +157,6 @@ impl Engine {
         }
     }
 
-    /// A fetch that no longer waits for the flight (the app aborted it): it is neither sent nor settled by it.
-    pub(super) fn flight_forget(&mut self, call: CallId) {
-        if let Some(f) = &mut self.flight {
-            f.waiters.retain(|w| !matches!(w, Waiter::Due(c) | Waiter::Rejected(c) if *c == call));
-        }
-    }
-
     /// For a logout: [`LockHold::Held`] if the flight holds the lock (the logout keeps it; the flight no longer
     /// releases it), [`LockHold::Asked`] if it waits for it, `None` if neither.
     pub(super) fn flight_lock(&mut self) -> Option<LockHold> {

@@ -221,9 +221,7 @@ pub enum Input {
     /// (the browser's `new URL(request.url).origin`; `"null"` when opaque).
     Fetch { call: CallId, origin: String },
     /// The answer to a [`Command::SendApi`]. `error`: for a 401, the server's reason read from the body.
-    /// `dpop_nonce`: its `DPoP-Nonce` header (the next proof to that origin carries it). For a fetch not sent yet
-    /// (status 0: the app's `AbortSignal` fired while it waited for the restore or a refresh), it is answered
-    /// at once ([`Command::Deliver`]) and never sent.
+    /// `dpop_nonce`: its `DPoP-Nonce` header (the next proof to that origin carries it).
     ApiResponse { call: CallId, status: u16, error: Option<Error>, dpop_nonce: Option<String> },
     /// `session.refresh()`.
     Refresh { call: CallId },

@@ -165,14 +165,12 @@ impl Driver {
         // The origin by the browser's own URL parser: the one `fetch` obeys.
         let origin = origin_of(&req);
         let id = self.calls.open(Some(req));
-        if let Some(h) = self.hooks.borrow().as_ref() {
-            let watch = watch_abort(input, init, &h.on_response, id | ABORT);
-            if !watch.is_undefined() {
-                self.calls.with(id, |c| c.watch = Some(watch));
-            }
-        }
         self.feed(Input::Fetch { call: id, origin });
-        self.calls.promise(id)
+        let p = self.calls.promise(id);
+        if let Some(h) = self.hooks.borrow().as_ref() {
+            watch_abort(input, init, &h.on_response, id | ABORT, &p);
+        }
+        p
     }
 
     fn exec(self: &Rc<Self>, c: Command) {
@@ -349,7 +347,8 @@ impl Driver {
             c.on_wire = true;
             (c.request.clone(), c.spare.clone())
         }) else {
-            return;
+            // Answered while it waited (the app's signal aborted it): never sent; the engine hears it failed.
+            return self.feed(Input::ApiResponse { call, status: 0, error: None, dpop_nonce: None });
         };
         let Some(req) = (if retry { spare.or(req) } else { req }) else { return };
         let sent = match token {
@@ -571,7 +570,7 @@ extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
     fn make_request(input: &JsValue, init: &JsValue, base: &JsValue, light: bool) -> Result<Option<JsValue>, JsValue>;
     #[wasm_bindgen(js_name = watchAbort)]
-    fn watch_abort(input: &JsValue, init: &JsValue, hook: &Function, call: CallId) -> JsValue;
+    fn watch_abort(input: &JsValue, init: &JsValue, hook: &Function, id: u32, p: &Promise);
     #[wasm_bindgen(js_name = originOf)]
     fn origin_of(req: &JsValue) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]

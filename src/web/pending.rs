@@ -4,7 +4,7 @@
 use core::cell::{Cell, RefCell};
 
 use js_sys::{Function, Promise};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::JsValue;
 
 use crate::engine::CallId;
 
@@ -26,8 +26,6 @@ pub struct Call {
     /// The last response the request got (or the network error, then `failed`).
     pub response: JsValue,
     pub failed: bool,
-    /// What removes the listener on the app's `AbortSignal` (glue.js `watchAbort`), when the call has one.
-    pub watch: Option<JsValue>,
     /// Sent and not answered yet: an abort is then the browser's `fetch`'s to report.
     pub on_wire: bool,
     /// The promise handed to the app, once one exists.
@@ -49,10 +47,7 @@ fn find(map: &mut [(CallId, Call)], id: CallId) -> Option<&mut Call> {
 
 fn remove(map: &mut Vec<(CallId, Call)>, id: CallId) {
     if let Some(i) = map.iter().position(|(k, _)| *k == id) {
-        // The abort listener goes with the call (an app's long-lived signal would otherwise collect them).
-        if let Some(w) = map.swap_remove(i).1.watch {
-            let _ = w.unchecked_into::<web_sys::AbortController>().abort();
-        }
+        map.swap_remove(i);
     }
 }
 
