@@ -432,3 +432,44 @@ test('an AbortSignal that fires while session.fetch waits for a refresh rejects 
   const api = (await env.emu.log()).api_requests.slice(apiBefore);
   assert.equal(api.length, 1, 'the aborted call was never sent');
 });
+
+test('loginUrl(): state of 256 bits, PKCE S256 only, redirect_uri exactly the config\'s; authorizeParams cannot smuggle parameters', async () => {
+  const page = await openApp(env.context, env.emu.base, {
+    authorizeParams: { login_hint: 'a@b.example&redirect_uri=https://evil.example/', redirect_uri: 'https://evil.example/', scope: 'ReadAccounts CallControl', prompt: 'login' },
+  });
+  const urls = await page.evaluate(async () => [await window.app.session.loginUrl(), await window.app.session.loginUrl()]);
+  const [a, b] = urls.map((u) => new URL(u));
+  for (const u of [a, b]) {
+    const q = u.searchParams;
+    assert.equal(q.getAll('redirect_uri').length, 1);
+    assert.equal(q.get('redirect_uri'), `${env.emu.base}/test/callback.html`);
+    assert.equal(q.get('response_type'), 'code');
+    assert.equal(q.get('code_challenge_method'), 'S256');
+    assert.match(q.get('code_challenge'), /^[A-Za-z0-9_-]{43}$/);
+    assert.match(q.get('state'), /^[A-Za-z0-9_-]{43,}$/, '≥ 256 bits of base64url');
+    assert.equal(q.get('login_hint'), 'a@b.example&redirect_uri=https://evil.example/', 'encoded as one value');
+    assert.equal(q.get('scope'), 'ReadAccounts CallControl');
+    assert.equal(q.get('client_id'), 'demo-spa');
+  }
+  assert.notEqual(a.searchParams.get('state'), b.searchParams.get('state'), 'a fresh state per login');
+  assert.notEqual(a.searchParams.get('code_challenge'), b.searchParams.get('code_challenge'), 'a fresh verifier per login');
+});
+
+test('after a login with each storage, no token is in localStorage, the URL, or a readable cookie', async () => {
+  for (const storage of ['sessionStorage', 'cookie', 'memory']) {
+    const page = await openApp(env.context, env.emu.base, { storage, refreshTokens: true });
+    await loginByClicking(page);
+    const tokens = (await (await fetch(`${env.emu.base}/_emulator/log?full=1`)).json()).token_requests.length;
+    const seen = await page.evaluate(() => ({ local: Object.keys(localStorage).length, url: location.href, cookie: document.cookie }));
+    assert.equal(seen.local, 0, storage);
+    assert.ok(!/[?&#](code|state|access_token)=/.test(seen.url), `${storage}: ${seen.url}`);
+    const log = await (await fetch(`${env.emu.base}/_emulator/log?full=1`)).json();
+    const issued = log.api_requests.map((r) => r.token).concat(log.token_requests.map((r) => r.params.code)).filter(Boolean);
+    assert.ok(tokens > 0);
+    for (const t of issued) {
+      assert.ok(!seen.url.includes(t) && !seen.cookie.includes(t), `${storage}: a token or code in clear`);
+    }
+    await page.evaluate(() => window.app.session.logout());
+    await page.close();
+  }
+});
