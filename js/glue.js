@@ -57,6 +57,19 @@ export function makeRequest(input, init, base, light) {
 
 let lastUrl = [];
 
+// The app's AbortSignal of a `session.fetch` (`init.signal`, or its Request's): when it fires, `hook(id, reason,
+// false)`, so a call that waits for a refresh ends at once; the listener goes when the app's promise `p` settles.
+export function watchAbort(input, init, hook, id, p) {
+  const s = init?.signal ?? input?.signal;
+  if (!s?.addEventListener) return;
+  const f = () => hook(id, s.reason, false);
+  if (s.aborted) return void queueMicrotask(f);
+  const done = new AbortController();
+  s.addEventListener('abort', f, { once: true, signal: done.signal });
+  const end = () => done.abort();
+  p.then(end, end);
+}
+
 // `fetch` of the session's copy as the app made it (a request that is not ours to authenticate).
 export function sendPlain(req) {
   try {
@@ -352,8 +365,10 @@ export function present(mark, name, on) {
   mark?.release();
   if (!on) return null;
   let r;
-  const m = { release: () => { m.gone = 1; m.held = 0; r(); } };
-  navigator.locks.request(name, { mode: 'shared' }, () => { m.held = !m.gone; return new Promise((ok) => (r = ok)); }).catch(() => {});
+  // Released before the browser granted it (a dispose() or logout right after): nothing to let go yet, and the
+  // grant that comes later is given back at once, so no gone session stays counted as a holder.
+  const m = { release: () => { m.gone = 1; m.held = 0; r?.(); } };
+  navigator.locks.request(name, { mode: 'shared' }, () => { m.held = !m.gone; return m.gone ? null : new Promise((ok) => (r = ok)); }).catch(() => {});
   return m;
 }
 

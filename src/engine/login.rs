@@ -45,7 +45,9 @@ enum Stage {
 /// The popup's timeout: the app's `timeoutSeconds` (1 s to 11 days, whole seconds), else the configured one.
 pub fn popup_timeout_ms(asked_s: Option<f64>, configured_s: u32) -> u32 {
     let s = asked_s.filter(|s| *s >= 1.0 && *s < 1e6).map_or(configured_s, |s| s as u32);
-    s.saturating_mul(1000)
+    // A browser timer overflows past 2^31 ms (24.8 days) and fires at once: a longer `popupTimeoutSeconds` (a
+    // "wait for ever") waits 11.6 days instead of rejecting `timeout` as the popup opens.
+    s.min(999_999).saturating_mul(1000)
 }
 
 fn popup_closed(back: bool, redirect_uri: &str) -> Error {

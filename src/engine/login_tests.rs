@@ -205,6 +205,11 @@ fn popup_timeout_is_chosen_in_one_place() {
     for bad in [0.0, 0.5, -3.0, 1e6, f64::NAN, f64::INFINITY] {
         assert_eq!(popup_timeout_ms(Some(bad), 300), 300_000, "{bad}");
     }
+    // A configured "for ever" stays within what a browser timer holds (2^31 - 1 ms), never an at-once timeout.
+    for huge in [2_147_484, 3_000_000, u32::MAX] {
+        assert_eq!(popup_timeout_ms(None, huge), 999_999_000, "{huge}");
+        assert_eq!(popup_timeout_ms(Some(f64::NAN), huge), 999_999_000, "{huge}");
+    }
     let mut t = T::new(cfg());
     let (url, state, timeout_ms) = t.popup(Some(20.0));
     assert_eq!(timeout_ms, 20_000);

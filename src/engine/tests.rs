@@ -357,6 +357,48 @@ fn a_401_is_retried_once_after_one_refresh() {
     assert!(matches!(c.as_slice(), [Command::Deliver { call: 1 }]));
 }
 
+/// `session.fetch` is a drop-in `fetch`: the app's `AbortSignal` ends a call at once, also while it waits for
+/// the restore or a refresh. The browser layer reports it as a failed answer (status 0) then: delivered at once
+/// (with the signal's reason); when the engine sends it later, the browser layer sends nothing and answers status
+/// 0 again, which closes it quietly (no refresh, no retry), and the refresh goes on for the others.
+#[test]
+fn a_fetch_the_app_aborted_while_it_waited_is_answered_at_once_and_its_late_send_ends_quietly() {
+    let url = "https://platform.example.com/a";
+    let quiet = |c: &[Command], call: CallId| {
+        assert!(matches!(c, [Command::Deliver { call: k }] if *k == call), "{c:?}");
+    };
+    // Waiting for a refresh: the token was due.
+    let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);
+    let due = T0 + HOUR + 1.0;
+    let c = t.go(due, Input::Fetch { call: 1, origin: o(url) });
+    assert_eq!((token_sends(&c), api_sends(&c).len()), (1, 0), "waits for the refresh");
+    t.go(due, Input::Fetch { call: 2, origin: o(url) });
+    quiet(&t.go(due + 1.0, Input::ApiResponse { call: 1, status: 0, error: None, dpop_nonce: None }), 1);
+    let c = t.go(due + 2.0, Input::TokenReply { id: LAST, result: Ok(tokens("a2", Some("r2"), due)), dpop_nonce: None });
+    let (op, _) = save_op(&c).unwrap();
+    let mut sent = api_sends(&t.go(due + 3.0, Input::Saved { op, result: Ok(()) }));
+    sent.sort();
+    assert_eq!(sent, [(1, Some("a2".into()), false), (2, Some("a2".into()), false)]);
+    quiet(&t.go(due + 3.0, Input::ApiResponse { call: 1, status: 0, error: None, dpop_nonce: None }), 1);
+    // Waiting after a 401 for the refresh that answers it.
+    let c = t.go(due + 4.0, Input::ApiResponse { call: 2, status: 401, error: None, dpop_nonce: None });
+    assert_eq!(token_sends(&c), 1);
+    quiet(&t.go(due + 5.0, Input::ApiResponse { call: 2, status: 0, error: None, dpop_nonce: None }), 2);
+    let c = t.go(due + 6.0, Input::TokenReply { id: LAST, result: Ok(tokens("a3", Some("r3"), due)), dpop_nonce: None });
+    let (op, _) = save_op(&c).unwrap();
+    assert_eq!(api_sends(&t.go(due + 7.0, Input::Saved { op, result: Ok(()) })), [(2, Some("a3".into()), true)]);
+    quiet(&t.go(due + 8.0, Input::ApiResponse { call: 2, status: 0, error: None, dpop_nonce: None }), 2);
+    // Waiting for the restore.
+    let mut t = T::new(true, ALONE);
+    let c = t.go(T0, Input::Start { ready: 0, storage_problem: None });
+    let op = load_op(&c).unwrap();
+    assert!(t.go(T0, Input::Fetch { call: 3, origin: o(url) }).is_empty());
+    quiet(&t.go(T0 + 1.0, Input::ApiResponse { call: 3, status: 0, error: None, dpop_nonce: None }), 3);
+    let c = t.go(T0 + 2.0, Input::Loaded { op, result: Ok(Some(tokens("a1", Some("r1"), T0))) });
+    assert_eq!(api_sends(&c), [(3, Some("a1".into()), false)]);
+    quiet(&t.go(T0 + 3.0, Input::ApiResponse { call: 3, status: 0, error: None, dpop_nonce: None }), 3);
+}
+
 #[test]
 fn a_401_for_a_superseded_token_is_retried_without_a_refresh() {
     let (mut t, _) = T::restored(true, ALONE, Some(tokens("a1", Some("r1"), T0)), T0);

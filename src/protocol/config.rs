@@ -275,6 +275,13 @@ pub fn config_error_from(message: &str) -> Error {
     }
 }
 
+/// `persistence`, when given, must be an adapter: `load`, `save` and `clear` all functions (`adapter`: whether the
+/// host found them so). Anything else (a number, `{}`, `localStorage`, whose methods are `getItem`/`setItem`) is a
+/// wrong value, refused when the session is made rather than found out at the first load or save.
+pub fn persistence_error(adapter: bool) -> Option<Error> {
+    (!adapter).then(|| config_error("persistence", "must be an adapter with load(), save(tokens) and clear() methods (never localStorage)"))
+}
+
 /// `https://…`, or `http://` to a loopback host only: anything else would send tokens (or the user's login) in
 /// the clear. `url` must already be an absolute http(s) URL.
 fn cleartext(url: &str) -> bool {
@@ -691,6 +698,13 @@ pub(crate) mod tests {
         assert_eq!(c.refresh_token_ttl_param(), None);
         let c = cfg(r#"{"clientId":"a","server":"https://s.example","redirectUri":"https://app.example/","refreshTokens":true,"refreshTokenTtl":0}"#, false).unwrap();
         assert_eq!(c.refresh_token_ttl_param(), Some(0));
+    }
+
+    #[test]
+    fn persistence_must_be_an_adapter() {
+        assert!(persistence_error(true).is_none());
+        let d = persistence_error(false).unwrap().description.unwrap();
+        assert!(d.starts_with("persistence: must be an adapter"), "{d}");
     }
 
     #[test]

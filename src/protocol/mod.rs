@@ -34,7 +34,7 @@ pub mod serde_fields;
 pub use authorize::authorize_url;
 pub use callback::{decide_callback, Callback};
 pub use config::{
-    config_error_from, AuthorizeParams, AuthorizeParamsInput, Config, ConfigInput, Endpoints, EndpointsInput, Flow,
+    config_error_from, persistence_error, AuthorizeParams, AuthorizeParamsInput, Config, ConfigInput, Endpoints, EndpointsInput, Flow,
     StorageKind,
 };
 pub use cookie::{

@@ -136,6 +136,13 @@ fn lifetime_ms(v: Option<Scalar>, key: &str) -> Result<Option<f64>, Error> {
     }
 }
 
+/// An access token must fit an `Authorization` header as it is: visible ASCII, no space (RFC 6750's b64token is
+/// a subset). Anything else (a line break, a space, non-ASCII) would make every `session.fetch` throw the
+/// browser's `TypeError` while the session believes it is logged in; it is refused where it enters instead.
+fn header_safe(token: &str) -> bool {
+    !token.is_empty() && token.bytes().all(|b| (0x21..=0x7e).contains(&b))
+}
+
 /// An id (string, or an integral number as its digits); empty strings are absent.
 fn id(v: Option<Scalar>, key: &str) -> Result<Option<String>, Error> {
     match v {
@@ -160,6 +167,11 @@ pub fn from_implicit(params: &[(String, String)], now_ms: f64) -> Result<TokenSe
             "session_id" => b.session_id = Some(Scalar::Str(v)),
             _ => {}
         }
+    }
+    // RFC 9449 binds tokens at the token endpoint, which the implicit grant never calls: a fragment that says
+    // `DPoP` is not a token this session can use as what it claims (as `token_answer` refuses one without a proof).
+    if b.token_type.as_deref().is_some_and(|t| t.eq_ignore_ascii_case("dpop")) {
+        return Err(invalid_response("token_type"));
     }
     TokenSet::from_response(b, now_ms, None)
 }
@@ -232,7 +244,7 @@ impl TokenSet {
     ) -> Result<TokenSet, Error> {
         let now_ms = sent_at_ms;
         let access_token = match body.access_token {
-            Some(s) if !s.is_empty() => Secret::new(s),
+            Some(s) if header_safe(&s) => Secret::new(s),
             _ => return Err(invalid_response("access_token")),
         };
         let token_type = match body.token_type.as_deref() {
@@ -297,7 +309,7 @@ impl TokenSet {
             Some(x) if x.is_empty() => Err(bad()),
             v => Ok(v),
         };
-        if s.v != 1 || s.access_token.is_empty() || (s.token_type != "bearer" && s.token_type != "dpop") {
+        if s.v != 1 || !header_safe(&s.access_token) || (s.token_type != "bearer" && s.token_type != "dpop") {
             return Err(bad());
         }
         Ok(TokenSet {
@@ -440,6 +452,10 @@ pub(crate) mod tests {
         field_err(r#"{"access_token":""}"#, "access_token");
         field_err(r#"{"access_token":null}"#, "access_token");
         field_err(r#"{"access_token":42}"#, "access_token");
+        // Not sendable in an `Authorization` header: refused here, not a TypeError on every later fetch.
+        for bad in [r#""A\nT""#, r#""A T""#, r#""A\rT""#, r#""\u00e9t""#, r#""A\u0000T""#, r#"" ""#] {
+            field_err(&format!(r#"{{"access_token":{}}}"#, bad), "access_token");
+        }
         field_err(
             r#"{"access_token":"SECRET","token_type":"mac"}"#,
             "token_type",
@@ -564,6 +580,12 @@ pub(crate) mod tests {
             ErrorCode::InvalidResponse
         );
         assert!(from_implicit(&[], NOW).is_err());
+        // An implicit token cannot be DPoP-bound (no token request carried a proof).
+        let dpop = vec![("access_token".to_string(), "t".to_string()), ("token_type".to_string(), "DPoP".to_string())];
+        assert!(from_implicit(&dpop, NOW).unwrap_err().description.unwrap().starts_with("token_type:"));
+        // A fragment's `access_token=a%0Ab` decodes to a line break: not a header value, refused.
+        let crlf = vec![("access_token".to_string(), "a\r\nX-Evil: 1".to_string())];
+        assert_eq!(from_implicit(&crlf, NOW).unwrap_err().code, ErrorCode::InvalidResponse);
     }
 
     #[test]
@@ -613,6 +635,9 @@ pub(crate) mod tests {
             edit("refresh_token", json!("")),
             edit("access_token", json!("")),
             edit("access_token", json!(7)),
+            // A planted token that no header can carry (held to the server's rule).
+            edit("access_token", json!("a\nb")),
+            edit("access_token", json!("a b")),
             "null".to_string(),
             "[]".to_string(),
             "{}".to_string(),

@@ -55,6 +55,8 @@ const WAKE: u32 = IO | 1;
 const NOTICE: u32 = IO | 2;
 const TIMER: u32 = IO | 4;
 const FIRST_TICKET: u32 = IO | 16;
+/// With an app call's id: its `AbortSignal` fired (glue.js `watchAbort`), the signal's reason as the value.
+const ABORT: u32 = 1 << 30;
 
 /// The long-lived JS callbacks, made once per session (no closure per call). JS owns them (`into_js_value`; its
 /// GC frees them) and they hold only a `Weak` of the driver: a listener or a response that outlives a session
@@ -164,7 +166,11 @@ impl Driver {
         let origin = origin_of(&req);
         let id = self.calls.open(Some(req));
         self.feed(Input::Fetch { call: id, origin });
-        self.calls.promise(id)
+        let p = self.calls.promise(id);
+        if let Some(h) = self.hooks.borrow().as_ref() {
+            watch_abort(input, init, &h.on_response, id | ABORT, &p);
+        }
+        p
     }
 
     fn exec(self: &Rc<Self>, c: Command) {
@@ -338,7 +344,13 @@ impl Driver {
     }
 
     fn send_api(self: &Rc<Self>, call: CallId, token: Option<&str>, retry: bool, proof: Option<Proof>) {
-        let Some((req, spare)) = self.calls.with(call, |c| (c.request.clone(), c.spare.clone())) else { return };
+        let Some((req, spare)) = self.calls.with(call, |c| {
+            c.on_wire = true;
+            (c.request.clone(), c.spare.clone())
+        }) else {
+            // Answered while it waited (the app's signal aborted it): never sent; the engine hears it failed.
+            return self.feed(Input::ApiResponse { call, status: 0, error: None, dpop_nonce: None });
+        };
         let Some(req) = (if retry { spare.or(req) } else { req }) else { return };
         let sent = match token {
             None => send(&req),
@@ -381,11 +393,28 @@ impl Driver {
         self.calls.answer(call, Answer::Chain(p), false);
     }
 
+    /// The app's signal aborted `call`. On the wire, its `fetch` carries the signal and fails by itself; while it
+    /// waits (the restore, a refresh) it is reported as failed with the signal's reason, and the engine answers it
+    /// now and never sends it.
+    fn aborted(self: &Rc<Self>, call: CallId, reason: JsValue) {
+        let waiting = self.calls.with(call, |c| {
+            if !c.on_wire {
+                c.response = reason;
+                c.failed = true;
+            }
+            !c.on_wire
+        });
+        if waiting == Some(true) {
+            self.feed(Input::ApiResponse { call, status: 0, error: None, dpop_nonce: None });
+        }
+    }
+
     /// A response (or a network failure) for `call`: the engine decides whether the app sees it.
     fn on_response(self: &Rc<Self>, call: CallId, v: JsValue, ok: bool) -> JsValue {
         self.calls.with(call, |c| {
             c.response = v.clone();
             c.failed = !ok;
+            c.on_wire = false;
         });
         // The answer read through gloo-net's `Response` (a network failure has none): its status, and the headers
         // protocol::response reads. DPoP: every answer's `DPoP-Nonce` goes with it to the engine.
@@ -512,6 +541,10 @@ impl Hooks {
                     me.resume(id, v, ok);
                     JsValue::UNDEFINED
                 }
+                Some(me) if id & ABORT != 0 => {
+                    me.aborted(id & !ABORT, v);
+                    JsValue::UNDEFINED
+                }
                 Some(me) => me.on_response(id, v, ok),
                 None => v,
             },
@@ -540,6 +573,8 @@ pub(crate) fn feed_weak(w: &Weak<Driver>, input: Input) {
 extern "C" {
     #[wasm_bindgen(js_name = makeRequest, catch)]
     fn make_request(input: &JsValue, init: &JsValue, base: &JsValue, light: bool) -> Result<Option<JsValue>, JsValue>;
+    #[wasm_bindgen(js_name = watchAbort)]
+    fn watch_abort(input: &JsValue, init: &JsValue, hook: &Function, id: u32, p: &Promise);
     #[wasm_bindgen(js_name = originOf)]
     fn origin_of(req: &JsValue) -> String;
     #[wasm_bindgen(js_name = sendWithToken)]

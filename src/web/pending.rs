@@ -26,6 +26,8 @@ pub struct Call {
     /// The last response the request got (or the network error, then `failed`).
     pub response: JsValue,
     pub failed: bool,
+    /// Sent and not answered yet: an abort is then the browser's `fetch`'s to report.
+    pub on_wire: bool,
     /// The promise handed to the app, once one exists.
     resolvers: Option<(Function, Function)>,
     answer: Option<Answer>,

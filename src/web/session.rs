@@ -7,7 +7,7 @@ use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
 use crate::engine::Input;
-use crate::protocol::{config_error_from, Config, ConfigInput, Error, HostFailure};
+use crate::protocol::{config_error_from, persistence_error, Config, ConfigInput, Error, HostFailure};
 use crate::web::driver::Driver;
 use crate::web::{browser, js_error, events, window_handover, json};
 
@@ -50,6 +50,12 @@ impl Session {
         let config: JsValue = config.into();
         let adapter = browser::get(&config, "persistence");
         let adapter = (!adapter.is_undefined() && !adapter.is_null()).then_some(adapter);
+        if let Some(a) = &adapter {
+            let methods = ["load", "save", "clear"].iter().all(|m| browser::get(a, m).is_function());
+            if let Some(e) = persistence_error(methods) {
+                return Err(js_error::to_js(&e));
+            }
+        }
         let cfg = read_config(config, adapter.is_some()).map_err(|e| js_error::to_js(&e))?;
         let (driver, ready) = Driver::open(cfg, adapter);
         Ok(Session { driver, ready })
