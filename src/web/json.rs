@@ -5,7 +5,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::serde_fields::{Fields, FromFields, Objects};
+use crate::protocol::serde_fields::{Fields, FromFields, Objects, Sink};
 use crate::protocol::{Body, MAX_BODY_BYTES};
 
 /// A typed struct as a plain JS object (absent optionals omitted).
@@ -51,9 +51,40 @@ impl Objects for JsValue {
     }
 }
 
+/// A plain JS object written field by field (`write` is a stored struct's `write`): no derived `Serialize` of
+/// the stored forms in the wasm.
+pub fn object(write: impl FnOnce(&mut Obj)) -> JsValue {
+    let mut o = Obj(js_sys::Object::new().into());
+    write(&mut o);
+    o.0
+}
+
+/// The JSON text of [`object`].
+pub fn object_text(write: impl FnOnce(&mut Obj)) -> String {
+    stringify(&object(write))
+}
+
+pub struct Obj(JsValue);
+
+impl Sink for Obj {
+    fn text(&mut self, key: &str, v: &str) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &JsValue::from_str(v));
+    }
+    fn number(&mut self, key: &str, v: f64) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &JsValue::from_f64(v));
+    }
+    fn count(&mut self, key: &str, v: u32) {
+        self.number(key, v.into());
+    }
+}
+
+fn stringify(v: &JsValue) -> String {
+    js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()
+}
+
 /// A typed struct as JSON text.
 pub fn to_text<T: Serialize>(v: &T) -> String {
-    js_sys::JSON::stringify(&to_js(v)).ok().and_then(|s| s.as_string()).unwrap_or_default()
+    stringify(&to_js(v))
 }
 
 /// JSON text as a typed struct, `None` when it does not parse or does not fit.
