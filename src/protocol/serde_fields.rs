@@ -137,7 +137,11 @@ pub trait Fields {
 pub trait Sink {
     fn text(&mut self, key: &str, v: &str);
     fn number(&mut self, key: &str, v: f64);
-    fn count(&mut self, key: &str, v: u32);
+    fn count(&mut self, key: &str, v: u64);
+    /// A nested object, written by `write`.
+    fn object(&mut self, key: &str, write: impl FnOnce(&mut Self))
+    where
+        Self: Sized;
 
     /// An optional text: absent is omitted (`skip_serializing_if = "Option::is_none"`).
     fn maybe_text(&mut self, key: &str, v: &Option<String>) {
@@ -355,8 +359,13 @@ pub(crate) mod tests {
         fn number(&mut self, key: &str, v: f64) {
             self.insert(key.into(), v.into());
         }
-        fn count(&mut self, key: &str, v: u32) {
+        fn count(&mut self, key: &str, v: u64) {
             self.insert(key.into(), v.into());
+        }
+        fn object(&mut self, key: &str, write: impl FnOnce(&mut Self)) {
+            let mut o = serde_json::Map::new();
+            write(&mut o);
+            self.insert(key.into(), o.into());
         }
     }
 

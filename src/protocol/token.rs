@@ -212,7 +212,7 @@ impl StoredTokens {
     /// Written field by field ([`Sink`]) in the derived `Serialize`'s order, absent optionals omitted: what the
     /// wasm stores, without a derived serializer (host tests compare the two).
     pub fn write(&self, o: &mut impl Sink) {
-        o.count("v", self.v);
+        o.count("v", self.v.into());
         o.text("access_token", &self.access_token);
         o.text("token_type", &self.token_type);
         o.number("issued_at_ms", self.issued_at_ms);
@@ -226,7 +226,7 @@ impl StoredTokens {
         o.maybe_text("endpoint_id", &self.endpoint_id);
         o.maybe_text("session_id", &self.session_id);
         o.number("since_ms", self.since_ms);
-        o.count("seq", self.seq);
+        o.count("seq", self.seq.into());
     }
 
     pub fn read(o: &impl Fields) -> Result<StoredTokens, String> {

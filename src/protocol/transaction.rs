@@ -45,7 +45,7 @@ impl StoredTransaction {
     /// as the derived `Deserialize` (the tests read every case both ways); `flow` by its stored name.
     /// Written field by field ([`Sink`]) as the derived `Serialize` writes it (host tests compare the two).
     pub fn write(&self, o: &mut impl Sink) {
-        o.count("v", self.v);
+        o.count("v", self.v.into());
         o.text("state", &self.state);
         o.text("flow", self.flow.as_str());
         o.text("redirect_uri", &self.redirect_uri);
