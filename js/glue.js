@@ -349,6 +349,12 @@ export async function dpopForget(name, del, persist) {
   }
 }
 
+// `window`, or undefined outside one (a worker): what `web_sys::window()` finds, without js-sys's four-way search
+// for the global object.
+export function theWindow() {
+  return typeof Window == 'function' && globalThis instanceof Window ? globalThis : undefined;
+}
+
 // The package entry's `init` passes its failure through here: a WebAssembly compilation the page's
 // Content-Security-Policy refused becomes a SessionError naming the directive; anything else is unchanged.
 export function initFailed(e) {

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use super::bytes;
 use super::encoding::base64url_nopad;
+use super::serde_fields::Sink;
 
 /// The error a server answers when a proof lacks the nonce it wants (RFC 9449 §8, §9).
 pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
@@ -15,6 +16,14 @@ pub const USE_DPOP_NONCE: &str = "use_dpop_nonce";
 /// tests serde_json: the same serde types either way.
 pub trait JsonText {
     fn text<T: Serialize>(&self, v: &T) -> String;
+}
+
+/// A JSON object's text written field by field ([`Sink`]): the browser layer's is a JS object and
+/// `JSON.stringify`, so the wasm links no serializer ([`signing_input_by`]; host tests check it writes what
+/// [`signing_input`] writes).
+pub trait ObjectText {
+    type Sink: Sink;
+    fn object_text(&self, write: impl FnOnce(&mut Self::Sink)) -> String;
 }
 
 /// The public half of the session's P-256 key, as RFC 7518 §6.2 spells it (`x`, `y`: base64url coordinates).
@@ -29,6 +38,14 @@ pub struct Jwk {
 impl Jwk {
     pub fn p256(x: String, y: String) -> Jwk {
         Jwk { kty: "EC", crv: "P-256", x, y }
+    }
+
+    /// Written field by field as its `Serialize` writes it.
+    fn write(&self, o: &mut impl Sink) {
+        o.text("kty", self.kty);
+        o.text("crv", self.crv);
+        o.text("x", &self.x);
+        o.text("y", &self.y);
     }
 }
 
@@ -68,6 +85,31 @@ impl Claims {
             ath: sha256_of_token.map(base64url_nopad),
         }
     }
+}
+
+impl Claims {
+    /// Written field by field as its `Serialize` writes it (absent optionals omitted).
+    fn write(&self, o: &mut impl Sink) {
+        o.text("jti", &self.jti);
+        o.text("htm", &self.htm);
+        o.text("htu", &self.htu);
+        o.count("iat", self.iat);
+        o.maybe_text("nonce", &self.nonce);
+        o.maybe_text("ath", &self.ath);
+    }
+}
+
+/// [`signing_input`] with the header and claims written field by field ([`ObjectText`]): what the wasm runs.
+pub fn signing_input_by(json: &impl ObjectText, jwk: &Jwk, claims: &Claims) -> String {
+    let header = json.object_text(|o| {
+        o.text("typ", "dpop+jwt");
+        o.text("alg", "ES256");
+        o.object("jwk", |j| jwk.write(j));
+    });
+    let mut s = base64url_nopad(header.as_bytes());
+    s.push('.');
+    s.push_str(&base64url_nopad(json.object_text(|o| claims.write(o)).as_bytes()));
+    s
 }
 
 /// `base64url(header) . base64url(claims)`: the text the key signs.
@@ -123,6 +165,28 @@ mod tests {
             }
         }
         out
+    }
+
+    struct MapJson;
+    impl ObjectText for MapJson {
+        type Sink = serde_json::Map<String, serde_json::Value>;
+        fn object_text(&self, write: impl FnOnce(&mut Self::Sink)) -> String {
+            let mut o = serde_json::Map::new();
+            write(&mut o);
+            serde_json::to_string(&o).unwrap()
+        }
+    }
+
+    #[test]
+    fn written_field_by_field_as_the_derive_writes() {
+        let parsed = |input: &str| -> Vec<serde_json::Value> {
+            input.split('.').map(|p| serde_json::from_slice(&b64d(p)).unwrap()).collect()
+        };
+        let digest = [7u8; 32];
+        for (nonce, ath) in [(Some("n-1"), Some(&digest[..])), (None, None)] {
+            let c = Claims::new(&[1u8; 16], "POST", "https://as.example/token?x=1#f", 1_700_000_000_999.0, nonce, ath);
+            assert_eq!(parsed(&signing_input_by(&MapJson, &jwk(), &c)), parsed(&signing_input(&SerdeJson, &jwk(), &c)));
+        }
     }
 
     fn jwk() -> Jwk {

@@ -8,7 +8,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::serde_fields::Fields;
+use super::serde_fields::{Fields, Sink};
 
 pub const POPUP: &str = "p.";
 pub const FRAME: &str = "f.";
@@ -16,7 +16,7 @@ pub const FRAME: &str = "f.";
 pub const TAG: &str = "oauth-spa-session:callback";
 
 /// The hand-over message, `{ oss: TAG, url }`: what the callback page posts (to its opener or parent, or on the
-/// transaction's BroadcastChannel) and what the waiting window reads back. Crosses into JS with serde-wasm-bindgen.
+/// transaction's BroadcastChannel) and what the waiting window reads back, both field by field.
 #[derive(Serialize, Deserialize)]
 #[cfg_attr(test, derive(Debug, PartialEq))]
 pub struct Message {
@@ -28,6 +28,13 @@ impl Message {
     /// Our message handing over the callback URL `url`.
     pub fn new(url: String) -> Message {
         Message { oss: TAG.into(), url }
+    }
+
+    /// Written field by field ([`Sink`]) as its `Serialize` writes it: no serializer in the wasm (host tests
+    /// compare the two).
+    pub fn write(&self, o: &mut impl Sink) {
+        o.text("oss", &self.oss);
+        o.text("url", &self.url);
     }
 
     /// The message read field by field ([`Fields`]), as the stored forms are (no derived visitor in the wasm):
@@ -90,6 +97,14 @@ pub fn channel_name(state: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn written_field_by_field_as_the_derive_writes() {
+        let m = Message::new("https://app.example/cb?code=c&state=p.s".into());
+        let mut o = serde_json::Map::new();
+        m.write(&mut o);
+        assert_eq!(serde_json::Value::Object(o), serde_json::to_value(&m).unwrap());
+    }
 
     #[test]
     fn the_state_prefix_routes_the_callback() {

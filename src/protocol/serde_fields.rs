@@ -131,6 +131,26 @@ pub trait Fields {
     }
 }
 
+/// A JSON object written field by field (the wasm's: a plain JS object, `Reflect.set` per field), instead of a
+/// derived `Serialize` per stored struct (its serializer code in the wasm). Host tests write into a
+/// `serde_json::Map` and check it equals what the derived `Serialize` of the same struct writes.
+pub trait Sink {
+    fn text(&mut self, key: &str, v: &str);
+    fn number(&mut self, key: &str, v: f64);
+    fn count(&mut self, key: &str, v: u64);
+    /// A nested object, written by `write`.
+    fn object(&mut self, key: &str, write: impl FnOnce(&mut Self))
+    where
+        Self: Sized;
+
+    /// An optional text: absent is omitted (`skip_serializing_if = "Option::is_none"`).
+    fn maybe_text(&mut self, key: &str, v: &Option<String>) {
+        if let Some(x) = v {
+            self.text(key, x);
+        }
+    }
+}
+
 /// A struct read field by field from a [`Fields`] (what the wasm runs), besides its derived `Deserialize`.
 pub trait FromFields {
     fn from_fields(o: &impl Fields) -> Self;
@@ -331,6 +351,24 @@ impl<'de> Deserialize<'de> for DpopSetting {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    /// [`super::Sink`] into a JSON object, to compare with the derived `Serialize`'s.
+    impl super::Sink for serde_json::Map<String, serde_json::Value> {
+        fn text(&mut self, key: &str, v: &str) {
+            self.insert(key.into(), v.into());
+        }
+        fn number(&mut self, key: &str, v: f64) {
+            self.insert(key.into(), v.into());
+        }
+        fn count(&mut self, key: &str, v: u64) {
+            self.insert(key.into(), v.into());
+        }
+        fn object(&mut self, key: &str, write: impl FnOnce(&mut Self)) {
+            let mut o = serde_json::Map::new();
+            write(&mut o);
+            self.insert(key.into(), o.into());
+        }
+    }
+
     use super::*;
 
     /// The JSON text as the browser would hand it over: parsed first, then read into `T`.

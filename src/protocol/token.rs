@@ -209,6 +209,26 @@ impl StoredTokens {
     /// The stored form read field by field ([`Fields`]), as the token body is: in the wasm one small read per
     /// field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults as the
     /// derived `Deserialize` (host tests read every case both ways).
+    /// Written field by field ([`Sink`]) in the derived `Serialize`'s order, absent optionals omitted: what the
+    /// wasm stores, without a derived serializer (host tests compare the two).
+    pub fn write(&self, o: &mut impl Sink) {
+        o.count("v", self.v.into());
+        o.text("access_token", &self.access_token);
+        o.text("token_type", &self.token_type);
+        o.number("issued_at_ms", self.issued_at_ms);
+        o.number("expires_at_ms", self.expires_at_ms);
+        o.maybe_text("refresh_token", &self.refresh_token);
+        if let Some(t) = self.refresh_expires_at_ms {
+            o.number("refresh_expires_at_ms", t);
+        }
+        o.maybe_text("scope", &self.scope);
+        o.maybe_text("owner_id", &self.owner_id);
+        o.maybe_text("endpoint_id", &self.endpoint_id);
+        o.maybe_text("session_id", &self.session_id);
+        o.number("since_ms", self.since_ms);
+        o.count("seq", self.seq.into());
+    }
+
     pub fn read(o: &impl Fields) -> Result<StoredTokens, String> {
         Ok(StoredTokens {
             v: o.field("v")?,
@@ -369,6 +389,25 @@ pub(crate) mod tests {
 
     fn parse(text: &str) -> Result<TokenSet, Error> {
         parse_at(text, NOW)
+    }
+
+    #[test]
+    fn stored_written_field_by_field_as_the_derive_writes() {
+        let full = parse(&format!(
+            r#"{{"access_token":"{AT}","token_type":"bearer","expires_in":3600,"refresh_token":"{RT}","refresh_token_expires_in":86400,"scope":"a b","owner_id":"1","endpoint_id":"e","session_id":"s"}}"#
+        ))
+        .unwrap();
+        let bare = parse(&format!(r#"{{"access_token":"{AT}","token_type":"bearer","expires_in":3600}}"#)).unwrap();
+        for t in [full, bare] {
+            let mut s = t.to_stored();
+            for seq in [0, 7] {
+                s.seq = seq;
+                s.since_ms = NOW + seq as f64;
+                let mut m = serde_json::Map::new();
+                s.write(&mut m);
+                assert_eq!(serde_json::Value::Object(m), serde_json::to_value(&s).unwrap());
+            }
+        }
     }
 
     fn field_err(text: &str, field: &str) {

@@ -7,7 +7,7 @@ use super::config::Flow;
 use super::error::{corrupt, Error};
 use super::pkce::is_valid_verifier;
 use super::secret::Secret;
-use super::serde_fields::Fields;
+use super::serde_fields::{Fields, Sink};
 
 /// A transaction older than this is not accepted (the user abandoned the login page).
 pub const TRANSACTION_MAX_AGE_MS: f64 = 10.0 * 60.0 * 1000.0;
@@ -43,6 +43,16 @@ impl StoredTransaction {
     /// The stored form read field by field ([`Fields`]), as the stored tokens are: in the wasm one small read
     /// per field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults
     /// as the derived `Deserialize` (the tests read every case both ways); `flow` by its stored name.
+    /// Written field by field ([`Sink`]) as the derived `Serialize` writes it (host tests compare the two).
+    pub fn write(&self, o: &mut impl Sink) {
+        o.count("v", self.v.into());
+        o.text("state", &self.state);
+        o.text("flow", self.flow.as_str());
+        o.text("redirect_uri", &self.redirect_uri);
+        o.number("created_at_ms", self.created_at_ms);
+        o.maybe_text("verifier", &self.verifier);
+    }
+
     pub fn read(o: &impl Fields) -> Result<StoredTransaction, String> {
         Ok(StoredTransaction {
             v: o.field("v")?,
@@ -116,6 +126,20 @@ mod tests {
             flow: Flow::Pkce,
             redirect_uri: "https://app.example/cb".into(),
             created_at_ms: 1_700_000_000_000.0,
+        }
+    }
+
+    #[test]
+    fn written_field_by_field_as_the_derive_writes() {
+        let mut t = tx();
+        for verifier in [Some(Secret::new(V)), None] {
+            t.verifier = verifier;
+            for flow in [Flow::Pkce, Flow::Implicit] {
+                t.flow = flow;
+                let mut m = serde_json::Map::new();
+                t.to_stored().write(&mut m);
+                assert_eq!(serde_json::Value::Object(m), serde_json::to_value(t.to_stored()).unwrap());
+            }
         }
     }
 

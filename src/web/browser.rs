@@ -17,9 +17,19 @@ pub fn now_ms() -> f64 {
     js_sys::Date::now()
 }
 
+#[wasm_bindgen::prelude::wasm_bindgen(module = "/js/glue.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = theWindow)]
+    fn the_window() -> JsValue;
+}
+
 pub fn window() -> web_sys::Window {
     // The session is a window API; constructing it elsewhere (a worker) fails at `new Session`.
-    web_sys::window().unwrap_or_else(|| wasm_bindgen::throw_str("oauth-spa-session needs a window"))
+    let w = the_window();
+    if w.is_undefined() {
+        wasm_bindgen::throw_str("oauth-spa-session needs a window");
+    }
+    w.unchecked_into()
 }
 
 /// `crypto.getRandomValues`, behind the core's trait.

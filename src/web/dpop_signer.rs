@@ -9,19 +9,21 @@ use alloc::rc::Rc;
 use js_sys::{Function, Promise};
 use wasm_bindgen::prelude::*;
 
-use crate::protocol::dpop_proof::{signing_input, Claims, JsonText, Jwk};
+use crate::protocol::dpop_proof::{signing_input_by, Claims, Jwk, ObjectText};
 use crate::engine::{CallId, Input, OpId, Proof, TOKEN_TIMEOUT_MS};
 use crate::protocol::{Error, HostFailure, RandomSource, StorageKind, TokenSet};
 use crate::web::browser::{self, BrowserRandom};
 use crate::web::driver::Driver;
 use crate::web::{js_error, http, json};
 
-/// JSON text by the browser's `JSON.stringify`: the wasm carries no JSON writer.
+/// JSON text by the browser's `JSON.stringify` of an object written field by field: the wasm carries no JSON
+/// writer and no serializer.
 struct BrowserJson;
 
-impl JsonText for BrowserJson {
-    fn text<T: serde::Serialize>(&self, v: &T) -> String {
-        json::to_text(v)
+impl ObjectText for BrowserJson {
+    type Sink = json::Obj;
+    fn object_text(&self, write: impl FnOnce(&mut json::Obj)) -> String {
+        json::object_text(write)
     }
 }
 
@@ -43,7 +45,7 @@ impl Driver {
     }
 
     /// A signed proof for `method url`, carrying `nonce`, and bound to `token` (`ath`) when given, as a promise of
-    /// its compact text: glue.js gets the key and hashes the token, [`signing_input`] (through the `BUILD` hook)
+    /// its compact text: glue.js gets the key and hashes the token, [`signing_input_by`] (through the `BUILD` hook)
     /// writes the header and claims, glue.js signs. `last`: the logout's revoke, signed with the key the logout
     /// already deleted (kept in memory for it).
     fn proof(&self, method: &str, url: &str, nonce: Option<&str>, token: Option<&str>, last: bool) -> Promise {
@@ -111,7 +113,7 @@ thread_local! {
             let mut jti = [0u8; 16];
             BrowserRandom.fill(&mut jti);
             let claims = Claims::new(&jti, &method, &url, browser::now_ms(), nonce.as_deref(), ath.as_deref());
-            signing_input(&BrowserJson, &Jwk::p256(x, y), &claims)
+            signing_input_by(&BrowserJson, &Jwk::p256(x, y), &claims)
         },
     )
     .into_js_value()

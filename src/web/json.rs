@@ -1,17 +1,13 @@
-//! Values across the boundary: serde-wasm-bindgen between the typed structs and JS values, the browser's own
-//! `JSON.parse`/`JSON.stringify` for text (sealed storage, response bodies). No JSON text is parsed in Rust.
+//! Values across the boundary: serde-wasm-bindgen from JS values to the typed structs (field by field), plain JS
+//! objects written field by field from them (`Sink`: no serializer in the wasm), the browser's own
+//! `JSON.parse`/`JSON.stringify` for text (sealed storage, response bodies, DPoP proofs). No JSON text is parsed
+//! or written in Rust.
 
 use serde::de::DeserializeOwned;
-use serde::Serialize;
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::protocol::serde_fields::{Fields, FromFields, Objects};
+use crate::protocol::serde_fields::{Fields, FromFields, Objects, Sink};
 use crate::protocol::{Body, MAX_BODY_BYTES};
-
-/// A typed struct as a plain JS object (absent optionals omitted).
-pub fn to_js<T: Serialize>(v: &T) -> JsValue {
-    serde_wasm_bindgen::to_value(v).unwrap_or(JsValue::NULL)
-}
 
 /// A JS value as a typed struct; `Err` is the deserializer's message (it names our field when we do).
 pub fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
@@ -51,9 +47,39 @@ impl Objects for JsValue {
     }
 }
 
-/// A typed struct as JSON text.
-pub fn to_text<T: Serialize>(v: &T) -> String {
-    js_sys::JSON::stringify(&to_js(v)).ok().and_then(|s| s.as_string()).unwrap_or_default()
+/// A plain JS object written field by field (`write` is a stored struct's `write`): no derived `Serialize` of
+/// the stored forms in the wasm.
+pub fn object(write: impl FnOnce(&mut Obj)) -> JsValue {
+    let mut o = Obj(js_sys::Object::new().into());
+    write(&mut o);
+    o.0
+}
+
+/// The JSON text of [`object`].
+pub fn object_text(write: impl FnOnce(&mut Obj)) -> String {
+    stringify(&object(write))
+}
+
+pub struct Obj(JsValue);
+
+impl Sink for Obj {
+    fn text(&mut self, key: &str, v: &str) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &JsValue::from_str(v));
+    }
+    fn number(&mut self, key: &str, v: f64) {
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &JsValue::from_f64(v));
+    }
+    fn count(&mut self, key: &str, v: u64) {
+        self.number(key, v as f64);
+    }
+    fn object(&mut self, key: &str, write: impl FnOnce(&mut Self)) {
+        let o = object(write);
+        let _ = js_sys::Reflect::set(&self.0, &JsValue::from_str(key), &o);
+    }
+}
+
+fn stringify(v: &JsValue) -> String {
+    js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()).unwrap_or_default()
 }
 
 /// JSON text as a typed struct, `None` when it does not parse or does not fit.

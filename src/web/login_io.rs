@@ -62,7 +62,7 @@ impl Driver {
         self.purge_stale_transactions(&ss);
         let mut key = self.tx_prefix();
         key.push_str(&tx.state);
-        ss.set_item(&key, &seal(&json::to_text(&tx.to_stored())))
+        ss.set_item(&key, &seal(&json::object_text(|o| tx.to_stored().write(o))))
             .map_err(|e| js_error::failed(HostFailure::Storage, &e))
     }
 

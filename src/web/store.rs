@@ -197,14 +197,14 @@ impl Store {
 
     pub fn save_io(&self, t: &TokenSet) -> Io<Result<(), Error>> {
         if let Some(a) = self.adapter() {
-            return call_adapter(&a, "save", Some(&json::to_js(&t.to_stored())), |r| r.map(drop));
+            return call_adapter(&a, "save", Some(&json::object(|o| t.to_stored().write(o))), |r| r.map(drop));
         }
         if let Some(j) = self.jar() {
             let turn = self.writes.get().wrapping_add(1);
             self.writes.set(turn);
             let t = t.clone();
             return Io::Wait(
-                seal_text(&j.name, &json::to_text(&t.to_stored())),
+                seal_text(&j.name, &json::object_text(|o| t.to_stored().write(o))),
                 Box::new(move |store, r| {
                     let v = r.map_err(|e| key_unavailable(&e))?;
                     if store.writes.get() != turn {
@@ -230,7 +230,7 @@ impl Store {
                 *self.memory.borrow_mut() = Some(t.clone());
                 Ok(())
             }
-            Backend::Session(s) => s.set_item(&self.key, &seal(&json::to_text(&t.to_stored()))).map_err(|e| unavailable(&e)),
+            Backend::Session(s) => s.set_item(&self.key, &seal(&json::object_text(|o| t.to_stored().write(o)))).map_err(|e| unavailable(&e)),
             Backend::Cookie(_) => Ok(()),
         }
     }

@@ -35,7 +35,7 @@ impl Group {
     }
 
     pub fn answer(id: &str, tokens: Option<&TokenSet>) {
-        answer_tab(id, &tokens.map_or(JsValue::NULL, |t| json::to_js(&t.to_stored())));
+        answer_tab(id, &tokens.map_or(JsValue::NULL, |t| json::object(|o| t.to_stored().write(o))));
     }
 
     pub fn present(&self, on: bool) {

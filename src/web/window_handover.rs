@@ -11,7 +11,7 @@ use web_sys::{BroadcastChannel, MessageEvent};
 use crate::engine::CallId;
 use crate::protocol::handover_message::{self, Kind, Message};
 use crate::protocol::{clean_url, parse_redirect, Config, StorageKind};
-use crate::web::browser;
+use crate::web::{browser, json};
 
 /// A popup login's window and what watches it (web/popup.rs); all of it goes with the engine's `EndLogin`.
 pub struct Popup {
@@ -124,7 +124,7 @@ pub fn hand_over() -> bool {
     }
     let (href, search, hash) = browser::location_parts();
     let w = browser::window();
-    let msg = serde_wasm_bindgen::to_value(&Message::new(href.clone())).unwrap_or(JsValue::UNDEFINED);
+    let msg = json::object(|o| Message::new(href.clone()).write(o));
     let own = browser::own_origin();
     let target = match kind {
         Kind::Frame => w.parent().ok().flatten(),
