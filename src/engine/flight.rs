@@ -220,7 +220,7 @@ impl Engine {
     pub(super) fn lock_timed_out(&mut self, now: Instant) {
         if matches!(self.stage(), Some(Stage::Locking { .. })) {
             let e = Error::with(ErrorCode::LockTimeout, "waited too long for another tab's refresh").with_retryable(true);
-            self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS));
+            self.cool_down_until(now.plus_ms(COOLDOWN_MS));
             self.flight_done(now, Err(e));
         }
     }
@@ -491,8 +491,10 @@ impl Engine {
                 }
                 if attempt >= MAX_TRIES {
                     self.emit(SessionEvent::RefreshError(e.clone()));
-                    // The cool-down also honours the last answer's Retry-After (capped as in the backoff).
-                    self.cooldown_until = Some(now.plus_ms(COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s))));
+                    // The cool-down also honours the last answer's Retry-After (capped as in the backoff), and
+                    // never shortens an earlier one (oss-sim seed 1457357: a 429's 45 s, then an app's refresh
+                    // failed on the network, and its 30 s cool-down let the policy refresh 3.9 s too early).
+                    self.cool_down_until(now.plus_ms(COOLDOWN_MS.max(backoff_ms(0, e.retry_after_s))));
                     return self.flight_done(now, Err(e));
                 }
                 self.set_stage(Stage::Backoff);

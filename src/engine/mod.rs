@@ -297,6 +297,11 @@ impl Engine {
         self.cooldown_until.is_some_and(|c| now < c)
     }
 
+    /// A cool-down until `at`, or until the one already running ends if that is later.
+    fn cool_down_until(&mut self, at: Instant) {
+        self.cooldown_until = Some(self.cooldown_until.map_or(at, |c| c.max(at)));
+    }
+
     /// The access token is valid by the clock (whatever the margin says).
     fn valid_now(&self, now: Instant) -> bool {
         self.tokens.as_ref().is_some_and(|t| now.as_ms() < t.expires_at_ms)
