@@ -206,9 +206,6 @@ pub struct StoredTokens {
 }
 
 impl StoredTokens {
-    /// The stored form read field by field ([`Fields`]), as the token body is: in the wasm one small read per
-    /// field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults as the
-    /// derived `Deserialize` (host tests read every case both ways).
     /// Written field by field ([`Sink`]) in the derived `Serialize`'s order, absent optionals omitted: what the
     /// wasm stores, without a derived serializer (host tests compare the two).
     pub fn write(&self, o: &mut impl Sink) {
@@ -229,6 +226,9 @@ impl StoredTokens {
         o.count("seq", self.seq.into());
     }
 
+    /// The stored form read field by field ([`Fields`]), as the token body is: in the wasm one small read per
+    /// field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults as the
+    /// derived `Deserialize` (host tests read every case both ways).
     pub fn read(o: &impl Fields) -> Result<StoredTokens, String> {
         Ok(StoredTokens {
             v: o.field("v")?,

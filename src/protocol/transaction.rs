@@ -40,9 +40,6 @@ pub struct StoredTransaction {
 }
 
 impl StoredTransaction {
-    /// The stored form read field by field ([`Fields`]), as the stored tokens are: in the wasm one small read
-    /// per field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults
-    /// as the derived `Deserialize` (the tests read every case both ways); `flow` by its stored name.
     /// Written field by field ([`Sink`]) as the derived `Serialize` writes it (host tests compare the two).
     pub fn write(&self, o: &mut impl Sink) {
         o.count("v", self.v.into());
@@ -53,6 +50,9 @@ impl StoredTransaction {
         o.maybe_text("verifier", &self.verifier);
     }
 
+    /// The stored form read field by field ([`Fields`]), as the stored tokens are: in the wasm one small read
+    /// per field type, shared with the other bodies, instead of a derived visitor. The same fields and defaults
+    /// as the derived `Deserialize` (the tests read every case both ways); `flow` by its stored name.
     pub fn read(o: &impl Fields) -> Result<StoredTransaction, String> {
         Ok(StoredTransaction {
             v: o.field("v")?,
